@@ -1,0 +1,61 @@
+"""Download one URL to a file, with a progress bar; shared by the dataset fetchers."""
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from ..errors import DataError
+
+CHUNK = 1 << 16
+
+
+def download(url: str, path: Path | str, sha256: str | None = None,
+             progress: bool = True, timeout: float = 60.0) -> Path:
+    """Stream ``url`` into ``path`` (via ``path.part``, so a broken transfer
+    never leaves a file that looks complete). Skip when ``path`` exists."""
+    path = Path(path)
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(path.name + ".part")
+    digest = hashlib.sha256()
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response, open(part, "wb") as out:
+            total = int(response.headers.get("Content-Length") or 0) or None
+            bar = _progress_bar(total, path.name, progress)
+            while chunk := response.read(CHUNK):
+                out.write(chunk)
+                digest.update(chunk)
+                bar.update(len(chunk))
+            bar.close()
+    except (urllib.error.URLError, OSError) as exc:
+        part.unlink(missing_ok=True)
+        raise DataError(f"could not download {url} to {path}: {exc}") from exc
+    if sha256 and digest.hexdigest() != sha256:
+        part.unlink(missing_ok=True)
+        raise DataError(f"{url}: SHA-256 {digest.hexdigest()} does not match the expected {sha256}")
+    shutil.move(part, path)
+    return path
+
+
+def _progress_bar(total: int | None, name: str, enabled: bool):
+    try:
+        from tqdm import tqdm
+    except ImportError:  # tqdm is optional: fall back to silence
+        enabled = False
+    if not enabled:
+        return _NoBar()
+    return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
+                desc=name, file=sys.stderr)
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,198 @@
+"""Audio features as fixed-size time x frequency maps in [0, 1], like pixels.
+
+Three kinds, all from a short-time power spectrum (25 ms windows, 10 ms hop):
+
+- ``logmel``: log power in mel bands.
+- ``mfcc``: cepstral coefficients of the log-mel spectrum (decorrelated,
+  compact; the first coefficient carries overall loudness).
+- ``cochlea``: a cochlea-like filterbank: bands spaced evenly on the ERB-rate
+  scale of human hearing (Glasberg & Moore 1990), each with the magnitude
+  response of a 4th-order gammatone filter, followed by cube-root compression
+  (Stevens' power law of loudness) instead of a logarithm.
+
+Each utterance is scaled on its own (its loudest point maps to 1), so the
+input rates do not depend on recording level; then its duration is normalised
+to ``n_frames``: 'stretch' resamples the whole utterance in time (a spoken
+digit is one word, so this aligns its start and end), 'pad' crops or pads
+with silence around the centre.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import torch
+import torchaudio
+
+from ..errors import DataError
+
+KINDS = ("logmel", "mfcc", "cochlea")
+TIME_MODES = ("stretch", "pad")
+
+
+@dataclass(frozen=True)
+class AudioFeatures:
+    """Waveform -> (n_frames, n_bands) map in [0, 1] -> (n_frames*n_bands,) vector."""
+
+    kind: str = "logmel"
+    n_bands: int = 20
+    n_frames: int = 20
+    sample_rate: int = 8000
+    time_mode: str = "stretch"
+    top_db: float = 60.0        # logmel/mfcc: dynamic range kept below the loudest bin
+    f_min: float = 50.0
+    window_ms: float = 25.0
+    hop_ms: float = 10.0
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise DataError(f"audio feature kind must be one of {KINDS}, got {self.kind!r}")
+        if self.time_mode not in TIME_MODES:
+            raise DataError(f"time_mode must be one of {TIME_MODES}, got {self.time_mode!r}")
+        if self.n_bands < 2 or self.n_frames < 2:
+            raise DataError(f"n_bands and n_frames must be >= 2, got {self.n_bands}, {self.n_frames}")
+        if not 0 <= self.f_min < self.sample_rate / 2:
+            raise DataError(f"f_min {self.f_min} must lie below the Nyquist frequency")
+
+    @property
+    def n_inputs(self) -> int:
+        return self.n_frames * self.n_bands
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.n_frames, self.n_bands
+
+    def map(self, waveform: np.ndarray) -> np.ndarray:
+        """(n_frames, n_bands) float32 in [0, 1]; rows are time, columns low to high frequency."""
+        x = _as_tensor(waveform)
+        min_len = self._win
+        if x.numel() < min_len:  # shorter than one window: pad with silence
+            x = torch.nn.functional.pad(x, (0, min_len - x.numel()))
+        power = _spectrogram(self.sample_rate, self._n_fft, self._win, self._hop)(x)  # (freq, time)
+        if self.kind == "cochlea":
+            bands = _cochlea_fbank(self._n_fft, self.sample_rate, self.n_bands, self.f_min) @ power
+            m = bands.clamp(min=0) ** (1.0 / 3.0)
+            m = m / m.max() if m.max() > 0 else m
+        else:
+            n_mels = self.n_bands if self.kind == "logmel" else max(40, self.n_bands)
+            mel = _mel_fbank(self._n_fft, self.sample_rate, n_mels, self.f_min) @ power
+            db = 10.0 * torch.log10(mel.clamp(min=1e-10))
+            db = torch.maximum(db, db.max() - self.top_db)
+            if self.kind == "logmel":
+                m = (db - db.max() + self.top_db) / self.top_db
+            else:
+                m = _dct_matrix(self.n_bands, n_mels) @ db
+                # Each coefficient is scaled over the utterance's frames: the
+                # timing of spectral change, not the level, drives the input.
+                lo, hi = m.min(dim=1, keepdim=True).values, m.max(dim=1, keepdim=True).values
+                m = (m - lo) / (hi - lo).clamp(min=1e-6)
+        m = _fix_time(m, self.n_frames, self.time_mode)
+        return m.T.clamp(0.0, 1.0).numpy().astype(np.float32)
+
+    def vector(self, waveform: np.ndarray) -> np.ndarray:
+        return self.map(waveform).reshape(-1)
+
+    def transform(self, waveforms: Sequence[np.ndarray]) -> np.ndarray:
+        """(N, n_inputs) float32 for a list of waveforms."""
+        out = np.empty((len(waveforms), self.n_inputs), dtype=np.float32)
+        for i, w in enumerate(waveforms):
+            out[i] = self.vector(w)
+        return out
+
+    @property
+    def _win(self) -> int:
+        return int(round(self.sample_rate * self.window_ms / 1000))
+
+    @property
+    def _hop(self) -> int:
+        return max(1, int(round(self.sample_rate * self.hop_ms / 1000)))
+
+    @property
+    def _n_fft(self) -> int:
+        return 1 << (self._win - 1).bit_length()
+
+
+def feature_map(waveform: np.ndarray, sample_rate: int = 8000, kind: str = "logmel",
+                n_bands: int = 20, n_frames: int = 20, **options) -> np.ndarray:
+    """(n_frames, n_bands) map in [0, 1] of one waveform (see AudioFeatures)."""
+    return AudioFeatures(kind, n_bands, n_frames, sample_rate, **options).map(waveform)
+
+
+def extract_features(waveforms: Sequence[np.ndarray], sample_rate: int = 8000, kind: str = "logmel",
+                     n_bands: int = 20, n_frames: int = 20, **options) -> np.ndarray:
+    """(N, n_frames*n_bands) float32 in [0, 1] for a list of waveforms."""
+    return AudioFeatures(kind, n_bands, n_frames, sample_rate, **options).transform(waveforms)
+
+
+# --------------------------------------------------------------------------- internals
+
+def _as_tensor(waveform: np.ndarray) -> torch.Tensor:
+    w = np.asarray(waveform, dtype=np.float32)
+    if w.ndim != 1:
+        raise DataError(f"expected a mono waveform (1-D array), got shape {w.shape}")
+    if w.size == 0:
+        raise DataError("cannot compute features of an empty waveform")
+    return torch.from_numpy(np.ascontiguousarray(w))
+
+
+_CACHE: dict = {}
+
+
+def _cached(key, build):
+    if key not in _CACHE:
+        _CACHE[key] = build()
+    return _CACHE[key]
+
+
+def _spectrogram(sample_rate: int, n_fft: int, win: int, hop: int):
+    return _cached(("spec", n_fft, win, hop), lambda: torchaudio.transforms.Spectrogram(
+        n_fft=n_fft, win_length=win, hop_length=hop, power=2.0, center=True))
+
+
+def _mel_fbank(n_fft: int, sample_rate: int, n_mels: int, f_min: float) -> torch.Tensor:
+    return _cached(("mel", n_fft, sample_rate, n_mels, f_min), lambda: torchaudio.functional.melscale_fbanks(
+        n_fft // 2 + 1, f_min, sample_rate / 2, n_mels, sample_rate, norm="slaney", mel_scale="slaney").T)
+
+
+def _dct_matrix(n_coeffs: int, n_mels: int) -> torch.Tensor:
+    return _cached(("dct", n_coeffs, n_mels), lambda: torchaudio.functional.create_dct(
+        n_coeffs, n_mels, norm="ortho").T)
+
+
+def erb_rate(f_hz: np.ndarray) -> np.ndarray:
+    """Glasberg & Moore (1990) ERB-rate scale (number of ERBs below f)."""
+    return 21.4 * np.log10(1.0 + 0.00437 * np.asarray(f_hz, dtype=np.float64))
+
+
+def erb_centers(n_bands: int, f_min: float, f_max: float) -> np.ndarray:
+    """Centre frequencies evenly spaced on the ERB-rate scale."""
+    e = np.linspace(erb_rate(f_min), erb_rate(f_max), n_bands)
+    return (10.0 ** (e / 21.4) - 1.0) / 0.00437
+
+
+def _cochlea_fbank(n_fft: int, sample_rate: int, n_bands: int, f_min: float) -> torch.Tensor:
+    def build():
+        freqs = np.linspace(0.0, sample_rate / 2, n_fft // 2 + 1)
+        centers = erb_centers(n_bands, max(f_min, 50.0), 0.9 * sample_rate / 2)
+        bandwidth = 1.019 * 24.7 * (4.37 * centers / 1000.0 + 1.0)
+        # Power response of a 4th-order gammatone around its centre frequency.
+        response = (1.0 + ((freqs[None, :] - centers[:, None]) / bandwidth[:, None]) ** 2) ** -4
+        response /= response.sum(axis=1, keepdims=True)
+        return torch.from_numpy(response.astype(np.float32))
+    return _cached(("coch", n_fft, sample_rate, n_bands, f_min), build)
+
+
+def _fix_time(m: torch.Tensor, n_frames: int, mode: str) -> torch.Tensor:
+    """(bands, T) -> (bands, n_frames)."""
+    t = m.shape[1]
+    if mode == "stretch":
+        if t == 1:
+            return m.repeat(1, n_frames)
+        return torch.nn.functional.interpolate(m[None], size=n_frames, mode="linear",
+                                               align_corners=True)[0]
+    if t >= n_frames:
+        start = (t - n_frames) // 2
+        return m[:, start:start + n_frames]
+    left = (n_frames - t) // 2
+    return torch.nn.functional.pad(m, (left, n_frames - t - left))

@@ -1,0 +1,100 @@
+"""Free Spoken Digit Dataset (FSDD) and any folder named the same way.
+
+Files are ``{digit}_{speaker}_{index}.wav`` in one folder: digit 0-9 is the
+label, speaker a name without underscores, index the repetition (0-49 in
+FSDD). FSDD recordings are 8 kHz mono 16-bit; other rates are resampled.
+The synthetic digits of ``stdpnet.data.synth`` use the same layout.
+"""
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path, PurePosixPath
+from typing import Sequence
+
+from ..errors import DataError
+from ._fetch import download
+from .audio import Recording, build_dataset, split_recordings
+from .features import AudioFeatures
+from .paths import datasets_root
+
+NAME = re.compile(r"^(\d)_([^_/\\]+)_(\d+)\.wav$", re.IGNORECASE)
+FSDD_VERSION = "v1.0.10"
+FSDD_URL = f"https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/tags/{FSDD_VERSION}.zip"
+
+
+def default_root() -> Path:
+    return datasets_root() / "fsdd" / "recordings"
+
+
+def list_fsdd(root: Path | str | None = None, speakers: Sequence[str] | None = None) -> list[Recording]:
+    """Recordings in ``root`` sorted by (speaker, digit, index). Files whose
+    names do not follow the pattern are ignored; a folder with none is an error."""
+    root = Path(root) if root is not None else default_root()
+    if not root.is_dir():
+        raise DataError(f"spoken-digit folder {root} not found "
+                        f"(fetch with `stdpnet data fetch fsdd` or `stdpnet data synth-digits`)")
+    recs = []
+    for path in root.iterdir():
+        m = NAME.match(path.name)
+        if m and path.is_file():
+            recs.append(Recording(path, int(m.group(1)), m.group(2), int(m.group(3))))
+    if not recs:
+        raise DataError(f"{root} holds no files named {{digit}}_{{speaker}}_{{index}}.wav")
+    if speakers is not None:
+        present = {r.speaker for r in recs}
+        missing = sorted(set(speakers) - present)
+        if missing:
+            raise DataError(f"speakers {missing} not found in {root} (present: {sorted(present)})")
+        recs = [r for r in recs if r.speaker in set(speakers)]
+    return sorted(recs, key=lambda r: (r.speaker, r.digit, r.index))
+
+
+def load_fsdd(root: Path | str | None = None, split: str = "index",
+              test_speakers: Sequence[str] | None = None,
+              test_indices: Sequence[int] = (0, 1, 2, 3, 4),
+              speakers: Sequence[str] | None = None,
+              feature: str | AudioFeatures = "logmel", n_bands: int = 20, n_frames: int = 20,
+              sample_rate: int = 8000, return_waveforms: bool = False, **feature_options) -> dict:
+    """Spoken digits as train/test feature arrays.
+
+    ``split``: 'index' (FSDD standard: repetitions ``test_indices`` are test)
+    or 'speaker' (``test_speakers`` are test, the others train).
+    Returns a dict: train_x, test_x (N, n_frames*n_bands) float32 in [0, 1];
+    train_y, test_y (N,) int64 digits; train_files, test_files (names relative
+    to ``root``); train_speakers, test_speakers; class_names; feature,
+    feature_shape (n_frames, n_bands), features (the AudioFeatures used);
+    sample_rate; and train_waveforms, test_waveforms (lists of float32 arrays)
+    when ``return_waveforms`` (for adding noise before featurising).
+    """
+    root = Path(root) if root is not None else default_root()
+    recs = list_fsdd(root, speakers)
+    train, test = split_recordings(recs, split, test_indices, test_speakers)
+    return build_dataset(train, test, root, feature, n_bands, n_frames, sample_rate,
+                         return_waveforms, **feature_options)
+
+
+def download_fsdd(dest: Path | str | None = None, url: str = FSDD_URL, progress: bool = True) -> Path:
+    """Fetch the FSDD release zip from GitHub and extract its recordings into
+    ``dest`` (default ``<datasets>/fsdd/recordings``); returns that folder."""
+    dest = Path(dest) if dest is not None else default_root()
+    archive = download(url, dest.parent / f"fsdd-{FSDD_VERSION}.zip", progress=progress)
+    return extract_fsdd(archive, dest)
+
+
+def extract_fsdd(archive: Path | str, dest: Path | str) -> Path:
+    """Copy every ``recordings/{digit}_{speaker}_{index}.wav`` of a zip into ``dest``."""
+    archive, dest = Path(archive), Path(dest)
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            members = [i for i in zf.infolist() if not i.is_dir()
+                       and PurePosixPath(i.filename).parent.name == "recordings"
+                       and NAME.match(PurePosixPath(i.filename).name)]
+            if not members:
+                raise DataError(f"{archive} holds no recordings/{{digit}}_{{speaker}}_{{index}}.wav files")
+            dest.mkdir(parents=True, exist_ok=True)
+            for info in members:
+                (dest / PurePosixPath(info.filename).name).write_bytes(zf.read(info))
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise DataError(f"FSDD archive {archive} is corrupt or unreadable: {exc}") from exc
+    return dest
