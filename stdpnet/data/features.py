@@ -10,11 +10,11 @@ Three kinds, all from a short-time power spectrum (25 ms windows, 10 ms hop):
   response of a 4th-order gammatone filter, followed by cube-root compression
   (Stevens' power law of loudness) instead of a logarithm.
 
-Each utterance is scaled on its own (its loudest point maps to 1), so the
-input rates do not depend on recording level; then its duration is normalised
-to ``n_frames``: 'stretch' resamples the whole utterance in time (a spoken
-digit is one word, so this aligns its start and end), 'pad' crops or pads
-with silence around the centre.
+Each utterance's duration is normalised to ``n_frames``: 'stretch' resamples
+the whole utterance in time (a spoken digit is one word, so this aligns its
+start and end), 'pad' crops or pads with silence around the centre. Then it
+is scaled on its own (its loudest point maps to 1), so the input rates do not
+depend on recording level.
 """
 from __future__ import annotations
 
@@ -70,9 +70,10 @@ class AudioFeatures:
         if x.numel() < min_len:  # shorter than one window: pad with silence
             x = torch.nn.functional.pad(x, (0, min_len - x.numel()))
         power = _spectrogram(self.sample_rate, self._n_fft, self._win, self._hop)(x)  # (freq, time)
+        # Duration first, scale second, so every map's loudest point is exactly 1.
         if self.kind == "cochlea":
             bands = _cochlea_fbank(self._n_fft, self.sample_rate, self.n_bands, self.f_min) @ power
-            m = bands.clamp(min=0) ** (1.0 / 3.0)
+            m = _fix_time(bands.clamp(min=0) ** (1.0 / 3.0), self.n_frames, self.time_mode)
             m = m / m.max() if m.max() > 0 else m
         else:
             n_mels = self.n_bands if self.kind == "logmel" else max(40, self.n_bands)
@@ -80,14 +81,14 @@ class AudioFeatures:
             db = 10.0 * torch.log10(mel.clamp(min=1e-10))
             db = torch.maximum(db, db.max() - self.top_db)
             if self.kind == "logmel":
-                m = (db - db.max() + self.top_db) / self.top_db
+                m = _fix_time(db, self.n_frames, self.time_mode)
+                m = (m - m.max() + self.top_db) / self.top_db
             else:
-                m = _dct_matrix(self.n_bands, n_mels) @ db
+                m = _fix_time(_dct_matrix(self.n_bands, n_mels) @ db, self.n_frames, self.time_mode)
                 # Each coefficient is scaled over the utterance's frames: the
                 # timing of spectral change, not the level, drives the input.
                 lo, hi = m.min(dim=1, keepdim=True).values, m.max(dim=1, keepdim=True).values
                 m = (m - lo) / (hi - lo).clamp(min=1e-6)
-        m = _fix_time(m, self.n_frames, self.time_mode)
         return m.T.clamp(0.0, 1.0).numpy().astype(np.float32)
 
     def vector(self, waveform: np.ndarray) -> np.ndarray:
@@ -184,7 +185,7 @@ def _cochlea_fbank(n_fft: int, sample_rate: int, n_bands: int, f_min: float) -> 
 
 
 def _fix_time(m: torch.Tensor, n_frames: int, mode: str) -> torch.Tensor:
-    """(bands, T) -> (bands, n_frames)."""
+    """(bands, T) -> (bands, n_frames); 'pad' fills with each band's minimum."""
     t = m.shape[1]
     if mode == "stretch":
         if t == 1:
@@ -195,4 +196,5 @@ def _fix_time(m: torch.Tensor, n_frames: int, mode: str) -> torch.Tensor:
         start = (t - n_frames) // 2
         return m[:, start:start + n_frames]
     left = (n_frames - t) // 2
-    return torch.nn.functional.pad(m, (left, n_frames - t - left))
+    floor = m.min(dim=1, keepdim=True).values
+    return torch.cat([floor.expand(-1, left), m, floor.expand(-1, n_frames - t - left)], dim=1)

@@ -1,0 +1,107 @@
+"""Synthetic spoken digits from espeak-ng, written in the FSDD layout.
+
+Always available where Debian's ``espeak-ng`` package is installed
+(``apt-get install -y espeak-ng``), so audio experiments run without any
+download. Each voice (a language voice, optionally with a '+variant' such as
+'+f3') is one speaker; every speed x pitch x repeat is one recording index.
+Repeats after the first get a small seeded jitter in speed and pitch, since
+espeak-ng itself is deterministic. The speaker name is the voice with '+'
+turned into '-' (file names use '_' as their separator).
+"""
+from __future__ import annotations
+
+import csv
+import itertools
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import DataError
+from .audio import DIGIT_WORDS, read_audio, write_wav
+from .paths import datasets_root
+
+DEFAULT_VOICES = ("en-us", "en-us+f3", "en-us+m3", "en-gb", "en-gb+f2", "en-gb-scotland",
+                  "en-029", "en-gb-x-rp+f4")
+DEFAULT_SPEEDS = (130, 175)     # words per minute
+DEFAULT_PITCHES = (35, 65)      # espeak-ng pitch 0-99
+INSTALL_HINT = "install it with `sudo apt-get install -y espeak-ng` (Debian/Ubuntu)"
+
+
+def default_root() -> Path:
+    return datasets_root() / "synth_digits" / "recordings"
+
+
+def speaker_name(voice: str) -> str:
+    return voice.replace("+", "-").replace("_", "-").replace("/", "-")
+
+
+def synthesize_digits(dest: Path | str | None = None, voices: Sequence[str] = DEFAULT_VOICES,
+                      speeds: Sequence[int] = DEFAULT_SPEEDS, pitches: Sequence[int] = DEFAULT_PITCHES,
+                      repeats: int = 1, sample_rate: int = 8000, seed: int = 0,
+                      espeak: str = "espeak-ng", progress: bool = True) -> Path:
+    """Write ``{digit}_{speaker}_{index}.wav`` (mono 16-bit, ``sample_rate``)
+    for every digit, voice, speed, pitch and repeat into ``dest`` (default
+    ``<datasets>/synth_digits/recordings``), plus ``manifest.csv`` with the
+    settings of each file. Returns ``dest``.
+    """
+    exe = shutil.which(espeak)
+    if exe is None:
+        raise DataError(f"{espeak} not found on PATH: {INSTALL_HINT}")
+    if repeats < 1 or not voices or not speeds or not pitches:
+        raise DataError("synthesize_digits needs at least one voice, speed, pitch and repeat")
+    names = [speaker_name(v) for v in voices]
+    if len(set(names)) != len(names):
+        raise DataError(f"voices {list(voices)} give repeated speaker names {names}")
+    dest = Path(dest) if dest is not None else default_root()
+    dest.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    grid = list(itertools.product(speeds, pitches, range(repeats)))
+    rows = []
+    total, done = len(voices) * len(grid) * 10, 0
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "raw.wav"
+        for voice, name in zip(voices, names):
+            for index, (speed, pitch, rep) in enumerate(grid):
+                if rep > 0:
+                    speed = int(round(speed * rng.uniform(0.92, 1.08)))
+                    pitch = int(np.clip(pitch + rng.integers(-8, 9), 0, 99))
+                for digit, word in enumerate(DIGIT_WORDS):
+                    _speak(exe, voice, speed, pitch, word, raw)
+                    wave = _trim(read_audio(raw, sample_rate), sample_rate)
+                    file = dest / f"{digit}_{name}_{index}.wav"
+                    write_wav(file, 0.5 * wave / max(np.abs(wave).max(), 1e-9), sample_rate)
+                    rows.append((file.name, digit, name, index, voice, speed, pitch, rep))
+                    done += 1
+                if progress:
+                    print(f"\rsynthesising digits: {done}/{total}", end="", file=sys.stderr, flush=True)
+    if progress:
+        print(file=sys.stderr)
+    with open(dest / "manifest.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(("file", "digit", "speaker", "index", "voice", "speed_wpm", "pitch", "repeat"))
+        writer.writerows(rows)
+    return dest
+
+
+def _speak(exe: str, voice: str, speed: int, pitch: int, word: str, out: Path) -> None:
+    cmd = [exe, "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(out), word]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0 or not out.exists() or out.stat().st_size <= 44:
+        raise DataError(f"espeak-ng failed for voice {voice!r} (speed {speed}, pitch {pitch}): "
+                        f"{(result.stderr or result.stdout).strip() or 'no audio written'}; "
+                        f"list voices with `espeak-ng --voices=en`")
+
+
+def _trim(wave: np.ndarray, sample_rate: int, floor_db: float = -40.0, margin_s: float = 0.01) -> np.ndarray:
+    """Cut leading and trailing silence, as FSDD's recordings are cut."""
+    level = np.abs(wave)
+    loud = np.flatnonzero(level > level.max() * 10 ** (floor_db / 20))
+    if loud.size == 0:
+        return wave
+    margin = int(margin_s * sample_rate)
+    return wave[max(0, loud[0] - margin):loud[-1] + margin + 1]

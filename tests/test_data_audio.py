@@ -1,0 +1,295 @@
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+from stdpnet.data import audio, features, fsdd, sphere, synth, ti46
+from stdpnet.errors import DataError
+
+SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets" / "fsdd" / "recordings"
+needs_fsdd = pytest.mark.skipif(not SHARED.is_dir(), reason="shared FSDD copy not present")
+
+
+def tone(freq=440.0, rate=8000, seconds=0.5, amp=0.5):
+    t = np.arange(int(rate * seconds)) / rate
+    return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def dominant_hz(x, rate):
+    return np.argmax(np.abs(np.fft.rfft(x))) * rate / len(x)
+
+
+def chirp_word(rate=8000, seconds=0.4, f0=300.0, f1=1500.0):
+    t = np.arange(int(rate * seconds)) / rate
+    phase = 2 * np.pi * (f0 * t + (f1 - f0) * t ** 2 / (2 * seconds))
+    return (0.4 * np.sin(np.pi * t / seconds) * np.sin(phase)).astype(np.float32)
+
+
+@pytest.fixture
+def digits(tmp_path):
+    """A tiny FSDD-style folder: 2 speakers x 10 digits x 3 repetitions."""
+    root = tmp_path / "recordings"
+    root.mkdir()
+    for speaker in ("ann", "bob"):
+        for digit in range(10):
+            for index in range(3):
+                audio.write_wav(root / f"{digit}_{speaker}_{index}.wav", tone(200 + 100 * digit, seconds=0.2))
+    (root / "README.txt").write_text("ignored")
+    (root / "7-bob-1.wav").write_bytes(b"ignored: not the naming pattern")
+    return root
+
+
+# ----------------------------------------------------------------- reading WAV
+
+def test_wrong_sample_rate_is_resampled(tmp_path):
+    path = tmp_path / "x.wav"
+    soundfile.write(path, tone(440, rate=16000, seconds=1.0), 16000, subtype="PCM_16")
+    x = audio.read_audio(path, 8000)
+    assert x.dtype == np.float32 and len(x) == 8000
+    assert abs(dominant_hz(x, 8000) - 440) <= 1
+    assert len(audio.read_audio(path, None)) == 16000
+
+
+def test_stereo_is_mixed_to_mono(tmp_path):
+    path = tmp_path / "s.wav"
+    stereo = np.stack([tone(300), np.zeros(4000, np.float32)], axis=1)
+    soundfile.write(path, stereo, 8000, subtype="PCM_16")
+    x = audio.read_audio(path)
+    assert x.shape == (4000,)
+    np.testing.assert_allclose(x, tone(300) / 2, atol=1e-4)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "is empty"),
+    (b"hello, this is text and not audio", "neither RIFF WAV nor NIST SPHERE"),
+    (b"RIFF\x24\x00\x00\x00WAVEfmt garbage garbage", "corrupt WAV"),
+])
+def test_bad_audio_file_names_the_file(tmp_path, content, message):
+    path = tmp_path / "3_ann_0.wav"
+    path.write_bytes(content)
+    with pytest.raises(DataError, match=rf"3_ann_0\.wav.*{message}|{message}.*3_ann_0\.wav"):
+        audio.read_audio(path)
+
+
+def test_wav_without_samples_is_an_error(tmp_path):
+    path = tmp_path / "0_ann_0.wav"
+    soundfile.write(path, np.zeros(0, np.float32), 8000, subtype="PCM_16")
+    with pytest.raises(DataError, match=r"0_ann_0\.wav holds no samples"):
+        audio.read_audio(path)
+
+
+def test_corrupt_file_in_a_dataset_names_it(digits):
+    (digits / "4_bob_2.wav").write_bytes(b"")
+    with pytest.raises(DataError, match=r"4_bob_2\.wav is empty"):
+        fsdd.load_fsdd(digits, test_indices=[0])
+
+
+# ----------------------------------------------------------------- FSDD layout and splits
+
+def test_list_and_split_tiny_folder(digits):
+    recs = fsdd.list_fsdd(digits)
+    assert len(recs) == 60 and {r.speaker for r in recs} == {"ann", "bob"}
+    train, test = audio.split_recordings(recs, "index", test_indices=[0])
+    assert (len(train), len(test)) == (40, 20) and all(r.index == 0 for r in test)
+    train, test = audio.split_recordings(recs, "speaker", test_speakers=["ann"])
+    assert {r.speaker for r in train} == {"bob"} and {r.speaker for r in test} == {"ann"}
+    d = fsdd.load_fsdd(digits, split="speaker", test_speakers=["bob"], feature="mfcc",
+                       n_bands=12, n_frames=10, return_waveforms=True)
+    assert d["train_x"].shape == (30, 120) and d["test_x"].shape == (30, 120)
+    assert d["train_x"].dtype == np.float32 and d["train_y"].dtype == np.int64
+    assert d["feature_shape"] == (10, 12) and set(d["test_speakers"]) == {"bob"}
+    assert len(d["test_waveforms"]) == 30 and d["test_files"][0] == "0_bob_0.wav"
+
+
+def test_layout_errors(tmp_path, digits):
+    with pytest.raises(DataError, match="not found"):
+        fsdd.list_fsdd(tmp_path / "nowhere")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "song.wav").write_bytes(b"x")
+    with pytest.raises(DataError, match=r"holds no files named \{digit\}_\{speaker\}_\{index\}\.wav"):
+        fsdd.list_fsdd(empty)
+    with pytest.raises(DataError, match=r"speakers \['zed'\] not found"):
+        fsdd.list_fsdd(digits, speakers=["zed"])
+    recs = fsdd.list_fsdd(digits)
+    with pytest.raises(DataError, match="not among the speakers"):
+        audio.split_recordings(recs, "speaker", test_speakers=["zed"])
+    with pytest.raises(DataError, match="no speaker for training"):
+        audio.split_recordings(recs, "speaker", test_speakers=["ann", "bob"])
+    with pytest.raises(DataError, match="split must be"):
+        audio.split_recordings(recs, "random")
+
+
+@needs_fsdd
+def test_shared_fsdd_standard_splits():
+    recs = fsdd.list_fsdd(SHARED)
+    assert len(recs) == 2500
+    train, test = audio.split_recordings(recs, "index")
+    assert (len(train), len(test)) == (2250, 250)
+    assert np.bincount([r.digit for r in test]).tolist() == [25] * 10
+    train, test = audio.split_recordings(recs, "speaker", test_speakers=["theo", "lucas"])
+    assert (len(train), len(test)) == (1500, 1000)
+    assert {r.speaker for r in train}.isdisjoint({r.speaker for r in test})
+    d = fsdd.load_fsdd(SHARED, speakers=["jackson"], feature="logmel")
+    assert d["train_x"].shape == (450, 400) and d["test_x"].shape == (50, 400)
+    assert 0.0 <= d["train_x"].min() and d["train_x"].max() <= 1.0
+
+
+def test_download_fsdd_from_a_local_archive(tmp_path, digits):
+    archive = tmp_path / "fsdd.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for p in sorted(digits.glob("*_ann_*.wav")):
+            zf.write(p, f"free-spoken-digit-dataset-1.0.10/recordings/{p.name}")
+        zf.writestr("free-spoken-digit-dataset-1.0.10/README.md", "readme")
+    dest = tmp_path / "fetched" / "recordings"
+    assert fsdd.download_fsdd(dest, url=archive.as_uri(), progress=False) == dest
+    assert len(fsdd.list_fsdd(dest)) == 30
+    assert (dest.parent / f"fsdd-{fsdd.FSDD_VERSION}.zip").is_file()
+    with pytest.raises(DataError, match="could not download"):
+        fsdd.download_fsdd(tmp_path / "x" / "recordings", url=(tmp_path / "missing.zip").as_uri())
+
+
+# ----------------------------------------------------------------- NIST SPHERE and TI-46
+
+@pytest.mark.parametrize("byte_format", ["01", "10"])
+def test_sphere_round_trip(tmp_path, byte_format):
+    samples = (np.random.default_rng(0).integers(-32768, 32767, 3001)).astype(np.int16)
+    path = sphere.write_sphere(tmp_path / "a.sph", samples, 12500, byte_format=byte_format)
+    assert path.stat().st_size == 1024 + 2 * 3001
+    header = sphere.read_sphere_header(path)
+    assert header["sample_rate"] == 12500 and header["sample_count"] == 3001
+    assert header["sample_byte_format"] == byte_format and header["sample_coding"] == "pcm"
+    data, rate = sphere.read_sphere(path)
+    assert rate == 12500
+    np.testing.assert_array_equal(np.round(data * 32768).astype(np.int16), samples)
+
+
+def test_sphere_stereo_and_audio_sniffing(tmp_path):
+    stereo = np.stack([np.arange(100), -np.arange(100)], axis=1).astype(np.int16)
+    data, _ = sphere.read_sphere(sphere.write_sphere(tmp_path / "s.sph", stereo, 8000))
+    assert data.shape == (100, 2)
+    # TI-46 names its SPHERE files .wav: read_audio goes by content, and resamples.
+    path = sphere.write_sphere(tmp_path / "00f1set0.wav", tone(500, rate=12500, seconds=1.0), 12500)
+    x = audio.read_audio(path, 8000)
+    assert len(x) == 8000 and abs(dominant_hz(x, 8000) - 500) <= 1
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"sample_coding": "pcm,embedded-shorten-v2.00"}, "shorten-compressed"),
+    ({"sample_coding": "alaw"}, "'alaw' is not supported"),
+    ({"sample_byte_format": "0123"}, "sample_byte_format"),
+    ({"sample_count": 5000}, "truncated"),
+])
+def test_sphere_errors_are_clear(tmp_path, extra, message):
+    path = sphere.write_sphere(tmp_path / "bad.sph", np.zeros(100, np.int16), 8000, extra=extra)
+    with pytest.raises(DataError, match=message):
+        sphere.read_sphere(path)
+
+
+def test_not_sphere(tmp_path):
+    path = tmp_path / "x.sph"
+    path.write_bytes(b"RIFF....")
+    with pytest.raises(DataError, match="not a NIST SPHERE"):
+        sphere.read_sphere(path)
+
+
+def test_ti46_walker_and_loader(tmp_path):
+    top = tmp_path / "TI46" / "TI20"
+    for part, speaker, name in [("TRAIN", "F1", "00F1SET0.WAV"), ("TRAIN", "F1", "03F1SET1.WAV"),
+                                ("train", "m2", "09m2set0.sph"), ("TEST", "F1", "03F1S1T0.WAV"),
+                                ("test", "m2", "00m2s2t1.sph"), ("TRAIN", "F1", "12F1SET0.WAV")]:
+        folder = top / part / speaker
+        folder.mkdir(parents=True, exist_ok=True)
+        sphere.write_sphere(folder / name, chirp_word(12500), 12500)
+    recs = ti46.list_ti46(tmp_path / "TI46")
+    assert len(recs) == 5  # word 12 ('go' in TI-20) is not a digit
+    by_name = {r.path.name: r for r in recs}
+    assert by_name["03F1SET1.WAV"].digit == 3 and by_name["03F1SET1.WAV"].partition == "train"
+    assert by_name["00m2s2t1.sph"].partition == "test" and by_name["00m2s2t1.sph"].speaker == "m2"
+    d = ti46.load_ti46(tmp_path / "TI46", feature="cochlea", n_bands=16, n_frames=12)
+    assert d["train_x"].shape == (3, 192) and d["test_x"].shape == (2, 192)
+    assert sorted(d["train_y"].tolist()) == [0, 3, 9]
+    (tmp_path / "other").mkdir()
+    with pytest.raises(DataError, match="no TI-46 digit files"):
+        ti46.list_ti46(tmp_path / "other")
+    with pytest.raises(DataError, match="LDC93S9"):
+        ti46.list_ti46(tmp_path / "missing")
+
+
+# ----------------------------------------------------------------- features
+
+@pytest.mark.parametrize("kind", features.KINDS)
+def test_feature_shape_range_and_level_invariance(kind):
+    f = features.AudioFeatures(kind, n_bands=16, n_frames=24)
+    word = chirp_word()
+    m = f.map(word)
+    assert m.shape == (24, 16) and m.dtype == np.float32
+    assert m.min() >= 0.0 and m.max() <= 1.0 and m.max() > 0.99
+    np.testing.assert_allclose(f.map(0.1 * word), m, atol=1e-4)
+    assert f.vector(word).shape == (f.n_inputs,) == (384,)
+    assert features.extract_features([word, word[:1500]], kind=kind, n_bands=16, n_frames=24).shape == (2, 384)
+
+
+@pytest.mark.parametrize("kind", ["logmel", "cochlea"])
+def test_spectral_features_put_a_tone_in_the_right_band(kind):
+    low = features.feature_map(tone(300), kind=kind, n_bands=20, n_frames=10)
+    high = features.feature_map(tone(2500), kind=kind, n_bands=20, n_frames=10)
+    assert low.mean(axis=0).argmax() < 6 < 12 < high.mean(axis=0).argmax()
+
+
+def test_chirp_rises_across_time():
+    m = features.feature_map(chirp_word(f0=200, f1=3000), kind="cochlea", n_bands=20, n_frames=10)
+    peaks = m.argmax(axis=1)
+    assert peaks[-2] > peaks[1] + 5
+
+
+def test_stretch_makes_durations_comparable_and_pad_keeps_them():
+    slow = chirp_word(seconds=0.8)
+    fast = chirp_word(seconds=0.4)
+    s = [features.feature_map(w, kind="logmel", time_mode="stretch") for w in (slow, fast)]
+    p = [features.feature_map(w, kind="logmel", n_frames=100, time_mode="pad") for w in (slow, fast)]
+    assert np.abs(s[0] - s[1]).mean() < 0.05
+    active = [(m.max(axis=1) > 0.3).sum() for m in p]
+    assert 70 <= active[0] <= 82 and 32 <= active[1] <= 42  # ~80 and ~40 frames of 10 ms
+
+
+def test_feature_errors():
+    with pytest.raises(DataError, match="kind must be one of"):
+        features.AudioFeatures("wavelet")
+    with pytest.raises(DataError, match="empty waveform"):
+        features.feature_map(np.zeros(0, np.float32))
+    with pytest.raises(DataError, match="mono"):
+        features.feature_map(np.zeros((10, 2), np.float32))
+    assert features.feature_map(tone(seconds=0.01)).shape == (20, 20)  # shorter than one window
+
+
+def test_erb_centres_are_increasing_and_evenly_spaced_in_erb_rate():
+    c = features.erb_centers(20, 100, 3600)
+    assert c[0] == pytest.approx(100) and c[-1] == pytest.approx(3600)
+    np.testing.assert_allclose(np.diff(features.erb_rate(c)), np.diff(features.erb_rate(c))[0])
+
+
+# ----------------------------------------------------------------- espeak-ng
+
+def test_missing_espeak_is_a_clear_error(tmp_path):
+    with pytest.raises(DataError, match="not found on PATH.*apt-get install -y espeak-ng"):
+        synth.synthesize_digits(tmp_path, espeak="no-such-espeak-binary")
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
+def test_synthesized_digits_follow_the_fsdd_layout(tmp_path):
+    dest = synth.synthesize_digits(tmp_path / "rec", voices=["en-us", "en-us+f3"], speeds=[160],
+                                   pitches=[50], repeats=2, progress=False)
+    recs = fsdd.list_fsdd(dest)
+    assert len(recs) == 40 and {r.speaker for r in recs} == {"en-us", "en-us-f3"}
+    info = soundfile.info(str(dest / "7_en-us-f3_1.wav"))
+    assert (info.samplerate, info.channels, info.subtype) == (8000, 1, "PCM_16")
+    assert 0.2 < info.duration < 1.5
+    a, b = (audio.read_audio(dest / f"7_en-us_{i}.wav") for i in (0, 1))
+    assert len(a) != len(b) or not np.allclose(a, b)  # repeats are jittered, not copies
+    assert (dest / "manifest.csv").read_text().count("\n") == 41
+    with pytest.raises(DataError, match="voice 'xx-nonexistent'"):
+        synth.synthesize_digits(tmp_path / "bad", voices=["xx-nonexistent"], progress=False)

@@ -1,0 +1,99 @@
+import numpy as np
+import pytest
+
+from stdpnet.data import noise
+from stdpnet.errors import DataError
+
+
+def rng(seed=0):
+    return np.random.default_rng(seed)
+
+
+def speech_like(n=4000, seed=1):
+    t = np.arange(n) / 8000
+    envelope = np.sin(np.pi * t / t[-1]) ** 2
+    r = rng(seed)
+    return (0.3 * envelope * (np.sin(2 * np.pi * 220 * t) + 0.2 * r.standard_normal(n))).astype(np.float32)
+
+
+@pytest.mark.parametrize("snr", [-10.0, -3.5, 0.0, 5.0, 20.0, 40.0])
+def test_white_noise_has_the_asked_snr(snr):
+    clean = speech_like()
+    noisy = noise.white_noise(clean, snr, rng())
+    assert noisy.shape == clean.shape and noisy.dtype == clean.dtype
+    assert abs(noise.snr_db(clean, noisy) - snr) < 0.01
+    assert np.std(noisy - clean) > 0
+
+
+@pytest.mark.parametrize("snr", [-5.0, 0.0, 10.0])
+def test_babble_has_the_asked_snr_and_uses_other_recordings(snr):
+    clean = speech_like(3000)
+    others = [speech_like(n, seed=s) for n, s in [(1000, 2), (5000, 3), (2500, 4)]]
+    noisy = noise.babble(clean, others, snr, rng(), n_talkers=3)
+    assert abs(noise.snr_db(clean, noisy) - snr) < 0.01
+    # The added noise is speech from the others, not white noise: strongly periodic at 220 Hz.
+    residual = noisy.astype(np.float64) - clean
+    spectrum = np.abs(np.fft.rfft(residual))
+    peak_hz = np.argmax(spectrum) * 8000 / len(residual)
+    assert abs(peak_hz - 220) < 10
+
+
+def test_audio_noise_is_seeded():
+    clean = speech_like()
+    a = noise.white_noise(clean, 5.0, rng(3))
+    b = noise.white_noise(clean, 5.0, rng(3))
+    c = noise.white_noise(clean, 5.0, rng(4))
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_audio_noise_rejects_silence():
+    with pytest.raises(DataError, match="silent signal"):
+        noise.white_noise(np.zeros(100, dtype=np.float32), 10.0, rng())
+    with pytest.raises(DataError, match="at least one other"):
+        noise.babble(speech_like(), [], 10.0, rng())
+
+
+def test_gaussian_noise_has_exact_sigma_per_image():
+    images = np.full((5, 28, 28), 0.5, dtype=np.float32)
+    noisy = noise.gaussian_noise(images, 0.05, rng())  # 10 sigma from the edges: no clipping
+    diff = (noisy - images).reshape(5, -1).astype(np.float64)
+    np.testing.assert_allclose(diff.std(axis=1), 0.05, rtol=1e-4)
+    np.testing.assert_allclose(diff.mean(axis=1), 0.0, atol=1e-6)
+    heavy = noise.gaussian_noise(images, 2.0, rng())
+    assert heavy.min() >= 0.0 and heavy.max() <= 1.0 and heavy.dtype == np.float32
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.1, 0.25, 0.5, 1.0])
+def test_salt_and_pepper_flips_exactly_the_fraction(fraction):
+    images = np.full((4, 28, 28), 0.5, dtype=np.float32)
+    noisy = noise.salt_and_pepper(images, fraction, rng())
+    n = int(round(fraction * 784))
+    changed = (noisy != 0.5).reshape(4, -1).sum(axis=1)
+    assert np.all(changed == n)
+    salt = (noisy == 1.0).reshape(4, -1).sum(axis=1)
+    assert np.all(salt == round(0.5 * n))
+
+
+def test_occlusion_covers_an_exact_square():
+    images = np.ones((6, 28, 28), dtype=np.float32)
+    out = noise.occlusion(images, fraction=0.25, rng=rng())
+    assert np.all((out == 0).reshape(6, -1).sum(axis=1) == 14 * 14)
+    assert noise.patch_fraction(28, 28, fraction=0.25) == 0.25
+    for img in out:
+        rows, cols = np.nonzero(img == 0)
+        assert rows.max() - rows.min() == 13 and cols.max() - cols.min() == 13
+    positions = {tuple(np.argwhere(img == 0)[0]) for img in out}
+    assert len(positions) > 1  # seeded, but not the same place every time
+    flat = noise.occlusion(images.reshape(6, -1), size=5, rng=rng(), image_shape=(28, 28))
+    assert flat.shape == (6, 784) and np.all((flat == 0).sum(axis=1) == 25)
+
+
+def test_image_noise_errors_are_clear():
+    with pytest.raises(DataError, match="image_shape"):
+        noise.occlusion(np.ones((2, 784), np.float32), fraction=0.1, rng=rng())
+    with pytest.raises(DataError, match="exactly one of"):
+        noise.occlusion(np.ones((2, 8, 8), np.float32), rng=rng())
+    with pytest.raises(DataError, match="does not fit"):
+        noise.occlusion(np.ones((2, 8, 8), np.float32), size=9, rng=rng())
+    with pytest.raises(DataError, match="must be one of"):
+        noise.add_image_noise(np.ones((2, 8, 8), np.float32), "speckle", 0.1, rng())
