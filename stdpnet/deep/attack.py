@@ -1,0 +1,127 @@
+"""FGSM and PGD (L-infinity) attacks on pixels in [0, 1], white-box and
+black-box transfer (Sharmin et al., ECCV 2020 / IJCNN 2019 setting).
+
+A SpikingNetwork is attacked through its surrogate gradient by
+backpropagation through time; Poisson input passes its gradient straight
+through the sampling. White-box: crafted on the attacked model. Black-box:
+crafted on a source model (an ANN trained separately) and transferred.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from .data import batches
+
+ATTACKS = ("fgsm", "pgd")
+
+
+def _input_gradient(model, images, labels):
+    x = images.clone().detach().requires_grad_(True)
+    loss = nn.functional.cross_entropy(model(x), labels)
+    (grad,) = torch.autograd.grad(loss, x)
+    return grad
+
+
+def fgsm(model, images, labels, eps: float) -> torch.Tensor:
+    """One step of size ``eps`` along the sign of the loss gradient."""
+    model.eval()
+    grad = _input_gradient(model, images, labels)
+    return (images + eps * grad.sign()).clamp(0.0, 1.0).detach()
+
+
+def pgd(model, images, labels, eps: float, steps: int = 10, step_size: float | None = None,
+        random_start: bool = True, generator: torch.Generator | None = None) -> torch.Tensor:
+    """``steps`` signed-gradient steps, each projected back into the eps-ball
+    around ``images`` and into [0, 1] (Madry et al. 2018)."""
+    model.eval()
+    step_size = step_size or 2.5 * eps / steps
+    x = images.clone().detach()
+    if random_start:
+        noise = torch.rand(images.shape, generator=generator).to(images.device)
+        x = (x + (2 * noise - 1) * eps).clamp(0.0, 1.0)
+    for _ in range(steps):
+        grad = _input_gradient(model, x, labels)
+        x = x + step_size * grad.sign()
+        x = torch.min(torch.max(x, images - eps), images + eps).clamp(0.0, 1.0).detach()
+    return x
+
+
+def craft(model, kind: str, images, labels, eps, steps=10, step_size=None, seed=0):
+    if kind == "fgsm":
+        return fgsm(model, images, labels, eps)
+    if kind == "pgd":
+        generator = torch.Generator().manual_seed(seed)
+        return pgd(model, images, labels, eps, steps, step_size, generator=generator)
+    raise ValueError(f"attack must be one of {ATTACKS}, got {kind!r}")
+
+
+def craft_all(model, kind, images, labels, eps, batch_size=100, device="cpu", desc="", **kw):
+    out = []
+    it = tqdm(enumerate(batches(images, labels, batch_size)), leave=False,
+              total=math.ceil(len(images) / batch_size), desc=desc)
+    for i, (x, y) in it:
+        out.append(craft(model, kind, x.to(device), y.to(device), eps, seed=i, **kw).cpu())
+    return torch.cat(out)
+
+
+@torch.no_grad()
+def accuracy(model, images, labels, batch_size=100, device="cpu") -> float:
+    model.eval()
+    correct = 0
+    for x, y in batches(images, labels, batch_size):
+        correct += int((model(x.to(device)).argmax(1) == y.to(device)).sum())
+    return 100.0 * correct / max(1, len(images))
+
+
+def robustness_table(targets: dict, source_name: str, source, images, labels, eps_list,
+                     steps=10, step_size=None, batch_size=100, device="cpu", log=print) -> dict:
+    """Clean / white-box / black-box FGSM and PGD accuracy of every target.
+
+    Black-box examples are crafted once per attack and eps on ``source`` and
+    shared by all targets."""
+    transfer = {}
+    for kind in ATTACKS:
+        for eps in eps_list:
+            transfer[(kind, eps)] = craft_all(source, kind, images, labels, eps, batch_size,
+                                              device, f"{kind} eps={eps} on {source_name}",
+                                              steps=steps, step_size=step_size)
+    rows = []
+    for name, model in targets.items():
+        row = {"name": name, "clean": accuracy(model, images, labels, batch_size, device),
+               "white_box": {}, "black_box": {}}
+        for kind in ATTACKS:
+            row["white_box"][kind], row["black_box"][kind] = {}, {}
+            for eps in eps_list:
+                adv = craft_all(model, kind, images, labels, eps, batch_size, device,
+                                f"{kind} eps={eps} on {name}", steps=steps, step_size=step_size)
+                row["white_box"][kind][str(eps)] = accuracy(model, adv, labels, batch_size, device)
+                row["black_box"][kind][str(eps)] = accuracy(model, transfer[(kind, eps)], labels,
+                                                            batch_size, device)
+        log(f"{name}: clean {row['clean']:.1f}%, " + ", ".join(
+            f"{kind} eps={eps}: white {row['white_box'][kind][str(eps)]:.1f}% / "
+            f"black {row['black_box'][kind][str(eps)]:.1f}%"
+            for kind in ATTACKS for eps in eps_list))
+        rows.append(row)
+    return {"source": source_name, "eps": list(eps_list), "pgd_steps": steps,
+            "pgd_step_size": step_size or "2.5*eps/steps", "images": len(images), "rows": rows}
+
+
+def markdown_table(table: dict) -> str:
+    """The table as GitHub markdown: one row per target, one column per attack."""
+    eps_list = table["eps"]
+    head = ["model", "clean"] + [f"{kind.upper()} {mode} ε={eps}"
+                                 for mode in ("white-box", "black-box")
+                                 for kind in ATTACKS for eps in eps_list]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in table["rows"]:
+        cells = [row["name"], f"{row['clean']:.1f}"]
+        for mode in ("white_box", "black_box"):
+            for kind in ATTACKS:
+                for eps in eps_list:
+                    cells.append(f"{row[mode][kind][str(eps)]:.1f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,253 @@
+"""Deep-path specs: TOML files in networks/deep_*.toml, checked at the edge.
+
+Every table and key has a default below; a spec names only what it changes.
+An unknown key, a wrong type or an out-of-range value is a ``ConfigError``
+naming the file and the dotted key.
+"""
+from __future__ import annotations
+
+import copy
+import tomllib
+from pathlib import Path
+
+from ..errors import ConfigError
+
+DEFAULTS: dict = {
+    "name": "deep",
+    "seed": 0,
+    "data": {
+        "dataset": "mnist",       # mnist | cifar10 | cifar100
+        "root": "",               # "" = $STDPNET_DATASETS or ./datasets
+        "augment": False,         # random crop (pad 4) and horizontal flip
+        "train_limit": 0,         # 0 = the whole split
+        "test_limit": 0,
+        "batch_size": 64,
+        "eval_batch_size": 500,
+    },
+    "model": {
+        "arch": "vgg",            # vgg | resnet | vgg5 | vgg9 | vgg11 | vgg16 | resnet8 | resnet20 | resnet18
+        "features": [16, "A", 32, 32, "A"],
+        "classifier": [128],
+        "stem": 16,               # resnet only
+        "stages": [16, 32, 64],
+        "blocks": 1,
+        "width": 1.0,             # multiplies every channel and hidden width
+        "batch_norm": False,
+        "dropout": 0.0,
+    },
+    "ann": {
+        "epochs": 3,
+        "lr": 1e-3,
+        "optimizer": "adam",      # adam | sgd
+        "momentum": 0.9,
+        "weight_decay": 0.0,
+        "schedule": "cosine",     # cosine | step | none
+    },
+    "convert": {
+        "percentile": 99.99,      # of the positive pre-activations; 100 = the maximum
+        "calibration_samples": 2048,
+        "timesteps": [4, 8, 16, 32, 64, 128, 256],
+        "encoding": "direct",     # direct | poisson
+    },
+    "stdb": {
+        "timesteps": 5,
+        "epochs": 2,
+        "lr": 1e-4,
+        "alpha": 0.3,
+        "beta": 0.01,
+        "leak": 1.0,
+        "encoding": "direct",
+        "threshold_scale": 1.0,   # converted thresholds times this (Rathi: ~0.7 at low T)
+    },
+    "diet": {
+        "timesteps": 5,
+        "epochs": 2,
+        "lr": 1e-4,
+        "gamma": 0.3,
+        "leak": 1.0,              # initial leak; trained with the thresholds
+        "threshold_scale": 1.0,
+    },
+    "iir": {
+        "start": 5,
+        "stop": 1,
+        "epochs": 1,              # per stage T-1
+        "lr": 1e-4,
+        "gamma": 0.3,
+    },
+    "snn": {
+        "optimizer": "adam",
+        "weight_decay": 0.0,
+        "schedule": "cosine",
+        "eval_timesteps": [1, 2, 3, 4, 5],   # extra accuracy-vs-T points after training
+    },
+    "attack": {
+        "eps": [0.05, 0.1, 0.2],
+        "pgd_steps": 10,
+        "pgd_step_size": 0.0,     # 0 = 2.5 * eps / pgd_steps
+        "limit": 500,             # test images attacked
+        "source": "",             # run crafting black-box examples ("" = first target)
+        "targets": [],            # [{name, run, encoding?, timesteps?, leak?}]
+    },
+}
+
+CHOICES = {
+    "data.dataset": ("mnist", "cifar10", "cifar100"),
+    "model.arch": ("vgg", "resnet", "vgg5", "vgg9", "vgg11", "vgg16", "resnet8", "resnet20",
+                   "resnet18"),
+    "ann.optimizer": ("adam", "sgd"),
+    "snn.optimizer": ("adam", "sgd"),
+    "ann.schedule": ("cosine", "step", "none"),
+    "snn.schedule": ("cosine", "step", "none"),
+    "convert.encoding": ("direct", "poisson"),
+    "stdb.encoding": ("direct", "poisson"),
+}
+POSITIVE = {"data.batch_size", "data.eval_batch_size", "ann.epochs", "ann.lr", "model.width",
+            "convert.calibration_samples", "stdb.timesteps", "diet.timesteps", "stdb.lr",
+            "diet.lr", "iir.lr", "iir.start", "iir.stop", "attack.pgd_steps", "attack.limit",
+            "stdb.threshold_scale", "diet.threshold_scale", "model.blocks", "model.stem"}
+NON_NEGATIVE = {"data.train_limit", "data.test_limit", "stdb.epochs", "diet.epochs",
+                "iir.epochs", "ann.weight_decay", "snn.weight_decay", "attack.pgd_step_size"}
+UNIT_INTERVAL = {"model.dropout", "stdb.leak", "diet.leak"}
+TARGET_KEYS = {"name": str, "run": str, "encoding": str, "timesteps": int, "leak": float}
+
+
+def _check_type(key, value, default, where):
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    elif isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, type(default))
+    if not ok:
+        raise ConfigError(f"{where}: {key} must be {type(default).__name__}, got {value!r}")
+    return float(value) if isinstance(default, float) else value
+
+
+def merge(spec: dict, where: str = "spec") -> dict:
+    """Defaults overlaid with ``spec``, type- and range-checked."""
+    cfg = copy.deepcopy(DEFAULTS)
+    for key, value in spec.items():
+        if key not in cfg:
+            raise ConfigError(f"{where}: unknown key {key!r} (known: {', '.join(DEFAULTS)})")
+        if isinstance(cfg[key], dict):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: [{key}] must be a table")
+            for sub, v in value.items():
+                if sub not in cfg[key]:
+                    raise ConfigError(f"{where}: unknown key {key}.{sub} "
+                                      f"(known: {', '.join(cfg[key])})")
+                cfg[key][sub] = _check_type(f"{key}.{sub}", v, cfg[key][sub], where)
+        else:
+            cfg[key] = _check_type(key, value, cfg[key], where)
+    validate(cfg, where)
+    return cfg
+
+
+def validate(cfg: dict, where: str) -> None:
+    def get(dotted):
+        table, key = dotted.split(".")
+        return cfg[table][key]
+
+    for dotted, options in CHOICES.items():
+        if get(dotted) not in options:
+            raise ConfigError(f"{where}: {dotted} must be one of {', '.join(options)}, "
+                              f"got {get(dotted)!r}")
+    for dotted in POSITIVE:
+        if not get(dotted) > 0:
+            raise ConfigError(f"{where}: {dotted} must be > 0, got {get(dotted)!r}")
+    for dotted in NON_NEGATIVE:
+        if get(dotted) < 0:
+            raise ConfigError(f"{where}: {dotted} must be >= 0, got {get(dotted)!r}")
+    for dotted in UNIT_INTERVAL:
+        if not 0 <= get(dotted) <= 1:
+            raise ConfigError(f"{where}: {dotted} must be in [0, 1], got {get(dotted)!r}")
+    if not 0 < cfg["convert"]["percentile"] <= 100:
+        raise ConfigError(f"{where}: convert.percentile must be in (0, 100], "
+                          f"got {cfg['convert']['percentile']!r}")
+    if cfg["iir"]["stop"] > cfg["iir"]["start"]:
+        raise ConfigError(f"{where}: iir.stop ({cfg['iir']['stop']}) must be <= iir.start "
+                          f"({cfg['iir']['start']})")
+    for dotted in ("convert.timesteps", "snn.eval_timesteps"):
+        ts = get(dotted)
+        if not ts or not all(isinstance(t, int) and not isinstance(t, bool) and t > 0 for t in ts):
+            raise ConfigError(f"{where}: {dotted} must be a non-empty list of positive "
+                              f"integers, got {ts!r}")
+    eps = cfg["attack"]["eps"]
+    if not eps or not all(isinstance(e, (int, float)) and 0 <= e <= 1 for e in eps):
+        raise ConfigError(f"{where}: attack.eps must be a non-empty list of numbers in [0, 1], "
+                          f"got {eps!r}")
+    m = cfg["model"]
+    for v in m["features"]:
+        if not (v == "A" or (isinstance(v, int) and not isinstance(v, bool) and v > 0)):
+            raise ConfigError(f"{where}: model.features entries must be positive integers "
+                              f"(conv channels) or \"A\" (average pool), got {v!r}")
+    for key in ("classifier", "stages"):
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in m[key]):
+            raise ConfigError(f"{where}: model.{key} must list positive integers, got {m[key]!r}")
+    for i, target in enumerate(cfg["attack"]["targets"]):
+        label = f"attack.targets[{i}]"
+        if not isinstance(target, dict):
+            raise ConfigError(f"{where}: {label} must be a table")
+        for k, v in target.items():
+            if k not in TARGET_KEYS:
+                raise ConfigError(f"{where}: unknown key {label}.{k} "
+                                  f"(known: {', '.join(TARGET_KEYS)})")
+            expected = TARGET_KEYS[k]
+            if expected is float and isinstance(v, int) and not isinstance(v, bool):
+                v = target[k] = float(v)
+            if not isinstance(v, expected) or isinstance(v, bool):
+                raise ConfigError(f"{where}: {label}.{k} must be {expected.__name__}, got {v!r}")
+        for k in ("name", "run"):
+            if k not in target:
+                raise ConfigError(f"{where}: {label} needs a {k!r}")
+        if target.get("encoding", "direct") not in ("direct", "poisson"):
+            raise ConfigError(f"{where}: {label}.encoding must be direct or poisson, "
+                              f"got {target['encoding']!r}")
+
+
+def load_spec(path: str | Path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"spec file {path} not found")
+    try:
+        with open(path, "rb") as f:
+            spec = tomllib.load(f)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+    return merge(spec, str(path))
+
+
+def dump_toml(cfg: dict) -> str:
+    """TOML text for a merged spec (flat values, tables, arrays of tables)."""
+
+    def value(v):
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, str):
+            return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        if isinstance(v, float):
+            return repr(v)
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        return str(v)
+
+    lines, tables = [], []
+    for key, v in cfg.items():
+        if isinstance(v, dict):
+            tables.append((key, v))
+        else:
+            lines.append(f"{key} = {value(v)}")
+    for key, table in tables:
+        lines += ["", f"[{key}]"]
+        arrays = []
+        for sub, v in table.items():
+            if isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+                arrays.append((sub, v))
+            else:
+                lines.append(f"{sub} = {value(v)}")
+        for sub, items in arrays:
+            for item in items:
+                lines += ["", f"[[{key}.{sub}]]"] + [f"{k} = {value(x)}" for k, x in item.items()]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,139 @@
+"""Run folders of the deep path: ``config.toml`` (the spec as used),
+``model.pt`` (weights and neuron settings), ``metrics.json`` and PNG plots.
+Every file is written to a temporary name first and moved into place, so an
+interrupted command never leaves a half-written file.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import torch
+
+from ..errors import RunFolderError
+from .config import dump_toml, merge
+from .models import SpikingNetwork, build_model, fold_batch_norm
+from .neurons import neuron_layers, set_mode
+
+MODEL_FILE = "model.pt"
+CONFIG_FILE = "config.toml"
+METRICS_FILE = "metrics.json"
+CHECKPOINT_FILE = "checkpoint.pt"  # the last finished epoch, for --resume
+
+
+def prepare_run(path: str | Path, force: bool = False, resume: bool = False) -> Path:
+    """Create ``path``; refuse an existing non-empty folder unless ``force``
+    (which empties it) or ``resume`` (which keeps it)."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise RunFolderError(f"run folder {path} exists and is not a folder")
+    if path.exists() and any(path.iterdir()) and not resume:
+        if not force:
+            raise RunFolderError(f"run folder {path} already exists; pass --force to "
+                                 "overwrite it or --run to choose another")
+        shutil.rmtree(path)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _atomic(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def write_text(path: Path, text: str) -> None:
+    def write(tmp):
+        with open(tmp, "w") as f:
+            f.write(text)
+    _atomic(Path(path), write)
+
+
+def write_json(path: Path, data) -> None:
+    write_text(path, json.dumps(data, indent=2, default=float) + "\n")
+
+
+def save_torch(path: Path, obj) -> None:
+    _atomic(Path(path), lambda tmp: torch.save(obj, tmp))
+
+
+def write_config(run: Path, cfg: dict) -> None:
+    write_text(run / CONFIG_FILE, dump_toml(cfg))
+
+
+def neuron_settings(net) -> dict:
+    layer = neuron_layers(net)[0] if neuron_layers(net) else None
+    if layer is None:
+        return {}
+    return {"surrogate": layer.surrogate, "alpha": layer.alpha, "beta": layer.beta,
+            "gamma": layer.gamma}
+
+
+def save_model(run: Path, model, kind: str, **extra) -> None:
+    """``model`` is an ANN (nn.Module) or a SpikingNetwork."""
+    if isinstance(model, SpikingNetwork):
+        net, timesteps, encoding = model.net, model.timesteps, model.encoding
+    else:
+        net, timesteps, encoding = model, None, None
+    folded = not any(isinstance(m, torch.nn.BatchNorm2d) for m in net.modules()) and \
+        any(isinstance(m, torch.nn.Conv2d) and m.bias is not None for m in net.modules())
+    save_torch(run / MODEL_FILE, {
+        "kind": kind, "state_dict": net.state_dict(), "timesteps": timesteps,
+        "encoding": encoding, "batch_norm_folded": folded, "neurons": neuron_settings(net),
+        **extra})
+
+
+def read_metrics(run: Path) -> dict:
+    path = Path(run) / METRICS_FILE
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise RunFolderError(f"{path} is not valid JSON ({exc})") from exc
+
+
+def load_run(run: str | Path, data_info: dict | None = None, device="cpu"):
+    """(merged config, model, checkpoint dict) of a run folder; the model is an
+    ANN module or a SpikingNetwork according to the checkpoint's kind."""
+    from .data import INFO
+    import tomllib
+
+    run = Path(run)
+    for name in (CONFIG_FILE, MODEL_FILE):
+        if not (run / name).exists():
+            raise RunFolderError(f"{run / name} not found: is {run} a deep run folder?")
+    try:
+        cfg = merge(tomllib.loads((run / CONFIG_FILE).read_text()), str(run / CONFIG_FILE))
+    except tomllib.TOMLDecodeError as exc:
+        raise RunFolderError(f"{run / CONFIG_FILE}: not valid TOML ({exc})") from exc
+    try:
+        ckpt = torch.load(run / MODEL_FILE, map_location=device, weights_only=False)
+    except Exception as exc:
+        raise RunFolderError(f"{run / MODEL_FILE} is truncated or corrupt ({exc})") from exc
+    net = build_model(cfg["model"], data_info or INFO[cfg["data"]["dataset"]])
+    if ckpt.get("batch_norm_folded"):
+        fold_batch_norm(net)
+    try:
+        net.load_state_dict(ckpt["state_dict"])
+    except RuntimeError as exc:
+        raise RunFolderError(f"{run / MODEL_FILE} does not fit the [model] of "
+                             f"{run / CONFIG_FILE} ({exc})") from exc
+    net.to(device)
+    for layer in neuron_layers(net):
+        for key, value in ckpt.get("neurons", {}).items():
+            setattr(layer, key, value)
+    if ckpt["kind"] == "ann":
+        set_mode(net, "analog")
+        return cfg, net, ckpt
+    return cfg, SpikingNetwork(net, ckpt["timesteps"], ckpt["encoding"]), ckpt

@@ -1,0 +1,189 @@
+"""Training loops: the ANN, and the SNN by surrogate-gradient BPTT in its
+three flavours.
+
+* ``stdb``: hybrid training (Rathi et al., ICLR 2020). Starts from a converted
+  SNN; IF neurons (or a fixed leak), fixed balanced thresholds, STDB surrogate.
+* ``diet``: DIET-SNN. Direct input; each layer's leak and threshold are
+  trained with the weights; linear surrogate.
+* ``iir``: IIR-SNN. A DIET network trained at T = start is retrained at
+  T - 1 starting from the T weights, down to T = stop.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from .data import augment as augment_batch
+from .data import batches
+from .models import SpikingNetwork
+from .neurons import clamp_neuron_parameters, configure_neurons
+
+
+def make_optimizer(params, name: str, lr: float, momentum: float = 0.9,
+                   weight_decay: float = 0.0):
+    params = [p for p in params if p.requires_grad]
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+
+
+def make_scheduler(optimizer, schedule: str, total_steps: int):
+    if schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, max(1, total_steps))
+    if schedule == "step":  # x0.1 at 50% and 75% of training
+        milestones = [int(total_steps * 0.5), int(total_steps * 0.75)]
+        return torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones, 0.1)
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+
+
+@torch.no_grad()
+def evaluate(model, images, labels, batch_size=500, device="cpu", desc=None) -> float:
+    """Top-1 accuracy (%) of ``model`` (ANN module or SpikingNetwork)."""
+    model.eval()
+    correct = 0
+    it = batches(images, labels, batch_size)
+    if desc:
+        it = tqdm(it, total=math.ceil(len(images) / batch_size), desc=desc, leave=False)
+    for x, y in it:
+        x, y = x.to(device), y.to(device)
+        correct += int((model(x).argmax(1) == y).sum())
+    return 100.0 * correct / max(1, len(images))
+
+
+@torch.no_grad()
+def accuracy_vs_timesteps(snn: SpikingNetwork, images, labels, timesteps, batch_size=500,
+                          device="cpu") -> dict[int, float]:
+    """Accuracy after each T in ``timesteps``, from one run of max(timesteps) steps."""
+    snn.eval()
+    ts = sorted(set(int(t) for t in timesteps))
+    saved, snn.timesteps = snn.timesteps, ts[-1]
+    correct = {t: 0 for t in ts}
+    try:
+        it = tqdm(batches(images, labels, batch_size), total=math.ceil(len(images) / batch_size),
+                  desc=f"SNN accuracy, T up to {ts[-1]}", leave=False)
+        for x, y in it:
+            x, y = x.to(device), y.to(device)
+            _, partial = snn(x, checkpoints=ts)
+            for t in ts:
+                correct[t] += int((partial[t].argmax(1) == y).sum())
+    finally:
+        snn.timesteps = saved
+    return {t: 100.0 * c / max(1, len(images)) for t, c in correct.items()}
+
+
+def fit(model, train, test, *, epochs: int, lr: float, optimizer: str = "adam",
+        momentum: float = 0.9, weight_decay: float = 0.0, schedule: str = "cosine",
+        batch_size: int = 64, eval_batch_size: int = 500, device="cpu", augment=False,
+        seed: int = 0, desc: str = "train", checkpoint: Path | None = None,
+        resume: bool = False, after_step=None, log=print) -> list[dict]:
+    """Train with cross-entropy; one history row per epoch (loss, accuracies, seconds).
+
+    With ``checkpoint`` the state after each epoch is saved there and, if
+    ``resume``, training continues from it."""
+    from .runs import save_torch
+
+    x_train, y_train = train
+    opt = make_optimizer(model.parameters(), optimizer, lr, momentum, weight_decay)
+    steps_per_epoch = math.ceil(len(x_train) / batch_size)
+    sched = make_scheduler(opt, schedule, epochs * steps_per_epoch)
+    history, start = [], 0
+    if resume and checkpoint is not None and Path(checkpoint).exists():
+        state = torch.load(checkpoint, map_location=device, weights_only=False)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        history, start = state["history"], state["epoch"]
+        log(f"resuming {desc} after epoch {start}")
+    loss_fn = nn.CrossEntropyLoss()
+    for epoch in range(start, epochs):
+        generator = torch.Generator().manual_seed(seed * 1000 + epoch)
+        model.train()
+        t0 = time.perf_counter()
+        total_loss = correct = seen = 0
+        bar = tqdm(batches(x_train, y_train, batch_size, shuffle=True, generator=generator),
+                   total=steps_per_epoch, desc=f"{desc} epoch {epoch + 1}/{epochs}",
+                   unit="batch", leave=False)
+        for x, y in bar:
+            if augment:
+                x = augment_batch(x, generator)
+            x, y = x.to(device), y.to(device)
+            out = model(x)
+            loss = loss_fn(out, y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            if after_step is not None:
+                after_step()
+            total_loss += loss.item() * len(y)
+            correct += int((out.argmax(1) == y).sum())
+            seen += len(y)
+            elapsed = time.perf_counter() - t0
+            bar.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{100 * correct / seen:.2f}",
+                            img_s=f"{seen / elapsed:.0f}")
+        seconds = time.perf_counter() - t0
+        test_acc = evaluate(model, *test, batch_size=eval_batch_size, device=device,
+                            desc=f"{desc} test")
+        row = {"epoch": epoch + 1, "loss": total_loss / max(1, seen),
+               "train_accuracy": 100.0 * correct / max(1, seen), "test_accuracy": test_acc,
+               "seconds": seconds, "images_per_second": seen / seconds}
+        history.append(row)
+        log(f"{desc} epoch {epoch + 1}/{epochs}: loss {row['loss']:.4f}, train "
+            f"{row['train_accuracy']:.2f}%, test {test_acc:.2f}%, {seconds:.1f} s")
+        if checkpoint is not None:
+            save_torch(checkpoint, {"model": model.state_dict(), "optimizer": opt.state_dict(),
+                                    "scheduler": sched.state_dict(), "history": history,
+                                    "epoch": epoch + 1})
+    return history
+
+
+def prepare_stdb(snn: SpikingNetwork, alpha=0.3, beta=0.01, leak=1.0) -> SpikingNetwork:
+    """Hybrid STDB: weights trained, thresholds fixed as balanced."""
+    configure_neurons(snn.net, surrogate="stdb", alpha=alpha, beta=beta, leak=leak,
+                      train_threshold=False, train_leak=False)
+    return snn
+
+
+def prepare_diet(snn: SpikingNetwork, gamma=0.3, leak=None) -> SpikingNetwork:
+    """DIET-SNN: direct input; leak and threshold of every layer trained."""
+    snn.encoding = "direct"
+    configure_neurons(snn.net, surrogate="linear", gamma=gamma, leak=leak,
+                      train_threshold=True, train_leak=True)
+    return snn
+
+
+def train_snn(snn: SpikingNetwork, train, test, **kw) -> list[dict]:
+    """``fit`` for a SpikingNetwork: keeps leaks in [0, 1] and thresholds > 0."""
+    return fit(snn, train, test, after_step=lambda: clamp_neuron_parameters(snn.net), **kw)
+
+
+def next_stage(snn: SpikingNetwork) -> SpikingNetwork:
+    """The IIR stage T-1, starting from (a copy of) the T network's parameters."""
+    if snn.timesteps <= 1:
+        raise ValueError("no IIR stage below T=1")
+    return SpikingNetwork(copy.deepcopy(snn.net), snn.timesteps - 1, snn.encoding)
+
+
+def train_iir(snn: SpikingNetwork, train, test, *, stop: int = 1, epochs: int = 1,
+              on_stage_start=None, on_stage_end=None, **kw) -> tuple[SpikingNetwork, list[dict]]:
+    """Retrain ``snn`` (already trained at its T) at T-1, T-2, ..., ``stop``.
+
+    Returns the last stage's network and one row per stage."""
+    stages = []
+    while snn.timesteps > stop:
+        snn = next_stage(snn)
+        if on_stage_start is not None:
+            on_stage_start(snn.timesteps, snn)
+        history = train_snn(snn, train, test, epochs=epochs,
+                            desc=f"IIR T={snn.timesteps}", **kw)
+        stages.append({"timesteps": snn.timesteps, "history": history,
+                       "test_accuracy": history[-1]["test_accuracy"] if history else None})
+        if on_stage_end is not None:
+            on_stage_end(snn.timesteps, snn)
+    return snn, stages
