@@ -1,0 +1,263 @@
+"""Network specs: typed sections loaded from TOML and validated at the edge.
+
+Every key carries its unit in its name (``tau_ms``, ``v_rest_mV``), so a spec
+reads without guessing. Unknown keys, wrong types and out-of-range values are
+errors that name the key, e.g. ``excitatory.tau_ms: must be > 0, got -1``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+RULES = ("power_law", "diehl_cook_triplet", "pair_additive")
+DATASETS = ("mnist", "synthetic")
+
+
+def positive(x):
+    return x > 0
+
+
+def non_negative(x):
+    return x >= 0
+
+
+def _check(section: str, key: str, value: Any, ok, what: str) -> None:
+    if not ok(value):
+        raise ConfigError(f"{section}.{key}: {what}, got {value!r}")
+
+
+@dataclass
+class Data:
+    dataset: str = "mnist"
+    train_examples: int = 60_000   # first K of the (shuffled) training set
+    assign_examples: int = 10_000  # labelled examples used to assign neuron labels
+    test_examples: int = 10_000
+    shuffle: bool = True           # shuffle the training order with the run's seed
+    root: str = ""                 # dataset folder ("" = $STDPNET_DATASETS or ./datasets)
+
+    def validate(self, s="data"):
+        _check(s, "dataset", self.dataset, lambda v: v in DATASETS, f"must be one of {DATASETS}")
+        for key in ("train_examples", "assign_examples", "test_examples"):
+            _check(s, key, getattr(self, key), positive, "must be > 0")
+
+
+@dataclass
+class Input:
+    pixel_divisor: float = 8.0     # rate = pixel / divisor * intensity (Hz), pixel in 0..255
+    intensity: float = 2.0         # starting intensity (max rate 63.75 Hz)
+    intensity_step: float = 1.0    # added when the network answered too little
+    max_intensity: float = 32.0    # give up re-presenting above this
+    min_spikes: int = 5            # excitatory spikes an example must evoke
+
+    def validate(self, s="input"):
+        for key in ("pixel_divisor", "intensity", "intensity_step", "max_intensity"):
+            _check(s, key, getattr(self, key), positive, "must be > 0")
+        _check(s, "min_spikes", self.min_spikes, non_negative, "must be >= 0")
+        _check(s, "max_intensity", self.max_intensity, lambda v: v >= self.intensity,
+               "must be >= input.intensity")
+
+
+@dataclass
+class Excitatory:
+    n_neurons: int = 400
+    tau_ms: float = 100.0
+    v_rest_mV: float = -65.0
+    v_reset_mV: float = -65.0
+    v_thresh_mV: float = -52.0
+    refractory_ms: float = 5.0
+    e_exc_mV: float = 0.0
+    e_inh_mV: float = -100.0
+    tau_ge_ms: float = 1.0
+    tau_gi_ms: float = 2.0
+    theta_plus_mV: float = 0.05
+    tau_theta_ms: float = 1e7
+    theta_init_mV: float = 20.0
+    theta_offset_mV: float = 20.0
+
+    def validate(self, s="excitatory"):
+        _check(s, "n_neurons", self.n_neurons, positive, "must be > 0")
+        for key in ("tau_ms", "tau_ge_ms", "tau_gi_ms", "tau_theta_ms"):
+            _check(s, key, getattr(self, key), positive, "must be > 0")
+        for key in ("refractory_ms", "theta_plus_mV", "theta_init_mV"):
+            _check(s, key, getattr(self, key), non_negative, "must be >= 0")
+        _check(s, "v_thresh_mV", self.v_thresh_mV, lambda v: v > self.v_reset_mV,
+               "must be above v_reset_mV")
+
+
+@dataclass
+class Inhibitory:
+    tau_ms: float = 10.0
+    v_rest_mV: float = -60.0
+    v_reset_mV: float = -45.0
+    v_thresh_mV: float = -40.0
+    refractory_ms: float = 2.0
+    e_exc_mV: float = 0.0
+    e_inh_mV: float = -85.0
+    tau_ge_ms: float = 1.0
+    tau_gi_ms: float = 2.0
+
+    def validate(self, s="inhibitory"):
+        for key in ("tau_ms", "tau_ge_ms", "tau_gi_ms"):
+            _check(s, key, getattr(self, key), positive, "must be > 0")
+        _check(s, "refractory_ms", self.refractory_ms, non_negative, "must be >= 0")
+        _check(s, "v_thresh_mV", self.v_thresh_mV, lambda v: v > self.v_reset_mV,
+               "must be above v_reset_mV")
+
+
+@dataclass
+class Connections:
+    w_init_scale: float = 0.3      # input weights (U[0,1) + 0.01) * scale
+    delay_max_ms: float = 10.0     # input->excitatory delays U[0, delay_max)
+    weight_sum_per_input: float = 78.0 / 784  # column sum = this * n_inputs (78 for MNIST)
+    exc_to_inh: float = 10.4
+    inh_to_exc: float = 17.0
+
+    def validate(self, s="connections"):
+        for key in ("w_init_scale", "weight_sum_per_input"):
+            _check(s, key, getattr(self, key), positive, "must be > 0")
+        for key in ("delay_max_ms", "exc_to_inh", "inh_to_exc"):
+            _check(s, key, getattr(self, key), non_negative, "must be >= 0")
+
+
+@dataclass
+class Plasticity:
+    rule: str = "power_law"
+    w_max: float = 1.0
+    # power_law: on post spike dw = eta_post (x_pre - x_tar)(w_max - w)^mu,
+    # on pre spike (optional) dw = -eta_pre x_post w^mu
+    eta_post: float = 0.01
+    eta_pre: float = 0.0
+    x_tar: float = 0.4
+    mu: float = 0.2
+    tau_pre_ms: float = 20.0
+    tau_post_ms: float = 20.0
+    # diehl_cook_triplet: pre w -= nu_pre*post1 ; post w += nu_post*pre*post2(before)
+    nu_pre: float = 1e-4
+    nu_post: float = 1e-2
+    tau_post2_ms: float = 40.0
+    # pair_additive: dw = +a_plus x_pre at post, -a_minus x_post at pre
+    a_plus: float = 0.01
+    a_minus: float = 0.0105
+
+    def validate(self, s="plasticity"):
+        _check(s, "rule", self.rule, lambda v: v in RULES, f"unknown rule; choose one of {RULES}")
+        for key in ("w_max", "tau_pre_ms", "tau_post_ms", "tau_post2_ms", "mu"):
+            _check(s, key, getattr(self, key), positive, "must be > 0")
+        for key in ("eta_post", "eta_pre", "x_tar", "nu_pre", "nu_post", "a_plus", "a_minus"):
+            _check(s, key, getattr(self, key), non_negative, "must be >= 0")
+
+
+@dataclass
+class Schedule:
+    dt_ms: float = 0.5
+    presentation_ms: float = 350.0
+    rest_ms: float = 150.0
+    # "reset": replace the rest by an exact reset of all decaying state (faster);
+    # "simulate": simulate the rest period with the input off.
+    rest_mode: str = "reset"
+    checkpoint_every: int = 1000   # presentations per compiled chunk / checkpoint
+
+    def validate(self, s="schedule"):
+        for key in ("dt_ms", "presentation_ms", "checkpoint_every"):
+            _check(s, key, getattr(self, key), positive, "must be > 0")
+        _check(s, "rest_ms", self.rest_ms, non_negative, "must be >= 0")
+        _check(s, "rest_mode", self.rest_mode, lambda v: v in ("reset", "simulate"),
+               "must be 'reset' or 'simulate'")
+
+
+@dataclass
+class Spec:
+    name: str = "unnamed"
+    seed: int = 0
+    device: str = "standalone"
+    data: Data = field(default_factory=Data)
+    input: Input = field(default_factory=Input)
+    excitatory: Excitatory = field(default_factory=Excitatory)
+    inhibitory: Inhibitory = field(default_factory=Inhibitory)
+    connections: Connections = field(default_factory=Connections)
+    plasticity: Plasticity = field(default_factory=Plasticity)
+    schedule: Schedule = field(default_factory=Schedule)
+
+    SECTIONS = ("data", "input", "excitatory", "inhibitory", "connections", "plasticity",
+                "schedule")
+
+    def validate(self) -> "Spec":
+        _check("spec", "device", self.device, lambda v: v in ("runtime", "standalone"),
+               "must be 'runtime' or 'standalone'")
+        for name in self.SECTIONS:
+            getattr(self, name).validate(name)
+        if self.schedule.rest_mode == "simulate":
+            _check("schedule", "rest_ms", self.schedule.rest_ms,
+                   lambda v: v >= self.connections.delay_max_ms,
+                   "must be >= connections.delay_max_ms so no spike is in flight at the next example")
+        return self
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def replace(self, **changes) -> "Spec":
+        return dataclasses.replace(self, **changes).validate()
+
+
+def _build(cls, table: dict, where: str):
+    known = {f.name: f for f in fields(cls)}
+    kwargs = {}
+    for key, value in table.items():
+        if key not in known:
+            raise ConfigError(f"{where}{key}: unknown key (known: {', '.join(sorted(known))})")
+        f = known[key]
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        if dataclasses.is_dataclass(default):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}{key}: must be a table [{key}]")
+            kwargs[key] = _build(type(default), value, f"{key}.")
+            continue
+        expected = type(default)
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise ConfigError(f"{where}{key}: must be {expected.__name__}, got {value!r}")
+        if expected is float and not math.isfinite(value):
+            raise ConfigError(f"{where}{key}: must be finite, got {value!r}")
+        kwargs[key] = value
+    return cls(**kwargs)
+
+
+def spec_from_dict(table: dict) -> Spec:
+    return _build(Spec, table, "").validate()
+
+
+def load_spec(path: str | Path) -> Spec:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: spec file not found")
+    try:
+        table = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+    try:
+        return spec_from_dict(table)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+
+
+def dump_spec(spec: Spec) -> str:
+    """TOML text of a spec (flat tables, only scalar values)."""
+    def fmt(v):
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, str):
+            return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return repr(v)
+
+    d = spec.to_dict()
+    lines = [f"{k} = {fmt(v)}" for k, v in d.items() if not isinstance(v, dict)]
+    for section in Spec.SECTIONS:
+        lines += ["", f"[{section}]"] + [f"{k} = {fmt(v)}" for k, v in d[section].items()]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,206 @@
+"""One unimodal ensemble: Poisson input -> excitatory (STDP) <-> inhibitory.
+
+The whole presentation schedule lives inside the network, so a compiled
+(cpp_standalone) binary runs thousands of examples with no Python in between.
+A one-neuron ``schedule`` group decides, at the start of every presentation
+slot, whether the last example was answered (>= min_spikes excitatory spikes)
+or must be shown again with a higher intensity; the other groups then load the
+example's rates, reset their decaying state and normalise the input weights,
+all by ``run_regularly`` operations ordered within the slot's first step:
+
+    order 0  schedule   accept or repeat; learning = mode * active(example)
+    order 1  input      rates of the example, first Poisson intervals
+             neurons    reset decaying state (rest_mode = "reset")
+    order 2  synapses   column sums of the input weights
+    order 3  excitatory normalisation factor
+    order 4  synapses   w *= factor  (training only)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from brian2 import (Hz, NeuronGroup, SpikeMonitor, StateMonitor, Synapses, TimedArray, mV, ms,
+                    second)
+
+from . import neurons
+from .config import Spec
+from .plasticity import StdpRule, stdp_rule
+
+STIMULUS_DT = 1 * ms  # the "time" axis of the stimulus table is the example index
+DELAY_STREAM = 7919    # random stream of the synaptic delays
+
+
+def slot_duration(spec: Spec) -> float:
+    """Seconds per presentation slot (presentation + rest, or + delay settling)."""
+    s = spec.schedule
+    tail = s.rest_ms if s.rest_mode == "simulate" else spec.connections.delay_max_ms
+    steps = int(round((s.presentation_ms + tail) / s.dt_ms))
+    return steps * s.dt_ms * 1e-3
+
+
+@dataclass
+class Ensemble:
+    spec: Spec
+    n_input: int
+    slots: int
+    rule: StdpRule
+    schedule: NeuronGroup
+    input: NeuronGroup
+    excitatory: NeuronGroup
+    inhibitory: NeuronGroup
+    input_exc: Synapses
+    exc_inh: Synapses
+    inh_exc: Synapses
+    spike_counter: Synapses
+    exc_spikes: SpikeMonitor
+    slot_log: StateMonitor
+    pixels: TimedArray
+    active: TimedArray
+
+    @property
+    def objects(self):
+        return [self.schedule, self.input, self.excitatory, self.inhibitory, self.input_exc,
+                self.exc_inh, self.inh_exc, self.spike_counter, self.exc_spikes, self.slot_log]
+
+    # variables that carry a run's state from one chunk to the next
+    @property
+    def carried(self) -> dict:
+        exc_state = ("v", "ge", "gi", "theta", "lastspike", "not_refractory") + self.rule.trace_names_post
+        return {
+            self.input: ("draws", "seed") + self.rule.trace_names_pre,
+            self.excitatory: exc_state,
+            self.inhibitory: ("v", "ge", "gi", "lastspike", "not_refractory"),
+            self.input_exc: ("w",),
+            self.schedule: ("example", "intensity", "count", "started", "mode"),
+        }
+
+
+def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "") -> Ensemble:
+    """Brian2 objects of one ensemble; ``slots`` presentations per run() of length slots*slot."""
+    exc_p, inh_p, inp_p = spec.excitatory, spec.inhibitory, spec.input
+    n = exc_p.n_neurons
+    rule = stdp_rule(spec.plasticity)
+    slot = slot_duration(spec) * second
+    reset_mode = spec.schedule.rest_mode == "reset"
+    every = dict(dt=slot, when="start")
+
+    pixels = TimedArray(np.zeros((slots, n_input)), dt=STIMULUS_DT, name=f"{prefix}pixels")
+    active = TimedArray(np.zeros(slots), dt=STIMULUS_DT, name=f"{prefix}active")
+
+    schedule = NeuronGroup(1, """
+        example : integer
+        intensity : 1
+        count : integer
+        started : integer
+        accepted : integer
+        learning : 1
+        mode : 1 (shared)
+        """, name=f"{prefix}schedule",
+        namespace=dict(min_spikes=inp_p.min_spikes, max_intensity=inp_p.max_intensity,
+                       intensity_start=inp_p.intensity, intensity_step=inp_p.intensity_step,
+                       active=active, stimulus_dt=STIMULUS_DT))
+    schedule.run_regularly("""
+        accepted = int(count >= min_spikes or intensity >= max_intensity)
+        example += started * accepted
+        intensity = started * (accepted * intensity_start + (1 - accepted) * (intensity + intensity_step)) + (1 - started) * intensity
+        started = 1
+        count = 0
+        learning = mode * active(example * stimulus_dt)
+        """, order=0, name=f"{prefix}schedule_decide", **every)
+
+    ns_in = {**neurons.POISSON_NAMESPACE, **rule.namespace, "pixels": pixels,
+             "stimulus_dt": STIMULUS_DT, "pixel_divisor": inp_p.pixel_divisor,
+             "presentation": spec.schedule.presentation_ms * ms}
+    input_group = NeuronGroup(
+        n_input, neurons.POISSON_INPUT + rule.pre_traces + """
+        example : integer (linked)
+        intensity : 1 (linked)
+        """,
+        threshold=neurons.POISSON_THRESHOLD,
+        reset=neurons.POISSON_RESET + "\n" + rule.pre_spike,
+        method="exact", namespace=ns_in, name=f"{prefix}input")
+    input_group.example = _link(schedule, "example", n_input)
+    input_group.intensity = _link(schedule, "intensity", n_input)
+    zero_pre = "".join(f"\n{x} = 0" for x in rule.trace_names_pre) if reset_mode else ""
+    input_group.run_regularly(
+        "rate = pixels(example * stimulus_dt, i) / pixel_divisor * intensity * Hz\n"
+        "next_spike = t - log(counter_uniform(seed, i, draws)) / (rate + 1e-12*Hz)\n"
+        "draws += 1\n"
+        "off_at = t + presentation" + zero_pre,
+        order=1, name=f"{prefix}input_load", **every)
+
+    weight_sum = spec.connections.weight_sum_per_input * n_input
+    ns_exc = {**neurons.excitatory_namespace(exc_p), **rule.namespace, "weight_sum": weight_sum}
+    excitatory = NeuronGroup(
+        n, neurons.EXCITATORY + rule.post_traces + """
+        wsum : 1
+        norm : 1
+        learning : 1 (linked)
+        """,
+        threshold=neurons.EXCITATORY_THRESHOLD,
+        reset=neurons.EXCITATORY_RESET + "\n" + rule.post_spike,
+        refractory=exc_p.refractory_ms * ms, method="euler", namespace=ns_exc,
+        name=f"{prefix}excitatory")
+    excitatory.learning = _link(schedule, "learning", n)
+    excitatory.v = exc_p.v_rest_mV * mV
+    excitatory.theta = exc_p.theta_init_mV * mV
+    excitatory.run_regularly("plastic = learning\nwsum = 0" + _rest_reset(reset_mode, rule.trace_names_post),
+                             order=1, name=f"{prefix}excitatory_rest", **every)
+    excitatory.run_regularly("norm = plastic * weight_sum / (wsum + 1e-12) + (1 - plastic)",
+                             order=3, name=f"{prefix}excitatory_norm", **every)
+
+    inhibitory = NeuronGroup(
+        n, neurons.INHIBITORY, threshold=neurons.INHIBITORY_THRESHOLD,
+        reset=neurons.INHIBITORY_RESET, refractory=inh_p.refractory_ms * ms, method="euler",
+        namespace=neurons.inhibitory_namespace(inh_p), name=f"{prefix}inhibitory")
+    inhibitory.v = inh_p.v_rest_mV * mV
+    inhibitory.run_regularly(_rest_reset(reset_mode, ()).strip() or "v = v", order=1,
+                             name=f"{prefix}inhibitory_rest", **every)
+
+    input_exc = Synapses(
+        input_group, excitatory, "w : 1",
+        on_pre="ge_post += w\n" + rule.on_pre, on_post=rule.on_post,
+        namespace={**rule.namespace, **neurons.POISSON_NAMESPACE,
+                   "delay_max": spec.connections.delay_max_ms * ms, "DELAY_STREAM": DELAY_STREAM},
+        name=f"{prefix}input_exc")
+    input_exc.connect()  # synapse k joins input k // n to neuron k % n
+    # a fixed pseudo-random delay pattern U[0, delay_max), the same on every device and run
+    if spec.connections.delay_max_ms > 0:
+        input_exc.delay = "counter_uniform(DELAY_STREAM, i, j) * delay_max"
+    input_exc.run_regularly("wsum_post += w", order=2, name=f"{prefix}input_exc_sum", **every)
+    input_exc.run_regularly("w *= norm_post", order=4, name=f"{prefix}input_exc_norm", **every)
+
+    # lateral inhibition: each excitatory neuron excites its own inhibitory
+    # partner, which inhibits every other excitatory neuron (winner-take-all)
+    exc_inh = Synapses(excitatory, inhibitory, on_pre="ge_post += w_ei",
+                       namespace=dict(w_ei=spec.connections.exc_to_inh), name=f"{prefix}exc_inh")
+    exc_inh.connect(j="i")
+    inh_exc = Synapses(inhibitory, excitatory, on_pre="gi_post += w_ie",
+                       namespace=dict(w_ie=spec.connections.inh_to_exc), name=f"{prefix}inh_exc")
+    inh_exc.connect(condition="i != j")
+
+    spike_counter = Synapses(excitatory, schedule, on_pre="count_post += 1",
+                             name=f"{prefix}spike_counter")
+    spike_counter.connect()
+    exc_spikes = SpikeMonitor(excitatory, record=True, name=f"{prefix}exc_spikes")
+    slot_log = StateMonitor(schedule, ["example", "intensity", "learning"], record=0,
+                            dt=slot, when="start", order=1, name=f"{prefix}slot_log")
+
+    return Ensemble(spec, n_input, slots, rule, schedule, input_group, excitatory, inhibitory,
+                    input_exc, exc_inh, inh_exc, spike_counter, exc_spikes, slot_log, pixels,
+                    active)
+
+
+def _link(group, name, size):
+    from brian2 import linked_var
+    return linked_var(group, name, index=np.zeros(size, dtype=int))
+
+
+def _rest_reset(reset_mode: bool, traces) -> str:
+    """Statements that replace the rest period by the state it decays to."""
+    if not reset_mode:
+        return ""
+    lines = ["v = v_rest", "ge = 0", "gi = 0", "lastspike = -1e4*second",
+             "not_refractory = True"] + [f"{x} = 0" for x in traces]
+    return "\n" + "\n".join(lines)

@@ -1,0 +1,119 @@
+"""Neuron models of the Diehl & Cook (2015) ensemble as Brian2 equations.
+
+Conductances ``ge``/``gi`` are dimensionless (in units of the leak
+conductance), so ``ge * (E_exc - v)`` is a voltage like in the paper:
+
+    tau dv/dt = (v_rest - v) + ge (E_exc - v) + gi (E_inh - v)
+
+Excitatory neurons carry an adaptive threshold ``theta`` that grows by
+``theta_plus`` at each spike and decays with ``tau_theta``; both are gated by
+``plastic`` (1 while learning, 0 in test mode) so theta is frozen at test time.
+The Poisson input layer draws exponential inter-spike intervals from a
+counter-based random stream (``counter_uniform``), which makes a run
+reproducible from its seed on both Brian2 devices and across checkpoints.
+"""
+from __future__ import annotations
+
+from brian2 import Function, Hz, implementation, check_units, mV, ms, second
+
+from .config import Excitatory, Inhibitory
+
+EXCITATORY = """
+dv/dt = ((v_rest - v) + ge * (E_exc - v) + gi * (E_inh - v)) / tau_m : volt (unless refractory)
+dge/dt = -ge / tau_ge : 1
+dgi/dt = -gi / tau_gi : 1
+dtheta/dt = -plastic * theta / tau_theta : volt
+plastic : 1
+"""
+EXCITATORY_THRESHOLD = "v > v_thresh - theta_offset + theta"
+EXCITATORY_RESET = "v = v_reset\ntheta += plastic * theta_plus"
+
+INHIBITORY = """
+dv/dt = ((v_rest - v) + ge * (E_exc - v) + gi * (E_inh - v)) / tau_m : volt (unless refractory)
+dge/dt = -ge / tau_ge : 1
+dgi/dt = -gi / tau_gi : 1
+"""
+INHIBITORY_THRESHOLD = "v > v_thresh"
+INHIBITORY_RESET = "v = v_reset"
+
+# Poisson input: one exponential interval per spike instead of one random
+# number per neuron and time step (most pixels are silent).
+POISSON_INPUT = """
+rate : Hz
+next_spike : second
+off_at : second
+draws : integer
+seed : integer (shared)
+"""
+POISSON_THRESHOLD = "t >= next_spike and t < off_at"
+POISSON_RESET = "next_spike += -log(counter_uniform(seed, i, draws)) / (rate + 1e-12*Hz)\ndraws += 1"
+
+
+def excitatory_namespace(p: Excitatory) -> dict:
+    return dict(v_rest=p.v_rest_mV * mV, v_reset=p.v_reset_mV * mV, v_thresh=p.v_thresh_mV * mV,
+                E_exc=p.e_exc_mV * mV, E_inh=p.e_inh_mV * mV, tau_m=p.tau_ms * ms,
+                tau_ge=p.tau_ge_ms * ms, tau_gi=p.tau_gi_ms * ms, tau_theta=p.tau_theta_ms * ms,
+                theta_plus=p.theta_plus_mV * mV, theta_offset=p.theta_offset_mV * mV)
+
+
+def inhibitory_namespace(p: Inhibitory) -> dict:
+    return dict(v_rest=p.v_rest_mV * mV, v_reset=p.v_reset_mV * mV, v_thresh=p.v_thresh_mV * mV,
+                E_exc=p.e_exc_mV * mV, E_inh=p.e_inh_mV * mV, tau_m=p.tau_ms * ms,
+                tau_ge=p.tau_ge_ms * ms, tau_gi=p.tau_gi_ms * ms)
+
+
+# splitmix64 finaliser over (seed, neuron, draw): uniform in (0, 1), the same
+# double on the C++ and Cython targets.
+_CPP_UNIFORM = """
+static inline double counter_uniform(const int32_t seed, const int32_t i, const int32_t k)
+{
+    uint64_t z = (uint64_t)(uint32_t)seed * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    z ^= (((uint64_t)(uint32_t)i) << 32) | (uint64_t)(uint32_t)k;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    z ^= z >> 31;
+    return ((double)(z >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
+"""
+_CYTHON_UNIFORM = """
+cdef double counter_uniform(int seed, int i, int k):
+    cdef unsigned long long z = (<unsigned long long>(<unsigned int>seed)) * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL
+    z ^= ((<unsigned long long>(<unsigned int>i)) << 32) | (<unsigned long long>(<unsigned int>k))
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL
+    z ^= z >> 31
+    return ((<double>(z >> 11)) + 0.5) * (1.0 / 9007199254740992.0)
+"""
+
+
+def _python_uniform(seed, i, k):
+    import numpy as np
+
+    m = np.uint64(0xFFFFFFFFFFFFFFFF)
+    with np.errstate(over="ignore"):
+        s = np.asarray(seed, dtype=np.int64).astype(np.uint32).astype(np.uint64)
+        z = s * np.uint64(0x9E3779B97F4A7C15) + np.uint64(0x632BE59BD9B4E019)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        ii = np.asarray(i, dtype=np.int64).astype(np.uint32).astype(np.uint64)
+        kk = np.asarray(k, dtype=np.int64).astype(np.uint32).astype(np.uint64)
+        z = z ^ ((ii << np.uint64(32)) | kk)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = (z ^ (z >> np.uint64(31))) & m
+    return ((z >> np.uint64(11)).astype(np.float64) + 0.5) * (1.0 / 9007199254740992.0)
+
+
+@implementation("cpp", _CPP_UNIFORM)
+@implementation("cython", _CYTHON_UNIFORM)
+@check_units(seed=1, i=1, k=1, result=1)
+def counter_uniform(seed, i, k):
+    return _python_uniform(seed, i, k)
+
+
+counter_uniform.stateless = True  # depends on its arguments only: safe to vectorise
+POISSON_NAMESPACE = {"counter_uniform": counter_uniform, "Hz": Hz, "second": second}

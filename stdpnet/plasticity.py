@@ -1,0 +1,96 @@
+"""STDP rules for the input->excitatory synapses, as Brian2 code strings.
+
+Each rule is written in the paper's notation. Traces live on the neurons
+(``x`` of an input neuron is ``x_pre`` in synapse code, traces of an
+excitatory neuron appear as ``..._post``), so a presynaptic spike costs one
+trace update instead of one per outgoing synapse. ``plastic_post`` is 1 while
+learning and 0 in test mode, which freezes the weights.
+
+power_law (Diehl & Cook 2015, Rathi et al.), the default:
+    post spike:  dw = eta_post * (x_pre - x_tar) * clip(w_max - w, 0, w_max)**mu
+    pre spike:   dw = -eta_pre * x_post * w**mu         (optional, eta_pre > 0)
+    x_pre, x_post jump by 1 at each spike and decay with tau_pre / tau_post;
+    inputs that rarely fire before the neuron (x_pre < x_tar) lose weight.
+
+diehl_cook_triplet (the reference code of Diehl & Cook):
+    pre spike:   w -= nu_pre * post1                    (post1: tau 20 ms)
+    post spike:  w += nu_post * x_pre * post2_before    (x_pre: tau 20 ms, post2: 40 ms)
+    traces are set to 1 at each spike (nearest-spike interaction).
+
+pair_additive (classic pair-based additive STDP):
+    post spike:  dw = +a_plus * x_pre ;  pre spike:  dw = -a_minus * x_post
+
+All rules clip w to [0, w_max].
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from brian2 import ms
+
+from .config import Plasticity
+
+
+@dataclass(frozen=True)
+class StdpRule:
+    name: str
+    pre_traces: str            # equations added to the input group
+    pre_spike: str             # statements added to the input group's reset
+    post_traces: str           # equations added to the excitatory group
+    post_spike: str            # statements added to the excitatory reset
+    on_pre: str                # synapse statements at a presynaptic spike (after ge_post += w)
+    on_post: str               # synapse statements at a postsynaptic spike
+    trace_names_pre: tuple     # variables to zero when decaying state is reset
+    trace_names_post: tuple
+    namespace: dict = field(default_factory=dict)
+
+
+def _clip(update: str) -> str:
+    return f"w = clip({update}, 0, w_max)"
+
+
+def stdp_rule(p: Plasticity) -> StdpRule:
+    if p.rule == "power_law":
+        on_pre = _clip("w - plastic_post * eta_pre * x_post * w**mu") if p.eta_pre > 0 else ""
+        return StdpRule(
+            name=p.rule,
+            pre_traces="dx/dt = -x / tau_pre : 1",
+            pre_spike="x += 1",
+            post_traces="dx/dt = -x / tau_post : 1",
+            post_spike="x += 1",
+            on_pre=on_pre,
+            on_post=_clip("w + plastic_post * eta_post * (x_pre - x_tar) * clip(w_max - w, 0, w_max)**mu"),
+            trace_names_pre=("x",), trace_names_post=("x",),
+            namespace=dict(eta_post=p.eta_post, eta_pre=p.eta_pre, x_tar=p.x_tar, mu=p.mu,
+                           w_max=p.w_max, tau_pre=p.tau_pre_ms * ms,
+                           tau_post=p.tau_post_ms * ms),
+        )
+    if p.rule == "diehl_cook_triplet":
+        return StdpRule(
+            name=p.rule,
+            pre_traces="dx/dt = -x / tau_pre : 1",
+            pre_spike="x = 1",
+            post_traces="dpost1/dt = -post1 / tau_post1 : 1\ndpost2/dt = -post2 / tau_post2 : 1",
+            # the reset runs after the synapses, so on_post sees post2 before the spike
+            post_spike="post1 = 1\npost2 = 1",
+            on_pre=_clip("w - plastic_post * nu_pre * post1_post"),
+            on_post=_clip("w + plastic_post * nu_post * x_pre * post2_post"),
+            trace_names_pre=("x",), trace_names_post=("post1", "post2"),
+            namespace=dict(nu_pre=p.nu_pre, nu_post=p.nu_post, w_max=p.w_max,
+                           tau_pre=p.tau_pre_ms * ms, tau_post1=p.tau_post_ms * ms,
+                           tau_post2=p.tau_post2_ms * ms),
+        )
+    if p.rule == "pair_additive":
+        return StdpRule(
+            name=p.rule,
+            pre_traces="dx/dt = -x / tau_pre : 1",
+            pre_spike="x += 1",
+            post_traces="dx/dt = -x / tau_post : 1",
+            post_spike="x += 1",
+            on_pre=_clip("w - plastic_post * a_minus * x_post"),
+            on_post=_clip("w + plastic_post * a_plus * x_pre"),
+            trace_names_pre=("x",), trace_names_post=("x",),
+            namespace=dict(a_plus=p.a_plus, a_minus=p.a_minus, w_max=p.w_max,
+                           tau_pre=p.tau_pre_ms * ms, tau_post=p.tau_post_ms * ms),
+        )
+    raise ValueError(f"plasticity.rule: unknown rule {p.rule!r}")

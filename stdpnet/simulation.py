@@ -1,0 +1,185 @@
+"""The Brian2 device (runtime or cpp_standalone) and chunked presentation.
+
+A *chunk* is one ``run()`` of ``slots`` presentation slots. The standalone
+device compiles the network once per shape (cached on disk, see
+``cache_root``) and runs every chunk by calling the binary with ``run_args``:
+the chunk's pixels, the network state and the mode (train/test) travel as
+arguments, so training, label assignment and testing reuse one binary.
+The runtime device builds the same objects afresh for each chunk.
+"""
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import brian2
+from brian2 import Network, Quantity, defaultclock, ms, prefs, second, set_device
+from brian2.devices import device as current_device
+from brian2.devices.device import reinit_devices
+
+from . import ensemble as ensemble_module, neurons, plasticity
+from .config import Spec
+from .ensemble import Ensemble, build_ensemble, slot_duration
+
+TRAIN, TEST = 1.0, 0.0
+
+
+def cache_root() -> Path:
+    """Compiled networks: ``$STDPNET_CACHE`` or ``~/.cache/stdpnet``."""
+    return Path(os.environ.get("STDPNET_CACHE", Path.home() / ".cache" / "stdpnet"))
+
+
+def build_key(spec: Spec, n_input: int, slots: int) -> str:
+    """Everything that changes the generated code: model parameters and source."""
+    d = spec.to_dict()
+    model = {k: d[k] for k in ("input", "excitatory", "inhibitory", "connections", "plasticity")}
+    model["schedule"] = {k: v for k, v in d["schedule"].items() if k != "checkpoint_every"}
+    source = "".join(inspect.getsource(m) for m in (neurons, plasticity, ensemble_module))
+    blob = json.dumps([model, n_input, slots, brian2.__version__, source], sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+@dataclass
+class ChunkResult:
+    """What one chunk did, slot by slot."""
+    example: np.ndarray      # (slots,) chunk-relative index of the example shown
+    intensity: np.ndarray    # (slots,) input intensity used
+    counts: np.ndarray       # (slots, n_neurons) excitatory spike counts
+    state: dict              # network state at the end of the chunk
+
+
+class Simulator:
+    """Runs chunks of presentations of one ensemble on the chosen device."""
+
+    def __init__(self, spec: Spec, n_input: int, device: str | None = None,
+                 slots: int | None = None):
+        self.spec = spec
+        self.n_input = n_input
+        self.device = device or spec.device
+        self.slots = slots or spec.schedule.checkpoint_every
+        self.slot = slot_duration(spec)
+        self.n_neurons = spec.excitatory.n_neurons
+        self._standalone = None
+        if self.device == "standalone":
+            self._build_standalone()
+
+    # ---------------------------------------------------------------- devices
+    def _fresh(self, device_name: str, **kwargs) -> tuple[Ensemble, Network]:
+        reinit_devices()
+        set_device(device_name, **kwargs)
+        if device_name == "runtime":
+            prefs.codegen.target = "cython"
+        defaultclock.dt = self.spec.schedule.dt_ms * ms
+        ens = build_ensemble(self.spec, self.n_input, self.slots)
+        return ens, Network(*ens.objects)
+
+    def _build_standalone(self):
+        from filelock import FileLock
+
+        self.build_dir = cache_root() / "standalone" / build_key(self.spec, self.n_input, self.slots)
+        self.build_dir.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(self.build_dir) + ".lock"):
+            ens, net = self._fresh("cpp_standalone", build_on_run=False,
+                                   directory=str(self.build_dir))
+            net.run(self.slots * self.slot * second)
+            current_device.build(directory=str(self.build_dir), compile=True, run=False)
+        self._standalone = (ens, net)
+
+    # ------------------------------------------------------------------ state
+    def initial_state(self, seed: int) -> dict:
+        """Weights (U[0,1)+0.01)*scale, random delays, theta_init: a fresh network."""
+        rng = np.random.default_rng(seed)
+        c, e, i = self.spec.connections, self.spec.excitatory, self.spec.inhibitory
+        n_syn = self.n_input * self.n_neurons
+        n = self.n_neurons
+        rule = plasticity.stdp_rule(self.spec.plasticity)
+        state = {
+            "input_exc.w": (rng.random(n_syn) + 0.01) * c.w_init_scale,
+            "input.draws": np.zeros(self.n_input, dtype=np.int32),
+            "input.seed": np.array([seed], dtype=np.int32),
+            "excitatory.v": np.full(n, e.v_rest_mV * 1e-3),
+            "excitatory.ge": np.zeros(n), "excitatory.gi": np.zeros(n),
+            "excitatory.theta": np.full(n, e.theta_init_mV * 1e-3),
+            "excitatory.lastspike": np.full(n, -1e4), "excitatory.not_refractory": np.ones(n, bool),
+            "inhibitory.v": np.full(n, i.v_rest_mV * 1e-3),
+            "inhibitory.ge": np.zeros(n), "inhibitory.gi": np.zeros(n),
+            "inhibitory.lastspike": np.full(n, -1e4), "inhibitory.not_refractory": np.ones(n, bool),
+            "schedule.example": np.zeros(1, np.int32), "schedule.intensity": np.array([self.spec.input.intensity]),
+            "schedule.count": np.zeros(1, np.int32), "schedule.started": np.zeros(1, np.int32),
+            "schedule.mode": np.array([TRAIN]),
+        }
+        for x in rule.trace_names_pre:
+            state[f"input.{x}"] = np.zeros(self.n_input)
+        for x in rule.trace_names_post:
+            state[f"excitatory.{x}"] = np.zeros(n)
+        return state
+
+    # ------------------------------------------------------------------- runs
+    def run_chunk(self, pixels: np.ndarray, active: np.ndarray, state: dict) -> ChunkResult:
+        """Present up to ``slots`` examples: rows of ``pixels`` (0..255), ``active``
+        marks real rows (1) against padding (0); ``state['schedule.mode']`` is
+        TRAIN or TEST. Returns per-slot records and the state at the end."""
+        if pixels.shape != (self.slots, self.n_input):
+            raise ValueError(f"pixels must have shape {(self.slots, self.n_input)}, got {pixels.shape}")
+        if self.device == "standalone":
+            ens, net = self._standalone
+            args = {_view(ens, key): _quantity(ens, key, value) for key, value in state.items()}
+            args[ens.pixels] = pixels.astype(np.float64)
+            args[ens.active] = active.astype(np.float64)
+            results = f"results_{os.getpid()}"
+            current_device.run(directory=str(self.build_dir), results_directory=results,
+                               with_output=False, run_args=args)
+            out = self._collect(ens)
+            for name in current_device.run_args_arrays:  # one-off argument files
+                Path(self.build_dir, "static_arrays", name).unlink(missing_ok=True)
+            shutil.rmtree(Path(self.build_dir, results), ignore_errors=True)
+            return out
+        ens, net = self._fresh("runtime")
+        ens.pixels.values[:] = pixels
+        ens.active.values[:] = active
+        for key, value in state.items():
+            _variable(ens, key).set_value(np.asarray(value))
+        net.run(self.slots * self.slot * second, namespace={})
+        return self._collect(ens)
+
+    def _collect(self, ens: Ensemble) -> ChunkResult:
+        duration = self.slots * self.slot
+        t = np.asarray(ens.exc_spikes.t_)
+        slot_index = np.minimum((t / self.slot + 1e-9).astype(np.int64), self.slots - 1)
+        counts = np.zeros((self.slots, self.n_neurons), dtype=np.int32)
+        np.add.at(counts, (slot_index, np.asarray(ens.exc_spikes.i)), 1)
+        state = {}
+        for group, names in ens.carried.items():
+            for var in names:
+                value = np.array(getattr(group, var).variable.get_value())
+                if var == "lastspike":  # the next chunk starts again at t = 0
+                    value = value - duration
+                state[f"{group.name}.{var}"] = value
+        return ChunkResult(example=np.asarray(ens.slot_log.example[0], dtype=np.int64),
+                           intensity=np.asarray(ens.slot_log.intensity[0]), counts=counts,
+                           state=state)
+
+
+_GROUPS = {"input": "input", "excitatory": "excitatory", "inhibitory": "inhibitory",
+           "input_exc": "input_exc", "schedule": "schedule"}
+
+
+def _view(ens: Ensemble, key: str):
+    group, var = key.split(".")
+    return getattr(getattr(ens, _GROUPS[group]), var)
+
+
+def _variable(ens: Ensemble, key: str):
+    group, var = key.split(".")
+    return _view(ens, key).variable
+
+
+def _quantity(ens: Ensemble, key: str, value):
+    variable = _variable(ens, key)
+    return Quantity(np.asarray(value, dtype=variable.dtype), dim=variable.dim)
