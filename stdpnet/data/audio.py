@@ -119,7 +119,7 @@ def split_recordings(recordings: Sequence[Recording], split: str = "index",
 
 
 def build_dataset(train: Sequence[Recording], test: Sequence[Recording], root: Path,
-                  feature: str | AudioFeatures = "logmel", n_bands: int = 20, n_frames: int = 20,
+                  feature: str | AudioFeatures = "mfcc", n_bands: int = 20, n_frames: int = 20,
                   sample_rate: int = 8000, return_waveforms: bool = False, **feature_options) -> dict:
     """Read, featurise and label both parts; see ``load_fsdd`` for the keys."""
     features = feature if isinstance(feature, AudioFeatures) else AudioFeatures(

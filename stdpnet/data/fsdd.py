@@ -54,7 +54,7 @@ def load_fsdd(root: Path | str | None = None, split: str = "index",
               test_speakers: Sequence[str] | None = None,
               test_indices: Sequence[int] = (0, 1, 2, 3, 4),
               speakers: Sequence[str] | None = None,
-              feature: str | AudioFeatures = "logmel", n_bands: int = 20, n_frames: int = 20,
+              feature: str | AudioFeatures = "mfcc", n_bands: int = 20, n_frames: int = 20,
               sample_rate: int = 8000, return_waveforms: bool = False, **feature_options) -> dict:
     """Spoken digits as train/test feature arrays.
 

@@ -53,7 +53,7 @@ def list_ti46(root: Path | str | None = None) -> list[Recording]:
 
 def load_ti46(root: Path | str | None = None, split: str = "corpus",
               test_speakers: Sequence[str] | None = None,
-              feature: str | AudioFeatures = "logmel", n_bands: int = 20, n_frames: int = 20,
+              feature: str | AudioFeatures = "mfcc", n_bands: int = 20, n_frames: int = 20,
               sample_rate: int = 8000, return_waveforms: bool = False, **feature_options) -> dict:
     """TI-46 digits as train/test feature arrays (keys as ``load_fsdd``).
     ``split``: 'corpus' (TI-46's train/test folders) or 'speaker'."""

@@ -1,0 +1,94 @@
+"""Which audio feature separates spoken digits best with a *simple* readout?
+
+A sanity proxy for choosing the audio ensemble's input, not the network's
+accuracy: nearest class centroid, nearest of 10 k-means prototypes per class
+(closest in spirit to STDP neurons, each of which learns one template) and
+multinomial logistic regression on the [0, 1] feature vectors, FSDD index split (test = repetitions 0-4) and a
+speaker split. Run: ``python benchmarks/audio_features.py [--root DIR]``.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from stdpnet.data.audio import build_dataset, split_recordings
+from stdpnet.data.fsdd import list_fsdd
+
+
+def nearest_centroid(train_x, train_y, test_x, test_y):
+    centroids = np.stack([train_x[train_y == c].mean(axis=0) for c in range(10)])
+    d = ((test_x[:, None, :] - centroids[None]) ** 2).sum(axis=2)
+    return float((d.argmin(axis=1) == test_y).mean())
+
+
+def nearest_prototype(train_x, train_y, test_x, test_y, per_class=10, iters=30, seed=0):
+    rng = np.random.default_rng(seed)
+    prototypes, labels = [], []
+    for c in range(10):
+        x = train_x[train_y == c]
+        centres = x[rng.choice(len(x), per_class, replace=False)].copy()
+        for _ in range(iters):
+            nearest = ((x[:, None] - centres[None]) ** 2).sum(axis=2).argmin(axis=1)
+            for j in range(per_class):
+                if np.any(nearest == j):
+                    centres[j] = x[nearest == j].mean(axis=0)
+        prototypes.append(centres)
+        labels += [c] * per_class
+    d = ((test_x[:, None] - np.concatenate(prototypes)[None]) ** 2).sum(axis=2)
+    return float((np.array(labels)[d.argmin(axis=1)] == test_y).mean())
+
+
+def logistic(train_x, train_y, test_x, test_y, l2=1e-3, steps=300):
+    torch.manual_seed(0)
+    x, y = torch.from_numpy(train_x), torch.from_numpy(train_y)
+    mean, std = x.mean(0), x.std(0) + 1e-6
+    x = (x - mean) / std
+    model = torch.nn.Linear(x.shape[1], 10)
+    opt = torch.optim.LBFGS(model.parameters(), max_iter=steps, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(x), y) + l2 * model.weight.pow(2).sum()
+        loss.backward()
+        return loss
+    opt.step(closure)
+    with torch.no_grad():
+        pred = model((torch.from_numpy(test_x) - mean) / std).argmax(1).numpy()
+    return float((pred == test_y).mean())
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", default=str(Path(__file__).resolve().parents[1].parent
+                                              / "shared" / "datasets" / "fsdd" / "recordings"))
+    parser.add_argument("--quick", action="store_true", help="only the 20x20 maps")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    recs = list_fsdd(args.root)
+    splits = {"index": split_recordings(recs, "index"),
+              "speaker(theo)": split_recordings(recs, "speaker", test_speakers=["theo"])}
+    sizes = [(20, 20)] if args.quick else [(20, 20), (13, 20), (28, 28)]
+    print("| feature | bands x frames | time | split | nearest centroid | nearest of 10 prototypes/class "
+          "| logistic regression |")
+    print("|---|---|---|---|---|---|---|")
+    for kind, (bands, frames), mode in itertools.product(("logmel", "mfcc", "cochlea"), sizes, ("stretch", "pad")):
+        if mode == "pad" and (bands, frames) != (20, 20):
+            continue
+        n_frames = frames if mode == "stretch" else 100
+        for name, (train, test) in splits.items():
+            t = time.time()
+            d = build_dataset(train, test, Path(args.root), kind, bands, n_frames, time_mode=mode)
+            nc = nearest_centroid(d["train_x"], d["train_y"], d["test_x"], d["test_y"])
+            kp = nearest_prototype(d["train_x"], d["train_y"], d["test_x"], d["test_y"])
+            lr = logistic(d["train_x"], d["train_y"], d["test_x"], d["test_y"])
+            print(f"| {kind} | {bands} x {n_frames} | {mode} | {name} | {nc:.3f} | {kp:.3f} | {lr:.3f} |"
+                  f" <!-- {time.time() - t:.1f}s -->", flush=True)
+
+
+if __name__ == "__main__":
+    main()
