@@ -271,8 +271,9 @@ def _initial_snn(cfg, init, method, train_images, dev):
     else:
         snn = model
         snn.timesteps, snn.encoding = t_first, encoding
-        for layer in neuron_layers(snn.net):
-            layer.threshold.data.mul_(scale)
+        if ckpt.get("method") == "conversion":  # trained thresholds stay as trained
+            for layer in neuron_layers(snn.net):
+                layer.threshold.data.mul_(scale)
     return snn, {"init_run": str(init), "init_kind": ckpt["kind"],
                  "init_method": ckpt.get("method"), "init_timesteps": ckpt.get("timesteps")}
 

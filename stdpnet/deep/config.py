@@ -57,7 +57,7 @@ DEFAULTS: dict = {
         "beta": 0.01,
         "leak": 1.0,
         "encoding": "direct",
-        "threshold_scale": 1.0,   # converted thresholds times this (Rathi: ~0.7 at low T)
+        "threshold_scale": 1.0,   # converted thresholds times this; < 1 wakes a converted net up at low T
     },
     "diet": {
         "timesteps": 5,

@@ -108,7 +108,7 @@ def fit(model, train, test, *, epochs: int, lr: float, optimizer: str = "adam",
         total_loss = correct = seen = 0
         bar = tqdm(batches(x_train, y_train, batch_size, shuffle=True, generator=generator),
                    total=steps_per_epoch, desc=f"{desc} epoch {epoch + 1}/{epochs}",
-                   unit="batch", leave=False)
+                   unit="batch", leave=False, mininterval=1.0)
         for x, y in bar:
             if augment:
                 x = augment_batch(x, generator)

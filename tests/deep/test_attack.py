@@ -1,0 +1,49 @@
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from stdpnet.deep.attack import (fgsm, markdown_table, pgd,  # noqa: E402
+                                 robustness_table)
+from stdpnet.deep.convert import convert  # noqa: E402
+
+from .conftest import synthetic  # noqa: E402
+
+
+def _loss(model, x, y):
+    with torch.no_grad():
+        return torch.nn.functional.cross_entropy(model(x), y).item()
+
+
+def test_fgsm_increases_the_loss_of_ann_and_snn(trained_ann, data):
+    x, y = synthetic(128, seed=4)
+    snn = convert(trained_ann, data[0], timesteps=8)
+    for model in (trained_ann, snn):
+        torch.manual_seed(0)
+        adv = fgsm(model, x, y, eps=0.1)
+        torch.manual_seed(0)
+        assert _loss(model, adv, y) > _loss(model, x, y)
+        assert (adv - x).abs().max().item() <= 0.1 + 1e-6
+
+
+def test_pgd_stays_within_eps_and_pixel_range(trained_ann):
+    x, y = synthetic(64, seed=5)
+    eps = 0.07
+    adv = pgd(trained_ann, x, y, eps=eps, steps=5, generator=torch.Generator().manual_seed(0))
+    assert (adv - x).abs().max().item() <= eps + 1e-6
+    assert adv.min().item() >= 0 and adv.max().item() <= 1
+    assert _loss(trained_ann, adv, y) > _loss(trained_ann, x, y)
+
+
+def test_robustness_table_has_every_cell(trained_ann, data):
+    x, y = synthetic(32, seed=6)
+    snn = convert(trained_ann, data[0], timesteps=4, encoding="poisson")
+    table = robustness_table({"ann": trained_ann, "snn": snn}, "ann", trained_ann, x, y,
+                             [0.05, 0.2], steps=2, log=lambda *a: None)
+    for row in table["rows"]:
+        for mode in ("white_box", "black_box"):
+            assert set(row[mode]) == {"fgsm", "pgd"}
+            assert set(row[mode]["pgd"]) == {"0.05", "0.2"}
+    ann_row = table["rows"][0]
+    # the ANN is its own black-box source here: both columns must match
+    assert ann_row["white_box"]["fgsm"] == ann_row["black_box"]["fgsm"]
+    assert markdown_table(table).count("\n") == 4

@@ -1,0 +1,117 @@
+import json
+
+import pytest
+
+torch = pytest.importorskip("torch")
+from click.testing import CliRunner  # noqa: E402
+
+from stdpnet.deep.cli import deep  # noqa: E402
+
+SPEC = """
+name = "t"
+[data]
+batch_size = 50
+[model]
+features = [4, "A"]
+classifier = [16]
+[ann]
+epochs = 1
+lr = 0.01
+[convert]
+timesteps = [2, 8]
+calibration_samples = 100
+[diet]
+timesteps = 2
+epochs = 1
+lr = 0.003
+[iir]
+start = 2
+epochs = 1
+[stdb]
+timesteps = 3
+epochs = 1
+[snn]
+eval_timesteps = [1, 2]
+[attack]
+eps = [0.1]
+pgd_steps = 2
+limit = 20
+source = "{runs}/ann"
+[[attack.targets]]
+name = "ANN"
+run = "{runs}/ann"
+[[attack.targets]]
+name = "converted, Poisson"
+run = "{runs}/converted"
+encoding = "poisson"
+timesteps = 4
+[[attack.targets]]
+name = "IIR T=1, leak 0.5"
+run = "{runs}/iir"
+leak = 0.5
+"""
+
+
+def invoke(*args):
+    result = CliRunner().invoke(deep, [str(a) for a in args], catch_exceptions=False)
+    return result
+
+
+def test_the_whole_chain_writes_run_folders(tmp_path, fake_mnist):
+    runs = tmp_path / "runs"
+    spec = tmp_path / "spec.toml"
+    spec.write_text(SPEC.format(runs=runs))
+    r = invoke("train-ann", spec, "--run", runs / "ann", "--threads", 1)
+    assert r.exit_code == 0, r.output
+    assert {"config.toml", "model.pt", "metrics.json"} <= {p.name for p in (runs / "ann").iterdir()}
+    metrics = json.loads((runs / "ann" / "metrics.json").read_text())
+    assert metrics["cost"]["macs_per_image"] > 0 and metrics["history"][0]["seconds"] > 0
+
+    r = invoke("train-ann", spec, "--run", runs / "ann")
+    assert r.exit_code != 0 and "--force" in r.output
+
+    r = invoke("convert", runs / "ann", "--run", runs / "converted")
+    assert r.exit_code == 0, r.output
+    conv = json.loads((runs / "converted" / "metrics.json").read_text())
+    assert set(conv["accuracy_vs_timesteps"]) == {"2", "8"}
+    assert conv["cost"]["neurons"] and conv["cost"]["energy_uj_per_image"] > 0
+    assert (runs / "converted" / "accuracy_vs_timesteps.png").stat().st_size > 1000
+    assert (runs / "converted" / "spike_rates.png").exists()
+
+    r = invoke("train-snn", spec, "--method", "diet", "--init", runs / "ann", "--run", runs / "diet")
+    assert r.exit_code == 0, r.output
+    r = invoke("train-snn", spec, "--method", "iir", "--init", runs / "diet", "--run", runs / "iir")
+    assert r.exit_code == 0, r.output
+    iir = json.loads((runs / "iir" / "metrics.json").read_text())
+    assert iir["timesteps"] == 1 and [s["timesteps"] for s in iir["stages"]] == [2, 1]
+    assert iir["stages"][0]["from_init"] is True  # the DIET run already is the T=2 stage
+    r = invoke("train-snn", spec, "--method", "stdb", "--init", runs / "converted",
+               "--run", runs / "stdb")
+    assert r.exit_code == 0, r.output
+    assert json.loads((runs / "stdb" / "metrics.json").read_text())["timesteps"] == 3
+
+    r = invoke("attack", spec, "--run", runs / "attack")
+    assert r.exit_code == 0, r.output
+    table = json.loads((runs / "attack" / "metrics.json").read_text())
+    assert [row["name"] for row in table["rows"]] == ["ANN", "converted, Poisson",
+                                                      "IIR T=1, leak 0.5"]
+    assert (runs / "attack" / "accuracy_vs_attack.png").exists()
+    assert "| ANN |" in (runs / "attack" / "table.md").read_text()
+
+
+def test_bad_inputs_are_clear_errors(tmp_path, fake_mnist):
+    spec = tmp_path / "bad.toml"
+    spec.write_text('[model]\nwidht = 2\n')
+    r = invoke("train-ann", spec, "--run", tmp_path / "x")
+    assert r.exit_code != 0 and "model.widht" in r.output
+    r = invoke("train-ann", tmp_path / "missing.toml")
+    assert r.exit_code != 0 and "missing.toml" in r.output
+    good = tmp_path / "good.toml"
+    good.write_text("")
+    r = invoke("train-snn", good, "--method", "stdb", "--run", tmp_path / "y")
+    assert r.exit_code != 0 and "--init" in r.output
+    r = invoke("convert", tmp_path / "nowhere")
+    assert r.exit_code != 0 and "nowhere" in r.output
+    r = invoke("train-ann", good, "--device", "cuda:0" if not torch.cuda.is_available()
+               else "nonsense", "--run", tmp_path / "z")
+    assert r.exit_code != 0 and "--device" in r.output

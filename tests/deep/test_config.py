@@ -1,0 +1,32 @@
+import tomllib
+
+import pytest
+
+from stdpnet.deep.config import DEFAULTS, dump_toml, merge
+from stdpnet.errors import ConfigError
+
+
+def test_defaults_are_valid_and_round_trip_through_toml():
+    cfg = merge({"model": {"features": [8, "A"]}, "attack": {"targets": [
+        {"name": "a", "run": "runs/x", "leak": 1}]}})
+    again = merge(tomllib.loads(dump_toml(cfg)))
+    assert again == cfg
+    assert merge({}) == merge(tomllib.loads(dump_toml(DEFAULTS)))
+
+
+@pytest.mark.parametrize("spec, words", [
+    ({"modle": {}}, "modle"),
+    ({"model": {"widht": 2}}, "model.widht"),
+    ({"ann": {"epochs": "3"}}, "ann.epochs"),
+    ({"ann": {"epochs": 0}}, "ann.epochs"),
+    ({"data": {"dataset": "svhn"}}, "data.dataset"),
+    ({"model": {"features": [8, "M"]}}, "model.features"),
+    ({"convert": {"percentile": 120.0}}, "convert.percentile"),
+    ({"iir": {"start": 2, "stop": 3}}, "iir.stop"),
+    ({"stdb": {"leak": 1.5}}, "stdb.leak"),
+    ({"attack": {"targets": [{"name": "x"}]}}, "attack.targets[0]"),
+    ({"attack": {"targets": [{"name": "x", "run": "r", "encoding": "rate"}]}}, "encoding"),
+])
+def test_bad_values_name_the_key(spec, words):
+    with pytest.raises(ConfigError, match=words.replace("[", r"\[").replace("]", r"\]")):
+        merge(spec, "spec.toml")

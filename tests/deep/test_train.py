@@ -1,0 +1,78 @@
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from stdpnet.deep.convert import convert  # noqa: E402
+from stdpnet.deep.models import SpikingNetwork  # noqa: E402
+from stdpnet.deep.neurons import neuron_layers  # noqa: E402
+from stdpnet.deep.train import (fit, prepare_diet, prepare_stdb, train_iir,  # noqa: E402
+                                train_snn)
+
+from .conftest import synthetic, tiny_model  # noqa: E402
+
+QUIET = dict(log=lambda *a: None, batch_size=32, eval_batch_size=128)
+
+
+def _snapshot(net):
+    return {k: v.detach().clone() for k, v in net.state_dict().items()}
+
+
+def test_ann_training_learns_synthetic_quadrants():
+    train, test = synthetic(512, seed=0), synthetic(128, seed=1)
+    torch.manual_seed(0)
+    history = fit(tiny_model(), train, test, epochs=2, lr=0.01, **QUIET)
+    assert history[-1]["test_accuracy"] > 90
+    assert history[-1]["loss"] < history[0]["loss"]
+
+
+def test_diet_leak_and_threshold_receive_gradients_and_change(data):
+    torch.manual_seed(0)
+    snn = prepare_diet(SpikingNetwork(tiny_model(), timesteps=3), gamma=0.3, leak=0.9)
+    layers = neuron_layers(snn.net)
+    before = [(layer.threshold.item(), layer.leak.item()) for layer in layers]
+    loss = torch.nn.functional.cross_entropy(snn(data[0][:64]), data[1][:64])
+    loss.backward()
+    for layer in layers:
+        assert layer.threshold.grad is not None and layer.threshold.grad.abs().item() > 0
+        assert layer.leak.grad is not None and layer.leak.grad.abs().item() > 0
+    train_snn(snn, data, synthetic(64, seed=1), epochs=1, lr=0.01, **QUIET)
+    after = [(layer.threshold.item(), layer.leak.item()) for layer in layers]
+    for (th0, lk0), (th1, lk1) in zip(before, after):
+        assert th1 != th0 and lk1 != lk0
+        assert 0 <= lk1 <= 1 and th1 > 0
+
+
+def test_stdb_trains_weights_keeps_thresholds(trained_ann, data):
+    snn = prepare_stdb(convert(trained_ann, data[0], timesteps=4))
+    thresholds = [layer.threshold.item() for layer in neuron_layers(snn.net)]
+    weights = snn.net.features[0].weight.detach().clone()
+    train_snn(snn, data, synthetic(64, seed=1), epochs=1, lr=1e-3, **QUIET)
+    assert [layer.threshold.item() for layer in neuron_layers(snn.net)] == thresholds
+    assert not torch.equal(snn.net.features[0].weight, weights)
+
+
+def test_stdb_hybrid_improves_the_converted_net_at_low_T(trained_ann):
+    train, test = synthetic(512, seed=0), synthetic(256, seed=1)
+    snn = prepare_stdb(convert(trained_ann, train[0], percentile=99.9, timesteps=2))
+    history = train_snn(snn, train, test, epochs=2, lr=3e-3, **QUIET)
+    from stdpnet.deep.train import evaluate
+    converted = convert(trained_ann, train[0], percentile=99.9, timesteps=2)
+    assert history[-1]["test_accuracy"] >= evaluate(converted, *test)
+
+
+def test_iir_stage_starts_from_the_previous_stage_weights(trained_ann, data):
+    torch.manual_seed(0)
+    snn = prepare_diet(convert(trained_ann, data[0], timesteps=3, threshold_scale=0.3))
+    ends, starts = {3: _snapshot(snn.net)}, {}
+    out, stages = train_iir(
+        snn, data, synthetic(64, seed=1), stop=1, epochs=1, lr=0.01,
+        on_stage_start=lambda t, s: starts.__setitem__(t, (_snapshot(s.net), s.timesteps)),
+        on_stage_end=lambda t, s: ends.__setitem__(t, _snapshot(s.net)), **QUIET)
+    assert [st["timesteps"] for st in stages] == [2, 1] and out.timesteps == 1
+    for t in (2, 1):
+        state, timesteps = starts[t]
+        assert timesteps == t
+        for key, value in state.items():
+            assert torch.equal(value, ends[t + 1][key]), (t, key)
+    # and each stage did train: its end differs from its start
+    assert any(not torch.equal(starts[1][0][k], ends[1][k]) for k in ends[1])
