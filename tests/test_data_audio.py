@@ -266,6 +266,13 @@ def test_feature_errors():
     assert features.feature_map(tone(seconds=0.01)).shape == (20, 20)  # shorter than one window
 
 
+def test_stages_for_a_figure():
+    word = chirp_word()
+    st = features.AudioFeatures("logmel", n_bands=16, n_frames=12).stages(word)
+    assert st["waveform"].shape == st["time_s"].shape == word.shape
+    assert st["spectrogram_db"].shape[0] == st["freq_hz"].shape[0] and st["map"].shape == (12, 16)
+
+
 def test_erb_centres_are_increasing_and_evenly_spaced_in_erb_rate():
     c = features.erb_centers(20, 100, 3600)
     assert c[0] == pytest.approx(100) and c[-1] == pytest.approx(3600)

@@ -150,6 +150,17 @@ def test_extract_chosen_classes_from_official_style_archive(tmp_path):
         caltech.extract_caltech101(archive, tmp_path / "o2", ["watch", "Faces_easy"])
 
 
+def test_download_caltech101_from_a_local_url(tmp_path):
+    archive = tmp_path / "served.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("caltech-101/101_ObjectCategories.tar.gz",
+                    _tar_gz({"101_ObjectCategories/watch/image_0001.jpg": jpeg_bytes(3)}))
+    dest = tmp_path / "datasets" / "caltech101"
+    assert caltech.download_caltech101(dest, ["watch"], url=archive.as_uri(), progress=False) == dest
+    assert (dest / "watch" / "image_0001.jpg").is_file()
+    assert (dest.parent / "caltech-101.zip").is_file()  # kept: a second call does not download
+
+
 def test_extract_from_plain_tar_gz_and_corrupt_archive(tmp_path):
     tgz = tmp_path / "101_ObjectCategories.tar.gz"
     tgz.write_bytes(_tar_gz({"101_ObjectCategories/ant/image_0001.jpg": jpeg_bytes(1)}))

@@ -96,6 +96,19 @@ class AudioFeatures:
                 m = (m - lo) / (hi - lo).clamp(min=1e-6)
         return m.T.clamp(0.0, 1.0).numpy().astype(np.float32)
 
+    def stages(self, waveform: np.ndarray) -> dict[str, np.ndarray]:
+        """What a figure needs: 'time_s' and 'waveform'; 'spectrogram_db' (freq, frames)
+        with 'freq_hz'; and 'map', the (n_frames, n_bands) network input."""
+        w = np.asarray(waveform, dtype=np.float32)
+        x = _as_tensor(w)
+        if x.numel() < self._win:
+            x = torch.nn.functional.pad(x, (0, self._win - x.numel()))
+        power = _spectrogram(self.sample_rate, self._n_fft, self._win, self._hop)(x)
+        return {"time_s": np.arange(w.size) / self.sample_rate, "waveform": w,
+                "freq_hz": np.linspace(0, self.sample_rate / 2, power.shape[0]),
+                "spectrogram_db": (10 * torch.log10(power.clamp(min=1e-10))).numpy(),
+                "map": self.map(w)}
+
     def vector(self, waveform: np.ndarray) -> np.ndarray:
         return self.map(waveform).reshape(-1)
 
