@@ -56,3 +56,27 @@ def test_batch_norm_folding_keeps_ann_outputs():
         after = fold_batch_norm(model)(images)
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
     assert torch.allclose(before, after, atol=1e-4)
+
+
+def test_residual_network_converts_too():
+    from .conftest import INFO  # noqa: F401  (same synthetic shape)
+    torch.manual_seed(0)
+    images, labels = synthetic(256)
+    model = train_quickly(tiny_model(arch="resnet", stem=4, stages=[4, 8], blocks=1),
+                          images, labels, steps=60)
+    test, _ = synthetic(200, seed=1)
+    with torch.no_grad():
+        ann_pred = model(test).argmax(1)
+        snn_pred = convert(model, images, percentile=99.99, timesteps=512)(test).argmax(1)
+    assert (ann_pred == snn_pred).float().mean().item() >= AGREEMENT
+
+
+@pytest.mark.parametrize("arch", ["vgg5", "vgg9", "vgg11", "vgg16", "resnet8", "resnet20"])
+def test_presets_build_for_cifar_shapes(arch):
+    from stdpnet.deep.data import INFO as DATA
+    from stdpnet.deep.models import build_model
+    from stdpnet.deep.config import DEFAULTS
+    cfg = dict(DEFAULTS["model"], arch=arch, width=1 / 16)
+    model = build_model(cfg, DATA["cifar10"])
+    with torch.no_grad():
+        assert model(torch.rand(2, 3, 32, 32)).shape == (2, 10)

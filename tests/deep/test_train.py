@@ -76,3 +76,26 @@ def test_iir_stage_starts_from_the_previous_stage_weights(trained_ann, data):
             assert torch.equal(value, ends[t + 1][key]), (t, key)
     # and each stage did train: its end differs from its start
     assert any(not torch.equal(starts[1][0][k], ends[1][k]) for k in ends[1])
+
+
+def test_interrupted_training_resumes_from_its_checkpoint(tmp_path):
+    train, test = synthetic(128, seed=0), synthetic(64, seed=1)
+    ckpt = tmp_path / "checkpoint.pt"
+    steps = []
+
+    def interrupt_in_epoch_two():
+        steps.append(1)
+        if len(steps) == 6:  # 4 batches per epoch
+            raise KeyboardInterrupt
+
+    torch.manual_seed(0)
+    with pytest.raises(KeyboardInterrupt):
+        fit(tiny_model(), train, test, epochs=2, lr=0.01, checkpoint=ckpt,
+            after_step=interrupt_in_epoch_two, **QUIET)
+    resumed = fit(tiny_model(seed=5), train, test, epochs=2, lr=0.01, checkpoint=ckpt,
+                  resume=True, **QUIET)
+    torch.manual_seed(0)
+    straight = fit(tiny_model(), train, test, epochs=2, lr=0.01, **QUIET)
+    assert len(resumed) == 2
+    assert resumed[1]["loss"] == pytest.approx(straight[1]["loss"], rel=1e-5)
+    assert resumed[1]["test_accuracy"] == straight[1]["test_accuracy"]
