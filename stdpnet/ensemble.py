@@ -159,7 +159,7 @@ def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "") -> En
                              name=f"{prefix}inhibitory_rest", **every)
 
     input_exc = Synapses(
-        input_group, excitatory, "w : 1",
+        input_group, excitatory, rule.synapse_model,
         on_pre="ge_post += w\n" + rule.on_pre, on_post=rule.on_post,
         namespace={**rule.namespace, **neurons.POISSON_NAMESPACE,
                    "delay_max": spec.connections.delay_max_ms * ms, "DELAY_STREAM": DELAY_STREAM},
@@ -173,11 +173,12 @@ def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "") -> En
 
     # lateral inhibition: each excitatory neuron excites its own inhibitory
     # partner, which inhibits every other excitatory neuron (winner-take-all)
-    exc_inh = Synapses(excitatory, inhibitory, on_pre="ge_post += w_ei",
-                       namespace=dict(w_ei=spec.connections.exc_to_inh), name=f"{prefix}exc_inh")
+    # their strengths are shared variables: set at run time, no recompilation
+    exc_inh = Synapses(excitatory, inhibitory, "w_ei : 1 (shared, constant)",
+                       on_pre="ge_post += w_ei", name=f"{prefix}exc_inh")
     exc_inh.connect(j="i")
-    inh_exc = Synapses(inhibitory, excitatory, on_pre="gi_post += w_ie",
-                       namespace=dict(w_ie=spec.connections.inh_to_exc), name=f"{prefix}inh_exc")
+    inh_exc = Synapses(inhibitory, excitatory, "w_ie : 1 (shared, constant)",
+                       on_pre="gi_post += w_ie", name=f"{prefix}inh_exc")
     inh_exc.connect(condition="i != j")
 
     spike_counter = Synapses(excitatory, schedule, on_pre="count_post += 1",

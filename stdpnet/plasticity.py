@@ -7,8 +7,10 @@ trace update instead of one per outgoing synapse. ``plastic_post`` is 1 while
 learning and 0 in test mode, which freezes the weights.
 
 power_law (Diehl & Cook 2015, Rathi et al.), the default:
-    post spike:  dw = eta_post * (x_pre - x_tar) * clip(w_max - w, 0, w_max)**mu
+    post spike:  dw = eta_post * (x_pre - x_tar) * (w_max - w)**mu
     pre spike:   dw = -eta_pre * x_post * w**mu         (optional, eta_pre > 0)
+    (in code eta_post is ``eta`` and eta_pre ``eta_dep``: Brian2 reserves the
+    _pre/_post suffixes; nu_pre/nu_post below are ``nu_ltd``/``nu_ltp``.)
     x_pre, x_post jump by 1 at each spike and decay with tau_pre / tau_post;
     inputs that rarely fire before the neuron (x_pre < x_tar) lose weight.
 
@@ -42,7 +44,14 @@ class StdpRule:
     on_post: str               # synapse statements at a postsynaptic spike
     trace_names_pre: tuple     # variables to zero when decaying state is reset
     trace_names_post: tuple
-    namespace: dict = field(default_factory=dict)
+    namespace: dict = field(default_factory=dict)   # time constants (compiled in)
+    parameters: dict = field(default_factory=dict)  # learning rates, targets, w_max
+
+    @property
+    def synapse_model(self) -> str:
+        """Rates and targets are shared synapse variables, set at every run, so
+        changing them needs no recompilation of the standalone binary."""
+        return "w : 1\n" + "".join(f"{k} : 1 (shared, constant)\n" for k in self.parameters)
 
 
 def _clip(update: str) -> str:
@@ -51,7 +60,7 @@ def _clip(update: str) -> str:
 
 def stdp_rule(p: Plasticity) -> StdpRule:
     if p.rule == "power_law":
-        on_pre = _clip("w - plastic_post * eta_pre * x_post * w**mu") if p.eta_pre > 0 else ""
+        on_pre = _clip("w - plastic_post * eta_dep * x_post * w**mu") if p.eta_pre > 0 else ""
         return StdpRule(
             name=p.rule,
             pre_traces="dx/dt = -x / tau_pre : 1",
@@ -59,11 +68,11 @@ def stdp_rule(p: Plasticity) -> StdpRule:
             post_traces="dx/dt = -x / tau_post : 1",
             post_spike="x += 1",
             on_pre=on_pre,
-            on_post=_clip("w + plastic_post * eta_post * (x_pre - x_tar) * clip(w_max - w, 0, w_max)**mu"),
+            on_post=_clip("w + plastic_post * eta * (x_pre - x_tar) * clip(w_max - w, 0, w_max)**mu"),
             trace_names_pre=("x",), trace_names_post=("x",),
-            namespace=dict(eta_post=p.eta_post, eta_pre=p.eta_pre, x_tar=p.x_tar, mu=p.mu,
-                           w_max=p.w_max, tau_pre=p.tau_pre_ms * ms,
-                           tau_post=p.tau_post_ms * ms),
+            namespace=dict(tau_pre=p.tau_pre_ms * ms, tau_post=p.tau_post_ms * ms),
+            parameters=dict(eta=p.eta_post, eta_dep=p.eta_pre, x_tar=p.x_tar, mu=p.mu,
+                            w_max=p.w_max),
         )
     if p.rule == "diehl_cook_triplet":
         return StdpRule(
@@ -73,12 +82,12 @@ def stdp_rule(p: Plasticity) -> StdpRule:
             post_traces="dpost1/dt = -post1 / tau_post1 : 1\ndpost2/dt = -post2 / tau_post2 : 1",
             # the reset runs after the synapses, so on_post sees post2 before the spike
             post_spike="post1 = 1\npost2 = 1",
-            on_pre=_clip("w - plastic_post * nu_pre * post1_post"),
-            on_post=_clip("w + plastic_post * nu_post * x_pre * post2_post"),
+            on_pre=_clip("w - plastic_post * nu_ltd * post1_post"),
+            on_post=_clip("w + plastic_post * nu_ltp * x_pre * post2_post"),
             trace_names_pre=("x",), trace_names_post=("post1", "post2"),
-            namespace=dict(nu_pre=p.nu_pre, nu_post=p.nu_post, w_max=p.w_max,
-                           tau_pre=p.tau_pre_ms * ms, tau_post1=p.tau_post_ms * ms,
+            namespace=dict(tau_pre=p.tau_pre_ms * ms, tau_post1=p.tau_post_ms * ms,
                            tau_post2=p.tau_post2_ms * ms),
+            parameters=dict(nu_ltd=p.nu_pre, nu_ltp=p.nu_post, w_max=p.w_max),
         )
     if p.rule == "pair_additive":
         return StdpRule(
@@ -90,7 +99,7 @@ def stdp_rule(p: Plasticity) -> StdpRule:
             on_pre=_clip("w - plastic_post * a_minus * x_post"),
             on_post=_clip("w + plastic_post * a_plus * x_pre"),
             trace_names_pre=("x",), trace_names_post=("x",),
-            namespace=dict(a_plus=p.a_plus, a_minus=p.a_minus, w_max=p.w_max,
-                           tau_pre=p.tau_pre_ms * ms, tau_post=p.tau_post_ms * ms),
+            namespace=dict(tau_pre=p.tau_pre_ms * ms, tau_post=p.tau_post_ms * ms),
+            parameters=dict(a_plus=p.a_plus, a_minus=p.a_minus, w_max=p.w_max),
         )
     raise ValueError(f"plasticity.rule: unknown rule {p.rule!r}")

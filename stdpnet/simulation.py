@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import brian2
-from brian2 import Network, Quantity, defaultclock, ms, prefs, second, set_device
+from brian2 import Network, Quantity, SpikeMonitor, defaultclock, ms, prefs, second, set_device
 from brian2.devices import device as current_device
 from brian2.devices.device import reinit_devices
 
@@ -39,9 +39,16 @@ def build_key(spec: Spec, n_input: int, slots: int) -> str:
     """Everything that changes the generated code: model parameters and source."""
     d = spec.to_dict()
     model = {k: d[k] for k in ("input", "excitatory", "inhibitory", "connections", "plasticity")}
+    model["connections"] = {k: v for k, v in d["connections"].items()
+                            if k not in ("exc_to_inh", "inh_to_exc")}
     model["schedule"] = {k: v for k, v in d["schedule"].items() if k != "checkpoint_every"}
+    # learning rates, targets and inhibition strengths are run-time parameters
+    model["plasticity"] = {k: v for k, v in d["plasticity"].items()
+                           if k not in plasticity.stdp_rule(spec.plasticity).parameters}
     source = "".join(inspect.getsource(m) for m in (neurons, plasticity, ensemble_module))
-    blob = json.dumps([model, n_input, slots, brian2.__version__, source], sort_keys=True)
+    rule = plasticity.stdp_rule(spec.plasticity)
+    blob = json.dumps([model, n_input, slots, brian2.__version__, source, rule.on_pre,
+                       rule.on_post], sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -120,11 +127,20 @@ class Simulator:
             state[f"excitatory.{x}"] = np.zeros(n)
         return state
 
+    def parameters(self) -> dict:
+        """Run-time parameters: plasticity rates and targets, lateral inhibition."""
+        rule = plasticity.stdp_rule(self.spec.plasticity)
+        params = {f"input_exc.{k}": np.array([v], dtype=np.float64) for k, v in rule.parameters.items()}
+        params["exc_inh.w_ei"] = np.array([self.spec.connections.exc_to_inh])
+        params["inh_exc.w_ie"] = np.array([self.spec.connections.inh_to_exc])
+        return params
+
     # ------------------------------------------------------------------- runs
     def run_chunk(self, pixels: np.ndarray, active: np.ndarray, state: dict) -> ChunkResult:
         """Present up to ``slots`` examples: rows of ``pixels`` (0..255), ``active``
         marks real rows (1) against padding (0); ``state['schedule.mode']`` is
         TRAIN or TEST. Returns per-slot records and the state at the end."""
+        state = {**state, **self.parameters()}
         if pixels.shape != (self.slots, self.n_input):
             raise ValueError(f"pixels must have shape {(self.slots, self.n_input)}, got {pixels.shape}")
         if self.device == "standalone":
@@ -140,13 +156,33 @@ class Simulator:
                 Path(self.build_dir, "static_arrays", name).unlink(missing_ok=True)
             shutil.rmtree(Path(self.build_dir, results), ignore_errors=True)
             return out
+        return self._run_runtime(pixels, active, state)[0]
+
+    def _run_runtime(self, pixels, active, state, record_all=False):
         ens, net = self._fresh("runtime")
         ens.pixels.values[:] = pixels
         ens.active.values[:] = active
         for key, value in state.items():
             _variable(ens, key).set_value(np.asarray(value))
+        monitors = {}
+        if record_all:
+            monitors = {"input": SpikeMonitor(ens.input), "inhibitory": SpikeMonitor(ens.inhibitory)}
+            net.add(*monitors.values())
         net.run(self.slots * self.slot * second, namespace={})
-        return self._collect(ens)
+        return self._collect(ens), ens, monitors
+
+    def raster(self, pixels: np.ndarray, state: dict) -> dict:
+        """Spikes of all three layers while ``pixels`` are shown once each
+        (test mode, runtime device); for plots."""
+        state = {**state, **self.parameters(), "schedule.mode": np.array([TEST]),
+                 "schedule.example": np.zeros(1, np.int32), "schedule.started": np.zeros(1, np.int32),
+                 "schedule.count": np.zeros(1, np.int32),
+                 "schedule.intensity": np.array([self.spec.input.intensity])}
+        result, ens, monitors = self._run_runtime(pixels, np.ones(len(pixels)), state, record_all=True)
+        out = {name: (np.asarray(m.i), np.asarray(m.t_)) for name, m in monitors.items()}
+        out["excitatory"] = (np.asarray(ens.exc_spikes.i), np.asarray(ens.exc_spikes.t_))
+        out["example"] = result.example
+        return out
 
     def _collect(self, ens: Ensemble) -> ChunkResult:
         duration = self.slots * self.slot
@@ -166,13 +202,9 @@ class Simulator:
                            state=state)
 
 
-_GROUPS = {"input": "input", "excitatory": "excitatory", "inhibitory": "inhibitory",
-           "input_exc": "input_exc", "schedule": "schedule"}
-
-
 def _view(ens: Ensemble, key: str):
     group, var = key.split(".")
-    return getattr(getattr(ens, _GROUPS[group]), var)
+    return getattr(getattr(ens, group), var)
 
 
 def _variable(ens: Ensemble, key: str):

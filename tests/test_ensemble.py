@@ -1,0 +1,114 @@
+"""The ensemble's dynamics: winner-take-all, normalisation, re-presentation,
+frozen thresholds, and the two devices agreeing."""
+import numpy as np
+import pytest
+
+from stdpnet.simulation import TEST, TRAIN, Simulator
+from stdpnet.training import Progress, present
+
+from conftest import bar_images, tiny_spec
+
+
+def chunk_state(sim, state, mode, intensity=None):
+    state = dict(state)
+    state.update({"schedule.example": np.zeros(1, np.int32), "schedule.count": np.zeros(1, np.int32),
+                  "schedule.started": np.zeros(1, np.int32), "schedule.mode": np.array([mode]),
+                  "schedule.intensity": np.array([intensity or sim.spec.input.intensity])})
+    return state
+
+
+@pytest.fixture(scope="module")
+def sim():
+    return Simulator(tiny_spec(), 64, device="standalone")
+
+
+def test_lateral_inhibition_silences_the_losers():
+    """Neuron 0 gets 4x the input weights of the others; with inhibition only it
+    fires, without inhibition the others fire too."""
+    fired = {}
+    for w_ie in (17.0, 0.0):
+        spec = tiny_spec(connections__inh_to_exc=w_ie)
+        sim = Simulator(spec, 64, device="standalone")
+        state = sim.initial_state(0)
+        w = np.full((64, 10), 0.35)
+        w[:, 0] = 1.4
+        state["input_exc.w"] = w.ravel()
+        x, _ = bar_images(10, seed=1)
+        spec.plasticity.eta_post = 0.0  # keep weights fixed, normalisation aside
+        r = sim.run_chunk(x, np.ones(10), chunk_state(sim, state, TEST))
+        fired[w_ie] = r.counts.sum(axis=0)
+    with_inh, without = fired[17.0], fired[0.0]
+    assert with_inh[0] > 20
+    assert without[1:].sum() > 20, "control: the others can fire on their own"
+    assert with_inh[1:].sum() <= 0.05 * with_inh[0]
+
+
+def test_normalisation_sets_column_sums(sim):
+    spec = sim.spec
+    state = sim.initial_state(1)
+    saved = spec.plasticity.eta_post
+    spec.plasticity.eta_post = 0.0  # only normalisation changes the weights
+    try:
+        x, _ = bar_images(10)
+        r = sim.run_chunk(x, np.ones(10), chunk_state(sim, state, TRAIN))
+    finally:
+        spec.plasticity.eta_post = saved
+    w = r.state["input_exc.w"].reshape(64, 10)
+    target = spec.connections.weight_sum_per_input * 64
+    np.testing.assert_allclose(w.sum(axis=0), target, rtol=1e-9)
+
+
+def test_test_mode_freezes_weights_and_theta(sim):
+    state = sim.initial_state(2)
+    x, _ = bar_images(10)
+    r = sim.run_chunk(x, np.ones(10), chunk_state(sim, state, TEST))
+    assert r.counts.sum() > 0
+    np.testing.assert_array_equal(r.state["input_exc.w"], state["input_exc.w"])
+    np.testing.assert_array_equal(r.state["excitatory.theta"], state["excitatory.theta"])
+    r = sim.run_chunk(x, np.ones(10), chunk_state(sim, state, TRAIN))
+    spikes = r.counts.sum(axis=0)
+    grown = r.state["excitatory.theta"] - state["excitatory.theta"]
+    assert (grown[spikes > 0] > 0).all(), "theta grows with every spike while learning"
+    assert not np.allclose(r.state["input_exc.w"], state["input_exc.w"])
+
+
+def test_silent_example_is_shown_again_louder(sim):
+    """A faint image evokes too few spikes: the schedule repeats it with
+    intensity 2, 3, 4, ... until >= min_spikes, then moves on."""
+    state = sim.initial_state(3)
+    state["input_exc.w"] = np.full(64 * 10, 0.4)  # what normalisation would give on average
+    x = np.zeros((10, 64))
+    x[0, :16] = 100.0  # example 0: two dim rows
+    x[1:] = bar_images(9)[0]
+    r = sim.run_chunk(x, np.ones(10), chunk_state(sim, state, TEST))
+    repeats = np.flatnonzero(r.example == 0)
+    assert len(repeats) >= 2
+    assert repeats[-1] < 9, "the example is accepted within the chunk"
+    np.testing.assert_allclose(r.intensity[repeats], 2.0 + np.arange(len(repeats)))
+    assert r.counts[repeats[:-1]].sum(axis=1).max() < sim.spec.input.min_spikes
+    assert r.counts[repeats[-1]].sum() >= sim.spec.input.min_spikes
+    assert r.intensity[repeats[-1] + 1] == 2.0, "intensity resets for the next example"
+
+
+def test_present_stitches_chunks_and_keeps_accepted_counts(sim):
+    x, _ = bar_images(25, seed=4)
+    counts, _, progress = present(sim, x, TEST, sim.initial_state(4), quiet=True)
+    assert progress.position == 25
+    assert progress.presentations >= 25
+    assert (counts.sum(axis=1) >= sim.spec.input.min_spikes).all()
+
+
+def test_devices_learn_the_same_thing():
+    """Same seed, same counter-based random streams: the runtime and the
+    standalone device give the same spikes and weights."""
+    spec = tiny_spec()
+    x, _ = bar_images(10, seed=5)
+    out = {}
+    for device in ("standalone", "runtime"):
+        sim = Simulator(spec, 64, device=device)
+        out[device] = sim.run_chunk(x, np.ones(10), chunk_state(sim, sim.initial_state(5), TRAIN))
+    a, b = out["standalone"], out["runtime"]
+    np.testing.assert_array_equal(a.example, b.example)
+    np.testing.assert_array_equal(a.counts, b.counts)
+    np.testing.assert_allclose(a.state["input_exc.w"], b.state["input_exc.w"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(a.state["excitatory.theta"], b.state["excitatory.theta"], atol=1e-12)
