@@ -348,7 +348,7 @@ def train_snn_cmd(spec, method, init, run_dir, force, device, threads, train_lim
                            else None, "from_init": skip_first})
             configure_kw = dict(common)
             snn, more = train_iir(snn, train, test, stop=i["stop"], epochs=i["epochs"],
-                                  lr=i["lr"], **configure_kw)
+                                  final_epochs=i["final_epochs"], lr=i["lr"], **configure_kw)
             stages += more
     seconds = time.perf_counter() - t0
     all_rows = history + [row for st_ in stages[1:] for row in st_["history"]]

@@ -71,8 +71,8 @@ DEFAULTS: dict = {
         "start": 5,
         "stop": 1,
         "epochs": 1,              # per stage T-1
+        "final_epochs": 0,        # epochs of the last stage (T = stop); 0 = epochs
         "lr": 1e-4,
-        "gamma": 0.3,
     },
     "snn": {
         "optimizer": "adam",
@@ -106,7 +106,7 @@ POSITIVE = {"data.batch_size", "data.eval_batch_size", "ann.epochs", "ann.lr", "
             "diet.lr", "iir.lr", "iir.start", "iir.stop", "attack.pgd_steps", "attack.limit",
             "stdb.threshold_scale", "diet.threshold_scale", "model.blocks", "model.stem"}
 NON_NEGATIVE = {"data.train_limit", "data.test_limit", "stdb.epochs", "diet.epochs",
-                "iir.epochs", "ann.weight_decay", "snn.weight_decay", "attack.pgd_step_size"}
+                "iir.epochs", "iir.final_epochs", "ann.weight_decay", "snn.weight_decay", "attack.pgd_step_size"}
 UNIT_INTERVAL = {"model.dropout", "stdb.leak", "diet.leak"}
 TARGET_KEYS = {"name": str, "run": str, "encoding": str, "timesteps": int, "leak": float}
 

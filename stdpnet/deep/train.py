@@ -171,8 +171,10 @@ def next_stage(snn: SpikingNetwork) -> SpikingNetwork:
 
 
 def train_iir(snn: SpikingNetwork, train, test, *, stop: int = 1, epochs: int = 1,
-              on_stage_start=None, on_stage_end=None, **kw) -> tuple[SpikingNetwork, list[dict]]:
-    """Retrain ``snn`` (already trained at its T) at T-1, T-2, ..., ``stop``.
+              final_epochs: int = 0, on_stage_start=None, on_stage_end=None,
+              **kw) -> tuple[SpikingNetwork, list[dict]]:
+    """Retrain ``snn`` (already trained at its T) at T-1, T-2, ..., ``stop``;
+    the last stage for ``final_epochs`` (if > 0) since its step is the largest.
 
     Returns the last stage's network and one row per stage."""
     stages = []
@@ -180,8 +182,8 @@ def train_iir(snn: SpikingNetwork, train, test, *, stop: int = 1, epochs: int = 
         snn = next_stage(snn)
         if on_stage_start is not None:
             on_stage_start(snn.timesteps, snn)
-        history = train_snn(snn, train, test, epochs=epochs,
-                            desc=f"IIR T={snn.timesteps}", **kw)
+        n = final_epochs if (snn.timesteps == stop and final_epochs) else epochs
+        history = train_snn(snn, train, test, epochs=n, desc=f"IIR T={snn.timesteps}", **kw)
         stages.append({"timesteps": snn.timesteps, "history": history,
                        "test_accuracy": history[-1]["test_accuracy"] if history else None})
         if on_stage_end is not None:
