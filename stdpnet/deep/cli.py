@@ -83,6 +83,12 @@ def _load_data(cfg, split):
     return load_images(cfg["data"]["dataset"], split, cfg["data"]["root"] or None, limit)
 
 
+def _augment(cfg):
+    from .data import AUGMENT
+
+    return AUGMENT[cfg["data"]["dataset"]] if cfg["data"]["augment"] else None
+
+
 def _calibration_images(cfg, train_images):
     import torch
 
@@ -164,7 +170,7 @@ def train_ann_cmd(spec, run_dir, force, device, threads, train_limit, test_limit
                   momentum=a["momentum"], weight_decay=a["weight_decay"], schedule=a["schedule"],
                   batch_size=cfg["data"]["batch_size"],
                   eval_batch_size=cfg["data"]["eval_batch_size"], device=dev,
-                  augment=cfg["data"]["augment"], seed=cfg["seed"], desc="ANN",
+                  augment=_augment(cfg), seed=cfg["seed"], desc="ANN",
                   checkpoint=run / runs.CHECKPOINT_FILE, resume=resume, log=click.echo)
     runs.save_model(run, model, "ann")
     shape = (info["channels"], info["image_size"], info["image_size"])
@@ -320,7 +326,7 @@ def train_snn_cmd(spec, method, init, run_dir, force, device, threads, train_lim
     common = dict(optimizer=s["optimizer"], weight_decay=s["weight_decay"],
                   schedule=s["schedule"], batch_size=cfg["data"]["batch_size"],
                   eval_batch_size=cfg["data"]["eval_batch_size"], device=dev,
-                  augment=cfg["data"]["augment"], seed=cfg["seed"], log=click.echo)
+                  augment=_augment(cfg), seed=cfg["seed"], log=click.echo)
     t0 = time.perf_counter()
     stages = []
     if method == "stdb":

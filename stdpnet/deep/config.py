@@ -18,7 +18,7 @@ DEFAULTS: dict = {
     "data": {
         "dataset": "mnist",       # mnist | cifar10 | cifar100
         "root": "",               # "" = $STDPNET_DATASETS or ./datasets
-        "augment": False,         # random crop (pad 4) and horizontal flip
+        "augment": False,         # random shifts (MNIST: 2 px) and, CIFAR only, flips
         "train_limit": 0,         # 0 = the whole split
         "test_limit": 0,
         "batch_size": 64,

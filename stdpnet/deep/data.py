@@ -23,6 +23,10 @@ INFO = {
     "cifar100": dict(channels=3, image_size=32, num_classes=100,
                      mean=[0.5071, 0.4865, 0.4409], std=[0.2673, 0.2564, 0.2762]),
 }
+# data.augment = true means: digits shift by up to 2 pixels (a flipped digit is
+# another symbol); natural images shift by up to 4 and flip left-right.
+AUGMENT = {"mnist": dict(pad=2, flip=False), "cifar10": dict(pad=4, flip=True),
+           "cifar100": dict(pad=4, flip=True)}
 
 
 def _root(root) -> Path:
@@ -95,14 +99,15 @@ def load_cifar(dataset: str, split: str, root: Path, download: bool = True,
     return np.concatenate(images), np.concatenate(labels)
 
 
-def augment(images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Random crop after 4-pixel zero padding and random horizontal flip, on
-    the batch's own device."""
+def augment(images: torch.Tensor, generator: torch.Generator | None = None, pad: int = 4,
+            flip: bool = True) -> torch.Tensor:
+    """Random crop after ``pad``-pixel zero padding and, if ``flip``, random
+    horizontal flip, on the batch's own device."""
     n, _, h, w = images.shape
-    padded = torch.nn.functional.pad(images, (4, 4, 4, 4))
-    dx = torch.randint(0, 9, (n,), generator=generator).tolist()
-    dy = torch.randint(0, 9, (n,), generator=generator).tolist()
-    flips = (torch.rand(n, generator=generator) < 0.5).tolist()
+    padded = torch.nn.functional.pad(images, (pad, pad, pad, pad))
+    dx = torch.randint(0, 2 * pad + 1, (n,), generator=generator).tolist()
+    dy = torch.randint(0, 2 * pad + 1, (n,), generator=generator).tolist()
+    flips = ((torch.rand(n, generator=generator) < 0.5) & flip).tolist()
     out = torch.empty_like(images)
     for i in range(n):
         crop = padded[i, :, dy[i]:dy[i] + h, dx[i]:dx[i] + w]

@@ -79,11 +79,13 @@ def accuracy_vs_timesteps(snn: SpikingNetwork, images, labels, timesteps, batch_
 
 def fit(model, train, test, *, epochs: int, lr: float, optimizer: str = "adam",
         momentum: float = 0.9, weight_decay: float = 0.0, schedule: str = "cosine",
-        batch_size: int = 64, eval_batch_size: int = 500, device="cpu", augment=False,
+        batch_size: int = 64, eval_batch_size: int = 500, device="cpu",
+        augment: dict | None = None,
         seed: int = 0, desc: str = "train", checkpoint: Path | None = None,
         resume: bool = False, after_step=None, log=print) -> list[dict]:
     """Train with cross-entropy; one history row per epoch (loss, accuracies, seconds).
 
+    ``augment``: keyword arguments of ``data.augment`` (None: no augmentation).
     With ``checkpoint`` the state after each epoch is saved there and, if
     ``resume``, training continues from it."""
     from .runs import save_torch
@@ -110,8 +112,8 @@ def fit(model, train, test, *, epochs: int, lr: float, optimizer: str = "adam",
                    total=steps_per_epoch, desc=f"{desc} epoch {epoch + 1}/{epochs}",
                    unit="batch", leave=False, mininterval=1.0)
         for x, y in bar:
-            if augment:
-                x = augment_batch(x, generator)
+            if augment is not None:
+                x = augment_batch(x, generator, **augment)
             x, y = x.to(device), y.to(device)
             out = model(x)
             loss = loss_fn(out, y)

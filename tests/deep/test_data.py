@@ -70,3 +70,12 @@ def test_augment_keeps_shape_and_pixels():
     out = augment(x, torch.Generator().manual_seed(0))
     assert out.shape == x.shape
     assert out.max() <= x.max() and out.min() >= 0
+
+
+def test_digit_augmentation_shifts_but_never_mirrors():
+    x = torch.zeros(64, 1, 28, 28)
+    x[:, 0, 10:18, 4:8] = 1.0  # a bar on the left half
+    out = augment(x, torch.Generator().manual_seed(0), pad=2, flip=False)
+    cols = out.sum(dim=(1, 2)).nonzero()[:, 1]
+    assert cols.max().item() <= 9  # shifted at most 2 pixels, never mirrored to the right
+    assert not torch.equal(out, x)
