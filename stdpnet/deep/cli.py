@@ -302,7 +302,7 @@ def train_snn_cmd(spec, method, init, run_dir, force, device, threads, train_lim
     from . import plots, runs
     from .config import load_spec, validate
     from .cost import snn_cost
-    from .neurons import neuron_layers
+    from .neurons import configure_neurons, neuron_layers
     from .train import (accuracy_vs_timesteps, prepare_diet, prepare_stdb, train_iir,
                         train_snn)
 
@@ -353,6 +353,7 @@ def train_snn_cmd(spec, method, init, run_dir, force, device, threads, train_lim
                            "test_accuracy": history[-1]["test_accuracy"] if history
                            else None, "from_init": skip_first})
             configure_kw = dict(common)
+            configure_neurons(snn.net, gamma=i["gamma"])
             snn, more = train_iir(snn, train, test, stop=i["stop"], epochs=i["epochs"],
                                   final_epochs=i["final_epochs"], lr=i["lr"], **configure_kw)
             stages += more

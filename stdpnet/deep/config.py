@@ -73,6 +73,7 @@ DEFAULTS: dict = {
         "epochs": 1,              # per stage T-1
         "final_epochs": 0,        # epochs of the last stage (T = stop); 0 = epochs
         "lr": 1e-4,
+        "gamma": 0.3,             # linear-surrogate height in the T-1 stages
     },
     "snn": {
         "optimizer": "adam",
