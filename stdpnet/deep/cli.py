@@ -194,6 +194,8 @@ def train_ann_cmd(spec, run_dir, force, device, threads, train_limit, test_limit
 def convert_cmd(ann_run, run_dir, force, device, threads, train_limit, test_limit, percentile,
                 timesteps, encoding):
     """Convert the ANN in ANN_RUN to an IF SNN; measure accuracy vs timesteps."""
+    import torch
+
     from . import plots, runs
     from .config import validate
     from .convert import convert
@@ -213,7 +215,7 @@ def convert_cmd(ann_run, run_dir, force, device, threads, train_limit, test_limi
         cfg["convert"]["encoding"] = encoding
     _apply_limits(cfg, train_limit, test_limit)
     validate(cfg, "options")
-    _setup(device, threads, cfg["seed"])
+    torch.manual_seed(cfg["seed"])  # Poisson input draws from it
     run = runs.prepare_run(run_dir or Path("runs") / f"{cfg['name']}-converted", force)
     runs.write_config(run, cfg)
     c = cfg["convert"]
