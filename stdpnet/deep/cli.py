@@ -351,9 +351,10 @@ def train_snn_cmd(spec, method, init, run_dir, force, device, threads, train_lim
                                 else None, resume=resume, **common)
         if method == "iir":
             i = cfg["iir"]
+            first_acc = (history[-1]["test_accuracy"] if history
+                         else runs.read_metrics(init).get("test_accuracy"))
             stages.append({"timesteps": snn.timesteps, "history": history,
-                           "test_accuracy": history[-1]["test_accuracy"] if history
-                           else None, "from_init": skip_first})
+                           "test_accuracy": first_acc, "from_init": skip_first})
             configure_kw = dict(common)
             configure_neurons(snn.net, gamma=i["gamma"])
             snn, more = train_iir(snn, train, test, stop=i["stop"], epochs=i["epochs"],

@@ -27,7 +27,11 @@ def accuracy_vs_timesteps(path, curves: dict[str, dict], ann_accuracy: float | N
         ax.plot(ts, [points[t] if t in points else points[str(t)] for t in ts], "o-", label=label)
     if ann_accuracy is not None:
         ax.axhline(ann_accuracy, ls="--", color="gray", label=f"ANN {ann_accuracy:.2f}%")
-    ax.set_xscale("log", base=2)
+    all_t = [int(t) for points in curves.values() for t in points]
+    if all_t and max(all_t) / max(1, min(all_t)) > 16:
+        ax.set_xscale("log", base=2)
+    else:
+        ax.set_xticks(sorted(set(all_t)))
     ax.set_xlabel("timesteps T")
     ax.set_ylabel("test accuracy (%)")
     ax.set_title(title or "accuracy vs timesteps")

@@ -85,6 +85,8 @@ def test_the_whole_chain_writes_run_folders(tmp_path, fake_mnist):
     iir = json.loads((runs / "iir" / "metrics.json").read_text())
     assert iir["timesteps"] == 1 and [s["timesteps"] for s in iir["stages"]] == [2, 1]
     assert iir["stages"][0]["from_init"] is True  # the DIET run already is the T=2 stage
+    diet = json.loads((runs / "diet" / "metrics.json").read_text())
+    assert iir["stages"][0]["test_accuracy"] == diet["test_accuracy"]
     r = invoke("train-snn", spec, "--method", "stdb", "--init", runs / "converted",
                "--run", runs / "stdb")
     assert r.exit_code == 0, r.output

@@ -59,7 +59,6 @@ def test_batch_norm_folding_keeps_ann_outputs():
 
 
 def test_residual_network_converts_too():
-    from .conftest import INFO  # noqa: F401  (same synthetic shape)
     torch.manual_seed(0)
     images, labels = synthetic(256)
     model = train_quickly(tiny_model(arch="resnet", stem=4, stages=[4, 8], blocks=1),
