@@ -29,6 +29,11 @@ def _friendly(command):
             return command(*args, **kwargs)
         except StdpnetError as exc:
             raise click.ClickException(str(exc)) from exc
+        except ModuleNotFoundError as exc:
+            if exc.name in ("torch", "torchvision"):
+                raise click.ClickException(f"the deep commands need {exc.name}: "
+                                           "pip install -e \".[torch]\"") from exc
+            raise
     return wrapper
 
 

@@ -102,17 +102,19 @@ def load_cifar(dataset: str, split: str, root: Path, download: bool = True,
 def augment(images: torch.Tensor, generator: torch.Generator | None = None, pad: int = 4,
             flip: bool = True) -> torch.Tensor:
     """Random crop after ``pad``-pixel zero padding and, if ``flip``, random
-    horizontal flip, on the batch's own device."""
+    horizontal flip; one gather for the whole batch, on the batch's device."""
     n, _, h, w = images.shape
     padded = torch.nn.functional.pad(images, (pad, pad, pad, pad))
-    dx = torch.randint(0, 2 * pad + 1, (n,), generator=generator).tolist()
-    dy = torch.randint(0, 2 * pad + 1, (n,), generator=generator).tolist()
-    flips = ((torch.rand(n, generator=generator) < 0.5) & flip).tolist()
-    out = torch.empty_like(images)
-    for i in range(n):
-        crop = padded[i, :, dy[i]:dy[i] + h, dx[i]:dx[i] + w]
-        out[i] = crop.flip(-1) if flips[i] else crop
-    return out
+    dx = torch.randint(0, 2 * pad + 1, (n, 1), generator=generator)
+    dy = torch.randint(0, 2 * pad + 1, (n, 1), generator=generator)
+    flips = (torch.rand(n, 1, generator=generator) < 0.5) & flip
+    cols = torch.arange(w).expand(n, w)
+    cols = torch.where(flips, w - 1 - cols, cols) + dx
+    rows = torch.arange(h).expand(n, h) + dy
+    device = images.device
+    index = (torch.arange(n, device=device)[:, None, None], slice(None),
+             rows.to(device)[:, :, None], cols.to(device)[:, None, :])
+    return padded[index].permute(0, 3, 1, 2).contiguous()
 
 
 def batches(images, labels, batch_size, shuffle=False, generator=None):

@@ -65,11 +65,19 @@ def test_unknown_dataset_is_named():
         load_images("svhn", "train")
 
 
-def test_augment_keeps_shape_and_pixels():
-    x = torch.rand(5, 3, 32, 32)
-    out = augment(x, torch.Generator().manual_seed(0))
-    assert out.shape == x.shape
-    assert out.max() <= x.max() and out.min() >= 0
+def test_augment_is_a_shifted_and_maybe_flipped_crop():
+    x = torch.rand(16, 3, 8, 8)
+    assert torch.equal(augment(x, torch.Generator().manual_seed(0), pad=0, flip=False), x)
+    out = augment(x, torch.Generator().manual_seed(0), pad=2, flip=True)
+    padded = torch.nn.functional.pad(x, (2, 2, 2, 2))
+    flipped = 0
+    for i in range(16):
+        crops = [padded[i, :, dy:dy + 8, dx:dx + 8] for dy in range(5) for dx in range(5)]
+        plain = any(torch.equal(out[i], c) for c in crops)
+        mirrored = any(torch.equal(out[i], c.flip(-1)) for c in crops)
+        assert plain or mirrored, i
+        flipped += mirrored and not plain
+    assert 0 < flipped < 16
 
 
 def test_digit_augmentation_shifts_but_never_mirrors():
