@@ -54,7 +54,7 @@ def summary(runs: dict[str, Path]) -> str:
         else:
             spikes = f"{cost['spikes_per_image']:.0f}"
             energy, ratio = cost["energy_uj_per_image"], cost["ann_to_snn_energy_ratio"]
-        spe = m.get("seconds_per_epoch")
+        spe = m.get("seconds_per_epoch") if kind != "iir" else None  # per stage below
         rows.append(f"| {kind} | {m.get('timesteps') or '—'} | {m['test_accuracy']:.2f} | "
                     f"{f'{spe:.0f}' if spe else '—'} | {spikes} | {energy:.3f} | {ratio:.1f} |")
     if rows:
@@ -76,9 +76,13 @@ def summary(runs: dict[str, Path]) -> str:
                 f"T={t}: {curve[t]:.2f}%" for t in sorted(curve, key=int)))
     iir = load(runs["iir"])
     if iir:
-        out += ["", "IIR stages: " + ", ".join(
-            f"T={s['timesteps']}: {s['test_accuracy']:.2f}%" for s in iir["stages"]
-            if s["test_accuracy"] is not None)]
+        def stage(s):
+            secs = [h["seconds"] for h in s["history"]]
+            timing = (f", {len(secs)} epoch(s), {sum(secs) / len(secs):.0f} s/epoch" if secs
+                      else ", from --init")
+            return f"T={s['timesteps']}: {s['test_accuracy']:.2f}%{timing}"
+        out += ["", "IIR stages: " + "; ".join(
+            stage(s) for s in iir["stages"] if s["test_accuracy"] is not None)]
     table = runs["attack"] / "table.md"
     if table.exists():
         att = load(runs["attack"])

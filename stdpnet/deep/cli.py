@@ -61,8 +61,13 @@ def _setup(device: str | None, threads: int | None, seed: int):
 def _machine(device) -> dict:
     import torch
 
+    ctx = click.get_current_context(silent=True)
+    name, argv = (ctx.info_name if ctx else None), sys.argv[1:]
+    command = " ".join(sys.argv)
+    if name in argv:  # the same words whether run as `stdpnet deep` or `python -m`
+        command = " ".join(["stdpnet", "deep", name, *argv[argv.index(name) + 1:]])
     info = {"device": str(device), "torch": torch.__version__, "threads": torch.get_num_threads(),
-            "cpu": platform.processor() or platform.machine(), "command": " ".join(sys.argv)}
+            "cpu": platform.processor() or platform.machine(), "command": command}
     if device.type == "cuda":
         info["gpu"] = torch.cuda.get_device_name(device)
     return info
