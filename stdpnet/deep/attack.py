@@ -111,17 +111,18 @@ def robustness_table(targets: dict, source_name: str, source, images, labels, ep
 
 
 def markdown_table(table: dict) -> str:
-    """The table as GitHub markdown: one row per target, one column per attack."""
+    """Two GitHub markdown tables (white-box, black-box): accuracy (%) of each
+    target, one column per attack and eps."""
     eps_list = table["eps"]
-    head = ["model", "clean"] + [f"{kind.upper()} {mode} ε={eps}"
-                                 for mode in ("white-box", "black-box")
-                                 for kind in ATTACKS for eps in eps_list]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for row in table["rows"]:
-        cells = [row["name"], f"{row['clean']:.1f}"]
-        for mode in ("white_box", "black_box"):
-            for kind in ATTACKS:
-                for eps in eps_list:
-                    cells.append(f"{row[mode][kind][str(eps)]:.1f}")
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    head = ["model", "clean"] + [f"{kind.upper()} ε={eps}" for kind in ATTACKS
+                                 for eps in eps_list]
+    lines = []
+    for mode, title in (("white_box", "White-box (crafted on the attacked model)"),
+                        ("black_box", f"Black-box (crafted on {table['source']})")):
+        lines += [f"{title}:", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for row in table["rows"]:
+            cells = [row["name"], f"{row['clean']:.1f}"] + [
+                f"{row[mode][kind][str(eps)]:.1f}" for kind in ATTACKS for eps in eps_list]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)

@@ -67,5 +67,5 @@ def accuracy_vs_attack(path, table: dict) -> None:
         ax.set_xlabel("ε (L∞, pixels in [0, 1])")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("accuracy (%)")
-    axes[1].legend(fontsize=6, loc="upper right")
+    axes[1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     _save(fig, path)
