@@ -368,7 +368,8 @@ def train_snn_cmd(spec, method, init, run_dir, force, device, threads, train_lim
             configure_kw = dict(common)
             configure_neurons(snn.net, gamma=i["gamma"])
             snn, more = train_iir(snn, train, test, stop=i["stop"], epochs=i["epochs"],
-                                  final_epochs=i["final_epochs"], lr=i["lr"], **configure_kw)
+                                  final_epochs=i["final_epochs"], lr=i["lr"],
+                                  final_lr=i["final_lr"], **configure_kw)
             stages += more
     seconds = time.perf_counter() - t0
     all_rows = history + [row for st_ in stages[1:] for row in st_["history"]]

@@ -73,6 +73,7 @@ DEFAULTS: dict = {
         "epochs": 1,              # per stage T-1
         "final_epochs": 0,        # epochs of the last stage (T = stop); 0 = epochs
         "lr": 1e-4,
+        "final_lr": 0.0,          # learning rate of the last stage; 0 = lr
         "gamma": 0.3,             # linear-surrogate height in the T-1 stages
     },
     "snn": {
@@ -107,7 +108,7 @@ POSITIVE = {"data.batch_size", "data.eval_batch_size", "ann.epochs", "ann.lr", "
             "diet.lr", "iir.lr", "iir.start", "iir.stop", "attack.pgd_steps", "attack.limit",
             "stdb.threshold_scale", "diet.threshold_scale", "model.blocks", "model.stem"}
 NON_NEGATIVE = {"data.train_limit", "data.test_limit", "stdb.epochs", "diet.epochs",
-                "iir.epochs", "iir.final_epochs", "ann.weight_decay", "snn.weight_decay", "attack.pgd_step_size"}
+                "iir.epochs", "iir.final_epochs", "iir.final_lr", "ann.weight_decay", "snn.weight_decay", "attack.pgd_step_size"}
 UNIT_INTERVAL = {"model.dropout", "stdb.leak", "diet.leak"}
 TARGET_KEYS = {"name": str, "run": str, "encoding": str, "timesteps": int, "leak": float}
 

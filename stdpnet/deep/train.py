@@ -173,10 +173,12 @@ def next_stage(snn: SpikingNetwork) -> SpikingNetwork:
 
 
 def train_iir(snn: SpikingNetwork, train, test, *, stop: int = 1, epochs: int = 1,
-              final_epochs: int = 0, on_stage_start=None, on_stage_end=None,
+              lr: float = 1e-4, final_epochs: int = 0, final_lr: float = 0.0,
+              on_stage_start=None, on_stage_end=None,
               **kw) -> tuple[SpikingNetwork, list[dict]]:
     """Retrain ``snn`` (already trained at its T) at T-1, T-2, ..., ``stop``;
-    the last stage for ``final_epochs`` (if > 0) since its step is the largest.
+    the last stage, whose step is the largest, for ``final_epochs`` at
+    ``final_lr`` where these are > 0.
 
     Returns the last stage's network and one row per stage."""
     stages = []
@@ -184,8 +186,10 @@ def train_iir(snn: SpikingNetwork, train, test, *, stop: int = 1, epochs: int = 
         snn = next_stage(snn)
         if on_stage_start is not None:
             on_stage_start(snn.timesteps, snn)
-        n = final_epochs if (snn.timesteps == stop and final_epochs) else epochs
-        history = train_snn(snn, train, test, epochs=n, desc=f"IIR T={snn.timesteps}", **kw)
+        last = snn.timesteps == stop
+        history = train_snn(snn, train, test, epochs=final_epochs if last and final_epochs
+                            else epochs, lr=final_lr if last and final_lr else lr,
+                            desc=f"IIR T={snn.timesteps}", **kw)
         stages.append({"timesteps": snn.timesteps, "history": history,
                        "test_accuracy": history[-1]["test_accuracy"] if history else None})
         if on_stage_end is not None:
