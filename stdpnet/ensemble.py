@@ -8,12 +8,15 @@ or must be shown again with a higher intensity; the other groups then load the
 example's rates, reset their decaying state and normalise the input weights,
 all by ``run_regularly`` operations ordered within the slot's first step:
 
-    order 0  schedule   accept or repeat; learning = mode * active(example)
-    order 1  input      rates of the example, first Poisson intervals
-             neurons    reset decaying state (rest_mode = "reset")
-    order 2  synapses   column sums of the input weights
-    order 3  excitatory normalisation factor
-    order 4  synapses   w *= factor  (training only)
+    order 0  counter    schedule.count = sum of the excitatory n_spikes
+    order 1  schedule   accept or repeat; learning = mode * active(example)
+    order 2  input      rates of the example, first Poisson intervals
+             neurons    reset decaying state (rest_mode = "reset"), theta decay
+    order 3  synapses   column sums of the input weights
+    order 4  excitatory normalisation factor
+    order 5  synapses   w *= factor  (training only)
+
+Nothing of the schedule runs in the time steps between slot starts.
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from brian2 import (Hz, NeuronGroup, SpikeMonitor, StateMonitor, Synapses, Timed
                     second)
 
 from . import neurons
+from .integration import linearly_implicit_euler
 from .config import Spec
 from .plasticity import StdpRule, stdp_rule
 
@@ -68,7 +72,7 @@ class Ensemble:
     def carried(self) -> dict:
         exc_state = ("v", "ge", "gi", "theta", "lastspike", "not_refractory") + self.rule.trace_names_post
         return {
-            self.input: ("draws", "seed") + self.rule.trace_names_pre,
+            self.input: ("draws", "seed", "t_x") + self.rule.trace_names_pre,
             self.excitatory: exc_state,
             self.inhibitory: ("v", "ge", "gi", "lastspike", "not_refractory"),
             self.input_exc: ("w",),
@@ -107,7 +111,7 @@ def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "") -> En
         started = 1
         count = 0
         learning = mode * active(example * stimulus_dt)
-        """, order=0, name=f"{prefix}schedule_decide", **every)
+        """, order=1, name=f"{prefix}schedule_decide", **every)
 
     ns_in = {**neurons.POISSON_NAMESPACE, **rule.namespace, "pixels": pixels,
              "stimulus_dt": STIMULUS_DT, "pixel_divisor": inp_p.pixel_divisor,
@@ -128,10 +132,11 @@ def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "") -> En
         "next_spike = t - log(counter_uniform(seed, i, draws)) / (rate + 1e-12*Hz)\n"
         "draws += 1\n"
         "off_at = t + presentation" + zero_pre,
-        order=1, name=f"{prefix}input_load", **every)
+        order=2, name=f"{prefix}input_load", **every)
 
     weight_sum = spec.connections.weight_sum_per_input * n_input
-    ns_exc = {**neurons.excitatory_namespace(exc_p), **rule.namespace, "weight_sum": weight_sum}
+    ns_exc = {**neurons.excitatory_namespace(exc_p), **rule.namespace, "weight_sum": weight_sum,
+              "slot": slot}
     excitatory = NeuronGroup(
         n, neurons.EXCITATORY + rule.post_traces + """
         wsum : 1
@@ -140,22 +145,23 @@ def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "") -> En
         """,
         threshold=neurons.EXCITATORY_THRESHOLD,
         reset=neurons.EXCITATORY_RESET + "\n" + rule.post_spike,
-        refractory=exc_p.refractory_ms * ms, method="euler", namespace=ns_exc,
+        refractory=exc_p.refractory_ms * ms, method=linearly_implicit_euler, namespace=ns_exc,
         name=f"{prefix}excitatory")
     excitatory.learning = _link(schedule, "learning", n)
     excitatory.v = exc_p.v_rest_mV * mV
     excitatory.theta = exc_p.theta_init_mV * mV
-    excitatory.run_regularly("plastic = learning\nwsum = 0" + _rest_reset(reset_mode, rule.trace_names_post),
-                             order=1, name=f"{prefix}excitatory_rest", **every)
+    excitatory.run_regularly("plastic = learning\nwsum = 0\nn_spikes = 0\n" + neurons.THETA_DECAY
+                             + _rest_reset(reset_mode, rule.trace_names_post),
+                             order=2, name=f"{prefix}excitatory_rest", **every)
     excitatory.run_regularly("norm = plastic * weight_sum / (wsum + 1e-12) + (1 - plastic)",
-                             order=3, name=f"{prefix}excitatory_norm", **every)
+                             order=4, name=f"{prefix}excitatory_norm", **every)
 
     inhibitory = NeuronGroup(
         n, neurons.INHIBITORY, threshold=neurons.INHIBITORY_THRESHOLD,
-        reset=neurons.INHIBITORY_RESET, refractory=inh_p.refractory_ms * ms, method="euler",
+        reset=neurons.INHIBITORY_RESET, refractory=inh_p.refractory_ms * ms, method=linearly_implicit_euler,
         namespace=neurons.inhibitory_namespace(inh_p), name=f"{prefix}inhibitory")
     inhibitory.v = inh_p.v_rest_mV * mV
-    inhibitory.run_regularly(_rest_reset(reset_mode, ()).strip() or "v = v", order=1,
+    inhibitory.run_regularly(_rest_reset(reset_mode, ()).strip() or "v = v", order=2,
                              name=f"{prefix}inhibitory_rest", **every)
 
     input_exc = Synapses(
@@ -168,8 +174,8 @@ def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "") -> En
     # a fixed pseudo-random delay pattern U[0, delay_max), the same on every device and run
     if spec.connections.delay_max_ms > 0:
         input_exc.delay = "counter_uniform(DELAY_STREAM, i, j) * delay_max"
-    input_exc.run_regularly("wsum_post += w", order=2, name=f"{prefix}input_exc_sum", **every)
-    input_exc.run_regularly("w *= norm_post", order=4, name=f"{prefix}input_exc_norm", **every)
+    input_exc.run_regularly("wsum_post += w", order=3, name=f"{prefix}input_exc_sum", **every)
+    input_exc.run_regularly("w *= norm_post", order=5, name=f"{prefix}input_exc_norm", **every)
 
     # lateral inhibition: each excitatory neuron excites its own inhibitory
     # partner, which inhibits every other excitatory neuron (winner-take-all)
@@ -181,9 +187,11 @@ def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "") -> En
                        on_pre="gi_post += w_ie", name=f"{prefix}inh_exc")
     inh_exc.connect(condition="i != j")
 
-    spike_counter = Synapses(excitatory, schedule, on_pre="count_post += 1",
-                             name=f"{prefix}spike_counter")
+    # gathers the slot's spike count once per slot (no per-step work)
+    spike_counter = Synapses(excitatory, schedule, name=f"{prefix}spike_counter")
     spike_counter.connect()
+    spike_counter.run_regularly("count_post += n_spikes_pre", order=0,
+                                name=f"{prefix}spike_counter_sum", **every)
     exc_spikes = SpikeMonitor(excitatory, record=True, name=f"{prefix}exc_spikes")
     slot_log = StateMonitor(schedule, ["example", "intensity", "learning"], record=0,
                             dt=slot, when="start", order=1, name=f"{prefix}slot_log")

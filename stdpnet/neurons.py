@@ -6,8 +6,11 @@ conductance), so ``ge * (E_exc - v)`` is a voltage like in the paper:
     tau dv/dt = (v_rest - v) + ge (E_exc - v) + gi (E_inh - v)
 
 Excitatory neurons carry an adaptive threshold ``theta`` that grows by
-``theta_plus`` at each spike and decays with ``tau_theta``; both are gated by
-``plastic`` (1 while learning, 0 in test mode) so theta is frozen at test time.
+``theta_plus`` at each spike and decays with ``tau_theta`` (10^7 ms, so the
+decay is applied exactly once per presentation slot instead of every step);
+both are gated by ``plastic`` (1 while learning, 0 in test mode), so theta is
+frozen at test time. ``n_spikes`` counts the neuron's spikes in the current
+slot for the presentation schedule.
 The Poisson input layer draws exponential inter-spike intervals from a
 counter-based random stream (``counter_uniform``), which makes a run
 reproducible from its seed on both Brian2 devices and across checkpoints.
@@ -22,11 +25,13 @@ EXCITATORY = """
 dv/dt = ((v_rest - v) + ge * (E_exc - v) + gi * (E_inh - v)) / tau_m : volt (unless refractory)
 dge/dt = -ge / tau_ge : 1
 dgi/dt = -gi / tau_gi : 1
-dtheta/dt = -plastic * theta / tau_theta : volt
+theta : volt
 plastic : 1
+n_spikes : integer
 """
 EXCITATORY_THRESHOLD = "v > v_thresh - theta_offset + theta"
-EXCITATORY_RESET = "v = v_reset\ntheta += plastic * theta_plus"
+EXCITATORY_RESET = "v = v_reset\ntheta += plastic * theta_plus\nn_spikes += 1"
+THETA_DECAY = "theta *= exp(-plastic * slot / tau_theta)"
 
 INHIBITORY = """
 dv/dt = ((v_rest - v) + ge * (E_exc - v) + gi * (E_inh - v)) / tau_m : volt (unless refractory)

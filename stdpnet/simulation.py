@@ -109,6 +109,7 @@ class Simulator:
         state = {
             "input_exc.w": (rng.random(n_syn) + 0.01) * c.w_init_scale,
             "input.draws": np.zeros(self.n_input, dtype=np.int32),
+            "input.t_x": np.zeros(self.n_input),
             "input.seed": np.array([seed], dtype=np.int32),
             "excitatory.v": np.full(n, e.v_rest_mV * 1e-3),
             "excitatory.ge": np.zeros(n), "excitatory.gi": np.zeros(n),
@@ -153,7 +154,8 @@ class Simulator:
                                with_output=False, run_args=args)
             out = self._collect(ens)
             for name in current_device.run_args_arrays:  # one-off argument files
-                Path(self.build_dir, "static_arrays", name).unlink(missing_ok=True)
+                for suffix in ("", ".lock"):
+                    Path(self.build_dir, "static_arrays", name + suffix).unlink(missing_ok=True)
             shutil.rmtree(Path(self.build_dir, results), ignore_errors=True)
             return out
         return self._run_runtime(pixels, active, state)[0]
@@ -194,7 +196,7 @@ class Simulator:
         for group, names in ens.carried.items():
             for var in names:
                 value = np.array(getattr(group, var).variable.get_value())
-                if var == "lastspike":  # the next chunk starts again at t = 0
+                if var in ("lastspike", "t_x"):  # the next chunk starts again at t = 0
                     value = value - duration
                 state[f"{group.name}.{var}"] = value
         return ChunkResult(example=np.asarray(ens.slot_log.example[0], dtype=np.int64),

