@@ -3,6 +3,7 @@
     python benchmarks/deep_chain.py                       # MNIST, small VGG (CPU)
     python benchmarks/deep_chain.py --spec networks/deep_cifar10_vgg16.toml   # GPU
     python benchmarks/deep_chain.py --summary-only        # tables from existing runs
+    python benchmarks/deep_chain.py --spec networks/deep_mnist_vgg_long.toml --steps ann,diet,iir
 
 Steps (each skipped when its run folder already has metrics.json):
 train-ann, convert, DIET at T=5, IIR T=4..1 from the DIET run, STDB from the
@@ -95,6 +96,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spec", default="networks/deep_mnist_vgg.toml")
     parser.add_argument("--summary-only", action="store_true")
+    parser.add_argument("--steps", default="ann,converted,diet,iir,stdb,ann-seed1,attack",
+                        help="comma-separated subset of the steps, in chain order")
     parser.add_argument("--threads", help="passed to every command")
     parser.add_argument("--device", help="passed to every command")
     args = parser.parse_args()
@@ -104,7 +107,13 @@ def main():
     extra = [o for k in ("threads", "device") if getattr(args, k)
              for o in (f"--{k}", getattr(args, k))]
     if not args.summary_only:
+        wanted = set(args.steps.split(","))
+        unknown = wanted - set(runs)
+        if unknown:
+            parser.error(f"unknown step(s) {sorted(unknown)}; choose from {', '.join(runs)}")
         for kind, cmd in steps(args.spec, runs):
+            if kind not in wanted:
+                continue
             if load(runs[kind]) is not None:
                 print(f"[skip] {runs[kind]} exists", file=sys.stderr)
                 continue
