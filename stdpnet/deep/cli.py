@@ -319,11 +319,10 @@ def train_snn_cmd(spec, method, init, run_dir, force, device, threads, train_lim
                         train_snn)
 
     cfg = load_spec(spec)
-    section = {"stdb": "stdb", "diet": "diet", "iir": "iir"}[method]
     if timesteps is not None:
-        cfg[section]["start" if method == "iir" else "timesteps"] = timesteps
+        cfg[method]["start" if method == "iir" else "timesteps"] = timesteps
     if epochs is not None:
-        cfg[section]["epochs"] = epochs
+        cfg[method]["epochs"] = epochs
     _apply_limits(cfg, train_limit, test_limit)
     validate(cfg, "options")
     if resume and method == "iir":
@@ -365,11 +364,10 @@ def train_snn_cmd(spec, method, init, run_dir, force, device, threads, train_lim
                          else runs.read_metrics(init).get("test_accuracy"))
             stages.append({"timesteps": snn.timesteps, "history": history,
                            "test_accuracy": first_acc, "from_init": skip_first})
-            configure_kw = dict(common)
             configure_neurons(snn.net, gamma=i["gamma"])
             snn, more = train_iir(snn, train, test, stop=i["stop"], epochs=i["epochs"],
                                   final_epochs=i["final_epochs"], lr=i["lr"],
-                                  final_lr=i["final_lr"], **configure_kw)
+                                  final_lr=i["final_lr"], **common)
             stages += more
     seconds = time.perf_counter() - t0
     all_rows = history + [row for st_ in stages[1:] for row in st_["history"]]
