@@ -28,7 +28,8 @@ SPEC, CHECKPOINT, WEIGHTS, READOUT, METRICS = (
     "spec.toml", "checkpoint.npz", "weights.npz", "readout.npz", "metrics.json")
 
 
-def _atomic(path: Path, write) -> None:
+def atomic_write(path: Path, write) -> None:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then move it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
@@ -44,7 +45,7 @@ def save_npz(path: Path, **arrays) -> None:
     def write(tmp):
         with open(tmp, "wb") as f:
             np.savez(f, **arrays)
-    _atomic(Path(path), write)
+    atomic_write(Path(path), write)
 
 
 def load_npz(path: Path) -> dict:
@@ -63,7 +64,7 @@ def load_npz(path: Path) -> dict:
 
 
 def save_text(path: Path, text: str) -> None:
-    _atomic(Path(path), lambda tmp: Path(tmp).write_text(text))
+    atomic_write(Path(path), lambda tmp: Path(tmp).write_text(text))
 
 
 def save_json(path: Path, obj) -> None:

@@ -6,14 +6,13 @@ interrupted command never leaves a half-written file.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import torch
 
 from ..errors import RunFolderError
+from ..runs import atomic_write
 from .config import dump_toml, merge
 from .models import SpikingNetwork, build_model, fold_batch_norm
 from .neurons import neuron_layers, set_mode
@@ -39,17 +38,7 @@ def prepare_run(path: str | Path, force: bool = False, resume: bool = False) -> 
     return path
 
 
-def _atomic(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+_atomic = atomic_write
 
 
 def write_text(path: Path, text: str) -> None:
