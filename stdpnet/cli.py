@@ -182,6 +182,65 @@ def run_all(ctx, spec_path, out, examples, device, seed, force):
     ctx.invoke(plot, run_dir=run_dir, examples=3)
 
 
+def _floats(text):
+    try:
+        return [float(x) for x in text.split(",") if x.strip()]
+    except ValueError as exc:
+        raise click.BadParameter(f"expected comma-separated numbers, got {text!r}") from exc
+
+
+@main.command()
+@click.argument("spec_path", metavar="SPEC", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--prune", default="0,0.5,0.75,0.9", show_default=True,
+              help="Target pruned fractions (comma-separated).")
+@click.option("--levels", default="0,2,4,8", show_default=True,
+              help="Weight levels L (comma-separated; 0 = full precision).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Sweep folder (default: runs/sweep_<spec name>).")
+@click.option("--examples", type=int, help="Training examples (overrides data.train_examples).")
+@click.option("--test-examples", type=int, help="Test examples (overrides data.test_examples).")
+@DEVICE
+@click.option("--seed", type=int, help="Random seed (overrides the spec's).")
+@friendly
+def sweep(spec_path, prune, levels, out, examples, test_examples, device, seed):
+    """Train and test a grid of prune fraction x weight levels on SPEC (compression
+    settings other than these two come from its [compression] section); writes
+    sweep.csv, sweep.md and accuracy_vs_sparsity.png. Finished cells are reused."""
+    from .compression import run_sweep
+    spec = _spec_with_overrides(spec_path, examples, seed, device)
+    if test_examples is not None:
+        spec.data.test_examples = test_examples
+    _ensure_data(spec)
+    out = out or Path("runs") / f"sweep_{spec.name}"
+    rows = run_sweep(spec.validate(), out, _floats(prune), [int(x) for x in _floats(levels)],
+                     device=device, log=click.echo)
+    click.echo((Path(out) / "sweep.md").read_text())
+    click.echo(f"wrote {out}/sweep.csv, sweep.md, accuracy_vs_sparsity.png ({len(rows)} cells)")
+
+
+@main.command("caltech-figure")
+@click.argument("spec_path", metavar="SPEC", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("runs/caltech_preprocessing.png"), show_default=True)
+@friendly
+def caltech_figure(spec_path, out):
+    """The Caltech preprocessing (grey, DoG, ON, OFF) of one image per class of SPEC."""
+    from .config import load_spec
+    from .data import caltech
+    from .data.paths import datasets_root, shared_datasets
+    from .plots import plot_preprocessing
+    d = load_spec(spec_path).data
+    root = Path(d.root) if d.root else datasets_root() / "caltech101"
+    if not d.root and not root.is_dir() and shared_datasets():
+        root = shared_datasets() / "caltech101_subset"
+    files = caltech.list_class_images(root, d.classes)
+    stages = [caltech.preprocess_stages(files[c][0], d.image_size,
+                                        (d.dog_sigma_center, d.dog_sigma_surround))
+              for c in d.classes]
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    click.echo(f"wrote {plot_preprocessing(stages, out, titles=list(d.classes))}")
+
+
 def _register_optional():
     try:
         from .deep.cli import deep

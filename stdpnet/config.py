@@ -16,7 +16,10 @@ from typing import Any
 from .errors import ConfigError
 
 RULES = ("power_law", "diehl_cook_triplet", "pair_additive")
-DATASETS = ("mnist", "synthetic")
+DATASETS = ("mnist", "synthetic", "caltech101")
+CRITERIA = ("weight", "correlation")
+QUANTISERS = ("uniform", "fitted")
+PRUNE_SCHEDULES = ("linear", "constant")
 
 
 def positive(x):
@@ -40,11 +43,27 @@ class Data:
     test_examples: int = 10_000
     shuffle: bool = True           # shuffle the training order with the run's seed
     root: str = ""                 # dataset folder ("" = $STDPNET_DATASETS or ./datasets)
+    # caltech101 only: class subset, image size, ON/OFF preprocessing, split
+    classes: list = field(default_factory=lambda: ["Faces_easy", "Motorbikes", "airplanes"])
+    image_size: int = 28           # square side in pixels after resizing
+    preprocess: str = "on_off"     # on_off (2*size^2 inputs) | dog | gray
+    dog_sigma_center: float = 1.0
+    dog_sigma_surround: float = 2.0
+    train_per_class: int = 200     # seeded per-class split; the rest (capped) is test
+    test_per_class: int = 200
 
     def validate(self, s="data"):
         _check(s, "dataset", self.dataset, lambda v: v in DATASETS, f"must be one of {DATASETS}")
-        for key in ("train_examples", "assign_examples", "test_examples"):
+        for key in ("train_examples", "assign_examples", "test_examples", "image_size",
+                    "train_per_class", "test_per_class"):
             _check(s, key, getattr(self, key), positive, "must be > 0")
+        _check(s, "classes", self.classes,
+               lambda v: len(v) >= 2 and all(isinstance(c, str) for c in v) and len(set(v)) == len(v),
+               "must list at least two distinct class folder names")
+        _check(s, "preprocess", self.preprocess, lambda v: v in ("on_off", "dog", "gray"),
+               "must be 'on_off', 'dog' or 'gray'")
+        _check(s, "dog_sigma_surround", self.dog_sigma_surround,
+               lambda v: v > self.dog_sigma_center > 0, "must be > dog_sigma_center > 0")
 
 
 @dataclass
@@ -131,10 +150,10 @@ class Plasticity:
     w_max: float = 1.0
     # power_law: on post spike dw = eta_post (x_pre - x_tar)(w_max - w)^mu,
     # on pre spike (optional) dw = -eta_pre x_post w^mu
-    eta_post: float = 0.01
+    eta_post: float = 0.003        # tuned on 10k MNIST digits, N=400 (see README)
     eta_pre: float = 0.0
-    x_tar: float = 0.4
-    mu: float = 0.2
+    x_tar: float = 0.1
+    mu: float = 0.9
     tau_pre_ms: float = 20.0
     tau_post_ms: float = 20.0
     # diehl_cook_triplet: pre w -= nu_pre*post1 ; post w += nu_post*pre*post2(before)
@@ -172,6 +191,53 @@ class Schedule:
 
 
 @dataclass
+class Compression:
+    """STDP-based pruning and weight quantisation (Rathi, Panda & Roy).
+
+    Every ``interval`` training examples (checked at chunk ends, so the
+    effective interval is rounded up to whole chunks) the least critical live
+    input synapses of each excitatory neuron are pruned until the pruned
+    fraction reaches the schedule's sparsity, and the live weights are
+    quantised to ``levels`` values in [0, w_max]. The final network is pruned
+    to ``target_sparsity`` and quantised. The energy and area constants are a
+    model (see docs_compression.md), not measurements.
+    """
+    enabled: bool = False
+    interval: int = 1000             # training examples between prune/quantise steps
+    criterion: str = "weight"        # weight | correlation
+    target_sparsity: float = 0.5     # fraction of input synapses pruned at the end
+    schedule: str = "linear"         # linear: sparsity grows with training; constant
+    ramp_fraction: float = 0.5       # linear: target reached after this part of training
+    levels: int = 0                  # weight levels L (0 = full precision)
+    quantisation: str = "uniform"    # uniform levels k*w_max/(L-1) | fitted (1-D k-means)
+    quantise_during_training: bool = True
+    # energy model, pJ per operation (45 nm, Horowitz ISSCC 2014)
+    e_add_fp32_pJ: float = 0.9       # one synaptic accumulate, full precision
+    e_add_int32_pJ: float = 0.1      # integer add; scaled by bits/32 for b-bit weights
+    e_read_per_bit_pJ: float = 0.156  # weight read (10 pJ per 64-bit SRAM word)
+    e_neuron_update_pJ: float = 4.6  # one LIF update (~1 fp32 mult + 1 add)
+    reference_bits: int = 32         # bits per weight of the dense full-precision network
+    # area model: memory cells of one bit; a synapse of L levels needs ceil(log2 L)
+    cell_area_um2: float = 0.1       # per one-bit cell
+    index_bits: int = 0              # extra bits per kept synapse for a sparse index
+
+    def validate(self, s="compression"):
+        _check(s, "interval", self.interval, positive, "must be > 0")
+        _check(s, "criterion", self.criterion, lambda v: v in CRITERIA, f"must be one of {CRITERIA}")
+        _check(s, "target_sparsity", self.target_sparsity, lambda v: 0 <= v < 1, "must be in [0, 1)")
+        _check(s, "schedule", self.schedule, lambda v: v in PRUNE_SCHEDULES,
+               f"must be one of {PRUNE_SCHEDULES}")
+        _check(s, "ramp_fraction", self.ramp_fraction, lambda v: 0 < v <= 1, "must be in (0, 1]")
+        _check(s, "levels", self.levels, lambda v: v == 0 or v >= 2, "must be 0 (off) or >= 2")
+        _check(s, "quantisation", self.quantisation, lambda v: v in QUANTISERS,
+               f"must be one of {QUANTISERS}")
+        for key in ("e_add_fp32_pJ", "e_add_int32_pJ", "e_read_per_bit_pJ", "e_neuron_update_pJ",
+                    "cell_area_um2", "index_bits"):
+            _check(s, key, getattr(self, key), non_negative, "must be >= 0")
+        _check(s, "reference_bits", self.reference_bits, positive, "must be > 0")
+
+
+@dataclass
 class Spec:
     name: str = "unnamed"
     seed: int = 0
@@ -183,9 +249,10 @@ class Spec:
     connections: Connections = field(default_factory=Connections)
     plasticity: Plasticity = field(default_factory=Plasticity)
     schedule: Schedule = field(default_factory=Schedule)
+    compression: Compression = field(default_factory=Compression)
 
     SECTIONS = ("data", "input", "excitatory", "inhibitory", "connections", "plasticity",
-                "schedule")
+                "schedule", "compression")
 
     def validate(self) -> "Spec":
         _check("spec", "device", self.device, lambda v: v in ("runtime", "standalone"),
@@ -254,6 +321,8 @@ def dump_spec(spec: Spec) -> str:
             return "true" if v else "false"
         if isinstance(v, str):
             return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        if isinstance(v, list):
+            return "[" + ", ".join(fmt(x) for x in v) + "]"
         return repr(v)
 
     d = spec.to_dict()

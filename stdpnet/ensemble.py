@@ -17,6 +17,14 @@ all by ``run_regularly`` operations ordered within the slot's first step:
     order 5  synapses   w *= factor  (training only)
 
 Nothing of the schedule runs in the time steps between slot starts.
+
+Compression (stdpnet.compression): every input synapse has a ``mask`` (1 live,
+0 pruned). A pruned synapse adds no current, its STDP updates are multiplied
+by 0, normalisation sums and scales only live weights, so its weight never
+changes. ``corr`` accumulates the presynaptic trace at each postsynaptic spike
+while learning (the correlation criterion); ``fired`` counts each neuron's
+spikes (synaptic-operation accounting). All three are carried state, set and
+read by Python between chunks, so pruning needs no recompilation.
 """
 from __future__ import annotations
 
@@ -29,7 +37,7 @@ from brian2 import (Hz, NeuronGroup, SpikeMonitor, StateMonitor, Synapses, Timed
 from . import neurons
 from .integration import linearly_implicit_euler
 from .config import Spec
-from .plasticity import StdpRule, stdp_rule
+from .plasticity import X_PRE, StdpRule, stdp_rule
 
 STIMULUS_DT = 1 * ms  # the "time" axis of the stimulus table is the example index
 DELAY_STREAM = 7919    # random stream of the synaptic delays
@@ -72,10 +80,10 @@ class Ensemble:
     def carried(self) -> dict:
         exc_state = ("v", "ge", "gi", "theta", "lastspike", "not_refractory") + self.rule.trace_names_post
         return {
-            self.input: ("draws", "seed", "t_x") + self.rule.trace_names_pre,
-            self.excitatory: exc_state,
-            self.inhibitory: ("v", "ge", "gi", "lastspike", "not_refractory"),
-            self.input_exc: ("w",),
+            self.input: ("draws", "seed", "t_x", "fired") + self.rule.trace_names_pre,
+            self.excitatory: exc_state + ("fired",),
+            self.inhibitory: ("v", "ge", "gi", "lastspike", "not_refractory", "fired"),
+            self.input_exc: ("w", "mask", "corr"),
             self.schedule: ("example", "intensity", "count", "started", "mode"),
         }
 
@@ -120,9 +128,10 @@ def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "") -> En
         n_input, neurons.POISSON_INPUT + rule.pre_traces + """
         example : integer (linked)
         intensity : 1 (linked)
+        fired : integer
         """,
         threshold=neurons.POISSON_THRESHOLD,
-        reset=neurons.POISSON_RESET + "\n" + rule.pre_spike,
+        reset=neurons.POISSON_RESET + "\n" + rule.pre_spike + "\nfired += 1",
         method="exact", namespace=ns_in, name=f"{prefix}input")
     input_group.example = _link(schedule, "example", n_input)
     input_group.intensity = _link(schedule, "intensity", n_input)
@@ -142,9 +151,10 @@ def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "") -> En
         wsum : 1
         norm : 1
         learning : 1 (linked)
+        fired : integer
         """,
         threshold=neurons.EXCITATORY_THRESHOLD,
-        reset=neurons.EXCITATORY_RESET + "\n" + rule.post_spike,
+        reset=neurons.EXCITATORY_RESET + "\n" + rule.post_spike + "\nfired += 1",
         refractory=exc_p.refractory_ms * ms, method=linearly_implicit_euler, namespace=ns_exc,
         name=f"{prefix}excitatory")
     excitatory.learning = _link(schedule, "learning", n)
@@ -157,25 +167,28 @@ def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "") -> En
                              order=4, name=f"{prefix}excitatory_norm", **every)
 
     inhibitory = NeuronGroup(
-        n, neurons.INHIBITORY, threshold=neurons.INHIBITORY_THRESHOLD,
-        reset=neurons.INHIBITORY_RESET, refractory=inh_p.refractory_ms * ms, method=linearly_implicit_euler,
+        n, neurons.INHIBITORY + "\nfired : integer", threshold=neurons.INHIBITORY_THRESHOLD,
+        reset=neurons.INHIBITORY_RESET + "\nfired += 1", refractory=inh_p.refractory_ms * ms, method=linearly_implicit_euler,
         namespace=neurons.inhibitory_namespace(inh_p), name=f"{prefix}inhibitory")
     inhibitory.v = inh_p.v_rest_mV * mV
     inhibitory.run_regularly(_rest_reset(reset_mode, ()).strip() or "v = v", order=2,
                              name=f"{prefix}inhibitory_rest", **every)
 
     input_exc = Synapses(
-        input_group, excitatory, rule.synapse_model,
-        on_pre="ge_post += w\n" + rule.on_pre, on_post=rule.on_post,
+        input_group, excitatory, rule.synapse_model + "mask : 1\ncorr : 1\n",
+        on_pre="ge_post += w * mask\n" + _masked(rule.on_pre),
+        on_post=_masked(rule.on_post) + f"\ncorr += plastic_post * mask * {X_PRE}",
         namespace={**rule.namespace, **neurons.POISSON_NAMESPACE,
                    "delay_max": spec.connections.delay_max_ms * ms, "DELAY_STREAM": DELAY_STREAM},
         name=f"{prefix}input_exc")
     input_exc.connect()  # synapse k joins input k // n to neuron k % n
+    input_exc.mask = 1
     # a fixed pseudo-random delay pattern U[0, delay_max), the same on every device and run
     if spec.connections.delay_max_ms > 0:
         input_exc.delay = "counter_uniform(DELAY_STREAM, i, j) * delay_max"
-    input_exc.run_regularly("wsum_post += w", order=3, name=f"{prefix}input_exc_sum", **every)
-    input_exc.run_regularly("w *= norm_post", order=5, name=f"{prefix}input_exc_norm", **every)
+    input_exc.run_regularly("wsum_post += w * mask", order=3, name=f"{prefix}input_exc_sum", **every)
+    input_exc.run_regularly("w *= mask * norm_post + (1 - mask)", order=5,
+                            name=f"{prefix}input_exc_norm", **every)
 
     # lateral inhibition: each excitatory neuron excites its own inhibitory
     # partner, which inhibits every other excitatory neuron (winner-take-all)
@@ -199,6 +212,14 @@ def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "") -> En
     return Ensemble(spec, n_input, slots, rule, schedule, input_group, excitatory, inhibitory,
                     input_exc, exc_inh, inh_exc, spike_counter, exc_spikes, slot_log, pixels,
                     active)
+
+
+def _masked(code: str) -> str:
+    """A rule's synapse statements with every weight change gated by the mask:
+    all rules scale their updates by ``plastic_post`` (0 in test mode)."""
+    if code and "plastic_post" not in code:
+        raise ValueError(f"STDP code does not use plastic_post, cannot mask it: {code!r}")
+    return code.replace("plastic_post", "(plastic_post * mask)")
 
 
 def _link(group, name, size):

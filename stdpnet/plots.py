@@ -104,3 +104,55 @@ def plot_accuracy_history(history, path):
     ax.set_ylabel("running accuracy (%)")
     ax.grid(alpha=0.3)
     return _save(fig, path)
+
+
+def plot_weight_histogram(before, after, path, levels=None):
+    """Live input weights before and after the final quantisation."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    bins = np.linspace(0, max(float(np.max(before)), float(np.max(after)), 1e-9), 80)
+    ax.hist(before, bins=bins, alpha=0.6, color="tab:gray", label="before (full precision)")
+    ax.hist(after, bins=bins, alpha=0.6, color="tab:red", label="after quantisation")
+    for level in levels if levels is not None else []:
+        ax.axvline(level, color="tab:red", lw=0.6, ls=":")
+    ax.set_yscale("log")
+    ax.set_xlabel("weight of a live input synapse")
+    ax.set_ylabel("synapses")
+    ax.legend()
+    return _save(fig, path)
+
+
+def plot_sweep(rows, path):
+    """Accuracy against sparsity, one line per number of weight levels."""
+    fig, ax = plt.subplots(figsize=(6, 4.2))
+    for levels in sorted({r["levels"] for r in rows}):
+        pts = sorted((r["sparsity"], r["accuracy"]) for r in rows if r["levels"] == levels)
+        label = "full precision" if levels == 0 else f"L = {levels}"
+        ax.plot([100 * s for s, _ in pts], [100 * a for _, a in pts], "o-", label=label)
+    ax.set_xlabel("pruned input synapses (%)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return _save(fig, path)
+
+
+def plot_preprocessing(stages: list[dict], path, titles=None):
+    """Caltech preprocessing: rows of original, grey, DoG, ON, OFF per image."""
+    keys = ["original", "gray", "dog", "on", "off"]
+    fig, axes = plt.subplots(len(stages), len(keys), figsize=(2.2 * len(keys), 2.2 * len(stages)),
+                             squeeze=False)
+    for r, st in enumerate(stages):
+        for c, key in enumerate(keys):
+            ax = axes[r, c]
+            img = st[key]
+            if key == "dog":
+                lim = float(np.abs(img).max()) or 1.0
+                ax.imshow(img, cmap="RdBu_r", vmin=-lim, vmax=lim)
+            else:
+                ax.imshow(img, cmap=None if key == "original" else "gray")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r == 0:
+                ax.set_title(key)
+        if titles:
+            axes[r, 0].set_ylabel(titles[r])
+    return _save(fig, path)

@@ -16,7 +16,14 @@ def plot_run(run_dir: Path, raster_examples: int = 3) -> list[Path]:
     spec = runs.open_run(run_dir)
     weights = runs.load_npz(run_dir / runs.WEIGHTS)
     data = load_dataset(spec.data, spec.seed)
-    written = [
+    written = []
+    if "w_unquantised" in weights and "mask" in weights:
+        live = weights["mask"].astype(bool)
+        levels = np.unique(weights["w"][live]) if spec.compression.levels else None
+        written.append(plots.plot_weight_histogram(weights["w_unquantised"][live],
+                                                   weights["w"][live],
+                                                   run_dir / "weight_histogram.png", levels))
+    written += [
         plots.plot_receptive_fields(weights["w"], data.shape, run_dir / "receptive_fields.png",
                                     mask=weights.get("mask")),
         plots.plot_theta(1000 * weights["theta"], run_dir / "theta.png"),

@@ -108,6 +108,9 @@ class Simulator:
         rule = plasticity.stdp_rule(self.spec.plasticity)
         state = {
             "input_exc.w": (rng.random(n_syn) + 0.01) * c.w_init_scale,
+            "input_exc.mask": np.ones(n_syn), "input_exc.corr": np.zeros(n_syn),
+            "input.fired": np.zeros(self.n_input, np.int32),
+            "excitatory.fired": np.zeros(n, np.int32), "inhibitory.fired": np.zeros(n, np.int32),
             "input.draws": np.zeros(self.n_input, dtype=np.int32),
             "input.t_x": np.zeros(self.n_input),
             "input.seed": np.array([seed], dtype=np.int32),

@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 from tqdm import tqdm
 
-from . import readout, runs
+from . import compression, readout, runs
 from .config import Spec
 from .data import Dataset, load_dataset
 from .errors import RunFolderError
@@ -128,8 +128,12 @@ def train(spec: Spec, run_dir: Path, device: str | None = None, resume: bool = F
     else:
         state, counts, progress = sim.initial_state(spec.seed), None, Progress()
     chunks_done = [0]
+    last_position = [progress.position]
 
     def on_chunk(progress: Progress, state: dict, counts: np.ndarray):
+        # prune/quantise in place between chunks, before the checkpoint (exact resume)
+        compression.interval_step(state, spec, last_position[0], progress.position, len(images))
+        last_position[0] = progress.position
         acc = running_accuracy(counts, labels, progress.position, min(sim.slots, progress.position),
                                window=2000, n_classes=data.n_classes)
         if acc is not None:
@@ -144,8 +148,16 @@ def train(spec: Spec, run_dir: Path, device: str | None = None, resume: bool = F
 
     counts, state, progress = present(sim, images, TRAIN, state, progress, counts, on_chunk,
                                       desc="training", quiet=quiet)
+    extra, summary = {}, None
+    if spec.compression.enabled:
+        extra["w_unquantised"] = state["input_exc.w"].reshape(data.n_input, -1).copy()
+        summary = compression.finalise(state, spec)
+        extra["mask"] = state["input_exc.mask"].reshape(data.n_input, -1) > 0
+        runs.save_npz(ckpt_path, counts=counts, **{f"state.{k}": v for k, v in state.items()})
     w = state["input_exc.w"].reshape(data.n_input, spec.excitatory.n_neurons)
-    runs.save_npz(run_dir / runs.WEIGHTS, w=w, theta=state["excitatory.theta"])
+    runs.save_npz(run_dir / runs.WEIGHTS, w=w, theta=state["excitatory.theta"], **extra)
+    if summary is not None:
+        runs.update_metrics(run_dir, pruning=summary)
     runs.update_metrics(run_dir, train={
         "examples": int(progress.position), "presentations": int(progress.presentations),
         "seconds": round(progress.seconds, 2), "device": sim.device,
@@ -180,8 +192,9 @@ def evaluate(run_dir: Path, device: str | None = None, quiet: bool = False,
     assign_counts, state_a, _ = present(sim, data.train_x[assign_idx], TEST, state,
                                         desc="labelling", quiet=quiet)
     t1 = time.perf_counter()
-    test_counts, _, test_progress = present(sim, data.test_x[:n_test], TEST, state,
-                                            desc="testing", quiet=quiet)
+    test_counts, test_state, test_progress = present(sim, data.test_x[:n_test], TEST,
+                                                     compression.zero_counters(state),
+                                                     desc="testing", quiet=quiet)
     t2 = time.perf_counter()
     assignments = readout.assign_labels(assign_counts, data.train_y[assign_idx], data.n_classes)
     pred = readout.predict(test_counts, assignments, data.n_classes)
@@ -197,5 +210,8 @@ def evaluate(run_dir: Path, device: str | None = None, quiet: bool = False,
               "test_ms_per_example": round(1000 * (t2 - t1) / max(n_test, 1), 3),
               "neurons_per_class": np.bincount(assignments[assignments >= 0],
                                                minlength=data.n_classes).tolist()}
-    runs.update_metrics(run_dir, evaluate=result)
+    steps = int(round(sim.slot / (spec.schedule.dt_ms * 1e-3)))
+    cost = compression.accounting(spec, test_state, n_test, test_progress.presentations, steps)
+    runs.update_metrics(run_dir, evaluate=result, compression=cost)
+    result["compression"] = cost
     return result

@@ -50,4 +50,21 @@ def load_dataset(data: Data, seed: int = 0) -> Dataset:
         tx, ty = bars(max(data.train_examples, data.assign_examples), seed=seed)
         vx, vy = bars(data.test_examples, seed=seed + 1)
         return Dataset(tx, ty, vx, vy, (8, 8), n_classes=2)
+    if data.dataset == "caltech101":
+        from .caltech import load_caltech
+        from .paths import datasets_root, shared_datasets
+
+        # data.root is the class-per-subfolder folder itself; else the local
+        # copy, else the shared subset beside the checkout
+        root = data.root or datasets_root() / "caltech101"
+        if not data.root and not root.is_dir() and shared_datasets():
+            root = shared_datasets() / "caltech101_subset"
+        c = load_caltech(root, data.classes, data.image_size, data.train_per_class, seed,
+                         data.preprocess, (data.dog_sigma_center, data.dog_sigma_surround),
+                         n_test_per_class=data.test_per_class)
+        side = data.image_size
+        shape = (2 * side, side) if data.preprocess == "on_off" else (side, side)
+        return Dataset(255.0 * c["train_x"].astype(np.float64), c["train_y"],
+                       255.0 * c["test_x"].astype(np.float64), c["test_y"], shape,
+                       n_classes=len(data.classes))
     raise ValueError(f"data.dataset: unknown dataset {data.dataset!r}")

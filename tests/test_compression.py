@@ -1,0 +1,197 @@
+"""Pruning masks, quantisation and the counting of synaptic operations."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from stdpnet import compression, runs, training
+from stdpnet.config import Compression, spec_from_dict
+from stdpnet.errors import ConfigError
+from stdpnet.simulation import TEST, TRAIN, Simulator
+
+from conftest import bar_images, tiny_spec
+
+REPO = Path(__file__).resolve().parents[1]
+CALTECH = REPO.parent / "shared" / "datasets" / "caltech101_subset"
+
+
+def chunk_state(sim, state, mode):
+    state = dict(state)
+    state.update({"schedule.example": np.zeros(1, np.int32), "schedule.count": np.zeros(1, np.int32),
+                  "schedule.started": np.zeros(1, np.int32), "schedule.mode": np.array([mode]),
+                  "schedule.intensity": np.array([sim.spec.input.intensity])})
+    return state
+
+
+@pytest.fixture(scope="module")
+def sim():
+    return Simulator(tiny_spec(), 64, device="standalone")  # the shape test_ensemble compiles
+
+
+# ------------------------------------------------------------------ the mask
+def test_pruned_synapses_never_learn_and_normalisation_counts_only_live(sim):
+    state = sim.initial_state(7)
+    mask = np.ones((64, 10))
+    mask[::2, :] = 0          # every other input pruned on every neuron
+    mask[1, 3] = 0
+    w = np.full((64, 10), 0.3)
+    w[mask == 0] = 0.7        # pruned weights keep a value that must not move
+    state["input_exc.w"], state["input_exc.mask"] = w.ravel(), mask.ravel()
+    x, _ = bar_images(10, seed=2)
+    r = sim.run_chunk(x, np.ones(10), chunk_state(sim, state, TRAIN))
+    assert r.counts.sum() > 0
+    w_after = r.state["input_exc.w"].reshape(64, 10)
+    np.testing.assert_array_equal(w_after[mask == 0], 0.7)
+    assert not np.allclose(w_after[mask == 1], 0.3), "live synapses learn"
+    target = sim.spec.connections.weight_sum_per_input * 64
+    # normalisation at the last slot start, then at most one slot of STDP
+    live_sums = (w_after * mask).sum(axis=0)
+    np.testing.assert_allclose(live_sums, target, rtol=0.1)
+    corr = r.state["input_exc.corr"].reshape(64, 10)
+    assert (corr[mask == 0] == 0).all()
+    fired = r.counts.sum(axis=0) > 0
+    assert (corr[:, fired].sum(axis=0) > 0).all(), "correlation accumulates at post spikes"
+
+
+def test_pruned_synapses_carry_no_current(sim):
+    spikes = {}
+    for live in (1.0, 0.0):
+        state = sim.initial_state(8)
+        state["input_exc.w"] = np.full(640, 1.0)   # strong enough to fire at once
+        state["input_exc.mask"] = np.full(640, live)
+        x, _ = bar_images(10, seed=3)
+        r = sim.run_chunk(x, np.ones(10), chunk_state(sim, state, TEST))
+        spikes[live] = (r.counts.sum(), r.state["input.fired"].sum())
+    assert spikes[1.0][0] > 50, "control: live synapses drive the neurons"
+    assert spikes[0.0][1] > 1000, "inputs still spike"
+    assert spikes[0.0][0] == 0, "fully pruned: no charge reaches the neurons"
+
+
+# -------------------------------------------------------------- quantisation
+@pytest.mark.parametrize("kind", ["uniform", "fitted"])
+@pytest.mark.parametrize("levels", [2, 4, 16])
+def test_quantisation_has_exactly_L_levels_and_is_idempotent(kind, levels):
+    rng = np.random.default_rng(levels)
+    w = np.concatenate([rng.beta(0.5, 2, 3000) * 1.1, [0.0, 1.0]])  # some above w_max
+    mask = rng.random(w.size) > 0.3
+    cfg = Compression(levels=levels, quantisation=kind)
+    q, lv = compression.quantise_weights(w, mask, cfg, w_max=1.0)
+    assert len(lv) == levels
+    assert lv.min() >= 0 and lv.max() <= 1.0
+    assert len(np.unique(q[mask])) == levels
+    assert np.isin(q[mask], lv).all()
+    assert (q[~mask] == 0).all()
+    if kind == "uniform":
+        np.testing.assert_allclose(lv, np.linspace(0, 1, levels))
+    q2, _ = compression.quantise_weights(q, mask, cfg, w_max=1.0)
+    np.testing.assert_array_equal(q2, q)
+
+
+def test_prune_mask_keeps_pruned_and_reaches_sparsity_per_neuron():
+    rng = np.random.default_rng(0)
+    w = rng.random((50, 4))
+    mask = np.ones((50, 4))
+    mask[0, :] = 0
+    w[0, :] = 5.0             # highest weight, but already pruned: stays pruned
+    m = compression.prune_mask(w, mask, 0.4)
+    assert (m[0] == 0).all()
+    assert ((m == 0).sum(axis=0) == 20).all()
+    for k in range(4):        # the pruned live ones are the lowest weights
+        assert w[m[:, k] == 1, k].min() >= w[(m[:, k] == 0) & (mask[:, k] == 1), k].max()
+    assert (compression.prune_mask(w, m, 0.2) == m).all(), "lower sparsity never revives"
+
+
+def test_sparsity_schedule():
+    cfg = Compression(target_sparsity=0.6, schedule="linear", ramp_fraction=0.5)
+    assert compression.sparsity_at(cfg, 0, 1000) == 0
+    assert compression.sparsity_at(cfg, 250, 1000) == pytest.approx(0.3)
+    assert compression.sparsity_at(cfg, 900, 1000) == pytest.approx(0.6)
+    cfg.schedule = "constant"
+    assert compression.sparsity_at(cfg, 1, 1000) == 0.6
+
+
+# ---------------------------------------------------------------- accounting
+def test_op_count_matches_a_hand_count():
+    # 3 inputs x 2 neurons; input 0 spikes 3 times, input 1 never, input 2 twice
+    spikes = np.array([3, 0, 2])
+    mask = np.array([[1, 1],    # input 0: 2 live synapses
+                     [1, 0],    # input 1: 1
+                     [0, 1]])   # input 2: 1
+    assert compression.synaptic_ops(spikes, mask) == 3 * 2 + 0 * 1 + 2 * 1
+    spec = tiny_spec(excitatory__n_neurons=2)
+    spec.compression.levels = 4
+    state = {"input.fired": spikes, "input_exc.mask": mask.ravel(),
+             "excitatory.fired": np.array([4, 1]), "inhibitory.fired": np.array([2, 0])}
+    c = compression.accounting(spec, state, n_examples=2, presentations=3,
+                               steps_per_presentation=10)["counts"]
+    assert c["synaptic_ops_per_inference"] == 8 / 2
+    assert c["dense_synaptic_ops_per_inference"] == 5 * 2 / 2
+    assert c["lateral_ops_per_inference"] == (5 + 2 * 1) / 2
+    assert c["neuron_updates_per_inference"] == 2 * 2 * 10 * 3 / 2
+    assert c["synapses_kept"] == 4 and c["bits_per_weight"] == 2
+
+
+def test_engine_counters_match_recorded_spikes():
+    """The per-neuron spike counters behind the op count equal what a
+    SpikeMonitor records (runtime device, same network)."""
+    spec = tiny_spec()
+    sim = Simulator(spec, 64, device="runtime")
+    state = sim.initial_state(9)
+    mask = np.ones((64, 10))
+    mask[:32, :5] = 0
+    state["input_exc.mask"] = mask.ravel()
+    x, _ = bar_images(10, seed=4)
+    result, ens, monitors = sim._run_runtime(x, np.ones(10), chunk_state(sim, state, TEST),
+                                             record_all=True)
+    recorded = np.bincount(np.asarray(monitors["input"].i), minlength=64)
+    np.testing.assert_array_equal(result.state["input.fired"], recorded)
+    np.testing.assert_array_equal(result.state["excitatory.fired"], result.counts.sum(axis=0))
+    np.testing.assert_array_equal(result.state["inhibitory.fired"],
+                                  np.bincount(np.asarray(monitors["inhibitory"].i), minlength=10))
+    hand = sum(int(mask[i].sum()) for i in np.asarray(monitors["input"].i))
+    assert compression.synaptic_ops(result.state["input.fired"], mask) == hand
+
+
+# ------------------------------------------------------------------ training
+def test_training_prunes_quantises_and_reports(tmp_path, sim):
+    spec = tiny_spec()
+    c = spec.compression
+    c.enabled, c.interval, c.target_sparsity, c.levels = True, 10, 0.5, 4
+    c.criterion = "correlation"
+    run = runs.create(tmp_path / "pruned", spec.validate())
+    training.train(spec, run, quiet=True)
+    weights = runs.load_npz(run / runs.WEIGHTS)
+    w, mask = weights["w"], weights["mask"]
+    assert ((~mask).sum(axis=0) == 32).all()
+    assert (w[~mask] == 0).all()
+    assert set(np.unique(w[mask])) <= set(np.linspace(0, spec.plasticity.w_max, 4))
+    result = training.evaluate(run, quiet=True)
+    counts = result["compression"]["counts"]
+    assert counts["sparsity"] == pytest.approx(0.5)
+    assert counts["synaptic_ops_per_inference"] > 0
+    assert 1.5 < counts["synaptic_op_reduction"] < 3.0
+    assert result["compression"]["model"]["energy_improvement"] > 1
+    assert "compression" in runs.load_json(run / runs.METRICS)
+
+
+def test_compression_section_is_validated():
+    with pytest.raises(ConfigError, match="compression.criterion"):
+        spec_from_dict({"compression": {"criterion": "random"}})
+    with pytest.raises(ConfigError, match="compression.levels"):
+        spec_from_dict({"compression": {"levels": 1}})
+    with pytest.raises(ConfigError, match="compression.target_sparsity"):
+        spec_from_dict({"compression": {"target_sparsity": 1.0}})
+
+
+# ------------------------------------------------------------------- caltech
+@pytest.mark.skipif(not CALTECH.is_dir(), reason="shared Caltech-101 subset absent")
+def test_caltech_dataset_in_engine_units():
+    from stdpnet.data import load_dataset
+    spec = spec_from_dict({"data": {"dataset": "caltech101", "root": str(CALTECH),
+                                    "classes": ["Faces_easy", "watch"], "image_size": 16,
+                                    "train_per_class": 5, "test_per_class": 3}})
+    data = load_dataset(spec.data, seed=1)
+    assert data.train_x.shape == (10, 2 * 16 * 16) and data.test_x.shape == (6, 512)
+    assert data.train_x.min() >= 0 and data.train_x.max() == pytest.approx(255.0)
+    assert data.shape == (32, 16) and data.n_classes == 2
+    assert sorted(set(data.train_y)) == [0, 1]
