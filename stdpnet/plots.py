@@ -61,8 +61,8 @@ def plot_raster(raster: dict, path, slot: float):
         for k in range(1, len(raster["labels"]) + 1):
             ax.axvline(k * slot * 1000, color="0.7", lw=0.8)
     for k, label in enumerate(raster["labels"]):
-        axes[0].text((k + 0.5) * slot * 1000, 1.02, f"digit {label}", transform=axes[0].get_xaxis_transform(),
-                     ha="center", fontsize=9)
+        axes[0].text((k + 0.5) * slot * 1000, 1.02, label, transform=axes[0].get_xaxis_transform(),
+                     ha="center", fontsize=8)
     axes[-1].set_xlabel("time (ms)")
     return _save(fig, path)
 

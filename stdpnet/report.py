@@ -38,8 +38,11 @@ def plot_run(run_dir: Path, raster_examples: int = 3) -> list[Path]:
     if raster_examples > 0:
         from .training import trained_state
         state = trained_state(run_dir)
-        sim = Simulator(spec, data.n_input, device="runtime", slots=raster_examples)
-        raster = sim.raster(data.test_x[:raster_examples].astype(float), state)
-        raster["labels"] = [int(y) for y in data.test_y[:raster_examples]]
+        # two spare slots, so that a quiet example's louder re-presentation shows
+        slots = raster_examples + 2
+        sim = Simulator(spec, data.n_input, device="runtime", slots=slots)
+        raster = sim.raster(data.test_x[:slots].astype(float), state)
+        raster["labels"] = [f"digit {data.test_y[k]}, intensity {a:g}"
+                            for k, a in zip(raster["example"], raster["intensity"])]
         written.append(plots.plot_raster(raster, run_dir / "raster.png", sim.slot))
     return written

@@ -187,6 +187,7 @@ class Simulator:
         out = {name: (np.asarray(m.i), np.asarray(m.t_)) for name, m in monitors.items()}
         out["excitatory"] = (np.asarray(ens.exc_spikes.i), np.asarray(ens.exc_spikes.t_))
         out["example"] = result.example
+        out["intensity"] = result.intensity
         return out
 
     def _collect(self, ens: Ensemble) -> ChunkResult:
