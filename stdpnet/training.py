@@ -132,7 +132,9 @@ def train(spec: Spec, run_dir: Path, device: str | None = None, resume: bool = F
 
     def on_chunk(progress: Progress, state: dict, counts: np.ndarray):
         # prune/quantise in place between chunks, before the checkpoint (exact resume)
-        compression.interval_step(state, spec, last_position[0], progress.position, len(images))
+        # (not at the very end: finalise() does that, after keeping the weights unquantised)
+        if progress.position < len(images):
+            compression.interval_step(state, spec, last_position[0], progress.position, len(images))
         last_position[0] = progress.position
         acc = running_accuracy(counts, labels, progress.position, min(sim.slots, progress.position),
                                window=2000, n_classes=data.n_classes)
