@@ -12,7 +12,7 @@ Accounting distinguishes **counts** (synapses kept, bits per weight, input
 spikes, synaptic operations, neuron updates: exact tallies of what the
 simulated network did over the test set) from **models** (energy in pJ and
 area in um^2: counts times documented, configurable constants in
-``[compression]``; see docs_compression.md).
+``[compression]``; see the README (pruning section)).
 """
 from __future__ import annotations
 

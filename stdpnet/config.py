@@ -200,7 +200,7 @@ class Compression:
     fraction reaches the schedule's sparsity, and the live weights are
     quantised to ``levels`` values in [0, w_max]. The final network is pruned
     to ``target_sparsity`` and quantised. The energy and area constants are a
-    model (see docs_compression.md), not measurements.
+    model (see the README (pruning section)), not measurements.
     """
     enabled: bool = False
     interval: int = 1000             # training examples between prune/quantise steps
