@@ -39,8 +39,7 @@ def weight_grid(w: np.ndarray, shape: tuple, n_rows: int | None = None,
 def plot_receptive_fields(w, shape, path, title="input weights", mask=None):
     grid = weight_grid(w, shape, pruned=mask)
     fig, ax = plt.subplots(figsize=(8, 8))
-    cmap = plt.get_cmap("hot_r").copy()
-    cmap.set_bad("#3b6fb6")  # pruned synapses in blue
+    cmap = plt.get_cmap("hot_r").with_extremes(bad="#3b6fb6")  # pruned synapses in blue
     im = ax.imshow(grid, cmap=cmap, interpolation="nearest", vmin=0)
     ax.set_title(title + (" (blue: pruned)" if mask is not None else ""))
     ax.axis("off")
