@@ -34,9 +34,10 @@ def test_resume_ends_with_the_same_weights(tmp_path):
 
 
 def test_learning_beats_chance_on_mnist(tmp_path, mnist_available):
-    """N=100, 600 training examples, seed 0. Measured here: about 0.6 accuracy
-    on 500 test digits; the floor 0.35 is 3.5x chance (0.10) and far below
-    what seeds give (a 500-example estimate has a standard error of ~2%)."""
+    """N=100, 600 training examples, seed 0. Measured here: 0.466 on 500 test
+    digits. The floor 0.35 is 3.5x chance (0.10) and about five standard
+    errors (~2.2% for 500 digits) below the measured value, room for
+    floating-point differences between machines."""
     spec = tiny_spec()
     spec.name = "learn"
     spec.seed = 0
@@ -48,6 +49,7 @@ def test_learning_beats_chance_on_mnist(tmp_path, mnist_available):
     spec.connections.weight_sum_per_input = 78.0 / 784
     spec.schedule.presentation_ms = 350.0
     spec.schedule.checkpoint_every = 300
+    spec.plasticity.eta_post = 0.01  # faster imprinting: only 600 examples
     run = runs.create(tmp_path / "learn", spec.validate())
     data = load_dataset(spec.data)
     training.train(spec, run, quiet=True, data=data)
