@@ -214,7 +214,6 @@ def _view(ens: Ensemble, key: str):
 
 
 def _variable(ens: Ensemble, key: str):
-    group, var = key.split(".")
     return _view(ens, key).variable
 
 
