@@ -153,9 +153,12 @@ def evaluate(run_dir, device, quiet):
               help="Test examples in the spike raster.")
 @friendly
 def plot(run_dir, examples):
-    """Receptive fields, spike raster, thresholds, confusion, accuracy over training."""
-    from .report import plot_run
-    for path in plot_run(run_dir, raster_examples=examples):
+    """Receptive fields, spike raster, thresholds, confusion, accuracy over training
+    (for a multimodal RUN: both ensembles, cross-modal weights, audio to spikes)."""
+    from .config import is_multimodal
+    from .report import plot_multimodal_run, plot_run
+    plot_fn = plot_multimodal_run if is_multimodal(Path(run_dir) / "spec.toml") else plot_run
+    for path in plot_fn(run_dir, raster_examples=examples):
         click.echo(f"wrote {path}")
 
 
@@ -239,6 +242,76 @@ def caltech_figure(spec_path, out):
               for c in d.classes]
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     click.echo(f"wrote {plot_preprocessing(stages, out, titles=list(d.classes))}")
+
+
+# ----------------------------------------------------------------- multimodal
+@main.command()
+@click.argument("spec_path", metavar="SPEC", required=False,
+                type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Run folder (default: runs/<spec name>).")
+@DEVICE
+@click.option("--resume", type=click.Path(file_okay=False, path_type=Path),
+              help="Continue an interrupted multimodal run folder.")
+@click.option("--force", is_flag=True, help="Overwrite an existing run folder.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@friendly
+def multimodal(spec_path, out, device, resume, force, quiet):
+    """Audio-visual network: train both ensembles, then the cross-modal synapses
+    on paired digits; test image-only, audio-only and both; plot."""
+    from . import audiovisual
+    from .config import load_multimodal_spec
+    from .report import plot_multimodal_run
+    if resume:
+        if spec_path:
+            raise click.UsageError("give either SPEC or --resume RUN, not both")
+        m, run_dir = audiovisual.open_run(resume), Path(resume)
+    else:
+        if not spec_path:
+            raise click.UsageError("missing SPEC (e.g. networks/audiovisual_quick.toml)")
+        m = load_multimodal_spec(spec_path)
+        if device:
+            m.device = m.image.device = m.audio.device = device
+        run_dir = audiovisual.create_run(out or Path("runs") / m.name, m, force=force)
+    _ensure_data(m.image)
+    data = audiovisual.load_data(m)
+    try:
+        audiovisual.train_cross(m, run_dir, data, device=device, quiet=quiet, log=click.echo)
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted: the last checkpoint is intact; continue with "
+                   f"`stdpnet multimodal --resume {run_dir}`", err=True)
+        sys.exit(130)
+    result = audiovisual.evaluate(run_dir, data=data, device=device, quiet=quiet)
+    for key, acc in result["accuracy"].items():
+        click.echo(f"  {key:22s} {acc:.2%}")
+    click.echo(f"cross-modal gain (both - best single modality): {100 * result['cross_modal_gain']:+.1f} "
+               f"points on {result['test_pairs']} test pairs")
+    for path in plot_multimodal_run(run_dir):
+        click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.argument("run_dir", metavar="RUN", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--noise", "noise", multiple=True, required=True,
+              help="MODALITY:KIND, e.g. image:gaussian, image:salt_pepper, image:occlusion, "
+                   "audio:white, audio:babble; give two (one per modality) for noise in both.")
+@click.option("--levels", "levels", multiple=True, required=True,
+              help="Comma-separated levels for each --noise, in order: sigma (gaussian), "
+                   "fraction (salt_pepper, occlusion area) or SNR in dB (audio).")
+@DEVICE
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@friendly
+def robustness(run_dir, noise, levels, device, quiet):
+    """Accuracy vs noise level of a multimodal RUN: image-only, audio-only and both,
+    with noise in one modality (the other clean) or in both; CSV + plot in RUN."""
+    from . import audiovisual
+    if len(noise) != len(levels):
+        raise click.UsageError("give one --levels per --noise")
+    noises = [(*audiovisual.parse_noise(n), _floats(lv)) for n, lv in zip(noise, levels)]
+    if len({mod for mod, _, _ in noises}) != len(noises):
+        raise click.UsageError("at most one --noise per modality")
+    path = audiovisual.robustness(run_dir, noises, device=device, quiet=quiet, log=click.echo)
+    click.echo(f"wrote {path} and {path.with_suffix('.png')}")
 
 
 def _register_optional():

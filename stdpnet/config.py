@@ -16,7 +16,9 @@ from typing import Any
 from .errors import ConfigError
 
 RULES = ("power_law", "diehl_cook_triplet", "pair_additive")
-DATASETS = ("mnist", "synthetic", "caltech101")
+DATASETS = ("mnist", "synthetic", "caltech101", "fsdd", "synth_digits")
+AUDIO_FEATURES = ("mfcc", "logmel", "cochlea")
+AUDIO_SPLITS = ("index", "speaker")
 CRITERIA = ("weight", "correlation")
 QUANTISERS = ("uniform", "fitted")
 PRUNE_SCHEDULES = ("linear", "constant")
@@ -51,11 +53,20 @@ class Data:
     dog_sigma_surround: float = 2.0
     train_per_class: int = 200     # seeded per-class split; the rest (capped) is test
     test_per_class: int = 200
+    # fsdd / synth_digits (spoken digits, FSDD file layout): features and split
+    audio_feature: str = "mfcc"    # mfcc | logmel | cochlea (stdpnet.data.features)
+    audio_bands: int = 20          # features per frame; n_input = bands * frames
+    audio_frames: int = 20
+    audio_split: str = "index"     # index: repetitions 0-4 are test (FSDD's split) | speaker
+    test_speakers: list = field(default_factory=list)  # speaker split ([] = the last speaker)
+    audio_encoding: str = "on_off"  # on_off (2 inputs per feature) | map (the [0, 1] map as is)
+    audio_on_off_z: float = 1.5    # on_off: standard deviations at which an input saturates
+    epochs: int = 1                # passes over the training examples (small audio sets)
 
     def validate(self, s="data"):
         _check(s, "dataset", self.dataset, lambda v: v in DATASETS, f"must be one of {DATASETS}")
         for key in ("train_examples", "assign_examples", "test_examples", "image_size",
-                    "train_per_class", "test_per_class"):
+                    "train_per_class", "test_per_class", "audio_bands", "audio_frames", "epochs"):
             _check(s, key, getattr(self, key), positive, "must be > 0")
         _check(s, "classes", self.classes,
                lambda v: len(v) >= 2 and all(isinstance(c, str) for c in v) and len(set(v)) == len(v),
@@ -64,6 +75,15 @@ class Data:
                "must be 'on_off', 'dog' or 'gray'")
         _check(s, "dog_sigma_surround", self.dog_sigma_surround,
                lambda v: v > self.dog_sigma_center > 0, "must be > dog_sigma_center > 0")
+        _check(s, "audio_feature", self.audio_feature, lambda v: v in AUDIO_FEATURES,
+               f"must be one of {AUDIO_FEATURES}")
+        _check(s, "audio_split", self.audio_split, lambda v: v in AUDIO_SPLITS,
+               f"must be one of {AUDIO_SPLITS}")
+        _check(s, "audio_encoding", self.audio_encoding, lambda v: v in ("on_off", "map"),
+               "must be 'on_off' or 'map'")
+        _check(s, "audio_on_off_z", self.audio_on_off_z, positive, "must be > 0")
+        _check(s, "test_speakers", self.test_speakers,
+               lambda v: all(isinstance(x, str) for x in v), "must list speaker names")
 
 
 @dataclass
@@ -329,4 +349,122 @@ def dump_spec(spec: Spec) -> str:
     lines = [f"{k} = {fmt(v)}" for k, v in d.items() if not isinstance(v, dict)]
     for section in Spec.SECTIONS:
         lines += ["", f"[{section}]"] + [f"{k} = {fmt(v)}" for k, v in d[section].items()]
+    return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------ multimodal
+@dataclass
+class Cross:
+    """Cross-modal synapses between the two excitatory layers (both directions).
+
+    Excitatory only: a spike adds ``gain * w`` (w in [0, w_max]) to the other
+    layer's excitatory conductance. Power-law STDP as for the input synapses,
+    with a presynaptic trace per synapse:  on a postsynaptic spike
+    dw = eta (x_pre - x_tar)(w_max - w)^mu, only while both modalities are shown.
+    """
+    eta: float = 0.05
+    x_tar: float = 0.2
+    mu: float = 0.9
+    w_max: float = 1.0
+    w_init: float = 0.0
+    gain: float = 1.0              # conductance of a w = 1 cross-modal synapse
+    tau_pre_ms: float = 20.0
+
+    def validate(self, s="cross"):
+        for key in ("w_max", "mu", "tau_pre_ms"):
+            _check(s, key, getattr(self, key), positive, "must be > 0")
+        for key in ("eta", "x_tar", "gain"):
+            _check(s, key, getattr(self, key), non_negative, "must be >= 0")
+        _check(s, "w_init", self.w_init, lambda v: 0 <= v <= self.w_max, "must be in [0, w_max]")
+
+
+@dataclass
+class Pairs:
+    """How images and recordings of the same digit are paired (seeded, random within a class)."""
+    train_pairs: int = 6000        # joint phase: cross-modal learning
+    assign_pairs: int = 2000       # labelled pairs that assign neuron labels (both modalities)
+    test_pairs: int = 1000         # each test recording is paired with test images of its digit
+
+    def validate(self, s="pairs"):
+        for key in ("train_pairs", "assign_pairs", "test_pairs"):
+            _check(s, key, getattr(self, key), positive, "must be > 0")
+
+
+@dataclass
+class MultimodalSpec:
+    """Two unimodal ensembles (their own specs) joined by cross-modal synapses."""
+    name: str = "audiovisual"
+    seed: int = 0
+    device: str = "standalone"
+    image_spec: str = ""           # path of the image ensemble's spec (relative to this file)
+    audio_spec: str = ""
+    cross: Cross = field(default_factory=Cross)
+    pairs: Pairs = field(default_factory=Pairs)
+    image: Spec | None = None      # the loaded sub-specs (not TOML keys)
+    audio: Spec | None = None
+
+    SECTIONS = ("cross", "pairs")
+
+    def validate(self) -> "MultimodalSpec":
+        _check("spec", "device", self.device, lambda v: v in ("runtime", "standalone"),
+               "must be 'runtime' or 'standalone'")
+        for name in self.SECTIONS:
+            getattr(self, name).validate(name)
+        if self.image is not None and self.audio is not None:
+            # one shared schedule: the slot and the re-presentation rule must agree
+            for section in ("schedule", "input"):
+                a, b = getattr(self.image, section), getattr(self.audio, section)
+                for f in fields(a):
+                    if f.name != "checkpoint_every" and getattr(a, f.name) != getattr(b, f.name):
+                        raise ConfigError(f"{section}.{f.name}: the image ({getattr(a, f.name)!r}) and "
+                                          f"audio ({getattr(b, f.name)!r}) specs must agree")
+            if self.image.connections.delay_max_ms != self.audio.connections.delay_max_ms:
+                raise ConfigError("connections.delay_max_ms: the image and audio specs must agree "
+                                  "(it sets the slot length)")
+        return self
+
+
+def load_multimodal_spec(path: str | Path) -> MultimodalSpec:
+    """A multimodal spec: top-level name/seed/device, ``image_spec`` and
+    ``audio_spec`` (paths relative to this file), [cross] and [pairs]."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: spec file not found")
+    try:
+        table = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+    known = {f.name for f in fields(MultimodalSpec)} - {"image", "audio"}
+    try:
+        spec = _build(MultimodalSpec, {k: v for k, v in table.items() if k in known}, "")
+        unknown = sorted(set(table) - known)
+        if unknown:
+            raise ConfigError(f"{unknown[0]}: unknown key (known: {', '.join(sorted(known))})")
+        for part in ("image", "audio"):
+            ref = getattr(spec, f"{part}_spec")
+            if not ref:
+                raise ConfigError(f"{part}_spec: missing (path of the {part} ensemble's spec)")
+            try:
+                setattr(spec, part, load_spec(path.parent / ref))
+            except ConfigError as exc:
+                raise ConfigError(f"{part}_spec: {exc}") from exc
+        return spec.validate()
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+
+
+def is_multimodal(path: str | Path) -> bool:
+    """Whether a spec file (or a run folder's spec.toml) describes a multimodal network."""
+    try:
+        return "image_spec" in tomllib.loads(Path(path).read_text())
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+
+
+def dump_multimodal_spec(spec: MultimodalSpec, image_spec: str, audio_spec: str) -> str:
+    d = dataclasses.asdict(spec)
+    lines = [f'name = "{spec.name}"', f"seed = {spec.seed}", f'device = "{spec.device}"',
+             f'image_spec = "{image_spec}"', f'audio_spec = "{audio_spec}"']
+    for section in MultimodalSpec.SECTIONS:
+        lines += ["", f"[{section}]"] + [f"{k} = {v!r}" for k, v in d[section].items()]
     return "\n".join(lines) + "\n"

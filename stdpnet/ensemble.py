@@ -75,6 +75,21 @@ class Ensemble:
         return [self.schedule, self.input, self.excitatory, self.inhibitory, self.input_exc,
                 self.exc_inh, self.inh_exc, self.spike_counter, self.exc_spikes, self.slot_log]
 
+    @property
+    def groups(self) -> dict:
+        """Brian2 objects by name: the first part of a state key ``name.variable``."""
+        return {obj.name: obj for obj in self.objects}
+
+    @property
+    def counted(self) -> list:
+        """(spike monitor, first column) of the excitatory spike counts of a slot."""
+        return [(self.exc_spikes, 0)]
+
+    @property
+    def stimuli(self) -> list:
+        """(TimedArray, first column of the chunk's input rows) it is loaded from."""
+        return [(self.pixels, 0)]
+
     # variables that carry a run's state from one chunk to the next
     @property
     def carried(self) -> dict:
@@ -88,18 +103,17 @@ class Ensemble:
         }
 
 
-def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "") -> Ensemble:
-    """Brian2 objects of one ensemble; ``slots`` presentations per run() of length slots*slot."""
-    exc_p, inh_p, inp_p = spec.excitatory, spec.inhibitory, spec.input
-    n = exc_p.n_neurons
-    rule = stdp_rule(spec.plasticity)
+def build_schedule(spec: Spec, slots: int, prefix: str = "", extra_model: str = "",
+                   extra_code: str = "", namespace: dict | None = None,
+                   answered: str = "count >= min_spikes"):
+    """The one-neuron group that runs the presentation schedule (see module
+    docstring); returns (group, active TimedArray, slot_log monitor).
+    ``extra_model``/``extra_code`` add variables and statements decided once per
+    slot (the multimodal network's cross-modal learning gate); ``answered`` is the
+    condition under which the example just shown counts as answered."""
+    inp_p = spec.input
     slot = slot_duration(spec) * second
-    reset_mode = spec.schedule.rest_mode == "reset"
-    every = dict(dt=slot, when="start")
-
-    pixels = TimedArray(np.zeros((slots, n_input)), dt=STIMULUS_DT, name=f"{prefix}pixels")
     active = TimedArray(np.zeros(slots), dt=STIMULUS_DT, name=f"{prefix}active")
-
     schedule = NeuronGroup(1, """
         example : integer
         intensity : 1
@@ -108,18 +122,41 @@ def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "") -> En
         accepted : integer
         learning : 1
         mode : 1 (shared)
-        """, name=f"{prefix}schedule",
+        """ + extra_model, name=f"{prefix}schedule",
         namespace=dict(min_spikes=inp_p.min_spikes, max_intensity=inp_p.max_intensity,
                        intensity_start=inp_p.intensity, intensity_step=inp_p.intensity_step,
-                       active=active, stimulus_dt=STIMULUS_DT))
+                       active=active, stimulus_dt=STIMULUS_DT, **(namespace or {})))
     schedule.run_regularly("""
-        accepted = int(count >= min_spikes or intensity >= max_intensity)
+        accepted = int((ANSWERED) or intensity >= max_intensity)
         example += started * accepted
         intensity = started * (accepted * intensity_start + (1 - accepted) * (intensity + intensity_step)) + (1 - started) * intensity
         started = 1
         count = 0
         learning = mode * active(example * stimulus_dt)
-        """, order=1, name=f"{prefix}schedule_decide", **every)
+        """.replace("ANSWERED", answered) + extra_code, order=1, name=f"{prefix}schedule_decide", dt=slot, when="start")
+    slot_log = StateMonitor(schedule, ["example", "intensity", "learning"], record=0,
+                            dt=slot, when="start", order=1, name=f"{prefix}slot_log")
+    return schedule, active, slot_log
+
+
+def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "",
+                   schedule: tuple | None = None, learning: str = "learning",
+                   excitatory_extra: str = "", count: str = "count") -> Ensemble:
+    """Brian2 objects of one ensemble; ``slots`` presentations per run() of length slots*slot.
+
+    Several ensembles can share one ``schedule`` (from :func:`build_schedule`);
+    ``learning`` names the schedule variable that gates their plasticity,
+    ``count`` the one that gathers their spikes, and ``excitatory_extra`` adds
+    equations to the excitatory group."""
+    exc_p, inh_p, inp_p = spec.excitatory, spec.inhibitory, spec.input
+    n = exc_p.n_neurons
+    rule = stdp_rule(spec.plasticity)
+    slot = slot_duration(spec) * second
+    reset_mode = spec.schedule.rest_mode == "reset"
+    every = dict(dt=slot, when="start")
+
+    pixels = TimedArray(np.zeros((slots, n_input)), dt=STIMULUS_DT, name=f"{prefix}pixels")
+    schedule, active, slot_log = schedule or build_schedule(spec, slots, prefix)
 
     ns_in = {**neurons.POISSON_NAMESPACE, **rule.namespace, "pixels": pixels,
              "stimulus_dt": STIMULUS_DT, "pixel_divisor": inp_p.pixel_divisor,
@@ -152,12 +189,12 @@ def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "") -> En
         norm : 1
         learning : 1 (linked)
         fired : integer
-        """,
+        """ + excitatory_extra,
         threshold=neurons.EXCITATORY_THRESHOLD,
         reset=neurons.EXCITATORY_RESET + "\n" + rule.post_spike + "\nfired += 1",
         refractory=exc_p.refractory_ms * ms, method=linearly_implicit_euler, namespace=ns_exc,
         name=f"{prefix}excitatory")
-    excitatory.learning = _link(schedule, "learning", n)
+    excitatory.learning = _link(schedule, learning, n)
     excitatory.v = exc_p.v_rest_mV * mV
     excitatory.theta = exc_p.theta_init_mV * mV
     excitatory.run_regularly("plastic = learning\nwsum = 0\nn_spikes = 0\n" + neurons.THETA_DECAY
@@ -203,11 +240,9 @@ def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "") -> En
     # gathers the slot's spike count once per slot (no per-step work)
     spike_counter = Synapses(excitatory, schedule, name=f"{prefix}spike_counter")
     spike_counter.connect()
-    spike_counter.run_regularly("count_post += n_spikes_pre", order=0,
+    spike_counter.run_regularly(f"{count}_post += n_spikes_pre", order=0,
                                 name=f"{prefix}spike_counter_sum", **every)
     exc_spikes = SpikeMonitor(excitatory, record=True, name=f"{prefix}exc_spikes")
-    slot_log = StateMonitor(schedule, ["example", "intensity", "learning"], record=0,
-                            dt=slot, when="start", order=1, name=f"{prefix}slot_log")
 
     return Ensemble(spec, n_input, slots, rule, schedule, input_group, excitatory, inhibitory,
                     input_exc, exc_inh, inh_exc, spike_counter, exc_spikes, slot_log, pixels,

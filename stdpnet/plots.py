@@ -155,3 +155,85 @@ def plot_preprocessing(stages: list[dict], path, titles=None):
         if titles:
             axes[r, 0].set_ylabel(titles[r])
     return _save(fig, path)
+
+
+# ------------------------------------------------------------------ multimodal
+def plot_multimodal_raster(raster: dict, path, slot: float, labels):
+    """Input and excitatory spikes of the image (left) and audio (right) ensembles."""
+    fig, axes = plt.subplots(2, 2, figsize=(12, 6), sharex=True,
+                             gridspec_kw=dict(height_ratios=[2, 1]))
+    for col, modality in enumerate(("image", "audio")):
+        for row, layer in enumerate(("input", "excitatory")):
+            ax = axes[row, col]
+            i, t = raster[f"{modality}_{layer}"]
+            ax.plot(np.asarray(t) * 1000, i, "|", ms=2, color="k" if layer == "input" else "tab:red")
+            ax.set_ylabel(f"{modality} {layer}\nneuron")
+            for k in range(1, len(labels) + 1):
+                ax.axvline(k * slot * 1000, color="0.7", lw=0.8)
+        for k, label in enumerate(labels):
+            axes[0, col].text((k + 0.5) * slot * 1000, 1.02, label, ha="center", fontsize=8,
+                              transform=axes[0, col].get_xaxis_transform())
+        axes[1, col].set_xlabel("time (ms)")
+    return _save(fig, path)
+
+
+def plot_cross_weights(w: np.ndarray, source_labels, target_labels, path, title: str):
+    """Cross-modal weights (source neurons x target neurons), both sorted by neuron label:
+    learned associations of the same digit lie in the diagonal blocks."""
+    rows, cols = np.argsort(source_labels, kind="stable"), np.argsort(target_labels, kind="stable")
+    fig, ax = plt.subplots(figsize=(6.5, 6))
+    im = ax.imshow(w[np.ix_(rows, cols)], cmap="hot_r", interpolation="nearest", vmin=0, aspect="auto")
+    for labels, line in ((np.sort(source_labels), ax.axhline), (np.sort(target_labels), ax.axvline)):
+        for k in np.flatnonzero(np.diff(labels)) + 0.5:
+            line(k, color="tab:blue", lw=0.5)
+    src, dst = title.split("_to_")
+    ax.set_ylabel(f"{src} neuron (sorted by label)")
+    ax.set_xlabel(f"{dst} neuron (sorted by label)")
+    ax.set_title(f"{src} -> {dst} weights")
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    return _save(fig, path)
+
+
+def plot_robustness(rows: list[dict], noises: list, path):
+    """Accuracy against noise level for each readout mode."""
+    modality, kind, levels = noises[0]
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    for key, label, style in (("acc_image", "image only", "s--"), ("acc_audio", "audio only", "^--"),
+                              ("acc_both", "image + audio", "o-")):
+        ax.plot(range(len(rows)), [100 * r[key] for r in rows], style, label=label)
+    ticks = [" / ".join(f"{r[f'{m}_{k}']:g}" for m, k, _ in noises) for r in rows]
+    ax.set_xticks(range(len(rows)), ticks)
+    unit = {"gaussian": "sigma", "salt_pepper": "fraction", "occlusion": "area",
+            "white": "SNR dB", "babble": "SNR dB"}
+    ax.set_xlabel(" / ".join(f"{m} {k} ({unit[k]})" for m, k, _ in noises))
+    ax.set_ylabel("test accuracy (%)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return _save(fig, path)
+
+
+def plot_audio_examples(examples: list[dict], path, titles=None):
+    """Spoken digits to spikes: waveform, spectrogram, feature map, ON/OFF input, input raster."""
+    keys = ["waveform", "spectrogram", "map", "input", "raster"]
+    fig, axes = plt.subplots(len(examples), len(keys), figsize=(3.0 * len(keys), 2.4 * len(examples)),
+                             squeeze=False)
+    for r, ex in enumerate(examples):
+        a = axes[r]
+        a[0].plot(ex["time_s"], ex["waveform"], lw=0.5)
+        a[0].set_xlabel("s")
+        a[1].imshow(ex["spectrogram_db"], origin="lower", aspect="auto", cmap="magma",
+                    extent=[0, ex["time_s"][-1], 0, ex["freq_hz"][-1] / 1000])
+        a[1].set_ylabel("kHz")
+        a[2].imshow(ex["map"].T, origin="lower", aspect="auto", cmap="viridis")
+        a[2].set_xlabel("frame")
+        a[3].imshow(ex["input"].T, origin="lower", aspect="auto", cmap="gray_r")
+        a[3].set_xlabel("frame (ON | OFF)" if ex["input"].shape[0] > ex["map"].shape[0] else "frame")
+        i, t = ex["raster"]
+        a[4].plot(np.asarray(t) * 1000, i, "|", ms=1.5, color="k")
+        a[4].set_xlabel("ms")
+        for c, key in enumerate(keys):
+            if r == 0:
+                a[c].set_title(key)
+        if titles:
+            a[0].set_ylabel(titles[r])
+    return _save(fig, path)

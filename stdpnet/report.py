@@ -46,3 +46,57 @@ def plot_run(run_dir: Path, raster_examples: int = 3) -> list[Path]:
                             for k, a in zip(raster["example"], raster["intensity"])]
         written.append(plots.plot_raster(raster, run_dir / "raster.png", sim.slot))
     return written
+
+
+def plot_multimodal_run(run_dir: Path, raster_examples: int = 3) -> list[Path]:
+    """Receptive fields per ensemble, cross-modal weights sorted by label, rasters
+    of both ensembles side by side, and the audio-to-spikes stages."""
+    from . import audiovisual
+    from .data import audio_encoder, load_spoken_digits
+    from .multimodal import MultimodalSimulator
+
+    run_dir = Path(run_dir)
+    m = audiovisual.open_run(run_dir)
+    data = audiovisual.load_data(m)
+    written = []
+    for part, d in (("image", data.image), ("audio", data.audio)):
+        w = runs.load_npz(run_dir / part / runs.WEIGHTS)["w"]
+        written.append(plots.plot_receptive_fields(w, d.shape, run_dir / f"receptive_fields_{part}.png",
+                                                   title=f"{part} ensemble input weights"))
+    if (run_dir / runs.READOUT).exists():
+        labels = runs.load_npz(run_dir / runs.READOUT)
+        cross = runs.load_npz(run_dir / audiovisual.CROSS)
+        for name, src, dst in (("image_to_audio", "assign_image", "assign_audio"),
+                               ("audio_to_image", "assign_audio", "assign_image")):
+            written.append(plots.plot_cross_weights(cross[name], labels[src], labels[dst],
+                                                    run_dir / f"cross_{name}.png", name))
+    if raster_examples > 0:
+        state = audiovisual.joint_trained_state(run_dir)
+        ts = audiovisual.test_pairs(m, data)
+        k = ts.audio_index[:raster_examples + 2]
+        i = ts.image_index[:raster_examples + 2]
+        sim = MultimodalSimulator(m, data.image.n_input, data.audio.n_input, device="runtime",
+                                  slots=len(k))
+        x = np.hstack([data.image.test_x[i], data.audio.test_x[k]])
+        raster = sim.raster(x, state)
+        labels = [f"digit {data.audio.test_y[k[e]]}" for e in raster["example"]]
+        written.append(plots.plot_multimodal_raster(raster, run_dir / "raster_multimodal.png",
+                                                    sim.slot, labels))
+        # audio to spikes: the first test recordings, their network input and input spikes
+        a = load_spoken_digits(m.audio.data, return_waveforms=True)
+        encode = audio_encoder(m.audio.data, a["train_x"])
+        examples = []
+        ai, at = raster["audio_input"]
+        shown = []
+        for slot_k, e in enumerate(raster["example"][:raster_examples]):
+            if e >= len(k):
+                break
+            shown.append(k[e])
+            st = a["features"].stages(a["test_waveforms"][k[e]])
+            st["input"] = encode(st["map"].reshape(1, -1)).reshape(-1, st["map"].shape[1])
+            sel = (at >= slot_k * sim.slot) & (at < (slot_k + 1) * sim.slot)
+            st["raster"] = (ai[sel], at[sel] - slot_k * sim.slot)
+            examples.append(st)
+        titles = [f"digit {a['test_y'][j]}" for j in shown]
+        written.append(plots.plot_audio_examples(examples, run_dir / "audio_to_spikes.png", titles))
+    return written

@@ -32,10 +32,11 @@ class Progress:
     history: list = field(default_factory=list)  # (examples, running accuracy)
 
 
-def accepted_last(spec: Spec, result: ChunkResult) -> bool:
+def accepted_last(sim: Simulator, result: ChunkResult, pixels: np.ndarray) -> bool:
     """The in-network rule, for the chunk's last slot (decided at the next start)."""
-    return bool(result.counts[-1].sum() >= spec.input.min_spikes
-                or result.intensity[-1] >= spec.input.max_intensity)
+    row = pixels[min(int(result.example[-1]), len(pixels) - 1)]
+    return (sim.answered(result.counts[-1], row)
+            or bool(result.intensity[-1] >= sim.spec.input.max_intensity))
 
 
 def present(sim: Simulator, images: np.ndarray, mode: float, state: dict,
@@ -72,7 +73,7 @@ def present(sim: Simulator, images: np.ndarray, mode: float, state: dict,
             state = result.state
             # slot k was accepted if the next slot shows the next example
             ex = result.example
-            accepted = np.append(ex[1:] != ex[:-1], accepted_last(spec, result))
+            accepted = np.append(ex[1:] != ex[:-1], accepted_last(sim, result, pixels))
             accepted &= ex < len(rows)
             counts[start + ex[accepted]] = result.counts[accepted]
             done = int(accepted.sum())
@@ -102,10 +103,14 @@ def running_accuracy(counts, labels, position, chunk, window, n_classes):
 
 
 def training_order(spec: Spec, data: Dataset) -> np.ndarray:
+    """The first ``train_examples`` of the (seeded) shuffle, shown ``epochs`` times,
+    each epoch in a new seeded order; the first epoch's order is also the labelling order."""
     n = min(spec.data.train_examples, len(data.train_x))
-    if spec.data.shuffle:
-        return np.random.default_rng(spec.seed).permutation(len(data.train_x))[:n]
-    return np.arange(n)
+    if not spec.data.shuffle:
+        return np.tile(np.arange(n), spec.data.epochs)
+    rng = np.random.default_rng(spec.seed)
+    first = rng.permutation(len(data.train_x))[:n]
+    return np.concatenate([first] + [rng.permutation(first) for _ in range(spec.data.epochs - 1)])
 
 
 def train(spec: Spec, run_dir: Path, device: str | None = None, resume: bool = False,
@@ -186,7 +191,7 @@ def evaluate(run_dir: Path, device: str | None = None, quiet: bool = False,
     data = data or load_dataset(spec.data, spec.seed)
     sim = Simulator(spec, data.n_input, device=device)
     order = training_order(spec, data)
-    n_assign = min(spec.data.assign_examples, len(order))
+    n_assign = min(spec.data.assign_examples, len(order) // spec.data.epochs)  # distinct examples
     assign_idx = order[:n_assign]
     n_test = min(spec.data.test_examples, len(data.test_x))
 

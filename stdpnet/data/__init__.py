@@ -67,4 +67,68 @@ def load_dataset(data: Data, seed: int = 0) -> Dataset:
         return Dataset(255.0 * c["train_x"].astype(np.float64), c["train_y"],
                        255.0 * c["test_x"].astype(np.float64), c["test_y"], shape,
                        n_classes=len(data.classes))
+    if data.dataset in ("fsdd", "synth_digits"):
+        a = load_spoken_digits(data)
+        encode = audio_encoder(data, a["train_x"])
+        frames, bands = a["feature_shape"]
+        shape = (2 * frames, bands) if data.audio_encoding == "on_off" else (frames, bands)
+        return Dataset(255.0 * encode(a["train_x"]), a["train_y"], 255.0 * encode(a["test_x"]),
+                       a["test_y"], shape)
     raise ValueError(f"data.dataset: unknown dataset {data.dataset!r}")
+
+
+def spoken_digits_root(data: Data):
+    """data.root, else the local copy, else (FSDD only) the shared copy beside the checkout."""
+    from pathlib import Path
+
+    from .paths import shared_datasets
+
+    if data.root:
+        return Path(data.root)
+    if data.dataset == "synth_digits":
+        from .synth import default_root
+        return default_root()
+    from .fsdd import default_root
+    root = default_root()
+    if not root.is_dir() and shared_datasets() and (shared_datasets() / "fsdd" / "recordings").is_dir():
+        root = shared_datasets() / "fsdd" / "recordings"
+    return root
+
+
+def load_spoken_digits(data: Data, return_waveforms: bool = False) -> dict:
+    """Spoken-digit features (values in [0, 1]) as ``stdpnet.data.fsdd.load_fsdd`` returns them."""
+    from .fsdd import load_fsdd
+
+    return load_fsdd(spoken_digits_root(data), split=data.audio_split,
+                     test_speakers=data.test_speakers or None, feature=data.audio_feature,
+                     n_bands=data.audio_bands, n_frames=data.audio_frames,
+                     return_waveforms=return_waveforms)
+
+
+@dataclass(frozen=True)
+class OnOffEncoder:
+    """Feature maps -> ON/OFF input rates in [0, 1], like ON and OFF retinal cells.
+
+    Each feature is standardised with the training set's mean and standard
+    deviation; an ON input fires for values above the mean, an OFF input for
+    values below, saturating at ``z`` standard deviations. Dense maps (an MFCC
+    map averages 0.5) let every STDP neuron receive nearly the same drive, so
+    a few neurons with low thresholds win every example; the ON/OFF code is
+    sparse and signed. Measured with N=100, one pass over FSDD: 10% (map) vs
+    86% (on_off, z = 1.5); see the README.
+    """
+    mean: np.ndarray
+    std: np.ndarray
+    z: float = 1.5
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        s = (np.asarray(x, dtype=np.float64) - self.mean) / self.std / self.z
+        return np.concatenate([np.clip(s, 0, 1), np.clip(-s, 0, 1)], axis=1)
+
+
+def audio_encoder(data: Data, train_features: np.ndarray):
+    """The encoding of data.audio_encoding, fitted on the training features."""
+    x = np.asarray(train_features, dtype=np.float64)
+    if data.audio_encoding == "map":
+        return lambda f: np.asarray(f, dtype=np.float64)
+    return OnOffEncoder(x.mean(axis=0), x.std(axis=0) + 1e-6, data.audio_on_off_z)

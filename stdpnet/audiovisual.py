@@ -1,0 +1,307 @@
+"""The audio-visual experiment: phases, readout modes and noise robustness.
+
+    runs/NAME/
+      spec.toml          the multimodal spec (image_spec, audio_spec, [cross], [pairs])
+      image/, audio/     the unimodal phases: ordinary run folders
+      checkpoint.npz     joint-phase state (cross-modal weights), every chunk
+      cross.npz          final cross-modal weights (n_image_neurons, n_audio_neurons)
+      readout.npz        neuron labels of both ensembles, test counts per mode
+      metrics.json       accuracy per readout mode, timings
+      robustness_*.csv   accuracy vs noise level (``stdpnet robustness``)
+
+Readout modes on the test pairs (labels are assigned once, from labelled
+training pairs shown with both modalities):
+
+- ``image``: only the image is shown; the image ensemble votes.
+- ``audio``: only the recording is shown; the audio ensemble votes.
+- ``both``: both are shown, cross-modal spikes take part; the two ensembles'
+  normalised votes are added (``multimodal.combined_vote``).
+In the unimodal modes the silent ensemble is still driven through the
+cross-modal synapses; its vote is reported as cross-modal inference
+(e.g. ``image->audio``: the digit read from the audio neurons while only
+the image is shown).
+"""
+from __future__ import annotations
+
+import csv
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from . import readout, runs, training
+from .config import MultimodalSpec, dump_multimodal_spec, dump_spec, load_multimodal_spec
+from .data import Dataset, audio_encoder, load_dataset, load_spoken_digits
+from .data import noise as noise_models
+from .errors import ConfigError, RunFolderError
+from .multimodal import MultimodalSimulator, combined_vote, pair_indices, rows
+from .simulation import TEST, TRAIN
+
+MODES = ("image", "audio", "both")
+CROSS = "cross.npz"
+
+
+@dataclass
+class Data:
+    image: Dataset
+    audio: Dataset
+
+
+def load_data(m: MultimodalSpec) -> Data:
+    return Data(load_dataset(m.image.data, m.image.seed), load_dataset(m.audio.data, m.audio.seed))
+
+
+# ---------------------------------------------------------------- run folder
+def create_run(run_dir: Path, m: MultimodalSpec, force: bool = False) -> Path:
+    run_dir = Path(run_dir)
+    if run_dir.exists() and any(run_dir.iterdir()):
+        if not force:
+            raise RunFolderError(f"{run_dir} already exists: pass --force to overwrite it, "
+                                 f"or --resume {run_dir} to continue it")
+        shutil.rmtree(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    for part in ("image", "audio"):
+        runs.create(run_dir / part, getattr(m, part))
+    runs.save_text(run_dir / runs.SPEC, dump_multimodal_spec(m, "image/spec.toml", "audio/spec.toml"))
+    return run_dir
+
+
+def open_run(run_dir: Path) -> MultimodalSpec:
+    run_dir = Path(run_dir)
+    if not (run_dir / runs.SPEC).is_file():
+        raise RunFolderError(f"{run_dir} is not a run folder (no {runs.SPEC})")
+    return load_multimodal_spec(run_dir / runs.SPEC)
+
+
+# -------------------------------------------------------------------- phases
+def train_unimodal(m: MultimodalSpec, run_dir: Path, device: str | None, quiet: bool,
+                   log: Callable = print) -> dict:
+    """Phase 1: each ensemble learns alone (resumes an interrupted phase)."""
+    states = {}
+    for part in ("image", "audio"):
+        sub = Path(run_dir) / part
+        spec = getattr(m, part)
+        if (sub / runs.WEIGHTS).exists():
+            log(f"{part} ensemble: trained ({sub})")
+        else:
+            resume = (sub / runs.CHECKPOINT).exists()
+            log(f"{part} ensemble: {'resuming' if resume else 'training'} "
+                f"({spec.excitatory.n_neurons} neurons, {spec.data.train_examples} x "
+                f"{spec.data.epochs} examples) -> {sub}")
+            training.train(spec, sub, device=device, resume=resume, quiet=quiet)
+        states[part] = training.trained_state(sub)
+    return states
+
+
+def train_cross(m: MultimodalSpec, run_dir: Path, data: Data, device: str | None = None,
+                quiet: bool = False, log: Callable = print) -> dict:
+    """Phase 2: paired examples, ensembles frozen, cross-modal weights learn."""
+    run_dir = Path(run_dir)
+    states = train_unimodal(m, run_dir, device, quiet, log)
+    sim = MultimodalSimulator(m, data.image.n_input, data.audio.n_input, device=device)
+    a_idx, i_idx = pair_indices(data.audio.train_y, data.image.train_y, m.pairs.train_pairs,
+                                np.random.default_rng(m.seed))
+    x = rows(data.image.train_x[i_idx], data.audio.train_x[a_idx], data.image.n_input,
+             data.audio.n_input, len(a_idx))
+    ckpt = run_dir / runs.CHECKPOINT
+    if ckpt.exists():
+        saved = runs.load_npz(ckpt)
+        state = {k[6:]: v for k, v in saved.items() if k.startswith("state.")}
+        counts = saved["counts"]
+        progress = training.Progress(**runs.load_json(run_dir / "progress.json"))
+        log(f"joint phase: resuming at pair {progress.position}")
+    else:
+        state, counts, progress = sim.joint_state(states["image"], states["audio"]), None, None
+
+    def on_chunk(progress, state, counts):
+        runs.save_npz(ckpt, counts=counts, **{f"state.{k}": v for k, v in state.items()})
+        runs.save_json(run_dir / "progress.json", progress.__dict__)
+        return {"ms/ex": f"{1000 * progress.seconds / max(progress.presentations, 1):.1f}"}
+
+    if progress is None or progress.position < len(x):
+        counts, state, progress = training.present(sim, x, TRAIN, state, progress, counts, on_chunk,
+                                                   desc="joint (cross-modal STDP)", quiet=quiet)
+    n_i = sim.n_image_neurons
+    shape = (n_i, sim.n_neurons - n_i)
+    runs.save_npz(run_dir / CROSS, image_to_audio=state["image_to_audio.w"].reshape(shape),
+                  audio_to_image=state["audio_to_image.w"].reshape(shape[::-1]))
+    runs.update_metrics(run_dir, joint={
+        "pairs": int(progress.position), "presentations": int(progress.presentations),
+        "seconds": round(progress.seconds, 2), "device": sim.device,
+        "ms_per_pair": round(1000 * progress.seconds / max(progress.position, 1), 3)})
+    return state
+
+
+def joint_trained_state(run_dir: Path) -> dict:
+    run_dir = Path(run_dir)
+    if not (run_dir / CROSS).exists():
+        raise RunFolderError(f"{run_dir}: the joint phase has not finished; continue it with "
+                             f"`stdpnet multimodal --resume {run_dir}`")
+    saved = runs.load_npz(run_dir / runs.CHECKPOINT)
+    return {k[6:]: v for k, v in saved.items() if k.startswith("state.")}
+
+
+# ------------------------------------------------------------------- readout
+@dataclass
+class TestSet:
+    """Test pairs: every test recording with test images of its digit."""
+    audio_index: np.ndarray
+    image_index: np.ndarray
+    labels: np.ndarray
+
+
+def test_pairs(m: MultimodalSpec, data: Data) -> TestSet:
+    n = m.pairs.test_pairs
+    a, i = pair_indices(data.audio.test_y, data.image.test_y, n, np.random.default_rng(m.seed + 2),
+                        shuffle=False)
+    return TestSet(a, i, data.audio.test_y[a])
+
+
+def present_modes(sim: MultimodalSimulator, state: dict, image_x, audio_x, modes=MODES,
+                  quiet: bool = False) -> dict:
+    """Spike counts (n, image neurons + audio neurons) of each readout mode."""
+    n = len(image_x)
+    out = {}
+    for mode in modes:
+        x = rows(image_x if mode in ("image", "both") else None,
+                 audio_x if mode in ("audio", "both") else None, sim.n_image, sim.n_audio, n)
+        out[mode], _, _ = training.present(sim, x, TEST, state, desc=f"testing ({mode})", quiet=quiet)
+    return out
+
+
+def accuracies(counts: dict, assign_image, assign_audio, labels, n_image_neurons) -> dict:
+    """Accuracy of each readout: the shown modality's ensemble, the other
+    ensemble (cross-modal inference) and the combined vote."""
+    acc = {}
+    for mode, c in counts.items():
+        ci, ca = c[:, :n_image_neurons], c[:, n_image_neurons:]
+        pred_i = readout.predict(ci, assign_image)
+        pred_a = readout.predict(ca, assign_audio)
+        if mode == "image":
+            acc["image"] = readout.accuracy(labels, pred_i)
+            acc["image->audio"] = readout.accuracy(labels, pred_a)
+        elif mode == "audio":
+            acc["audio"] = readout.accuracy(labels, pred_a)
+            acc["audio->image"] = readout.accuracy(labels, pred_i)
+        else:
+            acc["both"] = readout.accuracy(labels, combined_vote(ci, assign_image, ca, assign_audio))
+            acc["both: image ensemble"] = readout.accuracy(labels, pred_i)
+            acc["both: audio ensemble"] = readout.accuracy(labels, pred_a)
+    return acc
+
+
+def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
+             quiet: bool = False) -> dict:
+    """Assign labels on training pairs (both modalities), test the three modes."""
+    run_dir = Path(run_dir)
+    m = open_run(run_dir)
+    data = data or load_data(m)
+    state = joint_trained_state(run_dir)
+    sim = MultimodalSimulator(m, data.image.n_input, data.audio.n_input, device=device)
+    n_i = sim.n_image_neurons
+    t0 = time.perf_counter()
+    a_idx, i_idx = pair_indices(data.audio.train_y, data.image.train_y, m.pairs.assign_pairs,
+                                np.random.default_rng(m.seed + 1))
+    x = rows(data.image.train_x[i_idx], data.audio.train_x[a_idx], sim.n_image, sim.n_audio, len(a_idx))
+    assign_counts, _, _ = training.present(sim, x, TEST, state, desc="labelling", quiet=quiet)
+    labels_assign = data.audio.train_y[a_idx]
+    assign_image = readout.assign_labels(assign_counts[:, :n_i], labels_assign)
+    assign_audio = readout.assign_labels(assign_counts[:, n_i:], labels_assign)
+    t1 = time.perf_counter()
+    ts = test_pairs(m, data)
+    counts = present_modes(sim, state, data.image.test_x[ts.image_index],
+                           data.audio.test_x[ts.audio_index], quiet=quiet)
+    t2 = time.perf_counter()
+    acc = accuracies(counts, assign_image, assign_audio, ts.labels, n_i)
+    runs.save_npz(run_dir / runs.READOUT, assign_image=assign_image, assign_audio=assign_audio,
+                  test_labels=ts.labels, **{f"test_counts_{k}": v for k, v in counts.items()})
+    result = {"accuracy": acc, "test_pairs": int(len(ts.labels)),
+              "test_recordings": int(len(np.unique(ts.audio_index))),
+              "test_images": int(len(np.unique(ts.image_index))), "assign_pairs": int(len(a_idx)),
+              "cross_modal_gain": round(acc["both"] - max(acc["image"], acc["audio"]), 4),
+              "assign_seconds": round(t1 - t0, 2), "test_seconds": round(t2 - t1, 2),
+              "device": sim.device}
+    runs.update_metrics(run_dir, evaluate=result)
+    return result
+
+
+# ---------------------------------------------------------------- robustness
+def parse_noise(text: str) -> tuple[str, str]:
+    """'image:gaussian' -> ('image', 'gaussian'), checked against the noise models."""
+    modality, _, kind = text.partition(":")
+    known = {"image": noise_models.IMAGE_NOISE, "audio": noise_models.AUDIO_NOISE}
+    if modality not in known or kind not in known[modality]:
+        choices = [f"{k}:{v}" for k, vs in known.items() for v in vs]
+        raise ConfigError(f"--noise {text!r}: choose one of {', '.join(choices)}")
+    return modality, kind
+
+
+def noisy_inputs(m: MultimodalSpec, data: Data, ts: TestSet, noises: list, level_index: int,
+                 audio_waves: dict | None) -> tuple[np.ndarray, np.ndarray]:
+    """Test rows of both modalities with the ``level_index``-th level of each noise."""
+    image_x = data.image.test_x[ts.image_index]
+    audio_x = data.audio.test_x[ts.audio_index]
+    for (modality, kind, levels) in noises:
+        level = levels[level_index]
+        rng = np.random.default_rng([m.seed, level_index, 7])
+        if modality == "image":
+            shape = data.image.shape
+            noisy = noise_models.add_image_noise(image_x.reshape(-1, *shape) / 255.0, kind, level, rng)
+            image_x = 255.0 * noisy.reshape(len(image_x), -1)
+        else:
+            waves, others, features, encode = (audio_waves[k] for k in ("test", "others", "features", "encode"))
+            out = []
+            for k in ts.audio_index:
+                pool = [w for j, w in enumerate(others) if j != k]
+                out.append(noise_models.add_audio_noise(waves[k], kind, level, rng, others=pool))
+            audio_x = 255.0 * encode(features.transform(out))
+    return image_x, audio_x
+
+
+def robustness(run_dir: Path, noises: list, device: str | None = None, quiet: bool = False,
+               log: Callable = print) -> Path:
+    """Accuracy vs noise level in each readout mode; noises: [(modality, kind, levels)],
+    several noises are applied together, level k of each at step k. Writes CSV + plot."""
+    from .plots import plot_robustness
+
+    run_dir = Path(run_dir)
+    m = open_run(run_dir)
+    lengths = {len(levels) for _, _, levels in noises}
+    if len(lengths) != 1:
+        raise ConfigError("with noise in both modalities give the same number of levels for each")
+    data = load_data(m)
+    state = joint_trained_state(run_dir)
+    saved = runs.load_npz(run_dir / runs.READOUT)
+    sim = MultimodalSimulator(m, data.image.n_input, data.audio.n_input, device=device)
+    ts = test_pairs(m, data)
+    audio_waves = None
+    if any(mod == "audio" for mod, _, _ in noises):
+        a = load_spoken_digits(m.audio.data, return_waveforms=True)
+        audio_waves = {"test": a["test_waveforms"], "others": a["test_waveforms"],
+                       "features": a["features"], "encode": audio_encoder(m.audio.data, a["train_x"])}
+    tag = "+".join(f"{mod}-{kind}" for mod, kind, _ in noises)
+    rows_out = []
+    for k in range(lengths.pop()):
+        image_x, audio_x = noisy_inputs(m, data, ts, noises, k, audio_waves)
+        counts = present_modes(sim, state, image_x, audio_x, quiet=quiet)
+        acc = accuracies(counts, saved["assign_image"], saved["assign_audio"], ts.labels,
+                         sim.n_image_neurons)
+        row = {f"{mod}_{kind}": levels[k] for mod, kind, levels in noises}
+        row.update({f"acc_{key}": round(v, 4) for key, v in acc.items()})
+        rows_out.append(row)
+        log(", ".join(f"{key} {v}" for key, v in row.items()))
+    path = run_dir / f"robustness_{tag}.csv"
+    runs.atomic_write(path, lambda tmp: _write_csv(tmp, rows_out))
+    plot_robustness(rows_out, noises, run_dir / f"robustness_{tag}.png")
+    runs.update_metrics(run_dir, **{f"robustness_{tag}": rows_out})
+    return path
+
+
+def _write_csv(path, rows_out):
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows_out[0]))
+        writer.writeheader()
+        writer.writerows(rows_out)

@@ -1,0 +1,134 @@
+"""The audio-visual network: cross-modal synapses, their learning gate, readout."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from stdpnet import audiovisual
+from stdpnet.config import ConfigError, Cross, MultimodalSpec, Pairs, load_multimodal_spec
+from stdpnet.errors import StdpnetError
+from stdpnet.multimodal import MultimodalSimulator, combined_vote, pair_indices
+from stdpnet.simulation import TEST, TRAIN, Simulator
+from stdpnet.training import present
+
+from conftest import REPO, bar_images, tiny_spec
+
+N_IMAGE, N_AUDIO = 64, 48  # 8x8 bars, and a 48-input stand-in for audio
+
+
+def tiny_multimodal(**cross) -> MultimodalSpec:
+    image = tiny_spec()
+    audio = tiny_spec(excitatory__n_neurons=8)
+    return MultimodalSpec(name="tiny_mm", seed=5, device="runtime", image_spec="-", audio_spec="-",
+                          cross=Cross(**cross), pairs=Pairs(train_pairs=20, assign_pairs=20,
+                                                            test_pairs=20),
+                          image=image, audio=audio).validate()
+
+
+def joint_sim(m: MultimodalSpec) -> tuple[MultimodalSimulator, dict]:
+    sim = MultimodalSimulator(m, N_IMAGE, N_AUDIO, device="standalone", slots=10)
+    state = sim.joint_state(Simulator(m.image, N_IMAGE, device="runtime").initial_state(1),
+                            Simulator(m.audio, N_AUDIO, device="runtime").initial_state(2))
+    return sim, state
+
+
+def paired_rows(n, image=True, audio=True, seed=0):
+    x = np.zeros((n, N_IMAGE + N_AUDIO))
+    if image:
+        x[:, :N_IMAGE] = bar_images(n, seed)[0]
+    if audio:
+        x[:, N_IMAGE:] = np.random.default_rng(seed).uniform(0, 255, (n, N_AUDIO))
+    return x
+
+
+@pytest.fixture(scope="module")
+def learning_network():
+    # depression-heavy rule (x_tar 0.5) from w = 0.5: any learning moves the weights
+    return joint_sim(tiny_multimodal(w_init=0.5, x_tar=0.5, eta=0.2, gain=2.0))
+
+
+@pytest.mark.parametrize("image, audio, mode, learns", [
+    (True, False, TRAIN, False),   # image alone: no cross-modal learning
+    (False, True, TRAIN, False),   # audio alone: none either
+    (True, True, TEST, False),     # both, but testing
+    (True, True, TRAIN, True),     # both, training: the cross-modal weights learn
+])
+def test_cross_modal_synapses_learn_only_when_both_modalities_are_shown(
+        learning_network, image, audio, mode, learns):
+    sim, state = learning_network
+    counts, after, _ = present(sim, paired_rows(10, image, audio), mode, state, quiet=True)
+    changed = [not np.array_equal(after[f"{k}.w"], state[f"{k}.w"])
+               for k in ("image_to_audio", "audio_to_image")]
+    assert changed == [learns, learns]
+    # the ensembles themselves are frozen in the joint network
+    for part in ("image", "audio"):
+        np.testing.assert_array_equal(after[f"{part}_input_exc.w"], state[f"{part}_input_exc.w"])
+        np.testing.assert_array_equal(after[f"{part}_excitatory.theta"], state[f"{part}_excitatory.theta"])
+    if learns:
+        for k in ("image_to_audio", "audio_to_image"):
+            assert after[f"{k}.w"].min() >= 0.0 and after[f"{k}.w"].max() <= 1.0
+            assert after[f"{k}.w"].mean() < state[f"{k}.w"].mean()  # mostly depressed, never below 0
+
+
+def test_cross_modal_synapses_only_excite_the_other_ensemble():
+    m = tiny_multimodal(gain=30.0)
+    sim, state = joint_sim(m)
+    x = paired_rows(10, image=True, audio=False)
+    model = sim._model()
+    for syn in (model.image_to_audio, model.audio_to_image):
+        assert syn.target.name.endswith("_excitatory")  # never the inhibitory layer
+    silent, _, _ = present(sim, x, TEST, state, quiet=True)
+    assert silent[:, 10:].sum() == 0  # no audio input, no cross weights: audio is quiet
+    strong = {**state, "image_to_audio.w": np.ones_like(state["image_to_audio.w"])}
+    driven, _, _ = present(sim, x, TEST, strong, quiet=True)
+    assert driven[:, 10:].sum() > 0   # cross-modal excitation alone makes it fire
+    # and it does not change how the image ensemble answers its own input much
+    assert driven[:, :10].sum() >= 0.5 * silent[:, :10].sum()
+
+
+def test_pairs_match_digits_and_are_seeded():
+    audio_y = np.repeat(np.arange(10), 5)
+    image_y = np.random.default_rng(0).integers(0, 10, 500)
+    a, i = pair_indices(audio_y, image_y, 120, np.random.default_rng(3))
+    assert len(a) == 120 and np.array_equal(audio_y[a], image_y[i])
+    assert np.bincount(a, minlength=50).min() >= 2  # every recording is used, cycled
+    a2, i2 = pair_indices(audio_y, image_y, 120, np.random.default_rng(3))
+    assert np.array_equal(a, a2) and np.array_equal(i, i2)
+    with pytest.raises(StdpnetError, match="class 9"):
+        pair_indices(audio_y, np.where(image_y == 9, 0, image_y), 10, np.random.default_rng(0))
+
+
+def test_combined_vote_adds_normalised_votes_and_a_silent_ensemble_abstains():
+    assign_i = np.array([0, 0, 1, 1])
+    assign_a = np.array([0, 1])
+    image = np.array([[4, 4, 0, 0], [0, 0, 0, 0], [3, 3, 1, 1]])
+    audio = np.array([[0, 9], [0, 5], [0, 2]])
+    # example 0: image says 0 (1.0), audio says 1 (1.0): tie -> lowest class
+    # example 1: image silent -> audio decides; example 2: 0.75 + 0 vs 0.25 + 1 -> 1
+    assert combined_vote(image, assign_i, audio, assign_a, 2).tolist() == [0, 1, 1]
+
+
+def test_multimodal_spec_errors_name_the_key(tmp_path):
+    (tmp_path / "a.toml").write_text((REPO / "networks" / "fsdd_audio.toml").read_text())
+    (tmp_path / "i.toml").write_text((REPO / "networks" / "mnist_quick.toml").read_text())
+    good = 'name = "x"\nimage_spec = "i.toml"\naudio_spec = "a.toml"\n'
+    (tmp_path / "m.toml").write_text(good)
+    assert load_multimodal_spec(tmp_path / "m.toml").audio.data.dataset == "fsdd"
+    for text, key in ((good + "[cross]\ngain = -1\n", "cross.gain"),
+                      (good + "colour = 1\n", "colour"),
+                      ('image_spec = "i.toml"\naudio_spec = "missing.toml"\n', "audio_spec"),
+                      ('image_spec = "i.toml"\n', "audio_spec: missing")):
+        (tmp_path / "m.toml").write_text(text)
+        with pytest.raises(ConfigError, match=key):
+            load_multimodal_spec(tmp_path / "m.toml")
+    (tmp_path / "a.toml").write_text((REPO / "networks" / "fsdd_audio.toml").read_text()
+                                     .replace("[schedule]", "[schedule]\npresentation_ms = 300.0"))
+    (tmp_path / "m.toml").write_text(good)
+    with pytest.raises(ConfigError, match="schedule.presentation_ms"):
+        load_multimodal_spec(tmp_path / "m.toml")
+
+
+def test_noise_names_are_checked():
+    assert audiovisual.parse_noise("audio:babble") == ("audio", "babble")
+    with pytest.raises(ConfigError, match="image:gaussian"):
+        audiovisual.parse_noise("image:white")
