@@ -12,11 +12,22 @@ all by ``run_regularly`` operations ordered within the slot's first step:
     order 1  schedule   accept or repeat; learning = mode * active(example)
     order 2  input      rates of the example, first Poisson intervals
              neurons    reset decaying state (rest_mode = "reset"), theta decay
-    order 3  synapses   column sums of the input weights
-    order 4  excitatory normalisation factor
-    order 5  synapses   w *= factor  (training only)
+    order 3  synapses   column sums of the input weights   (learning network
+    order 4  excitatory normalisation factor                 only, see below)
+    order 5  synapses   w *= factor
 
-Nothing of the schedule runs in the time steps between slot starts.
+All of them share one clock; nothing of the schedule runs in the time steps
+between slot starts.
+
+A network is built for learning or for testing (``build_ensemble(...,
+learning=False)``, one compiled binary each). The test network has the same
+neurons, schedule and spikes, but frozen input weights: it leaves out the
+normalisation (orders 3-5) and the STDP code of the input synapses, which in
+test mode would take a quarter of the run time to change nothing. (Nothing, as
+long as the weights lie in [0, w_max]: the STDP code clips the weight of
+every synapse of a spiking neuron even when its update is 0, so a weight
+that normalisation has pushed above w_max is clipped by a learning network
+in test mode, and left as it is by the test network.)
 
 Compression (stdpnet.compression): every input synapse has a ``mask`` (1 live,
 0 pruned). A pruned synapse adds no current, its STDP updates are multiplied
@@ -31,8 +42,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from brian2 import (Hz, NeuronGroup, SpikeMonitor, StateMonitor, Synapses, TimedArray, mV, ms,
-                    second)
+from brian2 import (Clock, Hz, NeuronGroup, SpikeMonitor, StateMonitor, Synapses, TimedArray, mV,
+                    ms, second)
 
 from . import neurons
 from .integration import linearly_implicit_euler
@@ -88,14 +99,22 @@ class Ensemble:
         }
 
 
-def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "") -> Ensemble:
-    """Brian2 objects of one ensemble; ``slots`` presentations per run() of length slots*slot."""
+def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "",
+                   learning: bool = True) -> Ensemble:
+    """Brian2 objects of one ensemble; ``slots`` presentations per run() of length slots*slot.
+
+    ``learning=False`` builds the test-mode network: the same dynamics and
+    spikes, but with the input weights frozen it leaves out the STDP and
+    normalisation code (in a learning network run in test mode, that code runs
+    and changes nothing)."""
     exc_p, inh_p, inp_p = spec.excitatory, spec.inhibitory, spec.input
     n = exc_p.n_neurons
     rule = stdp_rule(spec.plasticity)
     slot = slot_duration(spec) * second
     reset_mode = spec.schedule.rest_mode == "reset"
-    every = dict(dt=slot, when="start")
+    # one clock for all slot-start operations (fewer clocks for the network loop to scan)
+    slot_clock = Clock(dt=slot, name=f"{prefix}slot_clock")
+    every = dict(clock=slot_clock, when="start")
 
     pixels = TimedArray(np.zeros((slots, n_input)), dt=STIMULUS_DT, name=f"{prefix}pixels")
     active = TimedArray(np.zeros(slots), dt=STIMULUS_DT, name=f"{prefix}active")
@@ -147,9 +166,9 @@ def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "") -> En
     ns_exc = {**neurons.excitatory_namespace(exc_p), **rule.namespace, "weight_sum": weight_sum,
               "slot": slot}
     excitatory = NeuronGroup(
-        n, neurons.EXCITATORY + rule.post_traces + """
+        n, neurons.EXCITATORY + rule.post_traces + ("""
         wsum : 1
-        norm : 1
+        norm : 1""" if learning else "") + """
         learning : 1 (linked)
         fired : integer
         """,
@@ -160,11 +179,13 @@ def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "") -> En
     excitatory.learning = _link(schedule, "learning", n)
     excitatory.v = exc_p.v_rest_mV * mV
     excitatory.theta = exc_p.theta_init_mV * mV
-    excitatory.run_regularly("plastic = learning\nwsum = 0\nn_spikes = 0\n" + neurons.THETA_DECAY
+    excitatory.run_regularly("plastic = learning\n" + ("wsum = 0\n" if learning else "")
+                             + "n_spikes = 0\n" + neurons.THETA_DECAY
                              + _rest_reset(reset_mode, rule.trace_names_post),
                              order=2, name=f"{prefix}excitatory_rest", **every)
-    excitatory.run_regularly("norm = plastic * weight_sum / (wsum + 1e-12) + (1 - plastic)",
-                             order=4, name=f"{prefix}excitatory_norm", **every)
+    if learning:
+        excitatory.run_regularly("norm = plastic * weight_sum / (wsum + 1e-12) + (1 - plastic)",
+                                 order=4, name=f"{prefix}excitatory_norm", **every)
 
     inhibitory = NeuronGroup(
         n, neurons.INHIBITORY + "\nfired : integer", threshold=neurons.INHIBITORY_THRESHOLD,
@@ -174,10 +195,11 @@ def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "") -> En
     inhibitory.run_regularly(_rest_reset(reset_mode, ()).strip() or "v = v", order=2,
                              name=f"{prefix}inhibitory_rest", **every)
 
+    stdp = dict(on_pre="ge_post += w * mask\n" + _masked(rule.on_pre),
+                on_post=_masked(rule.on_post) + f"\ncorr += plastic_post * mask * {X_PRE}")
     input_exc = Synapses(
         input_group, excitatory, rule.synapse_model + "mask : 1\ncorr : 1\n",
-        on_pre="ge_post += w * mask\n" + _masked(rule.on_pre),
-        on_post=_masked(rule.on_post) + f"\ncorr += plastic_post * mask * {X_PRE}",
+        **(stdp if learning else dict(on_pre="ge_post += w * mask")),
         namespace={**rule.namespace, **neurons.POISSON_NAMESPACE,
                    "delay_max": spec.connections.delay_max_ms * ms, "DELAY_STREAM": DELAY_STREAM},
         name=f"{prefix}input_exc")
@@ -186,9 +208,11 @@ def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "") -> En
     # a fixed pseudo-random delay pattern U[0, delay_max), the same on every device and run
     if spec.connections.delay_max_ms > 0:
         input_exc.delay = "counter_uniform(DELAY_STREAM, i, j) * delay_max"
-    input_exc.run_regularly("wsum_post += w * mask", order=3, name=f"{prefix}input_exc_sum", **every)
-    input_exc.run_regularly("w *= mask * norm_post + (1 - mask)", order=5,
-                            name=f"{prefix}input_exc_norm", **every)
+    if learning:
+        input_exc.run_regularly("wsum_post += w * mask", order=3, name=f"{prefix}input_exc_sum",
+                                **every)
+        input_exc.run_regularly("w *= mask * norm_post + (1 - mask)", order=5,
+                                name=f"{prefix}input_exc_norm", **every)
 
     # lateral inhibition: each excitatory neuron excites its own inhibitory
     # partner, which inhibits every other excitatory neuron (winner-take-all)
@@ -207,7 +231,7 @@ def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "") -> En
                                 name=f"{prefix}spike_counter_sum", **every)
     exc_spikes = SpikeMonitor(excitatory, record=True, name=f"{prefix}exc_spikes")
     slot_log = StateMonitor(schedule, ["example", "intensity", "learning"], record=0,
-                            dt=slot, when="start", order=1, name=f"{prefix}slot_log")
+                            order=1, name=f"{prefix}slot_log", **every)
 
     return Ensemble(spec, n_input, slots, rule, schedule, input_group, excitatory, inhibitory,
                     input_exc, exc_inh, inh_exc, spike_counter, exc_spikes, slot_log, pixels,
