@@ -22,8 +22,11 @@ between slot starts.
 A network is built for learning or for testing (``build_ensemble(...,
 learning=False)``, one compiled binary each). The test network has the same
 neurons, schedule and spikes, but frozen input weights: it leaves out the
-normalisation (orders 3-5) and the STDP code of the input synapses, which in
-test mode would take a quarter of the run time to change nothing. (Nothing, as
+normalisation (orders 3-5), the STDP code of the input synapses and the
+presynaptic trace updates, which in test mode would take a quarter of the run
+time to change nothing, and adds ``w_live = w * mask`` (set once per run) to
+the excitatory conductance, one array read per synaptic event instead of two.
+The presynaptic traces of a test run stay as they were passed in. (Nothing, as
 long as the weights lie in [0, w_max]: the STDP code clips the weight of
 every synapse of a spiking neuron even when its update is 0, so a weight
 that normalisation has pushed above w_max is clipped by a learning network
@@ -150,7 +153,8 @@ def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "",
         fired : integer
         """,
         threshold=neurons.POISSON_THRESHOLD,
-        reset=neurons.POISSON_RESET + "\n" + rule.pre_spike + "\nfired += 1",
+        # (the presynaptic trace serves STDP only: the test network leaves it as it is)
+        reset=neurons.POISSON_RESET + ("\n" + rule.pre_spike if learning else "") + "\nfired += 1",
         method="exact", namespace=ns_in, name=f"{prefix}input")
     input_group.example = _link(schedule, "example", n_input)
     input_group.intensity = _link(schedule, "intensity", n_input)
@@ -195,11 +199,15 @@ def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "",
     inhibitory.run_regularly(_rest_reset(reset_mode, ()).strip() or "v = v", order=2,
                              name=f"{prefix}inhibitory_rest", **every)
 
-    stdp = dict(on_pre="ge_post += w * mask\n" + _masked(rule.on_pre),
-                on_post=_masked(rule.on_post) + f"\ncorr += plastic_post * mask * {X_PRE}")
+    if learning:
+        code = dict(on_pre="ge_post += w * mask\n" + _masked(rule.on_pre),
+                    on_post=_masked(rule.on_post) + f"\ncorr += plastic_post * mask * {X_PRE}")
+    else:  # the same sum, reading one array instead of two per synaptic event
+        code = dict(on_pre="ge_post += w_live")
     input_exc = Synapses(
-        input_group, excitatory, rule.synapse_model + "mask : 1\ncorr : 1\n",
-        **(stdp if learning else dict(on_pre="ge_post += w * mask")),
+        input_group, excitatory,
+        rule.synapse_model + "mask : 1\ncorr : 1\n" + ("" if learning else "w_live : 1\n"),
+        **code,
         namespace={**rule.namespace, **neurons.POISSON_NAMESPACE,
                    "delay_max": spec.connections.delay_max_ms * ms, "DELAY_STREAM": DELAY_STREAM},
         name=f"{prefix}input_exc")
@@ -213,6 +221,9 @@ def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "",
                                 **every)
         input_exc.run_regularly("w *= mask * norm_post + (1 - mask)", order=5,
                                 name=f"{prefix}input_exc_norm", **every)
+    else:  # frozen weights: the live ones once, at the start of the run
+        input_exc.run_regularly("w_live = w * mask", dt=slots * slot, when="start",
+                                name=f"{prefix}input_exc_live")
 
     # lateral inhibition: each excitatory neuron excites its own inhibitory
     # partner, which inhibits every other excitatory neuron (winner-take-all)
