@@ -26,7 +26,7 @@ normalisation (orders 3-5), the STDP code of the input synapses and the
 presynaptic trace updates, which in test mode would take a quarter of the run
 time to change nothing, and adds ``w_live = w * mask`` (set once per run) to
 the excitatory conductance, one array read per synaptic event instead of two.
-The presynaptic traces of a test run stay as they were passed in. (Nothing, as
+The presynaptic traces are not updated in a test run. (Nothing changes, as
 long as the weights lie in [0, w_max]: the STDP code clips the weight of
 every synapse of a spiking neuron even when its update is 0, so a weight
 that normalisation has pushed above w_max is clipped by a learning network
