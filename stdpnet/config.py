@@ -363,11 +363,11 @@ class Cross:
     dw = eta (x_pre - x_tar)(w_max - w)^mu, only while both modalities are shown.
     """
     eta: float = 0.05
-    x_tar: float = 0.2
+    x_tar: float = 0.02
     mu: float = 0.9
     w_max: float = 1.0
     w_init: float = 0.0
-    gain: float = 1.0              # conductance of a w = 1 cross-modal synapse
+    gain: float = 4.0              # conductance of a w = 1 cross-modal synapse
     tau_pre_ms: float = 20.0
 
     def validate(self, s="cross"):

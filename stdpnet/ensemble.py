@@ -12,11 +12,25 @@ all by ``run_regularly`` operations ordered within the slot's first step:
     order 1  schedule   accept or repeat; learning = mode * active(example)
     order 2  input      rates of the example, first Poisson intervals
              neurons    reset decaying state (rest_mode = "reset"), theta decay
-    order 3  synapses   column sums of the input weights
-    order 4  excitatory normalisation factor
-    order 5  synapses   w *= factor  (training only)
+    order 3  synapses   column sums of the input weights   (learning network
+    order 4  excitatory normalisation factor                 only, see below)
+    order 5  synapses   w *= factor
 
-Nothing of the schedule runs in the time steps between slot starts.
+All of them share one clock; nothing of the schedule runs in the time steps
+between slot starts.
+
+A network is built for learning or for testing (``build_ensemble(...,
+learning=False)``, one compiled binary each). The test network has the same
+neurons, schedule and spikes, but frozen input weights: it leaves out the
+normalisation (orders 3-5), the STDP code of the input synapses and the
+presynaptic trace updates, which in test mode would take a quarter of the run
+time to change nothing, and adds ``w_live = w * mask`` (set once per run) to
+the excitatory conductance, one array read per synaptic event instead of two.
+The presynaptic traces are not updated in a test run. (Nothing changes, as
+long as the weights lie in [0, w_max]: the STDP code clips the weight of
+every synapse of a spiking neuron even when its update is 0, so a weight
+that normalisation has pushed above w_max is clipped by a learning network
+in test mode, and left as it is by the test network.)
 
 Compression (stdpnet.compression): every input synapse has a ``mask`` (1 live,
 0 pruned). A pruned synapse adds no current, its STDP updates are multiplied
@@ -31,8 +45,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from brian2 import (Hz, NeuronGroup, SpikeMonitor, StateMonitor, Synapses, TimedArray, mV, ms,
-                    second)
+from brian2 import (Clock, Hz, NeuronGroup, SpikeMonitor, StateMonitor, Synapses, TimedArray, mV,
+                    ms, second)
 
 from . import neurons
 from .integration import linearly_implicit_euler
@@ -105,14 +119,15 @@ class Ensemble:
 
 def build_schedule(spec: Spec, slots: int, prefix: str = "", extra_model: str = "",
                    extra_code: str = "", namespace: dict | None = None,
-                   answered: str = "count >= min_spikes"):
+                   answered: str = "count >= min_spikes", clock: Clock | None = None):
     """The one-neuron group that runs the presentation schedule (see module
     docstring); returns (group, active TimedArray, slot_log monitor).
     ``extra_model``/``extra_code`` add variables and statements decided once per
     slot (the multimodal network's cross-modal learning gate); ``answered`` is the
     condition under which the example just shown counts as answered."""
     inp_p = spec.input
-    slot = slot_duration(spec) * second
+    clock = clock or Clock(dt=slot_duration(spec) * second, name=f"{prefix}schedule_clock")
+    every = dict(clock=clock, when="start")
     active = TimedArray(np.zeros(slots), dt=STIMULUS_DT, name=f"{prefix}active")
     schedule = NeuronGroup(1, """
         example : integer
@@ -133,19 +148,26 @@ def build_schedule(spec: Spec, slots: int, prefix: str = "", extra_model: str = 
         started = 1
         count = 0
         learning = mode * active(example * stimulus_dt)
-        """.replace("ANSWERED", answered) + extra_code, order=1, name=f"{prefix}schedule_decide", dt=slot, when="start")
+        """.replace("ANSWERED", answered) + extra_code, order=1, name=f"{prefix}schedule_decide",
+        **every)
     slot_log = StateMonitor(schedule, ["example", "intensity", "learning"], record=0,
-                            dt=slot, when="start", order=1, name=f"{prefix}slot_log")
+                            order=1, name=f"{prefix}slot_log", **every)
     return schedule, active, slot_log
 
 
 def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "",
-                   schedule: tuple | None = None, learning: str = "learning",
-                   excitatory_extra: str = "", count: str = "count") -> Ensemble:
+                   learning: bool = True, schedule: tuple | None = None,
+                   learning_var: str = "learning", excitatory_extra: str = "",
+                   count: str = "count") -> Ensemble:
     """Brian2 objects of one ensemble; ``slots`` presentations per run() of length slots*slot.
 
+    ``learning=False`` builds the test-mode network: the same dynamics and
+    spikes, but with the input weights frozen it leaves out the STDP and
+    normalisation code (in a learning network run in test mode, that code runs
+    and changes nothing).
+
     Several ensembles can share one ``schedule`` (from :func:`build_schedule`);
-    ``learning`` names the schedule variable that gates their plasticity,
+    ``learning_var`` names the schedule variable that gates their plasticity,
     ``count`` the one that gathers their spikes, and ``excitatory_extra`` adds
     equations to the excitatory group."""
     exc_p, inh_p, inp_p = spec.excitatory, spec.inhibitory, spec.input
@@ -153,10 +175,12 @@ def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "",
     rule = stdp_rule(spec.plasticity)
     slot = slot_duration(spec) * second
     reset_mode = spec.schedule.rest_mode == "reset"
-    every = dict(dt=slot, when="start")
+    # one clock for all slot-start operations (fewer clocks for the network loop to scan)
+    slot_clock = Clock(dt=slot, name=f"{prefix}slot_clock")
+    every = dict(clock=slot_clock, when="start")
 
     pixels = TimedArray(np.zeros((slots, n_input)), dt=STIMULUS_DT, name=f"{prefix}pixels")
-    schedule, active, slot_log = schedule or build_schedule(spec, slots, prefix)
+    schedule, active, slot_log = schedule or build_schedule(spec, slots, prefix, clock=slot_clock)
 
     ns_in = {**neurons.POISSON_NAMESPACE, **rule.namespace, "pixels": pixels,
              "stimulus_dt": STIMULUS_DT, "pixel_divisor": inp_p.pixel_divisor,
@@ -168,7 +192,8 @@ def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "",
         fired : integer
         """,
         threshold=neurons.POISSON_THRESHOLD,
-        reset=neurons.POISSON_RESET + "\n" + rule.pre_spike + "\nfired += 1",
+        # (the presynaptic trace serves STDP only: the test network leaves it as it is)
+        reset=neurons.POISSON_RESET + ("\n" + rule.pre_spike if learning else "") + "\nfired += 1",
         method="exact", namespace=ns_in, name=f"{prefix}input")
     input_group.example = _link(schedule, "example", n_input)
     input_group.intensity = _link(schedule, "intensity", n_input)
@@ -184,9 +209,9 @@ def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "",
     ns_exc = {**neurons.excitatory_namespace(exc_p), **rule.namespace, "weight_sum": weight_sum,
               "slot": slot}
     excitatory = NeuronGroup(
-        n, neurons.EXCITATORY + rule.post_traces + """
+        n, neurons.EXCITATORY + rule.post_traces + ("""
         wsum : 1
-        norm : 1
+        norm : 1""" if learning else "") + """
         learning : 1 (linked)
         fired : integer
         """ + excitatory_extra,
@@ -194,14 +219,16 @@ def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "",
         reset=neurons.EXCITATORY_RESET + "\n" + rule.post_spike + "\nfired += 1",
         refractory=exc_p.refractory_ms * ms, method=linearly_implicit_euler, namespace=ns_exc,
         name=f"{prefix}excitatory")
-    excitatory.learning = _link(schedule, learning, n)
+    excitatory.learning = _link(schedule, learning_var, n)
     excitatory.v = exc_p.v_rest_mV * mV
     excitatory.theta = exc_p.theta_init_mV * mV
-    excitatory.run_regularly("plastic = learning\nwsum = 0\nn_spikes = 0\n" + neurons.THETA_DECAY
+    excitatory.run_regularly("plastic = learning\n" + ("wsum = 0\n" if learning else "")
+                             + "n_spikes = 0\n" + neurons.THETA_DECAY
                              + _rest_reset(reset_mode, rule.trace_names_post),
                              order=2, name=f"{prefix}excitatory_rest", **every)
-    excitatory.run_regularly("norm = plastic * weight_sum / (wsum + 1e-12) + (1 - plastic)",
-                             order=4, name=f"{prefix}excitatory_norm", **every)
+    if learning:
+        excitatory.run_regularly("norm = plastic * weight_sum / (wsum + 1e-12) + (1 - plastic)",
+                                 order=4, name=f"{prefix}excitatory_norm", **every)
 
     inhibitory = NeuronGroup(
         n, neurons.INHIBITORY + "\nfired : integer", threshold=neurons.INHIBITORY_THRESHOLD,
@@ -211,10 +238,15 @@ def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "",
     inhibitory.run_regularly(_rest_reset(reset_mode, ()).strip() or "v = v", order=2,
                              name=f"{prefix}inhibitory_rest", **every)
 
+    if learning:
+        code = dict(on_pre="ge_post += w * mask\n" + _masked(rule.on_pre),
+                    on_post=_masked(rule.on_post) + f"\ncorr += plastic_post * mask * {X_PRE}")
+    else:  # the same sum, reading one array instead of two per synaptic event
+        code = dict(on_pre="ge_post += w_live")
     input_exc = Synapses(
-        input_group, excitatory, rule.synapse_model + "mask : 1\ncorr : 1\n",
-        on_pre="ge_post += w * mask\n" + _masked(rule.on_pre),
-        on_post=_masked(rule.on_post) + f"\ncorr += plastic_post * mask * {X_PRE}",
+        input_group, excitatory,
+        rule.synapse_model + "mask : 1\ncorr : 1\n" + ("" if learning else "w_live : 1\n"),
+        **code,
         namespace={**rule.namespace, **neurons.POISSON_NAMESPACE,
                    "delay_max": spec.connections.delay_max_ms * ms, "DELAY_STREAM": DELAY_STREAM},
         name=f"{prefix}input_exc")
@@ -223,9 +255,14 @@ def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "",
     # a fixed pseudo-random delay pattern U[0, delay_max), the same on every device and run
     if spec.connections.delay_max_ms > 0:
         input_exc.delay = "counter_uniform(DELAY_STREAM, i, j) * delay_max"
-    input_exc.run_regularly("wsum_post += w * mask", order=3, name=f"{prefix}input_exc_sum", **every)
-    input_exc.run_regularly("w *= mask * norm_post + (1 - mask)", order=5,
-                            name=f"{prefix}input_exc_norm", **every)
+    if learning:
+        input_exc.run_regularly("wsum_post += w * mask", order=3, name=f"{prefix}input_exc_sum",
+                                **every)
+        input_exc.run_regularly("w *= mask * norm_post + (1 - mask)", order=5,
+                                name=f"{prefix}input_exc_norm", **every)
+    else:  # frozen weights: the live ones once, at the start of the run
+        input_exc.run_regularly("w_live = w * mask", dt=slots * slot, when="start",
+                                name=f"{prefix}input_exc_live")
 
     # lateral inhibition: each excitatory neuron excites its own inhibitory
     # partner, which inhibits every other excitatory neuron (winner-take-all)

@@ -131,8 +131,9 @@ def build_multimodal(m: MultimodalSpec, n_image: int, n_audio: int, slots: int) 
         namespace={f"{k}_shown": v for k, v in shown.items()})
     ensembles = {}
     for name, spec, n_input in (("image", m.image, n_image), ("audio", m.audio, n_audio)):
-        ens = build_ensemble(spec, n_input, slots, prefix=f"{name}_", schedule=schedule,
-                             learning="ensemble_learning", count=f"count_{name}",
+        # frozen ensembles: the test network of each (no input STDP, no normalisation)
+        ens = build_ensemble(spec, n_input, slots, prefix=f"{name}_", learning=False,
+                             schedule=schedule, learning_var="ensemble_learning", count=f"count_{name}",
                              excitatory_extra="cross_learning : 1 (linked)\ncross_plastic : 1\n")
         ens.excitatory.cross_learning = _link(schedule[0], "cross_learning",
                                               spec.excitatory.n_neurons)
@@ -155,17 +156,21 @@ class MultimodalSimulator(Simulator):
                  device: str | None = None, slots: int | None = None):
         self.mspec, self.n_image, self.n_audio = mspec, n_image, n_audio
         super().__init__(mspec.image, n_image + n_audio, device=device or mspec.device,
-                         slots=slots or mspec.image.schedule.checkpoint_every)
+                         slots=slots or mspec.image.schedule.checkpoint_every, modes=(TEST,))
         self.n_image_neurons = mspec.image.excitatory.n_neurons
         self.n_neurons = self.n_image_neurons + mspec.audio.excitatory.n_neurons
 
-    def _model(self):
+    def _model(self, learning: bool):
         return build_multimodal(self.mspec, self.n_image, self.n_audio, self.slots)
 
-    def _key(self) -> str:
+    def _variant(self, mode) -> bool:
+        """One network for all modes: the schedule's mode gates the cross-modal learning."""
+        return False
+
+    def _key(self, learning: bool) -> str:
         m = self.mspec
-        blob = json.dumps([build_key(m.image, self.n_image, self.slots),
-                           build_key(m.audio, self.n_audio, self.slots),
+        blob = json.dumps([build_key(m.image, self.n_image, self.slots, False),
+                           build_key(m.audio, self.n_audio, self.slots, False),
                            m.cross.tau_pre_ms, inspect.getsource(build_multimodal),
                            inspect.getsource(cross_synapses)])
         return "mm-" + hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -220,7 +225,7 @@ class MultimodalSimulator(Simulator):
                  "schedule.example": np.zeros(1, np.int32), "schedule.started": np.zeros(1, np.int32),
                  "schedule.count": np.zeros(1, np.int32),
                  "schedule.intensity": np.array([self.spec.input.intensity])}
-        model, net = self._fresh("runtime")
+        model, net = self._fresh("runtime", False)
         for timed_array, values in self._stimuli(model, pixels, np.ones(len(pixels))).items():
             timed_array.values[:] = values
         for key, value in state.items():

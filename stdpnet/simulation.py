@@ -1,10 +1,11 @@
 """The Brian2 device (runtime or cpp_standalone) and chunked presentation.
 
 A *chunk* is one ``run()`` of ``slots`` presentation slots. The standalone
-device compiles the network once per shape (cached on disk, see
+device compiles the network once per shape and mode (cached on disk, see
 ``cache_root``) and runs every chunk by calling the binary with ``run_args``:
-the chunk's pixels, the network state and the mode (train/test) travel as
-arguments, so training, label assignment and testing reuse one binary.
+the chunk's pixels and the network state travel as arguments, so all
+training chunks reuse one binary, and label assignment and testing another,
+the test-mode network with frozen weights (no STDP or normalisation code).
 The runtime device builds the same objects afresh for each chunk.
 """
 from __future__ import annotations
@@ -17,11 +18,12 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import brian2
 from brian2 import Network, Quantity, SpikeMonitor, defaultclock, ms, prefs, second, set_device
-from brian2.devices import device as current_device
+from brian2.devices.cpp_standalone.device import CPPStandaloneDevice
 from brian2.devices.device import reinit_devices
 
 from . import ensemble as ensemble_module, neurons, plasticity
@@ -36,7 +38,7 @@ def cache_root() -> Path:
     return Path(os.environ.get("STDPNET_CACHE", Path.home() / ".cache" / "stdpnet"))
 
 
-def build_key(spec: Spec, n_input: int, slots: int) -> str:
+def build_key(spec: Spec, n_input: int, slots: int, learning: bool = True) -> str:
     """Everything that changes the generated code: model parameters and source."""
     d = spec.to_dict()
     model = {k: d[k] for k in ("input", "excitatory", "inhibitory", "connections", "plasticity")}
@@ -48,8 +50,9 @@ def build_key(spec: Spec, n_input: int, slots: int) -> str:
                            if k not in plasticity.stdp_rule(spec.plasticity).parameters}
     source = "".join(inspect.getsource(m) for m in (neurons, plasticity, ensemble_module))
     rule = plasticity.stdp_rule(spec.plasticity)
+    device = inspect.getsource(StandaloneDevice) + _CLOCK_IN_LOOP + _CLOCK_AFTER_LOOP + _LOOP_END
     blob = json.dumps([model, n_input, slots, brian2.__version__, source, rule.on_pre,
-                       rule.on_post], sort_keys=True)
+                       rule.on_post, device, learning], sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -95,56 +98,63 @@ class Simulator:
     """Runs chunks of presentations of one ensemble on the chosen device."""
 
     def __init__(self, spec: Spec, n_input: int, device: str | None = None,
-                 slots: int | None = None):
+                 slots: int | None = None, modes: tuple = (TRAIN,)):
+        """The standalone binaries of ``modes`` (TRAIN, TEST) are compiled now,
+        any other on its first chunk."""
         self.spec = spec
         self.n_input = n_input
         self.device = device or spec.device
         self.slots = slots or spec.schedule.checkpoint_every
         self.slot = slot_duration(spec)
         self.n_neurons = spec.excitatory.n_neurons
-        self._standalone = None
+        self._standalone = {}  # learning (bool) -> (ensemble, device, build folder)
         if self.device == "standalone":
-            self._build_standalone()
+            for mode in modes:
+                self._build_standalone(self._variant(mode))
 
     # ---------------------------------------------------------------- devices
-    def _model(self):
+    def _model(self, learning: bool):
         """The Brian2 objects of the network (one ensemble here)."""
-        return build_ensemble(self.spec, self.n_input, self.slots)
+        return build_ensemble(self.spec, self.n_input, self.slots, learning=learning)
 
-    def _key(self) -> str:
-        return build_key(self.spec, self.n_input, self.slots)
+    def _key(self, learning: bool) -> str:
+        return build_key(self.spec, self.n_input, self.slots, learning)
 
-    def _fresh(self, device_name: str, **kwargs) -> tuple[Ensemble, Network]:
+    def _variant(self, mode) -> bool:
+        """Which compiled network serves chunks in ``mode``: the learning one or the test one."""
+        return _learning(mode)
+
+    def _fresh(self, device, learning: bool, **kwargs) -> tuple[Ensemble, Network]:
         reinit_devices()
-        set_device(device_name, **kwargs)
-        if device_name == "runtime":
+        set_device(device, **kwargs)
+        if device == "runtime":
             prefs.codegen.target = "cython"
         defaultclock.dt = self.spec.schedule.dt_ms * ms
-        ens = self._model()
+        ens = self._model(learning)
         return ens, Network(*ens.objects)
 
-    def _build_standalone(self):
+    def _build_standalone(self, learning: bool):
         from filelock import FileLock
 
-        self.build_dir = cache_root() / "standalone" / self._key()
-        self.build_dir.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(self.build_dir) + ".lock"):
-            ens, net = self._fresh("cpp_standalone", build_on_run=False,
-                                   directory=str(self.build_dir))
-            net.run(self.slots * self.slot * second)
-            # generating the C++ takes a second; compiling it half a minute or
+        build_dir = cache_root() / "standalone" / self._key(learning)
+        build_dir.parent.mkdir(parents=True, exist_ok=True)
+        # one device object per binary: each keeps the names of its own arrays
+        device = StandaloneDevice()
+        with FileLock(str(build_dir) + ".lock"):
+            ens, net = self._fresh(device, learning, build_on_run=False, directory=str(build_dir))
+            net.run(self.slots * self.slot * second, namespace={})
+            # generating the C++ takes a second, compiling it half a minute or
             # more, and make recompiles whatever Brian2 rewrote: compile only
             # if the sources differ from those the cached binary was built from
-            current_device.build(directory=str(self.build_dir), compile=False, run=False)
-            digest = generated_digest(self.build_dir)
-            stamp = self.build_dir / "compiled_from.sha256"
-            binary = self.build_dir / "main"
-            if not (binary.exists() and stamp.exists() and stamp.read_text() == digest):
+            device.build(directory=str(build_dir), compile=False, run=False)
+            digest = generated_digest(build_dir)
+            stamp = build_dir / "compiled_from.sha256"
+            if not ((build_dir / "main").exists() and stamp.exists() and stamp.read_text() == digest):
                 from brian2.codegen.cpp_prefs import get_compiler_and_args
-                current_device.compile_source(str(self.build_dir), get_compiler_and_args()[0],
-                                              debug=False, clean=False)
+                device.compile_source(str(build_dir), get_compiler_and_args()[0], debug=False,
+                                      clean=False)
                 stamp.write_text(digest)
-        self._standalone = (ens, net)
+        self._standalone[learning] = (ens, device, build_dir)
 
     # ------------------------------------------------------------------ state
     def initial_state(self, seed: int) -> dict:
@@ -196,17 +206,20 @@ class Simulator:
         if pixels.shape != (self.slots, self.n_input):
             raise ValueError(f"pixels must have shape {(self.slots, self.n_input)}, got {pixels.shape}")
         if self.device == "standalone":
-            ens, net = self._standalone
+            learning = self._variant(state["schedule.mode"])
+            if learning not in self._standalone:
+                self._build_standalone(learning)
+            ens, device, build_dir = self._standalone[learning]
             args = {_view(ens, key): _quantity(ens, key, value) for key, value in state.items()}
             args.update(self._stimuli(ens, pixels, active))
             results = f"results_{os.getpid()}"
-            current_device.run(directory=str(self.build_dir), results_directory=results,
-                               with_output=False, run_args=args)
+            device.run(directory=str(build_dir), results_directory=results, with_output=False,
+                       run_args=args)
             out = self._collect(ens)
-            for name in current_device.run_args_arrays:  # one-off argument files
+            for name in device.run_args_arrays:  # one-off argument files
                 for suffix in ("", ".lock"):
-                    Path(self.build_dir, "static_arrays", name + suffix).unlink(missing_ok=True)
-            shutil.rmtree(Path(self.build_dir, results), ignore_errors=True)
+                    Path(build_dir, "static_arrays", name + suffix).unlink(missing_ok=True)
+            shutil.rmtree(Path(build_dir, results), ignore_errors=True)
             return out
         return self._run_runtime(pixels, active, state)[0]
 
@@ -220,7 +233,7 @@ class Simulator:
         return args
 
     def _run_runtime(self, pixels, active, state, record_all=False):
-        ens, net = self._fresh("runtime")
+        ens, net = self._fresh("runtime", self._variant(state["schedule.mode"]))
         for timed_array, values in self._stimuli(ens, pixels, active).items():
             timed_array.values[:] = values
         for key, value in state.items():
@@ -263,6 +276,35 @@ class Simulator:
         return ChunkResult(example=np.asarray(ens.slot_log.example[0], dtype=np.int64),
                            intensity=np.asarray(ens.slot_log.intensity[0]), counts=counts,
                            state=state)
+
+
+# Brian2's network loop reads the process CPU time (a system call) after every
+# time step, only to compare it with a maximum run time that stdpnet never
+# sets; those reads took ~15% of a test run. They are made once, after the loop.
+_CLOCK_IN_LOOP = ("        current = std::clock();\n"
+                  "        elapsed_realtime = (double)(current - start)/(1 * CLOCKS_PER_SEC);\n")
+_CLOCK_AFTER_LOOP = ("    current = std::clock();\n"
+                     "    elapsed_realtime = (double)(current - start)/(1 * CLOCKS_PER_SEC);\n")
+_LOOP_END = "    Network::_globally_running = false;\n"
+
+
+class StandaloneDevice(CPPStandaloneDevice):
+    """cpp_standalone, reading the CPU time once per run instead of once per step."""
+
+    def generate_network_source(self, writer, compiler):
+        if self._maximum_run_time is not None:  # then the per-step read is needed
+            return super().generate_network_source(writer, compiler)
+        network = self.code_object_class().templater.network(None, None, maximum_run_time=None)
+        cpp = network.cpp_file
+        # (if a Brian2 version writes the loop differently, its code is kept as it is)
+        if cpp.count(_CLOCK_IN_LOOP) == 1 and cpp.count(_LOOP_END) == 1:
+            cpp = cpp.replace(_CLOCK_IN_LOOP, "").replace(_LOOP_END, _CLOCK_AFTER_LOOP + _LOOP_END)
+        writer.write("network.*", SimpleNamespace(cpp_file=cpp, h_file=network.h_file))
+
+
+def _learning(mode) -> bool:
+    """Whether chunks in ``mode`` (TRAIN, TEST or a one-element array) learn."""
+    return float(np.asarray(mode).ravel()[0]) != TEST
 
 
 def _view(ens: Ensemble, key: str):

@@ -189,7 +189,7 @@ def evaluate(run_dir: Path, device: str | None = None, quiet: bool = False,
     spec = runs.open_run(run_dir)
     state = trained_state(run_dir)
     data = data or load_dataset(spec.data, spec.seed)
-    sim = Simulator(spec, data.n_input, device=device)
+    sim = Simulator(spec, data.n_input, device=device, modes=(TEST,))
     order = training_order(spec, data)
     n_assign = min(spec.data.assign_examples, len(order) // spec.data.epochs)  # distinct examples
     assign_idx = order[:n_assign]

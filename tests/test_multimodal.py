@@ -74,7 +74,7 @@ def test_cross_modal_synapses_only_excite_the_other_ensemble():
     m = tiny_multimodal(gain=30.0)
     sim, state = joint_sim(m)
     x = paired_rows(10, image=True, audio=False)
-    model = sim._model()
+    model = sim._model(False)
     for syn in (model.image_to_audio, model.audio_to_image):
         assert syn.target.name.endswith("_excitatory")  # never the inhibitory layer
     silent, _, _ = present(sim, x, TEST, state, quiet=True)
