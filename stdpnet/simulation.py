@@ -50,7 +50,7 @@ def build_key(spec: Spec, n_input: int, slots: int, learning: bool = True) -> st
                            if k not in plasticity.stdp_rule(spec.plasticity).parameters}
     source = "".join(inspect.getsource(m) for m in (neurons, plasticity, ensemble_module))
     rule = plasticity.stdp_rule(spec.plasticity)
-    device = inspect.getsource(StandaloneDevice) + _CLOCK_IN_LOOP + _CLOCK_AFTER_LOOP + _LOOP_END
+    device = inspect.getsource(StandaloneDevice.generate_network_source) + _CLOCK_IN_LOOP + _CLOCK_AFTER_LOOP + _LOOP_END
     blob = json.dumps([model, n_input, slots, brian2.__version__, source, rule.on_pre,
                        rule.on_post, device, learning], sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -300,6 +300,22 @@ class StandaloneDevice(CPPStandaloneDevice):
         if cpp.count(_CLOCK_IN_LOOP) == 1 and cpp.count(_LOOP_END) == 1:
             cpp = cpp.replace(_CLOCK_IN_LOOP, "").replace(_LOOP_END, _CLOCK_AFTER_LOOP + _LOOP_END)
         writer.write("network.*", SimpleNamespace(cpp_file=cpp, h_file=network.h_file))
+
+    # Brian2 names a run-argument file by its content, so two processes running
+    # one binary with an equal array share the file, and the first to finish
+    # would delete it under the other: the process id makes each one's own.
+    def _prepare_variableview_run_arg(self, key, value):
+        return _own_file(*super()._prepare_variableview_run_arg(key, value))
+
+    def _prepare_timed_array_run_arg(self, key, value):
+        return _own_file(*super()._prepare_timed_array_run_arg(key, value))
+
+
+def _own_file(name, string_value, value_name, value_ar):
+    if value_name:
+        value_name = f"pid{os.getpid()}_{value_name}"
+        string_value = os.path.join("static_arrays", value_name)
+    return name, string_value, value_name, value_ar
 
 
 def _learning(mode) -> bool:
