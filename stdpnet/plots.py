@@ -226,6 +226,7 @@ def plot_audio_examples(examples: list[dict], path, titles=None):
         a[1].set_ylabel("kHz")
         a[2].imshow(ex["map"].T, origin="lower", aspect="auto", cmap="viridis")
         a[2].set_xlabel("frame")
+        a[2].set_ylabel("band / coefficient")
         a[3].imshow(ex["input"].T, origin="lower", aspect="auto", cmap="gray_r")
         a[3].set_xlabel("frame (ON | OFF)" if ex["input"].shape[0] > ex["map"].shape[0] else "frame")
         i, t = ex["raster"]

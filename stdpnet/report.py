@@ -73,8 +73,10 @@ def plot_multimodal_run(run_dir: Path, raster_examples: int = 3) -> list[Path]:
     if raster_examples > 0:
         state = audiovisual.joint_trained_state(run_dir)
         ts = audiovisual.test_pairs(m, data)
-        k = ts.audio_index[:raster_examples + 2]
-        i = ts.image_index[:raster_examples + 2]
+        # the first test pair of each of a few digits (two spare slots for re-presentations)
+        first = [np.flatnonzero(ts.labels == d)[0] for d in np.unique(ts.labels)]
+        pick = np.array((first * 2)[:raster_examples + 2])
+        k, i = ts.audio_index[pick], ts.image_index[pick]
         sim = MultimodalSimulator(m, data.image.n_input, data.audio.n_input, device="runtime",
                                   slots=len(k))
         x = np.hstack([data.image.test_x[i], data.audio.test_x[k]])
