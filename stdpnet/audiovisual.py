@@ -24,7 +24,6 @@ the image is shown).
 from __future__ import annotations
 
 import csv
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,17 +55,11 @@ def load_data(m: MultimodalSpec) -> Data:
 
 # ---------------------------------------------------------------- run folder
 def create_run(run_dir: Path, m: MultimodalSpec, force: bool = False) -> Path:
-    run_dir = Path(run_dir)
-    if run_dir.exists() and any(run_dir.iterdir()):
-        if not force:
-            raise RunFolderError(f"{run_dir} already exists: pass --force to overwrite it, "
-                                 f"or --resume {run_dir} to continue it")
-        shutil.rmtree(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    runs.create(run_dir, m, force, spec_text=dump_multimodal_spec(m, "image/spec.toml",
+                                                                  "audio/spec.toml"))
     for part in ("image", "audio"):
-        runs.create(run_dir / part, getattr(m, part))
-    runs.save_text(run_dir / runs.SPEC, dump_multimodal_spec(m, "image/spec.toml", "audio/spec.toml"))
-    return run_dir
+        runs.create(Path(run_dir) / part, getattr(m, part))
+    return Path(run_dir)
 
 
 def open_run(run_dir: Path) -> MultimodalSpec:

@@ -320,14 +320,18 @@ def spec_from_dict(table: dict) -> Spec:
     return _build(Spec, table, "").validate()
 
 
-def load_spec(path: str | Path) -> Spec:
-    path = Path(path)
+def _read_toml(path: Path) -> dict:
     if not path.is_file():
         raise ConfigError(f"{path}: spec file not found")
     try:
-        table = tomllib.loads(path.read_text())
+        return tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+
+
+def load_spec(path: str | Path) -> Spec:
+    path = Path(path)
+    table = _read_toml(path)
     try:
         return spec_from_dict(table)
     except ConfigError as exc:
@@ -428,12 +432,7 @@ def load_multimodal_spec(path: str | Path) -> MultimodalSpec:
     """A multimodal spec: top-level name/seed/device, ``image_spec`` and
     ``audio_spec`` (paths relative to this file), [cross] and [pairs]."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{path}: spec file not found")
-    try:
-        table = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+    table = _read_toml(path)
     known = {f.name for f in fields(MultimodalSpec)} - {"image", "audio"}
     try:
         spec = _build(MultimodalSpec, {k: v for k, v in table.items() if k in known}, "")

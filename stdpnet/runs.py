@@ -83,8 +83,9 @@ def update_metrics(run_dir: Path, **entries) -> dict:
     return metrics
 
 
-def create(run_dir: Path, spec: Spec, force: bool = False) -> Path:
-    """A new run folder; an existing one is kept unless ``force``."""
+def create(run_dir: Path, spec: Spec, force: bool = False, spec_text: str | None = None) -> Path:
+    """A new run folder holding the spec (or ``spec_text``); an existing one is
+    kept unless ``force``."""
     run_dir = Path(run_dir)
     if run_dir.exists() and any(run_dir.iterdir()):
         if not force:
@@ -92,7 +93,7 @@ def create(run_dir: Path, spec: Spec, force: bool = False) -> Path:
                                  f"or --resume {run_dir} to continue it")
         shutil.rmtree(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    save_text(run_dir / SPEC, dump_spec(spec))
+    save_text(run_dir / SPEC, dump_spec(spec) if spec_text is None else spec_text)
     return run_dir
 
 

@@ -1,12 +1,20 @@
 """Shared fixtures: tiny networks that compile once per test session."""
 from __future__ import annotations
 
+import os
+
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from stdpnet.config import Spec
+from stdpnet.simulation import cache_root
+
+# Parallel test workers (pytest -n 2) compile into their own caches: a worker
+# never rebuilds a binary that another one is running.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["STDPNET_CACHE"] = str(cache_root() / f"tests-{os.environ['PYTEST_XDIST_WORKER']}")
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 import pytest
-from brian2 import NeuronGroup, Network, Synapses, defaultclock, ms, prefs, start_scope
+from brian2 import NeuronGroup, Network, Synapses, defaultclock, ms, prefs, set_device, start_scope
 
 from stdpnet.config import Plasticity
 from stdpnet.plasticity import stdp_rule
@@ -13,6 +13,7 @@ DT = 0.5  # ms
 
 def run_pair(p: Plasticity, t_pre: float, t_post: float, w0: float) -> float:
     """One input and one output neuron that spike at the given times (ms)."""
+    set_device("runtime")  # whatever device an earlier test left active
     start_scope()
     prefs.codegen.target = "numpy"
     defaultclock.dt = DT * ms
