@@ -1,0 +1,71 @@
+"""Choose the cross-modal STDP settings on validation pairs, not on the test set.
+
+Reuses the trained ensembles of a finished multimodal run (its ``image/`` and
+``audio/`` folders), trains the cross-modal synapses afresh for each setting,
+assigns labels on the run's labelling pairs and measures the three readouts
+on validation pairs drawn from the *training* sets (another seed). Prints one
+JSON line per setting. Run:
+
+    taskset -c 1 python benchmarks/cross_modal_tuning.py runs/audiovisual \\
+        --settings gain=2 gain=4 gain=8 x_tar=0.01 x_tar=0.05 [--validation-pairs 1000]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from stdpnet import audiovisual, readout, training
+from stdpnet.multimodal import MultimodalSimulator, pair_indices, rows
+from stdpnet.simulation import TEST
+
+
+def validate(run_dir: Path, m, data, n_pairs: int) -> dict:
+    state = audiovisual.joint_trained_state(run_dir)
+    sim = MultimodalSimulator(m, data.image.n_input, data.audio.n_input)
+    n_i = sim.n_image_neurons
+    a, i = pair_indices(data.audio.train_y, data.image.train_y, m.pairs.assign_pairs,
+                        np.random.default_rng(m.seed + 1))
+    x = rows(data.image.train_x[i], data.audio.train_x[a], sim.n_image, sim.n_audio, len(a))
+    counts, _, _ = training.present(sim, x, TEST, state, quiet=True)
+    assign_i = readout.assign_labels(counts[:, :n_i], data.audio.train_y[a])
+    assign_a = readout.assign_labels(counts[:, n_i:], data.audio.train_y[a])
+    a, i = pair_indices(data.audio.train_y, data.image.train_y, n_pairs,
+                        np.random.default_rng(m.seed + 1000))
+    modes = audiovisual.present_modes(sim, state, data.image.train_x[i], data.audio.train_x[a],
+                                      quiet=True)
+    return audiovisual.accuracies(modes, assign_i, assign_a, data.audio.train_y[a], n_i)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run", type=Path, help="a finished multimodal run folder")
+    parser.add_argument("--settings", nargs="+", default=["gain=4"],
+                        help="key=value[,key=value] of the [cross] section, one per setting")
+    parser.add_argument("--validation-pairs", type=int, default=1000)
+    args = parser.parse_args()
+    base = audiovisual.open_run(args.run)
+    data = audiovisual.load_data(base)
+    for setting in args.settings:
+        m = audiovisual.open_run(args.run)
+        for item in setting.split(","):
+            key, value = item.split("=")
+            setattr(m.cross, key, float(value))
+        m.validate()
+        with tempfile.TemporaryDirectory() as tmp:
+            run_dir = audiovisual.create_run(Path(tmp) / "run", m)
+            for part in ("image", "audio"):
+                shutil.rmtree(run_dir / part)
+                shutil.copytree(args.run / part, run_dir / part)
+            audiovisual.train_cross(m, run_dir, data, quiet=True, log=lambda *_: None)
+            acc = validate(run_dir, m, data, args.validation_pairs)
+        print(json.dumps({"setting": setting, **{k: round(v, 4) for k, v in acc.items()}}),
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()
