@@ -367,7 +367,7 @@ class Cross:
     dw = eta (x_pre - x_tar)(w_max - w)^mu, only while both modalities are shown.
     """
     eta: float = 0.05
-    x_tar: float = 0.02
+    x_tar: float = 0.01
     mu: float = 0.9
     w_max: float = 1.0
     w_init: float = 0.0

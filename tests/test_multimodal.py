@@ -154,6 +154,7 @@ def small_audiovisual(tmp_path_factory, mnist_available):
         spec.schedule.checkpoint_every = 200
         spec.validate()
     m = MultimodalSpec(name="small_av", seed=1, image_spec="-", audio_spec="-",
+                       cross=Cross(x_tar=0.02),  # the setting the floor below was measured with
                        pairs=Pairs(train_pairs=400, assign_pairs=300, test_pairs=250),
                        image=image, audio=audio).validate()
     run_dir = audiovisual.create_run(tmp_path_factory.mktemp("av") / "run", m)
