@@ -32,7 +32,7 @@ from typing import Callable
 import numpy as np
 
 from . import readout, runs, training
-from .config import MultimodalSpec, dump_multimodal_spec, dump_spec, load_multimodal_spec
+from .config import MultimodalSpec, dump_multimodal_spec, load_multimodal_spec
 from .data import Dataset, audio_encoder, load_dataset, load_spoken_digits
 from .data import noise as noise_models
 from .errors import ConfigError, RunFolderError

@@ -40,7 +40,6 @@ import hashlib
 import inspect
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from brian2 import Synapses, TimedArray, ms, second
