@@ -19,26 +19,20 @@ from pathlib import Path
 
 import numpy as np
 
-from stdpnet import audiovisual, readout, training
-from stdpnet.multimodal import MultimodalSimulator, pair_indices, rows
-from stdpnet.simulation import TEST
+from stdpnet import audiovisual
+from stdpnet.multimodal import MultimodalSimulator, pair_indices
 
 
 def validate(run_dir: Path, m, data, n_pairs: int) -> dict:
     state = audiovisual.joint_trained_state(run_dir)
     sim = MultimodalSimulator(m, data.image.n_input, data.audio.n_input)
-    n_i = sim.n_image_neurons
-    a, i = pair_indices(data.audio.train_y, data.image.train_y, m.pairs.assign_pairs,
-                        np.random.default_rng(m.seed + 1))
-    x = rows(data.image.train_x[i], data.audio.train_x[a], sim.n_image, sim.n_audio, len(a))
-    counts, _, _ = training.present(sim, x, TEST, state, quiet=True)
-    assign_i = readout.assign_labels(counts[:, :n_i], data.audio.train_y[a])
-    assign_a = readout.assign_labels(counts[:, n_i:], data.audio.train_y[a])
+    assign_i, assign_a = audiovisual.assign_labels(sim, m, data, state, quiet=True)
     a, i = pair_indices(data.audio.train_y, data.image.train_y, n_pairs,
                         np.random.default_rng(m.seed + 1000))
     modes = audiovisual.present_modes(sim, state, data.image.train_x[i], data.audio.train_x[a],
                                       quiet=True)
-    return audiovisual.accuracies(modes, assign_i, assign_a, data.audio.train_y[a], n_i)
+    return audiovisual.accuracies(modes, assign_i, assign_a, data.audio.train_y[a],
+                                  sim.n_image_neurons)
 
 
 def main():

@@ -186,6 +186,17 @@ def accuracies(counts: dict, assign_image, assign_audio, labels, n_image_neurons
     return acc
 
 
+def assign_labels(sim: MultimodalSimulator, m: MultimodalSpec, data: Data, state: dict,
+                  quiet: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Neuron labels of both ensembles from labelled training pairs shown together."""
+    a_idx, i_idx = pair_indices(data.audio.train_y, data.image.train_y, m.pairs.assign_pairs,
+                                np.random.default_rng(m.seed + 1))
+    x = rows(data.image.train_x[i_idx], data.audio.train_x[a_idx], sim.n_image, sim.n_audio, len(a_idx))
+    counts, _, _ = training.present(sim, x, TEST, state, desc="labelling", quiet=quiet)
+    n_i, labels = sim.n_image_neurons, data.audio.train_y[a_idx]
+    return readout.assign_labels(counts[:, :n_i], labels), readout.assign_labels(counts[:, n_i:], labels)
+
+
 def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
              quiet: bool = False) -> dict:
     """Assign labels on training pairs (both modalities), test the three modes."""
@@ -196,13 +207,7 @@ def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
     sim = MultimodalSimulator(m, data.image.n_input, data.audio.n_input, device=device)
     n_i = sim.n_image_neurons
     t0 = time.perf_counter()
-    a_idx, i_idx = pair_indices(data.audio.train_y, data.image.train_y, m.pairs.assign_pairs,
-                                np.random.default_rng(m.seed + 1))
-    x = rows(data.image.train_x[i_idx], data.audio.train_x[a_idx], sim.n_image, sim.n_audio, len(a_idx))
-    assign_counts, _, _ = training.present(sim, x, TEST, state, desc="labelling", quiet=quiet)
-    labels_assign = data.audio.train_y[a_idx]
-    assign_image = readout.assign_labels(assign_counts[:, :n_i], labels_assign)
-    assign_audio = readout.assign_labels(assign_counts[:, n_i:], labels_assign)
+    assign_image, assign_audio = assign_labels(sim, m, data, state, quiet)
     t1 = time.perf_counter()
     ts = test_pairs(m, data)
     counts = present_modes(sim, state, data.image.test_x[ts.image_index],
@@ -213,7 +218,7 @@ def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
                   test_labels=ts.labels, **{f"test_counts_{k}": v for k, v in counts.items()})
     result = {"accuracy": acc, "test_pairs": int(len(ts.labels)),
               "test_recordings": int(len(np.unique(ts.audio_index))),
-              "test_images": int(len(np.unique(ts.image_index))), "assign_pairs": int(len(a_idx)),
+              "test_images": int(len(np.unique(ts.image_index))), "assign_pairs": int(m.pairs.assign_pairs),
               "cross_modal_gain": round(acc["both"] - max(acc["image"], acc["audio"]), 4),
               "assign_seconds": round(t1 - t0, 2), "test_seconds": round(t2 - t1, 2),
               "device": sim.device}

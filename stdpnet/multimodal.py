@@ -220,10 +220,7 @@ class MultimodalSimulator(Simulator):
         """Spikes of both ensembles' input and excitatory layers (runtime, test mode)."""
         from brian2 import SpikeMonitor
 
-        state = {**state, **self.parameters(), "schedule.mode": np.array([TEST]),
-                 "schedule.example": np.zeros(1, np.int32), "schedule.started": np.zeros(1, np.int32),
-                 "schedule.count": np.zeros(1, np.int32),
-                 "schedule.intensity": np.array([self.spec.input.intensity])}
+        state = self._raster_state(state)
         model, net = self._fresh("runtime", False)
         for timed_array, values in self._stimuli(model, pixels, np.ones(len(pixels))).items():
             timed_array.values[:] = values

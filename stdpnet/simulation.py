@@ -245,13 +245,17 @@ class Simulator:
         net.run(self.slots * self.slot * second, namespace={})
         return self._collect(ens), ens, monitors
 
+    def _raster_state(self, state: dict) -> dict:
+        """``state`` set up to show a few examples once each from a fresh schedule, in test mode."""
+        return {**state, **self.parameters(), "schedule.mode": np.array([TEST]),
+                "schedule.example": np.zeros(1, np.int32), "schedule.started": np.zeros(1, np.int32),
+                "schedule.count": np.zeros(1, np.int32),
+                "schedule.intensity": np.array([self.spec.input.intensity])}
+
     def raster(self, pixels: np.ndarray, state: dict) -> dict:
         """Spikes of all three layers while ``pixels`` are shown once each
         (test mode, runtime device); for plots."""
-        state = {**state, **self.parameters(), "schedule.mode": np.array([TEST]),
-                 "schedule.example": np.zeros(1, np.int32), "schedule.started": np.zeros(1, np.int32),
-                 "schedule.count": np.zeros(1, np.int32),
-                 "schedule.intensity": np.array([self.spec.input.intensity])}
+        state = self._raster_state(state)
         result, ens, monitors = self._run_runtime(pixels, np.ones(len(pixels)), state, record_all=True)
         out = {name: (np.asarray(m.i), np.asarray(m.t_)) for name, m in monitors.items()}
         out["excitatory"] = (np.asarray(ens.exc_spikes.i), np.asarray(ens.exc_spikes.t_))
