@@ -89,6 +89,9 @@ def _ensure_data(spec):
 
 DEVICE = click.option("--device", type=click.Choice(["runtime", "standalone"]), default=None,
                       help="Brian2 device (default: the spec's).")
+JOBS = click.option("--jobs", type=click.IntRange(min=1),
+                    help="Processes for labelling and testing (default: one per usable core; "
+                         "the result is the same for any number).")
 
 
 @main.command()
@@ -134,14 +137,15 @@ def train(spec_path, out, examples, device, seed, resume, force, quiet):
 @main.command()
 @click.argument("run_dir", metavar="RUN", type=click.Path(file_okay=False, path_type=Path))
 @DEVICE
+@JOBS
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @friendly
-def evaluate(run_dir, device, quiet):
+def evaluate(run_dir, device, jobs, quiet):
     """Assign neuron labels and measure test accuracy (theta frozen)."""
     from . import runs, training
     spec = runs.open_run(run_dir)
     _ensure_data(spec)
-    result = training.evaluate(run_dir, device=device, quiet=quiet)
+    result = training.evaluate(run_dir, device=device, quiet=quiet, jobs=jobs)
     click.echo(f"test accuracy {result['accuracy']:.2%} on {result['test_examples']} examples "
                f"(labels from {result['assign_examples']}; {result['test_ms_per_example']} ms per "
                f"test example); wrote {Path(run_dir) / runs.METRICS}")
@@ -181,7 +185,7 @@ def run_all(ctx, spec_path, out, examples, device, seed, force):
     run_dir = out or Path("runs") / name
     ctx.invoke(train, spec_path=spec_path, out=run_dir, examples=examples, device=device,
                seed=seed, resume=None, force=force, quiet=False)
-    ctx.invoke(evaluate, run_dir=run_dir, device=device, quiet=False)
+    ctx.invoke(evaluate, run_dir=run_dir, device=device, jobs=None, quiet=False)
     ctx.invoke(plot, run_dir=run_dir, examples=3)
 
 

@@ -10,7 +10,7 @@ all by ``run_regularly`` operations ordered within the slot's first step:
 
     order 0  counter    schedule.count = sum of the excitatory n_spikes
     order 1  schedule   accept or repeat; learning = mode * active(example)
-    order 2  input      rates of the example, first Poisson intervals
+    order 2  input      rates of the example, its random streams, first spikes
              neurons    reset decaying state (rest_mode = "reset"), theta decay
     order 3  synapses   column sums of the input weights   (learning network
     order 4  excitatory normalisation factor                 only, see below)
@@ -109,11 +109,11 @@ class Ensemble:
     def carried(self) -> dict:
         exc_state = ("v", "ge", "gi", "theta", "lastspike", "not_refractory") + self.rule.trace_names_post
         return {
-            self.input: ("draws", "seed", "t_x", "fired") + self.rule.trace_names_pre,
+            self.input: ("seed", "t_x", "fired") + self.rule.trace_names_pre,
             self.excitatory: exc_state + ("fired",),
             self.inhibitory: ("v", "ge", "gi", "lastspike", "not_refractory", "fired"),
             self.input_exc: ("w", "mask", "corr"),
-            self.schedule: ("example", "intensity", "count", "started", "mode"),
+            self.schedule: ("example", "first_example", "intensity", "count", "started", "mode"),
         }
 
 
@@ -131,6 +131,7 @@ def build_schedule(spec: Spec, slots: int, prefix: str = "", extra_model: str = 
     active = TimedArray(np.zeros(slots), dt=STIMULUS_DT, name=f"{prefix}active")
     schedule = NeuronGroup(1, """
         example : integer
+        first_example : integer
         intensity : 1
         count : integer
         started : integer
@@ -184,10 +185,12 @@ def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "",
 
     ns_in = {**neurons.POISSON_NAMESPACE, **rule.namespace, "pixels": pixels,
              "stimulus_dt": STIMULUS_DT, "pixel_divisor": inp_p.pixel_divisor,
-             "presentation": spec.schedule.presentation_ms * ms}
+             "presentation_steps": int(round(spec.schedule.presentation_ms / spec.schedule.dt_ms)),
+             "intensity_start": inp_p.intensity, "intensity_step": inp_p.intensity_step}
     input_group = NeuronGroup(
         n_input, neurons.POISSON_INPUT + rule.pre_traces + """
         example : integer (linked)
+        first_example : integer (linked)
         intensity : 1 (linked)
         fired : integer
         """,
@@ -196,13 +199,14 @@ def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "",
         reset=neurons.POISSON_RESET + ("\n" + rule.pre_spike if learning else "") + "\nfired += 1",
         method="exact", namespace=ns_in, name=f"{prefix}input")
     input_group.example = _link(schedule, "example", n_input)
+    input_group.first_example = _link(schedule, "first_example", n_input)
     input_group.intensity = _link(schedule, "intensity", n_input)
     zero_pre = "".join(f"\n{x} = 0" for x in rule.trace_names_pre) if reset_mode else ""
     input_group.run_regularly(
-        "rate = pixels(example * stimulus_dt, i) / pixel_divisor * intensity * Hz\n"
-        "next_spike = t - log(counter_uniform(seed, i, draws)) / (rate + 1e-12*Hz)\n"
-        "draws += 1\n"
-        "off_at = t + presentation" + zero_pre,
+        neurons.poisson_start(rate="pixels(example * stimulus_dt, i) / pixel_divisor * intensity * Hz",
+                              position="first_example + example",
+                              attempt="int((intensity - intensity_start) / intensity_step + 0.5)")
+        + zero_pre,
         order=2, name=f"{prefix}input_load", **every)
 
     weight_sum = spec.connections.weight_sum_per_input * n_input

@@ -12,8 +12,12 @@ both are gated by ``plastic`` (1 while learning, 0 in test mode), so theta is
 frozen at test time. ``n_spikes`` counts the neuron's spikes in the current
 slot for the presentation schedule.
 The Poisson input layer draws exponential inter-spike intervals from a
-counter-based random stream (``counter_uniform``), which makes a run
-reproducible from its seed on both Brian2 devices and across checkpoints.
+counter-based random stream (``counter_uniform``). Each presentation has its
+own stream, keyed by the seed, the input neuron, the example's position in
+the sequence shown and the attempt (re-presentation) number, so the spikes of
+a presentation do not depend on what was shown before it: a run is
+reproducible from its seed on both Brian2 devices, across checkpoints, and
+when a test set is split across processes.
 """
 from __future__ import annotations
 
@@ -42,16 +46,35 @@ INHIBITORY_THRESHOLD = "v > v_thresh"
 INHIBITORY_RESET = "v = v_reset"
 
 # Poisson input: one exponential interval per spike instead of one random
-# number per neuron and time step (most pixels are silent).
+# number per neuron and time step (most pixels are silent). Spike times are
+# kept in time steps after the slot start: integer arithmetic on the clock,
+# so a presentation's spikes are the same wherever in a run it falls.
 POISSON_INPUT = """
 rate : Hz
-next_spike : second
-off_at : second
-draws : integer
+next_spike : 1                  # in time steps after the slot start
+slot_start : integer (shared)   # time step of the slot start
+stream : integer                # random stream of this neuron and presentation
+draws : integer                 # numbers drawn from it so far
 seed : integer (shared)
 """
-POISSON_THRESHOLD = "t >= next_spike and t < off_at"
-POISSON_RESET = "next_spike += -log(counter_uniform(seed, i, draws)) / (rate + 1e-12*Hz)\ndraws += 1"
+POISSON_INTERVAL = "-log(counter_uniform(seed, stream, draws)) / (rate * dt + 1e-12)"
+POISSON_THRESHOLD = ("t_in_timesteps - slot_start < presentation_steps"
+                     " and t_in_timesteps - slot_start >= next_spike")
+POISSON_RESET = f"next_spike += {POISSON_INTERVAL}\ndraws += 1"
+
+
+def poisson_start(rate: str, position: str, attempt: str) -> str:
+    """Statements run at the slot start: the example's ``rate``, the stream of
+    the presentation (``position`` = the example's index in the whole sequence
+    shown, ``attempt`` = 0 for its first presentation) and its first spike.
+    At most one spike per step: an attempt draws at most presentation_steps + 1
+    numbers, so no two presentations share a number."""
+    return f"""slot_start = t_in_timesteps
+rate = {rate}
+stream = N * ({position}) + i
+draws = ({attempt}) * (presentation_steps + 1)
+next_spike = {POISSON_INTERVAL}
+draws += 1"""
 
 
 def excitatory_namespace(p: Excitatory) -> dict:

@@ -7,6 +7,7 @@ each example, the spike counts of its accepted presentation.
 """
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,10 +42,13 @@ def accepted_last(sim: Simulator, result: ChunkResult, pixels: np.ndarray) -> bo
 
 def present(sim: Simulator, images: np.ndarray, mode: float, state: dict,
             progress: Progress | None = None, counts: np.ndarray | None = None,
-            on_chunk: Callable | None = None, desc: str = "presenting", quiet: bool = False):
+            on_chunk: Callable | None = None, desc: str = "presenting", quiet: bool = False,
+            first_example: int = 0):
     """Show ``images`` in order; returns (counts (n, neurons), state, progress).
 
-    ``on_chunk(progress, state, counts)`` runs after every chunk (checkpoints)."""
+    ``on_chunk(progress, state, counts)`` runs after every chunk (checkpoints).
+    ``first_example`` is the position of ``images[0]`` in a longer sequence
+    (it keys the Poisson streams, see stdpnet.neurons)."""
     spec, S = sim.spec, sim.slots
     n = len(images)
     progress = progress or Progress()
@@ -64,6 +68,7 @@ def present(sim: Simulator, images: np.ndarray, mode: float, state: dict,
             state = dict(state)
             state.update({
                 "schedule.example": np.zeros(1, np.int32), "schedule.count": np.zeros(1, np.int32),
+                "schedule.first_example": np.array([first_example + start], np.int32),
                 "schedule.started": np.zeros(1, np.int32),
                 "schedule.intensity": np.array([progress.intensity]),
                 "schedule.mode": np.array([mode])})
@@ -89,6 +94,71 @@ def present(sim: Simulator, images: np.ndarray, mode: float, state: dict,
     finally:
         bar.close()
     return counts, state, progress
+
+
+def default_jobs() -> int:
+    """The CPU cores this process may use (``taskset`` limits them)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def can_split(sim: Simulator, mode: float) -> bool:
+    """Whether presentations are independent of each other, so a sequence can
+    be cut into parts: frozen weights and theta (test mode), the state reset at
+    every slot start (rest_mode "reset") and per-presentation Poisson streams."""
+    return mode == TEST and sim.spec.schedule.rest_mode == "reset"
+
+
+_PARTS: dict = {}  # the work of present_split, inherited by its forked workers
+
+
+def _present_part(lo: int, hi: int):
+    sim, images, mode, state, queue = (_PARTS[k] for k in ("sim", "images", "mode", "state", "queue"))
+    done = [0]
+
+    def report(progress, state, counts):
+        queue.put(progress.position - done[0])
+        done[0] = progress.position
+
+    return present(sim, images[lo:hi], mode, state, on_chunk=report, quiet=True, first_example=lo)
+
+
+def present_split(sim: Simulator, images: np.ndarray, mode: float, state: dict, jobs: int,
+                  desc: str = "presenting", quiet: bool = False):
+    """``present`` (from a fresh schedule) with the sequence cut into ``jobs``
+    contiguous parts run by as many processes at once. The counts are those of
+    one process, example for example (see :func:`can_split`); the spike
+    counters of the returned state are the sums over the parts."""
+    jobs = max(1, min(jobs, -(-len(images) // sim.slots)))  # at most one part per chunk
+    if jobs == 1 or not can_split(sim, mode):
+        return present(sim, images, mode, state, desc=desc, quiet=quiet)
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")  # workers inherit the compiled simulator
+    bounds = np.linspace(0, len(images), jobs + 1).astype(int)
+    _PARTS.update(sim=sim, images=images, mode=mode, state=state, queue=ctx.SimpleQueue())
+    t0 = time.perf_counter()
+    try:
+        with ctx.Pool(jobs) as pool:
+            pending = pool.starmap_async(_present_part, zip(bounds[:-1], bounds[1:]))
+            with tqdm(total=len(images), desc=desc, unit="ex", disable=quiet, smoothing=0.1,
+                      dynamic_ncols=True) as bar:
+                while not pending.ready():
+                    pending.wait(0.25)
+                    while not _PARTS["queue"].empty():
+                        bar.update(_PARTS["queue"].get())
+            parts = pending.get()
+    finally:
+        _PARTS.clear()
+    counts = np.concatenate([c for c, _, _ in parts])
+    out = dict(parts[0][1])
+    for key in out:
+        if key.endswith(".fired"):  # spikes of every part, counted from the start value
+            start = state.get(key, 0)
+            out[key] = start + sum(s[key] - start for _, s, _ in parts)
+    progress = Progress(position=len(images), intensity=sim.spec.input.intensity,
+                        presentations=sum(p.presentations for _, _, p in parts),
+                        seconds=time.perf_counter() - t0)
+    return counts, out, progress
 
 
 def running_accuracy(counts, labels, position, chunk, window, n_classes):
@@ -183,8 +253,10 @@ def trained_state(run_dir: Path) -> dict:
 
 
 def evaluate(run_dir: Path, device: str | None = None, quiet: bool = False,
-             data: Dataset | None = None) -> dict:
-    """Assign labels on labelled training examples, then test; theta frozen."""
+             data: Dataset | None = None, jobs: int | None = None) -> dict:
+    """Assign labels on labelled training examples, then test; theta frozen.
+    Both sequences are cut into ``jobs`` parts run at once (default: one per
+    usable core); the result does not depend on ``jobs``."""
     run_dir = Path(run_dir)
     spec = runs.open_run(run_dir)
     state = trained_state(run_dir)
@@ -195,13 +267,14 @@ def evaluate(run_dir: Path, device: str | None = None, quiet: bool = False,
     assign_idx = order[:n_assign]
     n_test = min(spec.data.test_examples, len(data.test_x))
 
+    jobs = jobs or default_jobs()
     t0 = time.perf_counter()
-    assign_counts, state_a, _ = present(sim, data.train_x[assign_idx], TEST, state,
+    assign_counts, _, _ = present_split(sim, data.train_x[assign_idx], TEST, state, jobs,
                                         desc="labelling", quiet=quiet)
     t1 = time.perf_counter()
-    test_counts, test_state, test_progress = present(sim, data.test_x[:n_test], TEST,
-                                                     compression.zero_counters(state),
-                                                     desc="testing", quiet=quiet)
+    test_counts, test_state, test_progress = present_split(sim, data.test_x[:n_test], TEST,
+                                                           compression.zero_counters(state), jobs,
+                                                           desc="testing", quiet=quiet)
     t2 = time.perf_counter()
     assignments = readout.assign_labels(assign_counts, data.train_y[assign_idx], data.n_classes)
     pred = readout.predict(test_counts, assignments, data.n_classes)
@@ -213,7 +286,7 @@ def evaluate(run_dir: Path, device: str | None = None, quiet: bool = False,
                   test_labels=y, predictions=pred)
     result = {"accuracy": acc, "test_examples": int(n_test), "assign_examples": int(n_assign),
               "confusion": conf.tolist(), "device": sim.device,
-              "test_seconds": round(t2 - t1, 2), "assign_seconds": round(t1 - t0, 2),
+              "test_seconds": round(t2 - t1, 2), "assign_seconds": round(t1 - t0, 2), "jobs": jobs,
               "test_ms_per_example": round(1000 * (t2 - t1) / max(n_test, 1), 3),
               "neurons_per_class": np.bincount(assignments[assignments >= 0],
                                                minlength=data.n_classes).tolist()}

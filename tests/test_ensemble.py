@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from stdpnet.simulation import TEST, TRAIN, Simulator
-from stdpnet.training import Progress, present
+from stdpnet.training import Progress, present, present_split
 
 from conftest import bar_images, tiny_spec
 
@@ -112,3 +112,41 @@ def test_devices_learn_the_same_thing():
     np.testing.assert_array_equal(a.counts, b.counts)
     np.testing.assert_allclose(a.state["input_exc.w"], b.state["input_exc.w"], rtol=0, atol=1e-9)
     np.testing.assert_allclose(a.state["excitatory.theta"], b.state["excitatory.theta"], atol=1e-12)
+
+
+def test_test_set_split_across_processes_gives_the_same_counts(sim):
+    """Each presentation draws from its own Poisson stream and starts from a
+    reset state, so two processes on two halves count what one process counts."""
+    state = sim.initial_state(6)
+    state["input.fired"] = np.full(64, 7, np.int32)  # a counter's start value is kept once
+    x, _ = bar_images(45, seed=6)
+    one, s1, p1 = present(sim, x, TEST, state, quiet=True)
+    two, s2, p2 = present_split(sim, x, TEST, state, jobs=2, quiet=True)
+    np.testing.assert_array_equal(one, two)
+    assert p1.presentations == p2.presentations
+    for key in ("input.fired", "excitatory.fired", "inhibitory.fired"):
+        np.testing.assert_array_equal(s1[key], s2[key])
+    assert s2["input.fired"].sum() > 7 * 64
+
+
+def test_a_presentation_does_not_depend_on_where_in_a_run_it_falls():
+    """After 64 s of simulated time, k * 350 ms and 700 k * 0.5 ms drift apart in
+    floating point, the slot clock's time coming later; each slot must still
+    start at its step. Examples alternate between all pixels on (with no
+    refractory time and no inhibition the neurons fire in every step) and
+    blank: a blank example evokes no spikes, unless its slot started a step
+    late and the step of the example before it counts as its own."""
+    spec = tiny_spec(connections__delay_max_ms=0.0, schedule__presentation_ms=350.0,
+                     connections__inh_to_exc=0.0, excitatory__refractory_ms=0.0,
+                     input__max_intensity=2.0)  # no re-presentations
+    sim = Simulator(spec, 64, device="standalone", slots=230, modes=(TEST,))
+    x = np.zeros((230, 64))
+    x[::2] = 255.0
+    state = sim.initial_state(7)
+    state["input_exc.w"][:] = 1.0
+    late, _, _ = present(sim, x, TEST, state, quiet=True)
+    early, _, _ = present(sim, x[190:], TEST, state, quiet=True, first_example=190)
+    assert sim.slot * 190 > 64
+    assert (late[::2].sum(axis=1) > 300).all()
+    assert late[1::2].sum() == 0
+    np.testing.assert_array_equal(late[190:], early)
