@@ -45,7 +45,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from brian2 import (Clock, Hz, NeuronGroup, SpikeMonitor, StateMonitor, Synapses, TimedArray, mV,
+from brian2 import (Clock, NeuronGroup, SpikeMonitor, StateMonitor, Synapses, TimedArray, mV,
                     ms, second)
 
 from . import neurons

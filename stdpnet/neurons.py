@@ -21,7 +21,7 @@ when a test set is split across processes.
 """
 from __future__ import annotations
 
-from brian2 import Function, Hz, implementation, check_units, mV, ms, second
+from brian2 import Hz, implementation, check_units, mV, ms, second
 
 from .config import Excitatory, Inhibitory
 

@@ -7,7 +7,6 @@ import numpy as np
 
 from . import plots, runs
 from .data import load_dataset
-from .errors import RunFolderError
 from .simulation import Simulator
 
 

@@ -5,7 +5,6 @@ import os
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from stdpnet.config import Spec

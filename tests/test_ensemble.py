@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from stdpnet.simulation import TEST, TRAIN, Simulator
-from stdpnet.training import Progress, present, present_split
+from stdpnet.training import present, present_split
 
 from conftest import bar_images, tiny_spec
 

@@ -1,7 +1,6 @@
 """A scripted pre/post spike pair changes one weight by exactly the rule's amount."""
 import math
 
-import numpy as np
 import pytest
 from brian2 import NeuronGroup, Network, Synapses, defaultclock, ms, prefs, set_device, start_scope
 
