@@ -34,29 +34,28 @@ def test_resume_ends_with_the_same_weights(tmp_path):
 
 
 def test_learning_beats_chance_on_mnist(tmp_path, mnist_available):
-    """N=100, 600 training examples, seed 0. Measured here: 0.466 on 500 test
-    digits. The floor 0.35 is 3.5x chance (0.10) and about five standard
-    errors (~2.2% for 500 digits) below the measured value, room for
-    floating-point differences between machines."""
+    """N=100, 2,000 training digits, labels from the first 1,000 of them, 1,000 test digits.
+    Measured here with seeds 0-3: 0.608, 0.567, 0.565, 0.541 (mean 0.57, SD
+    0.03; with only 600 digits the seeds spread from 0.23 to 0.47). The floor
+    0.45 is 4.5x chance and four SDs below the mean."""
     spec = tiny_spec()
     spec.name = "learn"
     spec.seed = 0
     spec.data.dataset = "mnist"
-    spec.data.train_examples = 600
-    spec.data.assign_examples = 600
-    spec.data.test_examples = 500
+    spec.data.train_examples = 2000
+    spec.data.assign_examples = 1000
+    spec.data.test_examples = 1000
     spec.excitatory.n_neurons = 100
     spec.connections.weight_sum_per_input = 78.0 / 784
     spec.schedule.presentation_ms = 350.0
-    spec.schedule.checkpoint_every = 300
-    spec.plasticity.eta_post = 0.01  # faster imprinting: only 600 examples
+    spec.schedule.checkpoint_every = 500
     run = runs.create(tmp_path / "learn", spec.validate())
     data = load_dataset(spec.data)
     training.train(spec, run, quiet=True, data=data)
     result = training.evaluate(run, quiet=True, data=data)
     print("accuracy", result["accuracy"])
-    assert result["accuracy"] >= 0.35
-    assert sum(result["neurons_per_class"]) >= 50, "most neurons learned a class"
+    assert result["accuracy"] >= 0.45
+    assert sum(result["neurons_per_class"]) >= 80, "most neurons learned a class"
 
 
 def test_command_line_train_evaluate_plot(tmp_path):
