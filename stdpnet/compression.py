@@ -28,11 +28,16 @@ COUNTERS = ("input.fired", "excitatory.fired", "inhibitory.fired")
 
 # ------------------------------------------------------------------- pruning
 def sparsity_at(cfg: Compression, position: int, n_train: int) -> float:
-    """Pruned fraction the schedule asks for after ``position`` training examples."""
+    """Pruned fraction the schedule asks for after ``position`` training
+    examples: nothing before ``start_fraction`` of training, then the target
+    (constant) or a linear ramp that reaches it at ``ramp_fraction``."""
+    start = cfg.start_fraction * n_train
+    if position < start:
+        return 0.0
     if cfg.schedule == "constant":
         return cfg.target_sparsity
-    ramp = max(cfg.ramp_fraction * n_train, 1)
-    return cfg.target_sparsity * min(1.0, position / ramp)
+    ramp = max(cfg.ramp_fraction * n_train - start, 1)
+    return cfg.target_sparsity * min(1.0, (position - start) / ramp)
 
 
 def prune_mask(score: np.ndarray, mask: np.ndarray, sparsity: float,

@@ -227,6 +227,7 @@ class Compression:
     criterion: str = "weight"        # weight | correlation
     target_sparsity: float = 0.5     # fraction of input synapses pruned at the end
     schedule: str = "linear"         # linear: sparsity grows with training; constant
+    start_fraction: float = 0.0      # no pruning before this part of training
     ramp_fraction: float = 0.5       # linear: target reached after this part of training
     levels: int = 0                  # weight levels L (0 = full precision)
     quantisation: str = "uniform"    # uniform levels k*w_max/(L-1) | fitted (1-D k-means)
@@ -248,6 +249,8 @@ class Compression:
         _check(s, "schedule", self.schedule, lambda v: v in PRUNE_SCHEDULES,
                f"must be one of {PRUNE_SCHEDULES}")
         _check(s, "ramp_fraction", self.ramp_fraction, lambda v: 0 < v <= 1, "must be in (0, 1]")
+        _check(s, "start_fraction", self.start_fraction, lambda v: 0 <= v < self.ramp_fraction,
+               "must be in [0, ramp_fraction)")
         _check(s, "levels", self.levels, lambda v: v == 0 or v >= 2, "must be 0 (off) or >= 2")
         _check(s, "quantisation", self.quantisation, lambda v: v in QUANTISERS,
                f"must be one of {QUANTISERS}")

@@ -108,6 +108,13 @@ def test_sparsity_schedule():
     assert compression.sparsity_at(cfg, 900, 1000) == pytest.approx(0.6)
     cfg.schedule = "constant"
     assert compression.sparsity_at(cfg, 1, 1000) == 0.6
+    # a late start: nothing before 40% of training, then a ramp to 80%
+    cfg = Compression(target_sparsity=0.8, schedule="linear", start_fraction=0.4, ramp_fraction=0.8)
+    assert compression.sparsity_at(cfg, 399, 1000) == 0
+    assert compression.sparsity_at(cfg, 600, 1000) == pytest.approx(0.4)
+    assert compression.sparsity_at(cfg, 800, 1000) == pytest.approx(0.8)
+    cfg.schedule = "constant"
+    assert (compression.sparsity_at(cfg, 399, 1000), compression.sparsity_at(cfg, 400, 1000)) == (0, 0.8)
 
 
 # ---------------------------------------------------------------- accounting

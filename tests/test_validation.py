@@ -25,6 +25,7 @@ from stdpnet.errors import ConfigError, DataError, RunFolderError
     ({"schedule": {"dt_ms": float("nan")}}, "schedule.dt_ms"),
     ({"connections": {"w_int_scale": 1.0}}, "connections.w_int_scale"),
     ({"plastcity": {}}, "plastcity"),
+    ({"compression": {"start_fraction": 0.6, "ramp_fraction": 0.5}}, "compression.start_fraction"),
 ])
 def test_bad_values_name_their_key(table, key):
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
