@@ -154,14 +154,16 @@ def test_pairs(m: MultimodalSpec, data: Data) -> TestSet:
 
 
 def present_modes(sim: MultimodalSimulator, state: dict, image_x, audio_x, modes=MODES,
-                  quiet: bool = False) -> dict:
-    """Spike counts (n, image neurons + audio neurons) of each readout mode."""
+                  quiet: bool = False, jobs: int = 1) -> dict:
+    """Spike counts (n, image neurons + audio neurons) of each readout mode
+    (each sequence cut into ``jobs`` parts run at once; same counts for any number)."""
     n = len(image_x)
     out = {}
     for mode in modes:
         x = rows(image_x if mode in ("image", "both") else None,
                  audio_x if mode in ("audio", "both") else None, sim.n_image, sim.n_audio, n)
-        out[mode], _, _ = training.present(sim, x, TEST, state, desc=f"testing ({mode})", quiet=quiet)
+        out[mode], _, _ = training.present_split(sim, x, TEST, state, jobs, desc=f"testing ({mode})",
+                                                 quiet=quiet)
     return out
 
 
@@ -187,31 +189,33 @@ def accuracies(counts: dict, assign_image, assign_audio, labels, n_image_neurons
 
 
 def assign_labels(sim: MultimodalSimulator, m: MultimodalSpec, data: Data, state: dict,
-                  quiet: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                  quiet: bool = False, jobs: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Neuron labels of both ensembles from labelled training pairs shown together."""
     a_idx, i_idx = pair_indices(data.audio.train_y, data.image.train_y, m.pairs.assign_pairs,
                                 np.random.default_rng(m.seed + 1))
     x = rows(data.image.train_x[i_idx], data.audio.train_x[a_idx], sim.n_image, sim.n_audio, len(a_idx))
-    counts, _, _ = training.present(sim, x, TEST, state, desc="labelling", quiet=quiet)
+    counts, _, _ = training.present_split(sim, x, TEST, state, jobs, desc="labelling", quiet=quiet)
     n_i, labels = sim.n_image_neurons, data.audio.train_y[a_idx]
     return readout.assign_labels(counts[:, :n_i], labels), readout.assign_labels(counts[:, n_i:], labels)
 
 
 def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
-             quiet: bool = False) -> dict:
-    """Assign labels on training pairs (both modalities), test the three modes."""
+             quiet: bool = False, jobs: int | None = None) -> dict:
+    """Assign labels on training pairs (both modalities), test the three modes
+    (``jobs`` processes, default one per usable core)."""
     run_dir = Path(run_dir)
     m = open_run(run_dir)
     data = data or load_data(m)
     state = joint_trained_state(run_dir)
     sim = MultimodalSimulator(m, data.image.n_input, data.audio.n_input, device=device)
     n_i = sim.n_image_neurons
+    jobs = jobs or training.default_jobs()
     t0 = time.perf_counter()
-    assign_image, assign_audio = assign_labels(sim, m, data, state, quiet)
+    assign_image, assign_audio = assign_labels(sim, m, data, state, quiet, jobs)
     t1 = time.perf_counter()
     ts = test_pairs(m, data)
     counts = present_modes(sim, state, data.image.test_x[ts.image_index],
-                           data.audio.test_x[ts.audio_index], quiet=quiet)
+                           data.audio.test_x[ts.audio_index], quiet=quiet, jobs=jobs)
     t2 = time.perf_counter()
     acc = accuracies(counts, assign_image, assign_audio, ts.labels, n_i)
     runs.save_npz(run_dir / runs.READOUT, assign_image=assign_image, assign_audio=assign_audio,
@@ -221,7 +225,7 @@ def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
               "test_images": int(len(np.unique(ts.image_index))), "assign_pairs": int(m.pairs.assign_pairs),
               "cross_modal_gain": round(acc["both"] - max(acc["image"], acc["audio"]), 4),
               "assign_seconds": round(t1 - t0, 2), "test_seconds": round(t2 - t1, 2),
-              "device": sim.device}
+              "jobs": jobs, "device": sim.device}
     runs.update_metrics(run_dir, evaluate=result)
     return result
 
@@ -260,7 +264,7 @@ def noisy_inputs(m: MultimodalSpec, data: Data, ts: TestSet, noises: list, level
 
 
 def robustness(run_dir: Path, noises: list, device: str | None = None, quiet: bool = False,
-               log: Callable = print) -> Path:
+               log: Callable = print, jobs: int | None = None) -> Path:
     """Accuracy vs noise level in each readout mode; noises: [(modality, kind, levels)],
     several noises are applied together, level k of each at step k. Writes CSV + plot."""
     from .plots import plot_robustness
@@ -284,7 +288,8 @@ def robustness(run_dir: Path, noises: list, device: str | None = None, quiet: bo
     rows_out = []
     for k in range(lengths.pop()):
         image_x, audio_x = noisy_inputs(m, data, ts, noises, k, audio_waves)
-        counts = present_modes(sim, state, image_x, audio_x, quiet=quiet)
+        counts = present_modes(sim, state, image_x, audio_x, quiet=quiet,
+                               jobs=jobs or training.default_jobs())
         acc = accuracies(counts, saved["assign_image"], saved["assign_audio"], ts.labels,
                          sim.n_image_neurons)
         row = {f"{mod}_{kind}": levels[k] for mod, kind, levels in noises}

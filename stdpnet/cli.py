@@ -91,7 +91,7 @@ DEVICE = click.option("--device", type=click.Choice(["runtime", "standalone"]), 
                       help="Brian2 device (default: the spec's).")
 JOBS = click.option("--jobs", type=click.IntRange(min=1),
                     help="Processes for labelling and testing (default: one per usable core; "
-                         "the result is the same for any number).")
+                         "the counts are the same for any number).")
 
 
 @main.command()
@@ -258,9 +258,10 @@ def caltech_figure(spec_path, out):
 @click.option("--resume", type=click.Path(file_okay=False, path_type=Path),
               help="Continue an interrupted multimodal run folder.")
 @click.option("--force", is_flag=True, help="Overwrite an existing run folder.")
+@JOBS
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @friendly
-def multimodal(spec_path, out, device, resume, force, quiet):
+def multimodal(spec_path, out, device, resume, force, jobs, quiet):
     """Audio-visual network: train both ensembles, then the cross-modal synapses
     on paired digits; test image-only, audio-only and both; plot."""
     from . import audiovisual
@@ -285,7 +286,7 @@ def multimodal(spec_path, out, device, resume, force, quiet):
         click.echo(f"\ninterrupted: the last checkpoint is intact; continue with "
                    f"`stdpnet multimodal --resume {run_dir}`", err=True)
         sys.exit(130)
-    result = audiovisual.evaluate(run_dir, data=data, device=device, quiet=quiet)
+    result = audiovisual.evaluate(run_dir, data=data, device=device, quiet=quiet, jobs=jobs)
     for key, acc in result["accuracy"].items():
         click.echo(f"  {key:22s} {acc:.2%}")
     click.echo(f"cross-modal gain (both - best single modality): {100 * result['cross_modal_gain']:+.1f} "
@@ -303,9 +304,10 @@ def multimodal(spec_path, out, device, resume, force, quiet):
               help="Comma-separated levels for each --noise, in order: sigma (gaussian), "
                    "fraction (salt_pepper, occlusion area) or SNR in dB (audio).")
 @DEVICE
+@JOBS
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @friendly
-def robustness(run_dir, noise, levels, device, quiet):
+def robustness(run_dir, noise, levels, device, jobs, quiet):
     """Accuracy vs noise level of a multimodal RUN: image-only, audio-only and both,
     with noise in one modality (the other clean) or in both; CSV + plot in RUN."""
     from . import audiovisual
@@ -314,7 +316,8 @@ def robustness(run_dir, noise, levels, device, quiet):
     noises = [(*audiovisual.parse_noise(n), _floats(lv)) for n, lv in zip(noise, levels)]
     if len({mod for mod, _, _ in noises}) != len(noises):
         raise click.UsageError("at most one --noise per modality")
-    path = audiovisual.robustness(run_dir, noises, device=device, quiet=quiet, log=click.echo)
+    path = audiovisual.robustness(run_dir, noises, device=device, quiet=quiet, log=click.echo,
+                                  jobs=jobs)
     click.echo(f"wrote {path} and {path.with_suffix('.png')}")
 
 

@@ -23,6 +23,7 @@ import numpy as np
 from .config import Compression, Spec
 
 W, MASK, CORR = "input_exc.w", "input_exc.mask", "input_exc.corr"
+TARGET = "excitatory.weight_target"  # column sum the normalisation keeps
 COUNTERS = ("input.fired", "excitatory.fired", "inhibitory.fired")
 
 
@@ -115,7 +116,9 @@ def quantise_weights(w: np.ndarray, mask: np.ndarray, cfg: Compression, w_max: f
 
 def compress(state: dict, spec: Spec, sparsity: float, quantise_now: bool) -> dict:
     """Prune to ``sparsity`` and (optionally) quantise, in place on a carried
-    state; resets the correlation accumulators. Returns a summary."""
+    state; resets the correlation accumulators and (``normalise_to =
+    "retained"``) lowers each neuron's normalisation target to the sum of its
+    live weights. Returns a summary."""
     cfg, n = spec.compression, spec.excitatory.n_neurons
     w = np.asarray(state[W], float).reshape(-1, n)
     mask = np.asarray(state.get(MASK, np.ones(w.size)), float).reshape(-1, n)
@@ -125,6 +128,8 @@ def compress(state: dict, spec: Spec, sparsity: float, quantise_now: bool) -> di
         score, tiebreak = w, None
     mask = prune_mask(score, mask, sparsity, tiebreak)
     w = np.where(mask > 0, w, 0.0)
+    if cfg.normalise_to == "retained" and TARGET in state:  # never scale the survivors up
+        state[TARGET] = np.minimum(np.asarray(state[TARGET], float), w.sum(axis=0))
     levels = None
     if quantise_now and cfg.levels:
         w, levels = quantise_weights(w, mask, cfg, spec.plasticity.w_max)

@@ -22,6 +22,7 @@ AUDIO_SPLITS = ("index", "speaker")
 CRITERIA = ("weight", "correlation")
 QUANTISERS = ("uniform", "fitted")
 PRUNE_SCHEDULES = ("linear", "constant")
+NORMALISE_TO = ("retained", "full")
 
 
 def positive(x):
@@ -232,6 +233,10 @@ class Compression:
     levels: int = 0                  # weight levels L (0 = full precision)
     quantisation: str = "uniform"    # uniform levels k*w_max/(L-1) | fitted (1-D k-means)
     quantise_during_training: bool = True
+    # the column sum normalisation keeps after a pruning step: "retained" = the
+    # sum the live weights had (survivors are not scaled up; at 90% sparsity the
+    # full sum would push every live weight to w_max), "full" = the full sum
+    normalise_to: str = "retained"
     # energy model, pJ per operation (45 nm, Horowitz ISSCC 2014)
     e_add_fp32_pJ: float = 0.9       # one synaptic accumulate, full precision
     e_add_int32_pJ: float = 0.1      # integer add; scaled by bits/32 for b-bit weights
@@ -254,6 +259,8 @@ class Compression:
         _check(s, "levels", self.levels, lambda v: v == 0 or v >= 2, "must be 0 (off) or >= 2")
         _check(s, "quantisation", self.quantisation, lambda v: v in QUANTISERS,
                f"must be one of {QUANTISERS}")
+        _check(s, "normalise_to", self.normalise_to, lambda v: v in NORMALISE_TO,
+               f"must be one of {NORMALISE_TO}")
         for key in ("e_add_fp32_pJ", "e_add_int32_pJ", "e_read_per_bit_pJ", "e_neuron_update_pJ",
                     "cell_area_um2", "index_bits"):
             _check(s, key, getattr(self, key), non_negative, "must be >= 0")

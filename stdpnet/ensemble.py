@@ -107,7 +107,8 @@ class Ensemble:
     # variables that carry a run's state from one chunk to the next
     @property
     def carried(self) -> dict:
-        exc_state = ("v", "ge", "gi", "theta", "lastspike", "not_refractory") + self.rule.trace_names_post
+        exc_state = (("v", "ge", "gi", "theta", "weight_target", "lastspike", "not_refractory")
+                     + self.rule.trace_names_post)
         return {
             self.input: ("seed", "t_x", "fired") + self.rule.trace_names_pre,
             self.excitatory: exc_state + ("fired",),
@@ -216,6 +217,7 @@ def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "",
         n, neurons.EXCITATORY + rule.post_traces + ("""
         wsum : 1
         norm : 1""" if learning else "") + """
+        weight_target : 1
         learning : 1 (linked)
         fired : integer
         """ + excitatory_extra,
@@ -226,12 +228,13 @@ def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "",
     excitatory.learning = _link(schedule, learning_var, n)
     excitatory.v = exc_p.v_rest_mV * mV
     excitatory.theta = exc_p.theta_init_mV * mV
+    excitatory.weight_target = weight_sum  # the column sum normalisation keeps (see compression)
     excitatory.run_regularly("plastic = learning\n" + ("wsum = 0\n" if learning else "")
                              + "n_spikes = 0\n" + neurons.THETA_DECAY
                              + _rest_reset(reset_mode, rule.trace_names_post),
                              order=2, name=f"{prefix}excitatory_rest", **every)
     if learning:
-        excitatory.run_regularly("norm = plastic * weight_sum / (wsum + 1e-12) + (1 - plastic)",
+        excitatory.run_regularly("norm = plastic * weight_target / (wsum + 1e-12) + (1 - plastic)",
                                  order=4, name=f"{prefix}excitatory_norm", **every)
 
     inhibitory = NeuronGroup(

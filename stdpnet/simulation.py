@@ -174,6 +174,7 @@ class Simulator:
             "excitatory.v": np.full(n, e.v_rest_mV * 1e-3),
             "excitatory.ge": np.zeros(n), "excitatory.gi": np.zeros(n),
             "excitatory.theta": np.full(n, e.theta_init_mV * 1e-3),
+            "excitatory.weight_target": np.full(n, c.weight_sum_per_input * self.n_input),
             "excitatory.lastspike": np.full(n, -1e4), "excitatory.not_refractory": np.ones(n, bool),
             "inhibitory.v": np.full(n, i.v_rest_mV * 1e-3),
             "inhibitory.ge": np.zeros(n), "inhibitory.gi": np.zeros(n),

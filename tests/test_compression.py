@@ -53,6 +53,43 @@ def test_pruned_synapses_never_learn_and_normalisation_counts_only_live(sim):
     assert (corr[:, fired].sum(axis=0) > 0).all(), "correlation accumulates at post spikes"
 
 
+def test_normalisation_keeps_each_neurons_target(sim):
+    """A per-neuron target (what pruning with normalise_to = "retained" sets):
+    the engine scales every column to its own sum before each presentation."""
+    spec = sim.spec
+    state = sim.initial_state(8)
+    target = np.linspace(1.0, 6.0, 10)
+    state["excitatory.weight_target"] = target
+    saved = spec.plasticity.eta_post
+    spec.plasticity.eta_post = 0.0  # only normalisation changes the weights
+    try:
+        x, _ = bar_images(10)
+        r = sim.run_chunk(x, np.ones(10), chunk_state(sim, state, TRAIN))
+    finally:
+        spec.plasticity.eta_post = saved
+    w = r.state["input_exc.w"].reshape(64, 10)
+    np.testing.assert_allclose(w.sum(axis=0), target, rtol=1e-9)
+    np.testing.assert_array_equal(r.state["excitatory.weight_target"], target)
+
+
+def test_pruning_keeps_the_survivors_weights_unless_asked():
+    """normalise_to = "retained": the target falls to the live weights' sum, so
+    normalisation does not scale the survivors up; "full" keeps the target."""
+    spec = tiny_spec(compression__enabled=True)
+    rng = np.random.default_rng(0)
+    w = rng.random((64, 10))
+    for mode, expect in (("retained", None), ("full", 20.0)):
+        spec.compression.normalise_to = mode
+        state = {"input_exc.w": w.ravel().copy(), "excitatory.weight_target": np.full(10, 20.0)}
+        compression.compress(state, spec, 0.75, quantise_now=False)
+        live = state["input_exc.w"].reshape(64, 10)
+        kept = np.where(state["input_exc.mask"].reshape(64, 10) > 0, w, 0.0)
+        np.testing.assert_array_equal(live, kept)
+        want = kept.sum(axis=0) if expect is None else np.full(10, expect)
+        np.testing.assert_allclose(state["excitatory.weight_target"], want)
+    assert (kept.sum(axis=0) < 20.0).all()
+
+
 def test_pruned_synapses_carry_no_current(sim):
     spikes = {}
     for live in (1.0, 0.0):
@@ -188,6 +225,8 @@ def test_compression_section_is_validated():
         spec_from_dict({"compression": {"levels": 1}})
     with pytest.raises(ConfigError, match="compression.target_sparsity"):
         spec_from_dict({"compression": {"target_sparsity": 1.0}})
+    with pytest.raises(ConfigError, match="compression.normalise_to"):
+        spec_from_dict({"compression": {"normalise_to": "half"}})
 
 
 # ------------------------------------------------------------------- caltech
