@@ -96,13 +96,21 @@ class Multimodal:
                 self.image_to_audio: ("w",), self.audio_to_image: ("w",)}
 
 
-def cross_synapses(source, target, slot, tau_pre, name: str) -> Synapses:
-    """All-to-all excitatory synapses between two excitatory layers, power-law STDP."""
+def cross_synapses(source, target, slot, tau_pre, name: str, learning: bool = True) -> Synapses:
+    """All-to-all excitatory synapses between two excitatory layers, power-law
+    STDP. ``learning=False`` leaves out the trace and the STDP code (frozen
+    weights: the same spikes, without an exp and a pow per synapse of every
+    spiking neuron)."""
+    params = "".join(f"{k} : 1 (shared, constant)\n" for k in CROSS_PARAMETERS)
+    if not learning:
+        syn = Synapses(source, target, "w : 1\n" + params, on_pre="ge_post += gain * w", name=name)
+        syn.connect()
+        return syn
     syn = Synapses(
         source, target, """
         w : 1
         dx_src/dt = -x_src / tau_cross : 1 (event-driven)
-        """ + "".join(f"{k} : 1 (shared, constant)\n" for k in CROSS_PARAMETERS),
+        """ + params,
         on_pre="ge_post += gain * w\nx_src += 1",
         on_post="w = clip(w + cross_plastic_post * eta * (x_src - x_tar)"
                 " * clip(w_max - w, 0, w_max)**mu, 0, w_max)",
@@ -113,7 +121,10 @@ def cross_synapses(source, target, slot, tau_pre, name: str) -> Synapses:
     return syn
 
 
-def build_multimodal(m: MultimodalSpec, n_image: int, n_audio: int, slots: int) -> Multimodal:
+def build_multimodal(m: MultimodalSpec, n_image: int, n_audio: int, slots: int,
+                     learning: bool = True) -> Multimodal:
+    """Both frozen ensembles and the cross-modal synapses; ``learning=False``:
+    the test network, whose cross-modal synapses cannot learn."""
     slot = slot_duration(m.image) * second
     shown = {name: TimedArray(np.zeros(slots), dt=STIMULUS_DT, name=f"{name}_shown")
              for name in MODALITIES}
@@ -142,8 +153,9 @@ def build_multimodal(m: MultimodalSpec, n_image: int, n_audio: int, slots: int) 
         ensembles[name] = ens
     tau = m.cross.tau_pre_ms * ms
     i, a = ensembles["image"], ensembles["audio"]
-    return Multimodal(i, a, cross_synapses(i.excitatory, a.excitatory, slot, tau, "image_to_audio"),
-                      cross_synapses(a.excitatory, i.excitatory, slot, tau, "audio_to_image"), shown)
+    return Multimodal(i, a, cross_synapses(i.excitatory, a.excitatory, slot, tau, "image_to_audio", learning),
+                      cross_synapses(a.excitatory, i.excitatory, slot, tau, "audio_to_image", learning),
+                      shown)
 
 
 class MultimodalSimulator(Simulator):
@@ -160,17 +172,13 @@ class MultimodalSimulator(Simulator):
         self.n_neurons = self.n_image_neurons + mspec.audio.excitatory.n_neurons
 
     def _model(self, learning: bool):
-        return build_multimodal(self.mspec, self.n_image, self.n_audio, self.slots)
-
-    def _variant(self, mode) -> bool:
-        """One network for all modes: the schedule's mode gates the cross-modal learning."""
-        return False
+        return build_multimodal(self.mspec, self.n_image, self.n_audio, self.slots, learning)
 
     def _key(self, learning: bool) -> str:
         m = self.mspec
         blob = json.dumps([build_key(m.image, self.n_image, self.slots, False),
                            build_key(m.audio, self.n_audio, self.slots, False),
-                           m.cross.tau_pre_ms, inspect.getsource(build_multimodal),
+                           m.cross.tau_pre_ms, learning, inspect.getsource(build_multimodal),
                            inspect.getsource(cross_synapses)])
         return "mm-" + hashlib.sha256(blob.encode()).hexdigest()[:16]
 
