@@ -43,9 +43,17 @@ def test_lateral_inhibition_silences_the_losers():
     assert with_inh[1:].sum() <= 0.05 * with_inh[0]
 
 
-def test_normalisation_sets_column_sums(sim):
+@pytest.mark.parametrize("per_neuron", [False, True])
+def test_normalisation_sets_column_sums(sim, per_neuron):
+    """Before each presentation every column is scaled to its neuron's target:
+    78/784 per input by default, or a per-neuron sum (what pruning with
+    compression.normalise_to = "retained" sets)."""
     spec = sim.spec
     state = sim.initial_state(1)
+    target = spec.connections.weight_sum_per_input * 64
+    if per_neuron:
+        target = np.linspace(1.0, 6.0, 10)
+        state["excitatory.weight_target"] = target
     saved = spec.plasticity.eta_post
     spec.plasticity.eta_post = 0.0  # only normalisation changes the weights
     try:
@@ -54,8 +62,8 @@ def test_normalisation_sets_column_sums(sim):
     finally:
         spec.plasticity.eta_post = saved
     w = r.state["input_exc.w"].reshape(64, 10)
-    target = spec.connections.weight_sum_per_input * 64
     np.testing.assert_allclose(w.sum(axis=0), target, rtol=1e-9)
+    np.testing.assert_allclose(r.state["excitatory.weight_target"], target)
 
 
 def test_test_mode_freezes_weights_and_theta(sim):
