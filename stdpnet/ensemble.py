@@ -35,7 +35,8 @@ in test mode, and left as it is by the test network.)
 Compression (stdpnet.compression): every input synapse has a ``mask`` (1 live,
 0 pruned). A pruned synapse adds no current, its STDP updates are multiplied
 by 0, normalisation sums and scales only live weights, so its weight never
-changes. ``corr`` accumulates the presynaptic trace at each postsynaptic spike
+changes; the column sum it keeps is a per-neuron variable, ``weight_target``
+(the full sum until pruning lowers it). ``corr`` accumulates the presynaptic trace at each postsynaptic spike
 while learning (the correlation criterion); ``fired`` counts each neuron's
 spikes (synaptic-operation accounting). All three are carried state, set and
 read by Python between chunks, so pruning needs no recompilation.
