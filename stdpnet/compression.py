@@ -128,8 +128,10 @@ def compress(state: dict, spec: Spec, sparsity: float, quantise_now: bool) -> di
         score, tiebreak = w, None
     mask = prune_mask(score, mask, sparsity, tiebreak)
     w = np.where(mask > 0, w, 0.0)
-    if cfg.normalise_to == "retained" and TARGET in state:  # never scale the survivors up
-        state[TARGET] = np.minimum(np.asarray(state[TARGET], float), w.sum(axis=0))
+    if cfg.normalise_to == "retained":  # never scale the survivors up
+        # (a checkpoint from before weight_target existed normalised to the full sum)
+        full = np.full(n, spec.connections.weight_sum_per_input * w.shape[0])
+        state[TARGET] = np.minimum(np.asarray(state.get(TARGET, full), float), w.sum(axis=0))
     levels = None
     if quantise_now and cfg.levels:
         w, levels = quantise_weights(w, mask, cfg, spec.plasticity.w_max)

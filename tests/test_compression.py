@@ -69,6 +69,11 @@ def test_pruning_keeps_the_survivors_weights_unless_asked():
         want = kept.sum(axis=0) if expect is None else np.full(10, expect)
         np.testing.assert_allclose(state["excitatory.weight_target"], want)
     assert (kept.sum(axis=0) < 20.0).all()
+    # a checkpoint without the target (older runs) starts from the full column sum
+    spec.compression.normalise_to = "retained"
+    state = {"input_exc.w": w.ravel().copy()}
+    compression.compress(state, spec, 0.75, quantise_now=False)
+    np.testing.assert_allclose(state["excitatory.weight_target"], kept.sum(axis=0))
 
 
 def test_pruned_synapses_carry_no_current(sim):
