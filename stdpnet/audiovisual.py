@@ -15,7 +15,9 @@ training pairs shown with both modalities):
 - ``image``: only the image is shown; the image ensemble votes.
 - ``audio``: only the recording is shown; the audio ensemble votes.
 - ``both``: both are shown, cross-modal spikes take part; the two ensembles'
-  normalised votes are added (``multimodal.combined_vote``).
+  counts are combined by the spec's ``[readout] vote`` rule
+  (``multimodal.combined_vote``; every rule is reported, and compared on the
+  labelling pairs by cross-validation, ``vote_holdout`` in metrics.json).
 In the unimodal modes the silent ensemble is still driven through the
 cross-modal synapses; its vote is reported as cross-modal inference
 (e.g. ``image->audio``: the digit read from the audio neurons while only
@@ -32,7 +34,7 @@ from typing import Callable
 import numpy as np
 
 from . import readout, runs, training
-from .config import MultimodalSpec, dump_multimodal_spec, load_multimodal_spec
+from .config import MultimodalSpec, Readout, dump_multimodal_spec, load_multimodal_spec
 from .data import Dataset, audio_encoder, load_dataset, load_spoken_digits
 from .data import noise as noise_models
 from .errors import ConfigError, RunFolderError
@@ -167,10 +169,14 @@ def present_modes(sim: MultimodalSimulator, state: dict, image_x, audio_x, modes
     return out
 
 
-def accuracies(counts: dict, assign_image, assign_audio, labels, n_image_neurons) -> dict:
-    """Accuracy of each readout: the shown modality's ensemble, the other
-    ensemble (cross-modal inference) and the combined vote."""
+def accuracies(counts: dict, rates_image, rates_audio, labels, n_image_neurons,
+               vote: str = "normalised") -> dict:
+    """Accuracy of each readout: the shown modality's ensemble (Diehl & Cook
+    vote), the other ensemble (cross-modal inference) and the combined readout
+    (``vote``: the spec's rule, as ``both``; every rule is also reported by name).
+    ``rates_*``: (classes, neurons) class-mean responses from the labelling pairs."""
     acc = {}
+    assign_image, assign_audio = readout.labels_from_rates(rates_image), readout.labels_from_rates(rates_audio)
     for mode, c in counts.items():
         ci, ca = c[:, :n_image_neurons], c[:, n_image_neurons:]
         pred_i = readout.predict(ci, assign_image)
@@ -182,21 +188,41 @@ def accuracies(counts: dict, assign_image, assign_audio, labels, n_image_neurons
             acc["audio"] = readout.accuracy(labels, pred_a)
             acc["audio->image"] = readout.accuracy(labels, pred_i)
         else:
-            acc["both"] = readout.accuracy(labels, combined_vote(ci, assign_image, ca, assign_audio))
+            by_rule = {rule: readout.accuracy(labels, combined_vote(ci, rates_image, ca, rates_audio, rule))
+                       for rule in Readout.VOTES}
+            acc["both"] = by_rule[vote]
+            acc.update({f"both: {rule}": a for rule, a in by_rule.items()})
             acc["both: image ensemble"] = readout.accuracy(labels, pred_i)
             acc["both: audio ensemble"] = readout.accuracy(labels, pred_a)
     return acc
 
 
+def vote_holdout(counts: np.ndarray, labels: np.ndarray, n_image_neurons: int, seed: int) -> dict:
+    """Each combining rule's accuracy on the labelling pairs by two-fold
+    cross-validation (class rates from one half, scored on the other, then
+    swapped): a comparison of the rules that never looks at the test set."""
+    half = np.random.default_rng(seed).permutation(len(labels)) < len(labels) // 2
+    right = {rule: 0 for rule in Readout.VOTES}
+    ci, ca = counts[:, :n_image_neurons], counts[:, n_image_neurons:]
+    for fit, score in ((half, ~half), (~half, half)):
+        ri, ra = readout.class_rates(ci[fit], labels[fit]), readout.class_rates(ca[fit], labels[fit])
+        for rule in right:
+            pred = combined_vote(ci[score], ri, ca[score], ra, rule)
+            right[rule] += int((pred == labels[score]).sum())
+    return {rule: round(n / len(labels), 4) for rule, n in right.items()}
+
+
 def assign_labels(sim: MultimodalSimulator, m: MultimodalSpec, data: Data, state: dict,
-                  quiet: bool = False, jobs: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """Neuron labels of both ensembles from labelled training pairs shown together."""
+                  quiet: bool = False, jobs: int = 1):
+    """Class-mean responses of both ensembles' neurons on labelled training
+    pairs shown together; returns (image rates, audio rates, counts, pair labels)."""
     a_idx, i_idx = pair_indices(data.audio.train_y, data.image.train_y, m.pairs.assign_pairs,
                                 np.random.default_rng(m.seed + 1))
     x = rows(data.image.train_x[i_idx], data.audio.train_x[a_idx], sim.n_image, sim.n_audio, len(a_idx))
     counts, _, _ = training.present_split(sim, x, TEST, state, jobs, desc="labelling", quiet=quiet)
     n_i, labels = sim.n_image_neurons, data.audio.train_y[a_idx]
-    return readout.assign_labels(counts[:, :n_i], labels), readout.assign_labels(counts[:, n_i:], labels)
+    return (readout.class_rates(counts[:, :n_i], labels), readout.class_rates(counts[:, n_i:], labels),
+            counts, labels)
 
 
 def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
@@ -211,19 +237,22 @@ def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
     n_i = sim.n_image_neurons
     jobs = jobs or training.default_jobs()
     t0 = time.perf_counter()
-    assign_image, assign_audio = assign_labels(sim, m, data, state, quiet, jobs)
+    rates_image, rates_audio, assign_counts, assign_y = assign_labels(sim, m, data, state, quiet, jobs)
     t1 = time.perf_counter()
     ts = test_pairs(m, data)
     counts = present_modes(sim, state, data.image.test_x[ts.image_index],
                            data.audio.test_x[ts.audio_index], quiet=quiet, jobs=jobs)
     t2 = time.perf_counter()
-    acc = accuracies(counts, assign_image, assign_audio, ts.labels, n_i)
-    runs.save_npz(run_dir / runs.READOUT, assign_image=assign_image, assign_audio=assign_audio,
-                  test_labels=ts.labels, **{f"test_counts_{k}": v for k, v in counts.items()})
+    acc = accuracies(counts, rates_image, rates_audio, ts.labels, n_i, m.readout.vote)
+    runs.save_npz(run_dir / runs.READOUT, assign_image=readout.labels_from_rates(rates_image),
+                  assign_audio=readout.labels_from_rates(rates_audio), rates_image=rates_image,
+                  rates_audio=rates_audio, assign_counts=assign_counts, assign_labels=assign_y, test_labels=ts.labels, **{f"test_counts_{k}": v for k, v in counts.items()})
     result = {"accuracy": acc, "test_pairs": int(len(ts.labels)),
               "test_recordings": int(len(np.unique(ts.audio_index))),
               "test_images": int(len(np.unique(ts.image_index))), "assign_pairs": int(m.pairs.assign_pairs),
               "cross_modal_gain": round(acc["both"] - max(acc["image"], acc["audio"]), 4),
+              "vote": m.readout.vote,
+              "vote_holdout": vote_holdout(assign_counts, assign_y, n_i, m.seed + 3),
               "assign_seconds": round(t1 - t0, 2), "test_seconds": round(t2 - t1, 2),
               "jobs": jobs, "device": sim.device}
     runs.update_metrics(run_dir, evaluate=result)
@@ -277,6 +306,9 @@ def robustness(run_dir: Path, noises: list, device: str | None = None, quiet: bo
     data = load_data(m)
     state = joint_trained_state(run_dir)
     saved = runs.load_npz(run_dir / runs.READOUT)
+    if "rates_image" not in saved:
+        raise RunFolderError(f"{run_dir / runs.READOUT}: no class rates (written by an older "
+                             f"version); run `stdpnet evaluate {run_dir}` first")
     sim = MultimodalSimulator(m, data.image.n_input, data.audio.n_input, device=device)
     ts = test_pairs(m, data)
     audio_waves = None
@@ -290,8 +322,8 @@ def robustness(run_dir: Path, noises: list, device: str | None = None, quiet: bo
         image_x, audio_x = noisy_inputs(m, data, ts, noises, k, audio_waves)
         counts = present_modes(sim, state, image_x, audio_x, quiet=quiet,
                                jobs=jobs or training.default_jobs())
-        acc = accuracies(counts, saved["assign_image"], saved["assign_audio"], ts.labels,
-                         sim.n_image_neurons)
+        acc = accuracies(counts, saved["rates_image"], saved["rates_audio"], ts.labels,
+                         sim.n_image_neurons, m.readout.vote)
         row = {f"{mod}_{kind}": levels[k] for mod, kind, levels in noises}
         row.update({f"acc_{key}": round(v, 4) for key, v in acc.items()})
         rows_out.append(row)

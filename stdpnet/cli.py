@@ -141,14 +141,23 @@ def train(spec_path, out, examples, device, seed, resume, force, quiet):
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @friendly
 def evaluate(run_dir, device, jobs, quiet):
-    """Assign neuron labels and measure test accuracy (theta frozen)."""
+    """Assign neuron labels and measure test accuracy (theta frozen); for a
+    multimodal RUN, the three readout modes (after editing its [readout])."""
     from . import runs, training
+    from .config import is_multimodal
+    if is_multimodal(Path(run_dir) / runs.SPEC):
+        from . import audiovisual
+        m = audiovisual.open_run(run_dir)
+        _ensure_data(m.image)
+        _echo_multimodal(audiovisual.evaluate(run_dir, device=device, quiet=quiet, jobs=jobs))
+        return
     spec = runs.open_run(run_dir)
     _ensure_data(spec)
     result = training.evaluate(run_dir, device=device, quiet=quiet, jobs=jobs)
     click.echo(f"test accuracy {result['accuracy']:.2%} on {result['test_examples']} examples "
                f"(labels from {result['assign_examples']}; {result['test_ms_per_example']} ms per "
-               f"test example); wrote {Path(run_dir) / runs.METRICS}")
+               f"test example; likelihood readout {result['accuracy_likelihood']:.2%}); "
+               f"wrote {Path(run_dir) / runs.METRICS}")
 
 
 @main.command()
@@ -286,13 +295,18 @@ def multimodal(spec_path, out, device, resume, force, jobs, quiet):
         click.echo(f"\ninterrupted: the last checkpoint is intact; continue with "
                    f"`stdpnet multimodal --resume {run_dir}`", err=True)
         sys.exit(130)
-    result = audiovisual.evaluate(run_dir, data=data, device=device, quiet=quiet, jobs=jobs)
-    for key, acc in result["accuracy"].items():
-        click.echo(f"  {key:22s} {acc:.2%}")
-    click.echo(f"cross-modal gain (both - best single modality): {100 * result['cross_modal_gain']:+.1f} "
-               f"points on {result['test_pairs']} test pairs")
+    _echo_multimodal(audiovisual.evaluate(run_dir, data=data, device=device, quiet=quiet, jobs=jobs))
     for path in plot_multimodal_run(run_dir):
         click.echo(f"wrote {path}")
+
+
+def _echo_multimodal(result: dict):
+    for key, acc in result["accuracy"].items():
+        click.echo(f"  {key:26s} {acc:.2%}")
+    click.echo(f"cross-modal gain (both - best single modality): {100 * result['cross_modal_gain']:+.1f} "
+               f"points on {result['test_pairs']} test pairs (vote: {result['vote']})")
+    held = ", ".join(f"{rule} {acc:.2%}" for rule, acc in result["vote_holdout"].items())
+    click.echo(f"votes on the labelling pairs, two-fold cross-validated: {held}")
 
 
 @main.command()

@@ -272,12 +272,29 @@ def rows(image_x: np.ndarray | None, audio_x: np.ndarray | None, n_image: int, n
     return out
 
 
-def combined_vote(image_counts, image_assign, audio_counts, audio_assign, n_classes=10):
-    """Each ensemble's class scores (mean count of a class's neurons), normalised
-    to sum to 1 per example, added: both ensembles vote with equal weight, and a
-    silent ensemble abstains."""
+def combined_vote(image_counts, image_rates, audio_counts, audio_rates, vote="normalised"):
+    """The class both ensembles vote for, from each ensemble's spike counts and
+    its neurons' class-mean responses (``readout.class_rates`` of the labelling
+    pairs; a neuron's label is its best class):
+
+    - ``normalised``: each ensemble's class scores (mean count of the neurons
+      labelled with a class) are scaled to sum to 1 per example and added, so
+      both have an equal say;
+    - ``summed``: the class scores are added as they are;
+    - ``likelihood``: the two ensembles' Poisson log-likelihoods
+      (``readout.log_likelihoods``) are added.
+
+    An ensemble that fires no spike in an example abstains under every rule."""
+    if vote not in ("summed", "normalised", "likelihood"):
+        raise ValueError(f"vote: unknown rule {vote!r} (summed, normalised, likelihood)")
+    n_classes = len(image_rates)
     total = np.zeros((len(image_counts), n_classes))
-    for counts, assign in ((image_counts, image_assign), (audio_counts, audio_assign)):
-        s = readout.class_scores(counts, assign, n_classes)
-        total += s / np.maximum(s.sum(axis=1, keepdims=True), 1e-12)
+    for counts, rates in ((image_counts, image_rates), (audio_counts, audio_rates)):
+        if vote == "likelihood":
+            s = readout.log_likelihoods(counts, rates)
+        else:
+            s = readout.class_scores(counts, readout.labels_from_rates(rates), n_classes)
+            if vote == "normalised":
+                s = s / np.maximum(s.sum(axis=1, keepdims=True), 1e-12)
+        total += np.where(np.asarray(counts).sum(axis=1, keepdims=True) > 0, s, 0.0)
     return total.argmax(axis=1)

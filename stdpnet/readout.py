@@ -3,24 +3,52 @@
 Each excitatory neuron is labelled with the class to which it responded most
 on average; an example is classified as the class whose labelled neurons
 fire most on average.
+
+The same class-mean responses (``class_rates``, from the labelled examples)
+also give a likelihood readout: treating each neuron's count as Poisson with
+its class-mean rate, the log-likelihood of class c is
+sum_n [count_n log(rate_cn) - rate_cn] (``log_likelihoods``); it weighs every
+neuron by how much its count tells apart the classes instead of giving it one
+label. Used to combine two ensembles (``multimodal.combined_vote``).
 """
 from __future__ import annotations
 
 import numpy as np
 
 
-def assign_labels(counts: np.ndarray, labels: np.ndarray, n_classes: int = 10) -> np.ndarray:
-    """(examples, neurons) spike counts -> (neurons,) class labels; -1 for silent neurons."""
+RATE_FLOOR = 1e-3  # spikes per presentation assumed for a neuron never seen firing for a class
+
+
+def class_rates(counts: np.ndarray, labels: np.ndarray, n_classes: int = 10) -> np.ndarray:
+    """(examples, neurons) spike counts -> (classes, neurons) mean count per class."""
     counts = np.asarray(counts, dtype=np.float64)
     labels = np.asarray(labels)
-    mean_response = np.zeros((n_classes, counts.shape[1]))
+    rates = np.zeros((n_classes, counts.shape[1]))
     for c in range(n_classes):
         members = labels == c
         if members.any():
-            mean_response[c] = counts[members].mean(axis=0)
-    assignments = mean_response.argmax(axis=0)
-    assignments[mean_response.max(axis=0) <= 0] = -1
+            rates[c] = counts[members].mean(axis=0)
+    return rates
+
+
+def labels_from_rates(rates: np.ndarray) -> np.ndarray:
+    """(classes, neurons) mean responses -> (neurons,) class labels; -1 for silent neurons."""
+    assignments = rates.argmax(axis=0)
+    assignments[rates.max(axis=0) <= 0] = -1
     return assignments
+
+
+def assign_labels(counts: np.ndarray, labels: np.ndarray, n_classes: int = 10) -> np.ndarray:
+    """(examples, neurons) spike counts -> (neurons,) class labels; -1 for silent neurons."""
+    return labels_from_rates(class_rates(counts, labels, n_classes))
+
+
+def log_likelihoods(counts: np.ndarray, rates: np.ndarray, floor: float = RATE_FLOOR) -> np.ndarray:
+    """(examples, classes) Poisson log-likelihood of the counts under each class's
+    mean rates (rates below ``floor`` are raised to it; the log(count!) term,
+    the same for every class, is left out)."""
+    lam = np.maximum(np.asarray(rates, dtype=np.float64), floor)
+    return np.asarray(counts, dtype=np.float64) @ np.log(lam).T - lam.sum(axis=1)
 
 
 def class_scores(counts: np.ndarray, assignments: np.ndarray, n_classes: int = 10) -> np.ndarray:

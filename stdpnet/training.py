@@ -276,15 +276,18 @@ def evaluate(run_dir: Path, device: str | None = None, quiet: bool = False,
                                                            compression.zero_counters(state), jobs,
                                                            desc="testing", quiet=quiet)
     t2 = time.perf_counter()
-    assignments = readout.assign_labels(assign_counts, data.train_y[assign_idx], data.n_classes)
+    rates = readout.class_rates(assign_counts, data.train_y[assign_idx], data.n_classes)
+    assignments = readout.labels_from_rates(rates)
     pred = readout.predict(test_counts, assignments, data.n_classes)
     y = data.test_y[:n_test]
     acc = readout.accuracy(y, pred)
+    # the same counts read by the Poisson likelihood readout (reported beside the vote)
+    acc_likelihood = readout.accuracy(y, readout.log_likelihoods(test_counts, rates).argmax(axis=1))
     conf = readout.confusion_matrix(y, pred, data.n_classes)
     runs.save_npz(run_dir / runs.READOUT, assignments=assignments, assign_counts=assign_counts,
                   assign_labels=data.train_y[assign_idx], test_counts=test_counts,
                   test_labels=y, predictions=pred)
-    result = {"accuracy": acc, "test_examples": int(n_test), "assign_examples": int(n_assign),
+    result = {"accuracy": acc, "accuracy_likelihood": acc_likelihood, "test_examples": int(n_test), "assign_examples": int(n_assign),
               "confusion": conf.tolist(), "device": sim.device,
               "test_seconds": round(t2 - t1, 2), "assign_seconds": round(t1 - t0, 2), "jobs": jobs,
               "test_ms_per_example": round(1000 * (t2 - t1) / max(n_test, 1), 3),

@@ -99,14 +99,45 @@ def test_pairs_match_digits_and_are_seeded():
         pair_indices(audio_y, np.where(image_y == 9, 0, image_y), 10, np.random.default_rng(0))
 
 
-def test_combined_vote_adds_normalised_votes_and_a_silent_ensemble_abstains():
-    assign_i = np.array([0, 0, 1, 1])
-    assign_a = np.array([0, 1])
+def test_combined_vote_sums_or_normalises_and_a_silent_ensemble_abstains():
+    rates_i = np.array([[1, 1, 0, 0], [0, 0, 1, 1]])     # neuron labels 0, 0, 1, 1
+    rates_a = np.array([[1, 0], [0, 1]])                 # neuron labels 0, 1
     image = np.array([[4, 4, 0, 0], [0, 0, 0, 0], [3, 3, 1, 1]])
     audio = np.array([[0, 9], [0, 5], [0, 2]])
-    # example 0: image says 0 (1.0), audio says 1 (1.0): tie -> lowest class
-    # example 1: image silent -> audio decides; example 2: 0.75 + 0 vs 0.25 + 1 -> 1
-    assert combined_vote(image, assign_i, audio, assign_a, 2).tolist() == [0, 1, 1]
+    # class scores, image | audio:  (4, 0) | (0, 9);  (0, 0) | (0, 5);  (3, 1) | (0, 2)
+    # summed:      (4, 9) -> 1;  (0, 5) -> 1;  (3, 3) tie -> lowest class 0
+    # normalised:  (1, 1) tie -> 0;  (0, 1) -> 1;  (0.75, 0.25 + 1) -> 1
+    assert combined_vote(image, rates_i, audio, rates_a, "summed").tolist() == [1, 1, 0]
+    assert combined_vote(image, rates_i, audio, rates_a, "normalised").tolist() == [0, 1, 1]
+    with pytest.raises(ValueError, match="vote"):
+        combined_vote(image, rates_i, audio, rates_a, "max")
+
+
+def test_likelihood_vote_and_a_silent_ensemble_abstaining():
+    # image: neuron 0 (label 0) fires ~10 for class 0 but ~8 for class 1 as
+    # well; neuron 1 (label 1) fires 1 for class 1 and rarely for class 0; the
+    # likelihood reads [9, 1] as class 1 (see test_readout), the vote as class 0
+    rates_i = np.array([[10.0, 0.1], [8.0, 1.0]])
+    image = np.array([[9, 1]])
+    # a silent audio ensemble abstains: without that, its class-1 rate (50
+    # spikes expected, none seen) would decide for class 0
+    rates_a = np.array([[0.1], [50.0]])
+    silent = np.zeros((1, 1), dtype=int)
+    assert combined_vote(image, rates_i, silent, rates_a, "likelihood").tolist() == [1]
+    assert combined_vote(image, rates_i, silent, rates_a, "summed").tolist() == [0]
+
+
+def test_vote_holdout_scores_each_rule_on_pairs_it_did_not_label_with():
+    """A quiet but exact image ensemble and a loud, uninformative audio one:
+    summed votes follow the audio noise (about chance), normalised votes the image."""
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, 400)
+    image = np.eye(2, dtype=int)[labels]                 # neuron k fires once for class k
+    audio = rng.poisson(50, size=(400, 2))               # class-blind
+    held = audiovisual.vote_holdout(np.hstack([image, audio]), labels, 2, seed=1)
+    assert held["normalised"] == 1.0
+    assert 0.35 < held["summed"] < 0.65
+    assert held["likelihood"] > 0.9   # the audio counts are equally likely under both classes
 
 
 def test_multimodal_spec_errors_name_the_key(tmp_path):
@@ -117,6 +148,7 @@ def test_multimodal_spec_errors_name_the_key(tmp_path):
     assert load_multimodal_spec(tmp_path / "m.toml").audio.data.dataset == "fsdd"
     for text, key in ((good + "[cross]\ngain = -1\n", "cross.gain"),
                       (good + "colour = 1\n", "colour"),
+                      (good + "[readout]\nvote = \"max\"\n", "readout.vote"),
                       ('image_spec = "i.toml"\naudio_spec = "missing.toml"\n', "audio_spec"),
                       ('image_spec = "i.toml"\n', "audio_spec: missing")):
         (tmp_path / "m.toml").write_text(text)
@@ -179,3 +211,30 @@ def test_multimodal_run_folder_holds_what_the_readme_lists(small_audiovisual):
     m = audiovisual.open_run(run_dir)  # the saved spec reopens with its two sub-specs
     assert m.image.excitatory.n_neurons == 30 and m.audio.data.dataset == "fsdd"
     assert result["test_recordings"] == 250 and result["test_pairs"] == 250
+
+
+def test_evaluate_and_robustness_commands_on_a_multimodal_run(small_audiovisual):
+    """`stdpnet evaluate` re-evaluates a multimodal run (every combining rule,
+    cross-validated on the labelling pairs); `stdpnet robustness` at noise 0
+    reproduces that evaluation pair for pair, and strong image noise hurts the image."""
+    import csv
+    import json
+    from click.testing import CliRunner
+    from stdpnet.cli import main
+    run_dir, first = small_audiovisual
+    cli = CliRunner()
+    out = cli.invoke(main, ["evaluate", str(run_dir), "--quiet", "--jobs", "1"])
+    assert out.exit_code == 0, out.output
+    assert "votes on the labelling pairs" in out.output and "both: summed" in out.output
+    again = json.loads((run_dir / "metrics.json").read_text())
+    assert again["evaluate"]["accuracy"] == first["accuracy"]      # the same counts, run again
+    assert set(again["evaluate"]["vote_holdout"]) == {"likelihood", "summed", "normalised"}
+    out = cli.invoke(main, ["robustness", str(run_dir), "--noise", "image:gaussian", "--levels", "0,1",
+                            "--quiet", "--jobs", "1"])
+    assert out.exit_code == 0, out.output
+    with open(run_dir / "robustness_image-gaussian.csv") as f:
+        clean, noisy = list(csv.DictReader(f))
+    for key in ("image", "audio", "both", "both: summed", "both: normalised"):
+        assert float(clean[f"acc_{key}"]) == pytest.approx(first["accuracy"][key]), key
+    assert float(noisy["acc_image"]) < float(clean["acc_image"]) - 0.1
+    assert float(noisy["acc_audio"]) == float(clean["acc_audio"])   # the recordings are untouched

@@ -1,5 +1,6 @@
 """Label assignment and voting on hand-made spike counts."""
 import numpy as np
+import pytest
 
 from stdpnet import readout
 
@@ -39,3 +40,25 @@ def test_accuracy_and_confusion():
     assert readout.accuracy(y, p) == 0.75
     np.testing.assert_array_equal(readout.confusion_matrix(y, p, 3),
                                   [[1, 0, 0], [0, 1, 1], [0, 0, 1]])
+
+
+def test_likelihood_readout_weighs_neurons_by_what_their_counts_tell_apart():
+    # neuron 0 (label 0) fires ~10 for class 0 but ~8 for class 1 as well;
+    # neuron 1 (label 1) fires 1 for class 1 and rarely for class 0
+    rates = np.array([[10.0, 0.1], [8.0, 1.0]])
+    counts = np.array([[9, 1]])
+    # class 0: 9 ln 10 - 10 + ln 0.1 - 0.1 = 8.32;  class 1: 9 ln 8 - 8 + ln 1 - 1 = 9.71
+    ll = readout.log_likelihoods(counts, rates)
+    assert ll[0] == pytest.approx([9 * np.log(10) - 10 + np.log(0.1) - 0.1, 9 * np.log(8) - 9])
+    assert ll.argmax(axis=1).tolist() == [1]
+    assert readout.predict(counts, readout.labels_from_rates(rates), 2).tolist() == [0]  # the vote
+    # a rate never seen (0) is raised to the floor: one spike costs ln(floor), not -inf
+    assert readout.log_likelihoods(np.array([[1]]), np.array([[0.0]]))[0, 0] == pytest.approx(
+        np.log(readout.RATE_FLOOR) - readout.RATE_FLOOR)
+
+
+def test_class_rates_are_class_means_and_silent_neurons_get_no_label():
+    counts = np.array([[2, 0, 0], [4, 0, 1], [0, 0, 3]])
+    rates = readout.class_rates(counts, np.array([0, 0, 1]), 3)
+    assert rates.tolist() == [[3, 0, 0.5], [0, 0, 3], [0, 0, 0]]
+    assert readout.labels_from_rates(rates).tolist() == [0, -1, 1]
