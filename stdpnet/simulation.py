@@ -45,6 +45,8 @@ def build_key(spec: Spec, n_input: int, slots: int, learning: bool = True) -> st
     model["connections"] = {k: v for k, v in d["connections"].items()
                             if k not in ("exc_to_inh", "inh_to_exc")}
     model["schedule"] = {k: v for k, v in d["schedule"].items() if k != "checkpoint_every"}
+    # a dense learning network leaves the mask out; only the correlation criterion accumulates corr
+    model["compression"] = {k: d["compression"][k] for k in ("enabled", "criterion")}
     # learning rates, targets and inhibition strengths are run-time parameters
     model["plasticity"] = {k: v for k, v in d["plasticity"].items()
                            if k not in plasticity.stdp_rule(spec.plasticity).parameters}
@@ -206,6 +208,11 @@ class Simulator:
         state = {**state, **self.parameters()}
         if pixels.shape != (self.slots, self.n_input):
             raise ValueError(f"pixels must have shape {(self.slots, self.n_input)}, got {pixels.shape}")
+        mask = state.get("input_exc.mask")
+        if (mask is not None and np.min(mask) < 1 and not self.spec.compression.enabled
+                and self._variant(state["schedule.mode"])):
+            raise ValueError("input_exc.mask: the state has pruned synapses, but compression.enabled "
+                             "is false (a dense learning network has no mask in its code)")
         if self.device == "standalone":
             learning = self._variant(state["schedule.mode"])
             if learning not in self._standalone:

@@ -25,7 +25,8 @@ def chunk_state(sim, state, mode):
 
 @pytest.fixture(scope="module")
 def sim():
-    return Simulator(tiny_spec(), 64, device="standalone")  # the shape test_ensemble compiles
+    return Simulator(tiny_spec(compression__enabled=True, compression__criterion="correlation"), 64,
+                     device="standalone")
 
 
 # ------------------------------------------------------------------ the mask
@@ -51,6 +52,25 @@ def test_pruned_synapses_never_learn_and_normalisation_counts_only_live(sim):
     assert (corr[mask == 0] == 0).all()
     fired = r.counts.sum(axis=0) > 0
     assert (corr[:, fired].sum(axis=0) > 0).all(), "correlation accumulates at post spikes"
+
+
+def test_a_dense_network_learns_as_a_masked_one_with_nothing_pruned(sim):
+    """Without compression the learning network leaves the mask out of its
+    code: with every synapse live it must learn what the masked one learns
+    (to the last bits), and it refuses a state with pruned synapses."""
+    dense = Simulator(tiny_spec(), 64, device="standalone")  # the network test_ensemble compiles
+    state = sim.initial_state(11)
+    x, _ = bar_images(10, seed=5)
+    masked_run = sim.run_chunk(x, np.ones(10), chunk_state(sim, state, TRAIN))
+    dense_run = dense.run_chunk(x, np.ones(10), chunk_state(dense, state, TRAIN))
+    assert masked_run.counts.sum() > 0
+    np.testing.assert_array_equal(dense_run.counts, masked_run.counts)
+    # equal to rounding: the compiler may order the products differently
+    np.testing.assert_allclose(dense_run.state["input_exc.w"], masked_run.state["input_exc.w"],
+                               rtol=1e-12, atol=1e-15)
+    pruned = dict(state, **{"input_exc.mask": np.where(np.arange(640) % 2, 1.0, 0.0)})
+    with pytest.raises(ValueError, match="compression.enabled"):
+        dense.run_chunk(x, np.ones(10), chunk_state(dense, pruned, TRAIN))
 
 
 def test_pruning_keeps_the_survivors_weights_unless_asked():
