@@ -104,8 +104,8 @@ def reference_ms(n: int, images: np.ndarray, delays: bool) -> float:
     for image in images:
         intensity = 2.0
         while True:
-            w = syn.w[:].reshape(n_input, n)            # Python normalisation
-            syn.w[:] = (w * (78.0 / 784 * n_input) / w.sum(axis=0)).ravel()
+            weights = syn.w[:].reshape(n_input, n)      # Python normalisation
+            syn.w[:] = (weights * (78.0 / 784 * n_input) / weights.sum(axis=0)).ravel()
             before = mon.num_spikes
             inp.rates = image / 8.0 * intensity * Hz
             net.run(350 * ms)
