@@ -246,7 +246,8 @@ def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
     acc = accuracies(counts, rates_image, rates_audio, ts.labels, n_i, m.readout.vote)
     runs.save_npz(run_dir / runs.READOUT, assign_image=readout.labels_from_rates(rates_image),
                   assign_audio=readout.labels_from_rates(rates_audio), rates_image=rates_image,
-                  rates_audio=rates_audio, assign_counts=assign_counts, assign_labels=assign_y, test_labels=ts.labels, **{f"test_counts_{k}": v for k, v in counts.items()})
+                  rates_audio=rates_audio, assign_counts=assign_counts, assign_labels=assign_y,
+                  test_labels=ts.labels, **{f"test_counts_{k}": v for k, v in counts.items()})
     result = {"accuracy": acc, "test_pairs": int(len(ts.labels)),
               "test_recordings": int(len(np.unique(ts.audio_index))),
               "test_images": int(len(np.unique(ts.image_index))), "assign_pairs": int(m.pairs.assign_pairs),

@@ -45,7 +45,7 @@ import numpy as np
 from brian2 import Synapses, TimedArray, ms, second
 
 from . import readout
-from .config import MultimodalSpec
+from .config import MultimodalSpec, Readout
 from .errors import DataError
 from .ensemble import STIMULUS_DT, Ensemble, _link, build_ensemble, build_schedule, slot_duration
 from .simulation import TEST, Simulator, _variable, build_key, run_parameters
@@ -285,8 +285,8 @@ def combined_vote(image_counts, image_rates, audio_counts, audio_rates, vote="no
       (``readout.log_likelihoods``) are added.
 
     An ensemble that fires no spike in an example abstains under every rule."""
-    if vote not in ("summed", "normalised", "likelihood"):
-        raise ValueError(f"vote: unknown rule {vote!r} (summed, normalised, likelihood)")
+    if vote not in Readout.VOTES:
+        raise ValueError(f"vote: unknown rule {vote!r} ({', '.join(Readout.VOTES)})")
     n_classes = len(image_rates)
     total = np.zeros((len(image_counts), n_classes))
     for counts, rates in ((image_counts, image_rates), (audio_counts, audio_rates)):
