@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -271,6 +272,12 @@ def parse_noise(text: str) -> tuple[str, str]:
     return modality, kind
 
 
+def noise_rng(seed: int, modality: str, kind: str, level: float) -> np.random.Generator:
+    """The random stream of one noise at one level: the same wherever the
+    level stands in a sweep, and a different one for each modality and kind."""
+    return np.random.default_rng([seed, zlib.crc32(f"{modality}:{kind}:{float(level)!r}".encode())])
+
+
 def noisy_inputs(m: MultimodalSpec, data: Data, ts: TestSet, noises: list, level_index: int,
                  audio_waves: dict | None) -> tuple[np.ndarray, np.ndarray]:
     """Test rows of both modalities with the ``level_index``-th level of each noise."""
@@ -278,7 +285,7 @@ def noisy_inputs(m: MultimodalSpec, data: Data, ts: TestSet, noises: list, level
     audio_x = data.audio.test_x[ts.audio_index]
     for (modality, kind, levels) in noises:
         level = levels[level_index]
-        rng = np.random.default_rng([m.seed, level_index, 7])
+        rng = noise_rng(m.seed, modality, kind, level)
         if modality == "image":
             shape = data.image.shape
             noisy = noise_models.add_image_noise(image_x.reshape(-1, *shape) / 255.0, kind, level, rng)

@@ -238,3 +238,21 @@ def test_evaluate_and_robustness_commands_on_a_multimodal_run(small_audiovisual)
         assert float(clean[f"acc_{key}"]) == pytest.approx(first["accuracy"][key]), key
     assert float(noisy["acc_image"]) < float(clean["acc_image"]) - 0.1
     assert float(noisy["acc_audio"]) == float(clean["acc_audio"])   # the recordings are untouched
+
+
+def test_a_noise_level_draws_the_same_noise_wherever_it_stands_in_a_sweep():
+    from types import SimpleNamespace as NS
+    images = np.random.default_rng(0).integers(0, 256, size=(6, 64)).astype(float)
+    m = NS(seed=4)
+    data = NS(image=NS(test_x=images, shape=(8, 8)), audio=NS(test_x=np.zeros((6, 3))))
+    ts = NS(image_index=np.arange(6), audio_index=np.arange(6))
+    alone, _ = audiovisual.noisy_inputs(m, data, ts, [("image", "gaussian", [0.8])], 0, None)
+    in_sweep, _ = audiovisual.noisy_inputs(m, data, ts, [("image", "gaussian", [0.0, 0.4, 0.8])], 2, None)
+    np.testing.assert_array_equal(alone, in_sweep)
+    other, _ = audiovisual.noisy_inputs(m, data, ts, [("image", "salt_pepper", [0.8])], 0, None)
+    assert not np.array_equal(alone, other)
+    # a different level, or another modality, draws from another stream
+    draws = {audiovisual.noise_rng(4, mod, kind, level).random()
+             for mod, kind, level in (("image", "gaussian", 0.8), ("image", "gaussian", 0.4),
+                                      ("audio", "white", 0.8))}
+    assert len(draws) == 3
