@@ -8,6 +8,8 @@
       readout.npz        neuron labels of both ensembles, test counts per mode
       metrics.json       accuracy per readout mode, timings
       robustness_*.csv   accuracy vs noise level (``stdpnet robustness``)
+      robustness_*.npz   the spike counts behind it, per level and mode (to
+                         re-score other combining rules without re-simulating)
 
 Readout modes on the test pairs (labels are assigned once, from labelled
 training pairs shown with both modalities):
@@ -171,11 +173,12 @@ def present_modes(sim: MultimodalSimulator, state: dict, image_x, audio_x, modes
 
 
 def accuracies(counts: dict, rates_image, rates_audio, labels, n_image_neurons,
-               vote: str = "normalised") -> dict:
+               vote: str = "normalised", temperatures=(1.0, 1.0)) -> dict:
     """Accuracy of each readout: the shown modality's ensemble (Diehl & Cook
     vote), the other ensemble (cross-modal inference) and the combined readout
     (``vote``: the spec's rule, as ``both``; every rule is also reported by name).
-    ``rates_*``: (classes, neurons) class-mean responses from the labelling pairs."""
+    ``rates_*``: (classes, neurons) class-mean responses from the labelling pairs;
+    ``temperatures``: the ``calibrated`` rule's (image, audio) temperatures."""
     acc = {}
     assign_image, assign_audio = readout.labels_from_rates(rates_image), readout.labels_from_rates(rates_audio)
     for mode, c in counts.items():
@@ -189,7 +192,8 @@ def accuracies(counts: dict, rates_image, rates_audio, labels, n_image_neurons,
             acc["audio"] = readout.accuracy(labels, pred_a)
             acc["audio->image"] = readout.accuracy(labels, pred_i)
         else:
-            by_rule = {rule: readout.accuracy(labels, combined_vote(ci, rates_image, ca, rates_audio, rule))
+            by_rule = {rule: readout.accuracy(labels, combined_vote(ci, rates_image, ca, rates_audio, rule,
+                                                                      temperatures))
                        for rule in Readout.VOTES}
             acc["both"] = by_rule[vote]
             acc.update({f"both: {rule}": a for rule, a in by_rule.items()})
@@ -198,17 +202,43 @@ def accuracies(counts: dict, rates_image, rates_audio, labels, n_image_neurons,
     return acc
 
 
+def two_halves(n: int, seed: int) -> np.ndarray:
+    """A seeded split of n pairs into two halves (True: the first)."""
+    return np.random.default_rng(seed).permutation(n) < n // 2
+
+
+def calibrate(counts: np.ndarray, labels: np.ndarray, n_image_neurons: int, seed: int) -> tuple:
+    """The ``calibrated`` rule's temperatures (image, audio), from labelling
+    pairs by two-fold cross-validation: each half's Poisson log-likelihoods
+    under class rates fitted on the other half, then the temperature that makes
+    them best calibrated (``readout.fit_temperature``); pairs on which an
+    ensemble stayed silent are left out of its fit."""
+    half = two_halves(len(labels), seed)
+    temperatures = []
+    for part in (slice(0, n_image_neurons), slice(n_image_neurons, None)):
+        c = counts[:, part]
+        lls, ys = [], []
+        for fit, score in ((half, ~half), (~half, half)):
+            heard = score & (c.sum(axis=1) > 0)
+            lls.append(readout.log_likelihoods(c[heard], readout.class_rates(c[fit], labels[fit])))
+            ys.append(labels[heard])
+        temperatures.append(readout.fit_temperature(np.concatenate(lls), np.concatenate(ys)))
+    return tuple(temperatures)
+
+
 def vote_holdout(counts: np.ndarray, labels: np.ndarray, n_image_neurons: int, seed: int) -> dict:
     """Each combining rule's accuracy on the labelling pairs by two-fold
-    cross-validation (class rates from one half, scored on the other, then
-    swapped): a comparison of the rules that never looks at the test set."""
-    half = np.random.default_rng(seed).permutation(len(labels)) < len(labels) // 2
+    cross-validation (class rates, and the calibrated rule's temperatures, from
+    one half, scored on the other, then swapped): a comparison of the rules
+    that never looks at the test set."""
+    half = two_halves(len(labels), seed)
     right = {rule: 0 for rule in Readout.VOTES}
     ci, ca = counts[:, :n_image_neurons], counts[:, n_image_neurons:]
     for fit, score in ((half, ~half), (~half, half)):
         ri, ra = readout.class_rates(ci[fit], labels[fit]), readout.class_rates(ca[fit], labels[fit])
+        temperatures = calibrate(counts[fit], labels[fit], n_image_neurons, seed + 1)
         for rule in right:
-            pred = combined_vote(ci[score], ri, ca[score], ra, rule)
+            pred = combined_vote(ci[score], ri, ca[score], ra, rule, temperatures)
             right[rule] += int((pred == labels[score]).sum())
     return {rule: round(n / len(labels), 4) for rule, n in right.items()}
 
@@ -244,16 +274,19 @@ def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
     counts = present_modes(sim, state, data.image.test_x[ts.image_index],
                            data.audio.test_x[ts.audio_index], quiet=quiet, jobs=jobs)
     t2 = time.perf_counter()
-    acc = accuracies(counts, rates_image, rates_audio, ts.labels, n_i, m.readout.vote)
+    temperatures = calibrate(assign_counts, assign_y, n_i, m.seed + 4)
+    acc = accuracies(counts, rates_image, rates_audio, ts.labels, n_i, m.readout.vote, temperatures)
     runs.save_npz(run_dir / runs.READOUT, assign_image=readout.labels_from_rates(rates_image),
                   assign_audio=readout.labels_from_rates(rates_audio), rates_image=rates_image,
-                  rates_audio=rates_audio, assign_counts=assign_counts, assign_labels=assign_y,
+                  rates_audio=rates_audio, temperatures=np.array(temperatures),
+                  assign_counts=assign_counts, assign_labels=assign_y,
                   test_labels=ts.labels, **{f"test_counts_{k}": v for k, v in counts.items()})
     result = {"accuracy": acc, "test_pairs": int(len(ts.labels)),
               "test_recordings": int(len(np.unique(ts.audio_index))),
               "test_images": int(len(np.unique(ts.image_index))), "assign_pairs": int(m.pairs.assign_pairs),
               "cross_modal_gain": round(acc["both"] - max(acc["image"], acc["audio"]), 4),
               "vote": m.readout.vote,
+              "temperatures": {"image": round(temperatures[0], 3), "audio": round(temperatures[1], 3)},
               "vote_holdout": vote_holdout(assign_counts, assign_y, n_i, m.seed + 3),
               "assign_seconds": round(t1 - t0, 2), "test_seconds": round(t2 - t1, 2),
               "jobs": jobs, "device": sim.device}
@@ -314,8 +347,8 @@ def robustness(run_dir: Path, noises: list, device: str | None = None, quiet: bo
     data = load_data(m)
     state = joint_trained_state(run_dir)
     saved = runs.load_npz(run_dir / runs.READOUT)
-    if "rates_image" not in saved:
-        raise RunFolderError(f"{run_dir / runs.READOUT}: no class rates (written by an older "
+    if "temperatures" not in saved:
+        raise RunFolderError(f"{run_dir / runs.READOUT}: no calibrated readout (written by an older "
                              f"version); run `stdpnet evaluate {run_dir}` first")
     sim = MultimodalSimulator(m, data.image.n_input, data.audio.n_input, device=device)
     ts = test_pairs(m, data)
@@ -325,18 +358,21 @@ def robustness(run_dir: Path, noises: list, device: str | None = None, quiet: bo
         audio_waves = {"test": a["test_waveforms"], "others": a["test_waveforms"],
                        "features": a["features"], "encode": audio_encoder(m.audio.data, a["train_x"])}
     tag = "+".join(f"{mod}-{kind}" for mod, kind, _ in noises)
-    rows_out = []
+    rows_out, kept = [], {}
     for k in range(lengths.pop()):
         image_x, audio_x = noisy_inputs(m, data, ts, noises, k, audio_waves)
         counts = present_modes(sim, state, image_x, audio_x, quiet=quiet,
                                jobs=jobs or training.default_jobs())
         acc = accuracies(counts, saved["rates_image"], saved["rates_audio"], ts.labels,
-                         sim.n_image_neurons, m.readout.vote)
+                         sim.n_image_neurons, m.readout.vote, tuple(saved["temperatures"]))
         row = {f"{mod}_{kind}": levels[k] for mod, kind, levels in noises}
         row.update({f"acc_{key}": round(v, 4) for key, v in acc.items()})
         rows_out.append(row)
+        kept.update({f"level{k}_{mode}": c.astype(np.int32) for mode, c in counts.items()})
         log(", ".join(f"{key} {v}" for key, v in row.items()))
     path = run_dir / f"robustness_{tag}.csv"
+    runs.save_npz(path.with_suffix(".npz"), test_labels=ts.labels,
+                  levels=np.array([[lv[k] for _, _, lv in noises] for k in range(len(rows_out))]), **kept)
     runs.atomic_write(path, lambda tmp: _write_csv(tmp, rows_out))
     plot_robustness(rows_out, noises, run_dir / f"robustness_{tag}.png")
     runs.update_metrics(run_dir, **{f"robustness_{tag}": rows_out})

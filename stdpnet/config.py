@@ -416,13 +416,15 @@ class Readout:
     class-mean rate it showed on the labelling pairs, and the two ensembles'
     log-likelihoods are added (the evidence of every neuron, weighed by how
     well it tells the classes apart; over-confident when one modality is
-    corrupted). Every run reports all three, and their two-fold
-    cross-validated accuracy on the labelling pairs, the test-free comparison
-    that picked the default (README: "Combining the two ensembles").
+    corrupted). ``calibrated``: as ``likelihood``, each ensemble's
+    log-likelihoods first divided by a temperature fitted on held-out
+    labelling pairs (``audiovisual.calibrate``). Every run reports all four,
+    and their two-fold cross-validated accuracy on the labelling pairs
+    (README: "Combining the two ensembles").
     """
     vote: str = "normalised"
 
-    VOTES = ("normalised", "summed", "likelihood")
+    VOTES = ("normalised", "summed", "likelihood", "calibrated")
 
     def validate(self, s="readout"):
         _check(s, "vote", self.vote, lambda v: v in self.VOTES, f"must be one of {', '.join(self.VOTES)}")

@@ -272,7 +272,8 @@ def rows(image_x: np.ndarray | None, audio_x: np.ndarray | None, n_image: int, n
     return out
 
 
-def combined_vote(image_counts, image_rates, audio_counts, audio_rates, vote="normalised"):
+def combined_vote(image_counts, image_rates, audio_counts, audio_rates, vote="normalised",
+                  temperatures=(1.0, 1.0)):
     """The class both ensembles vote for, from each ensemble's spike counts and
     its neurons' class-mean responses (``readout.class_rates`` of the labelling
     pairs; a neuron's label is its best class):
@@ -282,16 +283,23 @@ def combined_vote(image_counts, image_rates, audio_counts, audio_rates, vote="no
       both have an equal say;
     - ``summed``: the class scores are added as they are;
     - ``likelihood``: the two ensembles' Poisson log-likelihoods
-      (``readout.log_likelihoods``) are added.
+      (``readout.log_likelihoods``) are added;
+    - ``calibrated``: as ``likelihood``, each ensemble's log-likelihoods divided
+      by its ``temperatures`` entry (image, audio; ``audiovisual.calibrate``),
+      so that each says how sure it is no more loudly than it was right on
+      pairs it was not fitted to.
 
     An ensemble that fires no spike in an example abstains under every rule."""
     if vote not in Readout.VOTES:
         raise ValueError(f"vote: unknown rule {vote!r} ({', '.join(Readout.VOTES)})")
     n_classes = len(image_rates)
     total = np.zeros((len(image_counts), n_classes))
-    for counts, rates in ((image_counts, image_rates), (audio_counts, audio_rates)):
-        if vote == "likelihood":
+    for counts, rates, temperature in ((image_counts, image_rates, temperatures[0]),
+                                       (audio_counts, audio_rates, temperatures[1])):
+        if vote in ("likelihood", "calibrated"):
             s = readout.log_likelihoods(counts, rates)
+            if vote == "calibrated":
+                s = s / temperature
         else:
             s = readout.class_scores(counts, readout.labels_from_rates(rates), n_classes)
             if vote == "normalised":

@@ -51,6 +51,25 @@ def log_likelihoods(counts: np.ndarray, rates: np.ndarray, floor: float = RATE_F
     return np.asarray(counts, dtype=np.float64) @ np.log(lam).T - lam.sum(axis=1)
 
 
+def fit_temperature(log_lik: np.ndarray, labels: np.ndarray) -> float:
+    """The temperature T that makes softmax(log_lik / T) best calibrated: the
+    one that minimises the mean negative log-probability of the true labels
+    (temperature scaling, Guo et al. 2017). ``log_lik`` (examples, classes)
+    should come from rates fitted on other examples, or T comes out too small."""
+    from scipy.optimize import minimize_scalar
+    from scipy.special import log_softmax
+
+    log_lik, labels = np.asarray(log_lik, dtype=np.float64), np.asarray(labels)
+    if len(labels) == 0:
+        raise ValueError("fit_temperature: no examples")
+    rows = np.arange(len(labels))
+
+    def loss(log_t):
+        return -log_softmax(log_lik / np.exp(log_t), axis=1)[rows, labels].mean()
+
+    return float(np.exp(minimize_scalar(loss, bounds=(-5.0, 10.0), method="bounded").x))
+
+
 def class_scores(counts: np.ndarray, assignments: np.ndarray, n_classes: int = 10) -> np.ndarray:
     """(examples, classes) mean spike count of each class's neurons (0 if it has none)."""
     counts = np.asarray(counts, dtype=np.float64)

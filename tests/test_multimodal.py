@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from stdpnet import audiovisual
+from stdpnet import audiovisual, readout
 from stdpnet.config import ConfigError, Cross, MultimodalSpec, Pairs, load_multimodal_spec
 from stdpnet.errors import StdpnetError
 from stdpnet.multimodal import MultimodalSimulator, combined_vote, pair_indices
@@ -138,6 +138,31 @@ def test_vote_holdout_scores_each_rule_on_pairs_it_did_not_label_with():
     assert held["normalised"] == 1.0
     assert 0.35 < held["summed"] < 0.65
     assert held["likelihood"] > 0.9   # the audio counts are equally likely under both classes
+    assert held["calibrated"] > 0.9
+
+
+def test_calibration_turns_down_an_over_confident_ensemble():
+    """Audio: loud counts that point to the right class on only 60% of pairs;
+    its raw log-likelihoods are huge and outvote a quieter image ensemble that
+    is right on 90%. Fitted on held-out pairs, the audio temperature comes out
+    far higher than the image one, and the calibrated rule follows the image."""
+    rng = np.random.default_rng(2)
+    n = 2000
+    labels = rng.integers(0, 2, n)
+    said_i = np.where(rng.random(n) < 0.9, labels, 1 - labels)
+    said_a = np.where(rng.random(n) < 0.6, labels, 1 - labels)
+    image = rng.poisson(np.where(np.eye(2)[said_i] > 0, 3.0, 0.3))
+    audio = rng.poisson(np.where(np.eye(2)[said_a] > 0, 60.0, 5.0))
+    counts = np.hstack([image, audio])
+    t_image, t_audio = audiovisual.calibrate(counts, labels, 2, seed=0)
+    assert t_audio > 5 * t_image
+    fit = slice(0, n // 2)
+    ri, ra = readout.class_rates(image[fit], labels[fit]), readout.class_rates(audio[fit], labels[fit])
+    test = slice(n // 2, None)
+    acc = {rule: readout.accuracy(labels[test], combined_vote(image[test], ri, audio[test], ra, rule,
+                                                             (t_image, t_audio)))
+           for rule in ("likelihood", "calibrated")}
+    assert acc["likelihood"] < 0.7 and acc["calibrated"] > 0.8
 
 
 def test_multimodal_spec_errors_name_the_key(tmp_path):
@@ -228,14 +253,20 @@ def test_evaluate_and_robustness_commands_on_a_multimodal_run(small_audiovisual)
     assert "votes on the labelling pairs" in out.output and "both: summed" in out.output
     again = json.loads((run_dir / "metrics.json").read_text())
     assert again["evaluate"]["accuracy"] == first["accuracy"]      # the same counts, run again
-    assert set(again["evaluate"]["vote_holdout"]) == {"likelihood", "summed", "normalised"}
+    assert set(again["evaluate"]["vote_holdout"]) == {"likelihood", "summed", "normalised", "calibrated"}
     out = cli.invoke(main, ["robustness", str(run_dir), "--noise", "image:gaussian", "--levels", "0,1",
                             "--quiet", "--jobs", "1"])
     assert out.exit_code == 0, out.output
     with open(run_dir / "robustness_image-gaussian.csv") as f:
         clean, noisy = list(csv.DictReader(f))
-    for key in ("image", "audio", "both", "both: summed", "both: normalised"):
+    for key in ("image", "audio", "both", "both: summed", "both: normalised", "both: calibrated"):
         assert float(clean[f"acc_{key}"]) == pytest.approx(first["accuracy"][key]), key
+    kept = np.load(run_dir / "robustness_image-gaussian.npz")      # the counts behind the table
+    assert kept["levels"].tolist() == [[0.0], [1.0]]
+    again = audiovisual.accuracies({m: kept[f"level1_{m}"] for m in ("image", "audio", "both")},
+                                   *(np.load(run_dir / "readout.npz")[k] for k in ("rates_image", "rates_audio")),
+                                   kept["test_labels"], audiovisual.open_run(run_dir).image.excitatory.n_neurons)
+    assert again["image"] == pytest.approx(float(noisy["acc_image"]), abs=1e-4)
     assert float(noisy["acc_image"]) < float(clean["acc_image"]) - 0.1
     assert float(noisy["acc_audio"]) == float(clean["acc_audio"])   # the recordings are untouched
 

@@ -62,3 +62,15 @@ def test_class_rates_are_class_means_and_silent_neurons_get_no_label():
     rates = readout.class_rates(counts, np.array([0, 0, 1]), 3)
     assert rates.tolist() == [[3, 0, 0.5], [0, 0, 3], [0, 0, 0]]
     assert readout.labels_from_rates(rates).tolist() == [0, -1, 1]
+
+
+def test_fit_temperature_recovers_the_temperature_the_labels_were_drawn_with():
+    rng = np.random.default_rng(0)
+    log_lik = rng.normal(0, 20, size=(4000, 5))
+    for t_true in (0.5, 8.0):
+        p = np.exp(log_lik / t_true - (log_lik / t_true).max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        labels = np.array([rng.choice(5, p=row) for row in p])
+        assert readout.fit_temperature(log_lik, labels) == pytest.approx(t_true, rel=0.15)
+    with pytest.raises(ValueError, match="no examples"):
+        readout.fit_temperature(np.zeros((0, 5)), np.zeros(0, dtype=int))
