@@ -332,7 +332,7 @@ def robustness(run_dir, noise, levels, device, jobs, quiet):
         raise click.UsageError("at most one --noise per modality")
     path = audiovisual.robustness(run_dir, noises, device=device, quiet=quiet, log=click.echo,
                                   jobs=jobs)
-    click.echo(f"wrote {path} and {path.with_suffix('.png')}")
+    click.echo(f"wrote {path}, {path.with_suffix('.png')} and {path.with_suffix('.npz')} (the counts)")
 
 
 def _register_optional():
