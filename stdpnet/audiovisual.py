@@ -173,12 +173,13 @@ def present_modes(sim: MultimodalSimulator, state: dict, image_x, audio_x, modes
 
 
 def accuracies(counts: dict, rates_image, rates_audio, labels, n_image_neurons,
-               vote: str = "normalised", temperatures=(1.0, 1.0)) -> dict:
+               vote: str = "normalised", calibration=((1.0, 0.0), (1.0, 0.0))) -> dict:
     """Accuracy of each readout: the shown modality's ensemble (Diehl & Cook
     vote), the other ensemble (cross-modal inference) and the combined readout
     (``vote``: the spec's rule, as ``both``; every rule is also reported by name).
     ``rates_*``: (classes, neurons) class-mean responses from the labelling pairs;
-    ``temperatures``: the ``calibrated`` rule's (image, audio) temperatures."""
+    ``calibration``: the ``calibrated`` rule's (temperature, typical evidence)
+    of the image and the audio ensemble (``calibrate``)."""
     acc = {}
     assign_image, assign_audio = readout.labels_from_rates(rates_image), readout.labels_from_rates(rates_audio)
     for mode, c in counts.items():
@@ -193,7 +194,7 @@ def accuracies(counts: dict, rates_image, rates_audio, labels, n_image_neurons,
             acc["audio->image"] = readout.accuracy(labels, pred_i)
         else:
             by_rule = {rule: readout.accuracy(labels, combined_vote(ci, rates_image, ca, rates_audio, rule,
-                                                                      temperatures))
+                                                                      calibration))
                        for rule in Readout.VOTES}
             acc["both"] = by_rule[vote]
             acc.update({f"both: {rule}": a for rule, a in by_rule.items()})
@@ -208,27 +209,32 @@ def two_halves(n: int, seed: int) -> np.ndarray:
 
 
 def calibrate(counts: np.ndarray, labels: np.ndarray, n_image_neurons: int, seed: int) -> tuple:
-    """The ``calibrated`` rule's temperatures (image, audio), from labelling
-    pairs by two-fold cross-validation: each half's Poisson log-likelihoods
-    under class rates fitted on the other half, then the temperature that makes
-    them best calibrated (``readout.fit_temperature``); pairs on which an
-    ensemble stayed silent are left out of its fit."""
+    """The ``calibrated`` rule's (temperature, typical evidence) for the image
+    and for the audio ensemble, from labelling pairs by two-fold
+    cross-validation: each half's Poisson log-likelihoods under class rates
+    fitted on the other half; the temperature that makes them best calibrated
+    (``readout.fit_temperature``) and the median evidence per spike
+    (``readout.evidence_per_spike``). Pairs on which an ensemble stayed silent
+    are left out of its fit."""
     half = two_halves(len(labels), seed)
-    temperatures = []
+    calibration = []
     for part in (slice(0, n_image_neurons), slice(n_image_neurons, None)):
         c = counts[:, part]
-        lls, ys = [], []
+        lls, ys, evidence = [], [], []
         for fit, score in ((half, ~half), (~half, half)):
             heard = score & (c.sum(axis=1) > 0)
-            lls.append(readout.log_likelihoods(c[heard], readout.class_rates(c[fit], labels[fit])))
+            rates = readout.class_rates(c[fit], labels[fit])
+            lls.append(readout.log_likelihoods(c[heard], rates))
+            evidence.append(readout.evidence_per_spike(c[heard], rates))
             ys.append(labels[heard])
-        temperatures.append(readout.fit_temperature(np.concatenate(lls), np.concatenate(ys)))
-    return tuple(temperatures)
+        calibration.append((readout.fit_temperature(np.concatenate(lls), np.concatenate(ys)),
+                            float(np.median(np.concatenate(evidence)))))
+    return tuple(calibration)
 
 
 def vote_holdout(counts: np.ndarray, labels: np.ndarray, n_image_neurons: int, seed: int) -> dict:
     """Each combining rule's accuracy on the labelling pairs by two-fold
-    cross-validation (class rates, and the calibrated rule's temperatures, from
+    cross-validation (class rates, and the calibrated rule's calibration, from
     one half, scored on the other, then swapped): a comparison of the rules
     that never looks at the test set."""
     half = two_halves(len(labels), seed)
@@ -236,9 +242,9 @@ def vote_holdout(counts: np.ndarray, labels: np.ndarray, n_image_neurons: int, s
     ci, ca = counts[:, :n_image_neurons], counts[:, n_image_neurons:]
     for fit, score in ((half, ~half), (~half, half)):
         ri, ra = readout.class_rates(ci[fit], labels[fit]), readout.class_rates(ca[fit], labels[fit])
-        temperatures = calibrate(counts[fit], labels[fit], n_image_neurons, seed + 1)
+        calibration = calibrate(counts[fit], labels[fit], n_image_neurons, seed + 1)
         for rule in right:
-            pred = combined_vote(ci[score], ri, ca[score], ra, rule, temperatures)
+            pred = combined_vote(ci[score], ri, ca[score], ra, rule, calibration)
             right[rule] += int((pred == labels[score]).sum())
     return {rule: round(n / len(labels), 4) for rule, n in right.items()}
 
@@ -274,11 +280,11 @@ def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
     counts = present_modes(sim, state, data.image.test_x[ts.image_index],
                            data.audio.test_x[ts.audio_index], quiet=quiet, jobs=jobs)
     t2 = time.perf_counter()
-    temperatures = calibrate(assign_counts, assign_y, n_i, m.seed + 4)
-    acc = accuracies(counts, rates_image, rates_audio, ts.labels, n_i, m.readout.vote, temperatures)
+    calibration = calibrate(assign_counts, assign_y, n_i, m.seed + 4)
+    acc = accuracies(counts, rates_image, rates_audio, ts.labels, n_i, m.readout.vote, calibration)
     runs.save_npz(run_dir / runs.READOUT, assign_image=readout.labels_from_rates(rates_image),
                   assign_audio=readout.labels_from_rates(rates_audio), rates_image=rates_image,
-                  rates_audio=rates_audio, temperatures=np.array(temperatures),
+                  rates_audio=rates_audio, calibration=np.array(calibration),
                   assign_counts=assign_counts, assign_labels=assign_y,
                   test_labels=ts.labels, **{f"test_counts_{k}": v for k, v in counts.items()})
     result = {"accuracy": acc, "test_pairs": int(len(ts.labels)),
@@ -286,7 +292,8 @@ def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
               "test_images": int(len(np.unique(ts.image_index))), "assign_pairs": int(m.pairs.assign_pairs),
               "cross_modal_gain": round(acc["both"] - max(acc["image"], acc["audio"]), 4),
               "vote": m.readout.vote,
-              "temperatures": {"image": round(temperatures[0], 3), "audio": round(temperatures[1], 3)},
+              "calibration": {part: {"temperature": round(t, 3), "typical_evidence": round(e, 4)}
+                              for part, (t, e) in zip(("image", "audio"), calibration)},
               "vote_holdout": vote_holdout(assign_counts, assign_y, n_i, m.seed + 3),
               "assign_seconds": round(t1 - t0, 2), "test_seconds": round(t2 - t1, 2),
               "jobs": jobs, "device": sim.device}
@@ -347,7 +354,7 @@ def robustness(run_dir: Path, noises: list, device: str | None = None, quiet: bo
     data = load_data(m)
     state = joint_trained_state(run_dir)
     saved = runs.load_npz(run_dir / runs.READOUT)
-    if "temperatures" not in saved:
+    if "calibration" not in saved:
         raise RunFolderError(f"{run_dir / runs.READOUT}: no calibrated readout (written by an older "
                              f"version); run `stdpnet evaluate {run_dir}` first")
     sim = MultimodalSimulator(m, data.image.n_input, data.audio.n_input, device=device)
@@ -364,7 +371,8 @@ def robustness(run_dir: Path, noises: list, device: str | None = None, quiet: bo
         counts = present_modes(sim, state, image_x, audio_x, quiet=quiet,
                                jobs=jobs or training.default_jobs())
         acc = accuracies(counts, saved["rates_image"], saved["rates_audio"], ts.labels,
-                         sim.n_image_neurons, m.readout.vote, tuple(saved["temperatures"]))
+                         sim.n_image_neurons, m.readout.vote,
+                         tuple(map(tuple, saved["calibration"])))
         row = {f"{mod}_{kind}": levels[k] for mod, kind, levels in noises}
         row.update({f"acc_{key}": round(v, 4) for key, v in acc.items()})
         rows_out.append(row)

@@ -273,7 +273,7 @@ def rows(image_x: np.ndarray | None, audio_x: np.ndarray | None, n_image: int, n
 
 
 def combined_vote(image_counts, image_rates, audio_counts, audio_rates, vote="normalised",
-                  temperatures=(1.0, 1.0)):
+                  calibration=((1.0, 0.0), (1.0, 0.0))):
     """The class both ensembles vote for, from each ensemble's spike counts and
     its neurons' class-mean responses (``readout.class_rates`` of the labelling
     pairs; a neuron's label is its best class):
@@ -284,22 +284,28 @@ def combined_vote(image_counts, image_rates, audio_counts, audio_rates, vote="no
     - ``summed``: the class scores are added as they are;
     - ``likelihood``: the two ensembles' Poisson log-likelihoods
       (``readout.log_likelihoods``) are added;
-    - ``calibrated``: as ``likelihood``, each ensemble's log-likelihoods divided
-      by its ``temperatures`` entry (image, audio; ``audiovisual.calibrate``),
-      so that each says how sure it is no more loudly than it was right on
-      pairs it was not fitted to.
+    - ``calibrated``: as ``likelihood``, each ensemble's log-likelihoods
+      divided by its temperature T, so that it is no surer than it was right
+      on held-out labelling pairs, and weighed by its reliability on this
+      example: min(1, evidence / typical evidence), floored at 0, where
+      evidence is ``readout.evidence_per_spike`` and the typical evidence its
+      median on held-out labelling pairs. ``calibration``: (T, typical
+      evidence) of the image and of the audio ensemble
+      (``audiovisual.calibrate``); a typical evidence of 0 weighs 1.
 
     An ensemble that fires no spike in an example abstains under every rule."""
     if vote not in Readout.VOTES:
         raise ValueError(f"vote: unknown rule {vote!r} ({', '.join(Readout.VOTES)})")
     n_classes = len(image_rates)
     total = np.zeros((len(image_counts), n_classes))
-    for counts, rates, temperature in ((image_counts, image_rates, temperatures[0]),
-                                       (audio_counts, audio_rates, temperatures[1])):
+    for counts, rates, (temperature, typical) in ((image_counts, image_rates, calibration[0]),
+                                                  (audio_counts, audio_rates, calibration[1])):
         if vote in ("likelihood", "calibrated"):
             s = readout.log_likelihoods(counts, rates)
             if vote == "calibrated":
-                s = s / temperature
+                evidence = readout.evidence_per_spike(counts, rates)
+                weight = np.clip(evidence / typical, 0.0, 1.0) if typical > 0 else 1.0
+                s = np.reshape(weight, (-1, 1)) * s / temperature
         else:
             s = readout.class_scores(counts, readout.labels_from_rates(rates), n_classes)
             if vote == "normalised":

@@ -153,16 +153,34 @@ def test_calibration_turns_down_an_over_confident_ensemble():
     said_a = np.where(rng.random(n) < 0.6, labels, 1 - labels)
     image = rng.poisson(np.where(np.eye(2)[said_i] > 0, 3.0, 0.3))
     audio = rng.poisson(np.where(np.eye(2)[said_a] > 0, 60.0, 5.0))
-    counts = np.hstack([image, audio])
-    t_image, t_audio = audiovisual.calibrate(counts, labels, 2, seed=0)
+    calibration = audiovisual.calibrate(np.hstack([image, audio]), labels, 2, seed=0)
+    (t_image, _), (t_audio, _) = calibration
     assert t_audio > 5 * t_image
-    fit = slice(0, n // 2)
+    fit, test = slice(0, n // 2), slice(n // 2, None)
     ri, ra = readout.class_rates(image[fit], labels[fit]), readout.class_rates(audio[fit], labels[fit])
-    test = slice(n // 2, None)
     acc = {rule: readout.accuracy(labels[test], combined_vote(image[test], ri, audio[test], ra, rule,
-                                                             (t_image, t_audio)))
+                                                             calibration))
            for rule in ("likelihood", "calibrated")}
     assert acc["likelihood"] < 0.7 and acc["calibrated"] > 0.8
+
+
+def test_calibrated_rule_ignores_an_ensemble_whose_counts_no_class_explains():
+    """Two classes, two audio neurons, one per class. On clean pairs one of
+    them fires; a drowned recording makes both fire alike, which the
+    class-blind model explains better than either class: its evidence is
+    below 0, its weight 0, and the image ensemble decides alone, even where
+    the audio counts lean the wrong way."""
+    rates = np.array([[8.0, 0.2], [0.2, 8.0]])
+    clean_a = np.array([[9, 0], [0, 7]])
+    drowned_a = np.array([[9, 7], [6, 8]])
+    image = np.array([[0, 3], [3, 0]])                    # weak image evidence: class 1, class 0
+    rates_i = np.array([[1.0, 0.5], [0.5, 1.0]])
+    assert (readout.evidence_per_spike(clean_a, rates) > 0.6).all()   # log(8 / 4.1) per spike
+    assert (readout.evidence_per_spike(drowned_a, rates) < 0).all()
+    calibration = ((1.0, 0.1), (1.0, 0.6))
+    assert combined_vote(image, rates_i, drowned_a, rates, "calibrated", calibration).tolist() == [1, 0]
+    assert combined_vote(image, rates_i, drowned_a, rates, "likelihood").tolist() == [0, 1]
+    assert combined_vote(image, rates_i, clean_a, rates, "calibrated", calibration).tolist() == [0, 1]
 
 
 def test_multimodal_spec_errors_name_the_key(tmp_path):
