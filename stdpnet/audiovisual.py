@@ -225,7 +225,7 @@ def calibrate(counts: np.ndarray, labels: np.ndarray, n_image_neurons: int, seed
             heard = score & (c.sum(axis=1) > 0)
             rates = readout.class_rates(c[fit], labels[fit])
             lls.append(readout.log_likelihoods(c[heard], rates))
-            evidence.append(readout.evidence_per_spike(c[heard], rates))
+            evidence.append(readout.evidence_per_spike(c[heard], rates, log_lik=lls[-1]))
             ys.append(labels[heard])
         calibration.append((readout.fit_temperature(np.concatenate(lls), np.concatenate(ys)),
                             float(np.median(np.concatenate(evidence)))))

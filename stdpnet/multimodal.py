@@ -303,7 +303,7 @@ def combined_vote(image_counts, image_rates, audio_counts, audio_rates, vote="no
         if vote in ("likelihood", "calibrated"):
             s = readout.log_likelihoods(counts, rates)
             if vote == "calibrated":
-                evidence = readout.evidence_per_spike(counts, rates)
+                evidence = readout.evidence_per_spike(counts, rates, log_lik=s)
                 weight = np.clip(evidence / typical, 0.0, 1.0) if typical > 0 else 1.0
                 s = np.reshape(weight, (-1, 1)) * s / temperature
         else:

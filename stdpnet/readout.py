@@ -51,14 +51,16 @@ def log_likelihoods(counts: np.ndarray, rates: np.ndarray, floor: float = RATE_F
     return np.asarray(counts, dtype=np.float64) @ np.log(lam).T - lam.sum(axis=1)
 
 
-def evidence_per_spike(counts: np.ndarray, rates: np.ndarray) -> np.ndarray:
+def evidence_per_spike(counts: np.ndarray, rates: np.ndarray,
+                       log_lik: np.ndarray | None = None) -> np.ndarray:
     """(examples,) how much better the best class explains the counts than a
     class-blind model does (every neuron at its mean rate over the classes):
     the log-likelihood difference per spike (0 for a silent example). Counts
     that no class explains better than the class-blind model (e.g. a
-    recording drowned in noise) score about 0 or below."""
+    recording drowned in noise) score about 0 or below. ``log_lik``: the
+    counts' ``log_likelihoods`` under ``rates``, if already computed."""
     rates = np.asarray(rates, dtype=np.float64)
-    best = log_likelihoods(counts, rates).max(axis=1)
+    best = (log_likelihoods(counts, rates) if log_lik is None else log_lik).max(axis=1)
     blind = log_likelihoods(counts, rates.mean(axis=0, keepdims=True))[:, 0]
     return (best - blind) / np.maximum(np.asarray(counts).sum(axis=1), 1)
 
