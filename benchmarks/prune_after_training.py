@@ -5,6 +5,11 @@ the given sparsity, quantises to L levels, then labels and tests it
 (``stdpnet evaluate``); prints accuracy, op reduction and presentations.
 
 Usage: python benchmarks/prune_after_training.py runs/mnist_400 --sparsity 0.9 --levels 8
+
+On a run that was pruned and quantised during training, ``--before-final``
+starts from the weights as they were before the final quantisation
+(weights.npz ``w_unquantised``), so other levels can be tried on the same
+trained network: e.g. ``--sparsity 0.9 --levels 16 --quantisation fitted``.
 """
 from __future__ import annotations
 
@@ -12,6 +17,8 @@ import argparse
 import shutil
 import tempfile
 from pathlib import Path
+
+import numpy as np
 
 from stdpnet import compression, runs, training
 from stdpnet.config import dump_spec
@@ -22,9 +29,13 @@ def main():
     ap.add_argument("run", type=Path, help="a finished dense run folder")
     ap.add_argument("--sparsity", type=float, nargs="+", default=[0.9])
     ap.add_argument("--levels", type=int, default=8, help="0 = full precision")
+    ap.add_argument("--quantisation", choices=("uniform", "fitted"), default="uniform")
+    ap.add_argument("--before-final", action="store_true",
+                    help="start from weights.npz's w_unquantised (a run quantised during training)")
     args = ap.parse_args()
-    print("| sparsity | levels | accuracy | op reduction (same input) | test presentations |")
-    print("|---|---|---|---|---|")
+    print("| sparsity | levels | accuracy | likelihood readout | op reduction (same input) "
+          "| test presentations |")
+    print("|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for sparsity in args.sparsity:
             run = Path(tmp) / f"p{sparsity}"
@@ -32,7 +43,14 @@ def main():
             spec = runs.open_run(run)
             spec.compression.enabled = True
             spec.compression.levels = args.levels
+            spec.compression.quantisation = args.quantisation
             state = training.trained_state(run)
+            if args.before_final:
+                before = runs.load_npz(run / runs.WEIGHTS).get("w_unquantised")
+                if before is None:
+                    raise SystemExit(f"{run / runs.WEIGHTS}: no 'w_unquantised' (the run was "
+                                     "not quantised); drop --before-final")
+                state[compression.W] = np.asarray(before, float).ravel()
             compression.compress(state, spec, sparsity, quantise_now=True)
             counts = runs.load_npz(run / runs.CHECKPOINT)["counts"]
             runs.save_npz(run / runs.CHECKPOINT, counts=counts,
@@ -40,7 +58,9 @@ def main():
             (run / runs.SPEC).write_text(dump_spec(spec))
             result = training.evaluate(run, quiet=True)
             c = result["compression"]["counts"]
-            print(f"| {sparsity} | {args.levels or 'fp'} | {result['accuracy']:.2%} | "
+            name = f"{args.levels} {args.quantisation}" if args.levels else "fp"
+            print(f"| {sparsity} | {name} | {result['accuracy']:.2%} | "
+                  f"{result.get('accuracy_likelihood', float('nan')):.2%} | "
                   f"{c['synaptic_op_reduction']:.2f}x | {c['test_presentations']} |", flush=True)
 
 

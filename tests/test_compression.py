@@ -96,6 +96,32 @@ def test_pruning_keeps_the_survivors_weights_unless_asked():
     np.testing.assert_allclose(state["excitatory.weight_target"], kept.sum(axis=0))
 
 
+@pytest.mark.parametrize("during", [True, False])
+def test_interval_steps_quantise_only_when_asked_and_the_final_network_always(during):
+    """quantise_during_training = false: an interval step prunes and leaves the
+    live weights where STDP put them; the final network is still on L levels."""
+    spec = tiny_spec(compression__enabled=True, compression__interval=10,
+                     compression__target_sparsity=0.5, compression__schedule="constant",
+                     compression__levels=4, compression__quantisation="fitted",
+                     compression__quantise_during_training=during)
+    w = np.random.default_rng(1).random(64 * 10) * spec.plasticity.w_max
+    state = {"input_exc.w": w.copy()}
+    assert compression.interval_step(state, spec, 5, 9, 100) is None  # no boundary crossed
+    summary = compression.interval_step(state, spec, 5, 12, 100)
+    mask = state["input_exc.mask"] > 0
+    assert summary["sparsity"] == pytest.approx(0.5)
+    if during:
+        assert len(np.unique(state["input_exc.w"][mask])) == 4
+    else:
+        assert summary["levels"] is None
+        np.testing.assert_array_equal(state["input_exc.w"][mask], w[mask])
+    state["input_exc.w"][mask] += 0.01  # STDP moves the live weights off the grid
+    final = compression.finalise(state, spec)
+    live = state["input_exc.w"][state["input_exc.mask"] > 0]
+    assert len(final["levels"]) == 4
+    assert set(np.unique(live)) <= set(final["levels"])
+
+
 def test_pruned_synapses_carry_no_current(sim):
     spikes = {}
     for live in (1.0, 0.0):
