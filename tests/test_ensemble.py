@@ -22,6 +22,23 @@ def sim():
     return Simulator(tiny_spec(), 64, device="standalone")
 
 
+def test_a_second_network_of_the_same_shape_reuses_the_binary_and_learns_the_same(sim):
+    """Brian2 renumbers the internal names of a second network in one process;
+    the cached binary is still the right one: not rebuilt, same chunk result."""
+    from stdpnet.simulation import cache_root
+    x, _ = bar_images(10, seed=2)
+    state = chunk_state(sim, {**sim.initial_state(5), **sim.parameters()}, TRAIN)
+    first = sim.run_chunk(x, np.ones(10), state)
+    binary = cache_root() / "standalone" / sim._key(True) / "main"
+    built = binary.stat().st_mtime_ns
+    again = Simulator(tiny_spec(), 64, device="standalone").run_chunk(x, np.ones(10), state)
+    assert binary.stat().st_mtime_ns == built
+    np.testing.assert_array_equal(again.counts, first.counts)
+    assert first.counts.sum() > 0
+    for key, value in first.state.items():
+        np.testing.assert_array_equal(again.state[key], value, err_msg=key)
+
+
 def test_lateral_inhibition_silences_the_losers():
     """Neuron 0 gets 4x the input weights of the others; with inhibition only it
     fires, without inhibition the others fire too."""
