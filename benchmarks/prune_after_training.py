@@ -26,7 +26,7 @@ from stdpnet.config import dump_spec
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("run", type=Path, help="a finished dense run folder")
+    ap.add_argument("run", type=Path, help="a finished run folder (dense, or pruned with --before-final)")
     ap.add_argument("--sparsity", type=float, nargs="+", default=[0.9])
     ap.add_argument("--levels", type=int, default=8, help="0 = full precision")
     ap.add_argument("--quantisation", choices=("uniform", "fitted"), default="uniform")
