@@ -26,13 +26,15 @@ from stdpnet.multimodal import MultimodalSimulator, pair_indices
 def validate(run_dir: Path, m, data, n_pairs: int) -> dict:
     state = audiovisual.joint_trained_state(run_dir)
     sim = MultimodalSimulator(m, data.image.n_input, data.audio.n_input)
-    assign_i, assign_a = audiovisual.assign_labels(sim, m, data, state, quiet=True)
+    rates_i, rates_a, assign_counts, assign_y = audiovisual.assign_labels(sim, m, data, state, quiet=True)
+    # the calibrated rule fitted on the clean labelling pairs only (evaluate adds corrupted ones)
+    reliability = audiovisual.calibrate(assign_counts, assign_y, sim.n_image_neurons, m.seed + 4)
     a, i = pair_indices(data.audio.train_y, data.image.train_y, n_pairs,
                         np.random.default_rng(m.seed + 1000))
     modes = audiovisual.present_modes(sim, state, data.image.train_x[i], data.audio.train_x[a],
                                       quiet=True)
-    return audiovisual.accuracies(modes, assign_i, assign_a, data.audio.train_y[a],
-                                  sim.n_image_neurons)
+    return audiovisual.accuracies(modes, rates_i, rates_a, data.audio.train_y[a],
+                                  sim.n_image_neurons, m.readout.vote, reliability)
 
 
 def main():

@@ -5,7 +5,9 @@
       image/, audio/     the unimodal phases: ordinary run folders
       checkpoint.npz     joint-phase state (cross-modal weights), every chunk
       cross.npz          final cross-modal weights (n_image_neurons, n_audio_neurons)
-      readout.npz        neuron labels of both ensembles, test counts per mode
+      readout.npz        neuron labels and class rates of both ensembles, the
+                         labelling counts (clean and corrupted), the calibrated
+                         rule's fitted reliability, test counts per mode
       metrics.json       accuracy per readout mode, timings
       robustness_*.csv   accuracy vs noise level (``stdpnet robustness``)
       robustness_*.npz   the spike counts behind it, per level and mode (to
@@ -173,13 +175,13 @@ def present_modes(sim: MultimodalSimulator, state: dict, image_x, audio_x, modes
 
 
 def accuracies(counts: dict, rates_image, rates_audio, labels, n_image_neurons,
-               vote: str = "normalised", calibration=((1.0, 0.0), (1.0, 0.0))) -> dict:
+               vote: str = "calibrated", reliability=None) -> dict:
     """Accuracy of each readout: the shown modality's ensemble (Diehl & Cook
     vote), the other ensemble (cross-modal inference) and the combined readout
     (``vote``: the spec's rule, as ``both``; every rule is also reported by name).
     ``rates_*``: (classes, neurons) class-mean responses from the labelling pairs;
-    ``calibration``: the ``calibrated`` rule's (temperature, typical evidence)
-    of the image and the audio ensemble (``calibrate``)."""
+    ``reliability``: the ``calibrated`` rule's fitted parameters, image and
+    audio ensemble (``calibrate``)."""
     acc = {}
     assign_image, assign_audio = readout.labels_from_rates(rates_image), readout.labels_from_rates(rates_audio)
     for mode, c in counts.items():
@@ -194,7 +196,7 @@ def accuracies(counts: dict, rates_image, rates_audio, labels, n_image_neurons,
             acc["audio->image"] = readout.accuracy(labels, pred_i)
         else:
             by_rule = {rule: readout.accuracy(labels, combined_vote(ci, rates_image, ca, rates_audio, rule,
-                                                                      calibration))
+                                                                      reliability))
                        for rule in Readout.VOTES}
             acc["both"] = by_rule[vote]
             acc.update({f"both: {rule}": a for rule, a in by_rule.items()})
@@ -208,58 +210,131 @@ def two_halves(n: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).permutation(n) < n // 2
 
 
-def calibrate(counts: np.ndarray, labels: np.ndarray, n_image_neurons: int, seed: int) -> tuple:
-    """The ``calibrated`` rule's (temperature, typical evidence) for the image
-    and for the audio ensemble, from labelling pairs by two-fold
-    cross-validation: each half's Poisson log-likelihoods under class rates
-    fitted on the other half; the temperature that makes them best calibrated
-    (``readout.fit_temperature``) and the median evidence per spike
-    (``readout.evidence_per_spike``). Pairs on which an ensemble stayed silent
-    are left out of its fit."""
-    half = two_halves(len(labels), seed)
-    calibration = []
+# The corruption the calibrated rule learns to discount: the labelling pairs
+# are shown a second time, half of them (seeded) with the image corrupted,
+# half with the recording, each by one of its modality's noise kinds (every
+# kind `stdpnet robustness` offers, drawn with equal odds) at a level drawn
+# uniformly from the kind's range. Training images and recordings only (the
+# babble talkers are other training recordings); no test pair is seen.
+CALIBRATION_NOISE = {"image": (("gaussian", 0.0, 1.0), ("salt_pepper", 0.0, 0.5), ("occlusion", 0.0, 0.5)),
+                     "audio": (("white", -10.0, 20.0), ("babble", -10.0, 20.0))}
+
+
+def corrupted_pairs(m: MultimodalSpec, data: Data, audio_index: np.ndarray, image_index: np.ndarray,
+                    seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs of training pairs with one modality corrupted (``CALIBRATION_NOISE``):
+    (image rows, audio rows) in the datasets' 0..255 scale."""
+    rng = np.random.default_rng(seed)
+    image_x = data.image.train_x[image_index].astype(np.float64)
+    audio_x = data.audio.train_x[audio_index].astype(np.float64)
+    audio_noisy = two_halves(len(audio_index), seed)
+    choices = CALIBRATION_NOISE["image"]
+    for k in np.flatnonzero(~audio_noisy):
+        kind, low, high = choices[rng.integers(len(choices))]
+        image = image_x[k].reshape(1, *data.image.shape) / 255.0
+        image_x[k] = 255.0 * noise_models.add_image_noise(image, kind, rng.uniform(low, high), rng).ravel()
+    picked = np.flatnonzero(audio_noisy)
+    if len(picked):
+        a = load_spoken_digits(m.audio.data, return_waveforms=True)
+        encode = audio_encoder(m.audio.data, a["train_x"])
+        waves, choices, noisy = a["train_waveforms"], CALIBRATION_NOISE["audio"], []
+        for k in picked:
+            kind, low, high = choices[rng.integers(len(choices))]
+            j = audio_index[k]
+            noisy.append(noise_models.add_audio_noise(waves[j], kind, rng.uniform(low, high), rng,
+                                                      others=waves[:j] + waves[j + 1:]))
+        audio_x[picked] = 255.0 * encode(a["features"].transform(noisy))
+    return image_x, audio_x
+
+
+def _held_out_reliability(counts_sets: list, labels: np.ndarray, fit: np.ndarray, score: np.ndarray,
+                          n_image_neurons: int):
+    """Per ensemble, the log-likelihoods (0 where it is silent) and
+    ``readout.reliability_features`` of the ``score`` pairs of every counts
+    array, under class rates fitted on the clean (first) array's ``fit`` pairs."""
+    log_liks, features = [], []
     for part in (slice(0, n_image_neurons), slice(n_image_neurons, None)):
-        c = counts[:, part]
-        lls, ys, evidence = [], [], []
-        for fit, score in ((half, ~half), (~half, half)):
-            heard = score & (c.sum(axis=1) > 0)
-            rates = readout.class_rates(c[fit], labels[fit])
-            lls.append(readout.log_likelihoods(c[heard], rates))
-            evidence.append(readout.evidence_per_spike(c[heard], rates, log_lik=lls[-1]))
-            ys.append(labels[heard])
-        calibration.append((readout.fit_temperature(np.concatenate(lls), np.concatenate(ys)),
-                            float(np.median(np.concatenate(evidence)))))
-    return tuple(calibration)
+        rates = readout.class_rates(counts_sets[0][fit, part], labels[fit])
+        c = np.concatenate([counts[score, part] for counts in counts_sets])
+        ll = readout.log_likelihoods(c, rates)
+        features.append(readout.reliability_features(c, rates, log_lik=ll))
+        log_liks.append(np.where(c.sum(axis=1, keepdims=True) > 0, ll, 0.0))
+    return log_liks, features
 
 
-def vote_holdout(counts: np.ndarray, labels: np.ndarray, n_image_neurons: int, seed: int) -> dict:
-    """Each combining rule's accuracy on the labelling pairs by two-fold
-    cross-validation (class rates, and the calibrated rule's calibration, from
-    one half, scored on the other, then swapped): a comparison of the rules
-    that never looks at the test set."""
+def calibrate(counts: np.ndarray, labels: np.ndarray, n_image_neurons: int, seed: int,
+              corrupted: np.ndarray | None = None) -> np.ndarray:
+    """The ``calibrated`` rule's ``readout.reliability`` parameters (rows: the
+    image and the audio ensemble), fitted by two-fold cross-validation on
+    labelling pairs: each half's log-likelihoods and reliability features
+    under class rates fitted on the other half's clean counts, for the clean
+    ``counts`` and, where given, the ``corrupted`` counts of the same pairs
+    (``corrupted_pairs``); the parameters that make the combined vote best
+    predict the labels (``readout.fit_reliability``)."""
     half = two_halves(len(labels), seed)
-    right = {rule: 0 for rule in Readout.VOTES}
-    ci, ca = counts[:, :n_image_neurons], counts[:, n_image_neurons:]
+    sets = [counts] + ([corrupted] if corrupted is not None else [])
+    log_liks, features, ys = [[], []], [[], []], []
     for fit, score in ((half, ~half), (~half, half)):
-        ri, ra = readout.class_rates(ci[fit], labels[fit]), readout.class_rates(ca[fit], labels[fit])
-        calibration = calibrate(counts[fit], labels[fit], n_image_neurons, seed + 1)
-        for rule in right:
-            pred = combined_vote(ci[score], ri, ca[score], ra, rule, calibration)
-            right[rule] += int((pred == labels[score]).sum())
-    return {rule: round(n / len(labels), 4) for rule, n in right.items()}
+        lls, fs = _held_out_reliability(sets, labels, fit, score, n_image_neurons)
+        for part in range(2):
+            log_liks[part].append(lls[part])
+            features[part].append(fs[part])
+        ys.append(np.tile(labels[score], len(sets)))
+    return readout.fit_reliability([np.concatenate(x) for x in log_liks],
+                                   [np.concatenate(f) for f in features], np.concatenate(ys))
+
+
+def vote_holdout(counts: np.ndarray, labels: np.ndarray, n_image_neurons: int, seed: int,
+                 corrupted: np.ndarray | None = None) -> dict:
+    """Each combining rule's accuracy on the labelling pairs by two-fold
+    cross-validation (class rates, and the calibrated rule's reliability, from
+    one half, scored on the other, then swapped): a comparison of the rules
+    that never looks at the test set. With ``corrupted`` counts of the same
+    pairs, also the accuracy on those (as ``corrupted: <rule>``)."""
+    half = two_halves(len(labels), seed)
+    sets = {"": counts} | ({"corrupted: ": corrupted} if corrupted is not None else {})
+    right = {f"{tag}{rule}": 0 for tag in sets for rule in Readout.VOTES}
+    for fit, score in ((half, ~half), (~half, half)):
+        ri = readout.class_rates(counts[fit, :n_image_neurons], labels[fit])
+        ra = readout.class_rates(counts[fit, n_image_neurons:], labels[fit])
+        reliability = calibrate(counts[fit], labels[fit], n_image_neurons, seed + 1,
+                                None if corrupted is None else corrupted[fit])
+        for tag, c in sets.items():
+            for rule in Readout.VOTES:
+                pred = combined_vote(c[score, :n_image_neurons], ri, c[score, n_image_neurons:], ra, rule,
+                                     reliability)
+                right[f"{tag}{rule}"] += int((pred == labels[score]).sum())
+    return {key: round(n / len(labels), 4) for key, n in right.items()}
+
+
+def labelling_pairs(m: MultimodalSpec, data: Data) -> tuple[np.ndarray, np.ndarray]:
+    """(recording, image) training indices of the labelling pairs."""
+    return pair_indices(data.audio.train_y, data.image.train_y, m.pairs.assign_pairs,
+                        np.random.default_rng(m.seed + 1))
 
 
 def assign_labels(sim: MultimodalSimulator, m: MultimodalSpec, data: Data, state: dict,
                   quiet: bool = False, jobs: int = 1):
     """Class-mean responses of both ensembles' neurons on labelled training
     pairs shown together; returns (image rates, audio rates, counts, pair labels)."""
-    a_idx, i_idx = pair_indices(data.audio.train_y, data.image.train_y, m.pairs.assign_pairs,
-                                np.random.default_rng(m.seed + 1))
+    a_idx, i_idx = labelling_pairs(m, data)
     x = rows(data.image.train_x[i_idx], data.audio.train_x[a_idx], sim.n_image, sim.n_audio, len(a_idx))
     counts, _, _ = training.present_split(sim, x, TEST, state, jobs, desc="labelling", quiet=quiet)
     n_i, labels = sim.n_image_neurons, data.audio.train_y[a_idx]
     return (readout.class_rates(counts[:, :n_i], labels), readout.class_rates(counts[:, n_i:], labels),
             counts, labels)
+
+
+def corrupted_labelling_counts(sim: MultimodalSimulator, m: MultimodalSpec, data: Data, state: dict,
+                               quiet: bool = False, jobs: int = 1) -> np.ndarray:
+    """Spike counts of the labelling pairs shown again with one modality
+    corrupted (``corrupted_pairs``), for the calibrated rule to learn from."""
+    a_idx, i_idx = labelling_pairs(m, data)
+    image_x, audio_x = corrupted_pairs(m, data, a_idx, i_idx, m.seed + 5)
+    x = rows(image_x, audio_x, sim.n_image, sim.n_audio, len(a_idx))
+    counts, _, _ = training.present_split(sim, x, TEST, state, jobs, desc="labelling (corrupted)",
+                                          quiet=quiet)
+    return counts
 
 
 def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
@@ -275,26 +350,27 @@ def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
     jobs = jobs or training.default_jobs()
     t0 = time.perf_counter()
     rates_image, rates_audio, assign_counts, assign_y = assign_labels(sim, m, data, state, quiet, jobs)
+    corrupted = corrupted_labelling_counts(sim, m, data, state, quiet, jobs)
     t1 = time.perf_counter()
     ts = test_pairs(m, data)
     counts = present_modes(sim, state, data.image.test_x[ts.image_index],
                            data.audio.test_x[ts.audio_index], quiet=quiet, jobs=jobs)
     t2 = time.perf_counter()
-    calibration = calibrate(assign_counts, assign_y, n_i, m.seed + 4)
-    acc = accuracies(counts, rates_image, rates_audio, ts.labels, n_i, m.readout.vote, calibration)
+    reliability = calibrate(assign_counts, assign_y, n_i, m.seed + 4, corrupted)
+    acc = accuracies(counts, rates_image, rates_audio, ts.labels, n_i, m.readout.vote, reliability)
     runs.save_npz(run_dir / runs.READOUT, assign_image=readout.labels_from_rates(rates_image),
                   assign_audio=readout.labels_from_rates(rates_audio), rates_image=rates_image,
-                  rates_audio=rates_audio, calibration=np.array(calibration),
-                  assign_counts=assign_counts, assign_labels=assign_y,
+                  rates_audio=rates_audio, reliability=reliability,
+                  assign_counts=assign_counts, assign_counts_corrupted=corrupted, assign_labels=assign_y,
                   test_labels=ts.labels, **{f"test_counts_{k}": v for k, v in counts.items()})
     result = {"accuracy": acc, "test_pairs": int(len(ts.labels)),
               "test_recordings": int(len(np.unique(ts.audio_index))),
               "test_images": int(len(np.unique(ts.image_index))), "assign_pairs": int(m.pairs.assign_pairs),
               "cross_modal_gain": round(acc["both"] - max(acc["image"], acc["audio"]), 4),
               "vote": m.readout.vote,
-              "calibration": {part: {"temperature": round(t, 3), "typical_evidence": round(e, 4)}
-                              for part, (t, e) in zip(("image", "audio"), calibration)},
-              "vote_holdout": vote_holdout(assign_counts, assign_y, n_i, m.seed + 3),
+              "reliability": {part: dict(zip(("offset", "evidence", "log_spikes"), np.round(p, 4).tolist()))
+                              for part, p in zip(("image", "audio"), reliability)},
+              "vote_holdout": vote_holdout(assign_counts, assign_y, n_i, m.seed + 3, corrupted),
               "assign_seconds": round(t1 - t0, 2), "test_seconds": round(t2 - t1, 2),
               "jobs": jobs, "device": sim.device}
     runs.update_metrics(run_dir, evaluate=result)
@@ -302,6 +378,15 @@ def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
 
 
 # ---------------------------------------------------------------- robustness
+def fitted_readout(run_dir: Path) -> dict:
+    """The run's readout.npz, checked to hold the calibrated rule's fitted reliability."""
+    saved = runs.load_npz(run_dir / runs.READOUT)
+    if "reliability" not in saved:
+        raise RunFolderError(f"{run_dir / runs.READOUT}: no fitted reliability for the calibrated rule "
+                             f"(written by an older version); run `stdpnet evaluate {run_dir}` first")
+    return saved
+
+
 def parse_noise(text: str) -> tuple[str, str]:
     """'image:gaussian' -> ('image', 'gaussian'), checked against the noise models."""
     modality, _, kind = text.partition(":")
@@ -353,10 +438,7 @@ def robustness(run_dir: Path, noises: list, device: str | None = None, quiet: bo
         raise ConfigError("with noise in both modalities give the same number of levels for each")
     data = load_data(m)
     state = joint_trained_state(run_dir)
-    saved = runs.load_npz(run_dir / runs.READOUT)
-    if "calibration" not in saved:
-        raise RunFolderError(f"{run_dir / runs.READOUT}: no calibrated readout (written by an older "
-                             f"version); run `stdpnet evaluate {run_dir}` first")
+    saved = fitted_readout(run_dir)
     sim = MultimodalSimulator(m, data.image.n_input, data.audio.n_input, device=device)
     ts = test_pairs(m, data)
     audio_waves = None
@@ -371,8 +453,7 @@ def robustness(run_dir: Path, noises: list, device: str | None = None, quiet: bo
         counts = present_modes(sim, state, image_x, audio_x, quiet=quiet,
                                jobs=jobs or training.default_jobs())
         acc = accuracies(counts, saved["rates_image"], saved["rates_audio"], ts.labels,
-                         sim.n_image_neurons, m.readout.vote,
-                         tuple(map(tuple, saved["calibration"])))
+                         sim.n_image_neurons, m.readout.vote, saved["reliability"])
         row = {f"{mod}_{kind}": levels[k] for mod, kind, levels in noises}
         row.update({f"acc_{key}": round(v, 4) for key, v in acc.items()})
         rows_out.append(row)
@@ -385,6 +466,24 @@ def robustness(run_dir: Path, noises: list, device: str | None = None, quiet: bo
     plot_robustness(rows_out, noises, run_dir / f"robustness_{tag}.png")
     runs.update_metrics(run_dir, **{f"robustness_{tag}": rows_out})
     return path
+
+
+def rescore(run_dir: Path) -> dict:
+    """Every robustness sweep of the run scored again with its current
+    readout.npz, from the kept counts (robustness_*.npz), without simulating:
+    {sweep tag: [(levels, accuracies)]}."""
+    run_dir = Path(run_dir)
+    m = open_run(run_dir)
+    saved = fitted_readout(run_dir)
+    out = {}
+    for path in sorted(run_dir.glob("robustness_*.npz")):
+        kept = runs.load_npz(path)
+        out[path.stem[len("robustness_"):]] = [
+            (levels.tolist(), accuracies({mode: kept[f"level{k}_{mode}"] for mode in MODES},
+                                         saved["rates_image"], saved["rates_audio"], kept["test_labels"],
+                                         m.image.excitatory.n_neurons, m.readout.vote, saved["reliability"]))
+            for k, levels in enumerate(kept["levels"])]
+    return out
 
 
 def _write_csv(path, rows_out):

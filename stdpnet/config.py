@@ -411,17 +411,18 @@ class Readout:
 
     ``calibrated`` (default): each neuron's count is read as Poisson with the
     class-mean rate it showed on the labelling pairs; each ensemble's
-    log-likelihoods are divided by a temperature fitted on held-out labelling
-    pairs and weighed by how much better its best class explains the counts
-    than a class-blind model does, relative to what is typical
-    (``audiovisual.calibrate``); then added. ``normalised``: each ensemble's
-    Diehl & Cook votes (mean count of the neurons labelled with a class) are
-    scaled to sum to 1 per example and added, so both have an equal say.
-    ``summed``: the votes are added as they are. ``likelihood``: the raw
-    log-likelihoods are added (over-confident when one modality is
-    corrupted). Every run reports all four, and their two-fold
-    cross-validated accuracy on the labelling pairs, the test-free comparison
-    that picked the default (README: "Combining the two ensembles").
+    log-likelihoods are weighed, example by example, by a function of how
+    much better its best class explains the counts than a class-blind model
+    does, fitted on held-out labelling pairs shown clean and with one
+    modality corrupted (``audiovisual.calibrate``); then added.
+    ``normalised``: each ensemble's Diehl & Cook votes (mean count of the
+    neurons labelled with a class) are scaled to sum to 1 per example and
+    added, so both have an equal say. ``summed``: the votes are added as they
+    are. ``likelihood``: the raw log-likelihoods are added (over-confident
+    when one modality is corrupted). Every run reports all four, and their
+    two-fold cross-validated accuracy on the labelling pairs, clean and
+    corrupted, the test-free comparison that picked the default (README:
+    "Combining the two ensembles").
     """
     vote: str = "calibrated"
 

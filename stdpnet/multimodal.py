@@ -272,8 +272,8 @@ def rows(image_x: np.ndarray | None, audio_x: np.ndarray | None, n_image: int, n
     return out
 
 
-def combined_vote(image_counts, image_rates, audio_counts, audio_rates, vote="normalised",
-                  calibration=((1.0, 0.0), (1.0, 0.0))):
+def combined_vote(image_counts, image_rates, audio_counts, audio_rates, vote="calibrated",
+                  reliability=None):
     """The class both ensembles vote for, from each ensemble's spike counts and
     its neurons' class-mean responses (``readout.class_rates`` of the labelling
     pairs; a neuron's label is its best class):
@@ -285,27 +285,26 @@ def combined_vote(image_counts, image_rates, audio_counts, audio_rates, vote="no
     - ``likelihood``: the two ensembles' Poisson log-likelihoods
       (``readout.log_likelihoods``) are added;
     - ``calibrated``: as ``likelihood``, each ensemble's log-likelihoods
-      divided by its temperature T, so that it is no surer than it was right
-      on held-out labelling pairs, and weighed by its reliability on this
-      example: min(1, evidence / typical evidence), floored at 0, where
-      evidence is ``readout.evidence_per_spike`` and the typical evidence its
-      median on held-out labelling pairs. ``calibration``: (T, typical
-      evidence) of the image and of the audio ensemble
-      (``audiovisual.calibrate``); a typical evidence of 0 weighs 1.
+      weighed, example by example, by ``readout.reliability`` of its
+      evidence (``readout.evidence_per_spike``: how much better its best class
+      explains the counts than a class-blind model does) and its spike
+      count. ``reliability``: the parameters of the image and of the audio
+      ensemble (rows), fitted on held-out labelling pairs, clean and
+      corrupted (``audiovisual.calibrate``).
 
     An ensemble that fires no spike in an example abstains under every rule."""
     if vote not in Readout.VOTES:
         raise ValueError(f"vote: unknown rule {vote!r} ({', '.join(Readout.VOTES)})")
+    if vote == "calibrated" and reliability is None:
+        raise ValueError("vote 'calibrated' needs the fitted reliability (audiovisual.calibrate)")
     n_classes = len(image_rates)
     total = np.zeros((len(image_counts), n_classes))
-    for counts, rates, (temperature, typical) in ((image_counts, image_rates, calibration[0]),
-                                                  (audio_counts, audio_rates, calibration[1])):
+    for part, (counts, rates) in enumerate(((image_counts, image_rates), (audio_counts, audio_rates))):
         if vote in ("likelihood", "calibrated"):
             s = readout.log_likelihoods(counts, rates)
             if vote == "calibrated":
-                evidence = readout.evidence_per_spike(counts, rates, log_lik=s)
-                weight = np.clip(evidence / typical, 0.0, 1.0) if typical > 0 else 1.0
-                s = np.reshape(weight, (-1, 1)) * s / temperature
+                features = readout.reliability_features(counts, rates, log_lik=s)
+                s = readout.reliability(features, reliability[part])[:, None] * s
         else:
             s = readout.class_scores(counts, readout.labels_from_rates(rates), n_classes)
             if vote == "normalised":

@@ -84,6 +84,55 @@ def fit_temperature(log_lik: np.ndarray, labels: np.ndarray) -> float:
     return float(np.exp(minimize_scalar(loss, bounds=(-5.0, 10.0), method="bounded").x))
 
 
+def reliability_features(counts: np.ndarray, rates: np.ndarray,
+                         log_lik: np.ndarray | None = None) -> np.ndarray:
+    """(examples, 3) what the calibrated rule weighs an ensemble's vote by:
+    1 (an offset), ``evidence_per_spike`` and log(1 + the ensemble's spike count)."""
+    spikes = np.asarray(counts).sum(axis=1)
+    return np.stack([np.ones(len(spikes)), evidence_per_spike(counts, rates, log_lik), np.log1p(spikes)],
+                    axis=1)
+
+
+def reliability(features: np.ndarray, params: np.ndarray) -> np.ndarray:
+    """Weight of an ensemble's log-likelihoods on each example:
+    softplus(features @ params), with ``reliability_features``. A temperature
+    that depends on the example: with only the offset, 1/T = softplus(offset)
+    (plain temperature scaling)."""
+    return np.logaddexp(0.0, np.asarray(features, dtype=np.float64) @ np.asarray(params, dtype=np.float64))
+
+
+def fit_reliability(log_liks: list, features: list, labels: np.ndarray) -> np.ndarray:
+    """(ensembles, features): the ``reliability`` parameters of each ensemble
+    that make softmax(sum over ensembles of reliability * log-likelihoods)
+    best predict the labels (the mean negative log-probability of the true
+    label is minimised). ``log_liks``: per ensemble, (examples, classes)
+    log-likelihoods from class rates fitted on other examples, rows of 0
+    where the ensemble abstains; ``features``: per ensemble, (examples, k)
+    ``reliability_features``. Starts from each ensemble's own
+    ``fit_temperature`` as the offset, the other parameters 0."""
+    from scipy.optimize import minimize
+    from scipy.special import log_softmax
+
+    labels = np.asarray(labels)
+    log_liks = [np.asarray(x, dtype=np.float64) for x in log_liks]
+    features = [np.asarray(f, dtype=np.float64) for f in features]
+    if len(labels) == 0:
+        raise ValueError("fit_reliability: no examples")
+    rows, k = np.arange(len(labels)), features[0].shape[1]
+
+    def loss(params):
+        total = sum(reliability(f, p)[:, None] * ll
+                    for ll, f, p in zip(log_liks, features, params.reshape(-1, k)))
+        return -log_softmax(total, axis=1)[rows, labels].mean()
+
+    start = np.zeros((len(log_liks), k))
+    for m, ll in enumerate(log_liks):
+        heard = np.abs(ll).sum(axis=1) > 0
+        inverse_t = 1.0 / fit_temperature(ll[heard], labels[heard]) if heard.any() else 1.0
+        start[m, 0] = np.log(np.expm1(inverse_t))
+    return minimize(loss, start.ravel(), method="L-BFGS-B").x.reshape(-1, k)
+
+
 def class_scores(counts: np.ndarray, assignments: np.ndarray, n_classes: int = 10) -> np.ndarray:
     """(examples, classes) mean spike count of each class's neurons (0 if it has none)."""
     counts = np.asarray(counts, dtype=np.float64)

@@ -144,8 +144,8 @@ def test_vote_holdout_scores_each_rule_on_pairs_it_did_not_label_with():
 def test_calibration_turns_down_an_over_confident_ensemble():
     """Audio: loud counts that point to the right class on only 60% of pairs;
     its raw log-likelihoods are huge and outvote a quieter image ensemble that
-    is right on 90%. Fitted on held-out pairs, the audio temperature comes out
-    far higher than the image one, and the calibrated rule follows the image."""
+    is right on 90%. Fitted on held-out pairs, the calibrated rule weighs the
+    audio far less and follows the image."""
     rng = np.random.default_rng(2)
     n = 2000
     labels = rng.integers(0, 2, n)
@@ -153,13 +153,11 @@ def test_calibration_turns_down_an_over_confident_ensemble():
     said_a = np.where(rng.random(n) < 0.6, labels, 1 - labels)
     image = rng.poisson(np.where(np.eye(2)[said_i] > 0, 3.0, 0.3))
     audio = rng.poisson(np.where(np.eye(2)[said_a] > 0, 60.0, 5.0))
-    calibration = audiovisual.calibrate(np.hstack([image, audio]), labels, 2, seed=0)
-    (t_image, _), (t_audio, _) = calibration
-    assert t_audio > 5 * t_image
+    reliability = audiovisual.calibrate(np.hstack([image, audio]), labels, 2, seed=0)
     fit, test = slice(0, n // 2), slice(n // 2, None)
     ri, ra = readout.class_rates(image[fit], labels[fit]), readout.class_rates(audio[fit], labels[fit])
     acc = {rule: readout.accuracy(labels[test], combined_vote(image[test], ri, audio[test], ra, rule,
-                                                             calibration))
+                                                             reliability))
            for rule in ("likelihood", "calibrated")}
     assert acc["likelihood"] < 0.7 and acc["calibrated"] > 0.8
 
@@ -168,8 +166,8 @@ def test_calibrated_rule_ignores_an_ensemble_whose_counts_no_class_explains():
     """Two classes, two audio neurons, one per class. On clean pairs one of
     them fires; a drowned recording makes both fire alike, which the
     class-blind model explains better than either class: its evidence is
-    below 0, its weight 0, and the image ensemble decides alone, even where
-    the audio counts lean the wrong way."""
+    below 0, its weight near 0, and the image ensemble decides alone, even
+    where the audio counts lean the wrong way."""
     rates = np.array([[8.0, 0.2], [0.2, 8.0]])
     clean_a = np.array([[9, 0], [0, 7]])
     drowned_a = np.array([[9, 7], [6, 8]])
@@ -177,10 +175,63 @@ def test_calibrated_rule_ignores_an_ensemble_whose_counts_no_class_explains():
     rates_i = np.array([[1.0, 0.5], [0.5, 1.0]])
     assert (readout.evidence_per_spike(clean_a, rates) > 0.6).all()   # log(8 / 4.1) per spike
     assert (readout.evidence_per_spike(drowned_a, rates) < 0).all()
-    calibration = ((1.0, 0.1), (1.0, 0.6))
-    assert combined_vote(image, rates_i, drowned_a, rates, "calibrated", calibration).tolist() == [1, 0]
+    reliability = np.array([[0.5, 0.0, 0.0], [-6.0, 10.0, 0.0]])   # audio: 0.0025 at evidence 0, 1.1 at 0.67
+    assert combined_vote(image, rates_i, drowned_a, rates, "calibrated", reliability).tolist() == [1, 0]
     assert combined_vote(image, rates_i, drowned_a, rates, "likelihood").tolist() == [0, 1]
-    assert combined_vote(image, rates_i, clean_a, rates, "calibrated", calibration).tolist() == [0, 1]
+    assert combined_vote(image, rates_i, clean_a, rates, "calibrated", reliability).tolist() == [0, 1]
+    with pytest.raises(ValueError, match="reliability"):
+        combined_vote(image, rates_i, clean_a, rates, "calibrated")
+
+
+def test_calibration_on_corrupted_pairs_learns_to_discount_a_corrupted_ensemble():
+    """Audio that is always right on clean pairs; on corrupted pairs its two
+    neurons fire alike at a lower evidence and point to a random class. Fitted
+    on clean pairs only, the rule trusts the audio whatever its evidence and
+    falls to chance where the audio is corrupted; fitted with the corrupted
+    counts of the same pairs, it weighs low-evidence audio down and keeps the
+    image ensemble's accuracy there, without losing the clean pairs."""
+    rng = np.random.default_rng(5)
+    n = 2000
+    labels = rng.integers(0, 2, n)
+    said_i = np.where(rng.random(n) < 0.8, labels, 1 - labels)
+    image = rng.poisson(np.where(np.eye(2)[said_i] > 0, 4.0, 1.0))
+    audio = rng.poisson(np.where(np.eye(2)[labels] > 0, 20.0, 1.0))
+    lean = np.eye(2)[rng.integers(0, 2, n)]
+    corrupted_audio = rng.poisson(10.0 + 4.0 * lean)
+    clean, corrupted = np.hstack([image, audio]), np.hstack([image, corrupted_audio])
+    fit, test = slice(0, n // 2), slice(n // 2, None)
+    ri, ra = readout.class_rates(image[fit], labels[fit]), readout.class_rates(audio[fit], labels[fit])
+    image_alone = readout.accuracy(labels[test], readout.predict(image[test], readout.labels_from_rates(ri)))
+    acc = {}
+    for name, extra in (("clean fit", None), ("with corrupted", corrupted[fit])):
+        reliability = audiovisual.calibrate(clean[fit], labels[fit], 2, seed=0, corrupted=extra)
+        for part, counts in (("clean", clean), ("corrupted", corrupted)):
+            pred = combined_vote(counts[test, :2], ri, counts[test, 2:], ra, "calibrated", reliability)
+            acc[name, part] = readout.accuracy(labels[test], pred)
+    assert acc["clean fit", "corrupted"] < 0.65                 # follows the random audio
+    assert acc["with corrupted", "corrupted"] >= image_alone - 0.02
+    assert acc["with corrupted", "clean"] > 0.97
+
+
+def test_corrupted_labelling_pairs_corrupt_one_modality_each(small_audiovisual):
+    """Half the pairs (seeded) get a corrupted recording, the other half a
+    corrupted image, never both; the inputs stay in range; the same seed
+    gives the same corruption."""
+    run_dir, _ = small_audiovisual
+    m = audiovisual.open_run(run_dir)
+    data = audiovisual.load_data(m)
+    a_idx, i_idx = (idx[:100] for idx in audiovisual.labelling_pairs(m, data))
+    image_x, audio_x = audiovisual.corrupted_pairs(m, data, a_idx, i_idx, seed=3)
+    image_changed = (image_x != data.image.train_x[i_idx]).any(axis=1)
+    audio_changed = (audio_x != data.audio.train_x[a_idx]).any(axis=1)
+    audio_half = audiovisual.two_halves(len(a_idx), 3)
+    assert not audio_changed[~audio_half].any() and not image_changed[audio_half].any()
+    assert audio_changed[audio_half].mean() > 0.9
+    assert image_changed[~audio_half].mean() > 0.7   # a small occluding patch may land on background
+    assert 0 <= image_x.min() and image_x.max() <= 255 and 0 <= audio_x.min() and audio_x.max() <= 255
+    again = audiovisual.corrupted_pairs(m, data, a_idx, i_idx, seed=3)   # seeded
+    np.testing.assert_array_equal(again[0], image_x)
+    np.testing.assert_array_equal(again[1], audio_x)
 
 
 def test_multimodal_spec_errors_name_the_key(tmp_path):
@@ -271,7 +322,9 @@ def test_evaluate_and_robustness_commands_on_a_multimodal_run(small_audiovisual)
     assert "votes on the labelling pairs" in out.output and "both: summed" in out.output
     again = json.loads((run_dir / "metrics.json").read_text())
     assert again["evaluate"]["accuracy"] == first["accuracy"]      # the same counts, run again
-    assert set(again["evaluate"]["vote_holdout"]) == {"likelihood", "summed", "normalised", "calibrated"}
+    rules = {"likelihood", "summed", "normalised", "calibrated"}
+    assert set(again["evaluate"]["vote_holdout"]) == rules | {f"corrupted: {r}" for r in rules}
+    assert set(again["evaluate"]["reliability"]) == {"image", "audio"}
     out = cli.invoke(main, ["robustness", str(run_dir), "--noise", "image:gaussian", "--levels", "0,1",
                             "--quiet", "--jobs", "1"])
     assert out.exit_code == 0, out.output
@@ -281,10 +334,10 @@ def test_evaluate_and_robustness_commands_on_a_multimodal_run(small_audiovisual)
         assert float(clean[f"acc_{key}"]) == pytest.approx(first["accuracy"][key]), key
     kept = np.load(run_dir / "robustness_image-gaussian.npz")      # the counts behind the table
     assert kept["levels"].tolist() == [[0.0], [1.0]]
-    again = audiovisual.accuracies({m: kept[f"level1_{m}"] for m in ("image", "audio", "both")},
-                                   *(np.load(run_dir / "readout.npz")[k] for k in ("rates_image", "rates_audio")),
-                                   kept["test_labels"], audiovisual.open_run(run_dir).image.excitatory.n_neurons)
+    (_, again_clean), (level, again) = audiovisual.rescore(run_dir)["image-gaussian"]
+    assert level == [1.0] and again_clean["both"] == pytest.approx(first["accuracy"]["both"])
     assert again["image"] == pytest.approx(float(noisy["acc_image"]), abs=1e-4)
+    assert again["both"] == pytest.approx(float(noisy["acc_both"]), abs=1e-4)
     assert float(noisy["acc_image"]) < float(clean["acc_image"]) - 0.1
     assert float(noisy["acc_audio"]) == float(clean["acc_audio"])   # the recordings are untouched
 

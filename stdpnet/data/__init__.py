@@ -1,6 +1,7 @@
 """Datasets as flat pixel arrays (0..255) with integer labels."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,13 +97,27 @@ def spoken_digits_root(data: Data):
 
 
 def load_spoken_digits(data: Data, return_waveforms: bool = False) -> dict:
-    """Spoken-digit features (values in [0, 1]) as ``stdpnet.data.fsdd.load_fsdd`` returns them."""
+    """Spoken-digit features (values in [0, 1]) as ``stdpnet.data.fsdd.load_fsdd`` returns them.
+
+    Read once per process for a folder and settings (the features of every
+    recording take seconds; the folder's entries are part of the key), so
+    the arrays are shared between callers: do not change them in place."""
+    root = spoken_digits_root(data)
+    entries = root.stat().st_mtime_ns if root.is_dir() else 0
+    out = dict(_spoken_digits(str(root), entries, data.audio_split, tuple(data.test_speakers or ()),
+                              data.audio_feature, data.audio_bands, data.audio_frames))
+    if not return_waveforms:
+        out.pop("train_waveforms"), out.pop("test_waveforms")
+    return out
+
+
+@functools.lru_cache(maxsize=2)
+def _spoken_digits(root: str, entries: int, split: str, test_speakers: tuple, feature: str,
+                   bands: int, frames: int) -> dict:
     from .fsdd import load_fsdd
 
-    return load_fsdd(spoken_digits_root(data), split=data.audio_split,
-                     test_speakers=data.test_speakers or None, feature=data.audio_feature,
-                     n_bands=data.audio_bands, n_frames=data.audio_frames,
-                     return_waveforms=return_waveforms)
+    return load_fsdd(root, split=split, test_speakers=test_speakers or None, feature=feature,
+                     n_bands=bands, n_frames=frames, return_waveforms=True)
 
 
 @dataclass(frozen=True)
