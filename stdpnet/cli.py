@@ -306,11 +306,12 @@ def _echo_multimodal(result: dict):
     click.echo(f"cross-modal gain (both - best single modality): {100 * result['cross_modal_gain']:+.1f} "
                f"points on {result['test_pairs']} test pairs (vote: {result['vote']})")
     held = result["vote_holdout"]
-    for tag, title in (("", "clean"), ("corrupted: ", "one modality corrupted")):
-        line = ", ".join(f"{rule} {acc:.2%}" for rule, acc in held.items()
-                         if rule.startswith(tag) and (tag or ":" not in rule))
-        click.echo(f"votes on the labelling pairs ({title}), two-fold cross-validated: "
-                   f"{line.replace(tag, '') if tag else line}")
+    corrupted = {rule[len("corrupted: "):]: acc for rule, acc in held.items() if rule.startswith("corrupted: ")}
+    clean = {rule: acc for rule, acc in held.items() if ":" not in rule}
+    for title, accs in (("clean", clean), ("one modality corrupted", corrupted)):
+        if accs:
+            line = ", ".join(f"{rule} {acc:.2%}" for rule, acc in accs.items())
+            click.echo(f"votes on the labelling pairs ({title}), two-fold cross-validated: {line}")
 
 
 @main.command()

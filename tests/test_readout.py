@@ -74,3 +74,23 @@ def test_fit_temperature_recovers_the_temperature_the_labels_were_drawn_with():
         assert readout.fit_temperature(log_lik, labels) == pytest.approx(t_true, rel=0.15)
     with pytest.raises(ValueError, match="no examples"):
         readout.fit_temperature(np.zeros((0, 5)), np.zeros(0, dtype=int))
+
+
+def test_fit_reliability_recovers_an_example_dependent_weight():
+    """Labels drawn from softmax(w * log_lik) with w = softplus(a + b * x):
+    the fit finds a and b from the labels; with the offset alone it is
+    temperature scaling (1 / softplus(a) = T)."""
+    rng = np.random.default_rng(1)
+    n = 6000
+    log_lik = rng.normal(0, 5, size=(n, 5))
+    x = rng.uniform(-1, 2, n)
+    features = np.stack([np.ones(n), x], axis=1)
+    weight = readout.reliability(features, np.array([-1.0, 1.5]))
+    logits = weight[:, None] * log_lik
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    labels = np.array([rng.choice(5, p=row) for row in p])
+    (a, b), = readout.fit_reliability([log_lik], [features], labels)
+    assert a == pytest.approx(-1.0, abs=0.25) and b == pytest.approx(1.5, abs=0.25)
+    (offset,), = readout.fit_reliability([log_lik], [features[:, :1]], labels)
+    assert 1 / np.logaddexp(0, offset) == pytest.approx(readout.fit_temperature(log_lik, labels), rel=0.02)
