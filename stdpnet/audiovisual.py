@@ -368,7 +368,7 @@ def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
               "test_images": int(len(np.unique(ts.image_index))), "assign_pairs": int(m.pairs.assign_pairs),
               "cross_modal_gain": round(acc["both"] - max(acc["image"], acc["audio"]), 4),
               "vote": m.readout.vote,
-              "reliability": {part: dict(zip(("offset", "evidence", "log_spikes"), np.round(p, 4).tolist()))
+              "reliability": {part: dict(zip(readout.RELIABILITY_FEATURES, np.round(p, 4).tolist()))
                               for part, p in zip(("image", "audio"), reliability)},
               "vote_holdout": vote_holdout(assign_counts, assign_y, n_i, m.seed + 3, corrupted),
               "assign_seconds": round(t1 - t0, 2), "test_seconds": round(t2 - t1, 2),

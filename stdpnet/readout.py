@@ -84,6 +84,9 @@ def fit_temperature(log_lik: np.ndarray, labels: np.ndarray) -> float:
     return float(np.exp(minimize_scalar(loss, bounds=(-5.0, 10.0), method="bounded").x))
 
 
+RELIABILITY_FEATURES = ("offset", "evidence", "log_spikes")  # the columns of reliability_features
+
+
 def reliability_features(counts: np.ndarray, rates: np.ndarray,
                          log_lik: np.ndarray | None = None) -> np.ndarray:
     """(examples, 3) what the calibrated rule weighs an ensemble's vote by:
