@@ -7,7 +7,7 @@
       cross.npz          final cross-modal weights (n_image_neurons, n_audio_neurons)
       readout.npz        neuron labels and class rates of both ensembles, the
                          labelling counts (clean and corrupted), the calibrated
-                         rule's fitted reliability, test counts per mode
+                         rule's fitted reliability and tilt, test counts per mode
       metrics.json       accuracy per readout mode, timings
       robustness_*.csv   accuracy vs noise level (``stdpnet robustness``)
       robustness_*.npz   the spike counts behind it, per level and mode (to
@@ -175,13 +175,13 @@ def present_modes(sim: MultimodalSimulator, state: dict, image_x, audio_x, modes
 
 
 def accuracies(counts: dict, rates_image, rates_audio, labels, n_image_neurons,
-               vote: str = "calibrated", reliability=None) -> dict:
+               vote: str = "calibrated", reliability=None, tilt: float = 1.0) -> dict:
     """Accuracy of each readout: the shown modality's ensemble (Diehl & Cook
     vote), the other ensemble (cross-modal inference) and the combined readout
     (``vote``: the spec's rule, as ``both``; every rule is also reported by name).
     ``rates_*``: (classes, neurons) class-mean responses from the labelling pairs;
-    ``reliability``: the ``calibrated`` rule's fitted parameters, image and
-    audio ensemble (``calibrate``)."""
+    ``reliability``, ``tilt``: the ``calibrated`` rule's fitted parameters,
+    image and audio ensemble (``calibrate``), and its tilt (``choose_tilt``)."""
     acc = {}
     assign_image, assign_audio = readout.labels_from_rates(rates_image), readout.labels_from_rates(rates_audio)
     for mode, c in counts.items():
@@ -196,7 +196,7 @@ def accuracies(counts: dict, rates_image, rates_audio, labels, n_image_neurons,
             acc["audio->image"] = readout.accuracy(labels, pred_i)
         else:
             by_rule = {rule: readout.accuracy(labels, combined_vote(ci, rates_image, ca, rates_audio, rule,
-                                                                      reliability))
+                                                                      reliability, tilt))
                        for rule in Readout.VOTES}
             acc["both"] = by_rule[vote]
             acc.update({f"both: {rule}": a for rule, a in by_rule.items()})
@@ -221,18 +221,25 @@ CALIBRATION_NOISE = {"image": (("gaussian", 0.0, 1.0), ("salt_pepper", 0.0, 0.5)
 
 
 def corrupted_pairs(m: MultimodalSpec, data: Data, audio_index: np.ndarray, image_index: np.ndarray,
-                    seed: int) -> tuple[np.ndarray, np.ndarray]:
+                    seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Inputs of training pairs with one modality corrupted (``CALIBRATION_NOISE``):
-    (image rows, audio rows) in the datasets' 0..255 scale."""
+    (image rows, audio rows) in the datasets' 0..255 scale, and per pair the
+    noise ('image:gaussian', ...) and its severity: where its level lies in
+    the kind's range, 0 the mildest end, 1 the harshest (the highest σ or
+    fraction, the lowest SNR)."""
     rng = np.random.default_rng(seed)
+    noise = np.empty(len(audio_index), dtype=object)
+    severity = np.zeros(len(audio_index))
     image_x = data.image.train_x[image_index].astype(np.float64)
     audio_x = data.audio.train_x[audio_index].astype(np.float64)
     audio_noisy = two_halves(len(audio_index), seed)
     choices = CALIBRATION_NOISE["image"]
     for k in np.flatnonzero(~audio_noisy):
         kind, low, high = choices[rng.integers(len(choices))]
+        level = rng.uniform(low, high)
+        noise[k], severity[k] = f"image:{kind}", (level - low) / (high - low)
         image = image_x[k].reshape(1, *data.image.shape) / 255.0
-        image_x[k] = 255.0 * noise_models.add_image_noise(image, kind, rng.uniform(low, high), rng).ravel()
+        image_x[k] = 255.0 * noise_models.add_image_noise(image, kind, level, rng).ravel()
     picked = np.flatnonzero(audio_noisy)
     if len(picked):
         a = load_spoken_digits(m.audio.data, return_waveforms=True)
@@ -240,11 +247,12 @@ def corrupted_pairs(m: MultimodalSpec, data: Data, audio_index: np.ndarray, imag
         waves, choices, noisy = a["train_waveforms"], CALIBRATION_NOISE["audio"], []
         for k in picked:
             kind, low, high = choices[rng.integers(len(choices))]
-            j = audio_index[k]
-            noisy.append(noise_models.add_audio_noise(waves[j], kind, rng.uniform(low, high), rng,
+            snr, j = rng.uniform(low, high), audio_index[k]
+            noise[k], severity[k] = f"audio:{kind}", (high - snr) / (high - low)
+            noisy.append(noise_models.add_audio_noise(waves[j], kind, snr, rng,
                                                       others=waves[:j] + waves[j + 1:]))
         audio_x[picked] = 255.0 * encode(a["features"].transform(noisy))
-    return image_x, audio_x
+    return image_x, audio_x, noise.astype(str), severity
 
 
 def _held_out_reliability(counts_sets: list, labels: np.ndarray, fit: np.ndarray, score: np.ndarray,
@@ -284,27 +292,104 @@ def calibrate(counts: np.ndarray, labels: np.ndarray, n_image_neurons: int, seed
                                    [np.concatenate(f) for f in features], np.concatenate(ys))
 
 
+# the tilts choose_tilt tries: the audio ensemble's weights times 1/4 .. 4
+TILTS = 2.0 ** (np.arange(-16, 17) / 8)
+HEAVY = 0.5   # severity (corrupted_pairs) from which a pair counts as heavily corrupted
+
+
+def _heavy_groups(noise: np.ndarray, severity: np.ndarray) -> dict:
+    """Noise kind -> mask of its pairs in the harsher half of its range."""
+    return {kind: (noise == kind) & (severity >= HEAVY) for kind in np.unique(noise)}
+
+
+def _clean_modality_vote(corrupted: np.ndarray, noise: np.ndarray, rates: tuple, n_image_neurons: int
+                         ) -> np.ndarray:
+    """On corrupted pairs, the uncorrupted modality's ensemble alone (its
+    Diehl & Cook vote under its class ``rates``, image and audio)."""
+    by_image = readout.predict(corrupted[:, :n_image_neurons], readout.labels_from_rates(rates[0]))
+    by_audio = readout.predict(corrupted[:, n_image_neurons:], readout.labels_from_rates(rates[1]))
+    return np.where(np.char.startswith(noise.astype(str), "audio"), by_image, by_audio)
+
+
+def choose_tilt(counts: np.ndarray, labels: np.ndarray, n_image_neurons: int, seed: int,
+                reliability: np.ndarray, corrupted: np.ndarray, noise: np.ndarray, severity: np.ndarray,
+                min_clean_accuracy: float) -> float:
+    """The calibrated rule's tilt: the factor on the audio ensemble's weights
+    (one of ``TILTS``) that meets the multimodal targets on the labelling
+    pairs with the largest margin. Two-fold: class rates from one half, the
+    other half's clean and ``corrupted`` counts scored (``reliability`` as
+    fitted, ``calibrate``). The margins: clean accuracy minus
+    ``min_clean_accuracy``; for each noise kind, on its heavily corrupted
+    pairs (``noise``, ``severity`` from ``corrupted_pairs``), the accuracy
+    minus that of the uncorrupted modality's ensemble alone. The tilt whose
+    smallest margin is largest; of equals, the one nearest 1."""
+    half = two_halves(len(labels), seed)
+    shares, alone = {}, np.zeros(len(labels), dtype=int)
+    for fit, score in ((half, ~half), (~half, half)):
+        rates = [readout.class_rates(counts[fit, part], labels[fit])
+                 for part in (slice(0, n_image_neurons), slice(n_image_neurons, None))]
+        for name, c in (("clean", counts), ("corrupted", corrupted)):
+            for part, cols in enumerate((slice(0, n_image_neurons), slice(n_image_neurons, None))):
+                out = shares.setdefault((name, part), np.zeros((len(labels), len(rates[part]))))
+                out[score] = readout.weighted_log_likelihoods(c[score, cols], rates[part], reliability[part])
+        alone[score] = _clean_modality_vote(corrupted[score], noise[score], rates, n_image_neurons)
+    groups = [g for g in _heavy_groups(noise, severity).values() if g.any()]
+    reference = [np.mean(alone[g] == labels[g]) for g in groups]
+
+    def smallest_margin(tilt):
+        clean = (shares["clean", 0] + tilt * shares["clean", 1]).argmax(axis=1)
+        pred = (shares["corrupted", 0] + tilt * shares["corrupted", 1]).argmax(axis=1)
+        return min([np.mean(clean == labels) - min_clean_accuracy]
+                   + [np.mean(pred[g] == labels[g]) - r for g, r in zip(groups, reference)])
+
+    margins = np.array([smallest_margin(t) for t in TILTS])
+    best = np.flatnonzero(margins == margins.max())
+    return float(TILTS[best[np.argmin(np.abs(np.log(TILTS[best])))]])
+
+
 def vote_holdout(counts: np.ndarray, labels: np.ndarray, n_image_neurons: int, seed: int,
-                 corrupted: np.ndarray | None = None) -> dict:
+                 corrupted: np.ndarray | None = None, noise: np.ndarray | None = None,
+                 severity: np.ndarray | None = None, min_clean_accuracy: float = 0.98) -> dict:
     """Each combining rule's accuracy on the labelling pairs by two-fold
-    cross-validation (class rates, and the calibrated rule's reliability, from
-    one half, scored on the other, then swapped): a comparison of the rules
-    that never looks at the test set. With ``corrupted`` counts of the same
-    pairs, also the accuracy on those (as ``corrupted: <rule>``)."""
+    cross-validation (class rates, and the calibrated rule's reliability and
+    tilt, from one half, scored on the other, then swapped): a comparison of
+    the rules that never looks at the test set. With ``corrupted`` counts of
+    the same pairs, also the accuracy on those (as ``corrupted: <rule>``);
+    with their ``noise`` and ``severity`` too, per noise kind on its heavily
+    corrupted pairs, the calibrated rule (``heavy <kind>: calibrated``)
+    against the uncorrupted modality's ensemble alone (``heavy <kind>: clean
+    modality alone``)."""
     half = two_halves(len(labels), seed)
     sets = {"": counts} | ({"corrupted: ": corrupted} if corrupted is not None else {})
     right = {f"{tag}{rule}": 0 for tag in sets for rule in Readout.VOTES}
+    groups = _heavy_groups(noise, severity) if noise is not None else {}
+    for kind in groups:
+        right |= {f"heavy {kind}: calibrated": 0, f"heavy {kind}: clean modality alone": 0}
     for fit, score in ((half, ~half), (~half, half)):
         ri = readout.class_rates(counts[fit, :n_image_neurons], labels[fit])
         ra = readout.class_rates(counts[fit, n_image_neurons:], labels[fit])
         reliability = calibrate(counts[fit], labels[fit], n_image_neurons, seed + 1,
                                 None if corrupted is None else corrupted[fit])
+        tilt = 1.0
+        if groups:
+            tilt = choose_tilt(counts[fit], labels[fit], n_image_neurons, seed + 2, reliability,
+                               corrupted[fit], noise[fit], severity[fit], min_clean_accuracy)
         for tag, c in sets.items():
             for rule in Readout.VOTES:
                 pred = combined_vote(c[score, :n_image_neurons], ri, c[score, n_image_neurons:], ra, rule,
-                                     reliability)
+                                     reliability, tilt)
                 right[f"{tag}{rule}"] += int((pred == labels[score]).sum())
-    return {key: round(n / len(labels), 4) for key, n in right.items()}
+                if tag and rule == "calibrated":
+                    for kind, g in groups.items():
+                        right[f"heavy {kind}: calibrated"] += int((pred == labels[score])[g[score]].sum())
+        if groups:
+            alone = _clean_modality_vote(corrupted[score], noise[score], (ri, ra), n_image_neurons)
+            for kind, g in groups.items():
+                right[f"heavy {kind}: clean modality alone"] += int((alone == labels[score])[g[score]].sum())
+    size = {key: len(labels) for key in right}
+    for kind, g in groups.items():
+        size[f"heavy {kind}: calibrated"] = size[f"heavy {kind}: clean modality alone"] = int(g.sum())
+    return {key: round(n / max(size[key], 1), 4) for key, n in right.items()}
 
 
 def labelling_pairs(m: MultimodalSpec, data: Data) -> tuple[np.ndarray, np.ndarray]:
@@ -326,15 +411,16 @@ def assign_labels(sim: MultimodalSimulator, m: MultimodalSpec, data: Data, state
 
 
 def corrupted_labelling_counts(sim: MultimodalSimulator, m: MultimodalSpec, data: Data, state: dict,
-                               quiet: bool = False, jobs: int = 1) -> np.ndarray:
+                               quiet: bool = False, jobs: int = 1) -> tuple:
     """Spike counts of the labelling pairs shown again with one modality
-    corrupted (``corrupted_pairs``), for the calibrated rule to learn from."""
+    corrupted (``corrupted_pairs``), for the calibrated rule to learn from;
+    and each pair's noise and severity."""
     a_idx, i_idx = labelling_pairs(m, data)
-    image_x, audio_x = corrupted_pairs(m, data, a_idx, i_idx, m.seed + 5)
+    image_x, audio_x, noise, severity = corrupted_pairs(m, data, a_idx, i_idx, m.seed + 5)
     x = rows(image_x, audio_x, sim.n_image, sim.n_audio, len(a_idx))
     counts, _, _ = training.present_split(sim, x, TEST, state, jobs, desc="labelling (corrupted)",
                                           quiet=quiet)
-    return counts
+    return counts, noise, severity
 
 
 def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
@@ -350,18 +436,21 @@ def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
     jobs = jobs or training.default_jobs()
     t0 = time.perf_counter()
     rates_image, rates_audio, assign_counts, assign_y = assign_labels(sim, m, data, state, quiet, jobs)
-    corrupted = corrupted_labelling_counts(sim, m, data, state, quiet, jobs)
+    corrupted, noise, severity = corrupted_labelling_counts(sim, m, data, state, quiet, jobs)
     t1 = time.perf_counter()
     ts = test_pairs(m, data)
     counts = present_modes(sim, state, data.image.test_x[ts.image_index],
                            data.audio.test_x[ts.audio_index], quiet=quiet, jobs=jobs)
     t2 = time.perf_counter()
     reliability = calibrate(assign_counts, assign_y, n_i, m.seed + 4, corrupted)
-    acc = accuracies(counts, rates_image, rates_audio, ts.labels, n_i, m.readout.vote, reliability)
+    tilt = choose_tilt(assign_counts, assign_y, n_i, m.seed + 6, reliability, corrupted, noise, severity,
+                       m.readout.min_clean_accuracy)
+    acc = accuracies(counts, rates_image, rates_audio, ts.labels, n_i, m.readout.vote, reliability, tilt)
     runs.save_npz(run_dir / runs.READOUT, assign_image=readout.labels_from_rates(rates_image),
                   assign_audio=readout.labels_from_rates(rates_audio), rates_image=rates_image,
-                  rates_audio=rates_audio, reliability=reliability,
+                  rates_audio=rates_audio, reliability=reliability, tilt=np.array(tilt),
                   assign_counts=assign_counts, assign_counts_corrupted=corrupted, assign_labels=assign_y,
+                  corruption_noise=noise, corruption_severity=severity,
                   test_labels=ts.labels, **{f"test_counts_{k}": v for k, v in counts.items()})
     result = {"accuracy": acc, "test_pairs": int(len(ts.labels)),
               "test_recordings": int(len(np.unique(ts.audio_index))),
@@ -370,7 +459,9 @@ def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
               "vote": m.readout.vote,
               "reliability": {part: dict(zip(readout.RELIABILITY_FEATURES, np.round(p, 4).tolist()))
                               for part, p in zip(("image", "audio"), reliability)},
-              "vote_holdout": vote_holdout(assign_counts, assign_y, n_i, m.seed + 3, corrupted),
+              "tilt": round(tilt, 4),
+              "vote_holdout": vote_holdout(assign_counts, assign_y, n_i, m.seed + 3, corrupted, noise,
+                                           severity, m.readout.min_clean_accuracy),
               "assign_seconds": round(t1 - t0, 2), "test_seconds": round(t2 - t1, 2),
               "jobs": jobs, "device": sim.device}
     runs.update_metrics(run_dir, evaluate=result)
@@ -379,11 +470,11 @@ def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
 
 # ---------------------------------------------------------------- robustness
 def fitted_readout(run_dir: Path) -> dict:
-    """The run's readout.npz, checked to hold the calibrated rule's fitted reliability."""
+    """The run's readout.npz, checked to hold the calibrated rule's fitted reliability and tilt."""
     saved = runs.load_npz(run_dir / runs.READOUT)
-    if "reliability" not in saved:
-        raise RunFolderError(f"{run_dir / runs.READOUT}: no fitted reliability for the calibrated rule "
-                             f"(written by an older version); run `stdpnet evaluate {run_dir}` first")
+    if "reliability" not in saved or "tilt" not in saved:
+        raise RunFolderError(f"{run_dir / runs.READOUT}: no fitted reliability or tilt for the calibrated "
+                             f"rule (written by an older version); run `stdpnet evaluate {run_dir}` first")
     return saved
 
 
@@ -453,7 +544,7 @@ def robustness(run_dir: Path, noises: list, device: str | None = None, quiet: bo
         counts = present_modes(sim, state, image_x, audio_x, quiet=quiet,
                                jobs=jobs or training.default_jobs())
         acc = accuracies(counts, saved["rates_image"], saved["rates_audio"], ts.labels,
-                         sim.n_image_neurons, m.readout.vote, saved["reliability"])
+                         sim.n_image_neurons, m.readout.vote, saved["reliability"], float(saved["tilt"]))
         row = {f"{mod}_{kind}": levels[k] for mod, kind, levels in noises}
         row.update({f"acc_{key}": round(v, 4) for key, v in acc.items()})
         rows_out.append(row)
@@ -481,7 +572,8 @@ def rescore(run_dir: Path) -> dict:
         out[path.stem[len("robustness_"):]] = [
             (levels.tolist(), accuracies({mode: kept[f"level{k}_{mode}"] for mode in MODES},
                                          saved["rates_image"], saved["rates_audio"], kept["test_labels"],
-                                         m.image.excitatory.n_neurons, m.readout.vote, saved["reliability"]))
+                                         m.image.excitatory.n_neurons, m.readout.vote, saved["reliability"],
+                                         float(saved["tilt"])))
             for k, levels in enumerate(kept["levels"])]
     return out
 

@@ -312,6 +312,13 @@ def _echo_multimodal(result: dict):
         if accs:
             line = ", ".join(f"{rule} {acc:.2%}" for rule, acc in accs.items())
             click.echo(f"votes on the labelling pairs ({title}), two-fold cross-validated: {line}")
+    heavy = {key[len("heavy "):-len(": calibrated")]: acc for key, acc in held.items()
+             if key.startswith("heavy ") and key.endswith(": calibrated")}
+    if heavy:
+        line = ", ".join(f"{kind} {acc:.2%} (clean modality alone "
+                         f"{held[f'heavy {kind}: clean modality alone']:.2%})" for kind, acc in heavy.items())
+        click.echo(f"calibrated on the heavily corrupted labelling pairs, two-fold cross-validated: {line}; "
+                   f"tilt {result['tilt']:.3g}")
 
 
 @main.command()

@@ -273,7 +273,7 @@ def rows(image_x: np.ndarray | None, audio_x: np.ndarray | None, n_image: int, n
 
 
 def combined_vote(image_counts, image_rates, audio_counts, audio_rates, vote="calibrated",
-                  reliability=None):
+                  reliability=None, tilt: float = 1.0):
     """The class both ensembles vote for, from each ensemble's spike counts and
     its neurons' class-mean responses (``readout.class_rates`` of the labelling
     pairs; a neuron's label is its best class):
@@ -288,23 +288,25 @@ def combined_vote(image_counts, image_rates, audio_counts, audio_rates, vote="ca
       weighed, example by example, by ``readout.reliability`` of its
       evidence (``readout.evidence_per_spike``: how much better its best class
       explains the counts than a class-blind model does) and its spike
-      count. ``reliability``: the parameters of the image and of the audio
-      ensemble (rows), fitted on held-out labelling pairs, clean and
-      corrupted (``audiovisual.calibrate``).
+      count, the audio ensemble's weights then multiplied by ``tilt``.
+      ``reliability``: the parameters of the image and of the audio ensemble
+      (rows), fitted on held-out labelling pairs, clean and corrupted
+      (``audiovisual.calibrate``); ``tilt``: ``audiovisual.choose_tilt``.
 
     An ensemble that fires no spike in an example abstains under every rule."""
     if vote not in Readout.VOTES:
         raise ValueError(f"vote: unknown rule {vote!r} ({', '.join(Readout.VOTES)})")
     if vote == "calibrated" and reliability is None:
         raise ValueError("vote 'calibrated' needs the fitted reliability (audiovisual.calibrate)")
+    if vote == "calibrated":
+        return (readout.weighted_log_likelihoods(image_counts, image_rates, reliability[0])
+                + tilt * readout.weighted_log_likelihoods(audio_counts, audio_rates, reliability[1])
+                ).argmax(axis=1)
     n_classes = len(image_rates)
     total = np.zeros((len(image_counts), n_classes))
-    for part, (counts, rates) in enumerate(((image_counts, image_rates), (audio_counts, audio_rates))):
-        if vote in ("likelihood", "calibrated"):
+    for counts, rates in ((image_counts, image_rates), (audio_counts, audio_rates)):
+        if vote == "likelihood":
             s = readout.log_likelihoods(counts, rates)
-            if vote == "calibrated":
-                features = readout.reliability_features(counts, rates, log_lik=s)
-                s = readout.reliability(features, reliability[part])[:, None] * s
         else:
             s = readout.class_scores(counts, readout.labels_from_rates(rates), n_classes)
             if vote == "normalised":

@@ -104,6 +104,15 @@ def reliability(features: np.ndarray, params: np.ndarray) -> np.ndarray:
     return np.logaddexp(0.0, np.asarray(features, dtype=np.float64) @ np.asarray(params, dtype=np.float64))
 
 
+def weighted_log_likelihoods(counts: np.ndarray, rates: np.ndarray, params: np.ndarray) -> np.ndarray:
+    """(examples, classes) the ensemble's ``log_likelihoods``, each example's
+    row weighed by its ``reliability`` under ``params``; rows of 0 where the
+    ensemble is silent (it abstains)."""
+    log_lik = log_likelihoods(counts, rates)
+    weight = reliability(reliability_features(counts, rates, log_lik), params)
+    return np.where(np.asarray(counts).sum(axis=1, keepdims=True) > 0, weight[:, None] * log_lik, 0.0)
+
+
 def fit_reliability(log_liks: list, features: list, labels: np.ndarray) -> np.ndarray:
     """(ensembles, features): the ``reliability`` parameters of each ensemble
     that make softmax(sum over ensembles of reliability * log-likelihoods)

@@ -213,6 +213,53 @@ def test_calibration_on_corrupted_pairs_learns_to_discount_a_corrupted_ensemble(
     assert acc["with corrupted", "clean"] > 0.97
 
 
+def test_tilt_trades_clean_accuracy_for_the_heavily_corrupted_pairs():
+    """Babble that makes the audio ensemble hear another talker's digit, with
+    counts the reliability features cannot tell from a clean recording's
+    (on 40% of the heavily corrupted pairs): the untilted rule follows the
+    audio there, well below the image ensemble alone. The tilt chosen on the
+    first half of the pairs turns the audio down until, on the second half,
+    both targets hold: clean accuracy at the floor asked for, the babble
+    pairs at the image ensemble's accuracy. A higher floor keeps more of the
+    audio's say."""
+    rng = np.random.default_rng(7)
+    n = 2000
+    labels = rng.integers(0, 2, n)
+    said_i = np.where(rng.random(n) < 0.85, labels, 1 - labels)
+    image = rng.poisson(np.where(np.eye(2)[said_i] > 0, 4.0, 1.0))
+    audio = rng.poisson(np.where(np.eye(2)[labels] > 0, 12.0, 1.0))
+    noise = np.where(rng.random(n) < 0.5, "audio:babble", "audio:white")
+    severity = rng.random(n)
+    heavy = severity >= audiovisual.HEAVY
+    talker = np.where(heavy & (rng.random(n) < 0.4), 1 - labels, labels)
+    babble = rng.poisson(np.where(np.eye(2)[talker] > 0, 6.0, 1.0))
+    drowned = severity[:, None]
+    white = rng.poisson(np.where(np.eye(2)[labels] > 0, 12.0 - 6 * drowned, 1.0 + 5 * drowned))
+    corrupted_audio = np.where((noise == "audio:babble")[:, None], babble, white)
+    clean, corrupted = np.hstack([image, audio]), np.hstack([image, corrupted_audio])
+    fit, test = slice(0, n // 2), slice(n // 2, None)
+    reliability = audiovisual.calibrate(clean[fit], labels[fit], 2, 0, corrupted[fit])
+    ri, ra = readout.class_rates(image[fit], labels[fit]), readout.class_rates(audio[fit], labels[fit])
+    babbled = (noise[test] == "audio:babble") & heavy[test]
+    image_alone = np.mean(readout.predict(image[test], readout.labels_from_rates(ri))[babbled]
+                          == labels[test][babbled])
+
+    def held_out(tilt):
+        on_clean = combined_vote(image[test], ri, audio[test], ra, "calibrated", reliability, tilt)
+        on_babble = combined_vote(image[test], ri, corrupted_audio[test], ra, "calibrated", reliability, tilt)
+        return np.mean(on_clean == labels[test]), np.mean(on_babble[babbled] == labels[test][babbled])
+
+    tilts = {floor: audiovisual.choose_tilt(clean[fit], labels[fit], 2, 1, reliability, corrupted[fit],
+                                            noise[fit], severity[fit], floor) for floor in (0.9, 1.0)}
+    clean_untilted, babble_untilted = held_out(1.0)
+    assert babble_untilted < image_alone - 0.1            # measured 0.645 against 0.794
+    clean_acc, babble_acc = held_out(tilts[0.9])
+    assert tilts[0.9] < 0.5                               # measured 0.25
+    assert clean_acc >= 0.9 and babble_acc >= image_alone - 0.02   # 0.915; 0.807
+    assert tilts[1.0] > tilts[0.9] and held_out(tilts[1.0])[0] > clean_acc
+    assert clean_untilted > 0.99
+
+
 def test_corrupted_labelling_pairs_corrupt_one_modality_each(small_audiovisual):
     """Half the pairs (seeded) get a corrupted recording, the other half a
     corrupted image, never both; the inputs stay in range; the same seed
@@ -221,7 +268,7 @@ def test_corrupted_labelling_pairs_corrupt_one_modality_each(small_audiovisual):
     m = audiovisual.open_run(run_dir)
     data = audiovisual.load_data(m)
     a_idx, i_idx = (idx[:100] for idx in audiovisual.labelling_pairs(m, data))
-    image_x, audio_x = audiovisual.corrupted_pairs(m, data, a_idx, i_idx, seed=3)
+    image_x, audio_x, noise, severity = audiovisual.corrupted_pairs(m, data, a_idx, i_idx, seed=3)
     image_changed = (image_x != data.image.train_x[i_idx]).any(axis=1)
     audio_changed = (audio_x != data.audio.train_x[a_idx]).any(axis=1)
     audio_half = audiovisual.two_halves(len(a_idx), 3)
@@ -229,9 +276,15 @@ def test_corrupted_labelling_pairs_corrupt_one_modality_each(small_audiovisual):
     assert audio_changed[audio_half].mean() > 0.9
     assert image_changed[~audio_half].mean() > 0.7   # a small occluding patch may land on background
     assert 0 <= image_x.min() and image_x.max() <= 255 and 0 <= audio_x.min() and audio_x.max() <= 255
+    # each pair's noise names the corrupted modality; severity spans the kinds' ranges
+    assert (np.char.startswith(noise, "audio") == audio_half).all()
+    assert set(noise) <= {f"{mod}:{kind}" for mod in ("image", "audio")
+                          for kind, _, _ in audiovisual.CALIBRATION_NOISE[mod]}
+    assert 0 <= severity.min() < 0.2 and 0.8 < severity.max() <= 1
     again = audiovisual.corrupted_pairs(m, data, a_idx, i_idx, seed=3)   # seeded
     np.testing.assert_array_equal(again[0], image_x)
     np.testing.assert_array_equal(again[1], audio_x)
+    np.testing.assert_array_equal(again[3], severity)
 
 
 def test_multimodal_spec_errors_name_the_key(tmp_path):
@@ -323,8 +376,13 @@ def test_evaluate_and_robustness_commands_on_a_multimodal_run(small_audiovisual)
     again = json.loads((run_dir / "metrics.json").read_text())
     assert again["evaluate"]["accuracy"] == first["accuracy"]      # the same counts, run again
     rules = {"likelihood", "summed", "normalised", "calibrated"}
-    assert set(again["evaluate"]["vote_holdout"]) == rules | {f"corrupted: {r}" for r in rules}
+    heavy = {f"heavy {n}: {who}" for n in set(np.load(run_dir / "readout.npz")["corruption_noise"])
+             for who in ("calibrated", "clean modality alone")}
+    assert len(heavy) == 10    # every noise kind drawn among the 300 corrupted labelling pairs
+    assert set(again["evaluate"]["vote_holdout"]) == rules | {f"corrupted: {r}" for r in rules} | heavy
     assert set(again["evaluate"]["reliability"]) == {"image", "audio"}
+    assert again["evaluate"]["tilt"] in np.round(audiovisual.TILTS, 4)
+    assert "heavily corrupted labelling pairs" in out.output
     out = cli.invoke(main, ["robustness", str(run_dir), "--noise", "image:gaussian", "--levels", "0,1",
                             "--quiet", "--jobs", "1"])
     assert out.exit_code == 0, out.output
