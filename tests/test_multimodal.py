@@ -183,6 +183,21 @@ def test_calibrated_rule_ignores_an_ensemble_whose_counts_no_class_explains():
         combined_vote(image, rates_i, clean_a, rates, "calibrated")
 
 
+def two_class_pairs(seed: int, n: int, image_right: float, audio_rate: float):
+    """Synthetic labelling pairs of two classes, one neuron per class in each
+    ensemble: an image ensemble whose counts (rate 4 for the class it saw, 1
+    for the other) point to the right class on ``image_right`` of the pairs,
+    and an audio ensemble always right (rate ``audio_rate`` against 1).
+    Returns the random generator (for what the test draws next), the labels
+    and both ensembles' counts."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, n)
+    said_i = np.where(rng.random(n) < image_right, labels, 1 - labels)
+    image = rng.poisson(np.where(np.eye(2)[said_i] > 0, 4.0, 1.0))
+    audio = rng.poisson(np.where(np.eye(2)[labels] > 0, audio_rate, 1.0))
+    return rng, labels, image, audio
+
+
 def test_calibration_on_corrupted_pairs_learns_to_discount_a_corrupted_ensemble():
     """Audio that is always right on clean pairs; on corrupted pairs its two
     neurons fire alike at a lower evidence and point to a random class. Fitted
@@ -190,12 +205,8 @@ def test_calibration_on_corrupted_pairs_learns_to_discount_a_corrupted_ensemble(
     falls to chance where the audio is corrupted; fitted with the corrupted
     counts of the same pairs, it weighs low-evidence audio down and keeps the
     image ensemble's accuracy there, without losing the clean pairs."""
-    rng = np.random.default_rng(5)
     n = 2000
-    labels = rng.integers(0, 2, n)
-    said_i = np.where(rng.random(n) < 0.8, labels, 1 - labels)
-    image = rng.poisson(np.where(np.eye(2)[said_i] > 0, 4.0, 1.0))
-    audio = rng.poisson(np.where(np.eye(2)[labels] > 0, 20.0, 1.0))
+    rng, labels, image, audio = two_class_pairs(5, n, image_right=0.8, audio_rate=20.0)
     lean = np.eye(2)[rng.integers(0, 2, n)]
     corrupted_audio = rng.poisson(10.0 + 4.0 * lean)
     clean, corrupted = np.hstack([image, audio]), np.hstack([image, corrupted_audio])
@@ -222,12 +233,8 @@ def test_tilt_trades_clean_accuracy_for_the_heavily_corrupted_pairs():
     both targets hold: clean accuracy at the floor asked for, the babble
     pairs at the image ensemble's accuracy. A higher floor keeps more of the
     audio's say."""
-    rng = np.random.default_rng(7)
     n = 2000
-    labels = rng.integers(0, 2, n)
-    said_i = np.where(rng.random(n) < 0.85, labels, 1 - labels)
-    image = rng.poisson(np.where(np.eye(2)[said_i] > 0, 4.0, 1.0))
-    audio = rng.poisson(np.where(np.eye(2)[labels] > 0, 12.0, 1.0))
+    rng, labels, image, audio = two_class_pairs(7, n, image_right=0.85, audio_rate=12.0)
     noise = np.where(rng.random(n) < 0.5, "audio:babble", "audio:white")
     severity = rng.random(n)
     heavy = severity >= audiovisual.HEAVY
