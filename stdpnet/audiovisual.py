@@ -313,7 +313,7 @@ def _clean_modality_vote(corrupted: np.ndarray, noise: np.ndarray, rates: tuple,
 
 def choose_tilt(counts: np.ndarray, labels: np.ndarray, n_image_neurons: int, seed: int,
                 reliability: np.ndarray, corrupted: np.ndarray, noise: np.ndarray, severity: np.ndarray,
-                min_clean_accuracy: float) -> float:
+                min_clean_accuracy: float) -> tuple[float, dict]:
     """The calibrated rule's tilt: the factor on the audio ensemble's weights
     (one of ``TILTS``) that meets the multimodal targets on the labelling
     pairs with the largest margin. Two-fold: class rates from one half, the
@@ -322,7 +322,9 @@ def choose_tilt(counts: np.ndarray, labels: np.ndarray, n_image_neurons: int, se
     ``min_clean_accuracy``; for each noise kind, on its heavily corrupted
     pairs (``noise``, ``severity`` from ``corrupted_pairs``), the accuracy
     minus that of the uncorrupted modality's ensemble alone. The tilt whose
-    smallest margin is largest; of equals, the one nearest 1."""
+    smallest margin is largest; of equals, the one nearest 1. Returns it
+    and the accuracies behind the choice: clean and per noise kind (heavy
+    pairs) untilted and tilted, and the uncorrupted modality's ensemble alone."""
     half = two_halves(len(labels), seed)
     shares, alone = {}, np.zeros(len(labels), dtype=int)
     for fit, score in ((half, ~half), (~half, half)):
@@ -333,18 +335,24 @@ def choose_tilt(counts: np.ndarray, labels: np.ndarray, n_image_neurons: int, se
                 out = shares.setdefault((name, part), np.zeros((len(labels), len(rates[part]))))
                 out[score] = readout.weighted_log_likelihoods(c[score, cols], rates[part], reliability[part])
         alone[score] = _clean_modality_vote(corrupted[score], noise[score], rates, n_image_neurons)
-    groups = [g for g in _heavy_groups(noise, severity).values() if g.any()]
-    reference = [np.mean(alone[g] == labels[g]) for g in groups]
+    groups = {kind: g for kind, g in _heavy_groups(noise, severity).items() if g.any()}
+    reference = {kind: float(np.mean(alone[g] == labels[g])) for kind, g in groups.items()}
 
-    def smallest_margin(tilt):
+    def scores(tilt) -> dict:
         clean = (shares["clean", 0] + tilt * shares["clean", 1]).argmax(axis=1)
         pred = (shares["corrupted", 0] + tilt * shares["corrupted", 1]).argmax(axis=1)
-        return min([np.mean(clean == labels) - min_clean_accuracy]
-                   + [np.mean(pred[g] == labels[g]) - r for g, r in zip(groups, reference)])
+        return {"clean": float(np.mean(clean == labels))} | {
+            f"heavy {kind}": float(np.mean(pred[g] == labels[g])) for kind, g in groups.items()}
+
+    def smallest_margin(tilt):
+        s = scores(tilt)
+        return min([s["clean"] - min_clean_accuracy] + [s[f"heavy {k}"] - r for k, r in reference.items()])
 
     margins = np.array([smallest_margin(t) for t in TILTS])
     best = np.flatnonzero(margins == margins.max())
-    return float(TILTS[best[np.argmin(np.abs(np.log(TILTS[best])))]])
+    tilt = float(TILTS[best[np.argmin(np.abs(np.log(TILTS[best])))]])
+    return tilt, {"untilted": scores(1.0), "tilted": scores(tilt),
+                  "clean modality alone": {f"heavy {k}": r for k, r in reference.items()}}
 
 
 def vote_holdout(counts: np.ndarray, labels: np.ndarray, n_image_neurons: int, seed: int,
@@ -372,8 +380,8 @@ def vote_holdout(counts: np.ndarray, labels: np.ndarray, n_image_neurons: int, s
                                 None if corrupted is None else corrupted[fit])
         tilt = 1.0
         if groups:
-            tilt = choose_tilt(counts[fit], labels[fit], n_image_neurons, seed + 2, reliability,
-                               corrupted[fit], noise[fit], severity[fit], min_clean_accuracy)
+            tilt, _ = choose_tilt(counts[fit], labels[fit], n_image_neurons, seed + 2, reliability,
+                                  corrupted[fit], noise[fit], severity[fit], min_clean_accuracy)
         for tag, c in sets.items():
             for rule in Readout.VOTES:
                 pred = combined_vote(c[score, :n_image_neurons], ri, c[score, n_image_neurons:], ra, rule,
@@ -443,8 +451,8 @@ def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
                            data.audio.test_x[ts.audio_index], quiet=quiet, jobs=jobs)
     t2 = time.perf_counter()
     reliability = calibrate(assign_counts, assign_y, n_i, m.seed + 4, corrupted)
-    tilt = choose_tilt(assign_counts, assign_y, n_i, m.seed + 6, reliability, corrupted, noise, severity,
-                       m.readout.min_clean_accuracy)
+    tilt, tilt_choice = choose_tilt(assign_counts, assign_y, n_i, m.seed + 6, reliability, corrupted,
+                                    noise, severity, m.readout.min_clean_accuracy)
     acc = accuracies(counts, rates_image, rates_audio, ts.labels, n_i, m.readout.vote, reliability, tilt)
     runs.save_npz(run_dir / runs.READOUT, assign_image=readout.labels_from_rates(rates_image),
                   assign_audio=readout.labels_from_rates(rates_audio), rates_image=rates_image,
@@ -460,6 +468,8 @@ def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
               "reliability": {part: dict(zip(readout.RELIABILITY_FEATURES, np.round(p, 4).tolist()))
                               for part, p in zip(("image", "audio"), reliability)},
               "tilt": round(tilt, 4),
+              "tilt_choice": {name: {k: round(v, 4) for k, v in accs.items()}
+                              for name, accs in tilt_choice.items()},
               "vote_holdout": vote_holdout(assign_counts, assign_y, n_i, m.seed + 3, corrupted, noise,
                                            severity, m.readout.min_clean_accuracy),
               "assign_seconds": round(t1 - t0, 2), "test_seconds": round(t2 - t1, 2),

@@ -257,7 +257,7 @@ def test_tilt_trades_clean_accuracy_for_the_heavily_corrupted_pairs():
         return np.mean(on_clean == labels[test]), np.mean(on_babble[babbled] == labels[test][babbled])
 
     tilts = {floor: audiovisual.choose_tilt(clean[fit], labels[fit], 2, 1, reliability, corrupted[fit],
-                                            noise[fit], severity[fit], floor) for floor in (0.9, 1.0)}
+                                            noise[fit], severity[fit], floor)[0] for floor in (0.9, 1.0)}
     clean_untilted, babble_untilted = held_out(1.0)
     assert babble_untilted < image_alone - 0.1            # measured 0.645 against 0.794
     clean_acc, babble_acc = held_out(tilts[0.9])
@@ -389,6 +389,9 @@ def test_evaluate_and_robustness_commands_on_a_multimodal_run(small_audiovisual)
     assert set(again["evaluate"]["vote_holdout"]) == rules | {f"corrupted: {r}" for r in rules} | heavy
     assert set(again["evaluate"]["reliability"]) == {"image", "audio"}
     assert again["evaluate"]["tilt"] in np.round(audiovisual.TILTS, 4)
+    choice = again["evaluate"]["tilt_choice"]
+    assert set(choice) == {"untilted", "tilted", "clean modality alone"}
+    assert set(choice["tilted"]) == {"clean"} | {k.split(": ")[0] for k in heavy}
     assert "heavily corrupted labelling pairs" in out.output
     out = cli.invoke(main, ["robustness", str(run_dir), "--noise", "image:gaussian", "--levels", "0,1",
                             "--quiet", "--jobs", "1"])
