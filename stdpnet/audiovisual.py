@@ -298,8 +298,9 @@ HEAVY = 0.5   # severity (corrupted_pairs) from which a pair counts as heavily c
 
 
 def _heavy_groups(noise: np.ndarray, severity: np.ndarray) -> dict:
-    """Noise kind -> mask of its pairs in the harsher half of its range."""
-    return {kind: (noise == kind) & (severity >= HEAVY) for kind in np.unique(noise)}
+    """Noise kind -> mask of its pairs in the harsher half of its range (kinds with any)."""
+    groups = {kind: (noise == kind) & (severity >= HEAVY) for kind in np.unique(noise)}
+    return {kind: g for kind, g in groups.items() if g.any()}
 
 
 def _clean_modality_vote(corrupted: np.ndarray, noise: np.ndarray, rates: tuple, n_image_neurons: int
@@ -335,7 +336,7 @@ def choose_tilt(counts: np.ndarray, labels: np.ndarray, n_image_neurons: int, se
                 out = shares.setdefault((name, part), np.zeros((len(labels), len(rates[part]))))
                 out[score] = readout.weighted_log_likelihoods(c[score, cols], rates[part], reliability[part])
         alone[score] = _clean_modality_vote(corrupted[score], noise[score], rates, n_image_neurons)
-    groups = {kind: g for kind, g in _heavy_groups(noise, severity).items() if g.any()}
+    groups = _heavy_groups(noise, severity)
     reference = {kind: float(np.mean(alone[g] == labels[g])) for kind, g in groups.items()}
 
     def scores(tilt) -> dict:
@@ -369,10 +370,8 @@ def vote_holdout(counts: np.ndarray, labels: np.ndarray, n_image_neurons: int, s
     modality alone``)."""
     half = two_halves(len(labels), seed)
     sets = {"": counts} | ({"corrupted: ": corrupted} if corrupted is not None else {})
-    right = {f"{tag}{rule}": 0 for tag in sets for rule in Readout.VOTES}
     groups = _heavy_groups(noise, severity) if noise is not None else {}
-    for kind in groups:
-        right |= {f"heavy {kind}: calibrated": 0, f"heavy {kind}: clean modality alone": 0}
+    pred = {}   # held-out predictions of every pair
     for fit, score in ((half, ~half), (~half, half)):
         ri = readout.class_rates(counts[fit, :n_image_neurons], labels[fit])
         ra = readout.class_rates(counts[fit, n_image_neurons:], labels[fit])
@@ -384,20 +383,17 @@ def vote_holdout(counts: np.ndarray, labels: np.ndarray, n_image_neurons: int, s
                                   corrupted[fit], noise[fit], severity[fit], min_clean_accuracy)
         for tag, c in sets.items():
             for rule in Readout.VOTES:
-                pred = combined_vote(c[score, :n_image_neurons], ri, c[score, n_image_neurons:], ra, rule,
-                                     reliability, tilt)
-                right[f"{tag}{rule}"] += int((pred == labels[score]).sum())
-                if tag and rule == "calibrated":
-                    for kind, g in groups.items():
-                        right[f"heavy {kind}: calibrated"] += int((pred == labels[score])[g[score]].sum())
+                pred.setdefault(f"{tag}{rule}", np.zeros(len(labels), dtype=int))[score] = combined_vote(
+                    c[score, :n_image_neurons], ri, c[score, n_image_neurons:], ra, rule, reliability, tilt)
         if groups:
-            alone = _clean_modality_vote(corrupted[score], noise[score], (ri, ra), n_image_neurons)
-            for kind, g in groups.items():
-                right[f"heavy {kind}: clean modality alone"] += int((alone == labels[score])[g[score]].sum())
-    size = {key: len(labels) for key in right}
+            pred.setdefault("alone", np.zeros(len(labels), dtype=int))[score] = _clean_modality_vote(
+                corrupted[score], noise[score], (ri, ra), n_image_neurons)
+    right = {key: p == labels for key, p in pred.items()}
+    out = {key: round(float(r.mean()), 4) for key, r in right.items() if key != "alone"}
     for kind, g in groups.items():
-        size[f"heavy {kind}: calibrated"] = size[f"heavy {kind}: clean modality alone"] = int(g.sum())
-    return {key: round(n / max(size[key], 1), 4) for key, n in right.items()}
+        out[f"heavy {kind}: calibrated"] = round(float(right["corrupted: calibrated"][g].mean()), 4)
+        out[f"heavy {kind}: clean modality alone"] = round(float(right["alone"][g].mean()), 4)
+    return out
 
 
 def labelling_pairs(m: MultimodalSpec, data: Data) -> tuple[np.ndarray, np.ndarray]:
