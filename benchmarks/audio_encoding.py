@@ -15,8 +15,9 @@ import json
 import tempfile
 from pathlib import Path
 
-from stdpnet import runs, training
-from stdpnet.config import load_spec
+from stdpnet import runs
+from stdpnet.experiments import ensemble as training
+from stdpnet.spec import load_spec
 
 DEFAULT_CASES = ["mfcc:map", "mfcc:on_off:1.0", "mfcc:on_off:1.5", "mfcc:on_off:2.0",
                  "mfcc:on_off:3.0", "logmel:on_off:1.5", "cochlea:on_off:1.5"]

@@ -17,10 +17,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import numpy as np
 
-from stdpnet import audiovisual
-from stdpnet.multimodal import MultimodalSimulator, pair_indices
+from stdpnet import streams
+from stdpnet.engine.multimodal import MultimodalSimulator
+from stdpnet.experiments import audiovisual
+from stdpnet.experiments.audiovisual import pair_indices
+from stdpnet.readout import combine
 
 
 def validate(run_dir: Path, m, data, n_pairs: int) -> dict:
@@ -28,9 +30,10 @@ def validate(run_dir: Path, m, data, n_pairs: int) -> dict:
     sim = MultimodalSimulator(m, data.image.n_input, data.audio.n_input)
     rates_i, rates_a, assign_counts, assign_y = audiovisual.assign_labels(sim, m, data, state, quiet=True)
     # the calibrated rule fitted on the clean labelling pairs only (evaluate adds corrupted ones)
-    reliability = audiovisual.calibrate(assign_counts, assign_y, sim.n_image_neurons, m.seed + 4)
+    reliability = combine.calibrate(assign_counts, assign_y, sim.n_image_neurons, data.n_classes,
+                                    streams.rng(m.seed, "calibration_folds"))
     a, i = pair_indices(data.audio.train_y, data.image.train_y, n_pairs,
-                        np.random.default_rng(m.seed + 1000))
+                        streams.rng(m.seed, "tuning_pairs"))
     modes = audiovisual.present_modes(sim, state, data.image.train_x[i], data.audio.train_x[a],
                                       quiet=True)
     return audiovisual.accuracies(modes, rates_i, rates_a, data.audio.train_y[a],

@@ -1,5 +1,5 @@
 """Pruning a trained network after the fact, without retraining: the
-reference the training-time pruning of stdpnet.compression is measured
+reference the training-time pruning of stdpnet.model.compression is measured
 against. Copies a finished dense run, prunes each neuron's lowest weights to
 the given sparsity, quantises to L levels, then labels and tests it
 (``stdpnet evaluate``); prints accuracy, op reduction and presentations.
@@ -20,8 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from stdpnet import compression, runs, training
-from stdpnet.config import dump_spec
+from stdpnet import runs
+from stdpnet.experiments import ensemble as training
+from stdpnet.model import compression
+from stdpnet.spec import dump_spec
 
 
 def main():

@@ -14,8 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from stdpnet.audiovisual import rescore
-from stdpnet.config import Readout
+from stdpnet.experiments.robustness import rescore
+from stdpnet.spec import Readout
 from stdpnet.errors import StdpnetError
 
 

@@ -10,9 +10,10 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from stdpnet import runs, training
-from stdpnet.config import load_spec
-from stdpnet.data import load_dataset
+from stdpnet import runs
+from stdpnet.experiments import ensemble as training
+from stdpnet.spec import load_spec
+from stdpnet.data.load import load_dataset
 
 
 def main():

@@ -18,10 +18,10 @@ import time
 
 import numpy as np
 
-from stdpnet.config import Spec
+from stdpnet.spec import Spec
 from stdpnet.data.mnist import load_mnist
-from stdpnet.simulation import TRAIN, Simulator
-from stdpnet.training import present
+from stdpnet.engine.simulator import TRAIN, Simulator
+from stdpnet.engine.present import present
 
 
 def spec_for(n: int, delays: bool, slots: int) -> Spec:

@@ -21,10 +21,11 @@ import time
 
 import numpy as np
 
-from stdpnet import readout, training
-from stdpnet.config import Spec
-from stdpnet.data import load_dataset
-from stdpnet.simulation import TEST, TRAIN, Simulator
+from stdpnet.engine.present import present
+from stdpnet.readout import likelihood, vote
+from stdpnet.spec import Spec
+from stdpnet.data.load import load_dataset
+from stdpnet.engine.simulator import TEST, TRAIN, Simulator
 
 HELD_OUT = 10_000   # the last training digits, never trained on
 LABELLED = 10_000   # labels from the first digits of the training shuffle
@@ -54,14 +55,14 @@ def main():
         for key, value in {**defaults, **cfg}.items():
             setattr(sim.spec.plasticity, key, value)
         t0 = time.time()
-        _, state, progress = training.present(sim, data.train_x[train_idx], TRAIN,
+        _, state, progress = present(sim, data.train_x[train_idx], TRAIN,
                                               sim.initial_state(args.seed), quiet=True)
-        label_counts, _, _ = training.present(sim, data.train_x[label_idx], TEST, state, quiet=True)
-        val_counts, _, _ = training.present(sim, val_x, TEST, state, quiet=True)
-        rates = readout.class_rates(label_counts, data.train_y[label_idx], data.n_classes)
-        vote = readout.accuracy(val_y, readout.predict(val_counts, readout.labels_from_rates(rates)))
-        likelihood = readout.accuracy(val_y, readout.log_likelihoods(val_counts, rates).argmax(axis=1))
-        print(args.rule, json.dumps(cfg), f"validation={vote:.4f} likelihood={likelihood:.4f} "
+        label_counts, _, _ = present(sim, data.train_x[label_idx], TEST, state, quiet=True)
+        val_counts, _, _ = present(sim, val_x, TEST, state, quiet=True)
+        rates = vote.class_rates(label_counts, data.train_y[label_idx], data.n_classes)
+        by_vote = vote.accuracy(val_y, vote.predict(val_counts, vote.labels_from_rates(rates), data.n_classes))
+        by_likelihood = vote.accuracy(val_y, likelihood.log_likelihoods(val_counts, rates).argmax(axis=1))
+        print(args.rule, json.dumps(cfg), f"validation={by_vote:.4f} likelihood={by_likelihood:.4f} "
               f"presentations={progress.presentations} seconds={time.time() - t0:.0f}", flush=True)
 
 

@@ -1,24 +1,12 @@
 """The ``stdpnet`` command line."""
 from __future__ import annotations
 
-import functools
 import sys
 from pathlib import Path
 
 import click
 
-from .errors import StdpnetError
-
-
-def friendly(command):
-    """Turn project errors into one clear message and a non-zero exit."""
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except StdpnetError as exc:
-            raise click.ClickException(str(exc)) from exc
-    return wrapper
+from .console import friendly
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -68,7 +56,7 @@ def data_synth(out, repeats, seed):
 
 # ---------------------------------------------------------------- the ensemble
 def _spec_with_overrides(spec_path, examples, seed, device):
-    from .config import load_spec
+    from .spec import load_spec
     spec = load_spec(spec_path)
     if examples is not None:
         spec.data.train_examples = examples
@@ -109,7 +97,8 @@ JOBS = click.option("--jobs", type=click.IntRange(min=1),
 @friendly
 def train(spec_path, out, examples, device, seed, resume, force, quiet):
     """Train an ensemble on SPEC (TOML); checkpoints after every chunk."""
-    from . import runs, training
+    from . import runs
+    from .experiments import ensemble
     if resume:
         if spec_path:
             raise click.UsageError("give either SPEC or --resume RUN, not both")
@@ -124,7 +113,7 @@ def train(spec_path, out, examples, device, seed, resume, force, quiet):
     click.echo(f"training {spec.name}: {spec.excitatory.n_neurons} neurons, "
                f"{spec.data.train_examples} examples, device {device or spec.device} -> {run_dir}")
     try:
-        training.train(spec, run_dir, device=device, resume=bool(resume), quiet=quiet)
+        ensemble.train(spec, run_dir, device=device, resume=bool(resume), quiet=quiet)
     except KeyboardInterrupt:
         click.echo(f"\ninterrupted: the last checkpoint is intact; continue with "
                    f"`stdpnet train --resume {run_dir}`", err=True)
@@ -143,17 +132,17 @@ def train(spec_path, out, examples, device, seed, resume, force, quiet):
 def evaluate(run_dir, device, jobs, quiet):
     """Assign neuron labels and measure test accuracy (theta frozen); for a
     multimodal RUN, the three readout modes (after editing its [readout])."""
-    from . import runs, training
-    from .config import is_multimodal
+    from . import runs
+    from .experiments import audiovisual, ensemble
+    from .spec import is_multimodal
     if is_multimodal(Path(run_dir) / runs.SPEC):
-        from . import audiovisual
         m = audiovisual.open_run(run_dir)
         _ensure_data(m.image)
         _echo_multimodal(audiovisual.evaluate(run_dir, device=device, quiet=quiet, jobs=jobs))
         return
     spec = runs.open_run(run_dir)
     _ensure_data(spec)
-    result = training.evaluate(run_dir, device=device, quiet=quiet, jobs=jobs)
+    result = ensemble.evaluate(run_dir, device=device, quiet=quiet, jobs=jobs)
     click.echo(f"test accuracy {result['accuracy']:.2%} on {result['test_examples']} examples "
                f"(labels from {result['assign_examples']}; {result['test_ms_per_example']} ms per "
                f"test example; likelihood readout {result['accuracy_likelihood']:.2%}); "
@@ -168,8 +157,8 @@ def evaluate(run_dir, device, jobs, quiet):
 def plot(run_dir, examples):
     """Receptive fields, spike raster, thresholds, confusion, accuracy over training
     (for a multimodal RUN: both ensembles, cross-modal weights, audio to spikes)."""
-    from .config import is_multimodal
     from .report import plot_multimodal_run, plot_run
+    from .spec import is_multimodal
     plot_fn = plot_multimodal_run if is_multimodal(Path(run_dir) / "spec.toml") else plot_run
     for path in plot_fn(run_dir, raster_examples=examples):
         click.echo(f"wrote {path}")
@@ -184,13 +173,11 @@ def plot(run_dir, examples):
 @click.option("--seed", type=int, help="Random seed (overrides the spec's).")
 @click.option("--force", is_flag=True, help="Overwrite an existing run folder.")
 @click.pass_context
+@friendly
 def run_all(ctx, spec_path, out, examples, device, seed, force):
     """Train, evaluate and plot in one go (fetches MNIST if needed)."""
-    from .config import load_spec
-    try:
-        name = load_spec(spec_path).name
-    except StdpnetError as exc:
-        raise click.ClickException(str(exc)) from exc
+    from .spec import load_spec
+    name = load_spec(spec_path).name
     run_dir = out or Path("runs") / name
     ctx.invoke(train, spec_path=spec_path, out=run_dir, examples=examples, device=device,
                seed=seed, resume=None, force=force, quiet=False)
@@ -222,7 +209,7 @@ def sweep(spec_path, prune, levels, out, examples, test_examples, device, seed):
     """Train and test a grid of prune fraction x weight levels on SPEC (compression
     settings other than these two come from its [compression] section); writes
     sweep.csv, sweep.md and accuracy_vs_sparsity.png. Finished cells are reused."""
-    from .compression import run_sweep
+    from .experiments.sweep import run_sweep
     spec = _spec_with_overrides(spec_path, examples, seed, device)
     if test_examples is not None:
         spec.data.test_examples = test_examples
@@ -241,10 +228,10 @@ def sweep(spec_path, prune, levels, out, examples, test_examples, device, seed):
 @friendly
 def caltech_figure(spec_path, out):
     """The Caltech preprocessing (grey, DoG, ON, OFF) of one image per class of SPEC."""
-    from .config import load_spec
     from .data import caltech
     from .data.paths import datasets_root, shared_datasets
     from .plots import plot_preprocessing
+    from .spec import load_spec
     d = load_spec(spec_path).data
     root = Path(d.root) if d.root else datasets_root() / "caltech101"
     if not d.root and not root.is_dir() and shared_datasets():
@@ -273,9 +260,9 @@ def caltech_figure(spec_path, out):
 def multimodal(spec_path, out, device, resume, force, jobs, quiet):
     """Audio-visual network: train both ensembles, then the cross-modal synapses
     on paired digits; test image-only, audio-only and both; plot."""
-    from . import audiovisual
-    from .config import load_multimodal_spec
+    from .experiments import audiovisual
     from .report import plot_multimodal_run
+    from .spec import load_multimodal_spec
     if resume:
         if spec_path:
             raise click.UsageError("give either SPEC or --resume RUN, not both")
@@ -301,22 +288,23 @@ def multimodal(spec_path, out, device, resume, force, jobs, quiet):
 
 
 def _echo_multimodal(result: dict):
-    for key, acc in result["accuracy"].items():
-        click.echo(f"  {key:26s} {acc:.2%}")
+    acc = result["accuracy"]
+    for key in ("image", "audio", "both"):
+        click.echo(f"  {key:26s} {acc[key]:.2%}")
+    for key, value in acc.get("cross_modal", {}).items():
+        click.echo(f"  {key + ' (cross-modal)':26s} {value:.2%}")
+    for rule, value in acc.get("both_by_rule", {}).items():
+        click.echo(f"  {'both, ' + rule:26s} {value:.2%}")
     click.echo(f"cross-modal gain (both - best single modality): {100 * result['cross_modal_gain']:+.1f} "
                f"points on {result['test_pairs']} test pairs (vote: {result['vote']})")
     held = result["vote_holdout"]
-    corrupted = {rule[len("corrupted: "):]: acc for rule, acc in held.items() if rule.startswith("corrupted: ")}
-    clean = {rule: acc for rule, acc in held.items() if ":" not in rule}
-    for title, accs in (("clean", clean), ("one modality corrupted", corrupted)):
-        if accs:
-            line = ", ".join(f"{rule} {acc:.2%}" for rule, acc in accs.items())
+    for title, key in (("clean", "clean"), ("one modality corrupted", "corrupted")):
+        if key in held:
+            line = ", ".join(f"{rule} {a:.2%}" for rule, a in held[key].items())
             click.echo(f"votes on the labelling pairs ({title}), two-fold cross-validated: {line}")
-    heavy = {key[len("heavy "):-len(": calibrated")]: acc for key, acc in held.items()
-             if key.startswith("heavy ") and key.endswith(": calibrated")}
-    if heavy:
-        line = ", ".join(f"{kind} {acc:.2%} (clean modality alone "
-                         f"{held[f'heavy {kind}: clean modality alone']:.2%})" for kind, acc in heavy.items())
+    if held.get("heavy"):
+        line = ", ".join(f"{kind} {h['calibrated']:.2%} (clean modality alone {h['clean_modality_alone']:.2%})"
+                         for kind, h in held["heavy"].items())
         click.echo(f"calibrated on the heavily corrupted labelling pairs, two-fold cross-validated: {line}; "
                    f"tilt {result['tilt']:.3g}")
 
@@ -336,13 +324,13 @@ def _echo_multimodal(result: dict):
 def robustness(run_dir, noise, levels, device, jobs, quiet):
     """Accuracy vs noise level of a multimodal RUN: image-only, audio-only and both,
     with noise in one modality (the other clean) or in both; CSV + plot in RUN."""
-    from . import audiovisual
+    from .experiments import robustness as robustness_experiment
     if len(noise) != len(levels):
         raise click.UsageError("give one --levels per --noise")
-    noises = [(*audiovisual.parse_noise(n), _floats(lv)) for n, lv in zip(noise, levels)]
+    noises = [(*robustness_experiment.parse_noise(n), _floats(lv)) for n, lv in zip(noise, levels)]
     if len({mod for mod, _, _ in noises}) != len(noises):
         raise click.UsageError("at most one --noise per modality")
-    path = audiovisual.robustness(run_dir, noises, device=device, quiet=quiet, log=click.echo,
+    path = robustness_experiment.robustness(run_dir, noises, device=device, quiet=quiet, log=click.echo,
                                   jobs=jobs)
     click.echo(f"wrote {path}, {path.with_suffix('.png')} and {path.with_suffix('.npz')} (the counts)")
 

@@ -6,8 +6,11 @@ from pathlib import Path
 import numpy as np
 
 from . import plots, runs
-from .data import load_dataset
-from .simulation import Simulator
+from .data.load import audio_encoder, load_dataset, load_spoken_digits
+from .engine.multimodal import MultimodalSimulator
+from .engine.simulator import Simulator
+from .experiments import audiovisual
+from .experiments.ensemble import trained_state
 
 
 def plot_run(run_dir: Path, raster_examples: int = 3) -> list[Path]:
@@ -35,7 +38,6 @@ def plot_run(run_dir: Path, raster_examples: int = 3) -> list[Path]:
         written.append(plots.plot_confusion(metrics["evaluate"]["confusion"],
                                             run_dir / "confusion.png"))
     if raster_examples > 0:
-        from .training import trained_state
         state = trained_state(run_dir)
         # two spare slots, so that a quiet example's louder re-presentation shows
         slots = raster_examples + 2
@@ -50,10 +52,6 @@ def plot_run(run_dir: Path, raster_examples: int = 3) -> list[Path]:
 def plot_multimodal_run(run_dir: Path, raster_examples: int = 3) -> list[Path]:
     """Receptive fields per ensemble, cross-modal weights sorted by label, rasters
     of both ensembles side by side, and the audio-to-spikes stages."""
-    from . import audiovisual
-    from .data import audio_encoder, load_spoken_digits
-    from .multimodal import MultimodalSimulator
-
     run_dir = Path(run_dir)
     m = audiovisual.open_run(run_dir)
     data = audiovisual.load_data(m)

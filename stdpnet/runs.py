@@ -1,8 +1,9 @@
-"""The run folder: the only thing that passes between commands.
+"""The run folder and its checkpoint: the only things that pass between commands.
 
     runs/NAME/
       spec.toml        the spec as used (command-line overrides applied)
-      checkpoint.npz   network state + progress, rewritten after every chunk
+      checkpoint.npz   network state, spike counts so far and progress
+                       (one ``Checkpoint``), rewritten after every chunk
       weights.npz      final input weights (n_input, n_neurons), theta
       readout.npz      assignments, labelled/test spike counts and predictions
       metrics.json     accuracy, confusion matrix, timings, counts
@@ -13,16 +14,19 @@ Every write goes to a temporary file first and is moved into place with
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .config import Spec, dump_spec, load_spec
+from .engine.present import Progress
 from .errors import RunFolderError
+from .spec import Spec, dump_spec, load_spec
 
 SPEC, CHECKPOINT, WEIGHTS, READOUT, METRICS = (
     "spec.toml", "checkpoint.npz", "weights.npz", "readout.npz", "metrics.json")
@@ -102,3 +106,34 @@ def open_run(run_dir: Path) -> Spec:
     if not (run_dir / SPEC).is_file():
         raise RunFolderError(f"{run_dir} is not a run folder (no {SPEC})")
     return load_spec(run_dir / SPEC)
+
+
+# ------------------------------------------------------------------ checkpoint
+@dataclass
+class Checkpoint:
+    """Where a presentation sequence stands, enough to resume it exactly:
+    the network's carried state (``"group.variable"`` -> array), the spike
+    counts of every example of the sequence (rows not yet shown are 0) and
+    the progress. Written as one file, so state and progress always agree."""
+    state: dict
+    counts: np.ndarray
+    progress: Progress
+
+
+def save_checkpoint(run_dir: Path, ckpt: Checkpoint) -> None:
+    save_npz(Path(run_dir) / CHECKPOINT, counts=ckpt.counts,
+             progress=np.array(json.dumps(dataclasses.asdict(ckpt.progress))),
+             **{f"state.{k}": v for k, v in ckpt.state.items()})
+
+
+def load_checkpoint(run_dir: Path) -> Checkpoint:
+    path = Path(run_dir) / CHECKPOINT
+    saved = load_npz(path)
+    if "progress" not in saved or "counts" not in saved:
+        raise RunFolderError(f"{path}: not a stdpnet checkpoint (no progress or counts)")
+    try:
+        progress = Progress(**json.loads(str(saved["progress"])))
+    except (ValueError, TypeError) as exc:
+        raise RunFolderError(f"{path}: unreadable progress ({exc})") from exc
+    return Checkpoint({k[6:]: v for k, v in saved.items() if k.startswith("state.")},
+                      saved["counts"], progress)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from stdpnet.config import Spec
-from stdpnet.simulation import cache_root
+from stdpnet.spec import Spec
+from stdpnet.engine.cache import cache_root
 
 # Parallel test workers (pytest -n 2) compile into their own caches: a worker
 # never rebuilds a binary that another one is running.
@@ -48,5 +48,5 @@ def mnist_available():
 
 
 def bar_images(n: int, seed: int = 0):
-    from stdpnet.data import bars
+    from stdpnet.data.load import bars
     return bars(n, seed=seed)

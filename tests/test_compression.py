@@ -4,10 +4,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stdpnet import compression, runs, training
-from stdpnet.config import Compression, spec_from_dict
+from stdpnet import runs
+from stdpnet.experiments import ensemble as training
+from stdpnet.model import compression
+from stdpnet.spec import Compression, spec_from_dict
 from stdpnet.errors import ConfigError
-from stdpnet.simulation import TEST, TRAIN, Simulator
+from stdpnet.engine.simulator import TEST, TRAIN, Simulator
 
 from conftest import bar_images, tiny_spec
 
@@ -264,7 +266,7 @@ def test_compression_section_is_validated():
 # ------------------------------------------------------------------- caltech
 @pytest.mark.skipif(not CALTECH.is_dir(), reason="shared Caltech-101 subset absent")
 def test_caltech_dataset_in_engine_units():
-    from stdpnet.data import load_dataset
+    from stdpnet.data.load import load_dataset
     spec = spec_from_dict({"data": {"dataset": "caltech101", "root": str(CALTECH),
                                     "classes": ["Faces_easy", "watch"], "image_size": 16,
                                     "train_per_class": 5, "test_per_class": 3}})

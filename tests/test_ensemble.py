@@ -3,18 +3,15 @@ frozen thresholds, and the two devices agreeing."""
 import numpy as np
 import pytest
 
-from stdpnet.simulation import TEST, TRAIN, Simulator
-from stdpnet.training import present, present_split
+from stdpnet.engine.simulator import TEST, TRAIN, Simulator
+from stdpnet.model.schedule import schedule_start
+from stdpnet.engine.present import present, present_split
 
 from conftest import bar_images, tiny_spec
 
 
 def chunk_state(sim, state, mode, intensity=None):
-    state = dict(state)
-    state.update({"schedule.example": np.zeros(1, np.int32), "schedule.count": np.zeros(1, np.int32),
-                  "schedule.started": np.zeros(1, np.int32), "schedule.mode": np.array([mode]),
-                  "schedule.intensity": np.array([intensity or sim.spec.input.intensity])})
-    return state
+    return {**state, **schedule_start(intensity or sim.spec.input.intensity, mode)}
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +22,7 @@ def sim():
 def test_a_second_network_of_the_same_shape_reuses_the_binary_and_learns_the_same(sim):
     """Brian2 renumbers the internal names of a second network in one process;
     the cached binary is still the right one: not rebuilt, same chunk result."""
-    from stdpnet.simulation import cache_root
+    from stdpnet.engine.cache import cache_root
     x, _ = bar_images(10, seed=2)
     state = chunk_state(sim, {**sim.initial_state(5), **sim.parameters()}, TRAIN)
     first = sim.run_chunk(x, np.ones(10), state)
@@ -44,14 +41,14 @@ def test_lateral_inhibition_silences_the_losers():
     fires, without inhibition the others fire too."""
     fired = {}
     for w_ie in (17.0, 0.0):
-        spec = tiny_spec(connections__inh_to_exc=w_ie)
+        # eta_post 0: the weights stay as set, normalisation aside
+        spec = tiny_spec(connections__inh_to_exc=w_ie, plasticity__eta_post=0.0)
         sim = Simulator(spec, 64, device="standalone")
         state = sim.initial_state(0)
         w = np.full((64, 10), 0.35)
         w[:, 0] = 1.4
         state["input_exc.w"] = w.ravel()
         x, _ = bar_images(10, seed=1)
-        spec.plasticity.eta_post = 0.0  # keep weights fixed, normalisation aside
         r = sim.run_chunk(x, np.ones(10), chunk_state(sim, state, TEST))
         fired[w_ie] = r.counts.sum(axis=0)
     with_inh, without = fired[17.0], fired[0.0]
@@ -61,23 +58,20 @@ def test_lateral_inhibition_silences_the_losers():
 
 
 @pytest.mark.parametrize("per_neuron", [False, True])
-def test_normalisation_sets_column_sums(sim, per_neuron):
+def test_normalisation_sets_column_sums(per_neuron):
     """Before each presentation every column is scaled to its neuron's target:
     78/784 per input by default, or a per-neuron sum (what pruning with
     compression.normalise_to = "retained" sets)."""
-    spec = sim.spec
+    # eta_post 0: only normalisation changes the weights (the learning rate is
+    # a run-time parameter: the same binary as ``sim``'s)
+    sim = Simulator(tiny_spec(plasticity__eta_post=0.0), 64, device="standalone")
     state = sim.initial_state(1)
-    target = spec.connections.weight_sum_per_input * 64
+    target = sim.spec.connections.weight_sum_per_input * 64
     if per_neuron:
         target = np.linspace(1.0, 6.0, 10)
         state["excitatory.weight_target"] = target
-    saved = spec.plasticity.eta_post
-    spec.plasticity.eta_post = 0.0  # only normalisation changes the weights
-    try:
-        x, _ = bar_images(10)
-        r = sim.run_chunk(x, np.ones(10), chunk_state(sim, state, TRAIN))
-    finally:
-        spec.plasticity.eta_post = saved
+    x, _ = bar_images(10)
+    r = sim.run_chunk(x, np.ones(10), chunk_state(sim, state, TRAIN))
     w = r.state["input_exc.w"].reshape(64, 10)
     np.testing.assert_allclose(w.sum(axis=0), target, rtol=1e-9)
     np.testing.assert_allclose(r.state["excitatory.weight_target"], target)

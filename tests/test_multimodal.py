@@ -4,12 +4,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from stdpnet import audiovisual, readout
-from stdpnet.config import ConfigError, Cross, MultimodalSpec, Pairs, load_multimodal_spec
-from stdpnet.errors import StdpnetError
-from stdpnet.multimodal import MultimodalSimulator, combined_vote, pair_indices
-from stdpnet.simulation import TEST, TRAIN, Simulator
-from stdpnet.training import present
+from stdpnet.engine.multimodal import MultimodalSimulator
+from stdpnet.engine.present import present
+from stdpnet.engine.simulator import TEST, TRAIN, Simulator
+from stdpnet.errors import ConfigError, StdpnetError
+from stdpnet.experiments import audiovisual, robustness
+from stdpnet.experiments.audiovisual import pair_indices
+from stdpnet.readout import combine, likelihood, vote
+from stdpnet.readout.combine import combined_vote
+from stdpnet.spec import Cross, MultimodalSpec, Pairs, load_multimodal_spec
 
 from conftest import REPO, bar_images, tiny_spec
 
@@ -134,7 +137,7 @@ def test_vote_holdout_scores_each_rule_on_pairs_it_did_not_label_with():
     labels = rng.integers(0, 2, 400)
     image = np.eye(2, dtype=int)[labels]                 # neuron k fires once for class k
     audio = rng.poisson(50, size=(400, 2))               # class-blind
-    held = audiovisual.vote_holdout(np.hstack([image, audio]), labels, 2, seed=1)
+    held = combine.vote_holdout(np.hstack([image, audio]), labels, 2, 2, np.random.default_rng(1))["clean"]
     assert held["normalised"] == 1.0
     assert 0.35 < held["summed"] < 0.65
     assert held["likelihood"] > 0.9   # the audio counts are equally likely under both classes
@@ -153,10 +156,10 @@ def test_calibration_turns_down_an_over_confident_ensemble():
     said_a = np.where(rng.random(n) < 0.6, labels, 1 - labels)
     image = rng.poisson(np.where(np.eye(2)[said_i] > 0, 3.0, 0.3))
     audio = rng.poisson(np.where(np.eye(2)[said_a] > 0, 60.0, 5.0))
-    reliability = audiovisual.calibrate(np.hstack([image, audio]), labels, 2, seed=0)
+    reliability = combine.calibrate(np.hstack([image, audio]), labels, 2, 2, np.random.default_rng(0))
     fit, test = slice(0, n // 2), slice(n // 2, None)
-    ri, ra = readout.class_rates(image[fit], labels[fit]), readout.class_rates(audio[fit], labels[fit])
-    acc = {rule: readout.accuracy(labels[test], combined_vote(image[test], ri, audio[test], ra, rule,
+    ri, ra = vote.class_rates(image[fit], labels[fit], 2), vote.class_rates(audio[fit], labels[fit], 2)
+    acc = {rule: vote.accuracy(labels[test], combined_vote(image[test], ri, audio[test], ra, rule,
                                                              reliability))
            for rule in ("likelihood", "calibrated")}
     assert acc["likelihood"] < 0.7 and acc["calibrated"] > 0.8
@@ -173,8 +176,8 @@ def test_calibrated_rule_ignores_an_ensemble_whose_counts_no_class_explains():
     drowned_a = np.array([[9, 7], [6, 8]])
     image = np.array([[0, 3], [3, 0]])                    # weak image evidence: class 1, class 0
     rates_i = np.array([[1.0, 0.5], [0.5, 1.0]])
-    assert (readout.evidence_per_spike(clean_a, rates) > 0.6).all()   # log(8 / 4.1) per spike
-    assert (readout.evidence_per_spike(drowned_a, rates) < 0).all()
+    assert (likelihood.evidence_per_spike(clean_a, rates) > 0.6).all()   # log(8 / 4.1) per spike
+    assert (likelihood.evidence_per_spike(drowned_a, rates) < 0).all()
     reliability = np.array([[0.5, 0.0, 0.0], [-6.0, 10.0, 0.0]])   # audio: 0.0025 at evidence 0, 1.1 at 0.67
     assert combined_vote(image, rates_i, drowned_a, rates, "calibrated", reliability).tolist() == [1, 0]
     assert combined_vote(image, rates_i, drowned_a, rates, "likelihood").tolist() == [0, 1]
@@ -211,14 +214,14 @@ def test_calibration_on_corrupted_pairs_learns_to_discount_a_corrupted_ensemble(
     corrupted_audio = rng.poisson(10.0 + 4.0 * lean)
     clean, corrupted = np.hstack([image, audio]), np.hstack([image, corrupted_audio])
     fit, test = slice(0, n // 2), slice(n // 2, None)
-    ri, ra = readout.class_rates(image[fit], labels[fit]), readout.class_rates(audio[fit], labels[fit])
-    image_alone = readout.accuracy(labels[test], readout.predict(image[test], readout.labels_from_rates(ri)))
+    ri, ra = vote.class_rates(image[fit], labels[fit], 2), vote.class_rates(audio[fit], labels[fit], 2)
+    image_alone = vote.accuracy(labels[test], vote.predict(image[test], vote.labels_from_rates(ri), 2))
     acc = {}
     for name, extra in (("clean fit", None), ("with corrupted", corrupted[fit])):
-        reliability = audiovisual.calibrate(clean[fit], labels[fit], 2, seed=0, corrupted=extra)
+        reliability = combine.calibrate(clean[fit], labels[fit], 2, 2, np.random.default_rng(0), corrupted=extra)
         for part, counts in (("clean", clean), ("corrupted", corrupted)):
             pred = combined_vote(counts[test, :2], ri, counts[test, 2:], ra, "calibrated", reliability)
-            acc[name, part] = readout.accuracy(labels[test], pred)
+            acc[name, part] = vote.accuracy(labels[test], pred)
     assert acc["clean fit", "corrupted"] < 0.65                 # follows the random audio
     assert acc["with corrupted", "corrupted"] >= image_alone - 0.02
     assert acc["with corrupted", "clean"] > 0.97
@@ -237,7 +240,7 @@ def test_tilt_trades_clean_accuracy_for_the_heavily_corrupted_pairs():
     rng, labels, image, audio = two_class_pairs(7, n, image_right=0.85, audio_rate=12.0)
     noise = np.where(rng.random(n) < 0.5, "audio:babble", "audio:white")
     severity = rng.random(n)
-    heavy = severity >= audiovisual.HEAVY
+    heavy = severity >= combine.HEAVY
     talker = np.where(heavy & (rng.random(n) < 0.4), 1 - labels, labels)
     babble = rng.poisson(np.where(np.eye(2)[talker] > 0, 6.0, 1.0))
     drowned = severity[:, None]
@@ -245,10 +248,10 @@ def test_tilt_trades_clean_accuracy_for_the_heavily_corrupted_pairs():
     corrupted_audio = np.where((noise == "audio:babble")[:, None], babble, white)
     clean, corrupted = np.hstack([image, audio]), np.hstack([image, corrupted_audio])
     fit, test = slice(0, n // 2), slice(n // 2, None)
-    reliability = audiovisual.calibrate(clean[fit], labels[fit], 2, 0, corrupted[fit])
-    ri, ra = readout.class_rates(image[fit], labels[fit]), readout.class_rates(audio[fit], labels[fit])
+    reliability = combine.calibrate(clean[fit], labels[fit], 2, 2, np.random.default_rng(0), corrupted[fit])
+    ri, ra = vote.class_rates(image[fit], labels[fit], 2), vote.class_rates(audio[fit], labels[fit], 2)
     babbled = (noise[test] == "audio:babble") & heavy[test]
-    image_alone = np.mean(readout.predict(image[test], readout.labels_from_rates(ri))[babbled]
+    image_alone = np.mean(vote.predict(image[test], vote.labels_from_rates(ri), 2)[babbled]
                           == labels[test][babbled])
 
     def held_out(tilt):
@@ -256,8 +259,9 @@ def test_tilt_trades_clean_accuracy_for_the_heavily_corrupted_pairs():
         on_babble = combined_vote(image[test], ri, corrupted_audio[test], ra, "calibrated", reliability, tilt)
         return np.mean(on_clean == labels[test]), np.mean(on_babble[babbled] == labels[test][babbled])
 
-    tilts = {floor: audiovisual.choose_tilt(clean[fit], labels[fit], 2, 1, reliability, corrupted[fit],
-                                            noise[fit], severity[fit], floor)[0] for floor in (0.9, 1.0)}
+    tilts = {floor: combine.choose_tilt(clean[fit], labels[fit], 2, 2, np.random.default_rng(1), reliability,
+                                        corrupted[fit], noise[fit], severity[fit], floor)[0]
+             for floor in (0.9, 1.0)}
     clean_untilted, babble_untilted = held_out(1.0)
     assert babble_untilted < image_alone - 0.1            # measured 0.645 against 0.794
     clean_acc, babble_acc = held_out(tilts[0.9])
@@ -275,10 +279,11 @@ def test_corrupted_labelling_pairs_corrupt_one_modality_each(small_audiovisual):
     m = audiovisual.open_run(run_dir)
     data = audiovisual.load_data(m)
     a_idx, i_idx = (idx[:100] for idx in audiovisual.labelling_pairs(m, data))
-    image_x, audio_x, noise, severity = audiovisual.corrupted_pairs(m, data, a_idx, i_idx, seed=3)
+    image_x, audio_x, noise, severity = audiovisual.corrupted_pairs(m, data, a_idx, i_idx,
+                                                                    np.random.default_rng(3))
     image_changed = (image_x != data.image.train_x[i_idx]).any(axis=1)
     audio_changed = (audio_x != data.audio.train_x[a_idx]).any(axis=1)
-    audio_half = audiovisual.two_halves(len(a_idx), 3)
+    audio_half = combine.two_halves(len(a_idx), np.random.default_rng(3))
     assert not audio_changed[~audio_half].any() and not image_changed[audio_half].any()
     assert audio_changed[audio_half].mean() > 0.9
     assert image_changed[~audio_half].mean() > 0.7   # a small occluding patch may land on background
@@ -288,7 +293,7 @@ def test_corrupted_labelling_pairs_corrupt_one_modality_each(small_audiovisual):
     assert set(noise) <= {f"{mod}:{kind}" for mod in ("image", "audio")
                           for kind, _, _ in audiovisual.CALIBRATION_NOISE[mod]}
     assert 0 <= severity.min() < 0.2 and 0.8 < severity.max() <= 1
-    again = audiovisual.corrupted_pairs(m, data, a_idx, i_idx, seed=3)   # seeded
+    again = audiovisual.corrupted_pairs(m, data, a_idx, i_idx, np.random.default_rng(3))   # seeded
     np.testing.assert_array_equal(again[0], image_x)
     np.testing.assert_array_equal(again[1], audio_x)
     np.testing.assert_array_equal(again[3], severity)
@@ -316,9 +321,9 @@ def test_multimodal_spec_errors_name_the_key(tmp_path):
 
 
 def test_noise_names_are_checked():
-    assert audiovisual.parse_noise("audio:babble") == ("audio", "babble")
+    assert robustness.parse_noise("audio:babble") == ("audio", "babble")
     with pytest.raises(ConfigError, match="image:gaussian"):
-        audiovisual.parse_noise("image:white")
+        robustness.parse_noise("image:white")
 
 
 @pytest.fixture(scope="module")
@@ -328,7 +333,7 @@ def small_audiovisual(tmp_path_factory, mnist_available):
     from stdpnet.data.paths import shared_datasets
     if not (shared_datasets() and (shared_datasets() / "fsdd" / "recordings").is_dir()):
         pytest.skip("FSDD recordings not available")
-    from stdpnet.config import Spec
+    from stdpnet.spec import Spec
     image = Spec(name="image", seed=1)
     image.data.train_examples = 600
     audio = Spec(name="audio", seed=1)
@@ -379,30 +384,35 @@ def test_evaluate_and_robustness_commands_on_a_multimodal_run(small_audiovisual)
     cli = CliRunner()
     out = cli.invoke(main, ["evaluate", str(run_dir), "--quiet", "--jobs", "1"])
     assert out.exit_code == 0, out.output
-    assert "votes on the labelling pairs" in out.output and "both: summed" in out.output
+    assert "votes on the labelling pairs" in out.output and "both, summed" in out.output
     again = json.loads((run_dir / "metrics.json").read_text())
     assert again["evaluate"]["accuracy"] == first["accuracy"]      # the same counts, run again
     rules = {"likelihood", "summed", "normalised", "calibrated"}
-    heavy = {f"heavy {n}: {who}" for n in set(np.load(run_dir / "readout.npz")["corruption_noise"])
-             for who in ("calibrated", "clean modality alone")}
-    assert len(heavy) == 10    # every noise kind drawn among the 300 corrupted labelling pairs
-    assert set(again["evaluate"]["vote_holdout"]) == rules | {f"corrupted: {r}" for r in rules} | heavy
+    kinds = set(np.load(run_dir / "readout.npz")["corruption_noise"])
+    assert len(kinds) == 5    # every noise kind drawn among the 300 corrupted labelling pairs
+    held = again["evaluate"]["vote_holdout"]
+    assert set(held) == {"clean", "corrupted", "heavy"}
+    assert set(held["clean"]) == set(held["corrupted"]) == rules
+    assert set(held["heavy"]) == kinds
+    assert all(set(h) == {"calibrated", "clean_modality_alone"} for h in held["heavy"].values())
     assert set(again["evaluate"]["reliability"]) == {"image", "audio"}
-    assert again["evaluate"]["tilt"] in np.round(audiovisual.TILTS, 4)
+    assert again["evaluate"]["tilt"] in np.round(combine.TILTS, 4)
     choice = again["evaluate"]["tilt_choice"]
-    assert set(choice) == {"untilted", "tilted", "clean modality alone"}
-    assert set(choice["tilted"]) == {"clean"} | {k.split(": ")[0] for k in heavy}
+    assert set(choice) == {"untilted", "tilted", "clean_modality_alone"}
+    assert set(choice["tilted"]) == {"clean", "heavy"} and set(choice["tilted"]["heavy"]) == kinds
     assert "heavily corrupted labelling pairs" in out.output
     out = cli.invoke(main, ["robustness", str(run_dir), "--noise", "image:gaussian", "--levels", "0,1",
                             "--quiet", "--jobs", "1"])
     assert out.exit_code == 0, out.output
     with open(run_dir / "robustness_image-gaussian.csv") as f:
         clean, noisy = list(csv.DictReader(f))
-    for key in ("image", "audio", "both", "both: summed", "both: normalised", "both: calibrated"):
-        assert float(clean[f"acc_{key}"]) == pytest.approx(first["accuracy"][key]), key
+    for key in ("image", "audio", "both", "both_by_rule.summed", "both_by_rule.normalised",
+                "both_by_rule.calibrated"):
+        expected = robustness.flatten(first["accuracy"])[key]
+        assert float(clean[f"acc_{key}"]) == pytest.approx(expected), key
     kept = np.load(run_dir / "robustness_image-gaussian.npz")      # the counts behind the table
     assert kept["levels"].tolist() == [[0.0], [1.0]]
-    (_, again_clean), (level, again) = audiovisual.rescore(run_dir)["image-gaussian"]
+    (_, again_clean), (level, again) = robustness.rescore(run_dir)["image-gaussian"]
     assert level == [1.0] and again_clean["both"] == pytest.approx(first["accuracy"]["both"])
     assert again["image"] == pytest.approx(float(noisy["acc_image"]), abs=1e-4)
     assert again["both"] == pytest.approx(float(noisy["acc_both"]), abs=1e-4)
@@ -416,13 +426,13 @@ def test_a_noise_level_draws_the_same_noise_wherever_it_stands_in_a_sweep():
     m = NS(seed=4)
     data = NS(image=NS(test_x=images, shape=(8, 8)), audio=NS(test_x=np.zeros((6, 3))))
     ts = NS(image_index=np.arange(6), audio_index=np.arange(6))
-    alone, _ = audiovisual.noisy_inputs(m, data, ts, [("image", "gaussian", [0.8])], 0, None)
-    in_sweep, _ = audiovisual.noisy_inputs(m, data, ts, [("image", "gaussian", [0.0, 0.4, 0.8])], 2, None)
+    alone, _ = robustness.noisy_inputs(m, data, ts, [("image", "gaussian", [0.8])], 0, None)
+    in_sweep, _ = robustness.noisy_inputs(m, data, ts, [("image", "gaussian", [0.0, 0.4, 0.8])], 2, None)
     np.testing.assert_array_equal(alone, in_sweep)
-    other, _ = audiovisual.noisy_inputs(m, data, ts, [("image", "salt_pepper", [0.8])], 0, None)
+    other, _ = robustness.noisy_inputs(m, data, ts, [("image", "salt_pepper", [0.8])], 0, None)
     assert not np.array_equal(alone, other)
     # a different level, or another modality, draws from another stream
-    draws = {audiovisual.noise_rng(4, mod, kind, level).random()
+    draws = {robustness.noise_rng(4, mod, kind, level).random()
              for mod, kind, level in (("image", "gaussian", 0.8), ("image", "gaussian", 0.4),
                                       ("audio", "white", 0.8))}
     assert len(draws) == 3

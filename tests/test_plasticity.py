@@ -4,8 +4,8 @@ import math
 import pytest
 from brian2 import NeuronGroup, Network, Synapses, defaultclock, ms, prefs, set_device, start_scope
 
-from stdpnet.config import Plasticity
-from stdpnet.plasticity import stdp_rule
+from stdpnet.spec import Plasticity
+from stdpnet.model.plasticity import stdp_rule
 
 DT = 0.5  # ms
 

@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from stdpnet import runs, training
+from stdpnet import runs
+from stdpnet.experiments import ensemble as training
 from stdpnet.cli import main
-from stdpnet.config import dump_spec
-from stdpnet.data import load_dataset
+from stdpnet.spec import dump_spec
+from stdpnet.data.load import load_dataset
 
 from conftest import tiny_spec
 
@@ -19,10 +20,9 @@ def test_resume_ends_with_the_same_weights(tmp_path):
     training.train(spec, straight, quiet=True)
 
     broken = runs.create(tmp_path / "broken", spec)
-    with pytest.raises(KeyboardInterrupt):
-        training.train(spec, broken, quiet=True, stop_after_chunks=2)
-    partial = runs.load_json(broken / "progress.json")
-    assert 0 < partial["position"] < 35
+    _, stopped = training.train(spec, broken, quiet=True, stop=lambda progress: progress.position >= 20)
+    partial = runs.load_checkpoint(broken).progress
+    assert 0 < partial.position < 35 and partial.position == stopped.position
     assert not (broken / runs.WEIGHTS).exists()
     training.train(spec, broken, quiet=True, resume=True)
 
@@ -30,7 +30,7 @@ def test_resume_ends_with_the_same_weights(tmp_path):
     b = runs.load_npz(broken / runs.WEIGHTS)
     np.testing.assert_array_equal(a["w"], b["w"])
     np.testing.assert_array_equal(a["theta"], b["theta"])
-    assert runs.load_json(broken / "progress.json")["position"] == 35
+    assert runs.load_checkpoint(broken).progress.position == 35
 
 
 def test_learning_beats_chance_on_mnist(tmp_path, mnist_available):

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from stdpnet import runs
 from stdpnet.cli import main
-from stdpnet.config import Spec, load_spec, spec_from_dict
+from stdpnet.spec import Spec, dump_spec, load_spec, spec_from_dict
 from stdpnet.data import mnist
 from stdpnet.errors import ConfigError, DataError, RunFolderError
 
@@ -35,7 +35,7 @@ def test_bad_values_name_their_key(table, key):
 def test_good_spec_round_trips(tmp_path):
     spec = Spec(name="x").validate()
     spec.plasticity.rule = "diehl_cook_triplet"
-    runs.save_text(tmp_path / "s.toml", __import__("stdpnet.config", fromlist=["dump_spec"]).dump_spec(spec))
+    runs.save_text(tmp_path / "s.toml", dump_spec(spec))
     assert load_spec(tmp_path / "s.toml") == spec
 
 

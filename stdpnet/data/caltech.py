@@ -22,7 +22,7 @@ from PIL import Image, UnidentifiedImageError
 from scipy.ndimage import gaussian_filter
 
 from ..errors import DataError
-from ._fetch import download
+from .fetch import download
 from .paths import datasets_root
 
 DEFAULT_CLASSES = ("Faces_easy", "Motorbikes", "airplanes", "watch", "Leopards")

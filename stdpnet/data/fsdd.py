@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 from typing import Sequence
 
 from ..errors import DataError
-from ._fetch import download
+from .fetch import download
 from .audio import Recording, build_dataset, split_recordings
 from .features import AudioFeatures
 from .paths import datasets_root

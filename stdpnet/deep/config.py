@@ -7,10 +7,10 @@ naming the file and the dotted key.
 from __future__ import annotations
 
 import copy
-import tomllib
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..spec.toml import dump_toml, read_toml
 
 DEFAULTS: dict = {
     "name": "deep",
@@ -210,46 +210,4 @@ def validate(cfg: dict, where: str) -> None:
 
 
 def load_spec(path: str | Path) -> dict:
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"spec file {path} not found")
-    try:
-        with open(path, "rb") as f:
-            spec = tomllib.load(f)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
-    return merge(spec, str(path))
-
-
-def dump_toml(cfg: dict) -> str:
-    """TOML text for a merged spec (flat values, tables, arrays of tables)."""
-
-    def value(v):
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, str):
-            return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        if isinstance(v, float):
-            return repr(v)
-        if isinstance(v, list):
-            return "[" + ", ".join(value(x) for x in v) + "]"
-        return str(v)
-
-    lines, tables = [], []
-    for key, v in cfg.items():
-        if isinstance(v, dict):
-            tables.append((key, v))
-        else:
-            lines.append(f"{key} = {value(v)}")
-    for key, table in tables:
-        lines += ["", f"[{key}]"]
-        arrays = []
-        for sub, v in table.items():
-            if isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
-                arrays.append((sub, v))
-            else:
-                lines.append(f"{sub} = {value(v)}")
-        for sub, items in arrays:
-            for item in items:
-                lines += ["", f"[[{key}.{sub}]]"] + [f"{k} = {value(x)}" for k, x in item.items()]
-    return "\n".join(lines) + "\n"
+    return merge(read_toml(path), str(path))

@@ -13,7 +13,8 @@ import torch
 
 from ..errors import RunFolderError
 from ..runs import atomic_write
-from .config import dump_toml, merge
+from ..spec.toml import dump_toml, read_toml
+from .config import merge
 from .models import SpikingNetwork, build_model, fold_batch_norm
 from .neurons import neuron_layers, set_mode
 
@@ -96,16 +97,12 @@ def load_run(run: str | Path, data_info: dict | None = None, device="cpu"):
     """(merged config, model, checkpoint dict) of a run folder; the model is an
     ANN module or a SpikingNetwork according to the checkpoint's kind."""
     from .data import INFO
-    import tomllib
 
     run = Path(run)
     for name in (CONFIG_FILE, MODEL_FILE):
         if not (run / name).exists():
             raise RunFolderError(f"{run / name} not found: is {run} a deep run folder?")
-    try:
-        cfg = merge(tomllib.loads((run / CONFIG_FILE).read_text()), str(run / CONFIG_FILE))
-    except tomllib.TOMLDecodeError as exc:
-        raise RunFolderError(f"{run / CONFIG_FILE}: not valid TOML ({exc})") from exc
+    cfg = merge(read_toml(run / CONFIG_FILE, "run configuration"), str(run / CONFIG_FILE))
     try:
         ckpt = torch.load(run / MODEL_FILE, map_location=device, weights_only=False)
     except Exception as exc:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from brian2 import Hz, implementation, check_units, mV, ms, second
 
-from .config import Excitatory, Inhibitory
+from ..spec import Excitatory, Inhibitory
 
 EXCITATORY = """
 dv/dt = ((v_rest - v) + ge * (E_exc - v) + gi * (E_inh - v)) / tau_m : volt (unless refractory)

@@ -37,7 +37,10 @@ from dataclasses import dataclass, field
 
 from brian2 import ms
 
-from .config import Plasticity
+from ..spec import Plasticity
+
+# spec keys (section [plasticity]) whose names Brian2 reserves, and their names in code
+CODE_NAMES = {"eta_post": "eta", "eta_pre": "eta_dep", "nu_pre": "nu_ltd", "nu_post": "nu_ltp"}
 
 PRE_TRACE = "x : 1\nt_x : second"                 # value at the last jump, and its time
 X_PRE = "x_pre * exp((t_x_pre - t) / tau_pre)"    # the presynaptic trace now
@@ -64,6 +67,11 @@ class StdpRule:
     parameters: dict = field(default_factory=dict)  # learning rates, targets, w_max
     pre_traces: str = PRE_TRACE
     trace_names_pre: tuple = ("x",)
+
+    def is_run_time(self, spec_key: str) -> bool:
+        """Whether the [plasticity] key ``spec_key`` is one of this rule's
+        run-time parameters (set at every run, not compiled in)."""
+        return CODE_NAMES.get(spec_key, spec_key) in self.parameters
 
     @property
     def synapse_model(self) -> str:

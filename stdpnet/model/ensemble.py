@@ -2,9 +2,9 @@
 
 The whole presentation schedule lives inside the network, so a compiled
 (cpp_standalone) binary runs thousands of examples with no Python in between.
-A one-neuron ``schedule`` group decides, at the start of every presentation
-slot, whether the last example was answered (>= min_spikes excitatory spikes)
-or must be shown again with a higher intensity; the other groups then load the
+The one-neuron ``schedule`` group (``stdpnet.model.schedule``) decides, at the
+start of every presentation slot, whether the last example was answered or
+must be shown again with a higher intensity; the other groups then load the
 example's rates, reset their decaying state and normalise the input weights,
 all by ``run_regularly`` operations ordered within the slot's first step:
 
@@ -32,7 +32,7 @@ every synapse of a spiking neuron even when its update is 0, so a weight
 that normalisation has pushed above w_max is clipped by a learning network
 in test mode, and left as it is by the test network.)
 
-Compression (stdpnet.compression): every input synapse has a ``mask`` (1 live,
+Compression (stdpnet.model.compression): every input synapse has a ``mask`` (1 live,
 0 pruned). A pruned synapse adds no current, its STDP updates are multiplied
 by 0, normalisation sums and scales only live weights, so its weight never
 changes; the column sum it keeps is a per-neuron variable, ``weight_target``
@@ -53,22 +53,13 @@ import numpy as np
 from brian2 import (Clock, NeuronGroup, SpikeMonitor, StateMonitor, Synapses, TimedArray, mV,
                     ms, second)
 
+from ..spec import Spec
 from . import neurons
 from .integration import linearly_implicit_euler
-from .config import Spec
-from .plasticity import X_PRE, StdpRule, stdp_rule
+from .plasticity import X_PRE, StdpRule
+from .schedule import SCHEDULE_CARRIED, STIMULUS_DT, build_schedule, link, slot_duration
 
-STIMULUS_DT = 1 * ms  # the "time" axis of the stimulus table is the example index
-DELAY_STREAM = 7919    # random stream of the synaptic delays
-
-
-def slot_duration(spec: Spec) -> float:
-    """Seconds per presentation slot (presentation + rest, or + delay settling)."""
-    s = spec.schedule
-    tail = s.rest_ms if s.rest_mode == "simulate" else spec.connections.delay_max_ms
-    steps = int(round((s.presentation_ms + tail) / s.dt_ms))
-    return steps * s.dt_ms * 1e-3
-
+DELAY_STREAM = 7919    # random stream of the synaptic delays (inside the compiled network)
 
 @dataclass
 class Ensemble:
@@ -119,54 +110,16 @@ class Ensemble:
             self.excitatory: exc_state + ("fired",),
             self.inhibitory: ("v", "ge", "gi", "lastspike", "not_refractory", "fired"),
             self.input_exc: ("w", "mask", "corr"),
-            self.schedule: ("example", "first_example", "intensity", "count", "started", "mode"),
+            self.schedule: SCHEDULE_CARRIED,
         }
 
 
-def build_schedule(spec: Spec, slots: int, prefix: str = "", extra_model: str = "",
-                   extra_code: str = "", namespace: dict | None = None,
-                   answered: str = "count >= min_spikes", clock: Clock | None = None):
-    """The one-neuron group that runs the presentation schedule (see module
-    docstring); returns (group, active TimedArray, slot_log monitor).
-    ``extra_model``/``extra_code`` add variables and statements decided once per
-    slot (the multimodal network's cross-modal learning gate); ``answered`` is the
-    condition under which the example just shown counts as answered."""
-    inp_p = spec.input
-    clock = clock or Clock(dt=slot_duration(spec) * second, name=f"{prefix}schedule_clock")
-    every = dict(clock=clock, when="start")
-    active = TimedArray(np.zeros(slots), dt=STIMULUS_DT, name=f"{prefix}active")
-    schedule = NeuronGroup(1, """
-        example : integer
-        first_example : integer
-        intensity : 1
-        count : integer
-        started : integer
-        accepted : integer
-        learning : 1
-        mode : 1 (shared)
-        """ + extra_model, name=f"{prefix}schedule",
-        namespace=dict(min_spikes=inp_p.min_spikes, max_intensity=inp_p.max_intensity,
-                       intensity_start=inp_p.intensity, intensity_step=inp_p.intensity_step,
-                       active=active, stimulus_dt=STIMULUS_DT, **(namespace or {})))
-    schedule.run_regularly("""
-        accepted = int((ANSWERED) or intensity >= max_intensity)
-        example += started * accepted
-        intensity = started * (accepted * intensity_start + (1 - accepted) * (intensity + intensity_step)) + (1 - started) * intensity
-        started = 1
-        count = 0
-        learning = mode * active(example * stimulus_dt)
-        """.replace("ANSWERED", answered) + extra_code, order=1, name=f"{prefix}schedule_decide",
-        **every)
-    slot_log = StateMonitor(schedule, ["example", "intensity", "learning"], record=0,
-                            order=1, name=f"{prefix}slot_log", **every)
-    return schedule, active, slot_log
-
-
-def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "",
+def build_ensemble(spec: Spec, rule: StdpRule, n_input: int, slots: int, prefix: str = "",
                    learning: bool = True, schedule: tuple | None = None,
                    learning_var: str = "learning", excitatory_extra: str = "",
                    count: str = "count") -> Ensemble:
-    """Brian2 objects of one ensemble; ``slots`` presentations per run() of length slots*slot.
+    """Brian2 objects of one ensemble; ``slots`` presentations per run() of length slots*slot;
+    ``rule``: the ensemble's STDP rule (``plasticity.stdp_rule(spec.plasticity)``).
 
     ``learning=False`` builds the test-mode network: the same dynamics and
     spikes, but with the input weights frozen it leaves out the STDP and
@@ -179,7 +132,6 @@ def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "",
     equations to the excitatory group."""
     exc_p, inh_p, inp_p = spec.excitatory, spec.inhibitory, spec.input
     n = exc_p.n_neurons
-    rule = stdp_rule(spec.plasticity)
     slot = slot_duration(spec) * second
     reset_mode = spec.schedule.rest_mode == "reset"
     # one clock for all slot-start operations (fewer clocks for the network loop to scan)
@@ -204,9 +156,9 @@ def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "",
         # (the presynaptic trace serves STDP only: the test network leaves it as it is)
         reset=neurons.POISSON_RESET + ("\n" + rule.pre_spike if learning else "") + "\nfired += 1",
         method="exact", namespace=ns_in, name=f"{prefix}input")
-    input_group.example = _link(schedule, "example", n_input)
-    input_group.first_example = _link(schedule, "first_example", n_input)
-    input_group.intensity = _link(schedule, "intensity", n_input)
+    input_group.example = link(schedule, "example", n_input)
+    input_group.first_example = link(schedule, "first_example", n_input)
+    input_group.intensity = link(schedule, "intensity", n_input)
     zero_pre = "".join(f"\n{x} = 0" for x in rule.trace_names_pre) if reset_mode else ""
     input_group.run_regularly(
         neurons.poisson_start(rate="pixels(example * stimulus_dt, i) / pixel_divisor * intensity * Hz",
@@ -230,7 +182,7 @@ def build_ensemble(spec: Spec, n_input: int, slots: int, prefix: str = "",
         reset=neurons.EXCITATORY_RESET + "\n" + rule.post_spike + "\nfired += 1",
         refractory=exc_p.refractory_ms * ms, method=linearly_implicit_euler, namespace=ns_exc,
         name=f"{prefix}excitatory")
-    excitatory.learning = _link(schedule, learning_var, n)
+    excitatory.learning = link(schedule, learning_var, n)
     excitatory.v = exc_p.v_rest_mV * mV
     excitatory.theta = exc_p.theta_init_mV * mV
     excitatory.weight_target = weight_sum  # the column sum normalisation keeps (see compression)
@@ -309,11 +261,6 @@ def _masked(code: str) -> str:
     if code and "plastic_post" not in code:
         raise ValueError(f"STDP code does not use plastic_post, cannot mask it: {code!r}")
     return code.replace("plastic_post", "(plastic_post * mask)")
-
-
-def _link(group, name, size):
-    from brian2 import linked_var
-    return linked_var(group, name, index=np.zeros(size, dtype=int))
 
 
 def _rest_reset(reset_mode: bool, traces) -> str:

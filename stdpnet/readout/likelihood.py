@@ -1,46 +1,20 @@
-"""Label assignment and voting (Diehl & Cook 2015).
+"""The likelihood readout and its calibration.
 
-Each excitatory neuron is labelled with the class to which it responded most
-on average; an example is classified as the class whose labelled neurons
-fire most on average.
-
-The same class-mean responses (``class_rates``, from the labelled examples)
+The class-mean responses of the labelled examples (``vote.class_rates``)
 also give a likelihood readout: treating each neuron's count as Poisson with
 its class-mean rate, the log-likelihood of class c is
 sum_n [count_n log(rate_cn) - rate_cn] (``log_likelihoods``); it weighs every
 neuron by how much its count tells apart the classes instead of giving it one
-label. Used to combine two ensembles (``multimodal.combined_vote``).
+label. ``reliability`` weighs an ensemble's log-likelihoods example by
+example, with parameters fitted on held-out labelled examples
+(``fit_reliability``); the rules that combine two ensembles
+(``stdpnet.readout.combine``) build on these.
 """
 from __future__ import annotations
 
 import numpy as np
 
-
 RATE_FLOOR = 1e-3  # spikes per presentation assumed for a neuron never seen firing for a class
-
-
-def class_rates(counts: np.ndarray, labels: np.ndarray, n_classes: int = 10) -> np.ndarray:
-    """(examples, neurons) spike counts -> (classes, neurons) mean count per class."""
-    counts = np.asarray(counts, dtype=np.float64)
-    labels = np.asarray(labels)
-    rates = np.zeros((n_classes, counts.shape[1]))
-    for c in range(n_classes):
-        members = labels == c
-        if members.any():
-            rates[c] = counts[members].mean(axis=0)
-    return rates
-
-
-def labels_from_rates(rates: np.ndarray) -> np.ndarray:
-    """(classes, neurons) mean responses -> (neurons,) class labels; -1 for silent neurons."""
-    assignments = rates.argmax(axis=0)
-    assignments[rates.max(axis=0) <= 0] = -1
-    return assignments
-
-
-def assign_labels(counts: np.ndarray, labels: np.ndarray, n_classes: int = 10) -> np.ndarray:
-    """(examples, neurons) spike counts -> (neurons,) class labels; -1 for silent neurons."""
-    return labels_from_rates(class_rates(counts, labels, n_classes))
 
 
 def log_likelihoods(counts: np.ndarray, rates: np.ndarray, floor: float = RATE_FLOOR) -> np.ndarray:
@@ -143,30 +117,3 @@ def fit_reliability(log_liks: list, features: list, labels: np.ndarray) -> np.nd
         inverse_t = 1.0 / fit_temperature(ll[heard], labels[heard]) if heard.any() else 1.0
         start[m, 0] = np.log(np.expm1(inverse_t))
     return minimize(loss, start.ravel(), method="L-BFGS-B").x.reshape(-1, k)
-
-
-def class_scores(counts: np.ndarray, assignments: np.ndarray, n_classes: int = 10) -> np.ndarray:
-    """(examples, classes) mean spike count of each class's neurons (0 if it has none)."""
-    counts = np.asarray(counts, dtype=np.float64)
-    scores = np.zeros((counts.shape[0], n_classes))
-    for c in range(n_classes):
-        members = assignments == c
-        if members.any():
-            scores[:, c] = counts[:, members].mean(axis=1)
-    return scores
-
-
-def predict(counts: np.ndarray, assignments: np.ndarray, n_classes: int = 10) -> np.ndarray:
-    return class_scores(counts, assignments, n_classes).argmax(axis=1)
-
-
-def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    y_true = np.asarray(y_true)
-    return float((y_true == np.asarray(y_pred)).mean()) if len(y_true) else float("nan")
-
-
-def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = 10) -> np.ndarray:
-    """Rows: true class, columns: predicted class."""
-    m = np.zeros((n_classes, n_classes), dtype=np.int64)
-    np.add.at(m, (np.asarray(y_true), np.asarray(y_pred)), 1)
-    return m

@@ -1,8 +1,8 @@
-"""The Brian2 device (runtime or cpp_standalone) and chunked presentation.
+"""Runs chunks of presentations of one ensemble on a Brian2 device (runtime or cpp_standalone).
 
 A *chunk* is one ``run()`` of ``slots`` presentation slots. The standalone
 device compiles the network once per shape and mode (cached on disk, see
-``cache_root``) and runs every chunk by calling the binary with ``run_args``:
+``stdpnet.engine.cache``) and runs every chunk by calling the binary with ``run_args``:
 the chunk's pixels and the network state travel as arguments, so all
 training chunks reuse one binary, and label assignment and testing another,
 the test-mode network with frozen weights (no STDP or normalisation code).
@@ -10,99 +10,31 @@ The runtime device builds the same objects afresh for each chunk.
 """
 from __future__ import annotations
 
-import hashlib
-import inspect
-import json
 import os
-import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
-import brian2
 from brian2 import Network, Quantity, SpikeMonitor, defaultclock, ms, prefs, second, set_device
-from brian2.devices.cpp_standalone.device import CPPStandaloneDevice
 from brian2.devices.device import reinit_devices
 
-from . import ensemble as ensemble_module, neurons, plasticity
-from .config import Spec
-from .ensemble import Ensemble, build_ensemble, slot_duration
+from ..model.ensemble import Ensemble, build_ensemble
+from ..model.plasticity import StdpRule, stdp_rule
+from ..model.schedule import TEST, TRAIN, schedule_start, slot_duration
+from ..spec import Spec
+from .cache import build_key, cache_root, generated_digest
+from .device import StandaloneDevice
 
-TRAIN, TEST = 1.0, 0.0
-
-
-def cache_root() -> Path:
-    """Compiled networks: ``$STDPNET_CACHE`` or ``~/.cache/stdpnet``."""
-    return Path(os.environ.get("STDPNET_CACHE", Path.home() / ".cache" / "stdpnet"))
+__all__ = ["TRAIN", "TEST", "ChunkResult", "Simulator", "run_parameters"]
 
 
-def build_key(spec: Spec, n_input: int, slots: int, learning: bool = True) -> str:
-    """Everything that changes the generated code: model parameters and source."""
-    d = spec.to_dict()
-    model = {k: d[k] for k in ("input", "excitatory", "inhibitory", "connections", "plasticity")}
-    model["connections"] = {k: v for k, v in d["connections"].items()
-                            if k not in ("exc_to_inh", "inh_to_exc")}
-    model["schedule"] = {k: v for k, v in d["schedule"].items() if k != "checkpoint_every"}
-    # a dense learning network leaves the mask out; only the correlation criterion accumulates corr
-    model["compression"] = {k: d["compression"][k] for k in ("enabled", "criterion")}
-    # learning rates, targets and inhibition strengths are run-time parameters
-    model["plasticity"] = {k: v for k, v in d["plasticity"].items()
-                           if k not in plasticity.stdp_rule(spec.plasticity).parameters}
-    source = "".join(inspect.getsource(m) for m in (neurons, plasticity, ensemble_module))
-    rule = plasticity.stdp_rule(spec.plasticity)
-    device = inspect.getsource(StandaloneDevice.generate_network_source) + _CLOCK_IN_LOOP + _CLOCK_AFTER_LOOP + _LOOP_END
-    blob = json.dumps([model, n_input, slots, brian2.__version__, source, rule.on_pre,
-                       rule.on_post, device, learning], sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
-def run_parameters(spec: Spec) -> dict:
-    """Run-time parameters: plasticity rates and targets, lateral inhibition."""
-    rule = plasticity.stdp_rule(spec.plasticity)
+def run_parameters(spec: Spec, rule: StdpRule) -> dict:
+    """Run-time parameters: plasticity rates and targets (of ``rule``), lateral inhibition."""
     params = {f"input_exc.{k}": np.array([v], dtype=np.float64) for k, v in rule.parameters.items()}
     params["exc_inh.w_ei"] = np.array([spec.connections.exc_to_inh])
     params["inh_exc.w_ie"] = np.array([spec.connections.inh_to_exc])
     return params
-
-
-# Brian2 numbers the names of internal objects (code objects, clocks, the
-# network) "_1", "_2", ... when an earlier network is still alive in the same
-# process. Such names do not change what the program computes, nor do the
-# checksums that follow array names in result file names (crc32 of the
-# numbered name), nor the order in which a block of clock resets is written
-# (it follows a set). The digest ignores all three, so that a second network
-# of the same shape in one process reuses the compiled binary.
-_RENAMED = re.compile(rb"(_codeobject|_clock|\bnetwork)_\d+(?![0-9])")
-_FILE_CHECKSUM = re.compile(rb'("[^"\n]*_array_\w+?)_\d+"')
-_CLOCK_RESET = re.compile(rb"^\s*_array_\w*clock_(timestep|t)\[0\] = 0(\.0)?;$")
-
-
-def _normalised(source: bytes) -> bytes:
-    lines = _FILE_CHECKSUM.sub(rb'\1"', _RENAMED.sub(rb"\1", source)).split(b"\n")
-    out, block = [], []
-    for line in lines + [b""]:
-        if _CLOCK_RESET.match(line):
-            block.append(line)
-            continue
-        out += sorted(block) + [line]
-        block = []
-    return b"\n".join(out[:-1])
-
-
-def generated_digest(build_dir: Path) -> str:
-    """Hash of the sources the makefile compiles, normalised as above."""
-    makefile = (Path(build_dir) / "makefile").read_text()
-    names = []
-    for line in makefile.splitlines():
-        if line.startswith(("SRCS =", "H_SRCS =")):
-            names += line.split("=", 1)[1].split()
-    h = hashlib.sha256(_RENAMED.sub(rb"\1", makefile.encode()))
-    for name in sorted(names, key=lambda n: _RENAMED.sub(rb"\1", n.encode())):
-        h.update(_RENAMED.sub(rb"\1", name.encode()))
-        h.update(_normalised((Path(build_dir) / name).read_bytes()))
-    return h.hexdigest()
 
 
 @dataclass
@@ -127,6 +59,7 @@ class Simulator:
         self.slots = slots or spec.schedule.checkpoint_every
         self.slot = slot_duration(spec)
         self.n_neurons = spec.excitatory.n_neurons
+        self.rule = stdp_rule(spec.plasticity)  # derived once, read by every network built
         self._standalone = {}  # learning (bool) -> (ensemble, device, build folder)
         if self.device == "standalone":
             for mode in modes:
@@ -135,10 +68,10 @@ class Simulator:
     # ---------------------------------------------------------------- devices
     def _model(self, learning: bool):
         """The Brian2 objects of the network (one ensemble here)."""
-        return build_ensemble(self.spec, self.n_input, self.slots, learning=learning)
+        return build_ensemble(self.spec, self.rule, self.n_input, self.slots, learning=learning)
 
     def _key(self, learning: bool) -> str:
-        return build_key(self.spec, self.n_input, self.slots, learning)
+        return build_key(self.spec, self.rule, self.n_input, self.slots, learning)
 
     def _variant(self, mode) -> bool:
         """Which compiled network serves chunks in ``mode``: the learning one or the test one."""
@@ -183,7 +116,6 @@ class Simulator:
         c, e, i = self.spec.connections, self.spec.excitatory, self.spec.inhibitory
         n_syn = self.n_input * self.n_neurons
         n = self.n_neurons
-        rule = plasticity.stdp_rule(self.spec.plasticity)
         state = {
             "input_exc.w": (rng.random(n_syn) + 0.01) * c.w_init_scale,
             "input_exc.mask": np.ones(n_syn), "input_exc.corr": np.zeros(n_syn),
@@ -199,19 +131,16 @@ class Simulator:
             "inhibitory.v": np.full(n, i.v_rest_mV * 1e-3),
             "inhibitory.ge": np.zeros(n), "inhibitory.gi": np.zeros(n),
             "inhibitory.lastspike": np.full(n, -1e4), "inhibitory.not_refractory": np.ones(n, bool),
-            "schedule.example": np.zeros(1, np.int32), "schedule.first_example": np.zeros(1, np.int32),
-            "schedule.intensity": np.array([self.spec.input.intensity]),
-            "schedule.count": np.zeros(1, np.int32), "schedule.started": np.zeros(1, np.int32),
-            "schedule.mode": np.array([TRAIN]),
+            **schedule_start(self.spec.input.intensity, TRAIN),
         }
-        for x in rule.trace_names_pre:
+        for x in self.rule.trace_names_pre:
             state[f"input.{x}"] = np.zeros(self.n_input)
-        for x in rule.trace_names_post:
+        for x in self.rule.trace_names_post:
             state[f"excitatory.{x}"] = np.zeros(n)
         return state
 
     def parameters(self) -> dict:
-        return run_parameters(self.spec)
+        return run_parameters(self.spec, self.rule)
 
     def answered(self, counts: np.ndarray, row: np.ndarray) -> bool:
         """The in-network rule: did the example shown (input ``row``) evoke enough
@@ -273,10 +202,7 @@ class Simulator:
 
     def _raster_state(self, state: dict) -> dict:
         """``state`` set up to show a few examples once each from a fresh schedule, in test mode."""
-        return {**state, **self.parameters(), "schedule.mode": np.array([TEST]),
-                "schedule.example": np.zeros(1, np.int32), "schedule.started": np.zeros(1, np.int32),
-                "schedule.first_example": np.zeros(1, np.int32), "schedule.count": np.zeros(1, np.int32),
-                "schedule.intensity": np.array([self.spec.input.intensity])}
+        return {**state, **self.parameters(), **schedule_start(self.spec.input.intensity, TEST)}
 
     def raster(self, pixels: np.ndarray, state: dict) -> dict:
         """Spikes of all three layers while ``pixels`` are shown once each
@@ -306,55 +232,6 @@ class Simulator:
         return ChunkResult(example=np.asarray(ens.slot_log.example[0], dtype=np.int64),
                            intensity=np.asarray(ens.slot_log.intensity[0]), counts=counts,
                            state=state)
-
-
-# Two fixes to the network loop of Brian2's C++ template (2.9.0):
-# - it reads the process CPU time (a system call) after every time step, only to
-#   compare it with a maximum run time that stdpnet never sets; those reads took
-#   ~15% of a test run. They are made once, after the loop.
-# - it runs two clocks in the same time step when their times differ by at most
-#   1e-14 s, an absolute bound: from t = 64 s on, k * slot and 700 k * dt drift
-#   further apart in floating point, and a third of the slot starts of a
-#   1,000-slot chunk then ran one step late (their own time point after the
-#   step). The runtime device compares with 1e-4 of the smaller dt; so does this.
-_CLOCK_IN_LOOP = ("        current = std::clock();\n"
-                  "        elapsed_realtime = (double)(current - start)/(1 * CLOCKS_PER_SEC);\n")
-_CLOCK_AFTER_LOOP = ("    current = std::clock();\n"
-                     "    elapsed_realtime = (double)(current - start)/(1 * CLOCKS_PER_SEC);\n")
-_LOOP_END = "    Network::_globally_running = false;\n"
-_SAME_STEP = "if(s==t || fabs(s-t)<=Clock_epsilon)"
-_SAME_STEP_DT = "if(s==t || fabs(s-t) < 1e-4 * fmin(minclock->dt[0], clock->dt[0]))"
-
-
-class StandaloneDevice(CPPStandaloneDevice):
-    """cpp_standalone with the two fixes above to its network loop."""
-
-    def generate_network_source(self, writer, compiler):
-        network = self.code_object_class().templater.network(None, None, maximum_run_time=None)
-        cpp = network.cpp_file
-        if cpp.count(_SAME_STEP) != 1:
-            raise RuntimeError("Brian2's network.cpp changed: check StandaloneDevice's clock fix")
-        cpp = cpp.replace(_SAME_STEP, _SAME_STEP_DT)
-        # (if a Brian2 version writes the loop differently, its code is kept as it is)
-        if cpp.count(_CLOCK_IN_LOOP) == 1 and cpp.count(_LOOP_END) == 1:
-            cpp = cpp.replace(_CLOCK_IN_LOOP, "").replace(_LOOP_END, _CLOCK_AFTER_LOOP + _LOOP_END)
-        writer.write("network.*", SimpleNamespace(cpp_file=cpp, h_file=network.h_file))
-
-    # Brian2 names a run-argument file by its content, so two processes running
-    # one binary with an equal array share the file, and the first to finish
-    # would delete it under the other: the process id makes each one's own.
-    def _prepare_variableview_run_arg(self, key, value):
-        return _own_file(*super()._prepare_variableview_run_arg(key, value))
-
-    def _prepare_timed_array_run_arg(self, key, value):
-        return _own_file(*super()._prepare_timed_array_run_arg(key, value))
-
-
-def _own_file(name, string_value, value_name, value_ar):
-    if value_name:
-        value_name = f"pid{os.getpid()}_{value_name}"
-        string_value = os.path.join("static_arrays", value_name)
-    return name, string_value, value_name, value_ar
 
 
 def _learning(mode) -> bool:

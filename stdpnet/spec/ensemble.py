@@ -1,4 +1,4 @@
-"""Network specs: typed sections loaded from TOML and validated at the edge.
+"""The spec of one ensemble: typed sections loaded from TOML and validated at the edge.
 
 Every key carries its unit in its name (``tau_ms``, ``v_rest_mV``), so a spec
 reads without guessing. Unknown keys, wrong types and out-of-range values are
@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from ..errors import ConfigError
+from .toml import dump_toml, read_toml
 
 RULES = ("power_law", "diehl_cook_triplet", "pair_additive")
 DATASETS = ("mnist", "synthetic", "caltech101", "fsdd", "synth_digits")
@@ -221,7 +221,7 @@ class Compression:
     fraction reaches the schedule's sparsity, and the live weights are
     quantised to ``levels`` values in [0, w_max]. The final network is pruned
     to ``target_sparsity`` and quantised. The energy and area constants are a
-    model (see the README (pruning section)), not measurements.
+    model (see docs/compression.md), not measurements.
     """
     enabled: bool = False
     interval: int = 1000             # training examples between prune/quantise steps
@@ -330,18 +330,9 @@ def spec_from_dict(table: dict) -> Spec:
     return _build(Spec, table, "").validate()
 
 
-def _read_toml(path: Path) -> dict:
-    if not path.is_file():
-        raise ConfigError(f"{path}: spec file not found")
-    try:
-        return tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
-
-
 def load_spec(path: str | Path) -> Spec:
     path = Path(path)
-    table = _read_toml(path)
+    table = read_toml(path)
     try:
         return spec_from_dict(table)
     except ConfigError as exc:
@@ -349,169 +340,5 @@ def load_spec(path: str | Path) -> Spec:
 
 
 def dump_spec(spec: Spec) -> str:
-    """TOML text of a spec (flat tables, only scalar values)."""
-    def fmt(v):
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, str):
-            return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        if isinstance(v, list):
-            return "[" + ", ".join(fmt(x) for x in v) + "]"
-        return repr(v)
-
-    d = spec.to_dict()
-    lines = [f"{k} = {fmt(v)}" for k, v in d.items() if not isinstance(v, dict)]
-    for section in Spec.SECTIONS:
-        lines += ["", f"[{section}]"] + [f"{k} = {fmt(v)}" for k, v in d[section].items()]
-    return "\n".join(lines) + "\n"
-
-
-# ------------------------------------------------------------------ multimodal
-@dataclass
-class Cross:
-    """Cross-modal synapses between the two excitatory layers (both directions).
-
-    Excitatory only: a spike adds ``gain * w`` (w in [0, w_max]) to the other
-    layer's excitatory conductance. Power-law STDP as for the input synapses,
-    with a presynaptic trace per synapse:  on a postsynaptic spike
-    dw = eta (x_pre - x_tar)(w_max - w)^mu, only while both modalities are shown.
-    """
-    eta: float = 0.05
-    x_tar: float = 0.01
-    mu: float = 0.9
-    w_max: float = 1.0
-    w_init: float = 0.0
-    gain: float = 4.0              # conductance of a w = 1 cross-modal synapse
-    tau_pre_ms: float = 20.0
-
-    def validate(self, s="cross"):
-        for key in ("w_max", "mu", "tau_pre_ms"):
-            _check(s, key, getattr(self, key), positive, "must be > 0")
-        for key in ("eta", "x_tar", "gain"):
-            _check(s, key, getattr(self, key), non_negative, "must be >= 0")
-        _check(s, "w_init", self.w_init, lambda v: 0 <= v <= self.w_max, "must be in [0, w_max]")
-
-
-@dataclass
-class Pairs:
-    """How images and recordings of the same digit are paired (seeded, random within a class)."""
-    train_pairs: int = 6000        # joint phase: cross-modal learning
-    assign_pairs: int = 2000       # labelled pairs that assign neuron labels (both modalities)
-    test_pairs: int = 1000         # each test recording is paired with test images of its digit
-
-    def validate(self, s="pairs"):
-        for key in ("train_pairs", "assign_pairs", "test_pairs"):
-            _check(s, key, getattr(self, key), positive, "must be > 0")
-
-
-@dataclass
-class Readout:
-    """How the two ensembles' spike counts decide the class when both
-    modalities are shown (``multimodal.combined_vote``):
-
-    ``calibrated`` (default): each neuron's count is read as Poisson with the
-    class-mean rate it showed on the labelling pairs; each ensemble's
-    log-likelihoods are weighed, example by example, by a function of how
-    much better its best class explains the counts than a class-blind model
-    does, fitted on held-out labelling pairs shown clean and with one
-    modality corrupted (``audiovisual.calibrate``); then added.
-    ``normalised``: each ensemble's Diehl & Cook votes (mean count of the
-    neurons labelled with a class) are scaled to sum to 1 per example and
-    added, so both have an equal say. ``summed``: the votes are added as they
-    are. ``likelihood``: the raw log-likelihoods are added (over-confident
-    when one modality is corrupted). Every run reports all four, and their
-    two-fold cross-validated accuracy on the labelling pairs, clean and
-    corrupted, the test-free comparison that picked the default (README:
-    "Combining the two ensembles"). The calibrated rule then tilts the
-    balance between the two ensembles (one factor on the audio ensemble's
-    weights) so that, on the labelling pairs, it stays at or above
-    ``min_clean_accuracy`` on clean pairs and at or above the clean
-    ensemble alone where the other modality is heavily corrupted, with the
-    largest margin (``audiovisual.choose_tilt``).
-    """
-    vote: str = "calibrated"
-    # the calibrated rule's tilt (audiovisual.choose_tilt) trades clean
-    # accuracy for robustness down to this accuracy on the labelling pairs
-    min_clean_accuracy: float = 0.98
-
-    VOTES = ("normalised", "summed", "likelihood", "calibrated")
-
-    def validate(self, s="readout"):
-        _check(s, "vote", self.vote, lambda v: v in self.VOTES, f"must be one of {', '.join(self.VOTES)}")
-        _check(s, "min_clean_accuracy", self.min_clean_accuracy, lambda v: 0 <= v <= 1, "must be in [0, 1]")
-
-
-@dataclass
-class MultimodalSpec:
-    """Two unimodal ensembles (their own specs) joined by cross-modal synapses."""
-    name: str = "audiovisual"
-    seed: int = 0
-    device: str = "standalone"
-    image_spec: str = ""           # path of the image ensemble's spec (relative to this file)
-    audio_spec: str = ""
-    cross: Cross = field(default_factory=Cross)
-    pairs: Pairs = field(default_factory=Pairs)
-    readout: Readout = field(default_factory=Readout)
-    image: Spec | None = None      # the loaded sub-specs (not TOML keys)
-    audio: Spec | None = None
-
-    SECTIONS = ("cross", "pairs", "readout")
-
-    def validate(self) -> "MultimodalSpec":
-        _check("spec", "device", self.device, lambda v: v in ("runtime", "standalone"),
-               "must be 'runtime' or 'standalone'")
-        for name in self.SECTIONS:
-            getattr(self, name).validate(name)
-        if self.image is not None and self.audio is not None:
-            # one shared schedule: the slot and the re-presentation rule must agree
-            for section in ("schedule", "input"):
-                a, b = getattr(self.image, section), getattr(self.audio, section)
-                for f in fields(a):
-                    if f.name != "checkpoint_every" and getattr(a, f.name) != getattr(b, f.name):
-                        raise ConfigError(f"{section}.{f.name}: the image ({getattr(a, f.name)!r}) and "
-                                          f"audio ({getattr(b, f.name)!r}) specs must agree")
-            if self.image.connections.delay_max_ms != self.audio.connections.delay_max_ms:
-                raise ConfigError("connections.delay_max_ms: the image and audio specs must agree "
-                                  "(it sets the slot length)")
-        return self
-
-
-def load_multimodal_spec(path: str | Path) -> MultimodalSpec:
-    """A multimodal spec: top-level name/seed/device, ``image_spec`` and
-    ``audio_spec`` (paths relative to this file), [cross], [pairs] and [readout]."""
-    path = Path(path)
-    table = _read_toml(path)
-    known = {f.name for f in fields(MultimodalSpec)} - {"image", "audio"}
-    try:
-        spec = _build(MultimodalSpec, {k: v for k, v in table.items() if k in known}, "")
-        unknown = sorted(set(table) - known)
-        if unknown:
-            raise ConfigError(f"{unknown[0]}: unknown key (known: {', '.join(sorted(known))})")
-        for part in ("image", "audio"):
-            ref = getattr(spec, f"{part}_spec")
-            if not ref:
-                raise ConfigError(f"{part}_spec: missing (path of the {part} ensemble's spec)")
-            try:
-                setattr(spec, part, load_spec(path.parent / ref))
-            except ConfigError as exc:
-                raise ConfigError(f"{part}_spec: {exc}") from exc
-        return spec.validate()
-    except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
-
-
-def is_multimodal(path: str | Path) -> bool:
-    """Whether a spec file (or a run folder's spec.toml) describes a multimodal network."""
-    try:
-        return "image_spec" in tomllib.loads(Path(path).read_text())
-    except (OSError, tomllib.TOMLDecodeError):
-        return False
-
-
-def dump_multimodal_spec(spec: MultimodalSpec, image_spec: str, audio_spec: str) -> str:
-    d = dataclasses.asdict(spec)
-    lines = [f'name = "{spec.name}"', f"seed = {spec.seed}", f'device = "{spec.device}"',
-             f'image_spec = "{image_spec}"', f'audio_spec = "{audio_spec}"']
-    for section in MultimodalSpec.SECTIONS:
-        lines += ["", f"[{section}]"] + [f"{k} = {v!r}" for k, v in d[section].items()]
-    return "\n".join(lines) + "\n"
+    """TOML text of a spec."""
+    return dump_toml(spec.to_dict())

@@ -1,0 +1,28 @@
+"""What both command lines (``stdpnet`` and ``stdpnet deep``) share: one
+decorator that turns the project's errors into one clear message."""
+from __future__ import annotations
+
+import functools
+
+import click
+
+from .errors import StdpnetError
+
+TORCH_PACKAGES = ("torch", "torchvision", "torchaudio")
+
+
+def friendly(command):
+    """Run a command; a project error (it names the file, key or value at
+    fault) or a missing Torch install becomes one line and exit status 1."""
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except StdpnetError as exc:
+            raise click.ClickException(str(exc)) from exc
+        except ModuleNotFoundError as exc:
+            if exc.name in TORCH_PACKAGES:
+                raise click.ClickException(f"this command needs {exc.name}: "
+                                           "pip install -e \".[torch]\"") from exc
+            raise
+    return wrapper

@@ -1,0 +1,157 @@
+"""Datasets for the engine: flat input arrays (0..255) with integer labels,
+loaded from a spec's [data] section (``load_dataset``), and the encoders that
+turn audio features into input rates."""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..spec import Data
+from ..streams import stream_seed
+
+
+@dataclass
+class Dataset:
+    train_x: np.ndarray   # (n, n_input) values in 0..255
+    train_y: np.ndarray
+    test_x: np.ndarray
+    test_y: np.ndarray
+    shape: tuple          # image shape for plots, e.g. (28, 28)
+    n_classes: int        # labels are 0 .. n_classes - 1
+
+    @property
+    def n_input(self) -> int:
+        return self.train_x.shape[1]
+
+
+def n_classes_of(*labels: np.ndarray) -> int:
+    """The number of classes of integer labels 0 .. K-1 (the largest label + 1)."""
+    return int(max(int(np.max(y)) for y in labels if len(y))) + 1
+
+
+def bars(n: int, size: int = 8, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Tiny synthetic set: a bright two-pixel-wide horizontal (class 0) or
+    vertical (class 1) bar at a random position, on a faint noisy background."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, n)
+    images = rng.integers(0, 20, (n, size, size)).astype(np.float64)
+    pos = rng.integers(0, size, n)
+    for k in range(n):
+        rows = [pos[k], (pos[k] + 1) % size]
+        if labels[k] == 0:
+            images[k, rows, :] = 255
+        else:
+            images[k, :, rows] = 255
+    return images.reshape(n, -1), labels.astype(np.int64)
+
+
+def load_dataset(data: Data, seed: int = 0) -> Dataset:
+    if data.dataset == "mnist":
+        from .mnist import load_mnist
+
+        root = data.root or None
+        tx, ty = load_mnist("train", root)
+        vx, vy = load_mnist("test", root)
+        return Dataset(tx.reshape(len(tx), -1), ty, vx.reshape(len(vx), -1), vy, (28, 28),
+                       n_classes_of(ty, vy))
+    if data.dataset == "synthetic":
+        tx, ty = bars(max(data.train_examples, data.assign_examples), seed=seed)
+        vx, vy = bars(data.test_examples, seed=stream_seed(seed, "synthetic_test"))
+        return Dataset(tx, ty, vx, vy, (8, 8), n_classes=2)  # horizontal or vertical bars
+    if data.dataset == "caltech101":
+        from .caltech import load_caltech
+        from .paths import datasets_root, shared_datasets
+
+        # data.root is the class-per-subfolder folder itself; else the local
+        # copy, else the shared subset beside the checkout
+        root = data.root or datasets_root() / "caltech101"
+        if not data.root and not root.is_dir() and shared_datasets():
+            root = shared_datasets() / "caltech101_subset"
+        c = load_caltech(root, data.classes, data.image_size, data.train_per_class, seed,
+                         data.preprocess, (data.dog_sigma_center, data.dog_sigma_surround),
+                         n_test_per_class=data.test_per_class)
+        side = data.image_size
+        shape = (2 * side, side) if data.preprocess == "on_off" else (side, side)
+        return Dataset(255.0 * c["train_x"].astype(np.float64), c["train_y"],
+                       255.0 * c["test_x"].astype(np.float64), c["test_y"], shape,
+                       n_classes=len(data.classes))
+    if data.dataset in ("fsdd", "synth_digits"):
+        a = load_spoken_digits(data)
+        encode = audio_encoder(data, a["train_x"])
+        frames, bands = a["feature_shape"]
+        shape = (2 * frames, bands) if data.audio_encoding == "on_off" else (frames, bands)
+        return Dataset(255.0 * encode(a["train_x"]), a["train_y"], 255.0 * encode(a["test_x"]),
+                       a["test_y"], shape, n_classes_of(a["train_y"], a["test_y"]))
+    raise ValueError(f"data.dataset: unknown dataset {data.dataset!r}")
+
+
+def spoken_digits_root(data: Data):
+    """data.root, else the local copy, else (FSDD only) the shared copy beside the checkout."""
+    from pathlib import Path
+
+    from .paths import shared_datasets
+
+    if data.root:
+        return Path(data.root)
+    if data.dataset == "synth_digits":
+        from .synth import default_root
+        return default_root()
+    from .fsdd import default_root
+    root = default_root()
+    if not root.is_dir() and shared_datasets() and (shared_datasets() / "fsdd" / "recordings").is_dir():
+        root = shared_datasets() / "fsdd" / "recordings"
+    return root
+
+
+def load_spoken_digits(data: Data, return_waveforms: bool = False) -> dict:
+    """Spoken-digit features (values in [0, 1]) as ``stdpnet.data.fsdd.load_fsdd`` returns them.
+
+    Read once per process for a folder and settings (the features of every
+    recording take seconds; the folder's entries are part of the key), so
+    the arrays are shared between callers: do not change them in place."""
+    root = spoken_digits_root(data)
+    entries = root.stat().st_mtime_ns if root.is_dir() else 0
+    out = dict(_spoken_digits(str(root), entries, data.audio_split, tuple(data.test_speakers or ()),
+                              data.audio_feature, data.audio_bands, data.audio_frames))
+    if not return_waveforms:
+        out.pop("train_waveforms"), out.pop("test_waveforms")
+    return out
+
+
+@functools.lru_cache(maxsize=2)
+def _spoken_digits(root: str, entries: int, split: str, test_speakers: tuple, feature: str,
+                   bands: int, frames: int) -> dict:
+    from .fsdd import load_fsdd
+
+    return load_fsdd(root, split=split, test_speakers=test_speakers or None, feature=feature,
+                     n_bands=bands, n_frames=frames, return_waveforms=True)
+
+
+@dataclass(frozen=True)
+class OnOffEncoder:
+    """Feature maps -> ON/OFF input rates in [0, 1], like ON and OFF retinal cells.
+
+    Each feature is standardised with the training set's mean and standard
+    deviation; an ON input fires for values above the mean, an OFF input for
+    values below, saturating at ``z`` standard deviations. Dense maps (an MFCC
+    map averages 0.5) let every STDP neuron receive nearly the same drive, so
+    a few neurons with low thresholds win every example; the ON/OFF code is
+    sparse and signed (docs/multimodal.md).
+    """
+    mean: np.ndarray
+    std: np.ndarray
+    z: float = 1.5
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        s = (np.asarray(x, dtype=np.float64) - self.mean) / self.std / self.z
+        return np.concatenate([np.clip(s, 0, 1), np.clip(-s, 0, 1)], axis=1)
+
+
+def audio_encoder(data: Data, train_features: np.ndarray):
+    """The encoding of data.audio_encoding, fitted on the training features."""
+    x = np.asarray(train_features, dtype=np.float64)
+    if data.audio_encoding == "map":
+        return lambda f: np.asarray(f, dtype=np.float64)
+    return OnOffEncoder(x.mean(axis=0), x.std(axis=0) + 1e-6, data.audio_on_off_z)

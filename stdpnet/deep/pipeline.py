@@ -1,0 +1,251 @@
+"""What the ``stdpnet deep`` commands do, apart from parsing their options:
+train an ANN, convert it to an SNN, train an SNN (STDB, DIET, IIR), attack
+trained models. Each function takes a merged spec (``config.merge``), a
+prepared run folder and a torch device, writes the run folder (config.toml,
+model.pt, metrics.json, plots) and returns the metrics.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from ..errors import ConfigError
+from . import plots, runs
+from .attack import markdown_table, robustness_table
+from .convert import convert
+from .cost import ann_cost, snn_cost
+from .data import AUGMENT, INFO, load_images
+from .models import SpikingNetwork, build_model, fold_batch_norm
+from .neurons import configure_neurons, neuron_layers
+from .train import (accuracy_vs_timesteps, evaluate, fit, prepare_diet, prepare_stdb, train_iir,
+                    train_snn as train_snn_epochs)
+
+COST_IMAGES = 1000  # test images whose spikes are counted for the cost estimate
+
+
+def load_split(cfg: dict, split: str):
+    """(images, labels) of the spec's dataset, ``split`` "train" or "test", limited as the spec says."""
+    limit = cfg["data"]["train_limit" if split == "train" else "test_limit"]
+    return load_images(cfg["data"]["dataset"], split, cfg["data"]["root"] or None, limit)
+
+
+def _augment(cfg: dict):
+    return AUGMENT[cfg["data"]["dataset"]] if cfg["data"]["augment"] else None
+
+
+def calibration_images(cfg: dict, train_images):
+    """A seeded sample of training images that sets the converted thresholds."""
+    n = min(cfg["convert"]["calibration_samples"], len(train_images))
+    order = torch.randperm(len(train_images), generator=torch.Generator().manual_seed(cfg["seed"]))
+    return train_images[order[:n]]
+
+
+def train_ann(cfg: dict, run: Path, dev, machine: dict, resume: bool = False,
+              log: Callable = print) -> dict:
+    """Train the ANN of ``cfg`` (ReLU, average pooling, no biases)."""
+    train, test = load_split(cfg, "train"), load_split(cfg, "test")
+    info = INFO[cfg["data"]["dataset"]]
+    model = build_model(cfg["model"], info).to(dev)
+    runs.write_config(run, cfg)
+    a = cfg["ann"]
+    t0 = time.perf_counter()
+    history = fit(model, train, test, epochs=a["epochs"], lr=a["lr"], optimizer=a["optimizer"],
+                  momentum=a["momentum"], weight_decay=a["weight_decay"], schedule=a["schedule"],
+                  batch_size=cfg["data"]["batch_size"],
+                  eval_batch_size=cfg["data"]["eval_batch_size"], device=dev,
+                  augment=_augment(cfg), seed=cfg["seed"], desc="ANN",
+                  checkpoint=run / runs.CHECKPOINT_FILE, resume=resume, log=log)
+    runs.save_model(run, model, "ann")
+    shape = (info["channels"], info["image_size"], info["image_size"])
+    metrics = {"kind": "ann", "method": "ann", "test_accuracy": history[-1]["test_accuracy"],
+               "test_images": len(test[0]), "train_images": len(train[0]),
+               "history": history, "seconds_total": time.perf_counter() - t0,
+               "seconds_per_epoch": sum(h["seconds"] for h in history) / len(history),
+               "cost": ann_cost(model, shape), "machine": machine}
+    runs.write_json(run / runs.METRICS_FILE, metrics)
+    return metrics
+
+
+def convert_ann(cfg: dict, ann, ann_run: Path, run: Path, dev, machine: dict,
+                log: Callable = print) -> dict:
+    """Convert the trained ``ann`` (from ``ann_run``) to an IF SNN; accuracy against timesteps."""
+    torch.manual_seed(cfg["seed"])  # Poisson input draws from it
+    runs.write_config(run, cfg)
+    c = cfg["convert"]
+    train, test = load_split(cfg, "train"), load_split(cfg, "test")
+    t0 = time.perf_counter()
+    snn = convert(ann, calibration_images(cfg, train[0]).to(dev), c["percentile"],
+                  max(c["timesteps"]), c["encoding"])
+    ann_acc = runs.read_metrics(ann_run).get("test_accuracy")
+    if ann_acc is None or cfg["data"]["test_limit"]:
+        ann_acc = evaluate(ann, *test, batch_size=cfg["data"]["eval_batch_size"], device=dev)
+    curve = accuracy_vs_timesteps(snn, *test, c["timesteps"], cfg["data"]["eval_batch_size"], dev)
+    for t, acc in curve.items():
+        log(f"converted SNN, T={t}: {acc:.2f}% (ANN {ann_acc:.2f}%)")
+    cost = snn_cost(snn, test[0][:COST_IMAGES].to(dev), cfg["data"]["eval_batch_size"])
+    runs.save_model(run, snn, "snn", method="conversion")
+    metrics = {"kind": "snn", "method": "conversion", "source_run": str(ann_run),
+               "ann_accuracy": ann_acc, "timesteps": snn.timesteps, "encoding": c["encoding"],
+               "test_accuracy": curve[snn.timesteps], "test_images": len(test[0]),
+               "accuracy_vs_timesteps": curve, "percentile": c["percentile"],
+               "thresholds": [n.threshold.item() for n in neuron_layers(snn.net)],
+               "seconds_total": time.perf_counter() - t0, "cost": cost, "machine": machine}
+    runs.write_json(run / runs.METRICS_FILE, metrics)
+    plots.accuracy_vs_timesteps(run / "accuracy_vs_timesteps.png",
+                                {f"converted ({c['encoding']})": curve}, ann_acc,
+                                f"{cfg['name']}: conversion, p={c['percentile']}")
+    plots.spike_rates(run / "spike_rates.png", cost["neurons"],
+                      f"converted SNN, T={snn.timesteps}")
+    return metrics
+
+
+def initial_snn(cfg: dict, init: Path | None, method: str, train_images, dev):
+    """The SNN training starts from: a converted ANN, a trained SNN, or (DIET /
+    IIR only) fresh weights; and what it came from."""
+    t_first = cfg["stdb"]["timesteps"] if method == "stdb" else (
+        cfg["diet"]["timesteps"] if method == "diet" else cfg["iir"]["start"])
+    scale = cfg["stdb" if method == "stdb" else "diet"]["threshold_scale"]
+    if init is None:
+        if method == "stdb":
+            raise ConfigError("--method stdb starts from a converted SNN: pass --init "
+                              "with an ANN run (converted here) or a converted run")
+        net = fold_batch_norm(build_model(cfg["model"], INFO[cfg["data"]["dataset"]])).to(dev)
+        configure_neurons(net, leak=cfg["diet"]["leak"])
+        return SpikingNetwork(net, t_first, "direct"), {}
+    init_cfg, model, ckpt = runs.load_run(init, device=dev)
+    if init_cfg["data"]["dataset"] != cfg["data"]["dataset"]:
+        raise ConfigError(f"--init {init} was trained on {init_cfg['data']['dataset']}, "
+                          f"the spec asks for {cfg['data']['dataset']}")
+    cfg["model"] = init_cfg["model"]  # the checkpoint fixes the architecture
+    encoding = cfg["stdb"]["encoding"] if method == "stdb" else "direct"
+    if ckpt["kind"] == "ann":
+        snn = convert(model, calibration_images(cfg, train_images).to(dev),
+                      cfg["convert"]["percentile"], t_first, encoding, scale)
+    else:
+        snn = model
+        snn.timesteps, snn.encoding = t_first, encoding
+        if ckpt.get("method") == "conversion":  # trained thresholds stay as trained
+            for layer in neuron_layers(snn.net):
+                layer.threshold.data.mul_(scale)
+    return snn, {"init_run": str(init), "init_kind": ckpt["kind"],
+                 "init_method": ckpt.get("method"), "init_timesteps": ckpt.get("timesteps")}
+
+
+def train_snn(cfg: dict, method: str, init: Path | None, run: Path, dev, machine: dict,
+              resume: bool = False, log: Callable = print) -> dict:
+    """Train an SNN by surrogate-gradient BPTT: ``method`` stdb (hybrid, from a
+    converted ANN), diet (trained leak and threshold) or iir (DIET at
+    T = iir.start, then T-1 ... iir.stop)."""
+    train, test = load_split(cfg, "train"), load_split(cfg, "test")
+    snn, init_info = initial_snn(cfg, init, method, train[0], dev)
+    runs.write_config(run, cfg)
+    s = cfg["snn"]
+    common = dict(optimizer=s["optimizer"], weight_decay=s["weight_decay"],
+                  schedule=s["schedule"], batch_size=cfg["data"]["batch_size"],
+                  eval_batch_size=cfg["data"]["eval_batch_size"], device=dev,
+                  augment=_augment(cfg), seed=cfg["seed"], log=log)
+    t0 = time.perf_counter()
+    stages = []
+    if method == "stdb":
+        st = cfg["stdb"]
+        prepare_stdb(snn, st["alpha"], st["beta"], st["leak"])
+        history = train_snn_epochs(snn, train, test, epochs=st["epochs"], lr=st["lr"], desc="STDB",
+                                   checkpoint=run / runs.CHECKPOINT_FILE, resume=resume, **common)
+    else:
+        d = cfg["diet"]
+        leak = d["leak"] if init_info.get("init_kind") != "snn" or \
+            init_info.get("init_method") == "conversion" else None
+        prepare_diet(snn, d["gamma"], leak)
+        skip_first = (method == "iir" and init_info.get("init_method") in ("diet", "iir")
+                      and init_info.get("init_timesteps") == snn.timesteps)
+        history = []
+        if not skip_first:
+            history = train_snn_epochs(snn, train, test, epochs=d["epochs"], lr=d["lr"],
+                                       desc=f"DIET T={snn.timesteps}",
+                                       checkpoint=run / runs.CHECKPOINT_FILE if method == "diet"
+                                       else None, resume=resume, **common)
+        if method == "iir":
+            i = cfg["iir"]
+            first_acc = (history[-1]["test_accuracy"] if history
+                         else runs.read_metrics(init).get("test_accuracy"))
+            stages.append({"timesteps": snn.timesteps, "history": history,
+                           "test_accuracy": first_acc, "from_init": skip_first})
+            configure_neurons(snn.net, gamma=i["gamma"])
+            snn, more = train_iir(snn, train, test, stop=i["stop"], epochs=i["epochs"],
+                                  final_epochs=i["final_epochs"], lr=i["lr"],
+                                  final_lr=i["final_lr"], **common)
+            stages += more
+    seconds = time.perf_counter() - t0
+    all_rows = history + [row for st_ in stages[1:] for row in st_["history"]]
+    eval_ts = sorted(set(s["eval_timesteps"]) | {snn.timesteps})
+    curve = accuracy_vs_timesteps(snn, *test, eval_ts, cfg["data"]["eval_batch_size"], dev)
+    cost = snn_cost(snn, test[0][:COST_IMAGES].to(dev), cfg["data"]["eval_batch_size"])
+    runs.save_model(run, snn, "snn", method=method)
+    metrics = {"kind": "snn", "method": method, **init_info, "timesteps": snn.timesteps,
+               "encoding": snn.encoding, "test_accuracy": curve[snn.timesteps],
+               "test_images": len(test[0]), "train_images": len(train[0]),
+               "accuracy_vs_timesteps": curve, "history": history, "stages": stages,
+               "seconds_total": seconds,
+               "seconds_per_epoch": (sum(r["seconds"] for r in all_rows) / len(all_rows)
+                                     if all_rows else None),
+               "thresholds": [n.threshold.item() for n in neuron_layers(snn.net)],
+               "leaks": [n.leak.item() for n in neuron_layers(snn.net)],
+               "cost": cost, "machine": machine}
+    runs.write_json(run / runs.METRICS_FILE, metrics)
+    curves = {f"{method}, trained at T={snn.timesteps}": curve}
+    if stages:
+        curves["IIR stages (each at its own T)"] = {
+            st_["timesteps"]: st_["test_accuracy"] for st_ in stages
+            if st_["test_accuracy"] is not None}
+    plots.accuracy_vs_timesteps(run / "accuracy_vs_timesteps.png", curves,
+                                title=f"{cfg['name']}: {method}")
+    plots.spike_rates(run / "spike_rates.png", cost["neurons"],
+                      f"{method} SNN, T={snn.timesteps}")
+    return metrics
+
+
+def attack(cfg: dict, spec: Path, run_dir: Path, force: bool, dev, machine: dict,
+           log: Callable = print) -> dict:
+    """FGSM/PGD, white-box and black-box, against the [[attack.targets]] of
+    ``cfg``; the run folder is made once every target has loaded."""
+    a = cfg["attack"]
+    if not a["targets"]:
+        raise ConfigError(f"{spec}: attack.targets is empty: add [[attack.targets]] tables "
+                          "with name and run")
+
+    def load_target(t):
+        _, model, _ = runs.load_run(t["run"], device=dev)
+        if isinstance(model, SpikingNetwork):
+            if "encoding" in t:
+                model.encoding = t["encoding"]
+            if "timesteps" in t:
+                model.timesteps = t["timesteps"]
+            if "leak" in t:
+                configure_neurons(model.net, leak=t["leak"])
+        elif {"encoding", "timesteps", "leak"} & set(t):
+            raise ConfigError(f"{spec}: target {t['name']!r} is an ANN; encoding, timesteps "
+                              "and leak apply to SNN targets only")
+        return model
+
+    targets = {t["name"]: load_target(t) for t in a["targets"]}
+    source_run = a["source"] or a["targets"][0]["run"]
+    source_name = a["source"] or a["targets"][0]["name"]
+    source = load_target({"name": source_name, "run": source_run})
+    run = runs.prepare_run(run_dir, force)
+    runs.write_config(run, cfg)
+    cfg["data"]["test_limit"] = a["limit"]
+    images, labels = load_split(cfg, "test")
+    t0 = time.perf_counter()
+    table = robustness_table(targets, source_name, source, images, labels, a["eps"],
+                             a["pgd_steps"], a["pgd_step_size"] or None, device=dev, log=log)
+    table["targets"] = a["targets"]
+    table["source_run"] = source_run
+    table["seconds_total"] = time.perf_counter() - t0
+    table["machine"] = machine
+    runs.write_json(run / runs.METRICS_FILE, table)
+    runs.write_text(run / "table.md", markdown_table(table))
+    plots.accuracy_vs_attack(run / "accuracy_vs_attack.png", table)
+    return table

@@ -1,0 +1,88 @@
+"""The compile cache: one compiled binary per network shape and mode.
+
+A build folder is named by ``build_key``: a hash of everything that changes
+the generated code (model parameters, the source of the model modules, the
+device's network loop and the Brian2 version), but not of the run-time
+parameters (learning rates, targets, lateral inhibition strengths), which
+travel as ``run_args``. Within a folder, ``generated_digest`` tells whether the
+generated C++ differs from what the binary was compiled from, so a later
+process reuses the binary without calling the compiler.
+"""
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+import re
+from pathlib import Path
+
+import brian2
+
+from ..model import ensemble, neurons, plasticity, schedule
+from ..model.plasticity import StdpRule
+from ..spec import Spec
+from .device import device_source
+
+
+def cache_root() -> Path:
+    """Compiled networks: ``$STDPNET_CACHE`` or ``~/.cache/stdpnet``."""
+    return Path(os.environ.get("STDPNET_CACHE", Path.home() / ".cache" / "stdpnet"))
+
+
+def build_key(spec: Spec, rule: StdpRule, n_input: int, slots: int, learning: bool = True) -> str:
+    """Everything that changes the generated code: model parameters and source
+    (``rule``: the ensemble's STDP rule, derived from ``spec.plasticity``)."""
+    d = spec.to_dict()
+    model = {k: d[k] for k in ("input", "excitatory", "inhibitory", "connections", "plasticity")}
+    model["connections"] = {k: v for k, v in d["connections"].items()
+                            if k not in ("exc_to_inh", "inh_to_exc")}
+    model["schedule"] = {k: v for k, v in d["schedule"].items() if k != "checkpoint_every"}
+    # a dense learning network leaves the mask out; only the correlation criterion accumulates corr
+    model["compression"] = {k: d["compression"][k] for k in ("enabled", "criterion")}
+    # learning rates, targets and inhibition strengths are run-time parameters
+    model["plasticity"] = {k: v for k, v in d["plasticity"].items() if not rule.is_run_time(k)}
+    source = "".join(inspect.getsource(m) for m in (neurons, plasticity, schedule, ensemble))
+    blob = json.dumps([model, n_input, slots, brian2.__version__, source, rule.on_pre,
+                       rule.on_post, device_source(), learning], sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+# Brian2 numbers the names of internal objects (code objects, clocks, the
+# network) "_1", "_2", ... when an earlier network is still alive in the same
+# process. Such names do not change what the program computes, nor do the
+# checksums that follow array names in result file names (crc32 of the
+# numbered name), nor the order in which a block of clock resets is written
+# (it follows a set). The digest ignores all three, so that a second network
+# of the same shape in one process reuses the compiled binary.
+_RENAMED = re.compile(rb"(_codeobject|_clock|\bnetwork)_\d+(?![0-9])")
+_FILE_CHECKSUM = re.compile(rb'("[^"\n]*_array_\w+?)_\d+"')
+_CLOCK_RESET = re.compile(rb"^\s*_array_\w*clock_(timestep|t)\[0\] = 0(\.0)?;$")
+
+
+def _normalised(source: bytes) -> bytes:
+    lines = _FILE_CHECKSUM.sub(rb'\1"', _RENAMED.sub(rb"\1", source)).split(b"\n")
+    out, block = [], []
+    for line in lines + [b""]:
+        if _CLOCK_RESET.match(line):
+            block.append(line)
+            continue
+        out += sorted(block) + [line]
+        block = []
+    return b"\n".join(out[:-1])
+
+
+def generated_digest(build_dir: Path) -> str:
+    """Hash of the sources the makefile compiles, normalised as above."""
+    makefile = (Path(build_dir) / "makefile").read_text()
+    names = []
+    for line in makefile.splitlines():
+        if line.startswith(("SRCS =", "H_SRCS =")):
+            names += line.split("=", 1)[1].split()
+    h = hashlib.sha256(_RENAMED.sub(rb"\1", makefile.encode()))
+    for name in sorted(names, key=lambda n: _RENAMED.sub(rb"\1", n.encode())):
+        h.update(_RENAMED.sub(rb"\1", name.encode()))
+        h.update(_normalised((Path(build_dir) / name).read_bytes()))
+    return h.hexdigest()
+
+

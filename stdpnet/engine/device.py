@@ -1,0 +1,65 @@
+"""Brian2's cpp_standalone device with two fixes to its network loop."""
+from __future__ import annotations
+
+import inspect
+import os
+from types import SimpleNamespace
+
+from brian2.devices.cpp_standalone.device import CPPStandaloneDevice
+
+
+# Two fixes to the network loop of Brian2's C++ template (2.9.0):
+# - it reads the process CPU time (a system call) after every time step, only to
+#   compare it with a maximum run time that stdpnet never sets; those reads took
+#   ~15% of a test run. They are made once, after the loop.
+# - it runs two clocks in the same time step when their times differ by at most
+#   1e-14 s, an absolute bound: from t = 64 s on, k * slot and 700 k * dt drift
+#   further apart in floating point, and a third of the slot starts of a
+#   1,000-slot chunk then ran one step late (their own time point after the
+#   step). The runtime device compares with 1e-4 of the smaller dt; so does this.
+_CLOCK_IN_LOOP = ("        current = std::clock();\n"
+                  "        elapsed_realtime = (double)(current - start)/(1 * CLOCKS_PER_SEC);\n")
+_CLOCK_AFTER_LOOP = ("    current = std::clock();\n"
+                     "    elapsed_realtime = (double)(current - start)/(1 * CLOCKS_PER_SEC);\n")
+_LOOP_END = "    Network::_globally_running = false;\n"
+_SAME_STEP = "if(s==t || fabs(s-t)<=Clock_epsilon)"
+_SAME_STEP_DT = "if(s==t || fabs(s-t) < 1e-4 * fmin(minclock->dt[0], clock->dt[0]))"
+
+
+class StandaloneDevice(CPPStandaloneDevice):
+    """cpp_standalone with the two fixes above to its network loop."""
+
+    def generate_network_source(self, writer, compiler):
+        network = self.code_object_class().templater.network(None, None, maximum_run_time=None)
+        cpp = network.cpp_file
+        if cpp.count(_SAME_STEP) != 1:
+            raise RuntimeError("Brian2's network.cpp changed: check StandaloneDevice's clock fix")
+        cpp = cpp.replace(_SAME_STEP, _SAME_STEP_DT)
+        # (if a Brian2 version writes the loop differently, its code is kept as it is)
+        if cpp.count(_CLOCK_IN_LOOP) == 1 and cpp.count(_LOOP_END) == 1:
+            cpp = cpp.replace(_CLOCK_IN_LOOP, "").replace(_LOOP_END, _CLOCK_AFTER_LOOP + _LOOP_END)
+        writer.write("network.*", SimpleNamespace(cpp_file=cpp, h_file=network.h_file))
+
+    # Brian2 names a run-argument file by its content, so two processes running
+    # one binary with an equal array share the file, and the first to finish
+    # would delete it under the other: the process id makes each one's own.
+    def _prepare_variableview_run_arg(self, key, value):
+        return _own_file(*super()._prepare_variableview_run_arg(key, value))
+
+    def _prepare_timed_array_run_arg(self, key, value):
+        return _own_file(*super()._prepare_timed_array_run_arg(key, value))
+
+
+def device_source() -> str:
+    """The source of the changes above (part of every build key)."""
+    return (inspect.getsource(StandaloneDevice.generate_network_source) + _CLOCK_IN_LOOP
+            + _CLOCK_AFTER_LOOP + _LOOP_END)
+
+
+def _own_file(name, string_value, value_name, value_ar):
+    if value_name:
+        value_name = f"pid{os.getpid()}_{value_name}"
+        string_value = os.path.join("static_arrays", value_name)
+    return name, string_value, value_name, value_ar
+
+

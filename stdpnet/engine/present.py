@@ -1,0 +1,155 @@
+"""Presenting a sequence of examples to a network, chunk by chunk.
+
+``present`` shows a sequence of examples: the compiled schedule re-presents
+an example with a higher intensity until it evokes ``min_spikes`` spikes;
+here the chunks are stitched together and, for each example, the spike
+counts of its accepted presentation are kept. ``present_split`` cuts a test
+sequence into parts run by several processes at once.
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+from tqdm import tqdm
+
+from ..model.schedule import TEST, schedule_start
+from .simulator import ChunkResult, Simulator
+
+
+@dataclass
+class Progress:
+    """Where a presentation sequence stands; enough to resume it exactly."""
+    position: int = 0                 # examples accepted so far
+    intensity: float | None = None    # intensity of the next presentation
+    presentations: int = 0
+    seconds: float = 0.0
+    history: list = field(default_factory=list)  # (examples, running accuracy)
+
+
+def accepted_last(sim: Simulator, result: ChunkResult, pixels: np.ndarray) -> bool:
+    """The in-network rule, for the chunk's last slot (decided at the next start)."""
+    row = pixels[min(int(result.example[-1]), len(pixels) - 1)]
+    return (sim.answered(result.counts[-1], row)
+            or bool(result.intensity[-1] >= sim.spec.input.max_intensity))
+
+
+def present(sim: Simulator, images: np.ndarray, mode: float, state: dict,
+            progress: Progress | None = None, counts: np.ndarray | None = None,
+            on_chunk: Callable | None = None, desc: str = "presenting", quiet: bool = False,
+            first_example: int = 0, stop: Callable[[Progress], bool] | None = None):
+    """Show ``images`` in order; returns (counts (n, neurons), state, progress).
+
+    ``on_chunk(progress, state, counts)`` runs after every chunk (checkpoints);
+    then ``stop(progress)``, if given, may end the sequence early (True).
+    ``first_example`` is the position of ``images[0]`` in a longer sequence
+    (it keys the Poisson streams, see stdpnet.model.neurons)."""
+    spec, S = sim.spec, sim.slots
+    n = len(images)
+    progress = progress or Progress()
+    counts = np.zeros((n, sim.n_neurons), np.int32) if counts is None else counts
+    if progress.intensity is None:
+        progress.intensity = spec.input.intensity
+    bar = tqdm(total=n, initial=progress.position, desc=desc, unit="ex", disable=quiet,
+               smoothing=0.1, dynamic_ncols=True)
+    try:
+        while progress.position < n:
+            start = progress.position
+            rows = images[start:start + S]
+            pixels = np.zeros((S, sim.n_input))
+            pixels[:len(rows)] = rows
+            active = np.zeros(S)
+            active[:len(rows)] = 1
+            state = {**state, **schedule_start(progress.intensity, mode, first_example + start)}
+            t0 = time.perf_counter()
+            result = sim.run_chunk(pixels, active, state)
+            progress.seconds += time.perf_counter() - t0
+            state = result.state
+            # slot k was accepted if the next slot shows the next example
+            ex = result.example
+            accepted = np.append(ex[1:] != ex[:-1], accepted_last(sim, result, pixels))
+            accepted &= ex < len(rows)
+            counts[start + ex[accepted]] = result.counts[accepted]
+            done = int(accepted.sum())
+            progress.presentations += int((ex < len(rows)).sum())
+            progress.position += done
+            progress.intensity = (spec.input.intensity if accepted[-1] or ex[-1] >= len(rows)
+                                  else result.intensity[-1] + spec.input.intensity_step)
+            bar.update(done)
+            if on_chunk:
+                postfix = on_chunk(progress, state, counts)
+                if postfix:
+                    bar.set_postfix(postfix, refresh=False)
+            if stop is not None and stop(progress):
+                break
+    finally:
+        bar.close()
+    return counts, state, progress
+
+
+def default_jobs() -> int:
+    """The CPU cores this process may use (``taskset`` limits them)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def can_split(sim: Simulator, mode: float) -> bool:
+    """Whether presentations are independent of each other, so a sequence can
+    be cut into parts: frozen weights and theta (test mode), the state reset at
+    every slot start (rest_mode "reset") and per-presentation Poisson streams."""
+    return mode == TEST and sim.spec.schedule.rest_mode == "reset"
+
+
+_PARTS: dict = {}  # the work of present_split, inherited by its forked workers
+
+
+def _present_part(lo: int, hi: int):
+    sim, images, mode, state, queue = (_PARTS[k] for k in ("sim", "images", "mode", "state", "queue"))
+    done = [0]
+
+    def report(progress, state, counts):
+        queue.put(progress.position - done[0])
+        done[0] = progress.position
+
+    return present(sim, images[lo:hi], mode, state, on_chunk=report, quiet=True, first_example=lo)
+
+
+def present_split(sim: Simulator, images: np.ndarray, mode: float, state: dict, jobs: int,
+                  desc: str = "presenting", quiet: bool = False):
+    """``present`` (from a fresh schedule) with the sequence cut into ``jobs``
+    contiguous parts run by as many processes at once. The counts are those of
+    one process, example for example (see :func:`can_split`); the spike
+    counters of the returned state are the sums over the parts."""
+    jobs = max(1, min(jobs, -(-len(images) // sim.slots)))  # at most one part per chunk
+    if jobs == 1 or not can_split(sim, mode):
+        return present(sim, images, mode, state, desc=desc, quiet=quiet)
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")  # workers inherit the compiled simulator
+    bounds = np.linspace(0, len(images), jobs + 1).astype(int)
+    _PARTS.update(sim=sim, images=images, mode=mode, state=state, queue=ctx.SimpleQueue())
+    t0 = time.perf_counter()
+    try:
+        with ctx.Pool(jobs) as pool:
+            pending = pool.starmap_async(_present_part, zip(bounds[:-1], bounds[1:]))
+            with tqdm(total=len(images), desc=desc, unit="ex", disable=quiet, smoothing=0.1,
+                      dynamic_ncols=True) as bar:
+                while not pending.ready():
+                    pending.wait(0.25)
+                    while not _PARTS["queue"].empty():
+                        bar.update(_PARTS["queue"].get())
+            parts = pending.get()
+    finally:
+        _PARTS.clear()
+    counts = np.concatenate([c for c, _, _ in parts])
+    out = dict(parts[0][1])
+    for key in out:
+        if key.endswith(".fired"):  # spikes of every part, counted from the start value
+            start = state.get(key, 0)
+            out[key] = start + sum(s[key] - start for _, s, _ in parts)
+    progress = Progress(position=len(images), intensity=sim.spec.input.intensity,
+                        presentations=sum(p.presentations for _, _, p in parts),
+                        seconds=time.perf_counter() - t0)
+    return counts, out, progress

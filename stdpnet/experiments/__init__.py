@@ -1,0 +1,2 @@
+"""What the commands do: train and evaluate an ensemble, the audio-visual
+phases and readout, noise robustness, and sweeps."""

@@ -1,0 +1,356 @@
+"""The audio-visual experiment: run folder, training phases, labelling and readout modes.
+
+    runs/NAME/
+      spec.toml          the multimodal spec (image_spec, audio_spec, [cross], [pairs])
+      image/, audio/     the unimodal phases: ordinary run folders
+      checkpoint.npz     joint-phase state (cross-modal weights), every chunk
+      cross.npz          final cross-modal weights (n_image_neurons, n_audio_neurons)
+      readout.npz        neuron labels and class rates of both ensembles, the
+                         labelling counts (clean and corrupted), the calibrated
+                         rule's fitted reliability and tilt, test counts per mode
+      metrics.json       accuracy per readout mode, timings
+      robustness_*.csv   accuracy vs noise level (``stdpnet robustness``,
+      robustness_*.npz   ``stdpnet.experiments.robustness``) and the counts behind it
+
+Readout modes on the test pairs (labels are assigned once, from labelled
+training pairs shown with both modalities):
+
+- ``image``: only the image is shown; the image ensemble votes.
+- ``audio``: only the recording is shown; the audio ensemble votes.
+- ``both``: both are shown, cross-modal spikes take part; the two ensembles'
+  counts are combined by the spec's ``[readout] vote`` rule
+  (``stdpnet.readout.combine``; every rule is reported, and compared on the
+  labelling pairs by cross-validation, ``vote_holdout`` in metrics.json).
+In the unimodal modes the silent ensemble is still driven through the
+cross-modal synapses; its vote is reported as cross-modal inference
+(e.g. ``image->audio``: the digit read from the audio neurons while only
+the image is shown).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .. import runs, streams
+from ..data import noise as noise_models
+from ..data.load import Dataset, audio_encoder, load_dataset, load_spoken_digits
+from ..engine.multimodal import MultimodalSimulator, rows
+from ..engine.present import default_jobs, present, present_split
+from ..engine.simulator import TEST, TRAIN
+from ..errors import DataError, RunFolderError
+from ..readout import combine, likelihood, vote
+from ..spec import MultimodalSpec, dump_multimodal_spec, load_multimodal_spec
+from . import ensemble
+
+MODES = ("image", "audio", "both")
+CROSS = "cross.npz"
+
+
+@dataclass
+class Data:
+    image: Dataset
+    audio: Dataset
+
+
+    @property
+    def n_classes(self) -> int:
+        if self.image.n_classes != self.audio.n_classes:
+            raise DataError(f"the image data has {self.image.n_classes} classes, the audio data "
+                            f"{self.audio.n_classes}: pairs need the same classes")
+        return self.audio.n_classes
+
+
+def load_data(m: MultimodalSpec) -> Data:
+    return Data(load_dataset(m.image.data, m.image.seed), load_dataset(m.audio.data, m.audio.seed))
+
+
+def pair_indices(audio_labels: np.ndarray, image_labels: np.ndarray, n: int,
+                 rng: np.random.Generator, shuffle: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` (audio, image) index pairs of the same digit: the recordings in a
+    seeded order (cycled), each with a random image of its digit."""
+    audio_labels, image_labels = np.asarray(audio_labels), np.asarray(image_labels)
+    order = np.concatenate([rng.permutation(len(audio_labels)) if shuffle else np.arange(len(audio_labels))
+                            for _ in range(-(-n // len(audio_labels)))])[:n]
+    by_class = {c: np.flatnonzero(image_labels == c) for c in np.unique(audio_labels)}
+    for c, members in by_class.items():
+        if len(members) == 0:
+            raise DataError(f"no image of class {c} to pair with its recordings")
+    images = np.array([rng.choice(by_class[audio_labels[k]]) for k in order])
+    return order, images
+
+
+# ---------------------------------------------------------------- run folder
+def create_run(run_dir: Path, m: MultimodalSpec, force: bool = False) -> Path:
+    runs.create(run_dir, m, force, spec_text=dump_multimodal_spec(m, "image/spec.toml",
+                                                                  "audio/spec.toml"))
+    for part in ("image", "audio"):
+        runs.create(Path(run_dir) / part, getattr(m, part))
+    return Path(run_dir)
+
+
+def open_run(run_dir: Path) -> MultimodalSpec:
+    run_dir = Path(run_dir)
+    if not (run_dir / runs.SPEC).is_file():
+        raise RunFolderError(f"{run_dir} is not a run folder (no {runs.SPEC})")
+    return load_multimodal_spec(run_dir / runs.SPEC)
+
+
+# -------------------------------------------------------------------- phases
+def train_unimodal(m: MultimodalSpec, run_dir: Path, device: str | None, quiet: bool,
+                   log: Callable = print) -> dict:
+    """Phase 1: each ensemble learns alone (resumes an interrupted phase)."""
+    states = {}
+    for part in ("image", "audio"):
+        sub = Path(run_dir) / part
+        spec = getattr(m, part)
+        if (sub / runs.WEIGHTS).exists():
+            log(f"{part} ensemble: trained ({sub})")
+        else:
+            resume = (sub / runs.CHECKPOINT).exists()
+            log(f"{part} ensemble: {'resuming' if resume else 'training'} "
+                f"({spec.excitatory.n_neurons} neurons, {spec.data.train_examples} x "
+                f"{spec.data.epochs} examples) -> {sub}")
+            ensemble.train(spec, sub, device=device, resume=resume, quiet=quiet)
+        states[part] = ensemble.trained_state(sub)
+    return states
+
+
+def train_cross(m: MultimodalSpec, run_dir: Path, data: Data, device: str | None = None,
+                quiet: bool = False, log: Callable = print) -> dict:
+    """Phase 2: paired examples, ensembles frozen, cross-modal weights learn."""
+    run_dir = Path(run_dir)
+    states = train_unimodal(m, run_dir, device, quiet, log)
+    sim = MultimodalSimulator(m, data.image.n_input, data.audio.n_input, device=device)
+    a_idx, i_idx = pair_indices(data.audio.train_y, data.image.train_y, m.pairs.train_pairs,
+                                streams.rng(m.seed, "training_pairs"))
+    x = rows(data.image.train_x[i_idx], data.audio.train_x[a_idx], data.image.n_input,
+             data.audio.n_input, len(a_idx))
+    if (run_dir / runs.CHECKPOINT).exists():
+        ckpt = runs.load_checkpoint(run_dir)
+        state, counts, progress = ckpt.state, ckpt.counts, ckpt.progress
+        log(f"joint phase: resuming at pair {progress.position}")
+    else:
+        state, counts, progress = sim.joint_state(states["image"], states["audio"]), None, None
+
+    def on_chunk(progress, state, counts):
+        runs.save_checkpoint(run_dir, runs.Checkpoint(state, counts, progress))
+        return {"ms/ex": f"{1000 * progress.seconds / max(progress.presentations, 1):.1f}"}
+
+    if progress is None or progress.position < len(x):
+        counts, state, progress = present(sim, x, TRAIN, state, progress, counts, on_chunk,
+                                                   desc="joint (cross-modal STDP)", quiet=quiet)
+    n_i = sim.n_image_neurons
+    shape = (n_i, sim.n_neurons - n_i)
+    runs.save_npz(run_dir / CROSS, image_to_audio=state["image_to_audio.w"].reshape(shape),
+                  audio_to_image=state["audio_to_image.w"].reshape(shape[::-1]))
+    runs.update_metrics(run_dir, joint={
+        "pairs": int(progress.position), "presentations": int(progress.presentations),
+        "seconds": round(progress.seconds, 2), "device": sim.device,
+        "ms_per_pair": round(1000 * progress.seconds / max(progress.position, 1), 3)})
+    return state
+
+
+def joint_trained_state(run_dir: Path) -> dict:
+    run_dir = Path(run_dir)
+    if not (run_dir / CROSS).exists():
+        raise RunFolderError(f"{run_dir}: the joint phase has not finished; continue it with "
+                             f"`stdpnet multimodal --resume {run_dir}`")
+    return runs.load_checkpoint(run_dir).state
+
+
+# ------------------------------------------------------------------- readout
+@dataclass
+class TestSet:
+    """Test pairs: every test recording with test images of its digit."""
+    audio_index: np.ndarray
+    image_index: np.ndarray
+    labels: np.ndarray
+
+
+def test_pairs(m: MultimodalSpec, data: Data) -> TestSet:
+    n = m.pairs.test_pairs
+    a, i = pair_indices(data.audio.test_y, data.image.test_y, n, streams.rng(m.seed, "test_pairs"),
+                        shuffle=False)
+    return TestSet(a, i, data.audio.test_y[a])
+
+
+def present_modes(sim: MultimodalSimulator, state: dict, image_x, audio_x, modes=MODES,
+                  quiet: bool = False, jobs: int = 1) -> dict:
+    """Spike counts (n, image neurons + audio neurons) of each readout mode
+    (each sequence cut into ``jobs`` parts run at once; same counts for any number)."""
+    n = len(image_x)
+    out = {}
+    for mode in modes:
+        x = rows(image_x if mode in ("image", "both") else None,
+                 audio_x if mode in ("audio", "both") else None, sim.n_image, sim.n_audio, n)
+        out[mode], _, _ = present_split(sim, x, TEST, state, jobs, desc=f"testing ({mode})",
+                                                 quiet=quiet)
+    return out
+
+
+def accuracies(counts: dict, rates_image, rates_audio, labels, n_image_neurons,
+               rule: str = "calibrated", reliability=None, tilt: float = 1.0) -> dict:
+    """Accuracy of each readout mode present in ``counts`` (mode -> counts):
+    ``image`` and ``audio``: the shown modality's ensemble (Diehl & Cook vote);
+    ``cross_modal``: the other ensemble's vote in those modes (``image->audio``:
+    the class read from the audio neurons while only the image is shown);
+    ``both``: the combined readout under ``rule`` (the spec's), with every
+    rule in ``both_by_rule`` and each ensemble's own vote in
+    ``both_by_ensemble``. ``rates_*``: (classes, neurons) class-mean
+    responses from the labelling pairs; ``reliability``, ``tilt``: the
+    ``calibrated`` rule's fitted parameters (``combine.calibrate``,
+    ``combine.choose_tilt``)."""
+    acc = {}
+    n_classes = len(rates_image)
+    assign_image, assign_audio = vote.labels_from_rates(rates_image), vote.labels_from_rates(rates_audio)
+    for mode, c in counts.items():
+        ci, ca = c[:, :n_image_neurons], c[:, n_image_neurons:]
+        by_image = vote.accuracy(labels, vote.predict(ci, assign_image, n_classes))
+        by_audio = vote.accuracy(labels, vote.predict(ca, assign_audio, n_classes))
+        if mode == "image":
+            acc["image"] = by_image
+            acc.setdefault("cross_modal", {})["image->audio"] = by_audio
+        elif mode == "audio":
+            acc["audio"] = by_audio
+            acc.setdefault("cross_modal", {})["audio->image"] = by_image
+        else:
+            acc["both_by_rule"] = {
+                r: vote.accuracy(labels, combine.combined_vote(ci, rates_image, ca, rates_audio, r,
+                                                               reliability, tilt))
+                for r in combine.VOTES}
+            acc["both"] = acc["both_by_rule"][rule]
+            acc["both_by_ensemble"] = {"image": by_image, "audio": by_audio}
+    return acc
+
+
+# The corruption the calibrated rule learns to discount: the labelling pairs
+# are shown a second time, half of them (seeded) with the image corrupted,
+# half with the recording, each by one of its modality's noise kinds (every
+# kind `stdpnet robustness` offers, drawn with equal odds) at a level drawn
+# uniformly from the kind's range. Training images and recordings only (the
+# babble talkers are other training recordings); no test pair is seen.
+CALIBRATION_NOISE = {"image": (("gaussian", 0.0, 1.0), ("salt_pepper", 0.0, 0.5), ("occlusion", 0.0, 0.5)),
+                     "audio": (("white", -10.0, 20.0), ("babble", -10.0, 20.0))}
+
+
+def corrupted_pairs(m: MultimodalSpec, data: Data, audio_index: np.ndarray, image_index: np.ndarray,
+                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Inputs of training pairs with one modality corrupted (``CALIBRATION_NOISE``):
+    (image rows, audio rows) in the datasets' 0..255 scale, and per pair the
+    noise ('image:gaussian', ...) and its severity: where its level lies in
+    the kind's range, 0 the mildest end, 1 the harshest (the highest σ or
+    fraction, the lowest SNR)."""
+    noise = np.empty(len(audio_index), dtype=object)
+    severity = np.zeros(len(audio_index))
+    image_x = data.image.train_x[image_index].astype(np.float64)
+    audio_x = data.audio.train_x[audio_index].astype(np.float64)
+    audio_noisy = combine.two_halves(len(audio_index), rng)
+    choices = CALIBRATION_NOISE["image"]
+    for k in np.flatnonzero(~audio_noisy):
+        kind, low, high = choices[rng.integers(len(choices))]
+        level = rng.uniform(low, high)
+        noise[k], severity[k] = f"image:{kind}", (level - low) / (high - low)
+        image = image_x[k].reshape(1, *data.image.shape) / 255.0
+        image_x[k] = 255.0 * noise_models.add_image_noise(image, kind, level, rng).ravel()
+    picked = np.flatnonzero(audio_noisy)
+    if len(picked):
+        a = load_spoken_digits(m.audio.data, return_waveforms=True)
+        encode = audio_encoder(m.audio.data, a["train_x"])
+        waves, choices, noisy = a["train_waveforms"], CALIBRATION_NOISE["audio"], []
+        for k in picked:
+            kind, low, high = choices[rng.integers(len(choices))]
+            snr, j = rng.uniform(low, high), audio_index[k]
+            noise[k], severity[k] = f"audio:{kind}", (high - snr) / (high - low)
+            noisy.append(noise_models.add_audio_noise(waves[j], kind, snr, rng,
+                                                      others=waves[:j] + waves[j + 1:]))
+        audio_x[picked] = 255.0 * encode(a["features"].transform(noisy))
+    return image_x, audio_x, noise.astype(str), severity
+
+
+def labelling_pairs(m: MultimodalSpec, data: Data) -> tuple[np.ndarray, np.ndarray]:
+    """(recording, image) training indices of the labelling pairs."""
+    return pair_indices(data.audio.train_y, data.image.train_y, m.pairs.assign_pairs,
+                        streams.rng(m.seed, "labelling_pairs"))
+
+
+def assign_labels(sim: MultimodalSimulator, m: MultimodalSpec, data: Data, state: dict,
+                  quiet: bool = False, jobs: int = 1):
+    """Class-mean responses of both ensembles' neurons on labelled training
+    pairs shown together; returns (image rates, audio rates, counts, pair labels)."""
+    a_idx, i_idx = labelling_pairs(m, data)
+    x = rows(data.image.train_x[i_idx], data.audio.train_x[a_idx], sim.n_image, sim.n_audio, len(a_idx))
+    counts, _, _ = present_split(sim, x, TEST, state, jobs, desc="labelling", quiet=quiet)
+    n_i, labels = sim.n_image_neurons, data.audio.train_y[a_idx]
+    return (vote.class_rates(counts[:, :n_i], labels, data.n_classes),
+            vote.class_rates(counts[:, n_i:], labels, data.n_classes), counts, labels)
+
+
+def corrupted_labelling_counts(sim: MultimodalSimulator, m: MultimodalSpec, data: Data, state: dict,
+                               quiet: bool = False, jobs: int = 1) -> tuple:
+    """Spike counts of the labelling pairs shown again with one modality
+    corrupted (``corrupted_pairs``), for the calibrated rule to learn from;
+    and each pair's noise and severity."""
+    a_idx, i_idx = labelling_pairs(m, data)
+    image_x, audio_x, noise, severity = corrupted_pairs(m, data, a_idx, i_idx,
+                                                        streams.rng(m.seed, "calibration_noise"))
+    x = rows(image_x, audio_x, sim.n_image, sim.n_audio, len(a_idx))
+    counts, _, _ = present_split(sim, x, TEST, state, jobs, desc="labelling (corrupted)", quiet=quiet)
+    return counts, noise, severity
+
+
+def _rounded(d):
+    """A nested dict of accuracies with every number rounded to 4 places."""
+    return {k: _rounded(v) if isinstance(v, dict) else round(v, 4) for k, v in d.items()}
+
+
+def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
+             quiet: bool = False, jobs: int | None = None) -> dict:
+    """Assign labels on training pairs (both modalities), test the three modes
+    (``jobs`` processes, default one per usable core)."""
+    run_dir = Path(run_dir)
+    m = open_run(run_dir)
+    data = data or load_data(m)
+    state = joint_trained_state(run_dir)
+    sim = MultimodalSimulator(m, data.image.n_input, data.audio.n_input, device=device)
+    n_i, n_classes = sim.n_image_neurons, data.n_classes
+    jobs = jobs or default_jobs()
+    t0 = time.perf_counter()
+    rates_image, rates_audio, assign_counts, assign_y = assign_labels(sim, m, data, state, quiet, jobs)
+    corrupted, noise, severity = corrupted_labelling_counts(sim, m, data, state, quiet, jobs)
+    t1 = time.perf_counter()
+    ts = test_pairs(m, data)
+    counts = present_modes(sim, state, data.image.test_x[ts.image_index],
+                           data.audio.test_x[ts.audio_index], quiet=quiet, jobs=jobs)
+    t2 = time.perf_counter()
+    reliability = combine.calibrate(assign_counts, assign_y, n_i, n_classes,
+                                    streams.rng(m.seed, "calibration_folds"), corrupted)
+    tilt, tilt_choice = combine.choose_tilt(assign_counts, assign_y, n_i, n_classes,
+                                            streams.rng(m.seed, "tilt_folds"), reliability, corrupted,
+                                            noise, severity, m.readout.min_clean_accuracy)
+    acc = accuracies(counts, rates_image, rates_audio, ts.labels, n_i, m.readout.vote, reliability, tilt)
+    runs.save_npz(run_dir / runs.READOUT, assign_image=vote.labels_from_rates(rates_image),
+                  assign_audio=vote.labels_from_rates(rates_audio), rates_image=rates_image,
+                  rates_audio=rates_audio, reliability=reliability, tilt=np.array(tilt),
+                  assign_counts=assign_counts, assign_counts_corrupted=corrupted, assign_labels=assign_y,
+                  corruption_noise=noise, corruption_severity=severity,
+                  test_labels=ts.labels, **{f"test_counts_{k}": v for k, v in counts.items()})
+    result = {"accuracy": acc, "test_pairs": int(len(ts.labels)),
+              "test_recordings": int(len(np.unique(ts.audio_index))),
+              "test_images": int(len(np.unique(ts.image_index))), "assign_pairs": int(m.pairs.assign_pairs),
+              "cross_modal_gain": round(acc["both"] - max(acc["image"], acc["audio"]), 4),
+              "vote": m.readout.vote,
+              "reliability": {part: dict(zip(likelihood.RELIABILITY_FEATURES, np.round(p, 4).tolist()))
+                              for part, p in zip(("image", "audio"), reliability)},
+              "tilt": round(tilt, 4),
+              "tilt_choice": _rounded(tilt_choice),
+              "vote_holdout": combine.vote_holdout(assign_counts, assign_y, n_i, n_classes,
+                                                   streams.rng(m.seed, "holdout_folds"), corrupted, noise,
+                                                   severity, m.readout.min_clean_accuracy),
+              "assign_seconds": round(t1 - t0, 2), "test_seconds": round(t2 - t1, 2),
+              "jobs": jobs, "device": sim.device}
+    runs.update_metrics(run_dir, evaluate=result)
+    return result

@@ -1,0 +1,157 @@
+"""Training, label assignment and testing of one ensemble (``stdpnet train``,
+``stdpnet evaluate``): the examples of a dataset presented chunk by chunk
+(``stdpnet.engine.present``), a checkpoint after every chunk, pruning and
+quantisation between chunks (``stdpnet.model.compression``).
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .. import runs
+from ..data.load import Dataset, load_dataset
+from ..engine.present import Progress, default_jobs, present, present_split
+from ..engine.simulator import TEST, TRAIN, Simulator
+from ..errors import RunFolderError
+from ..model import compression
+from ..readout import likelihood, vote
+from ..spec import Spec
+
+
+def running_accuracy(counts, labels, position, chunk, window, n_classes):
+    """Accuracy on the last chunk with labels assigned from the window before it."""
+    lo = max(0, position - chunk - window)
+    hi = position - chunk
+    if hi - lo < 10 * n_classes:
+        return None
+    assignments = vote.assign_labels(counts[lo:hi], labels[lo:hi], n_classes)
+    pred = vote.predict(counts[hi:position], assignments, n_classes)
+    return vote.accuracy(labels[hi:position], pred)
+
+
+def training_order(spec: Spec, data: Dataset) -> np.ndarray:
+    """The first ``train_examples`` of the (seeded) shuffle, shown ``epochs`` times,
+    each epoch in a new seeded order; the first epoch's order is also the labelling order."""
+    n = min(spec.data.train_examples, len(data.train_x))
+    if not spec.data.shuffle:
+        return np.tile(np.arange(n), spec.data.epochs)
+    rng = np.random.default_rng(spec.seed)
+    first = rng.permutation(len(data.train_x))[:n]
+    return np.concatenate([first] + [rng.permutation(first) for _ in range(spec.data.epochs - 1)])
+
+
+def train(spec: Spec, run_dir: Path, device: str | None = None, resume: bool = False,
+          quiet: bool = False, data: Dataset | None = None,
+          stop: Callable[[Progress], bool] | None = None):
+    """Train on ``spec.data.train_examples`` examples; checkpoint after every
+    chunk. ``stop(progress)``, asked after every checkpoint, ends training
+    there when it returns True (the run is then resumable, and no weights.npz
+    is written). Returns (state, progress)."""
+    run_dir = Path(run_dir)
+    data = data or load_dataset(spec.data, spec.seed)
+    order = training_order(spec, data)
+    images, labels = data.train_x[order], data.train_y[order]
+    sim = Simulator(spec, data.n_input, device=device)
+    if resume:
+        ckpt = runs.load_checkpoint(run_dir)
+        state, counts, progress = ckpt.state, ckpt.counts, ckpt.progress
+        if progress.position >= len(images):
+            return state, progress
+    else:
+        state, counts, progress = sim.initial_state(spec.seed), None, Progress()
+    last_position = [progress.position]
+
+    def on_chunk(progress: Progress, state: dict, counts: np.ndarray):
+        # prune/quantise in place between chunks, before the checkpoint (exact resume)
+        # (not at the very end: finalise() does that, after keeping the weights unquantised)
+        if progress.position < len(images):
+            compression.interval_step(state, spec, last_position[0], progress.position, len(images))
+        last_position[0] = progress.position
+        acc = running_accuracy(counts, labels, progress.position, min(sim.slots, progress.position),
+                               window=2000, n_classes=data.n_classes)
+        if acc is not None:
+            progress.history.append((progress.position, acc))
+        runs.save_checkpoint(run_dir, runs.Checkpoint(state, counts, progress))
+        return {"acc": f"{acc:.3f}" if acc is not None else "-",
+                "ms/ex": f"{1000 * progress.seconds / max(progress.presentations, 1):.1f}"}
+
+    counts, state, progress = present(sim, images, TRAIN, state, progress, counts, on_chunk,
+                                      desc="training", quiet=quiet, stop=stop)
+    if progress.position < len(images):  # stopped: the checkpoint holds everything
+        return state, progress
+    extra, summary = {}, None
+    if spec.compression.enabled:
+        extra["w_unquantised"] = state["input_exc.w"].reshape(data.n_input, -1).copy()
+        summary = compression.finalise(state, spec)
+        extra["mask"] = state["input_exc.mask"].reshape(data.n_input, -1) > 0
+        runs.save_checkpoint(run_dir, runs.Checkpoint(state, counts, progress))
+    w = state["input_exc.w"].reshape(data.n_input, spec.excitatory.n_neurons)
+    runs.save_npz(run_dir / runs.WEIGHTS, w=w, theta=state["excitatory.theta"], **extra)
+    if summary is not None:
+        runs.update_metrics(run_dir, pruning=summary)
+    runs.update_metrics(run_dir, train={
+        "examples": int(progress.position), "presentations": int(progress.presentations),
+        "seconds": round(progress.seconds, 2), "device": sim.device,
+        "ms_per_example": round(1000 * progress.seconds / max(progress.position, 1), 3),
+        "running_accuracy": progress.history})
+    return state, progress
+
+
+def trained_state(run_dir: Path) -> dict:
+    """Final state of a finished training run."""
+    if not (Path(run_dir) / runs.WEIGHTS).exists():
+        raise RunFolderError(f"{run_dir}: training has not finished; resume it with "
+                             f"`stdpnet train --resume {run_dir}`")
+    return runs.load_checkpoint(run_dir).state
+
+
+def evaluate(run_dir: Path, device: str | None = None, quiet: bool = False,
+             data: Dataset | None = None, jobs: int | None = None) -> dict:
+    """Assign labels on labelled training examples, then test; theta frozen.
+    Both sequences are cut into ``jobs`` parts run at once (default: one per
+    usable core); the result does not depend on ``jobs``."""
+    run_dir = Path(run_dir)
+    spec = runs.open_run(run_dir)
+    state = trained_state(run_dir)
+    data = data or load_dataset(spec.data, spec.seed)
+    sim = Simulator(spec, data.n_input, device=device, modes=(TEST,))
+    order = training_order(spec, data)
+    n_assign = min(spec.data.assign_examples, len(order) // spec.data.epochs)  # distinct examples
+    assign_idx = order[:n_assign]
+    n_test = min(spec.data.test_examples, len(data.test_x))
+
+    jobs = jobs or default_jobs()
+    t0 = time.perf_counter()
+    assign_counts, _, _ = present_split(sim, data.train_x[assign_idx], TEST, state, jobs,
+                                        desc="labelling", quiet=quiet)
+    t1 = time.perf_counter()
+    test_counts, test_state, test_progress = present_split(sim, data.test_x[:n_test], TEST,
+                                                           compression.zero_counters(state), jobs,
+                                                           desc="testing", quiet=quiet)
+    t2 = time.perf_counter()
+    rates = vote.class_rates(assign_counts, data.train_y[assign_idx], data.n_classes)
+    assignments = vote.labels_from_rates(rates)
+    pred = vote.predict(test_counts, assignments, data.n_classes)
+    y = data.test_y[:n_test]
+    acc = vote.accuracy(y, pred)
+    # the same counts read by the Poisson likelihood readout (reported beside the vote)
+    acc_likelihood = vote.accuracy(y, likelihood.log_likelihoods(test_counts, rates).argmax(axis=1))
+    conf = vote.confusion_matrix(y, pred, data.n_classes)
+    runs.save_npz(run_dir / runs.READOUT, assignments=assignments, assign_counts=assign_counts,
+                  assign_labels=data.train_y[assign_idx], test_counts=test_counts,
+                  test_labels=y, predictions=pred)
+    result = {"accuracy": acc, "accuracy_likelihood": acc_likelihood, "test_examples": int(n_test),
+              "assign_examples": int(n_assign),
+              "confusion": conf.tolist(), "device": sim.device,
+              "test_seconds": round(t2 - t1, 2), "assign_seconds": round(t1 - t0, 2), "jobs": jobs,
+              "test_ms_per_example": round(1000 * (t2 - t1) / max(n_test, 1), 3),
+              "neurons_per_class": np.bincount(assignments[assignments >= 0],
+                                               minlength=data.n_classes).tolist()}
+    steps = int(round(sim.slot / (spec.schedule.dt_ms * 1e-3)))
+    cost = compression.accounting(spec, test_state, n_test, test_progress.presentations, steps)
+    runs.update_metrics(run_dir, evaluate=result, compression=cost)
+    result["compression"] = cost
+    return result

@@ -1,0 +1,147 @@
+"""Accuracy of a trained audio-visual network against noise in one or both
+modalities (``stdpnet robustness``), and re-scoring of kept counts with a
+run's current readout (``rescore``)."""
+from __future__ import annotations
+
+import csv
+import zlib
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .. import runs
+from ..data import noise as noise_models
+from ..data.load import audio_encoder, load_spoken_digits
+from ..engine.multimodal import MultimodalSimulator
+from ..engine.present import default_jobs
+from ..errors import ConfigError, RunFolderError
+from ..plots import plot_robustness
+from ..spec import MultimodalSpec
+from .audiovisual import (MODES, Data, TestSet, accuracies, joint_trained_state, load_data, open_run,
+                          present_modes, test_pairs)
+
+
+def flatten(d: dict, prefix: str = "") -> dict:
+    """A nested dict as one level, keys joined by '.' (for CSV columns)."""
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def fitted_readout(run_dir: Path) -> dict:
+    """The run's readout.npz, checked to hold the calibrated rule's fitted reliability and tilt."""
+    saved = runs.load_npz(run_dir / runs.READOUT)
+    if "reliability" not in saved or "tilt" not in saved:
+        raise RunFolderError(f"{run_dir / runs.READOUT}: no fitted reliability or tilt for the calibrated "
+                             f"rule (written by an older version); run `stdpnet evaluate {run_dir}` first")
+    return saved
+
+
+def parse_noise(text: str) -> tuple[str, str]:
+    """'image:gaussian' -> ('image', 'gaussian'), checked against the noise models."""
+    modality, _, kind = text.partition(":")
+    known = {"image": noise_models.IMAGE_NOISE, "audio": noise_models.AUDIO_NOISE}
+    if modality not in known or kind not in known[modality]:
+        choices = [f"{k}:{v}" for k, vs in known.items() for v in vs]
+        raise ConfigError(f"--noise {text!r}: choose one of {', '.join(choices)}")
+    return modality, kind
+
+
+def noise_rng(seed: int, modality: str, kind: str, level: float) -> np.random.Generator:
+    """The random stream of one noise at one level: the same wherever the
+    level stands in a sweep, and a different one for each modality and kind."""
+    return np.random.default_rng([seed, zlib.crc32(f"{modality}:{kind}:{float(level)!r}".encode())])
+
+
+def noisy_inputs(m: MultimodalSpec, data: Data, ts: TestSet, noises: list, level_index: int,
+                 audio_waves: dict | None) -> tuple[np.ndarray, np.ndarray]:
+    """Test rows of both modalities with the ``level_index``-th level of each noise."""
+    image_x = data.image.test_x[ts.image_index]
+    audio_x = data.audio.test_x[ts.audio_index]
+    for (modality, kind, levels) in noises:
+        level = levels[level_index]
+        rng = noise_rng(m.seed, modality, kind, level)
+        if modality == "image":
+            shape = data.image.shape
+            noisy = noise_models.add_image_noise(image_x.reshape(-1, *shape) / 255.0, kind, level, rng)
+            image_x = 255.0 * noisy.reshape(len(image_x), -1)
+        else:
+            waves, others, features, encode = (audio_waves[k] for k in ("test", "others", "features", "encode"))
+            out = []
+            for k in ts.audio_index:
+                pool = [w for j, w in enumerate(others) if j != k]
+                out.append(noise_models.add_audio_noise(waves[k], kind, level, rng, others=pool))
+            audio_x = 255.0 * encode(features.transform(out))
+    return image_x, audio_x
+
+
+def robustness(run_dir: Path, noises: list, device: str | None = None, quiet: bool = False,
+               log: Callable = print, jobs: int | None = None) -> Path:
+    """Accuracy vs noise level in each readout mode; noises: [(modality, kind, levels)],
+    several noises are applied together, level k of each at step k. Writes CSV + plot."""
+    run_dir = Path(run_dir)
+    m = open_run(run_dir)
+    lengths = {len(levels) for _, _, levels in noises}
+    if len(lengths) != 1:
+        raise ConfigError("with noise in both modalities give the same number of levels for each")
+    data = load_data(m)
+    state = joint_trained_state(run_dir)
+    saved = fitted_readout(run_dir)
+    sim = MultimodalSimulator(m, data.image.n_input, data.audio.n_input, device=device)
+    ts = test_pairs(m, data)
+    audio_waves = None
+    if any(mod == "audio" for mod, _, _ in noises):
+        a = load_spoken_digits(m.audio.data, return_waveforms=True)
+        audio_waves = {"test": a["test_waveforms"], "others": a["test_waveforms"],
+                       "features": a["features"], "encode": audio_encoder(m.audio.data, a["train_x"])}
+    tag = "+".join(f"{mod}-{kind}" for mod, kind, _ in noises)
+    rows_out, kept = [], {}
+    for k in range(lengths.pop()):
+        image_x, audio_x = noisy_inputs(m, data, ts, noises, k, audio_waves)
+        counts = present_modes(sim, state, image_x, audio_x, quiet=quiet, jobs=jobs or default_jobs())
+        acc = accuracies(counts, saved["rates_image"], saved["rates_audio"], ts.labels,
+                         sim.n_image_neurons, m.readout.vote, saved["reliability"], float(saved["tilt"]))
+        row = {f"{mod}_{kind}": levels[k] for mod, kind, levels in noises}
+        row.update({f"acc_{key}": round(v, 4) for key, v in flatten(acc).items()})
+        rows_out.append(row)
+        kept.update({f"level{k}_{mode}": c.astype(np.int32) for mode, c in counts.items()})
+        log(", ".join(f"{key} {v}" for key, v in row.items()))
+    path = run_dir / f"robustness_{tag}.csv"
+    runs.save_npz(path.with_suffix(".npz"), test_labels=ts.labels,
+                  levels=np.array([[lv[k] for _, _, lv in noises] for k in range(len(rows_out))]), **kept)
+    runs.atomic_write(path, lambda tmp: _write_csv(tmp, rows_out))
+    plot_robustness(rows_out, noises, run_dir / f"robustness_{tag}.png")
+    runs.update_metrics(run_dir, robustness={**runs.load_json(run_dir / runs.METRICS).get("robustness", {}),
+                                             tag: rows_out})
+    return path
+
+
+def rescore(run_dir: Path) -> dict:
+    """Every robustness sweep of the run scored again with its current
+    readout.npz, from the kept counts (robustness_*.npz), without simulating:
+    {sweep tag: [(levels, accuracies)]}."""
+    run_dir = Path(run_dir)
+    m = open_run(run_dir)
+    saved = fitted_readout(run_dir)
+    out = {}
+    for path in sorted(run_dir.glob("robustness_*.npz")):
+        kept = runs.load_npz(path)
+        out[path.stem[len("robustness_"):]] = [
+            (levels.tolist(), accuracies({mode: kept[f"level{k}_{mode}"] for mode in MODES},
+                                         saved["rates_image"], saved["rates_audio"], kept["test_labels"],
+                                         m.image.excitatory.n_neurons, m.readout.vote, saved["reliability"],
+                                         float(saved["tilt"])))
+            for k, levels in enumerate(kept["levels"])]
+    return out
+
+
+def _write_csv(path, rows_out):
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows_out[0]))
+        writer.writeheader()
+        writer.writerows(rows_out)

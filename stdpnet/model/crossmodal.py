@@ -1,0 +1,154 @@
+"""Two unimodal ensembles joined by STDP-trained cross-modal synapses
+(Rathi & Roy, "STDP based unsupervised multimodal learning with cross-modal
+processing in spiking neural networks").
+
+    image input -> image excitatory <-> image inhibitory
+                        |   ^
+     image_to_audio     v   |   audio_to_image      (excitatory, STDP)
+                        |   ^
+    audio input -> audio excitatory <-> audio inhibitory
+
+Each ensemble is the engine's own (``stdpnet.model.ensemble``) with its own lateral
+inhibition; both share one presentation schedule, so an image and a
+recording of the same digit are shown together and re-shown louder together.
+Cross-modal synapses only ever add excitatory conductance (w >= 0) to the
+other layer; they never reach the inhibitory neurons, so they cannot reduce
+the other ensemble's activity directly.
+
+Cross-modal STDP is the power law of the input synapses with a presynaptic
+trace x_src kept per synapse (event-driven):
+
+    on a presynaptic spike:   ge_post += gain * w ;  x_src += 1
+    on a postsynaptic spike:  dw = cross_plastic * eta (x_src - x_tar)(w_max - w)^mu
+
+``cross_plastic`` (the schedule's ``cross_learning``) is 1 only in the joint training phase and only for slots
+where both modalities are shown (``paired``): a neuron's partners in the
+other modality gain weight if they fired just before it, the others lose.
+
+Training schedule (``stdpnet.experiments.audiovisual``): first each ensemble learns alone
+(unimodal phases, the ordinary ``train`` of each spec); then, with both
+ensembles frozen (weights and thresholds), a joint phase in which only the
+cross-modal weights learn from paired examples. Frozen ensembles make the
+cross-modal weights learn a fixed map between two fixed sets of neuron
+labels, the cross-modal drive cannot bend the receptive fields of an
+ensemble toward the other modality's errors, and the unimodal phases reuse
+the ordinary (checkpointed, resumable) training runs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from brian2 import Synapses, TimedArray, ms, second
+
+from ..spec import MultimodalSpec
+from .ensemble import Ensemble, build_ensemble
+from .schedule import STIMULUS_DT, build_schedule, link, slot_duration
+
+MODALITIES = ("image", "audio")
+CROSS_NAMES = ("image_to_audio", "audio_to_image")
+CROSS_PARAMETERS = ("eta", "x_tar", "mu", "w_max", "gain")
+
+
+# --------------------------------------------------------------------- network
+@dataclass
+class Multimodal:
+    image: Ensemble
+    audio: Ensemble
+    image_to_audio: Synapses
+    audio_to_image: Synapses
+    shown: dict            # modality -> TimedArray: 1 where the slot's example shows it
+
+    @property
+    def objects(self) -> list:
+        return list(dict.fromkeys(self.image.objects + self.audio.objects
+                                  + [self.image_to_audio, self.audio_to_image]))
+
+    @property
+    def groups(self) -> dict:
+        return {obj.name: obj for obj in self.objects}
+
+    @property
+    def active(self) -> TimedArray:
+        return self.image.active
+
+    @property
+    def slot_log(self):
+        return self.image.slot_log
+
+    @property
+    def counted(self) -> list:
+        return [(self.image.exc_spikes, 0),
+                (self.audio.exc_spikes, self.image.spec.excitatory.n_neurons)]
+
+    @property
+    def stimuli(self) -> list:
+        return [(self.image.pixels, 0), (self.audio.pixels, self.image.n_input)]
+
+    @property
+    def carried(self) -> dict:
+        return {**self.image.carried, **self.audio.carried,
+                self.image_to_audio: ("w",), self.audio_to_image: ("w",)}
+
+
+def cross_synapses(source, target, slot, tau_pre, name: str, learning: bool = True) -> Synapses:
+    """All-to-all excitatory synapses between two excitatory layers, power-law
+    STDP. ``learning=False`` leaves out the trace and the STDP code (frozen
+    weights: the same spikes, without an exp and a pow per synapse of every
+    spiking neuron)."""
+    params = "".join(f"{k} : 1 (shared, constant)\n" for k in CROSS_PARAMETERS)
+    if not learning:
+        syn = Synapses(source, target, "w : 1\n" + params, on_pre="ge_post += gain * w", name=name)
+        syn.connect()
+        return syn
+    syn = Synapses(
+        source, target, """
+        w : 1
+        dx_src/dt = -x_src / tau_cross : 1 (event-driven)
+        """ + params,
+        on_pre="ge_post += gain * w\nx_src += 1",
+        on_post="w = clip(w + cross_plastic_post * eta * (x_src - x_tar)"
+                " * clip(w_max - w, 0, w_max)**mu, 0, w_max)",
+        namespace={"tau_cross": tau_pre}, name=name)
+    syn.connect()  # synapse k joins source k // n_target to target k % n_target
+    # the rest period is replaced by a reset of the decaying state: traces too
+    syn.run_regularly("x_src = 0", dt=slot, when="start", order=2, name=f"{name}_rest")
+    return syn
+
+
+def build_multimodal(m: MultimodalSpec, rules: dict, n_image: int, n_audio: int, slots: int,
+                     learning: bool = True) -> Multimodal:
+    """Both frozen ensembles and the cross-modal synapses; ``rules``: each
+    ensemble's STDP rule by modality; ``learning=False``: the test network,
+    whose cross-modal synapses cannot learn."""
+    slot = slot_duration(m.image) * second
+    shown = {name: TimedArray(np.zeros(slots), dt=STIMULUS_DT, name=f"{name}_shown")
+             for name in MODALITIES}
+    now = "(example * stimulus_dt)"
+    # an example is answered when every modality shown evoked min_spikes in its
+    # own ensemble; ensemble_learning is never set: 0, the ensembles are frozen
+    schedule = build_schedule(
+        m.image, slots,
+        extra_model="count_image : integer\ncount_audio : integer\n"
+                    "cross_learning : 1\nensemble_learning : 1\n",
+        extra_code=f"cross_learning = mode * active{now} * image_shown{now} * audio_shown{now}\n"
+                   "count_image = 0\ncount_audio = 0\n",
+        answered=" and ".join(f"(count_{k} >= min_spikes or {k}_shown{now} < 0.5)" for k in MODALITIES),
+        namespace={f"{k}_shown": v for k, v in shown.items()})
+    ensembles = {}
+    for name, spec, n_input in (("image", m.image, n_image), ("audio", m.audio, n_audio)):
+        # frozen ensembles: the test network of each (no input STDP, no normalisation)
+        ens = build_ensemble(spec, rules[name], n_input, slots, prefix=f"{name}_", learning=False,
+                             schedule=schedule, learning_var="ensemble_learning", count=f"count_{name}",
+                             excitatory_extra="cross_learning : 1 (linked)\ncross_plastic : 1\n")
+        ens.excitatory.cross_learning = link(schedule[0], "cross_learning",
+                                              spec.excitatory.n_neurons)
+        # synapses cannot read a linked variable of their target: copy it once per slot
+        ens.excitatory.run_regularly("cross_plastic = cross_learning", dt=slot, when="start",
+                                     order=2, name=f"{name}_cross_gate")
+        ensembles[name] = ens
+    tau = m.cross.tau_pre_ms * ms
+    i, a = ensembles["image"], ensembles["audio"]
+    return Multimodal(i, a, cross_synapses(i.excitatory, a.excitatory, slot, tau, "image_to_audio", learning),
+                      cross_synapses(a.excitatory, i.excitatory, slot, tau, "audio_to_image", learning),
+                      shown)
