@@ -44,6 +44,11 @@ def run_revision(revision: str, spec: Path, workdir: Path, evaluate: bool) -> Pa
     return run
 
 
+def _test_accuracy(metrics: dict) -> float:
+    evaluated = metrics["evaluate"]
+    return evaluated["test"]["accuracy"] if "test" in evaluated else evaluated["accuracy"]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("spec", type=Path)
@@ -57,7 +62,7 @@ def main():
         same = {key: bool(np.array_equal(saved[args.base][key], saved[args.head][key])) for key in ("w", "theta")}
         report = {"spec": str(args.spec), "base": args.base, "head": args.head, "bit_identical": same}
         if args.evaluate:
-            report["accuracy"] = {rev: json.loads((run / "metrics.json").read_text())["evaluate"]["accuracy"]
+            report["accuracy"] = {rev: _test_accuracy(json.loads((run / "metrics.json").read_text()))
                                   for rev, run in runs.items()}
     print(json.dumps(report, indent=2))
     sys.exit(0 if all(same.values()) else 1)

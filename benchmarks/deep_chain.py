@@ -81,9 +81,9 @@ def summary(runs: dict[str, Path]) -> str:
             secs = [h["seconds"] for h in s["history"]]
             timing = (f", {len(secs)} epoch(s), {sum(secs) / len(secs):.0f} s/epoch" if secs
                       else ", from --init")
-            return f"T={s['timesteps']}: {s['test_accuracy']:.2f}%{timing}"
+            return f"T={s['timesteps']}: {s['validation_accuracy']:.2f}% (validation){timing}"
         out += ["", "IIR stages: " + "; ".join(
-            stage(s) for s in iir["stages"] if s["test_accuracy"] is not None)]
+            stage(s) for s in iir["stages"] if s["validation_accuracy"] is not None)]
     table = runs["attack"] / "table.md"
     if table.exists():
         att = load(runs["attack"])

@@ -1,8 +1,8 @@
 """Pruning a trained network after the fact, without retraining: the
 reference the training-time pruning of stdpnet.model.compression is measured
 against. Copies a finished dense run, prunes each neuron's lowest weights to
-the given sparsity, quantises to L levels, then labels and tests it
-(``stdpnet evaluate``); prints accuracy, op reduction and presentations.
+the given sparsity, quantises to L levels, then labels it and scores it on
+the validation split (``stdpnet evaluate --split validation``); prints accuracy, op reduction and presentations.
 
 Usage: python benchmarks/prune_after_training.py runs/mnist_400 --sparsity 0.9 --levels 8
 
@@ -36,7 +36,7 @@ def main():
                     help="start from weights.npz's w_unquantised (a run quantised during training)")
     args = ap.parse_args()
     print("| sparsity | levels | accuracy | likelihood readout | op reduction (same input) "
-          "| test presentations |")
+          "| validation presentations |")
     print("|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for sparsity in args.sparsity:
@@ -58,12 +58,12 @@ def main():
             runs.save_npz(run / runs.CHECKPOINT, counts=counts,
                           **{f"state.{k}": v for k, v in state.items()})
             (run / runs.SPEC).write_text(dump_spec(spec))
-            result = training.evaluate(run, quiet=True)
+            result = training.evaluate(run, quiet=True, split="validation")
             c = result["compression"]["counts"]
             name = f"{args.levels} {args.quantisation}" if args.levels else "fp"
             print(f"| {sparsity} | {name} | {result['accuracy']:.2%} | "
                   f"{result.get('accuracy_likelihood', float('nan')):.2%} | "
-                  f"{c['synaptic_op_reduction']:.2f}x | {c['test_presentations']} |", flush=True)
+                  f"{c['synaptic_op_reduction']:.2f}x | {c['presentations']} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Does replacing the 150 ms rest by an exact reset of the decaying state
 change what the network learns? Trains the same spec, seed and examples both
-ways and reports test accuracy and ms per example.
+ways and reports validation accuracy and ms per example.
 
 Usage: python benchmarks/rest_vs_reset.py [SPEC] [--examples K] [--seeds 0 1]
 """
@@ -22,7 +22,7 @@ def main():
     ap.add_argument("--examples", type=int, default=3000)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
     args = ap.parse_args()
-    print("| rest_mode | seed | test accuracy | train ms/example |")
+    print("| rest_mode | seed | validation accuracy | train ms/example |")
     print("|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for seed in args.seeds:
@@ -35,7 +35,7 @@ def main():
                 data = load_dataset(spec.data, seed)
                 run = runs.create(Path(tmp) / f"{mode}{seed}", spec)
                 training.train(spec, run, quiet=True, data=data)
-                result = training.evaluate(run, quiet=True, data=data)
+                result = training.evaluate(run, quiet=True, data=data, split="validation")
                 ms = runs.load_json(run / runs.METRICS)["train"]["ms_per_example"]
                 print(f"| {mode} | {seed} | {result['accuracy']:.4f} | {ms:.2f} |", flush=True)
 

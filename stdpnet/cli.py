@@ -77,6 +77,9 @@ def _ensure_data(spec):
 
 DEVICE = click.option("--device", type=click.Choice(["runtime", "standalone"]), default=None,
                       help="Brian2 device (default: the spec's).")
+SPLIT = click.option("--split", type=click.Choice(["validation", "test"]), default="test", show_default=True,
+                     help="What to score: the validation part (carved from the training side; "
+                          "make every choice on it) or the test set (the final figure).")
 JOBS = click.option("--jobs", type=click.IntRange(min=1),
                     help="Processes for labelling and testing (default: one per usable core; "
                          "the counts are the same for any number).")
@@ -126,33 +129,36 @@ def train(spec_path, out, examples, device, seed, resume, force, quiet):
 @main.command()
 @click.argument("run_dir", metavar="RUN", type=click.Path(file_okay=False, path_type=Path))
 @DEVICE
+@SPLIT
 @JOBS
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @friendly
-def evaluate(run_dir, device, jobs, quiet):
-    """Assign neuron labels and measure test accuracy (theta frozen); for a
-    multimodal RUN, the three readout modes (after editing its [readout])."""
+def evaluate(run_dir, device, split, jobs, quiet):
+    """Assign neuron labels on training examples and measure the accuracy on
+    the validation or test split (theta frozen); for a multimodal RUN, the
+    three readout modes (after editing its [readout])."""
     from . import runs
     from .experiments import audiovisual, ensemble
     from .spec import is_multimodal
     if is_multimodal(Path(run_dir) / runs.SPEC):
         m = audiovisual.open_run(run_dir)
         _ensure_data(m.image)
-        _echo_multimodal(audiovisual.evaluate(run_dir, device=device, quiet=quiet, jobs=jobs))
+        _echo_multimodal(audiovisual.evaluate(run_dir, device=device, quiet=quiet, jobs=jobs,
+                                              split=split))
         return
     spec = runs.open_run(run_dir)
     _ensure_data(spec)
-    result = ensemble.evaluate(run_dir, device=device, quiet=quiet, jobs=jobs)
-    click.echo(f"test accuracy {result['accuracy']:.2%} on {result['test_examples']} examples "
-               f"(labels from {result['assign_examples']}; {result['test_ms_per_example']} ms per "
-               f"test example; likelihood readout {result['accuracy_likelihood']:.2%}); "
+    result = ensemble.evaluate(run_dir, device=device, quiet=quiet, jobs=jobs, split=split)
+    click.echo(f"{split} accuracy {result['accuracy']:.2%} on {result['examples']} examples "
+               f"(labels from {result['assign_examples']}; {result['ms_per_example']} ms per "
+               f"example; likelihood readout {result['accuracy_likelihood']:.2%}); "
                f"wrote {Path(run_dir) / runs.METRICS}")
 
 
 @main.command()
 @click.argument("run_dir", metavar="RUN", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--examples", type=int, default=3, show_default=True,
-              help="Test examples in the spike raster.")
+              help="Examples in the spike raster (validation examples where there are any).")
 @friendly
 def plot(run_dir, examples):
     """Receptive fields, spike raster, thresholds, confusion, accuracy over training
@@ -175,13 +181,15 @@ def plot(run_dir, examples):
 @click.pass_context
 @friendly
 def run_all(ctx, spec_path, out, examples, device, seed, force):
-    """Train, evaluate and plot in one go (fetches MNIST if needed)."""
+    """Train, evaluate on the validation and the test split, and plot, in one
+    go (fetches MNIST if needed)."""
     from .spec import load_spec
     name = load_spec(spec_path).name
     run_dir = out or Path("runs") / name
     ctx.invoke(train, spec_path=spec_path, out=run_dir, examples=examples, device=device,
                seed=seed, resume=None, force=force, quiet=False)
-    ctx.invoke(evaluate, run_dir=run_dir, device=device, jobs=None, quiet=False)
+    for split in ("validation", "test"):
+        ctx.invoke(evaluate, run_dir=run_dir, device=device, split=split, jobs=None, quiet=False)
     ctx.invoke(plot, run_dir=run_dir, examples=3)
 
 
@@ -194,31 +202,79 @@ def _floats(text):
 
 @main.command()
 @click.argument("spec_path", metavar="SPEC", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--prune", default="0,0.5,0.75,0.9", show_default=True,
-              help="Target pruned fractions (comma-separated).")
-@click.option("--levels", default="0,2,4,8", show_default=True,
-              help="Weight levels L (comma-separated; 0 = full precision).")
+@click.option("--set", "sets", multiple=True, metavar="KEY=V1,V2",
+              help="A dotted spec key and its values, e.g. plasticity.x_tar=0.05,0.1 (repeatable: "
+                   "the grid is every combination).")
+@click.option("--seeds", default=None, help="Seeds of every cell, e.g. 0-4 or 0,2 (default: the spec's).")
+@click.option("--prune", help="Shorthand: --set compression.target_sparsity=... with compression on.")
+@click.option("--levels", help="Shorthand: --set compression.levels=... with compression on.")
+@click.option("--workers", type=click.IntRange(min=1),
+              help="Worker processes of the local Dask cluster (default: one per usable core).")
+@click.option("--scheduler", help="Address of a running Dask scheduler (e.g. tcp://host:8786) "
+                                  "instead of a local cluster.")
+@click.option("--test", "with_test", is_flag=True,
+              help="Also score the test split: only for the final, chosen setting.")
+@click.option("--record", metavar="NAME",
+              help="Write the figures to the results registry (results/NAME.*.json); needs --test "
+                   "and one cell.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Sweep folder (default: runs/sweep_<spec name>).")
 @click.option("--examples", type=int, help="Training examples (overrides data.train_examples).")
-@click.option("--test-examples", type=int, help="Test examples (overrides data.test_examples).")
 @DEVICE
-@click.option("--seed", type=int, help="Random seed (overrides the spec's).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
 @friendly
-def sweep(spec_path, prune, levels, out, examples, test_examples, device, seed):
-    """Train and test a grid of prune fraction x weight levels on SPEC (compression
-    settings other than these two come from its [compression] section); writes
-    sweep.csv, sweep.md and accuracy_vs_sparsity.png. Finished cells are reused."""
-    from .experiments.sweep import run_sweep
-    spec = _spec_with_overrides(spec_path, examples, seed, device)
-    if test_examples is not None:
-        spec.data.test_examples = test_examples
+def sweep(spec_path, sets, seeds, prune, levels, workers, scheduler, with_test, record, out, examples,
+          device, quiet):
+    """Train and score a grid of settings x seeds of SPEC on Dask; writes
+    sweep.csv (one row per cell and seed), summary.md (mean, sd, 95%
+    interval) and sweep.png. Finished tasks are reused, so a stopped sweep
+    completes when run again."""
+    from . import results
+    from .experiments.sweep import parse_seeds, parse_sets, run_sweep
+    spec = _spec_with_overrides(spec_path, examples, None, device)
+    grid = parse_sets(list(sets))
+    for option, key, text in (("--prune", "compression.target_sparsity", prune),
+                              ("--levels", "compression.levels", levels)):
+        if text is not None:
+            if key in grid:
+                raise click.UsageError(f"give {option} or --set {key}, not both")
+            grid[key] = [int(v) if key.endswith("levels") else v for v in _floats(text)]
+            spec.compression.enabled = True
+    if record and not with_test:
+        raise click.UsageError("--record needs --test (a recorded figure is the test score of the chosen setting)")
     _ensure_data(spec)
     out = out or Path("runs") / f"sweep_{spec.name}"
-    rows = run_sweep(spec.validate(), out, _floats(prune), [int(x) for x in _floats(levels)],
-                     device=device, log=click.echo)
-    click.echo((Path(out) / "sweep.md").read_text())
-    click.echo(f"wrote {out}/sweep.csv, sweep.md, accuracy_vs_sparsity.png ({len(rows)} cells)")
+    result = run_sweep(spec, grid, parse_seeds(seeds) if seeds else [spec.seed], out, workers=workers,
+                       scheduler=scheduler, test=with_test, device=device, log=click.echo, quiet=quiet)
+    click.echo((Path(out) / "summary.md").read_text())
+    if len(result["summary"]) > 1:
+        from .experiments.sweep import best_cell
+        best = best_cell(result["summary"])
+        shown = ", ".join(f"{k}={best[k]}" for k in grid)
+        click.echo(f"best on validation: {shown} ({100 * best['validation_accuracy'][0]:.2f}%)")
+    click.echo(f"wrote {out}/sweep.csv, summary.md, sweep.png ({len(result['rows'])} tasks done, "
+               f"{len(result['failed'])} failed)")
+    if record:
+        command = "stdpnet " + " ".join(sys.argv[sys.argv.index("sweep"):]) if "sweep" in sys.argv else ""
+        title = {n: t for n, t, _ in results.HEADLINES}.get(record, spec.name)
+        for path in results.record_sweep(record, Path(spec_path), result, command, title):
+            click.echo(f"wrote {path}")
+    if result["failed"]:
+        sys.exit(1)
+
+
+@main.command("results")
+@click.option("--write-docs", is_flag=True, help="Regenerate docs/results.md from the registry.")
+@friendly
+def results_cmd(write_docs):
+    """The results registry (results/*.json) as a table."""
+    from . import results
+    entries = results.load_all()
+    click.echo(results.table(entries) if entries else "the registry is empty")
+    if write_docs:
+        from .runs import save_text
+        save_text(results.doc_path(), results.render_doc(entries))
+        click.echo(f"wrote {results.doc_path()}")
 
 
 @main.command("caltech-figure")
@@ -282,7 +338,9 @@ def multimodal(spec_path, out, device, resume, force, jobs, quiet):
         click.echo(f"\ninterrupted: the last checkpoint is intact; continue with "
                    f"`stdpnet multimodal --resume {run_dir}`", err=True)
         sys.exit(130)
-    _echo_multimodal(audiovisual.evaluate(run_dir, data=data, device=device, quiet=quiet, jobs=jobs))
+    for split in ("validation", "test"):
+        _echo_multimodal(audiovisual.evaluate(run_dir, data=data, device=device, quiet=quiet, jobs=jobs,
+                                              split=split))
     for path in plot_multimodal_run(run_dir):
         click.echo(f"wrote {path}")
 
@@ -296,7 +354,7 @@ def _echo_multimodal(result: dict):
     for rule, value in acc.get("both_by_rule", {}).items():
         click.echo(f"  {'both, ' + rule:26s} {value:.2%}")
     click.echo(f"cross-modal gain (both - best single modality): {100 * result['cross_modal_gain']:+.1f} "
-               f"points on {result['test_pairs']} test pairs (vote: {result['vote']})")
+               f"points on {result['pairs']} {result['split']} pairs (vote: {result['vote']})")
     held = result["vote_holdout"]
     for title, key in (("clean", "clean"), ("one modality corrupted", "corrupted")):
         if key in held:
@@ -318,10 +376,11 @@ def _echo_multimodal(result: dict):
               help="Comma-separated levels for each --noise, in order: sigma (gaussian), "
                    "fraction (salt_pepper, occlusion area) or SNR in dB (audio).")
 @DEVICE
+@SPLIT
 @JOBS
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @friendly
-def robustness(run_dir, noise, levels, device, jobs, quiet):
+def robustness(run_dir, noise, levels, device, split, jobs, quiet):
     """Accuracy vs noise level of a multimodal RUN: image-only, audio-only and both,
     with noise in one modality (the other clean) or in both; CSV + plot in RUN."""
     from .experiments import robustness as robustness_experiment
@@ -331,7 +390,7 @@ def robustness(run_dir, noise, levels, device, jobs, quiet):
     if len({mod for mod, _, _ in noises}) != len(noises):
         raise click.UsageError("at most one --noise per modality")
     path = robustness_experiment.robustness(run_dir, noises, device=device, quiet=quiet, log=click.echo,
-                                  jobs=jobs)
+                                            jobs=jobs, split=split)
     click.echo(f"wrote {path}, {path.with_suffix('.png')} and {path.with_suffix('.npz')} (the counts)")
 
 

@@ -120,17 +120,30 @@ def plot_weight_histogram(before, after, path, levels=None):
     return _save(fig, path)
 
 
-def plot_sweep(rows, path):
-    """Accuracy against sparsity, one line per number of weight levels."""
+def plot_sweep_summary(summary: list[dict], key: str, path):
+    """Validation accuracy (mean ± sd over seeds) against the first swept key,
+    one line per value of the other swept keys."""
+    others = [k for k in summary[0]
+              if k not in (key, "n", "seeds") and not k.startswith(("validation_", "test_"))]
     fig, ax = plt.subplots(figsize=(6, 4.2))
-    for levels in sorted({r["levels"] for r in rows}):
-        pts = sorted((r["sparsity"], r["accuracy"]) for r in rows if r["levels"] == levels)
-        label = "full precision" if levels == 0 else f"L = {levels}"
-        ax.plot([100 * s for s, _ in pts], [100 * a for _, a in pts], "o-", label=label)
-    ax.set_xlabel("pruned input synapses (%)")
-    ax.set_ylabel("test accuracy (%)")
+    groups: dict = {}
+    for e in summary:
+        groups.setdefault(tuple(e[k] for k in others), []).append(e)
+    numeric = all(isinstance(e[key], (int, float)) and not isinstance(e[key], bool) for e in summary)
+    for values, members in groups.items():
+        members = sorted(members, key=lambda e: e[key]) if numeric else members
+        x = [e[key] for e in members] if numeric else list(range(len(members)))
+        mean = [100 * e["validation_accuracy"][0] for e in members]
+        sd = [100 * e["validation_accuracy"][1] if e["n"] > 1 else 0.0 for e in members]
+        label = ", ".join(f"{k}={v}" for k, v in zip(others, values)) or None
+        ax.errorbar(x, mean, yerr=sd, fmt="o-", capsize=3, label=label)
+        if not numeric:
+            ax.set_xticks(x, [str(e[key]) for e in members])
+    ax.set_xlabel(key)
+    ax.set_ylabel("validation accuracy (%), mean ± sd over seeds")
     ax.grid(alpha=0.3)
-    ax.legend()
+    if len(groups) > 1:
+        ax.legend(fontsize=8)
     return _save(fig, path)
 
 

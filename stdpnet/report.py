@@ -13,6 +13,12 @@ from .experiments import audiovisual
 from .experiments.ensemble import trained_state
 
 
+def shown_split(*datasets) -> str:
+    """The split whose examples the pictures show: validation where every
+    dataset has one (pictures never need the test set), else test."""
+    return "validation" if all(d.val_x is not None and len(d.val_x) for d in datasets) else "test"
+
+
 def plot_run(run_dir: Path, raster_examples: int = 3) -> list[Path]:
     run_dir = Path(run_dir)
     spec = runs.open_run(run_dir)
@@ -34,16 +40,19 @@ def plot_run(run_dir: Path, raster_examples: int = 3) -> list[Path]:
     if metrics.get("train", {}).get("running_accuracy"):
         written.append(plots.plot_accuracy_history(metrics["train"]["running_accuracy"],
                                                    run_dir / "accuracy_history.png"))
-    if "evaluate" in metrics:
-        written.append(plots.plot_confusion(metrics["evaluate"]["confusion"],
-                                            run_dir / "confusion.png"))
+    evaluated = metrics.get("evaluate", {})
+    for split in ("test", "validation"):  # the final figure's confusion if there is one
+        if split in evaluated:
+            written.append(plots.plot_confusion(evaluated[split]["confusion"], run_dir / "confusion.png"))
+            break
     if raster_examples > 0:
         state = trained_state(run_dir)
         # two spare slots, so that a quiet example's louder re-presentation shows
         slots = raster_examples + 2
         sim = Simulator(spec, data.n_input, device="runtime", slots=slots)
-        raster = sim.raster(data.test_x[:slots].astype(float), state)
-        raster["labels"] = [f"digit {data.test_y[k]}, intensity {a:g}"
+        x, y = data.split(shown_split(data))
+        raster = sim.raster(x[:slots].astype(float), state)
+        raster["labels"] = [f"digit {y[k]}, intensity {a:g}"
                             for k, a in zip(raster["example"], raster["intensity"])]
         written.append(plots.plot_raster(raster, run_dir / "raster.png", sim.slot))
     return written
@@ -69,20 +78,23 @@ def plot_multimodal_run(run_dir: Path, raster_examples: int = 3) -> list[Path]:
                                                     run_dir / f"cross_{name}.png", name))
     if raster_examples > 0:
         state = audiovisual.joint_trained_state(run_dir)
-        ts = audiovisual.test_pairs(m, data)
-        # the first test pair of each of a few digits (two spare slots for re-presentations)
+        split = shown_split(data.image, data.audio)
+        ts = audiovisual.scored_pairs(m, data, split)
+        # the first pair of each of a few digits (two spare slots for re-presentations)
         first = [np.flatnonzero(ts.labels == d)[0] for d in np.unique(ts.labels)]
         pick = np.array((first * 2)[:raster_examples + 2])
         k, i = ts.audio_index[pick], ts.image_index[pick]
         sim = MultimodalSimulator(m, data.image.n_input, data.audio.n_input, device="runtime",
                                   slots=len(k))
-        x = np.hstack([data.image.test_x[i], data.audio.test_x[k]])
+        image_x, audio_x = data.image.split(split)[0], data.audio.split(split)[0]
+        x = np.hstack([image_x[i], audio_x[k]])
         raster = sim.raster(x, state)
-        labels = [f"digit {data.audio.test_y[k[e]]}" for e in raster["example"]]
+        labels = [f"digit {ts.labels[pick[e]]}" for e in raster["example"]]
         written.append(plots.plot_multimodal_raster(raster, run_dir / "raster_multimodal.png",
                                                     sim.slot, labels))
-        # audio to spikes: the first test recordings, their network input and input spikes
+        # audio to spikes: the first recordings shown, their network input and input spikes
         a = load_spoken_digits(m.audio.data, return_waveforms=True)
+        part = "val" if split == "validation" else "test"
         encode = audio_encoder(m.audio.data, a["train_x"])
         examples = []
         ai, at = raster["audio_input"]
@@ -91,11 +103,11 @@ def plot_multimodal_run(run_dir: Path, raster_examples: int = 3) -> list[Path]:
             if e >= len(k):
                 break
             shown.append(k[e])
-            st = a["features"].stages(a["test_waveforms"][k[e]])
+            st = a["features"].stages(a[f"{part}_waveforms"][k[e]])
             st["input"] = encode(st["map"].reshape(1, -1)).reshape(-1, st["map"].shape[1])
             sel = (at >= slot_k * sim.slot) & (at < (slot_k + 1) * sim.slot)
             st["raster"] = (ai[sel], at[sel] - slot_k * sim.slot)
             examples.append(st)
-        titles = [f"digit {a['test_y'][j]}" for j in shown]
+        titles = [f"digit {a[f'{part}_y'][j]}" for j in shown]
         written.append(plots.plot_audio_examples(examples, run_dir / "audio_to_spikes.png", titles))
     return written

@@ -67,6 +67,12 @@ def load_npz(path: Path) -> dict:
     return arrays
 
 
+def update_npz(path: Path, **arrays) -> None:
+    """``arrays`` added to the npz file at ``path`` (created if missing), others kept."""
+    path = Path(path)
+    save_npz(path, **{**(load_npz(path) if path.exists() else {}), **arrays})
+
+
 def save_text(path: Path, text: str) -> None:
     atomic_write(Path(path), lambda tmp: Path(tmp).write_text(text))
 
@@ -85,6 +91,12 @@ def update_metrics(run_dir: Path, **entries) -> dict:
     metrics.update(entries)
     save_json(Path(run_dir) / METRICS, metrics)
     return metrics
+
+
+def record_evaluation(run_dir: Path, split: str, result: dict) -> dict:
+    """metrics.json's ``evaluate.<split>`` set to ``result`` (the other split kept)."""
+    metrics = load_json(Path(run_dir) / METRICS)
+    return update_metrics(run_dir, evaluate={**metrics.get("evaluate", {}), split: result})
 
 
 def create(run_dir: Path, spec: Spec, force: bool = False, spec_text: str | None = None) -> Path:

@@ -249,7 +249,7 @@ def test_training_prunes_quantises_and_reports(tmp_path, sim):
     assert counts["synaptic_ops_per_inference"] > 0
     assert 1.5 < counts["synaptic_op_reduction"] < 3.0
     assert result["compression"]["model"]["energy_improvement"] > 1
-    assert "compression" in runs.load_json(run / runs.METRICS)
+    assert "compression" in runs.load_json(run / runs.METRICS)["evaluate"]["test"]
 
 
 def test_compression_section_is_validated():
@@ -269,9 +269,13 @@ def test_caltech_dataset_in_engine_units():
     from stdpnet.data.load import load_dataset
     spec = spec_from_dict({"data": {"dataset": "caltech101", "root": str(CALTECH),
                                     "classes": ["Faces_easy", "watch"], "image_size": 16,
-                                    "train_per_class": 5, "test_per_class": 3}})
+                                    "train_per_class": 5, "test_per_class": 3,
+                                    "validation_per_class": 2}})
     data = load_dataset(spec.data, seed=1)
-    assert data.train_x.shape == (10, 2 * 16 * 16) and data.test_x.shape == (6, 512)
+    # of the 5 training images of each class, 2 are validation
+    assert data.train_x.shape == (6, 2 * 16 * 16) and data.test_x.shape == (6, 512)
+    assert data.val_x.shape == (4, 512) and np.bincount(data.val_y).tolist() == [2, 2]
+    assert not (data.val_x[:, None, :] == data.train_x[None, :, :]).all(axis=2).any()
     assert data.train_x.min() >= 0 and data.train_x.max() == pytest.approx(255.0)
     assert data.shape == (32, 16) and data.n_classes == 2
     assert sorted(set(data.train_y)) == [0, 1]

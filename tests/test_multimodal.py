@@ -369,7 +369,7 @@ def test_multimodal_run_folder_holds_what_the_readme_lists(small_audiovisual):
         assert (run_dir / name).is_file(), name
     m = audiovisual.open_run(run_dir)  # the saved spec reopens with its two sub-specs
     assert m.image.excitatory.n_neurons == 30 and m.audio.data.dataset == "fsdd"
-    assert result["test_recordings"] == 250 and result["test_pairs"] == 250
+    assert result["split"] == "test" and result["recordings"] == 250 and result["pairs"] == 250
 
 
 def test_evaluate_and_robustness_commands_on_a_multimodal_run(small_audiovisual):
@@ -386,18 +386,18 @@ def test_evaluate_and_robustness_commands_on_a_multimodal_run(small_audiovisual)
     assert out.exit_code == 0, out.output
     assert "votes on the labelling pairs" in out.output and "both, summed" in out.output
     again = json.loads((run_dir / "metrics.json").read_text())
-    assert again["evaluate"]["accuracy"] == first["accuracy"]      # the same counts, run again
+    assert again["evaluate"]["test"]["accuracy"] == first["accuracy"]      # the same counts, run again
     rules = {"likelihood", "summed", "normalised", "calibrated"}
     kinds = set(np.load(run_dir / "readout.npz")["corruption_noise"])
     assert len(kinds) == 5    # every noise kind drawn among the 300 corrupted labelling pairs
-    held = again["evaluate"]["vote_holdout"]
+    held = again["evaluate"]["test"]["vote_holdout"]
     assert set(held) == {"clean", "corrupted", "heavy"}
     assert set(held["clean"]) == set(held["corrupted"]) == rules
     assert set(held["heavy"]) == kinds
     assert all(set(h) == {"calibrated", "clean_modality_alone"} for h in held["heavy"].values())
-    assert set(again["evaluate"]["reliability"]) == {"image", "audio"}
-    assert again["evaluate"]["tilt"] in np.round(combine.TILTS, 4)
-    choice = again["evaluate"]["tilt_choice"]
+    assert set(again["evaluate"]["test"]["reliability"]) == {"image", "audio"}
+    assert again["evaluate"]["test"]["tilt"] in np.round(combine.TILTS, 4)
+    choice = again["evaluate"]["test"]["tilt_choice"]
     assert set(choice) == {"untilted", "tilted", "clean_modality_alone"}
     assert set(choice["tilted"]) == {"clean", "heavy"} and set(choice["tilted"]["heavy"]) == kinds
     assert "heavily corrupted labelling pairs" in out.output
@@ -424,8 +424,9 @@ def test_a_noise_level_draws_the_same_noise_wherever_it_stands_in_a_sweep():
     from types import SimpleNamespace as NS
     images = np.random.default_rng(0).integers(0, 256, size=(6, 64)).astype(float)
     m = NS(seed=4)
-    data = NS(image=NS(test_x=images, shape=(8, 8)), audio=NS(test_x=np.zeros((6, 3))))
-    ts = NS(image_index=np.arange(6), audio_index=np.arange(6))
+    data = NS(image=NS(split=lambda _: (images, None), shape=(8, 8)),
+              audio=NS(split=lambda _: (np.zeros((6, 3)), None)))
+    ts = audiovisual.ScoredPairs("test", np.arange(6), np.arange(6), np.zeros(6, dtype=int))
     alone, _ = robustness.noisy_inputs(m, data, ts, [("image", "gaussian", [0.8])], 0, None)
     in_sweep, _ = robustness.noisy_inputs(m, data, ts, [("image", "gaussian", [0.0, 0.4, 0.8])], 2, None)
     np.testing.assert_array_equal(alone, in_sweep)

@@ -1,7 +1,6 @@
 """Training end to end: resume equals uninterrupted, learning beats chance,
 and the command line writes a complete run folder."""
 import numpy as np
-import pytest
 from click.testing import CliRunner
 
 from stdpnet import runs
@@ -71,7 +70,8 @@ def test_command_line_train_evaluate_plot(tmp_path):
     result = cli.invoke(main, ["evaluate", str(run), "--quiet"])
     assert result.exit_code == 0, result.output
     metrics = runs.load_json(run / runs.METRICS)
-    assert 0.0 <= metrics["evaluate"]["accuracy"] <= 1.0
+    assert 0.0 <= metrics["evaluate"]["test"]["accuracy"] <= 1.0
+    assert metrics["evaluate"]["test"]["split"] == "test"
     assert metrics["train"]["examples"] == spec.data.train_examples
     result = cli.invoke(main, ["plot", str(run), "--examples", "2"])
     assert result.exit_code == 0, result.output

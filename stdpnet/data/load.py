@@ -4,26 +4,64 @@ turn audio features into input rates."""
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
+from pathlib import PurePath
 
 import numpy as np
 
+from ..errors import ConfigError
 from ..spec import Data
-from ..streams import stream_seed
+from ..streams import rng, stream_seed
+
+SPLITS = ("train", "validation", "test")
 
 
 @dataclass
 class Dataset:
+    """Three disjoint parts: training (what the network learns and is labelled
+    on), validation (carved from the training side: every choice is made on
+    it) and test (read once, by the final evaluation)."""
     train_x: np.ndarray   # (n, n_input) values in 0..255
     train_y: np.ndarray
     test_x: np.ndarray
     test_y: np.ndarray
     shape: tuple          # image shape for plots, e.g. (28, 28)
     n_classes: int        # labels are 0 .. n_classes - 1
+    val_x: np.ndarray | None = None
+    val_y: np.ndarray | None = None
 
     @property
     def n_input(self) -> int:
         return self.train_x.shape[1]
+
+    def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(inputs, labels) of the part ``name`` (train, validation or test)."""
+        if name not in SPLITS:
+            raise ConfigError(f"split: must be one of {', '.join(SPLITS)}, got {name!r}")
+        if name == "validation" and (self.val_x is None or len(self.val_x) == 0):
+            raise ConfigError("split 'validation': this dataset has no validation part "
+                              "(data.validation_examples, validation_per_class or validation_indices)")
+        return {"train": (self.train_x, self.train_y), "validation": (self.val_x, self.val_y),
+                "test": (self.test_x, self.test_y)}[name]
+
+
+def carve(x: np.ndarray, y: np.ndarray, held: np.ndarray):
+    """(kept x, kept y, held-out x, held-out y) for a boolean mask ``held``."""
+    held = np.asarray(held, dtype=bool)
+    return x[~held], y[~held], x[held], y[held]
+
+
+def per_class_mask(y: np.ndarray, per_class: int, seed: int) -> np.ndarray:
+    """``per_class`` examples of every class, chosen from each class's own stream."""
+    mask = np.zeros(len(y), dtype=bool)
+    for c in np.unique(y):
+        members = np.flatnonzero(y == c)
+        if per_class >= len(members):
+            raise ConfigError(f"data.validation_per_class: {per_class} would leave class {c} "
+                              f"({len(members)} training examples) nothing to train on")
+        mask[rng(seed, f"validation_class_{c}").choice(members, per_class, replace=False)] = True
+    return mask
 
 
 def n_classes_of(*labels: np.ndarray) -> int:
@@ -54,12 +92,18 @@ def load_dataset(data: Data, seed: int = 0) -> Dataset:
         root = data.root or None
         tx, ty = load_mnist("train", root)
         vx, vy = load_mnist("test", root)
-        return Dataset(tx.reshape(len(tx), -1), ty, vx.reshape(len(vx), -1), vy, (28, 28),
-                       n_classes_of(ty, vy))
+        k = data.validation_examples
+        if k >= len(tx):
+            raise ConfigError(f"data.validation_examples: {k} would leave nothing of the "
+                              f"{len(tx)} MNIST training digits to train on")
+        held = np.arange(len(tx)) >= len(tx) - k        # the last k training digits
+        tx, ty, hx, hy = carve(tx.reshape(len(tx), -1), ty, held)
+        return Dataset(tx, ty, vx.reshape(len(vx), -1), vy, (28, 28), n_classes_of(ty, vy), hx, hy)
     if data.dataset == "synthetic":
         tx, ty = bars(max(data.train_examples, data.assign_examples), seed=seed)
         vx, vy = bars(data.test_examples, seed=stream_seed(seed, "synthetic_test"))
-        return Dataset(tx, ty, vx, vy, (8, 8), n_classes=2)  # horizontal or vertical bars
+        hx, hy = bars(data.validation_examples, seed=stream_seed(seed, "synthetic_validation"))
+        return Dataset(tx, ty, vx, vy, (8, 8), 2, hx, hy)  # horizontal or vertical bars
     if data.dataset == "caltech101":
         from .caltech import load_caltech
         from .paths import datasets_root, shared_datasets
@@ -74,16 +118,18 @@ def load_dataset(data: Data, seed: int = 0) -> Dataset:
                          n_test_per_class=data.test_per_class)
         side = data.image_size
         shape = (2 * side, side) if data.preprocess == "on_off" else (side, side)
-        return Dataset(255.0 * c["train_x"].astype(np.float64), c["train_y"],
-                       255.0 * c["test_x"].astype(np.float64), c["test_y"], shape,
-                       n_classes=len(data.classes))
+        held = per_class_mask(c["train_y"], data.validation_per_class, seed)
+        tx, ty, hx, hy = carve(255.0 * c["train_x"].astype(np.float64), c["train_y"], held)
+        return Dataset(tx, ty, 255.0 * c["test_x"].astype(np.float64), c["test_y"], shape,
+                       len(data.classes), hx, hy)
     if data.dataset in ("fsdd", "synth_digits"):
         a = load_spoken_digits(data)
         encode = audio_encoder(data, a["train_x"])
         frames, bands = a["feature_shape"]
         shape = (2 * frames, bands) if data.audio_encoding == "on_off" else (frames, bands)
         return Dataset(255.0 * encode(a["train_x"]), a["train_y"], 255.0 * encode(a["test_x"]),
-                       a["test_y"], shape, n_classes_of(a["train_y"], a["test_y"]))
+                       a["test_y"], shape, n_classes_of(a["train_y"], a["test_y"]),
+                       255.0 * encode(a["val_x"]), a["val_y"])
     raise ValueError(f"data.dataset: unknown dataset {data.dataset!r}")
 
 
@@ -115,9 +161,41 @@ def load_spoken_digits(data: Data, return_waveforms: bool = False) -> dict:
     entries = root.stat().st_mtime_ns if root.is_dir() else 0
     out = dict(_spoken_digits(str(root), entries, data.audio_split, tuple(data.test_speakers or ()),
                               data.audio_feature, data.audio_bands, data.audio_frames))
+    held = validation_recordings(data, out["train_files"], out["train_speakers"])
+    for key in ("x", "y", "files", "speakers", "waveforms"):
+        values = out[f"train_{key}"]
+        if isinstance(values, np.ndarray):
+            out[f"train_{key}"], out[f"val_{key}"] = values[~held], values[held]
+        else:
+            out[f"train_{key}"] = [v for v, h in zip(values, held) if not h]
+            out[f"val_{key}"] = [v for v, h in zip(values, held) if h]
     if not return_waveforms:
-        out.pop("train_waveforms"), out.pop("test_waveforms")
+        for part in ("train", "val", "test"):
+            out.pop(f"{part}_waveforms")
     return out
+
+
+_RECORDING = re.compile(r"^(\d+)_(.+)_(\d+)$")
+
+
+def validation_recordings(data: Data, files: list, speakers: list) -> np.ndarray:
+    """Which training recordings are validation: repetitions
+    ``validation_indices`` (index split) or speakers ``validation_speakers``
+    (speaker split; default the alphabetically last training speaker)."""
+    if data.audio_split == "index":
+        indices = []
+        for name in files:
+            match = _RECORDING.match(PurePath(name).stem)
+            indices.append(int(match.group(3)) if match else -1)
+        return np.isin(indices, data.validation_indices)
+    names = sorted(set(speakers))
+    chosen = data.validation_speakers or names[-1:]
+    unknown = sorted(set(chosen) - set(names))
+    if unknown:
+        raise ConfigError(f"data.validation_speakers: {unknown} are not training speakers ({names})")
+    if set(chosen) == set(names):
+        raise ConfigError(f"data.validation_speakers: {chosen} leave no speaker to train on")
+    return np.isin(speakers, chosen)
 
 
 @functools.lru_cache(maxsize=2)

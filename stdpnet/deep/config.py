@@ -19,6 +19,7 @@ DEFAULTS: dict = {
         "dataset": "mnist",       # mnist | cifar10 | cifar100
         "root": "",               # "" = $STDPNET_DATASETS or ./datasets
         "augment": False,         # random shifts (MNIST: 2 px) and, CIFAR only, flips
+        "validation_images": 5000,  # the last K training images: every choice is made on them
         "train_limit": 0,         # 0 = the whole split
         "test_limit": 0,
         "batch_size": 64,
@@ -107,7 +108,7 @@ POSITIVE = {"data.batch_size", "data.eval_batch_size", "ann.epochs", "ann.lr", "
             "convert.calibration_samples", "stdb.timesteps", "diet.timesteps", "stdb.lr",
             "diet.lr", "iir.lr", "iir.start", "iir.stop", "attack.pgd_steps", "attack.limit",
             "stdb.threshold_scale", "diet.threshold_scale", "model.blocks", "model.stem"}
-NON_NEGATIVE = {"data.train_limit", "data.test_limit", "stdb.epochs", "diet.epochs",
+NON_NEGATIVE = {"data.train_limit", "data.test_limit", "data.validation_images", "stdb.epochs", "diet.epochs",
                 "iir.epochs", "iir.final_epochs", "iir.final_lr", "ann.weight_decay", "snn.weight_decay", "attack.pgd_step_size"}
 UNIT_INTERVAL = {"model.dropout", "stdb.leak", "diet.leak"}
 TARGET_KEYS = {"name": str, "run": str, "encoding": str, "timesteps": int, "leak": float}

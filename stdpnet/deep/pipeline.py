@@ -27,9 +27,23 @@ COST_IMAGES = 1000  # test images whose spikes are counted for the cost estimate
 
 
 def load_split(cfg: dict, split: str):
-    """(images, labels) of the spec's dataset, ``split`` "train" or "test", limited as the spec says."""
-    limit = cfg["data"]["train_limit" if split == "train" else "test_limit"]
-    return load_images(cfg["data"]["dataset"], split, cfg["data"]["root"] or None, limit)
+    """(images, labels) of the spec's dataset: ``train`` (the training images
+    less the last ``data.validation_images``, limited to ``train_limit``),
+    ``validation`` (those last images: every choice and every per-epoch
+    figure) or ``test`` (limited to ``test_limit``; scored once, at the end)."""
+    d = cfg["data"]
+    if split == "test":
+        return load_images(d["dataset"], "test", d["root"] or None, d["test_limit"])
+    images, labels = load_images(d["dataset"], "train", d["root"] or None)
+    k = d["validation_images"]
+    if not 0 < k < len(images):
+        raise ConfigError(f"data.validation_images: must be in 1 .. {len(images) - 1} "
+                          f"(the training set has {len(images)} images), got {k}")
+    if split == "validation":
+        return images[-k:], labels[-k:]
+    n = len(images) - k
+    n = min(n, d["train_limit"]) if d["train_limit"] else n
+    return images[:n], labels[:n]
 
 
 def _augment(cfg: dict):
@@ -46,22 +60,25 @@ def calibration_images(cfg: dict, train_images):
 def train_ann(cfg: dict, run: Path, dev, machine: dict, resume: bool = False,
               log: Callable = print) -> dict:
     """Train the ANN of ``cfg`` (ReLU, average pooling, no biases)."""
-    train, test = load_split(cfg, "train"), load_split(cfg, "test")
+    train, val = load_split(cfg, "train"), load_split(cfg, "validation")
     info = INFO[cfg["data"]["dataset"]]
     model = build_model(cfg["model"], info).to(dev)
     runs.write_config(run, cfg)
     a = cfg["ann"]
     t0 = time.perf_counter()
-    history = fit(model, train, test, epochs=a["epochs"], lr=a["lr"], optimizer=a["optimizer"],
+    history = fit(model, train, val, epochs=a["epochs"], lr=a["lr"], optimizer=a["optimizer"],
                   momentum=a["momentum"], weight_decay=a["weight_decay"], schedule=a["schedule"],
                   batch_size=cfg["data"]["batch_size"],
                   eval_batch_size=cfg["data"]["eval_batch_size"], device=dev,
                   augment=_augment(cfg), seed=cfg["seed"], desc="ANN",
                   checkpoint=run / runs.CHECKPOINT_FILE, resume=resume, log=log)
     runs.save_model(run, model, "ann")
+    test = load_split(cfg, "test")
+    test_acc = evaluate(model, *test, batch_size=cfg["data"]["eval_batch_size"], device=dev)
     shape = (info["channels"], info["image_size"], info["image_size"])
-    metrics = {"kind": "ann", "method": "ann", "test_accuracy": history[-1]["test_accuracy"],
-               "test_images": len(test[0]), "train_images": len(train[0]),
+    metrics = {"kind": "ann", "method": "ann", "validation_accuracy": history[-1]["validation_accuracy"],
+               "test_accuracy": test_acc, "test_images": len(test[0]), "train_images": len(train[0]),
+               "validation_images": len(val[0]),
                "history": history, "seconds_total": time.perf_counter() - t0,
                "seconds_per_epoch": sum(h["seconds"] for h in history) / len(history),
                "cost": ann_cost(model, shape), "machine": machine}
@@ -75,22 +92,25 @@ def convert_ann(cfg: dict, ann, ann_run: Path, run: Path, dev, machine: dict,
     torch.manual_seed(cfg["seed"])  # Poisson input draws from it
     runs.write_config(run, cfg)
     c = cfg["convert"]
-    train, test = load_split(cfg, "train"), load_split(cfg, "test")
+    train, val, test = load_split(cfg, "train"), load_split(cfg, "validation"), load_split(cfg, "test")
     t0 = time.perf_counter()
     snn = convert(ann, calibration_images(cfg, train[0]).to(dev), c["percentile"],
                   max(c["timesteps"]), c["encoding"])
     ann_acc = runs.read_metrics(ann_run).get("test_accuracy")
     if ann_acc is None or cfg["data"]["test_limit"]:
         ann_acc = evaluate(ann, *test, batch_size=cfg["data"]["eval_batch_size"], device=dev)
+    val_curve = accuracy_vs_timesteps(snn, *val, c["timesteps"], cfg["data"]["eval_batch_size"], dev)
     curve = accuracy_vs_timesteps(snn, *test, c["timesteps"], cfg["data"]["eval_batch_size"], dev)
     for t, acc in curve.items():
-        log(f"converted SNN, T={t}: {acc:.2f}% (ANN {ann_acc:.2f}%)")
+        log(f"converted SNN, T={t}: validation {val_curve[t]:.2f}%, test {acc:.2f}% (ANN {ann_acc:.2f}%)")
     cost = snn_cost(snn, test[0][:COST_IMAGES].to(dev), cfg["data"]["eval_batch_size"])
     runs.save_model(run, snn, "snn", method="conversion")
     metrics = {"kind": "snn", "method": "conversion", "source_run": str(ann_run),
                "ann_accuracy": ann_acc, "timesteps": snn.timesteps, "encoding": c["encoding"],
                "test_accuracy": curve[snn.timesteps], "test_images": len(test[0]),
-               "accuracy_vs_timesteps": curve, "percentile": c["percentile"],
+               "validation_accuracy": val_curve[snn.timesteps],
+               "accuracy_vs_timesteps": curve, "validation_accuracy_vs_timesteps": val_curve,
+               "percentile": c["percentile"],
                "thresholds": [n.threshold.item() for n in neuron_layers(snn.net)],
                "seconds_total": time.perf_counter() - t0, "cost": cost, "machine": machine}
     runs.write_json(run / runs.METRICS_FILE, metrics)
@@ -109,9 +129,6 @@ def initial_snn(cfg: dict, init: Path | None, method: str, train_images, dev):
         cfg["diet"]["timesteps"] if method == "diet" else cfg["iir"]["start"])
     scale = cfg["stdb" if method == "stdb" else "diet"]["threshold_scale"]
     if init is None:
-        if method == "stdb":
-            raise ConfigError("--method stdb starts from a converted SNN: pass --init "
-                              "with an ANN run (converted here) or a converted run")
         net = fold_batch_norm(build_model(cfg["model"], INFO[cfg["data"]["dataset"]])).to(dev)
         configure_neurons(net, leak=cfg["diet"]["leak"])
         return SpikingNetwork(net, t_first, "direct"), {}
@@ -139,7 +156,10 @@ def train_snn(cfg: dict, method: str, init: Path | None, run: Path, dev, machine
     """Train an SNN by surrogate-gradient BPTT: ``method`` stdb (hybrid, from a
     converted ANN), diet (trained leak and threshold) or iir (DIET at
     T = iir.start, then T-1 ... iir.stop)."""
-    train, test = load_split(cfg, "train"), load_split(cfg, "test")
+    if method == "stdb" and init is None:
+        raise ConfigError("--method stdb starts from a converted SNN: pass --init "
+                          "with an ANN run (converted here) or a converted run")
+    train, val = load_split(cfg, "train"), load_split(cfg, "validation")
     snn, init_info = initial_snn(cfg, init, method, train[0], dev)
     runs.write_config(run, cfg)
     s = cfg["snn"]
@@ -152,7 +172,7 @@ def train_snn(cfg: dict, method: str, init: Path | None, run: Path, dev, machine
     if method == "stdb":
         st = cfg["stdb"]
         prepare_stdb(snn, st["alpha"], st["beta"], st["leak"])
-        history = train_snn_epochs(snn, train, test, epochs=st["epochs"], lr=st["lr"], desc="STDB",
+        history = train_snn_epochs(snn, train, val, epochs=st["epochs"], lr=st["lr"], desc="STDB",
                                    checkpoint=run / runs.CHECKPOINT_FILE, resume=resume, **common)
     else:
         d = cfg["diet"]
@@ -163,29 +183,32 @@ def train_snn(cfg: dict, method: str, init: Path | None, run: Path, dev, machine
                       and init_info.get("init_timesteps") == snn.timesteps)
         history = []
         if not skip_first:
-            history = train_snn_epochs(snn, train, test, epochs=d["epochs"], lr=d["lr"],
+            history = train_snn_epochs(snn, train, val, epochs=d["epochs"], lr=d["lr"],
                                        desc=f"DIET T={snn.timesteps}",
                                        checkpoint=run / runs.CHECKPOINT_FILE if method == "diet"
                                        else None, resume=resume, **common)
         if method == "iir":
             i = cfg["iir"]
-            first_acc = (history[-1]["test_accuracy"] if history
-                         else runs.read_metrics(init).get("test_accuracy"))
+            first_acc = (history[-1]["validation_accuracy"] if history
+                         else runs.read_metrics(init).get("validation_accuracy"))
             stages.append({"timesteps": snn.timesteps, "history": history,
-                           "test_accuracy": first_acc, "from_init": skip_first})
+                           "validation_accuracy": first_acc, "from_init": skip_first})
             configure_neurons(snn.net, gamma=i["gamma"])
-            snn, more = train_iir(snn, train, test, stop=i["stop"], epochs=i["epochs"],
+            snn, more = train_iir(snn, train, val, stop=i["stop"], epochs=i["epochs"],
                                   final_epochs=i["final_epochs"], lr=i["lr"],
                                   final_lr=i["final_lr"], **common)
             stages += more
     seconds = time.perf_counter() - t0
     all_rows = history + [row for st_ in stages[1:] for row in st_["history"]]
     eval_ts = sorted(set(s["eval_timesteps"]) | {snn.timesteps})
+    test = load_split(cfg, "test")   # read once, for the final figures
     curve = accuracy_vs_timesteps(snn, *test, eval_ts, cfg["data"]["eval_batch_size"], dev)
     cost = snn_cost(snn, test[0][:COST_IMAGES].to(dev), cfg["data"]["eval_batch_size"])
     runs.save_model(run, snn, "snn", method=method)
     metrics = {"kind": "snn", "method": method, **init_info, "timesteps": snn.timesteps,
                "encoding": snn.encoding, "test_accuracy": curve[snn.timesteps],
+               "validation_accuracy": (history[-1]["validation_accuracy"] if history and not stages
+                                       else stages[-1]["validation_accuracy"] if stages else None),
                "test_images": len(test[0]), "train_images": len(train[0]),
                "accuracy_vs_timesteps": curve, "history": history, "stages": stages,
                "seconds_total": seconds,
@@ -197,9 +220,9 @@ def train_snn(cfg: dict, method: str, init: Path | None, run: Path, dev, machine
     runs.write_json(run / runs.METRICS_FILE, metrics)
     curves = {f"{method}, trained at T={snn.timesteps}": curve}
     if stages:
-        curves["IIR stages (each at its own T)"] = {
-            st_["timesteps"]: st_["test_accuracy"] for st_ in stages
-            if st_["test_accuracy"] is not None}
+        curves["IIR stages, validation (each at its own T)"] = {
+            st_["timesteps"]: st_["validation_accuracy"] for st_ in stages
+            if st_["validation_accuracy"] is not None}
     plots.accuracy_vs_timesteps(run / "accuracy_vs_timesteps.png", curves,
                                 title=f"{cfg['name']}: {method}")
     plots.spike_rates(run / "spike_rates.png", cost["neurons"],

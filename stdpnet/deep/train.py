@@ -77,13 +77,15 @@ def accuracy_vs_timesteps(snn: SpikingNetwork, images, labels, timesteps, batch_
     return {t: 100.0 * c / max(1, len(images)) for t, c in correct.items()}
 
 
-def fit(model, train, test, *, epochs: int, lr: float, optimizer: str = "adam",
+def fit(model, train, val, *, epochs: int, lr: float, optimizer: str = "adam",
         momentum: float = 0.9, weight_decay: float = 0.0, schedule: str = "cosine",
         batch_size: int = 64, eval_batch_size: int = 500, device="cpu",
         augment: dict | None = None,
         seed: int = 0, desc: str = "train", checkpoint: Path | None = None,
         resume: bool = False, after_step=None, log=print) -> list[dict]:
-    """Train with cross-entropy; one history row per epoch (loss, accuracies, seconds).
+    """Train with cross-entropy; one history row per epoch (loss, training and
+    ``val`` accuracy, seconds). ``val``: the validation images and labels,
+    scored after every epoch (never the test set).
 
     ``augment``: keyword arguments of ``data.augment`` (None: no augmentation).
     With ``checkpoint`` the state after each epoch is saved there and, if
@@ -130,14 +132,14 @@ def fit(model, train, test, *, epochs: int, lr: float, optimizer: str = "adam",
             bar.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{100 * correct / seen:.2f}",
                             img_s=f"{seen / elapsed:.0f}")
         seconds = time.perf_counter() - t0
-        test_acc = evaluate(model, *test, batch_size=eval_batch_size, device=device,
-                            desc=f"{desc} test")
+        val_acc = evaluate(model, *val, batch_size=eval_batch_size, device=device,
+                           desc=f"{desc} validation")
         row = {"epoch": epoch + 1, "loss": total_loss / max(1, seen),
-               "train_accuracy": 100.0 * correct / max(1, seen), "test_accuracy": test_acc,
+               "train_accuracy": 100.0 * correct / max(1, seen), "validation_accuracy": val_acc,
                "seconds": seconds, "images_per_second": seen / seconds}
         history.append(row)
         log(f"{desc} epoch {epoch + 1}/{epochs}: loss {row['loss']:.4f}, train "
-            f"{row['train_accuracy']:.2f}%, test {test_acc:.2f}%, {seconds:.1f} s")
+            f"{row['train_accuracy']:.2f}%, validation {val_acc:.2f}%, {seconds:.1f} s")
         if checkpoint is not None:
             save_torch(checkpoint, {"model": model.state_dict(), "optimizer": opt.state_dict(),
                                     "scheduler": sched.state_dict(), "history": history,
@@ -160,9 +162,9 @@ def prepare_diet(snn: SpikingNetwork, gamma=0.3, leak=None) -> SpikingNetwork:
     return snn
 
 
-def train_snn(snn: SpikingNetwork, train, test, **kw) -> list[dict]:
+def train_snn(snn: SpikingNetwork, train, val, **kw) -> list[dict]:
     """``fit`` for a SpikingNetwork: keeps leaks in [0, 1] and thresholds > 0."""
-    return fit(snn, train, test, after_step=lambda: clamp_neuron_parameters(snn.net), **kw)
+    return fit(snn, train, val, after_step=lambda: clamp_neuron_parameters(snn.net), **kw)
 
 
 def next_stage(snn: SpikingNetwork) -> SpikingNetwork:
@@ -172,7 +174,7 @@ def next_stage(snn: SpikingNetwork) -> SpikingNetwork:
     return SpikingNetwork(copy.deepcopy(snn.net), snn.timesteps - 1, snn.encoding)
 
 
-def train_iir(snn: SpikingNetwork, train, test, *, stop: int = 1, epochs: int = 1,
+def train_iir(snn: SpikingNetwork, train, val, *, stop: int = 1, epochs: int = 1,
               lr: float = 1e-4, final_epochs: int = 0, final_lr: float = 0.0,
               on_stage_start=None, on_stage_end=None,
               **kw) -> tuple[SpikingNetwork, list[dict]]:
@@ -187,11 +189,11 @@ def train_iir(snn: SpikingNetwork, train, test, *, stop: int = 1, epochs: int = 
         if on_stage_start is not None:
             on_stage_start(snn.timesteps, snn)
         last = snn.timesteps == stop
-        history = train_snn(snn, train, test, epochs=final_epochs if last and final_epochs
+        history = train_snn(snn, train, val, epochs=final_epochs if last and final_epochs
                             else epochs, lr=final_lr if last and final_lr else lr,
                             desc=f"IIR T={snn.timesteps}", **kw)
         stages.append({"timesteps": snn.timesteps, "history": history,
-                       "test_accuracy": history[-1]["test_accuracy"] if history else None})
+                       "validation_accuracy": history[-1]["validation_accuracy"] if history else None})
         if on_stage_end is not None:
             on_stage_end(snn.timesteps, snn)
     return snn, stages

@@ -10,11 +10,13 @@ process reuses the binary without calling the compiler.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import inspect
 import json
 import os
 import re
+from contextlib import contextmanager
 from pathlib import Path
 
 import brian2
@@ -28,6 +30,21 @@ from .device import device_source
 def cache_root() -> Path:
     """Compiled networks: ``$STDPNET_CACHE`` or ``~/.cache/stdpnet``."""
     return Path(os.environ.get("STDPNET_CACHE", Path.home() / ".cache" / "stdpnet"))
+
+
+@contextmanager
+def build_lock(build_dir: Path, exclusive: bool):
+    """Held exclusively while a network is generated and compiled into
+    ``build_dir``, shared while one of its binaries runs: processes run one
+    binary side by side, and none rewrites or relinks it under another."""
+    path = Path(str(build_dir) + ".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def build_key(spec: Spec, rule: StdpRule, n_input: int, slots: int, learning: bool = True) -> str:

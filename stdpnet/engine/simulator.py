@@ -23,7 +23,7 @@ from ..model.ensemble import Ensemble, build_ensemble
 from ..model.plasticity import StdpRule, stdp_rule
 from ..model.schedule import TEST, TRAIN, schedule_start, slot_duration
 from ..spec import Spec
-from .cache import build_key, cache_root, generated_digest
+from .cache import build_key, build_lock, cache_root, generated_digest
 from .device import StandaloneDevice
 
 __all__ = ["TRAIN", "TEST", "ChunkResult", "Simulator", "run_parameters"]
@@ -87,13 +87,11 @@ class Simulator:
         return ens, Network(*ens.objects)
 
     def _build_standalone(self, learning: bool):
-        from filelock import FileLock
-
         build_dir = cache_root() / "standalone" / self._key(learning)
         build_dir.parent.mkdir(parents=True, exist_ok=True)
         # one device object per binary: each keeps the names of its own arrays
         device = StandaloneDevice()
-        with FileLock(str(build_dir) + ".lock"):
+        with build_lock(build_dir, exclusive=True):
             ens, net = self._fresh(device, learning, build_on_run=False, directory=str(build_dir))
             net.run(self.slots * self.slot * second, namespace={})
             # generating the C++ takes a second, compiling it half a minute or
@@ -168,8 +166,9 @@ class Simulator:
             args = {_view(ens, key): _quantity(ens, key, value) for key, value in state.items()}
             args.update(self._stimuli(ens, pixels, active))
             results = f"results_{os.getpid()}"
-            device.run(directory=str(build_dir), results_directory=results, with_output=False,
-                       run_args=args)
+            with build_lock(build_dir, exclusive=False):
+                device.run(directory=str(build_dir), results_directory=results, with_output=False,
+                           run_args=args)
             out = self._collect(ens)
             for name in device.run_args_arrays:  # one-off argument files
                 for suffix in ("", ".lock"):

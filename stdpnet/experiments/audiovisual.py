@@ -164,18 +164,26 @@ def joint_trained_state(run_dir: Path) -> dict:
 
 # ------------------------------------------------------------------- readout
 @dataclass
-class TestSet:
-    """Test pairs: every test recording with test images of its digit."""
+class ScoredPairs:
+    """The pairs a readout is scored on: every recording of the ``split``
+    (validation or test) in order, cycled, each with images of its digit
+    from the same split (``pairs.test_pairs`` pairs)."""
+    split: str
     audio_index: np.ndarray
     image_index: np.ndarray
     labels: np.ndarray
 
+    def inputs(self, data: Data) -> tuple[np.ndarray, np.ndarray]:
+        """(image rows, audio rows) of the pairs."""
+        return (data.image.split(self.split)[0][self.image_index],
+                data.audio.split(self.split)[0][self.audio_index])
 
-def test_pairs(m: MultimodalSpec, data: Data) -> TestSet:
-    n = m.pairs.test_pairs
-    a, i = pair_indices(data.audio.test_y, data.image.test_y, n, streams.rng(m.seed, "test_pairs"),
+
+def scored_pairs(m: MultimodalSpec, data: Data, split: str) -> ScoredPairs:
+    (_, image_y), (_, audio_y) = data.image.split(split), data.audio.split(split)
+    a, i = pair_indices(audio_y, image_y, m.pairs.test_pairs, streams.rng(m.seed, f"{split}_pairs"),
                         shuffle=False)
-    return TestSet(a, i, data.audio.test_y[a])
+    return ScoredPairs(split, a, i, audio_y[a])
 
 
 def present_modes(sim: MultimodalSimulator, state: dict, image_x, audio_x, modes=MODES,
@@ -187,8 +195,8 @@ def present_modes(sim: MultimodalSimulator, state: dict, image_x, audio_x, modes
     for mode in modes:
         x = rows(image_x if mode in ("image", "both") else None,
                  audio_x if mode in ("audio", "both") else None, sim.n_image, sim.n_audio, n)
-        out[mode], _, _ = present_split(sim, x, TEST, state, jobs, desc=f"testing ({mode})",
-                                                 quiet=quiet)
+        out[mode], _, _ = present_split(sim, x, TEST, state, jobs, desc=f"scoring ({mode})",
+                                        quiet=quiet)
     return out
 
 
@@ -308,9 +316,11 @@ def _rounded(d):
 
 
 def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
-             quiet: bool = False, jobs: int | None = None) -> dict:
-    """Assign labels on training pairs (both modalities), test the three modes
-    (``jobs`` processes, default one per usable core)."""
+             quiet: bool = False, jobs: int | None = None, split: str = "test") -> dict:
+    """Assign labels and fit the combining rules on training pairs (both
+    modalities), then score the three modes on the ``split`` pairs
+    (``jobs`` processes, default one per usable core); written to
+    metrics.json under ``evaluate.<split>``."""
     run_dir = Path(run_dir)
     m = open_run(run_dir)
     data = data or load_data(m)
@@ -322,9 +332,8 @@ def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
     rates_image, rates_audio, assign_counts, assign_y = assign_labels(sim, m, data, state, quiet, jobs)
     corrupted, noise, severity = corrupted_labelling_counts(sim, m, data, state, quiet, jobs)
     t1 = time.perf_counter()
-    ts = test_pairs(m, data)
-    counts = present_modes(sim, state, data.image.test_x[ts.image_index],
-                           data.audio.test_x[ts.audio_index], quiet=quiet, jobs=jobs)
+    ts = scored_pairs(m, data, split)
+    counts = present_modes(sim, state, *ts.inputs(data), quiet=quiet, jobs=jobs)
     t2 = time.perf_counter()
     reliability = combine.calibrate(assign_counts, assign_y, n_i, n_classes,
                                     streams.rng(m.seed, "calibration_folds"), corrupted)
@@ -332,15 +341,15 @@ def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
                                             streams.rng(m.seed, "tilt_folds"), reliability, corrupted,
                                             noise, severity, m.readout.min_clean_accuracy)
     acc = accuracies(counts, rates_image, rates_audio, ts.labels, n_i, m.readout.vote, reliability, tilt)
-    runs.save_npz(run_dir / runs.READOUT, assign_image=vote.labels_from_rates(rates_image),
+    runs.update_npz(run_dir / runs.READOUT, assign_image=vote.labels_from_rates(rates_image),
                   assign_audio=vote.labels_from_rates(rates_audio), rates_image=rates_image,
                   rates_audio=rates_audio, reliability=reliability, tilt=np.array(tilt),
                   assign_counts=assign_counts, assign_counts_corrupted=corrupted, assign_labels=assign_y,
                   corruption_noise=noise, corruption_severity=severity,
-                  test_labels=ts.labels, **{f"test_counts_{k}": v for k, v in counts.items()})
-    result = {"accuracy": acc, "test_pairs": int(len(ts.labels)),
-              "test_recordings": int(len(np.unique(ts.audio_index))),
-              "test_images": int(len(np.unique(ts.image_index))), "assign_pairs": int(m.pairs.assign_pairs),
+                  **{f"{split}_labels": ts.labels}, **{f"{split}_counts_{k}": v for k, v in counts.items()})
+    result = {"split": split, "accuracy": acc, "pairs": int(len(ts.labels)),
+              "recordings": int(len(np.unique(ts.audio_index))),
+              "images": int(len(np.unique(ts.image_index))), "assign_pairs": int(m.pairs.assign_pairs),
               "cross_modal_gain": round(acc["both"] - max(acc["image"], acc["audio"]), 4),
               "vote": m.readout.vote,
               "reliability": {part: dict(zip(likelihood.RELIABILITY_FEATURES, np.round(p, 4).tolist()))
@@ -350,7 +359,7 @@ def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
               "vote_holdout": combine.vote_holdout(assign_counts, assign_y, n_i, n_classes,
                                                    streams.rng(m.seed, "holdout_folds"), corrupted, noise,
                                                    severity, m.readout.min_clean_accuracy),
-              "assign_seconds": round(t1 - t0, 2), "test_seconds": round(t2 - t1, 2),
+              "assign_seconds": round(t1 - t0, 2), "seconds": round(t2 - t1, 2),
               "jobs": jobs, "device": sim.device}
-    runs.update_metrics(run_dir, evaluate=result)
+    runs.record_evaluation(run_dir, split, result)
     return result

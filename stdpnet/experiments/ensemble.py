@@ -109,49 +109,52 @@ def trained_state(run_dir: Path) -> dict:
 
 
 def evaluate(run_dir: Path, device: str | None = None, quiet: bool = False,
-             data: Dataset | None = None, jobs: int | None = None) -> dict:
-    """Assign labels on labelled training examples, then test; theta frozen.
-    Both sequences are cut into ``jobs`` parts run at once (default: one per
-    usable core); the result does not depend on ``jobs``."""
+             data: Dataset | None = None, jobs: int | None = None, split: str = "test") -> dict:
+    """Assign labels on labelled training examples, then score the ``split``
+    part (``validation``: carved from the training side, for every choice;
+    ``test``: the final figure); theta frozen. Both sequences are cut into
+    ``jobs`` parts run at once (default: one per usable core); the result does
+    not depend on ``jobs``. Written to metrics.json under ``evaluate.<split>``."""
     run_dir = Path(run_dir)
     spec = runs.open_run(run_dir)
     state = trained_state(run_dir)
     data = data or load_dataset(spec.data, spec.seed)
+    scored_x, scored_y = data.split(split)
     sim = Simulator(spec, data.n_input, device=device, modes=(TEST,))
     order = training_order(spec, data)
     n_assign = min(spec.data.assign_examples, len(order) // spec.data.epochs)  # distinct examples
     assign_idx = order[:n_assign]
-    n_test = min(spec.data.test_examples, len(data.test_x))
+    n_scored = min(spec.data.test_examples, len(scored_x)) if split == "test" else len(scored_x)
 
     jobs = jobs or default_jobs()
     t0 = time.perf_counter()
     assign_counts, _, _ = present_split(sim, data.train_x[assign_idx], TEST, state, jobs,
                                         desc="labelling", quiet=quiet)
     t1 = time.perf_counter()
-    test_counts, test_state, test_progress = present_split(sim, data.test_x[:n_test], TEST,
-                                                           compression.zero_counters(state), jobs,
-                                                           desc="testing", quiet=quiet)
+    counts, scored_state, scored_progress = present_split(sim, scored_x[:n_scored], TEST,
+                                                          compression.zero_counters(state), jobs,
+                                                          desc=f"scoring ({split})", quiet=quiet)
     t2 = time.perf_counter()
     rates = vote.class_rates(assign_counts, data.train_y[assign_idx], data.n_classes)
     assignments = vote.labels_from_rates(rates)
-    pred = vote.predict(test_counts, assignments, data.n_classes)
-    y = data.test_y[:n_test]
+    pred = vote.predict(counts, assignments, data.n_classes)
+    y = scored_y[:n_scored]
     acc = vote.accuracy(y, pred)
     # the same counts read by the Poisson likelihood readout (reported beside the vote)
-    acc_likelihood = vote.accuracy(y, likelihood.log_likelihoods(test_counts, rates).argmax(axis=1))
+    acc_likelihood = vote.accuracy(y, likelihood.log_likelihoods(counts, rates).argmax(axis=1))
     conf = vote.confusion_matrix(y, pred, data.n_classes)
-    runs.save_npz(run_dir / runs.READOUT, assignments=assignments, assign_counts=assign_counts,
-                  assign_labels=data.train_y[assign_idx], test_counts=test_counts,
-                  test_labels=y, predictions=pred)
-    result = {"accuracy": acc, "accuracy_likelihood": acc_likelihood, "test_examples": int(n_test),
-              "assign_examples": int(n_assign),
-              "confusion": conf.tolist(), "device": sim.device,
-              "test_seconds": round(t2 - t1, 2), "assign_seconds": round(t1 - t0, 2), "jobs": jobs,
-              "test_ms_per_example": round(1000 * (t2 - t1) / max(n_test, 1), 3),
-              "neurons_per_class": np.bincount(assignments[assignments >= 0],
-                                               minlength=data.n_classes).tolist()}
+    runs.update_npz(run_dir / runs.READOUT, assignments=assignments, assign_counts=assign_counts,
+                    assign_labels=data.train_y[assign_idx], **{f"{split}_counts": counts,
+                    f"{split}_labels": y, f"{split}_predictions": pred})
     steps = int(round(sim.slot / (spec.schedule.dt_ms * 1e-3)))
-    cost = compression.accounting(spec, test_state, n_test, test_progress.presentations, steps)
-    runs.update_metrics(run_dir, evaluate=result, compression=cost)
-    result["compression"] = cost
+    result = {"split": split, "accuracy": acc, "accuracy_likelihood": acc_likelihood,
+              "examples": int(n_scored), "assign_examples": int(n_assign),
+              "confusion": conf.tolist(), "device": sim.device,
+              "seconds": round(t2 - t1, 2), "assign_seconds": round(t1 - t0, 2), "jobs": jobs,
+              "ms_per_example": round(1000 * (t2 - t1) / max(n_scored, 1), 3),
+              "neurons_per_class": np.bincount(assignments[assignments >= 0],
+                                               minlength=data.n_classes).tolist(),
+              "compression": compression.accounting(spec, scored_state, n_scored,
+                                                    scored_progress.presentations, steps)}
+    runs.record_evaluation(run_dir, split, result)
     return result

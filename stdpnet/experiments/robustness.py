@@ -18,8 +18,8 @@ from ..engine.present import default_jobs
 from ..errors import ConfigError, RunFolderError
 from ..plots import plot_robustness
 from ..spec import MultimodalSpec
-from .audiovisual import (MODES, Data, TestSet, accuracies, joint_trained_state, load_data, open_run,
-                          present_modes, test_pairs)
+from .audiovisual import (MODES, Data, ScoredPairs, accuracies, joint_trained_state, load_data,
+                          open_run, present_modes, scored_pairs)
 
 
 def flatten(d: dict, prefix: str = "") -> dict:
@@ -58,11 +58,12 @@ def noise_rng(seed: int, modality: str, kind: str, level: float) -> np.random.Ge
     return np.random.default_rng([seed, zlib.crc32(f"{modality}:{kind}:{float(level)!r}".encode())])
 
 
-def noisy_inputs(m: MultimodalSpec, data: Data, ts: TestSet, noises: list, level_index: int,
+def noisy_inputs(m: MultimodalSpec, data: Data, ts: ScoredPairs, noises: list, level_index: int,
                  audio_waves: dict | None) -> tuple[np.ndarray, np.ndarray]:
-    """Test rows of both modalities with the ``level_index``-th level of each noise."""
-    image_x = data.image.test_x[ts.image_index]
-    audio_x = data.audio.test_x[ts.audio_index]
+    """The scored pairs' rows of both modalities with the ``level_index``-th
+    level of each noise (``audio_waves``: the split's recordings as waveforms,
+    the babble talkers, the features and the encoder)."""
+    image_x, audio_x = ts.inputs(data)
     for (modality, kind, levels) in noises:
         level = levels[level_index]
         rng = noise_rng(m.seed, modality, kind, level)
@@ -71,7 +72,7 @@ def noisy_inputs(m: MultimodalSpec, data: Data, ts: TestSet, noises: list, level
             noisy = noise_models.add_image_noise(image_x.reshape(-1, *shape) / 255.0, kind, level, rng)
             image_x = 255.0 * noisy.reshape(len(image_x), -1)
         else:
-            waves, others, features, encode = (audio_waves[k] for k in ("test", "others", "features", "encode"))
+            waves, others, features, encode = (audio_waves[k] for k in ("waves", "others", "features", "encode"))
             out = []
             for k in ts.audio_index:
                 pool = [w for j, w in enumerate(others) if j != k]
@@ -81,9 +82,11 @@ def noisy_inputs(m: MultimodalSpec, data: Data, ts: TestSet, noises: list, level
 
 
 def robustness(run_dir: Path, noises: list, device: str | None = None, quiet: bool = False,
-               log: Callable = print, jobs: int | None = None) -> Path:
-    """Accuracy vs noise level in each readout mode; noises: [(modality, kind, levels)],
-    several noises are applied together, level k of each at step k. Writes CSV + plot."""
+               log: Callable = print, jobs: int | None = None, split: str = "test") -> Path:
+    """Accuracy vs noise level in each readout mode on the ``split`` pairs;
+    noises: [(modality, kind, levels)], several noises are applied together,
+    level k of each at step k. Writes CSV, plot and the counts behind them
+    (``robustness_<tag>.*``; ``robustness_<tag>.validation.*`` for validation)."""
     run_dir = Path(run_dir)
     m = open_run(run_dir)
     lengths = {len(levels) for _, _, levels in noises}
@@ -93,13 +96,14 @@ def robustness(run_dir: Path, noises: list, device: str | None = None, quiet: bo
     state = joint_trained_state(run_dir)
     saved = fitted_readout(run_dir)
     sim = MultimodalSimulator(m, data.image.n_input, data.audio.n_input, device=device)
-    ts = test_pairs(m, data)
+    ts = scored_pairs(m, data, split)
     audio_waves = None
     if any(mod == "audio" for mod, _, _ in noises):
         a = load_spoken_digits(m.audio.data, return_waveforms=True)
-        audio_waves = {"test": a["test_waveforms"], "others": a["test_waveforms"],
+        waves = a["val_waveforms" if split == "validation" else "test_waveforms"]
+        audio_waves = {"waves": waves, "others": waves,
                        "features": a["features"], "encode": audio_encoder(m.audio.data, a["train_x"])}
-    tag = "+".join(f"{mod}-{kind}" for mod, kind, _ in noises)
+    tag = "+".join(f"{mod}-{kind}" for mod, kind, _ in noises) + ("" if split == "test" else f".{split}")
     rows_out, levels_out, kept = [], [], {}
     for k in range(lengths.pop()):
         image_x, audio_x = noisy_inputs(m, data, ts, noises, k, audio_waves)
@@ -112,7 +116,7 @@ def robustness(run_dir: Path, noises: list, device: str | None = None, quiet: bo
         kept.update({f"level{k}_{mode}": c.astype(np.int32) for mode, c in counts.items()})
         log(", ".join(f"{key} {v}" for key, v in rows_out[-1].items()))
     path = run_dir / f"robustness_{tag}.csv"
-    runs.save_npz(path.with_suffix(".npz"), test_labels=ts.labels,
+    runs.save_npz(path.with_suffix(".npz"), labels=ts.labels, split=np.array(split),
                   levels=np.array([[lv[k] for _, _, lv in noises] for k in range(len(rows_out))]), **kept)
     runs.atomic_write(path, lambda tmp: _write_csv(tmp, rows_out))
     plot_robustness(rows_out, noises, run_dir / f"robustness_{tag}.png")
@@ -133,7 +137,7 @@ def rescore(run_dir: Path) -> dict:
         kept = runs.load_npz(path)
         out[path.stem[len("robustness_"):]] = [
             (levels.tolist(), accuracies({mode: kept[f"level{k}_{mode}"] for mode in MODES},
-                                         saved["rates_image"], saved["rates_audio"], kept["test_labels"],
+                                         saved["rates_image"], saved["rates_audio"], kept["labels"],
                                          m.image.excitatory.n_neurons, m.readout.vote, saved["reliability"],
                                          float(saved["tilt"])))
             for k, levels in enumerate(kept["levels"])]

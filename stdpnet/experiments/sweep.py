@@ -1,74 +1,275 @@
-"""A grid of pruning fraction x weight levels (``stdpnet sweep``): one
-network trained and tested per cell, a table and a plot of accuracy against
-sparsity."""
+"""Sweeps and repeats on Dask (``stdpnet sweep``): any dotted spec key takes a
+list of values, every cell of the grid runs with every seed, and each
+cell x seed is one task on a ``dask.distributed`` cluster (by default a
+``LocalCluster`` of single-threaded worker processes, one per usable core;
+any running cluster by its scheduler address).
+
+A task trains one network and scores it on the validation split (and on
+the test split only when asked, for the final chosen setting). Its run
+folder is named by a digest of everything that determines its result (the
+cell's full spec, seed and example counts included), so a finished task
+is reused, a changed setting makes a new one, and a sweep that was stopped
+or lost a worker completes when run again. A task that fails is reported
+with its error; the others finish.
+
+Output: ``sweep.csv`` (one row per cell x seed), ``summary.md`` (mean, sd,
+95% interval and n per cell) and ``sweep.png`` (the first swept key
+against the validation accuracy, with error bars).
+"""
 from __future__ import annotations
 
 import copy
 import csv
+import hashlib
+import math
+import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
+
+import numpy as np
 
 from .. import plots, runs
-from ..data.load import load_dataset
-from ..spec import Spec
+from ..engine.present import default_jobs
+from ..errors import ConfigError
+from ..spec import Spec, dump_spec, spec_from_dict
 from . import ensemble
 
-SWEEP_COLUMNS = ("prune", "levels", "sparsity", "bits_per_weight", "accuracy",
-                 "synaptic_ops_per_inference", "op_reduction_vs_dense_run",
-                 "energy_improvement", "area_improvement", "train_seconds")
+# the figures a task reports, from its run folder's metrics.json
+METRICS = ("accuracy", "accuracy_likelihood", "train_ms_per_example", "synaptic_ops_per_inference",
+           "energy_improvement", "area_improvement")
 
 
-def run_sweep(spec: Spec, out, prunes, levels, device=None, log=print) -> list[dict]:
-    """Train and test one network per (prune fraction, levels) cell into
-    ``out/<cell>``; write sweep.csv, sweep.md and accuracy_vs_sparsity.png.
-    A cell (0, 0) is the dense full-precision network: compression off.
-    Finished cells (metrics with an evaluation) are reused, so a sweep resumes."""
+@dataclass
+class Task:
+    """One cell of the grid with one seed."""
+    settings: dict            # dotted key -> value
+    seed: int
+    spec_text: str            # the task's full spec as TOML
+    digest: str = field(default="")
+
+    @property
+    def cell(self) -> str:
+        return ", ".join(f"{k}={v}" for k, v in self.settings.items()) or "(spec as it is)"
+
+
+def parse_value(text: str):
+    """A value from the command line, read as TOML reads it: 0.05 is a float,
+    400 an integer, true a boolean, anything else a string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def parse_sets(texts: list[str]) -> dict:
+    """['plasticity.x_tar=0.05,0.1', ...] -> {'plasticity.x_tar': [0.05, 0.1], ...}."""
+    sets = {}
+    for text in texts:
+        key, sep, values = text.partition("=")
+        key = key.strip()
+        if not sep or not key or not values.strip():
+            raise ConfigError(f"--set {text!r}: expected KEY=VALUE[,VALUE...], e.g. plasticity.x_tar=0.05,0.1")
+        if key in sets:
+            raise ConfigError(f"--set {key}: given twice")
+        sets[key] = [parse_value(v.strip()) for v in values.split(",") if v.strip()]
+    return sets
+
+
+def parse_seeds(text: str) -> list[int]:
+    """'0-4' -> [0, 1, 2, 3, 4]; '1,3' -> [1, 3]."""
+    seeds = []
+    try:
+        for part in text.split(","):
+            lo, sep, hi = part.strip().partition("-")
+            seeds += list(range(int(lo), int(hi) + 1)) if sep else [int(lo)]
+    except ValueError as exc:
+        raise ConfigError(f"--seeds {text!r}: expected e.g. 0-4 or 0,2,5") from exc
+    if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
+        raise ConfigError(f"--seeds {text!r}: expected distinct seeds >= 0")
+    return seeds
+
+
+def _set(table: dict, key: str, value) -> None:
+    parts = key.split(".")
+    node = table
+    for p in parts[:-1]:
+        if not isinstance(node.get(p), dict):
+            raise ConfigError(f"--set {key}: {p!r} is not a section of the spec")
+        node = node[p]
+    if parts[-1] not in node or isinstance(node[parts[-1]], dict):
+        raise ConfigError(f"--set {key}: not a key of the spec")
+    node[parts[-1]] = value
+
+
+def tasks(spec: Spec, sets: dict, seeds: list[int]) -> list[Task]:
+    """Every cell x seed, each validated before anything runs; an invalid
+    cell is an error that names it."""
+    base = spec.to_dict()
+    cells = [{}]
+    for key, values in sets.items():
+        cells = [{**c, key: v} for c in cells for v in values]
+    out = []
+    for settings in cells:
+        for seed in seeds:
+            table = copy.deepcopy(base)
+            for key, value in settings.items():
+                _set(table, key, value)
+            table["seed"] = seed
+            try:
+                cell = spec_from_dict(table)
+            except ConfigError as exc:
+                shown = ", ".join(f"{k}={v}" for k, v in settings.items())
+                raise ConfigError(f"sweep cell {shown}: {exc}") from exc
+            text = dump_spec(cell)
+            out.append(Task(settings, seed, text, hashlib.sha256(text.encode()).hexdigest()[:16]))
+    return out
+
+
+def task_metrics(run_dir: Path, split: str) -> dict:
+    """The figures of a finished task on ``split`` (METRICS), from its metrics.json."""
+    metrics = runs.load_json(run_dir / runs.METRICS)
+    result = metrics["evaluate"][split]
+    cost = result["compression"]
+    return {"accuracy": result["accuracy"], "accuracy_likelihood": result["accuracy_likelihood"],
+            "train_ms_per_example": metrics["train"]["ms_per_example"],
+            "synaptic_ops_per_inference": cost["counts"]["synaptic_ops_per_inference"],
+            "energy_improvement": cost["model"]["energy_improvement"],
+            "area_improvement": cost["model"]["area_improvement"]}
+
+
+def run_task(spec_text: str, run_dir: str, splits: tuple, device: str | None = None) -> dict:
+    """Train the task's network and score it on ``splits``, unless its run
+    folder already holds those results. Runs in a Dask worker (one thread)."""
+    run_dir = Path(run_dir)
+    spec = spec_from_dict(tomllib.loads(spec_text))
+    evaluated = runs.load_json(run_dir / runs.METRICS).get("evaluate", {})
+    if not all(s in evaluated for s in splits):
+        if not (run_dir / runs.WEIGHTS).exists():
+            resume = (run_dir / runs.CHECKPOINT).exists()
+            if not resume:
+                runs.create(run_dir, spec, force=True, spec_text=spec_text)
+            ensemble.train(spec, run_dir, device=device, resume=resume, quiet=True)
+        for split in splits:
+            if split not in evaluated:
+                ensemble.evaluate(run_dir, device=device, quiet=True, jobs=1, split=split)
+    return {split: task_metrics(run_dir, split) for split in splits}
+
+
+def _client(workers: int | None, scheduler: str | None):
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler:
+        return Client(scheduler), None
+    n = workers or default_jobs()
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
+                           silence_logs=40)
+    return Client(cluster), cluster
+
+
+def run_sweep(spec: Spec, sets: dict, seeds: list[int], out: Path, workers: int | None = None,
+              scheduler: str | None = None, test: bool = False, device: str | None = None,
+              log: Callable = print, quiet: bool = False) -> dict:
+    """Run every cell x seed on Dask; write sweep.csv, summary.md and sweep.png
+    in ``out``. Returns {"rows": [...], "failed": [(task, error)], "summary": [...]}."""
+    from dask.distributed import as_completed
+    from tqdm import tqdm
+
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    data = load_dataset(spec.data, spec.seed)
-    rows = []
-    for p in prunes:
-        for L in levels:
-            cell = copy.deepcopy(spec)
-            c = cell.compression
-            c.enabled = p > 0 or L > 0
-            c.target_sparsity, c.levels = float(p), int(L)
-            cell.name = f"{spec.name}_p{int(round(100 * p)):02d}_L{L}"
-            cell.validate()
-            run = out / cell.name
-            metrics = runs.load_json(run / runs.METRICS)
-            if "compression" not in metrics:
-                log(f"cell prune={p} levels={L} -> {run}")
-                runs.create(run, cell, force=True)
-                ensemble.train(cell, run, device=device, quiet=True, data=data)
-                ensemble.evaluate(run, device=device, quiet=True, data=data)
-                metrics = runs.load_json(run / runs.METRICS)
-            counts, model = metrics["compression"]["counts"], metrics["compression"]["model"]
-            rows.append({"prune": p, "levels": L, "sparsity": counts["sparsity"],
-                         "bits_per_weight": counts["bits_per_weight"],
-                         "accuracy": metrics["evaluate"]["accuracy"],
-                         "synaptic_ops_per_inference": counts["synaptic_ops_per_inference"],
-                         "energy_improvement": model["energy_improvement"],
-                         "area_improvement": model["area_improvement"],
-                         "train_seconds": metrics["train"]["seconds"]})
-            log(f"  accuracy {rows[-1]['accuracy']:.4f}, ops/inference "
-                f"{rows[-1]['synaptic_ops_per_inference']:.0f}")
-    dense = [r for r in rows if r["prune"] == 0 and r["levels"] == 0]
-    for r in rows:  # measured against the dense run's own ops (its own input spikes)
-        r["op_reduction_vs_dense_run"] = (dense[0]["synaptic_ops_per_inference"]
-                                          / max(r["synaptic_ops_per_inference"], 1e-9)
-                                          if dense else float("nan"))
-    with open(out / "sweep.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=SWEEP_COLUMNS)
-        writer.writeheader()
-        writer.writerows({k: r[k] for k in SWEEP_COLUMNS} for r in rows)
-    head = ["pruned", "levels", "bits", "accuracy", "syn. ops / inference (count)",
-            "ops vs dense run (count)", "energy gain (model)", "area gain (model)"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    todo = tasks(spec, sets, seeds)
+    splits = ("validation", "test") if test else ("validation",)
+    client, cluster = _client(workers, scheduler)
+    rows, failed = [], []
+    try:
+        log(f"{len(todo)} tasks ({len(todo) // len(seeds)} cells x {len(seeds)} seeds) on "
+            f"{len(client.scheduler_info()['workers'])} workers; dashboard {client.dashboard_link}")
+        futures = {client.submit(run_task, t.spec_text, str(out / "tasks" / t.digest), splits, device,
+                                 key=f"task-{t.digest}-{'-'.join(splits)}", pure=False): t for t in todo}
+        with tqdm(total=len(todo), desc="sweep", unit="task", disable=quiet) as bar:
+            for future in as_completed(futures):
+                task = futures[future]
+                try:
+                    result = future.result()
+                except Exception as exc:  # one failing task must not stop the others
+                    failed.append((task, f"{type(exc).__name__}: {exc}"))
+                    log(f"task {task.cell}, seed {task.seed} failed: {type(exc).__name__}: {exc}")
+                else:
+                    row = {**task.settings, "seed": task.seed, "task": task.digest}
+                    for split, figures in result.items():
+                        row.update({f"{split}_{k}": v for k, v in figures.items()})
+                    rows.append(row)
+                bar.update(1)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    order = {t.digest: k for k, t in enumerate(todo)}
+    rows.sort(key=lambda r: order[r["task"]])
+    summary = summarise(rows, list(sets), splits)
+    write_outputs(out, rows, summary, list(sets), splits)
+    return {"rows": rows, "failed": failed, "summary": summary, "tasks": todo}
+
+
+def best_cell(summary: list[dict], split: str = "validation", metric: str = "accuracy") -> dict:
+    """The cell with the highest mean ``metric`` on ``split``. Choices are made
+    on validation only: asking to choose on the test split is an error."""
+    if split == "test":
+        raise ConfigError("a setting is chosen on the validation split, never on the test split")
+    name = f"{split}_{metric}"
+    if not summary or name not in summary[0]:
+        raise ConfigError(f"no {name} to choose by")
+    return max(summary, key=lambda e: e[name][0])
+
+
+def mean_sd(values: list[float]) -> tuple[float, float, float]:
+    """(mean, sample sd, half-width of the 95% t interval); sd and interval are nan for n < 2."""
+    from scipy import stats
+
+    v = np.asarray(values, dtype=float)
+    if len(v) < 2:
+        return float(v.mean()), math.nan, math.nan
+    sd = float(v.std(ddof=1))
+    return float(v.mean()), sd, float(stats.t.ppf(0.975, len(v) - 1) * sd / math.sqrt(len(v)))
+
+
+def summarise(rows: list[dict], keys: list[str], splits: tuple) -> list[dict]:
+    """One entry per cell: its settings, n, and mean / sd / 95% interval of every figure."""
+    cells: dict = {}
     for r in rows:
-        lines.append(f"| {r['sparsity']:.0%} | {r['levels'] or 'fp'} | {r['bits_per_weight']} | "
-                     f"{r['accuracy']:.2%} | {r['synaptic_ops_per_inference']:,.0f} | "
-                     f"{r['op_reduction_vs_dense_run']:.2f}x | {r['energy_improvement']:.2f}x | "
-                     f"{r['area_improvement']:.1f}x |")
-    (out / "sweep.md").write_text("\n".join(lines) + "\n")
-    plots.plot_sweep(rows, out / "accuracy_vs_sparsity.png")
-    return rows
+        cells.setdefault(tuple(r[k] for k in keys), []).append(r)
+    out = []
+    for values, members in cells.items():
+        entry = dict(zip(keys, values)) | {"n": len(members), "seeds": [r["seed"] for r in members]}
+        for split in splits:
+            for metric in METRICS:
+                name = f"{split}_{metric}"
+                entry[name] = mean_sd([r[name] for r in members])
+        out.append(entry)
+    return out
+
+
+def write_outputs(out: Path, rows: list[dict], summary: list[dict], keys: list[str], splits: tuple):
+    if rows:
+        columns = list(rows[0])
+
+        def write_csv(tmp):
+            with open(tmp, "w", newline="") as f:
+                writer = csv.DictWriter(f, fieldnames=columns)
+                writer.writeheader()
+                writer.writerows(rows)
+        runs.atomic_write(out / "sweep.csv", write_csv)
+    figures = [(s, m) for s in splits for m in ("accuracy", "accuracy_likelihood", "train_ms_per_example")]
+    head = keys + ["n"] + [f"{s} {m} (mean ± sd; 95% CI)" for s, m in figures]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for e in summary:
+        cells = [str(e[k]) for k in keys] + [str(e["n"])]
+        for s, m in figures:
+            mean, sd, ci = e[f"{s}_{m}"]
+            scale, unit = (100, "%") if m.startswith("accuracy") else (1, " ms")
+            cells.append(f"{scale * mean:.2f}{unit} ± {scale * sd:.2f}; ±{scale * ci:.2f}"
+                         if not math.isnan(sd) else f"{scale * mean:.2f}{unit} (n = 1)")
+        lines.append("| " + " | ".join(cells) + " |")
+    runs.save_text(out / "summary.md", "\n".join(lines) + "\n")
+    if summary and keys:
+        plots.plot_sweep_summary(summary, keys[0], out / "sweep.png")

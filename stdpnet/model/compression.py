@@ -208,7 +208,7 @@ def accounting(spec: Spec, state: dict, n_examples: int, presentations: int,
         "counts": {
             "synapses_total": total, "synapses_kept": kept, "sparsity": 1 - kept / total,
             "levels": cfg.levels or None, "bits_per_weight": bits,
-            "test_examples": int(n_examples), "test_presentations": int(presentations),
+            "examples": int(n_examples), "presentations": int(presentations),
             "input_spikes_per_inference": input_spikes.sum() * per,
             "synaptic_ops_per_inference": ops * per,
             "dense_synaptic_ops_per_inference": dense_ops * per,

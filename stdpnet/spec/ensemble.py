@@ -44,6 +44,9 @@ class Data:
     train_examples: int = 60_000   # first K of the (shuffled) training set
     assign_examples: int = 10_000  # labelled examples used to assign neuron labels
     test_examples: int = 10_000
+    # validation: carved from the training side, never trained or labelled on
+    # (mnist: the last K training examples; synthetic: K more examples)
+    validation_examples: int = 10_000
     shuffle: bool = True           # shuffle the training order with the run's seed
     root: str = ""                 # dataset folder ("" = $STDPNET_DATASETS or ./datasets)
     # caltech101 only: class subset, image size, ON/OFF preprocessing, split
@@ -54,12 +57,17 @@ class Data:
     dog_sigma_surround: float = 2.0
     train_per_class: int = 200     # seeded per-class split; the rest (capped) is test
     test_per_class: int = 200
+    validation_per_class: int = 20  # of each class's training images (seeded), for validation
     # fsdd / synth_digits (spoken digits, FSDD file layout): features and split
     audio_feature: str = "mfcc"    # mfcc | logmel | cochlea (stdpnet.data.features)
     audio_bands: int = 20          # features per frame; n_input = bands * frames
     audio_frames: int = 20
     audio_split: str = "index"     # index: repetitions 0-4 are test (FSDD's split) | speaker
     test_speakers: list = field(default_factory=list)  # speaker split ([] = the last speaker)
+    # validation recordings, from the training side: repetitions (index split)
+    # or speakers (speaker split; [] = the last training speaker)
+    validation_indices: list = field(default_factory=lambda: [5, 6, 7, 8, 9])
+    validation_speakers: list = field(default_factory=list)
     audio_encoding: str = "on_off"  # on_off (2 inputs per feature) | map (the [0, 1] map as is)
     audio_on_off_z: float = 1.5    # on_off: standard deviations at which an input saturates
     epochs: int = 1                # passes over the training examples (small audio sets)
@@ -69,6 +77,13 @@ class Data:
         for key in ("train_examples", "assign_examples", "test_examples", "image_size",
                     "train_per_class", "test_per_class", "audio_bands", "audio_frames", "epochs"):
             _check(s, key, getattr(self, key), positive, "must be > 0")
+        for key in ("validation_examples", "validation_per_class"):
+            _check(s, key, getattr(self, key), non_negative, "must be >= 0")
+        _check(s, "validation_indices", self.validation_indices,
+               lambda v: all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in v),
+               "must list recording indices (integers >= 0)")
+        _check(s, "validation_speakers", self.validation_speakers,
+               lambda v: all(isinstance(x, str) for x in v), "must list speaker names")
         _check(s, "classes", self.classes,
                lambda v: len(v) >= 2 and all(isinstance(c, str) for c in v) and len(set(v)) == len(v),
                "must list at least two distinct class folder names")

@@ -11,6 +11,7 @@ SPEC = """
 name = "t"
 [data]
 batch_size = 50
+validation_images = 60
 [model]
 features = [4, "A"]
 classifier = [16]
@@ -86,7 +87,7 @@ def test_the_whole_chain_writes_run_folders(tmp_path, fake_mnist):
     assert iir["timesteps"] == 1 and [s["timesteps"] for s in iir["stages"]] == [2, 1]
     assert iir["stages"][0]["from_init"] is True  # the DIET run already is the T=2 stage
     diet = json.loads((runs / "diet" / "metrics.json").read_text())
-    assert iir["stages"][0]["test_accuracy"] == diet["test_accuracy"]
+    assert iir["stages"][0]["validation_accuracy"] == diet["validation_accuracy"]
     r = invoke("train-snn", spec, "--method", "stdb", "--init", runs / "converted",
                "--run", runs / "stdb")
     assert r.exit_code == 0, r.output

@@ -21,7 +21,7 @@ def test_ann_training_learns_synthetic_quadrants():
     train, test = synthetic(512, seed=0), synthetic(128, seed=1)
     torch.manual_seed(0)
     history = fit(tiny_model(), train, test, epochs=2, lr=0.01, **QUIET)
-    assert history[-1]["test_accuracy"] > 90
+    assert history[-1]["validation_accuracy"] > 90
     assert history[-1]["loss"] < history[0]["loss"]
 
 
@@ -57,7 +57,7 @@ def test_stdb_hybrid_improves_the_converted_net_at_low_T(trained_ann):
     history = train_snn(snn, train, test, epochs=2, lr=3e-3, **QUIET)
     from stdpnet.deep.train import evaluate
     converted = convert(trained_ann, train[0], percentile=99.9, timesteps=2)
-    assert history[-1]["test_accuracy"] >= evaluate(converted, *test)
+    assert history[-1]["validation_accuracy"] >= evaluate(converted, *test)
 
 
 def test_iir_stage_starts_from_the_previous_stage_weights(trained_ann, data):
@@ -99,4 +99,4 @@ def test_interrupted_training_resumes_from_its_checkpoint(tmp_path):
     straight = fit(tiny_model(), train, test, epochs=2, lr=0.01, **QUIET)
     assert len(resumed) == 2
     assert resumed[1]["loss"] == pytest.approx(straight[1]["loss"], rel=1e-5)
-    assert resumed[1]["test_accuracy"] == straight[1]["test_accuracy"]
+    assert resumed[1]["validation_accuracy"] == straight[1]["validation_accuracy"]

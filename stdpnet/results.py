@@ -1,0 +1,200 @@
+"""The results registry: one small JSON file per headline figure in
+``results/`` (the value of every seed, their mean, sd and n, the split it
+was scored on, the spec and its hash, the commit, the command that wrote it,
+the machine and the date). ``docs/results.md`` is generated from it
+(``stdpnet results --write-docs``), so every figure in the docs has a file
+and a command behind it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import platform
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ConfigError
+
+FIELDS = ("name", "title", "metric", "split", "unit", "values", "mean", "sd", "n", "spec", "spec_sha256",
+          "commit", "command", "machine", "date")
+
+# The headline figures the project reports, in the order the docs show them;
+# a figure without a file yet is listed as not measured.
+HEADLINES = (
+    ("mnist_quick", "MNIST, 100 neurons, 6,000 training digits (the main job)",
+     "stdpnet sweep networks/mnist_quick.toml --seeds 0-2 --test --record mnist_quick"),
+    ("mnist_400", "MNIST, 400 neurons, one epoch (Diehl & Cook)",
+     "stdpnet sweep networks/mnist_400.toml --seeds 0-4 --test --record mnist_400"),
+    ("mnist_1600", "MNIST, 1,600 neurons, one epoch",
+     "stdpnet sweep networks/mnist_1600.toml --seeds 0-2 --test --record mnist_1600"),
+    ("mnist_1600_prune", "MNIST, 1,600 neurons, pruned and quantised",
+     "stdpnet sweep networks/mnist_1600_prune.toml --seeds 0-2 --test --record mnist_1600_prune"),
+    ("caltech_3class", "Caltech-101, three classes, dense",
+     "stdpnet sweep networks/caltech_3class.toml --seeds 0-2 --test --record caltech_3class"),
+    ("caltech_3class_prune", "Caltech-101, three classes, pruned",
+     "stdpnet sweep networks/caltech_3class_prune.toml --seeds 0-2 --test --record caltech_3class_prune"),
+    ("fsdd_audio_400", "Spoken digits (FSDD), 400 neurons, standard split",
+     "stdpnet sweep networks/fsdd_audio_400.toml --seeds 0-2 --test --record fsdd_audio_400"),
+)
+
+
+def results_root() -> Path:
+    """``$STDPNET_RESULTS`` or ``./results``."""
+    return Path(os.environ.get("STDPNET_RESULTS", "results"))
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import brian2
+    return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"brian2 {brian2.__version__}, numpy {np.__version__}")
+
+
+def commit() -> str:
+    """The checkout's commit, with ``+changes`` when the work tree differs from it."""
+    here = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(["git", "-C", str(here), "rev-parse", "--short=12", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+changes" if dirty else "")
+
+
+def figure(name: str, title: str, metric: str, split: str, unit: str, values: dict,
+           spec_path: str | Path, command: str) -> dict:
+    """A registry entry: ``values`` maps each seed to its value."""
+    v = np.array(list(values.values()), dtype=float)
+    spec_path = Path(spec_path)
+    return {"name": name, "title": title, "metric": metric, "split": split, "unit": unit,
+            "values": {str(k): float(x) for k, x in values.items()},
+            "mean": float(v.mean()), "sd": float(v.std(ddof=1)) if len(v) > 1 else math.nan,
+            "n": int(len(v)), "spec": spec_path.as_posix(),
+            "spec_sha256": hashlib.sha256(spec_path.read_bytes()).hexdigest(),
+            "commit": commit(), "command": command, "machine": machine(), "date": date.today().isoformat()}
+
+
+def write(entry: dict, root: Path | None = None) -> Path:
+    from .runs import save_text
+
+    root = Path(root or results_root())
+    path = root / f"{entry['name']}.json"
+    save_text(path, json.dumps(entry, indent=2) + "\n")
+    return path
+
+
+def load_all(root: Path | None = None) -> list[dict]:
+    """Every entry of the registry, checked to have every field."""
+    root = Path(root or results_root())
+    entries = []
+    for path in sorted(root.glob("*.json")):
+        try:
+            entry = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"{path}: not a readable results file ({exc})") from exc
+        missing = [f for f in FIELDS if f not in entry]
+        if missing:
+            raise ConfigError(f"{path}: missing {', '.join(missing)}")
+        entries.append(entry)
+    return entries
+
+
+def _value(entry: dict, x: float) -> str:
+    if entry["unit"] == "%":
+        return f"{100 * x:.2f}%"
+    return f"{x:.3g} {entry['unit']}".strip()
+
+
+def _mean_sd(entry: dict) -> str:
+    if entry["n"] < 2 or entry["sd"] is None or math.isnan(entry["sd"]):
+        return f"{_value(entry, entry['mean'])} (n = 1)"
+    sd = f"{100 * entry['sd']:.2f}" if entry["unit"] == "%" else f"{entry['sd']:.3g}"
+    return f"{_value(entry, entry['mean'])} ± {sd}"
+
+
+def table(entries: list[dict]) -> str:
+    """Markdown table of the entries: figure, mean ± sd (n), every seed's value, split."""
+    lines = ["| figure | metric | split | mean ± sd | n | per seed |", "|---|---|---|---|---|---|"]
+    for e in entries:
+        seeds = ", ".join(f"{s}: {_value(e, v)}" for s, v in e["values"].items())
+        lines.append(f"| {e['title']} | {e['metric']} | {e['split']} | {_mean_sd(e)} | {e['n']} | {seeds} |")
+    return "\n".join(lines)
+
+
+def render_doc(entries: list[dict]) -> str:
+    """The text of docs/results.md."""
+    by_group: dict = {}
+    for e in entries:
+        by_group.setdefault(e["name"].split(".")[0], []).append(e)
+    out = ["# Results", "",
+           "Generated by `stdpnet results --write-docs` from the registry in `results/` "
+           "(one JSON file per figure); do not edit by hand. A figure is the mean and sample "
+           "standard deviation over the seeds listed, each seed's value kept. Settings are chosen "
+           "on the validation split carved from the training side (`stdpnet sweep` without "
+           "`--test`); the test split is scored once, by the command shown, for the chosen "
+           "setting. Differences smaller than the seed spread are not differences.", ""]
+    for name, title, command in HEADLINES:
+        out += [f"## {title}", ""]
+        group = by_group.pop(name, [])
+        if not group:
+            out += ["Not measured under this protocol yet. The command that will measure it:", "",
+                    f"    {command}", ""]
+            continue
+        out += [table(group), ""]
+        out += _provenance(group)
+    for name, group in by_group.items():
+        out += [f"## {group[0]['title'].split(':')[0]}", "", table(group), ""] + _provenance(group)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _provenance(group: list[dict]) -> list[str]:
+    lines = []
+    for key, label in (("command", "Command"), ("spec", "Spec"), ("commit", "Commit"),
+                       ("machine", "Machine"), ("date", "Date")):
+        values = sorted({str(e[key]) for e in group})
+        shown = "; ".join(f"`{v}`" if key in ("command", "spec") else v for v in values)
+        lines.append(f"- {label}: {shown}")
+    return lines + [""]
+
+
+def doc_path() -> Path:
+    return Path(__file__).resolve().parents[1] / "docs" / "results.md"
+
+
+def record_sweep(name: str, spec: Path, result: dict, command: str, title: str,
+                 root: Path | None = None) -> list[Path]:
+    """Registry entries from a one-cell sweep run with --test: the test
+    accuracy (vote and likelihood readouts), the validation accuracy and the
+    training time per example, each over the sweep's seeds."""
+    rows = result["rows"]
+    if result["failed"]:
+        raise ConfigError(f"--record {name}: {len(result['failed'])} tasks failed; nothing recorded")
+    if len({r["task"] for r in rows}) != len(rows) or len(result["summary"]) != 1:
+        raise ConfigError(f"--record {name}: a recorded sweep has one cell (the chosen setting), "
+                          f"this one has {len(result['summary'])}")
+    if not rows or "test_accuracy" not in rows[0]:
+        raise ConfigError(f"--record {name}: the sweep must be run with --test")
+    figures = (("test_accuracy", "accuracy (vote)", "test", "%"),
+               ("test_accuracy_likelihood", "accuracy (likelihood readout)", "test", "%"),
+               ("validation_accuracy", "accuracy (vote)", "validation", "%"),
+               ("validation_train_ms_per_example", "training time per example", "training", "ms"))
+    paths = []
+    for column, metric, split, unit in figures:
+        entry = figure(f"{name}.{column}", title, metric, split, unit,
+                       {r["seed"]: r[column] for r in rows}, spec, command)
+        paths.append(write(entry, root))
+    return paths

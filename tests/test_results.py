@@ -1,0 +1,65 @@
+"""The results registry: entries keep every seed's value and their mean and
+sd, and docs/results.md is exactly what the registry generates."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from stdpnet import results
+from stdpnet.errors import ConfigError
+
+from conftest import REPO
+
+
+def test_the_committed_results_document_is_what_the_registry_generates():
+    entries = results.load_all(REPO / "results")
+    assert results.doc_path().read_text() == results.render_doc(entries), \
+        "docs/results.md is out of date: run `stdpnet results --write-docs`"
+
+
+def fake_sweep(values: dict, test=True, cells=1):
+    rows = []
+    for seed, v in values.items():
+        row = {"seed": seed, "task": f"t{seed}", "validation_accuracy": v - 0.01,
+               "validation_train_ms_per_example": 2.0 + seed}
+        if test:
+            row |= {"test_accuracy": v, "test_accuracy_likelihood": v + 0.01}
+        rows.append(row)
+    return {"rows": rows, "failed": [], "summary": [{}] * cells}
+
+
+def test_a_recorded_sweep_keeps_every_seed_and_its_mean_and_sd(tmp_path):
+    spec = REPO / "networks" / "mnist_quick.toml"
+    paths = results.record_sweep("demo", spec, fake_sweep({0: 0.80, 1: 0.84, 2: 0.82}),
+                                 "stdpnet sweep ... --record demo", "A demo", root=tmp_path)
+    assert {p.name for p in paths} == {"demo.test_accuracy.json", "demo.test_accuracy_likelihood.json",
+                                       "demo.validation_accuracy.json",
+                                       "demo.validation_train_ms_per_example.json"}
+    entry = json.loads((tmp_path / "demo.test_accuracy.json").read_text())
+    assert entry["values"] == {"0": 0.80, "1": 0.84, "2": 0.82} and entry["n"] == 3
+    assert entry["mean"] == pytest.approx(0.82) and entry["sd"] == pytest.approx(np.std([0.8, 0.84, 0.82], ddof=1))
+    assert entry["split"] == "test" and entry["spec"].endswith("networks/mnist_quick.toml")
+    assert len(entry["spec_sha256"]) == 64 and entry["command"].endswith("--record demo")
+    loaded = results.load_all(tmp_path)
+    assert len(loaded) == 4
+    text = results.table(loaded)
+    assert "82.00% ± 2.00" in text and "0: 80.00%" in text
+    doc = results.render_doc(loaded)
+    assert "## A demo" in doc and "Not measured under this protocol yet" in doc
+
+
+def test_only_a_one_cell_sweep_with_test_scores_is_recorded(tmp_path):
+    spec = REPO / "networks" / "mnist_quick.toml"
+    with pytest.raises(ConfigError, match="--test"):
+        results.record_sweep("x", spec, fake_sweep({0: 0.8}, test=False), "", "x", root=tmp_path)
+    with pytest.raises(ConfigError, match="one cell"):
+        results.record_sweep("x", spec, fake_sweep({0: 0.8}, cells=2), "", "x", root=tmp_path)
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_broken_results_file_names_itself(tmp_path):
+    (tmp_path / "bad.json").write_text('{"name": "bad"}')
+    with pytest.raises(ConfigError, match="bad.json: missing"):
+        results.load_all(tmp_path)

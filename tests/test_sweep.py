@@ -1,0 +1,164 @@
+"""Sweeps on Dask: the figures do not depend on the cluster, a failing task
+or a killed worker loses no finished task, a rerun completes the sweep, and
+choices are made on validation only."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from stdpnet.errors import ConfigError
+from stdpnet.experiments.sweep import (best_cell, parse_seeds, parse_sets, run_sweep, run_task,
+                                       task_metrics, tasks)
+
+from conftest import tiny_spec
+from test_data_caltech import jpeg_bytes
+
+
+def spec():
+    return tiny_spec(data__validation_examples=20)
+
+
+def finished(out):
+    """task digest -> modification time of its metrics.json, for the tasks with a validation score."""
+    done = {}
+    for path in (out / "tasks").glob("*/metrics.json"):
+        if "validation" in json.loads(path.read_text()).get("evaluate", {}):
+            done[path.parent.name] = path.stat().st_mtime_ns
+    return done
+
+
+def test_a_two_worker_sweep_gives_the_figures_of_its_tasks_run_one_by_one(tmp_path):
+    result = run_sweep(spec(), {"plasticity.x_tar": [0.05, 0.2]}, [0, 1], tmp_path / "sweep",
+                       workers=2, log=lambda *_: None, quiet=True)
+    assert not result["failed"] and len(result["rows"]) == 4
+    for task, row in zip(result["tasks"], result["rows"]):
+        alone = run_task(task.spec_text, str(tmp_path / "alone" / task.digest), ("validation",))
+        assert row["validation_accuracy"] == alone["validation"]["accuracy"]
+        assert row["validation_accuracy_likelihood"] == alone["validation"]["accuracy_likelihood"]
+    assert len({r["validation_accuracy"] for r in result["rows"]}) > 1  # the settings and seeds matter
+    summary = {e["plasticity.x_tar"]: e for e in result["summary"]}
+    assert summary[0.05]["n"] == 2 and summary[0.05]["seeds"] == [0, 1]
+    for name in ("sweep.csv", "summary.md", "sweep.png"):
+        assert (tmp_path / "sweep" / name).is_file()
+    # a rerun reuses every finished task
+    before = finished(tmp_path / "sweep")
+    again = run_sweep(spec(), {"plasticity.x_tar": [0.05, 0.2]}, [0, 1], tmp_path / "sweep",
+                      workers=1, log=lambda *_: None, quiet=True)
+    assert finished(tmp_path / "sweep") == before
+    assert [r["validation_accuracy"] for r in again["rows"]] == [r["validation_accuracy"] for r in result["rows"]]
+
+
+def test_a_failing_task_loses_no_finished_task_and_a_rerun_completes(tmp_path):
+    """The caltech101 cell fails (its image folder is missing), the synthetic
+    ones finish; with the images in place, a rerun runs only the failed one."""
+    root = tmp_path / "caltech"
+    base = spec()
+    base.data.root, base.data.classes = str(root), ["cats", "dogs"]
+    base.data.image_size, base.data.preprocess = 8, "gray"  # 64 inputs, as the 8 x 8 bars
+    base.data.train_per_class, base.data.test_per_class, base.data.validation_per_class = 12, 4, 3
+    sets = {"data.dataset": ["synthetic", "caltech101"]}
+    first = run_sweep(base, sets, [0], tmp_path / "sweep", workers=2, log=lambda *_: None, quiet=True)
+    assert len(first["rows"]) == 1 and len(first["failed"]) == 1
+    task, error = first["failed"][0]
+    assert task.settings == {"data.dataset": "caltech101"} and str(root) in error
+    done = finished(tmp_path / "sweep")
+    assert len(done) == 1
+    for name in ("cats", "dogs"):
+        (root / name).mkdir(parents=True)
+        for i in range(16):
+            (root / name / f"image_{i:04d}.jpg").write_bytes(jpeg_bytes(i + 100 * len(name)))
+    again = run_sweep(base, sets, [0], tmp_path / "sweep", workers=2, log=lambda *_: None, quiet=True)
+    assert not again["failed"] and len(again["rows"]) == 2
+    now = finished(tmp_path / "sweep")
+    assert {k: now[k] for k in done} == done   # the finished task was not run again
+
+
+def test_a_killed_worker_loses_no_finished_task(tmp_path):
+    """A worker process killed mid-sweep: the tasks it finished stay on
+    disk, Dask or a rerun completes the rest."""
+    from dask.distributed import Client, LocalCluster
+
+    out = tmp_path / "sweep"
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
+    client = Client(cluster)
+    pids = list(client.run(os.getpid).values())
+    killed, seen = [], {}
+
+    def kill_after_the_first_finished_task():
+        deadline = time.time() + 300
+        while time.time() < deadline and not killed:
+            done = finished(out) if (out / "tasks").exists() else {}
+            if done:
+                seen.update(done)
+                os.kill(pids[0], signal.SIGKILL)
+                killed.append(pids[0])
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=kill_after_the_first_finished_task)
+    watcher.start()
+    try:
+        first = run_sweep(spec(), {"plasticity.x_tar": [0.05, 0.1, 0.2]}, [0, 1], out,
+                          scheduler=cluster.scheduler_address, log=lambda *_: None, quiet=True)
+    finally:
+        watcher.join()
+        client.close()
+        cluster.close()
+    assert killed, "the watcher killed a worker"
+    assert len(first["rows"]) + len(first["failed"]) == 6
+    now = finished(out)
+    assert {k: now[k] for k in seen} == seen
+    again = run_sweep(spec(), {"plasticity.x_tar": [0.05, 0.1, 0.2]}, [0, 1], out, workers=2,
+                      log=lambda *_: None, quiet=True)
+    assert not again["failed"] and len(again["rows"]) == 6
+    assert {k: finished(out)[k] for k in seen} == seen
+
+
+def test_the_grid_is_validated_before_anything_runs(tmp_path):
+    with pytest.raises(ConfigError, match="excitatory.n_neurons=-1"):
+        tasks(spec(), {"excitatory.n_neurons": [10, -1]}, [0])
+    with pytest.raises(ConfigError, match="plasticity.x_tr"):
+        tasks(spec(), parse_sets(["plasticity.x_tr=0.1"]), [0])
+    assert not (tmp_path / "sweep").exists()
+
+
+def test_a_task_is_keyed_by_everything_that_determines_its_result():
+    one = tasks(spec(), {"plasticity.x_tar": [0.5, 0.504]}, [0, 1])
+    assert len({t.digest for t in one}) == 4
+    longer = spec()
+    longer.data.train_examples = 41
+    assert tasks(longer, {}, [0])[0].digest != tasks(spec(), {}, [0])[0].digest
+    assert tasks(spec(), {}, [0])[0].digest == tasks(spec(), {}, [0])[0].digest
+
+
+def test_sets_and_seeds_parse_as_toml_values():
+    assert parse_sets(["plasticity.x_tar=0.05,0.1", "excitatory.n_neurons=100,400",
+                       "compression.enabled=true", "plasticity.rule=pair_additive"]) == {
+        "plasticity.x_tar": [0.05, 0.1], "excitatory.n_neurons": [100, 400],
+        "compression.enabled": [True], "plasticity.rule": ["pair_additive"]}
+    assert parse_seeds("0-4") == [0, 1, 2, 3, 4] and parse_seeds("1,3") == [1, 3]
+    for bad in ("a-b", "2,2", "-1"):
+        with pytest.raises(ConfigError):
+            parse_seeds(bad)
+
+
+def test_a_setting_is_chosen_on_validation_and_never_on_test():
+    summary = [{"x": 1, "validation_accuracy": (0.8, 0.01, 0.02), "test_accuracy": (0.9, 0, 0)},
+               {"x": 2, "validation_accuracy": (0.85, 0.01, 0.02), "test_accuracy": (0.7, 0, 0)}]
+    assert best_cell(summary)["x"] == 2
+    with pytest.raises(ConfigError, match="never on the test split"):
+        best_cell(summary, split="test")
+
+
+def test_task_metrics_read_the_split_asked_for(tmp_path):
+    run_task(tasks(spec(), {}, [0])[0].spec_text, str(tmp_path / "t"), ("validation", "test"))
+    v, t = task_metrics(tmp_path / "t", "validation"), task_metrics(tmp_path / "t", "test")
+    metrics = json.loads((tmp_path / "t" / "metrics.json").read_text())
+    assert v["accuracy"] == metrics["evaluate"]["validation"]["accuracy"]
+    assert t["accuracy"] == metrics["evaluate"]["test"]["accuracy"]
+    assert metrics["evaluate"]["validation"]["examples"] == 20
+    assert metrics["evaluate"]["test"]["examples"] == 20
