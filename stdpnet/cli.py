@@ -244,6 +244,8 @@ def sweep(spec_path, sets, seeds, prune, levels, workers, scheduler, with_test, 
         raise click.UsageError("--record needs --test (a recorded figure is the test score of the chosen setting)")
     _ensure_data(spec)
     out = out or Path("runs") / f"sweep_{spec.name}"
+    argv = sys.argv[sys.argv.index("sweep"):] if "sweep" in sys.argv else ["sweep", str(spec_path)]
+    source = results.provenance(spec_path, "stdpnet " + " ".join(argv)) if record else None
     result = run_sweep(spec, grid, parse_seeds(seeds) if seeds else [spec.seed], out, workers=workers,
                        scheduler=scheduler, test=with_test, device=device, log=click.echo, quiet=quiet)
     click.echo((Path(out) / "summary.md").read_text())
@@ -255,9 +257,8 @@ def sweep(spec_path, sets, seeds, prune, levels, workers, scheduler, with_test, 
     click.echo(f"wrote {out}/sweep.csv, summary.md, sweep.png ({len(result['rows'])} tasks done, "
                f"{len(result['failed'])} failed)")
     if record:
-        command = "stdpnet " + " ".join(sys.argv[sys.argv.index("sweep"):]) if "sweep" in sys.argv else ""
         title = {n: t for n, t, _ in results.HEADLINES}.get(record, spec.name)
-        for path in results.record_sweep(record, Path(spec_path), result, command, title):
+        for path in results.record_sweep(record, source, result, title):
             click.echo(f"wrote {path}")
     if result["failed"]:
         sys.exit(1)

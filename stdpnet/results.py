@@ -75,17 +75,21 @@ def commit() -> str:
     return head + ("+changes" if dirty else "")
 
 
-def figure(name: str, title: str, metric: str, split: str, unit: str, values: dict,
-           spec_path: str | Path, command: str) -> dict:
-    """A registry entry: ``values`` maps each seed to its value."""
-    v = np.array(list(values.values()), dtype=float)
+def provenance(spec_path: str | Path, command: str) -> dict:
+    """Where a figure comes from, taken when its measurement starts: the spec
+    and its hash, the commit, the command, the machine and the date."""
     spec_path = Path(spec_path)
+    return {"spec": spec_path.as_posix(), "spec_sha256": hashlib.sha256(spec_path.read_bytes()).hexdigest(),
+            "commit": commit(), "command": command, "machine": machine(), "date": date.today().isoformat()}
+
+
+def figure(name: str, title: str, metric: str, split: str, unit: str, values: dict, source: dict) -> dict:
+    """A registry entry: ``values`` maps each seed to its value; ``source``: ``provenance(...)``."""
+    v = np.array(list(values.values()), dtype=float)
     return {"name": name, "title": title, "metric": metric, "split": split, "unit": unit,
             "values": {str(k): float(x) for k, x in values.items()},
             "mean": float(v.mean()), "sd": float(v.std(ddof=1)) if len(v) > 1 else math.nan,
-            "n": int(len(v)), "spec": spec_path.as_posix(),
-            "spec_sha256": hashlib.sha256(spec_path.read_bytes()).hexdigest(),
-            "commit": commit(), "command": command, "machine": machine(), "date": date.today().isoformat()}
+            "n": int(len(v)), **source}
 
 
 def write(entry: dict, root: Path | None = None) -> Path:
@@ -175,11 +179,12 @@ def doc_path() -> Path:
     return Path(__file__).resolve().parents[1] / "docs" / "results.md"
 
 
-def record_sweep(name: str, spec: Path, result: dict, command: str, title: str,
+def record_sweep(name: str, source: dict, result: dict, title: str,
                  root: Path | None = None) -> list[Path]:
     """Registry entries from a one-cell sweep run with --test: the test
     accuracy (vote and likelihood readouts), the validation accuracy and the
-    training time per example, each over the sweep's seeds."""
+    training time per example, each over the sweep's seeds; ``source``:
+    ``provenance`` taken when the sweep started."""
     rows = result["rows"]
     if result["failed"]:
         raise ConfigError(f"--record {name}: {len(result['failed'])} tasks failed; nothing recorded")
@@ -195,6 +200,6 @@ def record_sweep(name: str, spec: Path, result: dict, command: str, title: str,
     paths = []
     for column, metric, split, unit in figures:
         entry = figure(f"{name}.{column}", title, metric, split, unit,
-                       {r["seed"]: r[column] for r in rows}, spec, command)
+                       {r["seed"]: r[column] for r in rows}, source)
         paths.append(write(entry, root))
     return paths

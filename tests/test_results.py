@@ -32,8 +32,9 @@ def fake_sweep(values: dict, test=True, cells=1):
 
 def test_a_recorded_sweep_keeps_every_seed_and_its_mean_and_sd(tmp_path):
     spec = REPO / "networks" / "mnist_quick.toml"
-    paths = results.record_sweep("demo", spec, fake_sweep({0: 0.80, 1: 0.84, 2: 0.82}),
-                                 "stdpnet sweep ... --record demo", "A demo", root=tmp_path)
+    source = results.provenance(spec, "stdpnet sweep ... --record demo")
+    paths = results.record_sweep("demo", source, fake_sweep({0: 0.80, 1: 0.84, 2: 0.82}), "A demo",
+                                 root=tmp_path)
     assert {p.name for p in paths} == {"demo.test_accuracy.json", "demo.test_accuracy_likelihood.json",
                                        "demo.validation_accuracy.json",
                                        "demo.validation_train_ms_per_example.json"}
@@ -53,9 +54,11 @@ def test_a_recorded_sweep_keeps_every_seed_and_its_mean_and_sd(tmp_path):
 def test_only_a_one_cell_sweep_with_test_scores_is_recorded(tmp_path):
     spec = REPO / "networks" / "mnist_quick.toml"
     with pytest.raises(ConfigError, match="--test"):
-        results.record_sweep("x", spec, fake_sweep({0: 0.8}, test=False), "", "x", root=tmp_path)
+        results.record_sweep("x", results.provenance(spec, ""), fake_sweep({0: 0.8}, test=False), "x",
+                             root=tmp_path)
     with pytest.raises(ConfigError, match="one cell"):
-        results.record_sweep("x", spec, fake_sweep({0: 0.8}, cells=2), "", "x", root=tmp_path)
+        results.record_sweep("x", results.provenance(spec, ""), fake_sweep({0: 0.8}, cells=2), "x",
+                             root=tmp_path)
     assert not list(tmp_path.iterdir())
 
 
