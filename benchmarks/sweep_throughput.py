@@ -38,7 +38,7 @@ def main():
     report = {"spec": str(args.spec), "tasks": args.tasks, "examples": args.examples}
     with tempfile.TemporaryDirectory() as tmp:
         warm = tasks(spec, {}, [1000])[0]   # compiles both binaries once, outside the timing
-        run_task(warm.spec_text, str(Path(tmp) / "warm"), ("validation",))
+        run_task(warm.spec, str(Path(tmp) / "warm"), ("validation",))
         for n in args.workers:
             t0 = time.perf_counter()
             result = run_sweep(spec, {}, seeds, Path(tmp) / f"w{n}", workers=n, log=lambda *_: None,

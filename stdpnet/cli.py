@@ -231,7 +231,17 @@ def sweep(spec_path, sets, seeds, prune, levels, workers, scheduler, with_test, 
     completes when run again."""
     from . import results
     from .experiments.sweep import parse_seeds, parse_sets, run_sweep
-    spec = _spec_with_overrides(spec_path, examples, None, device)
+    from .spec import is_multimodal, load_multimodal_spec
+    multimodal = is_multimodal(spec_path)
+    if multimodal:
+        if examples is not None or prune is not None or levels is not None:
+            raise click.UsageError("--examples, --prune and --levels are for ensemble specs; use "
+                                   "--set image.data.train_examples=... and the like")
+        spec = load_multimodal_spec(spec_path)
+        if device:
+            spec.device = spec.image.device = spec.audio.device = device
+    else:
+        spec = _spec_with_overrides(spec_path, examples, None, device)
     grid = parse_sets(list(sets))
     for option, key, text in (("--prune", "compression.target_sparsity", prune),
                               ("--levels", "compression.levels", levels)):
@@ -242,7 +252,7 @@ def sweep(spec_path, sets, seeds, prune, levels, workers, scheduler, with_test, 
             spec.compression.enabled = True
     if record and not with_test:
         raise click.UsageError("--record needs --test (a recorded figure is the test score of the chosen setting)")
-    _ensure_data(spec)
+    _ensure_data(spec.image if multimodal else spec)
     out = out or Path("runs") / f"sweep_{spec.name}"
     argv = sys.argv[sys.argv.index("sweep"):] if "sweep" in sys.argv else ["sweep", str(spec_path)]
     source = results.provenance(spec_path, "stdpnet " + " ".join(argv)) if record else None

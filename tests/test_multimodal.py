@@ -437,3 +437,25 @@ def test_a_noise_level_draws_the_same_noise_wherever_it_stands_in_a_sweep():
              for mod, kind, level in (("image", "gaussian", 0.8), ("image", "gaussian", 0.4),
                                       ("audio", "white", 0.8))}
     assert len(draws) == 3
+
+
+def test_a_sweep_runs_audio_visual_networks_as_tasks(small_audiovisual):
+    """A multimodal spec is swept like an ensemble's: keys of [cross], [pairs]
+    and either ensemble (image.*, audio.*), one seed for all three parts,
+    every task validated and named by its full spec; a finished run reports
+    both modalities and each alone."""
+    from stdpnet.experiments.sweep import run_task, task_metrics, tasks
+    run_dir, result = small_audiovisual
+    m = audiovisual.open_run(run_dir)
+    grid = tasks(m, {"cross.x_tar": [0.01, 0.02], "image.plasticity.x_tar": [0.05]}, [0, 1])
+    assert len({t.digest for t in grid}) == 4
+    one = grid[-1].spec
+    assert one.cross.x_tar == 0.02 and one.image.plasticity.x_tar == 0.05
+    assert one.seed == one.image.seed == one.audio.seed == 1
+    with pytest.raises(ConfigError, match="image.excitatory.n_neurons=0"):
+        tasks(m, {"image.excitatory.n_neurons": [0]}, [0])
+    figures = run_task(grid[0].spec, str(run_dir), ("test",))["test"]   # finished: nothing runs
+    assert figures == task_metrics(run_dir, "test")
+    assert figures["accuracy"] == result["accuracy"]["both"]
+    assert figures["accuracy_image"] == result["accuracy"]["image"]
+    assert figures["cross_modal_gain"] == result["cross_modal_gain"]

@@ -37,7 +37,7 @@ def test_a_two_worker_sweep_gives_the_figures_of_its_tasks_run_one_by_one(tmp_pa
                        workers=2, log=lambda *_: None, quiet=True)
     assert not result["failed"] and len(result["rows"]) == 4
     for task, row in zip(result["tasks"], result["rows"]):
-        alone = run_task(task.spec_text, str(tmp_path / "alone" / task.digest), ("validation",))
+        alone = run_task(task.spec, str(tmp_path / "alone" / task.digest), ("validation",))
         assert row["validation_accuracy"] == alone["validation"]["accuracy"]
         assert row["validation_accuracy_likelihood"] == alone["validation"]["accuracy_likelihood"]
     assert len({r["validation_accuracy"] for r in result["rows"]}) > 1  # the settings and seeds matter
@@ -155,7 +155,7 @@ def test_a_setting_is_chosen_on_validation_and_never_on_test():
 
 
 def test_task_metrics_read_the_split_asked_for(tmp_path):
-    run_task(tasks(spec(), {}, [0])[0].spec_text, str(tmp_path / "t"), ("validation", "test"))
+    run_task(tasks(spec(), {}, [0])[0].spec, str(tmp_path / "t"), ("validation", "test"))
     v, t = task_metrics(tmp_path / "t", "validation"), task_metrics(tmp_path / "t", "test")
     metrics = json.loads((tmp_path / "t" / "metrics.json").read_text())
     assert v["accuracy"] == metrics["evaluate"]["validation"]["accuracy"]

@@ -77,3 +77,23 @@ def test_command_line_train_evaluate_plot(tmp_path):
     assert result.exit_code == 0, result.output
     for name in ("receptive_fields.png", "theta.png", "confusion.png", "raster.png"):
         assert (run / name).stat().st_size > 1000
+
+
+def test_scoring_the_other_split_reuses_the_labelling_counts_of_the_same_network(tmp_path):
+    """evaluate --split validation, then test: the second labels nothing
+    anew (same counts, no labelling time); a changed network labels again."""
+    spec = tiny_spec(data__validation_examples=20)
+    run = runs.create(tmp_path / "run", spec)
+    training.train(spec, run, quiet=True)
+    first = training.evaluate(run, quiet=True, split="validation", jobs=1)
+    saved = runs.load_npz(run / runs.READOUT)["assign_counts"]
+    second = training.evaluate(run, quiet=True, split="test", jobs=1)
+    assert second["assign_seconds"] < 0.5 * max(first["assign_seconds"], 0.02)
+    np.testing.assert_array_equal(runs.load_npz(run / runs.READOUT)["assign_counts"], saved)
+    ckpt = runs.load_checkpoint(run)
+    ckpt.state["input_exc.w"] = ckpt.state["input_exc.w"][::-1].copy()
+    runs.save_checkpoint(run, ckpt)
+    training.evaluate(run, quiet=True, split="test", jobs=1)
+    assert not np.array_equal(runs.load_npz(run / runs.READOUT)["assign_counts"], saved)
+    metrics = runs.load_json(run / runs.METRICS)["evaluate"]
+    assert set(metrics) == {"validation", "test"} and metrics["validation"]["examples"] == 20

@@ -5,6 +5,7 @@ quantisation between chunks (``stdpnet.model.compression``).
 """
 from __future__ import annotations
 
+import hashlib
 import time
 from pathlib import Path
 from typing import Callable
@@ -18,7 +19,7 @@ from ..engine.simulator import TEST, TRAIN, Simulator
 from ..errors import RunFolderError
 from ..model import compression
 from ..readout import likelihood, vote
-from ..spec import Spec
+from ..spec import Spec, dump_spec
 
 
 def running_accuracy(counts, labels, position, chunk, window, n_classes):
@@ -128,8 +129,15 @@ def evaluate(run_dir: Path, device: str | None = None, quiet: bool = False,
 
     jobs = jobs or default_jobs()
     t0 = time.perf_counter()
-    assign_counts, _, _ = present_split(sim, data.train_x[assign_idx], TEST, state, jobs,
-                                        desc="labelling", quiet=quiet)
+    # the labelling counts depend only on the trained state and the labelled examples:
+    # scoring the other split reuses them
+    labelled = _labelling_digest(spec, state, assign_idx)
+    saved = runs.load_npz(run_dir / runs.READOUT) if (run_dir / runs.READOUT).exists() else {}
+    if str(saved.get("labelling_digest", "")) == labelled:
+        assign_counts = saved["assign_counts"]
+    else:
+        assign_counts, _, _ = present_split(sim, data.train_x[assign_idx], TEST, state, jobs,
+                                            desc="labelling", quiet=quiet)
     t1 = time.perf_counter()
     counts, scored_state, scored_progress = present_split(sim, scored_x[:n_scored], TEST,
                                                           compression.zero_counters(state), jobs,
@@ -144,7 +152,8 @@ def evaluate(run_dir: Path, device: str | None = None, quiet: bool = False,
     acc_likelihood = vote.accuracy(y, likelihood.log_likelihoods(counts, rates).argmax(axis=1))
     conf = vote.confusion_matrix(y, pred, data.n_classes)
     runs.update_npz(run_dir / runs.READOUT, assignments=assignments, assign_counts=assign_counts,
-                    assign_labels=data.train_y[assign_idx], **{f"{split}_counts": counts,
+                    assign_labels=data.train_y[assign_idx], labelling_digest=np.array(labelled),
+                    **{f"{split}_counts": counts,
                     f"{split}_labels": y, f"{split}_predictions": pred})
     steps = int(round(sim.slot / (spec.schedule.dt_ms * 1e-3)))
     result = {"split": split, "accuracy": acc, "accuracy_likelihood": acc_likelihood,
@@ -158,3 +167,14 @@ def evaluate(run_dir: Path, device: str | None = None, quiet: bool = False,
                                                     scored_progress.presentations, steps)}
     runs.record_evaluation(run_dir, split, result)
     return result
+
+
+def _labelling_digest(spec: Spec, state: dict, assign_idx: np.ndarray) -> str:
+    """What the labelling counts depend on: the spec, the frozen weights, mask
+    and thresholds, the seed, and which examples are labelled."""
+    h = hashlib.sha256(dump_spec(spec).encode())
+    for key in ("input_exc.w", "input_exc.mask", "excitatory.theta", "input.seed"):
+        if key in state:
+            h.update(np.ascontiguousarray(state[key]).tobytes())
+    h.update(np.ascontiguousarray(assign_idx, dtype=np.int64).tobytes())
+    return h.hexdigest()

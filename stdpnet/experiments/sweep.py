@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import dataclasses
 import hashlib
 import math
 import tomllib
@@ -32,20 +33,17 @@ import numpy as np
 from .. import plots, runs
 from ..engine.present import default_jobs
 from ..errors import ConfigError
-from ..spec import Spec, dump_spec, spec_from_dict
+from ..spec import (Cross, MultimodalSpec, Pairs, Readout, Spec, dump_multimodal_spec, dump_spec,
+                    spec_from_dict)
 from . import ensemble
-
-# the figures a task reports, from its run folder's metrics.json
-METRICS = ("accuracy", "accuracy_likelihood", "train_ms_per_example", "synaptic_ops_per_inference",
-           "energy_improvement", "area_improvement")
-
 
 @dataclass
 class Task:
-    """One cell of the grid with one seed."""
+    """One cell of the grid with one seed: the full spec it runs (an
+    ensemble's ``Spec`` or a ``MultimodalSpec``) and the digest that names it."""
     settings: dict            # dotted key -> value
     seed: int
-    spec_text: str            # the task's full spec as TOML
+    spec: Spec | MultimodalSpec
     digest: str = field(default="")
 
     @property
@@ -102,10 +100,42 @@ def _set(table: dict, key: str, value) -> None:
     node[parts[-1]] = value
 
 
-def tasks(spec: Spec, sets: dict, seeds: list[int]) -> list[Task]:
+def _table(spec) -> dict:
+    """The spec as a nested dict of its keys; a multimodal spec's ensembles
+    under ``image`` and ``audio``."""
+    if isinstance(spec, MultimodalSpec):
+        d = {k: getattr(spec, k) for k in ("name", "seed", "device")}
+        d |= {section: dataclasses.asdict(getattr(spec, section)) for section in MultimodalSpec.SECTIONS}
+        return d | {"image": spec.image.to_dict(), "audio": spec.audio.to_dict()}
+    return spec.to_dict()
+
+
+def _from_table(table: dict, multimodal: bool):
+    if not multimodal:
+        return spec_from_dict(table)
+    m = MultimodalSpec(name=table["name"], seed=table["seed"], device=table["device"],
+                       image_spec="image/spec.toml", audio_spec="audio/spec.toml",
+                       cross=Cross(**table["cross"]), pairs=Pairs(**table["pairs"]),
+                       readout=Readout(**table["readout"]), image=spec_from_dict(table["image"]),
+                       audio=spec_from_dict(table["audio"]))
+    return m.validate()
+
+
+def _text(spec) -> str:
+    """Everything that determines a task's result, as text."""
+    if isinstance(spec, MultimodalSpec):
+        return (dump_multimodal_spec(spec, "image/spec.toml", "audio/spec.toml")
+                + dump_spec(spec.image) + dump_spec(spec.audio))
+    return dump_spec(spec)
+
+
+def tasks(spec, sets: dict, seeds: list[int]) -> list[Task]:
     """Every cell x seed, each validated before anything runs; an invalid
-    cell is an error that names it."""
-    base = spec.to_dict()
+    cell is an error that names it. ``spec``: an ensemble's ``Spec`` or a
+    ``MultimodalSpec`` (keys ``cross.x_tar``, ``image.plasticity.x_tar``, ...;
+    a seed seeds both ensembles and the joint phase)."""
+    multimodal = isinstance(spec, MultimodalSpec)
+    base = _table(spec)
     cells = [{}]
     for key, values in sets.items():
         cells = [{**c, key: v} for c in cells for v in values]
@@ -115,21 +145,27 @@ def tasks(spec: Spec, sets: dict, seeds: list[int]) -> list[Task]:
             table = copy.deepcopy(base)
             for key, value in settings.items():
                 _set(table, key, value)
-            table["seed"] = seed
+            for part in ([table, table["image"], table["audio"]] if multimodal else [table]):
+                part["seed"] = seed
             try:
-                cell = spec_from_dict(table)
-            except ConfigError as exc:
+                cell = _from_table(table, multimodal)
+            except (ConfigError, TypeError) as exc:
                 shown = ", ".join(f"{k}={v}" for k, v in settings.items())
                 raise ConfigError(f"sweep cell {shown}: {exc}") from exc
-            text = dump_spec(cell)
-            out.append(Task(settings, seed, text, hashlib.sha256(text.encode()).hexdigest()[:16]))
+            out.append(Task(settings, seed, cell, hashlib.sha256(_text(cell).encode()).hexdigest()[:16]))
     return out
 
 
 def task_metrics(run_dir: Path, split: str) -> dict:
-    """The figures of a finished task on ``split`` (METRICS), from its metrics.json."""
+    """The figures of a finished task on ``split``, from its metrics.json:
+    an ensemble's vote and likelihood accuracy, training time and cost; an
+    audio-visual network's accuracy with both modalities and each alone."""
     metrics = runs.load_json(run_dir / runs.METRICS)
     result = metrics["evaluate"][split]
+    if "cross_modal_gain" in result:
+        acc = result["accuracy"]
+        return {"accuracy": acc["both"], "accuracy_image": acc["image"], "accuracy_audio": acc["audio"],
+                "cross_modal_gain": result["cross_modal_gain"]}
     cost = result["compression"]
     return {"accuracy": result["accuracy"], "accuracy_likelihood": result["accuracy_likelihood"],
             "train_ms_per_example": metrics["train"]["ms_per_example"],
@@ -138,21 +174,31 @@ def task_metrics(run_dir: Path, split: str) -> dict:
             "area_improvement": cost["model"]["area_improvement"]}
 
 
-def run_task(spec_text: str, run_dir: str, splits: tuple, device: str | None = None) -> dict:
+def run_task(spec, run_dir: str, splits: tuple, device: str | None = None) -> dict:
     """Train the task's network and score it on ``splits``, unless its run
     folder already holds those results. Runs in a Dask worker (one thread)."""
     run_dir = Path(run_dir)
-    spec = spec_from_dict(tomllib.loads(spec_text))
     evaluated = runs.load_json(run_dir / runs.METRICS).get("evaluate", {})
     if not all(s in evaluated for s in splits):
-        if not (run_dir / runs.WEIGHTS).exists():
-            resume = (run_dir / runs.CHECKPOINT).exists()
-            if not resume:
-                runs.create(run_dir, spec, force=True, spec_text=spec_text)
-            ensemble.train(spec, run_dir, device=device, resume=resume, quiet=True)
-        for split in splits:
-            if split not in evaluated:
-                ensemble.evaluate(run_dir, device=device, quiet=True, jobs=1, split=split)
+        if isinstance(spec, MultimodalSpec):
+            from . import audiovisual
+
+            if not (run_dir / runs.SPEC).exists():
+                audiovisual.create_run(run_dir, spec, force=True)
+            data = audiovisual.load_data(spec)
+            audiovisual.train_cross(spec, run_dir, data, device=device, quiet=True, log=lambda *_: None)
+            for split in splits:
+                if split not in evaluated:
+                    audiovisual.evaluate(run_dir, data=data, device=device, quiet=True, jobs=1, split=split)
+        else:
+            if not (run_dir / runs.WEIGHTS).exists():
+                resume = (run_dir / runs.CHECKPOINT).exists()
+                if not resume:
+                    runs.create(run_dir, spec, force=True)
+                ensemble.train(spec, run_dir, device=device, resume=resume, quiet=True)
+            for split in splits:
+                if split not in evaluated:
+                    ensemble.evaluate(run_dir, device=device, quiet=True, jobs=1, split=split)
     return {split: task_metrics(run_dir, split) for split in splits}
 
 
@@ -167,7 +213,7 @@ def _client(workers: int | None, scheduler: str | None):
     return Client(cluster), cluster
 
 
-def run_sweep(spec: Spec, sets: dict, seeds: list[int], out: Path, workers: int | None = None,
+def run_sweep(spec, sets: dict, seeds: list[int], out: Path, workers: int | None = None,
               scheduler: str | None = None, test: bool = False, device: str | None = None,
               log: Callable = print, quiet: bool = False) -> dict:
     """Run every cell x seed on Dask; write sweep.csv, summary.md and sweep.png
@@ -184,7 +230,7 @@ def run_sweep(spec: Spec, sets: dict, seeds: list[int], out: Path, workers: int 
     try:
         log(f"{len(todo)} tasks ({len(todo) // len(seeds)} cells x {len(seeds)} seeds) on "
             f"{len(client.scheduler_info()['workers'])} workers; dashboard {client.dashboard_link}")
-        futures = {client.submit(run_task, t.spec_text, str(out / "tasks" / t.digest), splits, device,
+        futures = {client.submit(run_task, t.spec, str(out / "tasks" / t.digest), splits, device,
                                  key=f"task-{t.digest}-{'-'.join(splits)}", pure=False): t for t in todo}
         with tqdm(total=len(todo), desc="sweep", unit="task", disable=quiet) as bar:
             for future in as_completed(futures):
@@ -238,13 +284,12 @@ def summarise(rows: list[dict], keys: list[str], splits: tuple) -> list[dict]:
     cells: dict = {}
     for r in rows:
         cells.setdefault(tuple(r[k] for k in keys), []).append(r)
+    figures = [c for c in (rows[0] if rows else {}) if c.startswith(tuple(f"{s}_" for s in splits))]
     out = []
     for values, members in cells.items():
         entry = dict(zip(keys, values)) | {"n": len(members), "seeds": [r["seed"] for r in members]}
-        for split in splits:
-            for metric in METRICS:
-                name = f"{split}_{metric}"
-                entry[name] = mean_sd([r[name] for r in members])
+        for name in figures:
+            entry[name] = mean_sd([r[name] for r in members])
         out.append(entry)
     return out
 
@@ -259,7 +304,9 @@ def write_outputs(out: Path, rows: list[dict], summary: list[dict], keys: list[s
                 writer.writeheader()
                 writer.writerows(rows)
         runs.atomic_write(out / "sweep.csv", write_csv)
-    figures = [(s, m) for s in splits for m in ("accuracy", "accuracy_likelihood", "train_ms_per_example")]
+    shown = ("accuracy", "accuracy_likelihood", "accuracy_image", "accuracy_audio", "train_ms_per_example")
+    figures = [(s, m) for s in splits for m in shown if summary and f"{s}_{m}" in summary[0]
+               and not (s == "test" and m == "train_ms_per_example")]   # the same training
     head = keys + ["n"] + [f"{s} {m} (mean ± sd; 95% CI)" for s, m in figures]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for e in summary:
