@@ -1,6 +1,7 @@
 """The ``stdpnet`` command line."""
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -111,16 +112,20 @@ def train(spec_path, out, examples, device, seed, resume, force, quiet):
         if not spec_path:
             raise click.UsageError("missing SPEC (a network spec, e.g. networks/mnist_quick.toml)")
         spec = _spec_with_overrides(spec_path, examples, seed, device)
-        run_dir = runs.create(out or Path("runs") / spec.name, spec, force=force)
-    _ensure_data(spec)
-    click.echo(f"training {spec.name}: {spec.excitatory.n_neurons} neurons, "
-               f"{spec.data.train_examples} examples, device {device or spec.device} -> {run_dir}")
-    try:
-        ensemble.train(spec, run_dir, device=device, resume=bool(resume), quiet=quiet)
-    except KeyboardInterrupt:
-        click.echo(f"\ninterrupted: the last checkpoint is intact; continue with "
-                   f"`stdpnet train --resume {run_dir}`", err=True)
-        sys.exit(130)
+        run_dir = Path(out or Path("runs") / spec.name)
+    with (runs.replacing(run_dir, force) if not resume else contextlib.nullcontext()):
+        if not resume:
+            runs.create(run_dir, spec)
+        _ensure_data(spec)
+        click.echo(f"training {spec.name}: {spec.excitatory.n_neurons} neurons, "
+                   f"{spec.data.train_examples or 'all'} training examples, device {device or spec.device} "
+                   f"-> {run_dir}")
+        try:
+            ensemble.train(spec, run_dir, device=device, resume=bool(resume), quiet=quiet)
+        except KeyboardInterrupt:
+            click.echo(f"\ninterrupted: the last checkpoint is intact; continue with "
+                       f"`stdpnet train --resume {run_dir}`", err=True)
+            sys.exit(130)
     metrics = runs.load_json(run_dir / runs.METRICS)["train"]
     click.echo(f"trained on {metrics['examples']} examples in {metrics['seconds']} s "
                f"({metrics['ms_per_example']} ms per example)")
@@ -327,6 +332,7 @@ def caltech_figure(spec_path, out):
 def multimodal(spec_path, out, device, resume, force, jobs, quiet):
     """Audio-visual network: train both ensembles, then the cross-modal synapses
     on paired digits; test image-only, audio-only and both; plot."""
+    from . import runs
     from .experiments import audiovisual
     from .report import plot_multimodal_run
     from .spec import load_multimodal_spec
@@ -340,15 +346,18 @@ def multimodal(spec_path, out, device, resume, force, jobs, quiet):
         m = load_multimodal_spec(spec_path)
         if device:
             m.device = m.image.device = m.audio.device = device
-        run_dir = audiovisual.create_run(out or Path("runs") / m.name, m, force=force)
-    _ensure_data(m.image)
-    data = audiovisual.load_data(m)
-    try:
-        audiovisual.train_cross(m, run_dir, data, device=device, quiet=quiet, log=click.echo)
-    except KeyboardInterrupt:
-        click.echo(f"\ninterrupted: the last checkpoint is intact; continue with "
-                   f"`stdpnet multimodal --resume {run_dir}`", err=True)
-        sys.exit(130)
+        run_dir = Path(out or Path("runs") / m.name)
+    with (runs.replacing(run_dir, force) if not resume else contextlib.nullcontext()):
+        if not resume:
+            audiovisual.create_run(run_dir, m)
+        _ensure_data(m.image)
+        data = audiovisual.load_data(m)
+        try:
+            audiovisual.train_cross(m, run_dir, data, device=device, quiet=quiet, log=click.echo)
+        except KeyboardInterrupt:
+            click.echo(f"\ninterrupted: the last checkpoint is intact; continue with "
+                       f"`stdpnet multimodal --resume {run_dir}`", err=True)
+            sys.exit(130)
     for split in ("validation", "test"):
         _echo_multimodal(audiovisual.evaluate(run_dir, data=data, device=device, quiet=quiet, jobs=jobs,
                                               split=split))

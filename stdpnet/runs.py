@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,8 +83,19 @@ def save_json(path: Path, obj) -> None:
 
 
 def load_json(path: Path) -> dict:
+    """The JSON object in ``path`` ({} if there is no such file); an unreadable
+    or corrupt file is a RunFolderError naming it."""
     path = Path(path)
-    return json.loads(path.read_text()) if path.exists() else {}
+    if not path.exists():
+        return {}
+    try:
+        value = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RunFolderError(f"{path} is unreadable or corrupt ({exc}); delete it, or run the "
+                             f"command that writes it again") from exc
+    if not isinstance(value, dict):
+        raise RunFolderError(f"{path}: expected a JSON object, got {type(value).__name__}")
+    return value
 
 
 def update_metrics(run_dir: Path, **entries) -> dict:
@@ -99,24 +111,64 @@ def record_evaluation(run_dir: Path, split: str, result: dict) -> dict:
     return update_metrics(run_dir, evaluate={**metrics.get("evaluate", {}), split: result})
 
 
+def _check_replaceable(run_dir: Path) -> None:
+    """Only a run folder (one holding spec.toml) is ever replaced."""
+    if not run_dir.is_dir() or not (run_dir / SPEC).is_file():
+        raise RunFolderError(f"{run_dir} exists and is not a run folder (no {SPEC}): "
+                             f"not replacing it; choose another --out")
+
+
 def create(run_dir: Path, spec: Spec, force: bool = False, spec_text: str | None = None) -> Path:
     """A new run folder holding the spec (or ``spec_text``); an existing one is
-    kept unless ``force``."""
+    kept unless ``force`` (and then only if it is a run folder)."""
     run_dir = Path(run_dir)
-    if run_dir.exists() and any(run_dir.iterdir()):
+    if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
         if not force:
             raise RunFolderError(f"{run_dir} already exists: pass --force to overwrite it, "
                                  f"or --resume {run_dir} to continue it")
+        _check_replaceable(run_dir)
         shutil.rmtree(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    save_text(run_dir / SPEC, dump_spec(spec) if spec_text is None else spec_text)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        save_text(run_dir / SPEC, dump_spec(spec) if spec_text is None else spec_text)
+    except OSError as exc:
+        raise RunFolderError(f"{run_dir}: cannot write the run folder ({exc.strerror})") from exc
     return run_dir
 
 
+@contextmanager
+def replacing(run_dir: Path, force: bool):
+    """Room for a new run in ``run_dir``. An existing run there stays unless
+    ``force``; then it is moved aside, and deleted only once the new run has
+    started (written its first checkpoint). If the new run ends before that,
+    for any reason, the new folder is removed and the old run put back."""
+    run_dir = Path(run_dir)
+    if not (run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir()))):
+        yield run_dir
+        return
+    if not force:
+        raise RunFolderError(f"{run_dir} already exists: pass --force to overwrite it, "
+                             f"or --resume {run_dir} to continue it")
+    _check_replaceable(run_dir)
+    aside = run_dir.with_name(f".{run_dir.name}.replaced-{os.getpid()}")
+    os.replace(run_dir, aside)
+    try:
+        yield run_dir
+    finally:
+        if run_dir.is_dir() and any(run_dir.rglob(CHECKPOINT)):   # (a multimodal run's first is image/)
+            shutil.rmtree(aside, ignore_errors=True)
+        else:
+            shutil.rmtree(run_dir, ignore_errors=True)
+            os.replace(aside, run_dir)
+
+
 def open_run(run_dir: Path) -> Spec:
+    """The spec of a run folder, after checking its metrics.json can be read
+    (a command must not run for minutes and then fail on it)."""
     run_dir = Path(run_dir)
     if not (run_dir / SPEC).is_file():
         raise RunFolderError(f"{run_dir} is not a run folder (no {SPEC})")
+    load_json(run_dir / METRICS)
     return load_spec(run_dir / SPEC)
 
 

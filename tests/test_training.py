@@ -14,7 +14,7 @@ from conftest import tiny_spec
 
 def test_resume_ends_with_the_same_weights(tmp_path):
     spec = tiny_spec()
-    spec.data.train_examples = 35  # 4 chunks of 10 slots, the last one padded
+    spec.data.train_examples = spec.data.assign_examples = 35  # 4 chunks of 10 slots, the last one padded
     straight = runs.create(tmp_path / "straight", spec)
     training.train(spec, straight, quiet=True)
 

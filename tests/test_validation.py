@@ -163,13 +163,13 @@ def test_a_multimodal_spec_with_booleans_round_trips(tmp_path):
     from stdpnet.spec import dump_multimodal_spec, load_multimodal_spec
     root = Path(__file__).resolve().parents[1] / "networks"
     m = load_multimodal_spec(root / "audiovisual_quick.toml")
-    m.name = 'odd "name"'
     m.image.data.shuffle = False
-    for part in ("image", "audio"):
-        (tmp_path / f"{part}.toml").write_text(dump_spec(getattr(m, part)))
-    (tmp_path / "m.toml").write_text(dump_multimodal_spec(m, "image.toml", "audio.toml"))
+    names = {"image": 'image "odd" \\ name.toml', "audio": "audio.toml"}
+    for part, name in names.items():
+        (tmp_path / name).write_text(dump_spec(getattr(m, part)))
+    (tmp_path / "m.toml").write_text(dump_multimodal_spec(m, names["image"], names["audio"]))
     again = load_multimodal_spec(tmp_path / "m.toml")
-    assert again.name == m.name and again.image.data.shuffle is False
+    assert again.image_spec == names["image"] and again.image.data.shuffle is False
     assert again.cross == m.cross and again.pairs == m.pairs and again.readout == m.readout
 
 

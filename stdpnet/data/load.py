@@ -15,6 +15,7 @@ from ..spec import Data
 from ..streams import rng, stream_seed
 
 SPLITS = ("train", "validation", "test")
+SYNTHETIC_SIZE = 1000   # examples of a synthetic part whose count the spec leaves at 0 (all)
 
 
 @dataclass
@@ -100,8 +101,9 @@ def load_dataset(data: Data, seed: int = 0) -> Dataset:
         tx, ty, hx, hy = carve(tx.reshape(len(tx), -1), ty, held)
         return Dataset(tx, ty, vx.reshape(len(vx), -1), vy, (28, 28), n_classes_of(ty, vy), hx, hy)
     if data.dataset == "synthetic":
-        tx, ty = bars(max(data.train_examples, data.assign_examples), seed=seed)
-        vx, vy = bars(data.test_examples, seed=stream_seed(seed, "synthetic_test"))
+        n_train = max(data.train_examples, data.assign_examples) or SYNTHETIC_SIZE
+        tx, ty = bars(n_train, seed=seed)
+        vx, vy = bars(data.test_examples or SYNTHETIC_SIZE, seed=stream_seed(seed, "synthetic_test"))
         hx, hy = bars(data.validation_examples, seed=stream_seed(seed, "synthetic_validation"))
         return Dataset(tx, ty, vx, vy, (8, 8), 2, hx, hy)  # horizontal or vertical bars
     if data.dataset == "caltech101":

@@ -112,7 +112,7 @@ def train_unimodal(m: MultimodalSpec, run_dir: Path, device: str | None, quiet: 
         else:
             resume = (sub / runs.CHECKPOINT).exists()
             log(f"{part} ensemble: {'resuming' if resume else 'training'} "
-                f"({spec.excitatory.n_neurons} neurons, {spec.data.train_examples} x "
+                f"({spec.excitatory.n_neurons} neurons, {spec.data.train_examples or 'all'} x "
                 f"{spec.data.epochs} examples) -> {sub}")
             ensemble.train(spec, sub, device=device, resume=resume, quiet=quiet)
         states[part] = ensemble.trained_state(sub)

@@ -36,7 +36,7 @@ def running_accuracy(counts, labels, position, chunk, window, n_classes):
 def training_order(spec: Spec, data: Dataset) -> np.ndarray:
     """The first ``train_examples`` of the (seeded) shuffle, shown ``epochs`` times,
     each epoch in a new seeded order; the first epoch's order is also the labelling order."""
-    n = min(spec.data.train_examples, len(data.train_x))
+    n, _, _ = spec.data.counts(len(data.train_x), len(data.test_x))
     if not spec.data.shuffle:
         return np.tile(np.arange(n), spec.data.epochs)
     rng = np.random.default_rng(spec.seed)
@@ -123,9 +123,9 @@ def evaluate(run_dir: Path, device: str | None = None, quiet: bool = False,
     scored_x, scored_y = data.split(split)
     sim = Simulator(spec, data.n_input, device=device, modes=(TEST,))
     order = training_order(spec, data)
-    n_assign = min(spec.data.assign_examples, len(order) // spec.data.epochs)  # distinct examples
+    _, n_assign, n_test = spec.data.counts(len(data.train_x), len(data.test_x))
     assign_idx = order[:n_assign]
-    n_scored = min(spec.data.test_examples, len(scored_x)) if split == "test" else len(scored_x)
+    n_scored = n_test if split == "test" else len(scored_x)
 
     jobs = jobs or default_jobs()
     t0 = time.perf_counter()

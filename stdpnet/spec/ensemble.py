@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -38,12 +39,26 @@ def _check(section: str, key: str, value: Any, ok, what: str) -> None:
         raise ConfigError(f"{section}.{key}: {what}, got {value!r}")
 
 
+RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$")
+MAX_SEED = 2**31 - 1   # seeds live in the compiled network as 32-bit integers
+
+
+def check_run_identity(name: str, seed: int) -> None:
+    """A run's name becomes the folder runs/<name>: one plain path component;
+    its seed must fit the network's 32-bit integers."""
+    _check("spec", "name", name, lambda v: bool(RUN_NAME.match(v)) and ".." not in v,
+           "must be a plain folder name (letters, digits, '.', '_', '+', '-'; no path separators, "
+           "no '..', at most 128 characters)")
+    _check("spec", "seed", seed, lambda v: 0 <= v <= MAX_SEED, f"must be in 0 .. {MAX_SEED}")
+
+
 @dataclass
 class Data:
     dataset: str = "mnist"
-    train_examples: int = 60_000   # first K of the (shuffled) training set
-    assign_examples: int = 10_000  # labelled examples used to assign neuron labels
-    test_examples: int = 10_000
+    # 0 = all there are; a count past the data's size is an error
+    train_examples: int = 0        # first K of the (shuffled) training part
+    assign_examples: int = 0       # labelled training examples that assign neuron labels
+    test_examples: int = 0
     # validation: carved from the training side, never trained or labelled on
     # (mnist: the last K training examples; synthetic: K more examples)
     validation_examples: int = 10_000
@@ -72,12 +87,26 @@ class Data:
     audio_on_off_z: float = 1.5    # on_off: standard deviations at which an input saturates
     epochs: int = 1                # passes over the training examples (small audio sets)
 
+    def counts(self, n_train: int, n_test: int) -> tuple[int, int, int]:
+        """(training, labelling, test) examples used, for data with ``n_train``
+        training and ``n_test`` test examples; asking for more is an error."""
+        train = self.train_examples or n_train
+        assign = self.assign_examples or train
+        test = self.test_examples or n_test
+        for key, asked, have, part in (("train_examples", train, n_train, "training part"),
+                                       ("assign_examples", assign, train, "examples trained on"),
+                                       ("test_examples", test, n_test, "test part")):
+            if asked > have:
+                raise ConfigError(f"data.{key}: {asked}, but the {part} of {self.dataset} has {have}")
+        return train, assign, test
+
     def validate(self, s="data"):
         _check(s, "dataset", self.dataset, lambda v: v in DATASETS, f"must be one of {DATASETS}")
-        for key in ("train_examples", "assign_examples", "test_examples", "image_size",
-                    "train_per_class", "test_per_class", "audio_bands", "audio_frames", "epochs"):
+        for key in ("image_size", "train_per_class", "test_per_class", "audio_bands", "audio_frames",
+                    "epochs"):
             _check(s, key, getattr(self, key), positive, "must be > 0")
-        for key in ("validation_examples", "validation_per_class"):
+        for key in ("train_examples", "assign_examples", "test_examples", "validation_examples",
+                    "validation_per_class"):
             _check(s, key, getattr(self, key), non_negative, "must be >= 0")
         _check(s, "validation_indices", self.validation_indices,
                lambda v: all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in v),
@@ -300,6 +329,7 @@ class Spec:
                 "schedule", "compression")
 
     def validate(self) -> "Spec":
+        check_run_identity(self.name, self.seed)
         _check("spec", "device", self.device, lambda v: v in ("runtime", "standalone"),
                "must be 'runtime' or 'standalone'")
         for name in self.SECTIONS:
@@ -346,9 +376,12 @@ def spec_from_dict(table: dict) -> Spec:
 
 
 def load_spec(path: str | Path) -> Spec:
+    """A spec file; it must name its run (``name``), every other key has a default."""
     path = Path(path)
     table = read_toml(path)
     try:
+        if "name" not in table:
+            raise ConfigError("name: missing (the run's name; its folder is runs/<name>)")
         return spec_from_dict(table)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from exc

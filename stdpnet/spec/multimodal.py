@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from ..errors import ConfigError
-from .ensemble import Spec, _build, _check, load_spec, non_negative, positive
+from .ensemble import Spec, _build, _check, check_run_identity, load_spec, non_negative, positive
 from .toml import dump_toml, read_toml
 
 
@@ -103,6 +103,7 @@ class MultimodalSpec:
     SECTIONS = ("cross", "pairs", "readout")
 
     def validate(self) -> "MultimodalSpec":
+        check_run_identity(self.name, self.seed)
         _check("spec", "device", self.device, lambda v: v in ("runtime", "standalone"),
                "must be 'runtime' or 'standalone'")
         for name in self.SECTIONS:
@@ -128,6 +129,8 @@ def load_multimodal_spec(path: str | Path) -> MultimodalSpec:
     table = read_toml(path)
     known = {f.name for f in fields(MultimodalSpec)} - {"image", "audio"}
     try:
+        if "name" not in table:
+            raise ConfigError("name: missing (the run's name; its folder is runs/<name>)")
         spec = _build(MultimodalSpec, {k: v for k, v in table.items() if k in known}, "")
         unknown = sorted(set(table) - known)
         if unknown:
