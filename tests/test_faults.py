@@ -98,3 +98,47 @@ def test_a_corrupt_metrics_file_is_named_before_any_work(tmp_path):
     (run / runs.METRICS).write_text("[1, 2]")
     result = cli("evaluate", run, "--quiet")
     assert result.exit_code == 1 and "expected a JSON object" in result.output
+
+
+def test_a_truncated_or_too_short_wav_names_the_file(tmp_path):
+    import soundfile
+    from stdpnet.data.audio import read_audio
+    from stdpnet.errors import DataError
+    good = tmp_path / "good.wav"
+    soundfile.write(good, np.sin(np.arange(4000) / 5.0).astype(np.float32) * 0.5, 8000)
+    assert len(read_audio(good)) == 4000
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(good.read_bytes()[:44 + 16])          # the header and 8 samples
+    with pytest.raises(DataError, match="cut.wav is truncated"):
+        read_audio(cut)
+    short = tmp_path / "short.wav"
+    soundfile.write(short, np.zeros(8, dtype=np.float32) + 0.1, 8000)
+    with pytest.raises(DataError, match="short.wav holds 8 samples"):
+        read_audio(short)
+
+
+def test_weights_are_checked_before_use_and_a_complete_checkpoint_is_finished(tmp_path):
+    spec = tiny_spec()
+    run = runs.create(tmp_path / "run", spec)
+    from stdpnet.experiments import ensemble
+    ensemble.train(spec, run, quiet=True)
+    good = (run / runs.WEIGHTS).read_bytes()
+    (run / runs.WEIGHTS).write_bytes(good[: len(good) // 2])            # truncated
+    result = cli("evaluate", run, "--quiet")
+    assert result.exit_code == 1 and "weights.npz is unreadable" in result.output
+    saved = dict(np.load(tmp_path / "run" / "checkpoint.npz"))
+    w = saved["state.input_exc.w"].reshape(64, 10)
+    runs.save_npz(run / runs.WEIGHTS, w=w + 0.5, theta=saved["state.excitatory.theta"])   # stale
+    result = cli("evaluate", run, "--quiet")
+    assert result.exit_code == 1 and "does not match checkpoint.npz" in result.output
+    w_nan = w.copy()
+    w_nan[0, 0] = np.nan
+    runs.save_npz(run / runs.WEIGHTS, w=w_nan, theta=saved["state.excitatory.theta"])
+    result = cli("evaluate", run, "--quiet")
+    assert result.exit_code == 1 and "NaN" in result.output
+    (run / runs.WEIGHTS).unlink()                                       # missing: one command finishes it
+    result = cli("evaluate", run, "--quiet")
+    assert result.exit_code == 1 and f"stdpnet train --resume {run}" in result.output
+    assert cli("train", "--resume", run, "--quiet").exit_code == 0
+    assert (run / runs.WEIGHTS).read_bytes() and cli("evaluate", run, "--quiet").exit_code == 0
+    np.testing.assert_array_equal(np.load(run / runs.WEIGHTS)["w"], w)

@@ -32,6 +32,28 @@ class Recording:
     partition: str = ""  # 'train'/'test' where the corpus itself says so (TI-46)
 
 
+MIN_SECONDS = 0.05   # a spoken word lasts longer: anything shorter is a broken file
+
+
+def _check_complete_wav(path: Path) -> None:
+    """A RIFF WAV whose data chunk claims more bytes than the file holds was
+    cut short (a copy or download that stopped): an error, not a short recording."""
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        f.seek(12)
+        while True:
+            header = f.read(8)
+            if len(header) < 8:
+                return
+            chunk, length = header[:4], int.from_bytes(header[4:], "little")
+            if chunk == b"data":
+                if f.tell() + length > size:
+                    raise DataError(f"audio file {path} is truncated: its data chunk declares {length} "
+                                    f"bytes, the file holds {size - f.tell()}")
+                return
+            f.seek(length + (length & 1), 1)
+
+
 def read_audio(path: Path | str, sample_rate: int | None = 8000) -> np.ndarray:
     """Mono float32 waveform in [-1, 1] at ``sample_rate`` (None keeps the file's rate).
 
@@ -50,6 +72,7 @@ def read_audio(path: Path | str, sample_rate: int | None = 8000) -> np.ndarray:
     if head.startswith(SPHERE_MAGIC):
         data, rate = read_sphere(path)
     elif head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        _check_complete_wav(path)
         try:
             data, rate = soundfile.read(path, dtype="float32", always_2d=False)
         except (soundfile.LibsndfileError, RuntimeError, ValueError) as exc:
@@ -62,6 +85,9 @@ def read_audio(path: Path | str, sample_rate: int | None = 8000) -> np.ndarray:
         data = data.mean(axis=1)
     if data.size == 0:
         raise DataError(f"audio file {path} holds no samples")
+    if data.size < MIN_SECONDS * rate:
+        raise DataError(f"audio file {path} holds {data.size} samples ({1000 * data.size / rate:.1f} ms): "
+                        f"too short for a recording (at least {1000 * MIN_SECONDS:.0f} ms)")
     if not np.all(np.isfinite(data)):
         raise DataError(f"audio file {path} holds NaN or infinite samples")
     if sample_rate is not None and rate != sample_rate:

@@ -59,8 +59,8 @@ def train(spec: Spec, run_dir: Path, device: str | None = None, resume: bool = F
     if resume:
         ckpt = runs.load_checkpoint(run_dir)
         state, counts, progress = ckpt.state, ckpt.counts, ckpt.progress
-        if progress.position >= len(images):
-            return state, progress
+        if progress.position >= len(images) and (run_dir / runs.WEIGHTS).exists():
+            return state, progress   # finished; a complete checkpoint without weights is finished below
     else:
         state, counts, progress = sim.initial_state(spec.seed), None, Progress()
     last_position = [progress.position]
@@ -102,11 +102,20 @@ def train(spec: Spec, run_dir: Path, device: str | None = None, resume: bool = F
 
 
 def trained_state(run_dir: Path) -> dict:
-    """Final state of a finished training run."""
-    if not (Path(run_dir) / runs.WEIGHTS).exists():
-        raise RunFolderError(f"{run_dir}: training has not finished; resume it with "
+    """Final state of a finished training run, its weights.npz checked
+    against the checkpoint (a truncated, corrupt or stale weights file is an
+    error that says what to do)."""
+    run_dir = Path(run_dir)
+    if not (run_dir / runs.WEIGHTS).exists():
+        raise RunFolderError(f"{run_dir}: training has not finished (no {runs.WEIGHTS}); finish it with "
                              f"`stdpnet train --resume {run_dir}`")
-    return runs.load_checkpoint(run_dir).state
+    state = runs.load_checkpoint(run_dir).state
+    weights = runs.load_npz(run_dir / runs.WEIGHTS)
+    for key, name in (("w", "input_exc.w"), ("theta", "excitatory.theta")):
+        if key not in weights or not np.array_equal(np.ravel(weights[key]), np.ravel(state[name])):
+            raise RunFolderError(f"{run_dir / runs.WEIGHTS}: {key} does not match {runs.CHECKPOINT}; "
+                                 f"delete {runs.WEIGHTS} and rewrite it with `stdpnet train --resume {run_dir}`")
+    return state
 
 
 def evaluate(run_dir: Path, device: str | None = None, quiet: bool = False,
