@@ -139,14 +139,16 @@ def create(run_dir: Path, spec: Spec, force: bool = False, spec_text: str | None
 @contextmanager
 def replacing(run_dir: Path, force: bool):
     """Room for a new run in ``run_dir``. An existing run there stays unless
-    ``force``; then it is moved aside, and deleted only once the new run has
-    started (written its first checkpoint). If the new run ends before that,
-    for any reason, the new folder is removed and the old run put back."""
+    ``force`` (or it never started: no checkpoint); then it is moved aside,
+    and deleted only once the new run has started (written its first
+    checkpoint). If the new run ends before that, for any reason, the new
+    folder is removed and the old one put back."""
     run_dir = Path(run_dir)
     if not (run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir()))):
         yield run_dir
         return
-    if not force:
+    never_started = (run_dir / SPEC).is_file() and not any(run_dir.rglob(CHECKPOINT))
+    if not force and not never_started:   # a start that failed before its first chunk is replaced
         raise RunFolderError(f"{run_dir} already exists: pass --force to overwrite it, "
                              f"or --resume {run_dir} to continue it")
     _check_replaceable(run_dir)

@@ -50,3 +50,18 @@ def mnist_available():
 def bar_images(n: int, seed: int = 0):
     from stdpnet.data.load import bars
     return bars(n, seed=seed)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """In CI (CI set in the environment) a skipped test fails the run: every
+    test's data is shipped or set up by .ci/setup, so a skip means a test did
+    not run that should have."""
+    if not os.environ.get("CI") or hasattr(session.config, "workerinput"):
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped:
+        reporter.write_line(f"CI: {len(skipped)} test(s) skipped, which CI counts as a failure: "
+                            + "; ".join(str(r.longrepr[-1]) if isinstance(r.longrepr, tuple) else r.nodeid
+                                        for r in skipped[:5]), red=True)
+        session.exitstatus = 1

@@ -142,3 +142,127 @@ def test_weights_are_checked_before_use_and_a_complete_checkpoint_is_finished(tm
     assert cli("train", "--resume", run, "--quiet").exit_code == 0
     assert (run / runs.WEIGHTS).read_bytes() and cli("evaluate", run, "--quiet").exit_code == 0
     np.testing.assert_array_equal(np.load(run / runs.WEIGHTS)["w"], w)
+
+
+def test_a_start_that_failed_before_training_does_not_block_the_retry(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    spec = write_spec(tmp_path / "s.toml")
+    runs.create(tmp_path / "runs" / "tiny", tiny_spec())        # what a failed start leaves
+    result = cli("train", spec, "--quiet")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "runs" / "tiny" / runs.WEIGHTS).exists()
+    assert cli("train", spec, "--quiet").exit_code == 1          # a started run still needs --force
+
+
+def _binaries_running(cache) -> list[int]:
+    """Pids of compiled networks running from the compile cache ``cache``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if str(cache) in str((proc / "cwd").resolve()) and (proc / "exe").resolve().name == "main":
+                    found.append(int(proc.name))
+            except OSError:
+                pass
+    return found
+
+
+def test_training_killed_at_random_points_resumes_to_the_same_bits(tmp_path):
+    """`stdpnet train` SIGKILLed at 10 random moments, each time resumed;
+    the weights end bit-identical to an uninterrupted run, and no compiled
+    network outlives the process that ran it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    spec = tiny_spec()
+    spec.data.train_examples = spec.data.assign_examples = 200
+    spec.schedule.checkpoint_every = 10
+    path = tmp_path / "s.toml"
+    path.write_text(dump_spec(spec))
+    cache = Path(os.environ.get("STDPNET_CACHE", tmp_path / "cache"))
+    env = {**os.environ, "STDPNET_CACHE": str(cache)}
+    command = [sys.executable, "-c", "from stdpnet.cli import main; main()"]
+
+    def train(*args, kill_after=None):
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(command + ["train", *map(str, args), "--quiet"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if kill_after is None:
+            assert proc.wait(timeout=300) == 0, proc.stderr.read().decode()
+        else:
+            try:
+                proc.wait(timeout=kill_after)
+            except subprocess.TimeoutExpired:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+        return time.perf_counter() - t0
+
+    straight = tmp_path / "straight"
+    took = train(path, "--out", straight)
+    rng = np.random.default_rng(0)
+    broken = tmp_path / "broken"
+    for k in range(10):
+        args = ["--resume", broken] if broken.exists() else [path, "--out", broken]
+        train(*args, kill_after=float(rng.uniform(0.3, took)))
+        time.sleep(0.2)
+        assert not _binaries_running(cache), "a compiled network outlived its killed process"
+    train(*(["--resume", broken] if broken.exists() else [path, "--out", broken]))
+    a, b = np.load(straight / runs.WEIGHTS), np.load(broken / runs.WEIGHTS)
+    np.testing.assert_array_equal(a["w"], b["w"])
+    np.testing.assert_array_equal(a["theta"], b["theta"])
+
+
+def test_a_binary_dies_with_the_process_that_started_it(tmp_path):
+    """What runs the compiled networks: SIGKILL the Python process and its
+    child goes too (no orphan keeps a core busy)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    marker = tmp_path / "child.pid"
+    code = ("import sys; from stdpnet.engine.device import BinaryRunner; "
+            f"BinaryRunner.call(['sh', '-c', 'echo $$ > {marker}; exec sleep 60'])")
+    parent = subprocess.Popen([sys.executable, "-c", code])
+    deadline = time.time() + 60
+    while not (marker.exists() and marker.read_text().strip()) and time.time() < deadline:
+        time.sleep(0.05)
+    child = int(marker.read_text())
+    os.kill(child, 0)                         # running
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        with open(f"/proc/{child}/stat") as f:    # a zombie awaiting its reaper is gone too
+            if f.read().split(") ")[1].startswith("Z"):
+                break
+        time.sleep(0.05)
+    else:
+        os.kill(child, signal.SIGKILL)
+        pytest.fail("the child outlived its killed parent")
+
+
+def test_files_of_processes_that_are_gone_are_removed_from_the_compile_cache(tmp_path):
+    import os
+    from stdpnet.engine.cache import remove_stale_files
+    build = tmp_path / "build"
+    (build / "static_arrays").mkdir(parents=True)
+    dead, alive = 2**22 + 12345, os.getppid()
+    for pid in (dead, alive):
+        (build / f"results_{pid}").mkdir()
+        (build / "static_arrays" / f"pid{pid}_input_exc_w").write_bytes(b"0")
+    (build / "static_arrays" / "_array_input_exc_w").write_bytes(b"0")
+    (build / "main").write_bytes(b"")
+    assert remove_stale_files(build) == 2
+    assert not (build / f"results_{dead}").exists()
+    assert not (build / "static_arrays" / f"pid{dead}_input_exc_w").exists()
+    assert (build / f"results_{alive}").exists() and (build / "static_arrays" / f"pid{alive}_input_exc_w").exists()
+    assert (build / "static_arrays" / "_array_input_exc_w").exists() and (build / "main").exists()

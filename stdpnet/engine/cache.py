@@ -47,6 +47,41 @@ def build_lock(build_dir: Path, exclusive: bool):
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
+_PID_FILE = re.compile(r"^(?:results_|pid)(\d+)")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_files(build_dir: Path) -> int:
+    """Delete the per-process files of processes that are gone (a killed run
+    leaves its ``results_<pid>/`` folder and ``static_arrays/pid<pid>_*``
+    argument files behind); returns how many were removed. Call it with the
+    build folder locked exclusively."""
+    import shutil
+
+    removed = 0
+    for folder in (Path(build_dir), Path(build_dir) / "static_arrays"):
+        if not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            match = _PID_FILE.match(path.name)
+            if match and int(match.group(1)) != os.getpid() and not _alive(int(match.group(1))):
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
+                removed += 1
+    return removed
+
+
 def build_key(spec: Spec, rule: StdpRule, n_input: int, slots: int, learning: bool = True) -> str:
     """Everything that changes the generated code: model parameters and source
     (``rule``: the ensemble's STDP rule, derived from ``spec.plasticity``)."""

@@ -1,11 +1,34 @@
-"""Brian2's cpp_standalone device with two fixes to its network loop."""
+"""Brian2's cpp_standalone device with two fixes to its network loop, and
+binaries that end with the process that runs them."""
 from __future__ import annotations
 
+import ctypes
 import inspect
 import os
+import signal
+import subprocess
 from types import SimpleNamespace
 
+import brian2.devices.cpp_standalone.device as cpp_standalone
 from brian2.devices.cpp_standalone.device import CPPStandaloneDevice
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent():   # runs in the child between fork and exec
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):   # not Linux: the binary may outlive a killed parent
+        pass
+
+
+class BinaryRunner:
+    """What Brian2's device uses of ``subprocess``, with every binary it
+    starts killed when this process dies (SIGKILL included): no orphan runs on."""
+
+    @staticmethod
+    def call(args, **kwargs):
+        return subprocess.call(args, preexec_fn=_die_with_parent, **kwargs)
 
 
 # Two fixes to the network loop of Brian2's C++ template (2.9.0):
@@ -39,6 +62,13 @@ class StandaloneDevice(CPPStandaloneDevice):
         if cpp.count(_CLOCK_IN_LOOP) == 1 and cpp.count(_LOOP_END) == 1:
             cpp = cpp.replace(_CLOCK_IN_LOOP, "").replace(_LOOP_END, _CLOCK_AFTER_LOOP + _LOOP_END)
         writer.write("network.*", SimpleNamespace(cpp_file=cpp, h_file=network.h_file))
+
+    def run(self, *args, **kwargs):
+        saved, cpp_standalone.subprocess = cpp_standalone.subprocess, BinaryRunner
+        try:
+            return super().run(*args, **kwargs)
+        finally:
+            cpp_standalone.subprocess = saved
 
     # Brian2 names a run-argument file by its content, so two processes running
     # one binary with an equal array share the file, and the first to finish

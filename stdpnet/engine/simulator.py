@@ -23,7 +23,7 @@ from ..model.ensemble import Ensemble, build_ensemble
 from ..model.plasticity import StdpRule, stdp_rule
 from ..model.schedule import TEST, TRAIN, schedule_start, slot_duration
 from ..spec import Spec
-from .cache import build_key, build_lock, cache_root, generated_digest
+from .cache import build_key, build_lock, cache_root, generated_digest, remove_stale_files
 from .device import StandaloneDevice
 
 __all__ = ["TRAIN", "TEST", "ChunkResult", "Simulator", "run_parameters"]
@@ -92,6 +92,7 @@ class Simulator:
         # one device object per binary: each keeps the names of its own arrays
         device = StandaloneDevice()
         with build_lock(build_dir, exclusive=True):
+            remove_stale_files(build_dir)
             ens, net = self._fresh(device, learning, build_on_run=False, directory=str(build_dir))
             net.run(self.slots * self.slot * second, namespace={})
             # generating the C++ takes a second, compiling it half a minute or

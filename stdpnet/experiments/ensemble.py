@@ -56,7 +56,7 @@ def train(spec: Spec, run_dir: Path, device: str | None = None, resume: bool = F
     order = training_order(spec, data)
     images, labels = data.train_x[order], data.train_y[order]
     sim = Simulator(spec, data.n_input, device=device)
-    if resume:
+    if resume and (run_dir / runs.CHECKPOINT).exists():   # (none yet: killed before the first chunk)
         ckpt = runs.load_checkpoint(run_dir)
         state, counts, progress = ckpt.state, ckpt.counts, ckpt.progress
         if progress.position >= len(images) and (run_dir / runs.WEIGHTS).exists():
