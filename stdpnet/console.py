@@ -3,6 +3,7 @@ decorator that turns the project's errors into one clear message."""
 from __future__ import annotations
 
 import functools
+import sys
 
 import click
 
@@ -13,7 +14,9 @@ TORCH_PACKAGES = ("torch", "torchvision", "torchaudio")
 
 def friendly(command):
     """Run a command; a project error (it names the file, key or value at
-    fault) or a missing Torch install becomes one line and exit status 1."""
+    fault) or a missing Torch install becomes one line and exit status 1;
+    Ctrl-C ends it with exit status 130 (files are written atomically, so
+    nothing is left half-written)."""
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
@@ -25,4 +28,7 @@ def friendly(command):
                 raise click.ClickException(f"this command needs {exc.name}: "
                                            "pip install -e \".[torch]\"") from exc
             raise
+        except KeyboardInterrupt:
+            click.echo("\ninterrupted", err=True)
+            sys.exit(130)
     return wrapper

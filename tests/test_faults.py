@@ -266,3 +266,35 @@ def test_files_of_processes_that_are_gone_are_removed_from_the_compile_cache(tmp
     assert not (build / "static_arrays" / f"pid{dead}_input_exc_w").exists()
     assert (build / f"results_{alive}").exists() and (build / "static_arrays" / f"pid{alive}_input_exc_w").exists()
     assert (build / "static_arrays" / "_array_input_exc_w").exists() and (build / "main").exists()
+
+
+def test_ctrl_c_in_a_terminal_stops_cleanly_and_resumes_exactly(tmp_path):
+    """SIGINT to the whole process group (what Ctrl-C does) while training:
+    exit status 130, the documented message, no traceback; --resume ends with
+    the weights of an uninterrupted run."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    spec = tiny_spec()
+    spec.data.train_examples = spec.data.assign_examples = 400
+    path = tmp_path / "s.toml"
+    path.write_text(dump_spec(spec))
+    command = [sys.executable, "-c", "from stdpnet.cli import main; main()", "train"]
+    straight, broken = tmp_path / "straight", tmp_path / "broken"
+    subprocess.run(command + [str(path), "--out", str(straight), "--quiet"], check=True)
+    proc = subprocess.Popen(command + [str(path), "--out", str(broken)], start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while not (broken / runs.CHECKPOINT).exists() and time.time() < deadline:
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    err = err.decode()
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert not (broken / runs.WEIGHTS).exists() or runs.load_checkpoint(broken).progress.position == 400
+    subprocess.run(command + ["--resume", str(broken), "--quiet"], check=True)
+    np.testing.assert_array_equal(np.load(straight / runs.WEIGHTS)["w"], np.load(broken / runs.WEIGHTS)["w"])

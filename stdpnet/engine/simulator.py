@@ -170,6 +170,11 @@ class Simulator:
             with build_lock(build_dir, exclusive=False):
                 device.run(directory=str(build_dir), results_directory=results, with_output=False,
                            run_args=args)
+            if getattr(device, "_last_run_completed_fraction", 1.0) < 1.0:
+                # Ctrl-C reached the binary too, which stops early and keeps what it
+                # simulated: the chunk did not run, the last checkpoint stands
+                shutil.rmtree(Path(build_dir, results), ignore_errors=True)
+                raise KeyboardInterrupt("the compiled network was interrupted")
             out = self._collect(ens)
             for name in device.run_args_arrays:  # one-off argument files
                 for suffix in ("", ".lock"):
