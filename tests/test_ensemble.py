@@ -117,6 +117,19 @@ def test_present_stitches_chunks_and_keeps_accepted_counts(sim):
     assert (counts.sum(axis=1) >= sim.spec.input.min_spikes).all()
 
 
+def test_chunks_stitched_together_give_the_counts_of_one_long_chunk(sim):
+    """25 examples in chunks of 10 slots (re-presentations carried across chunk
+    ends) count exactly as in one chunk of 60 slots."""
+    x, _ = bar_images(25, seed=4)
+    state = sim.initial_state(4)
+    state["input_exc.w"] = state["input_exc.w"] * 0.6      # quieter: some examples are shown again
+    stitched, _, p10 = present(sim, x, TEST, state, quiet=True)
+    whole_sim = Simulator(tiny_spec(), 64, device="standalone", slots=60, modes=(TEST,))
+    whole, _, p60 = present(whole_sim, x, TEST, state, quiet=True)
+    assert p10.presentations > 25 and p10.presentations == p60.presentations
+    np.testing.assert_array_equal(stitched, whole)
+
+
 def test_devices_learn_the_same_thing():
     """Same seed, same counter-based random streams: the runtime and the
     standalone device give the same spikes and weights."""

@@ -10,8 +10,9 @@ from stdpnet.model.plasticity import stdp_rule
 DT = 0.5  # ms
 
 
-def run_pair(p: Plasticity, t_pre: float, t_post: float, w0: float) -> float:
-    """One input and one output neuron that spike at the given times (ms)."""
+def run_pair(p: Plasticity, t_pre: float, t_post: float, w0: float, t_post2: float = -1000.0) -> float:
+    """One input and one output neuron that spike at the given times (ms);
+    ``t_post2``: a second output spike."""
     set_device("runtime")  # whatever device an earlier test left active
     start_scope()
     prefs.codegen.target = "numpy"
@@ -19,10 +20,11 @@ def run_pair(p: Plasticity, t_pre: float, t_post: float, w0: float) -> float:
     rule = stdp_rule(p)
     pre = NeuronGroup(1, rule.pre_traces + "\nt_spike : second", threshold="abs(t - t_spike) < 0.25*ms",
                       reset=rule.pre_spike, method="exact", namespace=dict(rule.namespace))
-    post = NeuronGroup(1, rule.post_traces + "\nt_spike : second\nge : 1\nplastic : 1",
-                       threshold="abs(t - t_spike) < 0.25*ms", reset=rule.post_spike,
+    post = NeuronGroup(1, rule.post_traces + "\nt_spike : second\nt_spike2 : second\nge : 1\nplastic : 1",
+                       threshold="abs(t - t_spike) < 0.25*ms or abs(t - t_spike2) < 0.25*ms",
+                       reset=rule.post_spike,
                        method="exact", namespace=dict(rule.namespace))
-    pre.t_spike, post.t_spike, post.plastic = t_pre * ms, t_post * ms, 1
+    pre.t_spike, post.t_spike, post.t_spike2, post.plastic = t_pre * ms, t_post * ms, t_post2 * ms, 1
     syn = Synapses(pre, post, rule.synapse_model, on_pre="ge_post += w\n" + rule.on_pre,
                    on_post=rule.on_post, namespace=dict(rule.namespace))
     syn.connect()
@@ -69,6 +71,20 @@ def test_diehl_cook_triplet_pre_then_post():
     # two post spikes 10 ms apart: the second sees post2 = exp(-10/40)
     # -> check the single-pair case here: no change but the pre-spike depression (post1 = 0).
     assert run_pair(p, 10, 15, w0) == pytest.approx(w0, abs=1e-15)
+
+
+def test_diehl_cook_triplet_potentiation_matches_its_equation():
+    """post at 10, pre at 15, post at 25: the pre spike depresses by
+    nu_pre * post1 (post1 set to 1 at 10); the second post spike potentiates by
+    nu_post * x_pre * post2 as it was before that spike (x_pre set to 1 at 15,
+    post2 set to 1 at 10, tau 40 ms)."""
+    p = Plasticity(rule="diehl_cook_triplet", nu_pre=1e-4, nu_post=1e-2, tau_pre_ms=20,
+                   tau_post_ms=20, tau_post2_ms=40)
+    w0 = 0.2
+    expected = w0 - 1e-4 * decay(5.0, 20.0) + 1e-2 * decay(10.0, 20.0) * decay(15.0, 40.0)
+    assert run_pair(p, 15, 10, w0, t_post2=25) == pytest.approx(expected, abs=1e-12)
+    # without the earlier post spike there is no post2 to potentiate with
+    assert run_pair(p, 15, 25, w0) == pytest.approx(w0, abs=1e-15)
 
 
 def test_diehl_cook_triplet_post_then_pre_depresses():
