@@ -51,13 +51,17 @@ def test_stdb_trains_weights_keeps_thresholds(trained_ann, data):
     assert not torch.equal(snn.net.features[0].weight, weights)
 
 
-def test_stdb_hybrid_improves_the_converted_net_at_low_T(trained_ann):
-    train, test = synthetic(512, seed=0), synthetic(256, seed=1)
-    snn = prepare_stdb(convert(trained_ann, train[0], percentile=99.9, timesteps=2))
-    history = train_snn(snn, train, test, epochs=2, lr=3e-3, **QUIET)
+def test_stdb_hybrid_improves_the_converted_net_at_low_T():
+    """At T = 2 the converted net is poor (measured 27% on 4 classes); two
+    epochs of hybrid STDB training bring it well above (39%)."""
     from stdpnet.deep.train import evaluate
-    converted = convert(trained_ann, train[0], percentile=99.9, timesteps=2)
-    assert history[-1]["validation_accuracy"] >= evaluate(converted, *test)
+    train, test = synthetic(512, seed=0), synthetic(256, seed=1)
+    ann = tiny_model()
+    fit(ann, train, synthetic(128, seed=1), epochs=2, lr=0.01, **QUIET)
+    before = evaluate(convert(ann, train[0], percentile=99.9, timesteps=2), *test)
+    snn = prepare_stdb(convert(ann, train[0], percentile=99.9, timesteps=2))
+    history = train_snn(snn, train, test, epochs=2, lr=3e-3, **QUIET)
+    assert history[-1]["validation_accuracy"] >= before + 5, (before, history[-1])
 
 
 def test_iir_stage_starts_from_the_previous_stage_weights(trained_ann, data):
