@@ -34,6 +34,9 @@ def prepare_run(path: str | Path, force: bool = False, resume: bool = False) -> 
         if not force:
             raise RunFolderError(f"run folder {path} already exists; pass --force to "
                                  "overwrite it or --run to choose another")
+        if not (path / CONFIG_FILE).is_file():   # --force replaces deep run folders only
+            raise RunFolderError(f"{path} exists and is not a deep run folder (no {CONFIG_FILE}): "
+                                 "not replacing it; choose another --run")
         shutil.rmtree(path)
     path.mkdir(parents=True, exist_ok=True)
     return path
