@@ -279,3 +279,23 @@ def test_caltech_dataset_in_engine_units():
     assert data.train_x.min() >= 0 and data.train_x.max() == pytest.approx(255.0)
     assert data.shape == (32, 16) and data.n_classes == 2
     assert sorted(set(data.train_y)) == [0, 1]
+
+
+def test_a_pruned_run_resumed_between_pruning_intervals_ends_with_the_same_bits(tmp_path):
+    """Pruning every 10 examples with quantisation on the way: stopped after
+    the second chunk and resumed, the run ends with the weights and mask of
+    the uninterrupted one."""
+    spec = tiny_spec(compression__enabled=True, compression__criterion="correlation",
+                     compression__interval=10, compression__target_sparsity=0.5,
+                     compression__levels=4, compression__start_fraction=0.0, compression__ramp_fraction=1.0)
+    spec.data.train_examples = spec.data.assign_examples = 40
+    straight = runs.create(tmp_path / "straight", spec)
+    training.train(spec, straight, quiet=True)
+    broken = runs.create(tmp_path / "broken", spec)
+    training.train(spec, broken, quiet=True, stop=lambda p: p.position >= 20)
+    middle = runs.load_checkpoint(broken).state["input_exc.mask"]
+    assert 0 < 1 - middle.mean() < 0.5           # pruned part of the way
+    training.train(spec, broken, quiet=True, resume=True)
+    a, b = np.load(straight / runs.WEIGHTS), np.load(broken / runs.WEIGHTS)
+    for key in ("w", "theta", "mask", "w_unquantised"):
+        np.testing.assert_array_equal(a[key], b[key])

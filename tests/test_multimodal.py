@@ -459,3 +459,25 @@ def test_a_sweep_runs_audio_visual_networks_as_tasks(small_audiovisual):
     assert figures["accuracy"] == result["accuracy"]["both"]
     assert figures["accuracy_image"] == result["accuracy"]["image"]
     assert figures["cross_modal_gain"] == result["cross_modal_gain"]
+
+
+def test_the_joint_phase_resumes_to_the_same_cross_modal_weights(small_audiovisual, tmp_path):
+    """The joint phase stopped after its first chunk and resumed ends with
+    the cross-modal weights of the uninterrupted run."""
+    import shutil
+    from stdpnet import runs
+    run_dir, _ = small_audiovisual
+    m = audiovisual.open_run(run_dir)
+    data = audiovisual.load_data(m)
+    copy = tmp_path / "copy"
+    audiovisual.create_run(copy, m)
+    for part in ("image", "audio"):          # the trained ensembles, as they are
+        shutil.rmtree(copy / part)
+        shutil.copytree(run_dir / part, copy / part)
+    audiovisual.train_cross(m, copy, data, quiet=True, log=lambda *_: None, stop=lambda p: True)
+    assert runs.load_checkpoint(copy).progress.position < m.pairs.train_pairs
+    assert not (copy / audiovisual.CROSS).exists()
+    audiovisual.train_cross(m, copy, data, quiet=True, log=lambda *_: None)
+    a, b = np.load(run_dir / audiovisual.CROSS), np.load(copy / audiovisual.CROSS)
+    for name in ("image_to_audio", "audio_to_image"):
+        np.testing.assert_array_equal(a[name], b[name])

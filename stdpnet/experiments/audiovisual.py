@@ -120,8 +120,10 @@ def train_unimodal(m: MultimodalSpec, run_dir: Path, device: str | None, quiet: 
 
 
 def train_cross(m: MultimodalSpec, run_dir: Path, data: Data, device: str | None = None,
-                quiet: bool = False, log: Callable = print) -> dict:
-    """Phase 2: paired examples, ensembles frozen, cross-modal weights learn."""
+                quiet: bool = False, log: Callable = print, stop: Callable | None = None) -> dict:
+    """Phase 2: paired examples, ensembles frozen, cross-modal weights learn
+    (checkpointed after every chunk; ``stop(progress)`` may end it early, as in
+    ``ensemble.train``: the run then resumes where it stopped)."""
     run_dir = Path(run_dir)
     states = train_unimodal(m, run_dir, device, quiet, log)
     sim = MultimodalSimulator(m, data.image.n_input, data.audio.n_input, device=device)
@@ -142,7 +144,9 @@ def train_cross(m: MultimodalSpec, run_dir: Path, data: Data, device: str | None
 
     if progress is None or progress.position < len(x):
         counts, state, progress = present(sim, x, TRAIN, state, progress, counts, on_chunk,
-                                                   desc="joint (cross-modal STDP)", quiet=quiet)
+                                          desc="joint (cross-modal STDP)", quiet=quiet, stop=stop)
+        if progress.position < len(x):
+            return state
     n_i = sim.n_image_neurons
     shape = (n_i, sim.n_neurons - n_i)
     runs.save_npz(run_dir / CROSS, image_to_audio=state["image_to_audio.w"].reshape(shape),
