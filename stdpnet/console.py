@@ -28,6 +28,9 @@ def friendly(command):
                 raise click.ClickException(f"this command needs {exc.name}: "
                                            "pip install -e \".[torch]\"") from exc
             raise
+        except PermissionError as exc:   # e.g. a read-only run, dataset or cache folder
+            raise click.ClickException(f"{exc.filename or exc}: permission denied "
+                                       f"(make it writable, or point the command elsewhere)") from exc
         except KeyboardInterrupt:
             click.echo("\ninterrupted", err=True)
             sys.exit(130)

@@ -35,8 +35,14 @@ SPEC, CHECKPOINT, WEIGHTS, READOUT, METRICS = (
 
 def atomic_write(path: Path, write) -> None:
     """Call ``write(tmp)`` on a temporary file beside ``path``, then move it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunFolderError(f"{path.parent}: cannot create the folder ({exc.strerror})") from exc
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise RunFolderError(f"{path}: cannot write here ({exc.strerror})") from exc
     os.close(fd)
     try:
         write(tmp)

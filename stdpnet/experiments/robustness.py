@@ -17,7 +17,7 @@ from ..engine.multimodal import MultimodalSimulator
 from ..engine.present import default_jobs
 from ..errors import ConfigError, RunFolderError
 from ..plots import plot_robustness
-from ..spec import MultimodalSpec
+from ..spec import MultimodalSpec, is_multimodal
 from .audiovisual import (MODES, Data, ScoredPairs, accuracies, joint_trained_state, load_data,
                           open_run, present_modes, scored_pairs)
 
@@ -88,6 +88,9 @@ def robustness(run_dir: Path, noises: list, device: str | None = None, quiet: bo
     level k of each at step k. Writes CSV, plot and the counts behind them
     (``robustness_<tag>.*``; ``robustness_<tag>.validation.*`` for validation)."""
     run_dir = Path(run_dir)
+    if not is_multimodal(run_dir / runs.SPEC):
+        raise RunFolderError(f"{run_dir} is not an audio-visual run (its spec.toml names no image_spec): "
+                             "robustness compares the readout modes of a `stdpnet multimodal` run")
     m = open_run(run_dir)
     lengths = {len(levels) for _, _, levels in noises}
     if len(lengths) != 1:
