@@ -10,7 +10,7 @@ import copy
 from pathlib import Path
 
 from ..errors import ConfigError
-from ..spec.toml import dump_toml, read_toml
+from ..spec.toml import read_toml
 
 DEFAULTS: dict = {
     "name": "deep",

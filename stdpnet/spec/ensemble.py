@@ -43,13 +43,15 @@ RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$")
 MAX_SEED = 2**31 - 1   # seeds live in the compiled network as 32-bit integers
 
 
-def check_run_identity(name: str, seed: int) -> None:
+def check_run(name: str, seed: int, device: str) -> None:
     """A run's name becomes the folder runs/<name>: one plain path component;
-    its seed must fit the network's 32-bit integers."""
+    its seed must fit the network's 32-bit integers; its device is a Brian2 one."""
     _check("spec", "name", name, lambda v: bool(RUN_NAME.match(v)) and ".." not in v,
            "must be a plain folder name (letters, digits, '.', '_', '+', '-'; no path separators, "
            "no '..', at most 128 characters)")
     _check("spec", "seed", seed, lambda v: 0 <= v <= MAX_SEED, f"must be in 0 .. {MAX_SEED}")
+    _check("spec", "device", device, lambda v: v in ("runtime", "standalone"),
+           "must be 'runtime' or 'standalone'")
 
 
 @dataclass
@@ -329,9 +331,7 @@ class Spec:
                 "schedule", "compression")
 
     def validate(self) -> "Spec":
-        check_run_identity(self.name, self.seed)
-        _check("spec", "device", self.device, lambda v: v in ("runtime", "standalone"),
-               "must be 'runtime' or 'standalone'")
+        check_run(self.name, self.seed, self.device)
         for name in self.SECTIONS:
             getattr(self, name).validate(name)
         if self.schedule.rest_mode == "simulate":

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from ..errors import ConfigError
-from .ensemble import Spec, _build, _check, check_run_identity, load_spec, non_negative, positive
+from .ensemble import Spec, _build, _check, check_run, load_spec, non_negative, positive
 from .toml import dump_toml, read_toml
 
 
@@ -103,9 +103,7 @@ class MultimodalSpec:
     SECTIONS = ("cross", "pairs", "readout")
 
     def validate(self) -> "MultimodalSpec":
-        check_run_identity(self.name, self.seed)
-        _check("spec", "device", self.device, lambda v: v in ("runtime", "standalone"),
-               "must be 'runtime' or 'standalone'")
+        check_run(self.name, self.seed, self.device)
         for name in self.SECTIONS:
             getattr(self, name).validate(name)
         if self.image is not None and self.audio is not None:

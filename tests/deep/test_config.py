@@ -2,7 +2,8 @@ import tomllib
 
 import pytest
 
-from stdpnet.deep.config import DEFAULTS, dump_toml, merge
+from stdpnet.deep.config import DEFAULTS, merge
+from stdpnet.spec.toml import dump_toml
 from stdpnet.errors import ConfigError
 
 
