@@ -327,3 +327,20 @@ def test_robustness_of_a_single_ensemble_run_says_what_it_needs(tmp_path):
     run = runs.create(tmp_path / "run", tiny_spec())
     result = cli("robustness", run, "--noise", "image:gaussian", "--levels", "0.5")
     assert result.exit_code == 1 and "not an audio-visual run" in result.output
+
+
+def test_learning_rates_do_not_enter_the_compile_cache_key():
+    """Rates, targets and the exponent are run-time parameters: one binary
+    serves them all; a change of the network's shape or code is a new key."""
+    from stdpnet.engine.cache import build_key
+    from stdpnet.model.plasticity import stdp_rule
+
+    def key(**changes):
+        spec = tiny_spec(**changes)
+        return build_key(spec, stdp_rule(spec.plasticity), 64, 10)
+    base = key()
+    for changes in ({"plasticity__eta_post": 0.01}, {"plasticity__x_tar": 0.3}, {"plasticity__mu": 0.5},
+                    {"connections__inh_to_exc": 5.0}):
+        assert key(**changes) == base, changes
+    assert key(plasticity__eta_pre=0.1) != base          # presynaptic depression adds code
+    assert key(excitatory__n_neurons=11) != base
