@@ -61,6 +61,8 @@ def _spec_with_overrides(spec_path, examples, seed, device):
     spec = load_spec(spec_path)
     if examples is not None:
         spec.data.train_examples = examples
+        if spec.data.assign_examples > examples:   # labels come from examples trained on
+            spec.data.assign_examples = examples
     if seed is not None:
         spec.seed = seed
     if device is not None:
@@ -91,7 +93,8 @@ JOBS = click.option("--jobs", type=click.IntRange(min=1),
                 type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Run folder (default: runs/<spec name>).")
-@click.option("--examples", type=int, help="Training examples (overrides data.train_examples).")
+@click.option("--examples", type=int, help="Training examples (overrides data.train_examples; "
+                                           "labels then come from at most as many).")
 @DEVICE
 @click.option("--seed", type=int, help="Random seed (overrides the spec's).")
 @click.option("--resume", type=click.Path(file_okay=False, path_type=Path),
@@ -179,7 +182,8 @@ def plot(run_dir, examples):
 @click.argument("spec_path", metavar="SPEC", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Run folder (default: runs/<spec name>).")
-@click.option("--examples", type=int, help="Training examples (overrides data.train_examples).")
+@click.option("--examples", type=int, help="Training examples (overrides data.train_examples; "
+                                           "labels then come from at most as many).")
 @DEVICE
 @click.option("--seed", type=int, help="Random seed (overrides the spec's).")
 @click.option("--force", is_flag=True, help="Overwrite an existing run folder.")
@@ -224,7 +228,8 @@ def _floats(text):
                    "and one cell.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Sweep folder (default: runs/sweep_<spec name>).")
-@click.option("--examples", type=int, help="Training examples (overrides data.train_examples).")
+@click.option("--examples", type=int, help="Training examples (overrides data.train_examples; "
+                                           "labels then come from at most as many).")
 @DEVICE
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @friendly

@@ -344,3 +344,10 @@ def test_learning_rates_do_not_enter_the_compile_cache_key():
         assert key(**changes) == base, changes
     assert key(plasticity__eta_pre=0.1) != base          # presynaptic depression adds code
     assert key(excitatory__n_neurons=11) != base
+
+
+def test_fewer_examples_from_the_command_line_label_from_what_was_trained(tmp_path):
+    spec = write_spec(tmp_path / "s.toml")                       # 40 training, labels from 40
+    assert cli("train", spec, "--out", tmp_path / "r", "--examples", "20", "--quiet").exit_code == 0
+    assert runs.open_run(tmp_path / "r").data.assign_examples == 20
+    assert cli("evaluate", tmp_path / "r", "--quiet").exit_code == 0
