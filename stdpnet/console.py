@@ -28,9 +28,11 @@ def friendly(command):
                 raise click.ClickException(f"this command needs {exc.name}: "
                                            "pip install -e \".[torch]\"") from exc
             raise
-        except PermissionError as exc:   # e.g. a read-only run, dataset or cache folder
-            raise click.ClickException(f"{exc.filename or exc}: permission denied "
-                                       f"(make it writable, or point the command elsewhere)") from exc
+        except OSError as exc:   # a read-only or misplaced run, dataset or cache folder
+            if exc.filename is None:
+                raise
+            raise click.ClickException(f"{exc.filename}: {exc.strerror} (make it a writable folder, "
+                                       f"or point the command elsewhere)") from exc
         except KeyboardInterrupt:
             click.echo("\ninterrupted", err=True)
             sys.exit(130)

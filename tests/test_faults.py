@@ -351,3 +351,11 @@ def test_fewer_examples_from_the_command_line_label_from_what_was_trained(tmp_pa
     assert cli("train", spec, "--out", tmp_path / "r", "--examples", "20", "--quiet").exit_code == 0
     assert runs.open_run(tmp_path / "r").data.assign_examples == 20
     assert cli("evaluate", tmp_path / "r", "--quiet").exit_code == 0
+
+
+def test_an_unusable_compile_cache_is_one_line_naming_it(tmp_path, monkeypatch):
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("")
+    monkeypatch.setenv("STDPNET_CACHE", str(blocker / "cache"))
+    result = cli("train", write_spec(tmp_path / "s.toml"), "--out", tmp_path / "r", "--quiet")
+    assert result.exit_code == 1 and "not_a_folder" in result.output and "Traceback" not in result.output
