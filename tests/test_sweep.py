@@ -60,7 +60,8 @@ def test_a_failing_task_loses_no_finished_task_and_a_rerun_completes(tmp_path):
     base = spec()
     base.data.root, base.data.classes = str(root), ["cats", "dogs"]
     base.data.image_size, base.data.preprocess = 8, "gray"  # 64 inputs, as the 8 x 8 bars
-    base.data.train_per_class, base.data.test_per_class, base.data.validation_per_class = 12, 4, 3
+    # 23 - 3 training images per class (40 as the bars), 10 test images (20)
+    base.data.train_per_class, base.data.test_per_class, base.data.validation_per_class = 23, 10, 3
     sets = {"data.dataset": ["synthetic", "caltech101"]}
     first = run_sweep(base, sets, [0], tmp_path / "sweep", workers=2, log=lambda *_: None, quiet=True)
     assert len(first["rows"]) == 1 and len(first["failed"]) == 1
@@ -70,7 +71,7 @@ def test_a_failing_task_loses_no_finished_task_and_a_rerun_completes(tmp_path):
     assert len(done) == 1
     for name in ("cats", "dogs"):
         (root / name).mkdir(parents=True)
-        for i in range(16):
+        for i in range(33):
             (root / name / f"image_{i:04d}.jpg").write_bytes(jpeg_bytes(i + 100 * len(name)))
     again = run_sweep(base, sets, [0], tmp_path / "sweep", workers=2, log=lambda *_: None, quiet=True)
     assert not again["failed"] and len(again["rows"]) == 2

@@ -90,9 +90,11 @@ def test_scoring_the_other_split_reuses_the_labelling_counts_of_the_same_network
     second = training.evaluate(run, quiet=True, split="test", jobs=1)
     assert second["assign_seconds"] < 0.5 * max(first["assign_seconds"], 0.02)
     np.testing.assert_array_equal(runs.load_npz(run / runs.READOUT)["assign_counts"], saved)
-    ckpt = runs.load_checkpoint(run)
+    ckpt = runs.load_checkpoint(run)                      # another network: other weights
     ckpt.state["input_exc.w"] = ckpt.state["input_exc.w"][::-1].copy()
     runs.save_checkpoint(run, ckpt)
+    runs.save_npz(run / runs.WEIGHTS, w=ckpt.state["input_exc.w"].reshape(64, -1),
+                  theta=ckpt.state["excitatory.theta"])
     training.evaluate(run, quiet=True, split="test", jobs=1)
     assert not np.array_equal(runs.load_npz(run / runs.READOUT)["assign_counts"], saved)
     metrics = runs.load_json(run / runs.METRICS)["evaluate"]

@@ -10,9 +10,11 @@ import subprocess
 from types import SimpleNamespace
 
 import brian2.devices.cpp_standalone.device as cpp_standalone
+from brian2 import prefs
 from brian2.devices.cpp_standalone.device import CPPStandaloneDevice
 
 _PR_SET_PDEATHSIG = 1
+
 
 
 def _die_with_parent():   # runs in the child between fork and exec
@@ -64,6 +66,11 @@ class StandaloneDevice(CPPStandaloneDevice):
         writer.write("network.*", SimpleNamespace(cpp_file=cpp, h_file=network.h_file))
 
     def run(self, *args, **kwargs):
+        # Ctrl-C is a KeyboardInterrupt at once (Brian2 resets its preferences
+        # when a network is built, so this is set for every run): Brian2's
+        # default turns the first one into a request to stop, which a compiled
+        # binary may be too early or too late to honour
+        prefs.core.stop_on_keyboard_interrupt = False
         saved, cpp_standalone.subprocess = cpp_standalone.subprocess, BinaryRunner
         try:
             return super().run(*args, **kwargs)
