@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from stdpnet.engine.cache import binaries_running
+
 REPO = Path(__file__).resolve().parents[1]
 SPEC = """name = "faults"
 seed = 3
@@ -35,18 +37,6 @@ weight_sum_per_input = 0.3979591836734694
 checkpoint_every = 10
 presentation_ms = 200.0
 """
-
-
-def binaries_running(cache: Path) -> list[int]:
-    found = []
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                if str(cache) in str((proc / "cwd").resolve()) and (proc / "exe").resolve().name == "main":
-                    found.append(int(proc.name))
-            except OSError:
-                pass
-    return found
 
 
 def main():

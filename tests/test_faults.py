@@ -154,19 +154,6 @@ def test_a_start_that_failed_before_training_does_not_block_the_retry(tmp_path, 
     assert cli("train", spec, "--quiet").exit_code == 1          # a started run still needs --force
 
 
-def _binaries_running(cache) -> list[int]:
-    """Pids of compiled networks running from the compile cache ``cache``."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                if str(cache) in str((proc / "cwd").resolve()) and (proc / "exe").resolve().name == "main":
-                    found.append(int(proc.name))
-            except OSError:
-                pass
-    return found
-
-
 def test_training_killed_at_random_points_resumes_to_the_same_bits(tmp_path):
     """`stdpnet train` SIGKILLed at 10 random moments, each time resumed;
     the weights end bit-identical to an uninterrupted run, and no compiled
@@ -177,6 +164,7 @@ def test_training_killed_at_random_points_resumes_to_the_same_bits(tmp_path):
     import sys
     import time
 
+    from stdpnet.engine.cache import binaries_running
     spec = tiny_spec()
     spec.data.train_examples = spec.data.assign_examples = 200
     spec.schedule.checkpoint_every = 10
@@ -208,7 +196,7 @@ def test_training_killed_at_random_points_resumes_to_the_same_bits(tmp_path):
         args = ["--resume", broken] if broken.exists() else [path, "--out", broken]
         train(*args, kill_after=float(rng.uniform(0.3, took)))
         time.sleep(0.2)
-        assert not _binaries_running(cache), "a compiled network outlived its killed process"
+        assert not binaries_running(cache), "a compiled network outlived its killed process"
     train(*(["--resume", broken] if broken.exists() else [path, "--out", broken]))
     a, b = np.load(straight / runs.WEIGHTS), np.load(broken / runs.WEIGHTS)
     np.testing.assert_array_equal(a["w"], b["w"])

@@ -60,6 +60,21 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def binaries_running(cache: Path) -> list[int]:
+    """Pids of compiled networks running from the compile cache ``cache``
+    (Linux: read from /proc; an empty list elsewhere)."""
+    found = []
+    proc_root = Path("/proc")
+    for proc in proc_root.iterdir() if proc_root.is_dir() else ():
+        if proc.name.isdigit():
+            try:
+                if str(cache) in str((proc / "cwd").resolve()) and (proc / "exe").resolve().name == "main":
+                    found.append(int(proc.name))
+            except OSError:
+                pass
+    return found
+
+
 def remove_stale_files(build_dir: Path) -> int:
     """Delete the per-process files of processes that are gone (a killed run
     leaves its ``results_<pid>/`` folder and ``static_arrays/pid<pid>_*``
