@@ -31,6 +31,7 @@ from typing import Callable
 import numpy as np
 
 from .. import plots, runs
+from ..data.load import load_dataset
 from ..engine.present import default_jobs
 from ..errors import ConfigError
 from ..spec import (Cross, MultimodalSpec, Pairs, Readout, Spec, dump_multimodal_spec, dump_spec,
@@ -191,14 +192,15 @@ def run_task(spec, run_dir: str, splits: tuple, device: str | None = None) -> di
                 if split not in evaluated:
                     audiovisual.evaluate(run_dir, data=data, device=device, quiet=True, jobs=1, split=split)
         else:
+            data = load_dataset(spec.data, spec.seed)   # once for training and every split
             if not (run_dir / runs.WEIGHTS).exists():
                 resume = (run_dir / runs.CHECKPOINT).exists()
                 if not resume:
                     runs.create(run_dir, spec, force=True)
-                ensemble.train(spec, run_dir, device=device, resume=resume, quiet=True)
+                ensemble.train(spec, run_dir, device=device, resume=resume, quiet=True, data=data)
             for split in splits:
                 if split not in evaluated:
-                    ensemble.evaluate(run_dir, device=device, quiet=True, jobs=1, split=split)
+                    ensemble.evaluate(run_dir, device=device, quiet=True, jobs=1, split=split, data=data)
     return {split: task_metrics(run_dir, split) for split in splits}
 
 
