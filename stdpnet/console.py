@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from . import interrupts
 from .errors import StdpnetError
 
 TORCH_PACKAGES = ("torch", "torchvision", "torchaudio")
@@ -20,6 +21,7 @@ def friendly(command):
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
+            interrupts.install()
             return command(*args, **kwargs)
         except StdpnetError as exc:
             raise click.ClickException(str(exc)) from exc

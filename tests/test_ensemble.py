@@ -182,3 +182,27 @@ def test_a_presentation_does_not_depend_on_where_in_a_run_it_falls():
     assert (late[::2].sum(axis=1) > 300).all()
     assert late[1::2].sum() == 0
     np.testing.assert_array_equal(late[190:], early)
+
+
+def test_a_ctrl_c_swallowed_on_its_way_still_stops_the_presentation(sim, monkeypatch):
+    """Python drops an exception raised in its fork handlers; the latched
+    request still stops the loop after the chunk it landed in, and the chunk
+    is not counted."""
+    import contextlib
+    import signal
+
+    from stdpnet import interrupts
+    monkeypatch.setattr(interrupts, "_requested", False)
+    seen = []
+    run_chunk = sim.run_chunk
+
+    def swallowed(*args):
+        with contextlib.suppress(KeyboardInterrupt):
+            interrupts._on_sigint(signal.SIGINT, None)
+        return run_chunk(*args)
+    monkeypatch.setattr(sim, "run_chunk", swallowed)
+    x, _ = bar_images(25, seed=4)
+    with pytest.raises(KeyboardInterrupt):
+        present(sim, x, TEST, sim.initial_state(4), quiet=True,
+                on_chunk=lambda progress, state, counts: seen.append(progress.position))
+    assert seen == []

@@ -16,6 +16,7 @@ from typing import Callable
 import numpy as np
 from tqdm import tqdm
 
+from .. import interrupts
 from ..model.schedule import TEST, schedule_start
 from .simulator import ChunkResult, Simulator
 
@@ -66,6 +67,7 @@ def present(sim: Simulator, images: np.ndarray, mode: float, state: dict,
             state = {**state, **schedule_start(progress.intensity, mode, first_example + start)}
             t0 = time.perf_counter()
             result = sim.run_chunk(pixels, active, state)
+            interrupts.check()    # a Ctrl-C swallowed on its way: drop the chunk
             progress.seconds += time.perf_counter() - t0
             state = result.state
             # slot k was accepted if the next slot shows the next example

@@ -1,0 +1,41 @@
+"""Ctrl-C that cannot be lost.
+
+Python drops an exception raised inside some callbacks (the handlers it runs
+around ``fork``, finalisers), so a Ctrl-C landing there would vanish and the
+compiled network it meant to stop would run on. The handler below also
+latches the request; the presentation loop checks the latch after every
+chunk and raises it again."""
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+
+_requested = False
+
+
+def _on_sigint(signum, frame):
+    global _requested
+    _requested = True
+    raise KeyboardInterrupt
+
+
+def _quiet_if_latched(unraisable, default=sys.unraisablehook):
+    # the dropped Ctrl-C is latched, not lost: no traceback for it
+    if not (_requested and isinstance(unraisable.exc_value, KeyboardInterrupt)):
+        default(unraisable)
+
+
+def install() -> None:
+    """Latch every SIGINT from now on (only the main thread may set it)."""
+    global _requested
+    _requested = False
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _on_sigint)
+        sys.unraisablehook = _quiet_if_latched
+
+
+def check() -> None:
+    """Raise KeyboardInterrupt if Ctrl-C came and was swallowed on its way."""
+    if _requested:
+        raise KeyboardInterrupt
