@@ -1,26 +1,38 @@
-"""Milliseconds per training example, full protocol (350 ms presentation,
-rest, weight normalisation, re-presentation below 5 spikes), for:
+"""Milliseconds per MNIST example for:
 
-  standalone  stdpnet, cpp_standalone: whole schedule compiled, chunks of examples
+  standalone  stdpnet, cpp_standalone, full training protocol (350 ms
+              presentation, rest, weight normalisation, re-presentation
+              below 5 spikes): whole schedule compiled, chunks of examples
+  test        the same, test mode (labelling and testing: no learning code)
+  plain       plain Diehl & Cook network in Brian2 cpp_standalone: one
+              compiled run over the same examples (Poisson input, 350 ms +
+              150 ms simulated rest, STDP, no normalisation, no
+              re-presentation); compile time excluded
   runtime     stdpnet, Brian2 runtime (Cython): the same network, chunk by chunk
   reference   plain Brian2 runtime loop as in Brian2's Diehl & Cook example:
               one run() per image, weights normalised in Python between runs
 
-Usage: python benchmarks/speed.py [--sizes 100 400 1600] [--examples 300]
-       [--reference-examples 50] [--delays]
+and the peak resident memory of the compiled binaries (stdpnet's and the
+plain network's, the largest so far: sizes run in increasing order).
+
+Usage: python benchmarks/speed.py [--sizes 100 400 1600 6400] [--examples 1000]
+       [--plain-examples 100] [--reference-examples 20] [--delays]
+       [--skip-runtime]
 Pin to one core for a fair figure: taskset -c 0 python benchmarks/speed.py
 """
 from __future__ import annotations
 
 import argparse
 import platform
+import resource
+import tempfile
 import time
 
 import numpy as np
 
 from stdpnet.spec import Spec
 from stdpnet.data.mnist import load_mnist
-from stdpnet.engine.simulator import TRAIN, Simulator
+from stdpnet.engine.simulator import TEST, TRAIN, Simulator
 from stdpnet.engine.present import present
 
 
@@ -36,7 +48,8 @@ class _Enough(Exception):
     pass
 
 
-def stdpnet_ms(spec: Spec, images: np.ndarray, device: str, chunks: int) -> tuple[float, float]:
+def stdpnet_ms(spec: Spec, images: np.ndarray, device: str, chunks: int,
+               mode: str = TRAIN) -> tuple[float, float]:
     """Full chunks only (more images than needed), so no padded slots are timed."""
     t0 = time.perf_counter()
     sim = Simulator(spec, images.shape[1], device=device)
@@ -51,38 +64,36 @@ def stdpnet_ms(spec: Spec, images: np.ndarray, device: str, chunks: int) -> tupl
             raise _Enough
 
     try:
-        present(sim, images, TRAIN, sim.initial_state(0), on_chunk=stop, quiet=True)
+        present(sim, images, mode, sim.initial_state(0), on_chunk=stop, quiet=True)
     except _Enough:
         pass
     position, seconds = seen[-1]
     return 1000 * seconds / position, build
 
 
-def reference_ms(n: int, images: np.ndarray, delays: bool) -> float:
-    """The classic loop, written as Brian2's own example does it."""
-    from brian2 import (NeuronGroup, Network, PoissonGroup, SpikeMonitor, Synapses, defaultclock,
-                        Hz, mV, ms, prefs, set_device)
-    from brian2.devices.device import reinit_devices
+EXC_EQS = """
+    dv/dt = ((-65*mV - v) + ge*(0*mV - v) + gi*(-100*mV - v)) / (100*ms) : volt (unless refractory)
+    dge/dt = -ge/(1*ms) : 1
+    dgi/dt = -gi/(2*ms) : 1
+    dtheta/dt = -theta/(1e7*ms) : volt
+    dx/dt = -x/(20*ms) : 1
+    """
+INH_EQS = """
+    dv/dt = ((-60*mV - v) + ge*(0*mV - v) + gi*(-85*mV - v)) / (10*ms) : volt (unless refractory)
+    dge/dt = -ge/(1*ms) : 1
+    dgi/dt = -gi/(2*ms) : 1
+    """
 
-    reinit_devices()
-    set_device("runtime")
-    prefs.codegen.target = "cython"
-    defaultclock.dt = 0.5 * ms
-    n_input = images.shape[1]
-    inp = PoissonGroup(n_input, rates=np.zeros(n_input) * Hz)
-    exc = NeuronGroup(n, """
-        dv/dt = ((-65*mV - v) + ge*(0*mV - v) + gi*(-100*mV - v)) / (100*ms) : volt (unless refractory)
-        dge/dt = -ge/(1*ms) : 1
-        dgi/dt = -gi/(2*ms) : 1
-        dtheta/dt = -theta/(1e7*ms) : volt
-        dx/dt = -x/(20*ms) : 1
-        """, threshold="v > -72*mV + theta", reset="v = -65*mV; theta += 0.05*mV; x += 1",
-        refractory=5 * ms, method="euler")
-    inh = NeuronGroup(n, """
-        dv/dt = ((-60*mV - v) + ge*(0*mV - v) + gi*(-85*mV - v)) / (10*ms) : volt (unless refractory)
-        dge/dt = -ge/(1*ms) : 1
-        dgi/dt = -gi/(2*ms) : 1
-        """, threshold="v > -40*mV", reset="v = -45*mV", refractory=2 * ms, method="euler")
+
+def plain_network(n: int, inp, delays: bool) -> tuple:
+    """Diehl & Cook's excitatory and inhibitory groups and synapses on ``inp``
+    (the network of Brian2's own example: Euler, additive conductances)."""
+    from brian2 import NeuronGroup, Synapses, mV, ms
+
+    exc = NeuronGroup(n, EXC_EQS, threshold="v > -72*mV + theta",
+                      reset="v = -65*mV; theta += 0.05*mV; x += 1", refractory=5 * ms, method="euler")
+    inh = NeuronGroup(n, INH_EQS, threshold="v > -40*mV", reset="v = -45*mV", refractory=2 * ms,
+                      method="euler")
     exc.v, inh.v, exc.theta = -65 * mV, -60 * mV, 20 * mV
     syn = Synapses(inp, exc, """
         w : 1
@@ -97,6 +108,55 @@ def reference_ms(n: int, images: np.ndarray, delays: bool) -> float:
     ei.connect(j="i")
     ie = Synapses(inh, exc, on_pre="gi_post += 17.0")
     ie.connect(condition="i != j")
+    return exc, inh, syn, ei, ie
+
+
+def plain_standalone_ms(n: int, images: np.ndarray, delays: bool) -> float:
+    """The plain network compiled by Brian2's cpp_standalone, all examples in
+    one run; only the binary's run is timed (compilation excluded)."""
+    from brian2 import Hz, Network, PoissonGroup, TimedArray, defaultclock, device, ms, set_device
+    from brian2.devices.device import reinit_devices
+
+    reinit_devices()
+    set_device("cpp_standalone", build_on_run=False)
+    defaultclock.dt = 0.5 * ms
+    n_input = images.shape[1]
+    # 50 ms frames: 7 of the image (350 ms), 3 of silence (150 ms rest)
+    frames = np.zeros((10 * len(images), n_input))
+    for k, image in enumerate(images):
+        frames[10 * k:10 * k + 7] = image / 8.0 * 2.0
+    stimulus = TimedArray(frames * Hz, dt=50 * ms)
+    inp = PoissonGroup(n_input, rates="stimulus(t, i)")
+    exc, inh, syn, ei, ie = plain_network(n, inp, delays)
+    net = Network(inp, exc, inh, syn, ei, ie)
+    net.run(500 * ms * len(images), namespace={"stimulus": stimulus})
+    with tempfile.TemporaryDirectory() as build:
+        device.build(directory=build, compile=True, run=False)
+        t0 = time.perf_counter()
+        device.run(directory=build, with_output=False)
+        seconds = time.perf_counter() - t0
+    reinit_devices()
+    set_device("runtime")
+    return 1000 * seconds / len(images)
+
+
+def children_peak_mb() -> float:
+    """Peak resident memory of the largest child process so far (the binaries)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def reference_ms(n: int, images: np.ndarray, delays: bool) -> float:
+    """The classic loop, written as Brian2's own example does it."""
+    from brian2 import Hz, Network, PoissonGroup, SpikeMonitor, defaultclock, ms, prefs, set_device
+    from brian2.devices.device import reinit_devices
+
+    reinit_devices()
+    set_device("runtime")
+    prefs.codegen.target = "cython"
+    defaultclock.dt = 0.5 * ms
+    n_input = images.shape[1]
+    inp = PoissonGroup(n_input, rates=np.zeros(n_input) * Hz)
+    exc, inh, syn, ei, ie = plain_network(n, inp, delays)
     mon = SpikeMonitor(exc)
     net = Network(inp, exc, inh, syn, ei, ie, mon)
     net.run(0 * ms)
@@ -120,24 +180,34 @@ def reference_ms(n: int, images: np.ndarray, delays: bool) -> float:
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[100, 400, 1600])
-    ap.add_argument("--examples", type=int, default=1000, help="standalone: one chunk of this many slots")
+    ap.add_argument("--examples", type=int, default=1000, help="stdpnet: one chunk of this many slots")
+    ap.add_argument("--plain-examples", type=int, default=100)
     ap.add_argument("--runtime-examples", type=int, default=100)
-    ap.add_argument("--reference-examples", type=int, default=50)
+    ap.add_argument("--reference-examples", type=int, default=20)
+    ap.add_argument("--skip-runtime", action="store_true", help="leave out the two runtime columns")
     ap.add_argument("--delays", action="store_true", help="random 0-10 ms input delays")
     args = ap.parse_args()
     x, _ = load_mnist("train")
     x = x.reshape(len(x), -1).astype(np.float64)
     print(f"# {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
-          f"delays {'0-10 ms' if args.delays else 'off'}")
-    print("| N | standalone ms/ex | runtime ms/ex | reference ms/ex | reference / standalone |")
-    print("|---|---|---|---|---|")
-    for n in args.sizes:
-        sa, build = stdpnet_ms(spec_for(n, args.delays, args.examples), x[:2 * args.examples],
-                               "standalone", chunks=1)
-        rt, _ = stdpnet_ms(spec_for(n, args.delays, 50), x[:2 * args.runtime_examples], "runtime",
-                           chunks=max(args.runtime_examples // 50, 1))
-        ref = reference_ms(n, x[:args.reference_examples], args.delays)
-        print(f"| {n} | {sa:.2f} | {rt:.1f} | {ref:.1f} | {ref / sa:.0f}x |", flush=True)
+          f"delays {'0-10 ms' if args.delays else 'off'}; ms per example")
+    print("| N | stdpnet train | stdpnet test | plain standalone | runtime | reference "
+          "| plain / train | plain / test | peak MB (binaries) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for n in sorted(args.sizes):
+        spec = spec_for(n, args.delays, args.examples)
+        sa, _ = stdpnet_ms(spec, x[:2 * args.examples], "standalone", chunks=1)
+        test, _ = stdpnet_ms(spec, x[:2 * args.examples], "standalone", chunks=1, mode=TEST)
+        peak = children_peak_mb()
+        plain = plain_standalone_ms(n, x[:args.plain_examples], args.delays)
+        rt = ref = float("nan")
+        if not args.skip_runtime:
+            rt, _ = stdpnet_ms(spec_for(n, args.delays, 50), x[:2 * args.runtime_examples], "runtime",
+                               chunks=max(args.runtime_examples // 50, 1))
+            ref = reference_ms(n, x[:args.reference_examples], args.delays)
+        print(f"| {n} | {sa:.2f} | {test:.2f} | {plain:.2f} | {rt:.1f} | {ref:.1f} "
+              f"| {plain / sa:.1f}x | {plain / test:.1f}x | {peak:.0f} / {children_peak_mb():.0f} |",
+              flush=True)
 
 
 if __name__ == "__main__":

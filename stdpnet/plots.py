@@ -75,16 +75,20 @@ def plot_theta(theta_mV, path):
 
 
 def plot_confusion(conf, path, class_names=None):
+    """The confusion matrix, rows true and columns predicted classes, labelled
+    with ``class_names`` (default: the label numbers)."""
     conf = np.asarray(conf)
     n = len(conf)
-    names = class_names or [str(k) for k in range(n)]
+    names = list(class_names) if class_names is not None and len(class_names) == n else [
+        str(k) for k in range(n)]
     fig, ax = plt.subplots(figsize=(6, 5.5))
     im = ax.imshow(conf, cmap="Blues")
     for r in range(n):
         for c in range(n):
             ax.text(c, r, conf[r, c], ha="center", va="center", fontsize=7,
                     color="white" if conf[r, c] > conf.max() / 2 else "black")
-    ax.set_xticks(range(n), names)
+    long = max(len(name) for name in names) > 2
+    ax.set_xticks(range(n), names, rotation=45 if long else 0, ha="right" if long else "center")
     ax.set_yticks(range(n), names)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")

@@ -43,7 +43,8 @@ def plot_run(run_dir: Path, raster_examples: int = 3) -> list[Path]:
     evaluated = metrics.get("evaluate", {})
     for split in ("test", "validation"):  # the final figure's confusion if there is one
         if split in evaluated:
-            written.append(plots.plot_confusion(evaluated[split]["confusion"], run_dir / "confusion.png"))
+            written.append(plots.plot_confusion(evaluated[split]["confusion"], run_dir / "confusion.png",
+                                                data.class_names))
             break
     if raster_examples > 0:
         state = trained_state(run_dir)
@@ -52,7 +53,8 @@ def plot_run(run_dir: Path, raster_examples: int = 3) -> list[Path]:
         sim = Simulator(spec, data.n_input, device="runtime", slots=slots)
         x, y = data.split(shown_split(data))
         raster = sim.raster(x[:slots].astype(float), state)
-        raster["labels"] = [f"digit {y[k]}, intensity {a:g}"
+        names = data.class_names or [f"digit {c}" for c in range(data.n_classes)]
+        raster["labels"] = [f"{names[y[k]]}, intensity {a:g}"
                             for k, a in zip(raster["example"], raster["intensity"])]
         written.append(plots.plot_raster(raster, run_dir / "raster.png", sim.slot))
     return written

@@ -40,6 +40,9 @@ HEADLINES = (
      "stdpnet sweep networks/caltech_3class_prune.toml --seeds 0-2 --test --record caltech_3class_prune"),
     ("fsdd_audio_400", "Spoken digits (FSDD), 400 neurons, standard split",
      "stdpnet sweep networks/fsdd_audio_400.toml --seeds 0-2 --test --record fsdd_audio_400"),
+    ("fsdd_audio_400_speakers", "Spoken digits (FSDD), 400 neurons, leave one speaker out",
+     "stdpnet sweep networks/fsdd_audio_400_speakers.toml --folds speaker --seeds 0-2 --test "
+     "--record fsdd_audio_400_speakers"),
 )
 
 
@@ -192,17 +195,18 @@ RECORDED = (("test_accuracy", "accuracy (vote; audio-visual: both modalities)", 
 
 
 def record_sweep(name: str, source: dict, result: dict, title: str,
-                 root: Path | None = None) -> list[Path]:
+                 root: Path | None = None, folds: dict | None = None) -> list[Path]:
     """Registry entries from a one-cell sweep run with --test (the columns
     of ``RECORDED`` it has: an ensemble's test accuracy by vote and by the
     likelihood readout, an audio-visual network's with both modalities and
     each alone, the validation accuracy, the training time per example),
     each over the sweep's seeds; ``source``: ``provenance`` taken when the
-    sweep started."""
+    sweep started. A sweep over folds (``folds``: its ``fold_summary``) has
+    a cell per fold, and each seed's value is its mean over the folds."""
     rows = result["rows"]
     if result["failed"]:
         raise ConfigError(f"--record {name}: {len(result['failed'])} tasks failed; nothing recorded")
-    if len({r["task"] for r in rows}) != len(rows) or len(result["summary"]) != 1:
+    if folds is None and (len({r["task"] for r in rows}) != len(rows) or len(result["summary"]) != 1):
         raise ConfigError(f"--record {name}: a recorded sweep has one cell (the chosen setting), "
                           f"this one has {len(result['summary'])}")
     if not rows or "test_accuracy" not in rows[0]:
@@ -210,7 +214,9 @@ def record_sweep(name: str, source: dict, result: dict, title: str,
     figures = [f for f in RECORDED if f[0] in rows[0]]
     paths = []
     for column, metric, split, unit in figures:
-        entry = figure(f"{name}.{column}", title, metric, split, unit,
-                       {r["seed"]: r[column] for r in rows}, source)
+        values = (folds["figures"][column]["per_seed"] if folds is not None
+                  else {r["seed"]: r[column] for r in rows})
+        shown = f"{metric}, mean over {len(folds['folds'])} folds" if folds is not None else metric
+        entry = figure(f"{name}.{column}", title, shown, split, unit, values, source)
         paths.append(write(entry, root))
     return paths

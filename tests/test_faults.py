@@ -347,3 +347,28 @@ def test_an_unusable_compile_cache_is_one_line_naming_it(tmp_path, monkeypatch):
     monkeypatch.setenv("STDPNET_CACHE", str(blocker / "cache"))
     result = cli("train", write_spec(tmp_path / "s.toml"), "--out", tmp_path / "r", "--quiet")
     assert result.exit_code == 1 and "not_a_folder" in result.output and "Traceback" not in result.output
+
+
+def test_two_processes_of_one_shape_started_together_both_finish(tmp_path):
+    """Two runs of the same network shape started at the same moment on an
+    empty compile cache: one compiles, the other waits for it and runs the
+    same binary; neither dies relinking under the other."""
+    import os
+    import subprocess
+    import sys
+
+    spec = tiny_spec()
+    spec.data.train_examples = spec.data.assign_examples = 60
+    path = tmp_path / "s.toml"
+    path.write_text(dump_spec(spec))
+    env = {**os.environ, "STDPNET_CACHE": str(tmp_path / "cache")}
+    command = [sys.executable, "-c", "from stdpnet.cli import main; main()", "train", str(path), "--quiet"]
+    procs = [subprocess.Popen(command + ["--out", str(tmp_path / f"run{k}")], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for k in range(2)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err.decode()
+    a, b = (np.load(tmp_path / f"run{k}" / runs.WEIGHTS)["w"] for k in range(2))
+    np.testing.assert_array_equal(a, b)     # one seed, one binary: the same weights
+    builds = [p for p in (tmp_path / "cache").rglob("main") if p.is_file()]
+    assert len(builds) == 1, builds

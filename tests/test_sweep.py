@@ -163,3 +163,105 @@ def test_task_metrics_read_the_split_asked_for(tmp_path):
     assert t["accuracy"] == metrics["evaluate"]["test"]["accuracy"]
     assert metrics["evaluate"]["validation"]["examples"] == 20
     assert metrics["evaluate"]["test"]["examples"] == 20
+
+
+def speakers_folder(tmp_path, speakers=("ann", "bob", "cat", "dan")):
+    """A spoken-digit folder: every speaker says every digit twice (tones)."""
+    import numpy as np
+    from stdpnet.data import audio
+
+    root = tmp_path / "recordings"
+    root.mkdir()
+    t = np.arange(1600) / 8000
+    for s, speaker in enumerate(speakers):
+        for digit in range(10):
+            for index in range(2):
+                f = (200 + 100 * digit) * (1 + 0.05 * s)
+                audio.write_wav(root / f"{digit}_{speaker}_{index}.wav",
+                                (0.5 * np.sin(2 * np.pi * f * t)).astype(np.float32))
+    return root
+
+
+def audio_spec(root):
+    s = spec()
+    s.data.dataset, s.data.root = "fsdd", str(root)
+    s.data.audio_bands = s.data.audio_frames = 8
+    s.data.train_examples = s.data.assign_examples = s.data.test_examples = 0
+    return s.validate()
+
+
+def test_leave_one_speaker_out_folds_never_share_a_speaker(tmp_path):
+    from stdpnet.data.load import load_spoken_digits
+    from stdpnet.experiments.sweep import FOLD_KEY, speaker_folds
+
+    base, grid = speaker_folds(audio_spec(speakers_folder(tmp_path)))
+    assert base.data.audio_split == "speaker"
+    assert grid == {FOLD_KEY: [["ann"], ["bob"], ["cat"], ["dan"]]}
+    held = []
+    for task in tasks(base, grid, [0]):
+        a = load_spoken_digits(task.spec.data)
+        train, val, test = (set(a[f"{p}_speakers"]) for p in ("train", "val", "test"))
+        assert test == set(task.settings[FOLD_KEY])
+        assert train and val and not (train & test) and not (val & test) and not (train & val)
+        held += sorted(test)
+    assert held == ["ann", "bob", "cat", "dan"]      # every speaker is the test speaker once
+    # a fixed validation speaker is never a fold's test speaker
+    fixed = audio_spec(tmp_path / "recordings")
+    fixed.data.validation_speakers = ["dan"]
+    assert speaker_folds(fixed)[1] == {FOLD_KEY: [["ann"], ["bob"], ["cat"]]}
+    fixed.data.validation_speakers = ["bob", "cat", "dan"]
+    with pytest.raises(ConfigError, match="too few"):
+        speaker_folds(fixed)
+    with pytest.raises(ConfigError, match="not a spoken-digit dataset"):
+        speaker_folds(spec())
+
+
+def test_fold_figures_are_means_over_folds_per_seed_and_are_recorded_so(tmp_path):
+    from stdpnet import results
+    from stdpnet.experiments.sweep import FOLD_KEY, fold_summary, write_folds
+
+    rows = [{FOLD_KEY: [f], "seed": seed, "task": f"{f}{seed}", "validation_accuracy": 0.5,
+             "test_accuracy": acc}
+            for seed, accs in ((0, (0.9, 0.7)), (1, (0.8, 0.6))) for f, acc in zip("ab", accs)]
+    folds = fold_summary(rows, FOLD_KEY, ("validation", "test"))
+    test = folds["figures"]["test_accuracy"]
+    assert test["per_seed"] == pytest.approx({0: 0.8, 1: 0.7})
+    assert test["per_fold"] == pytest.approx({"['a']": 0.85, "['b']": 0.65})
+    assert test["mean"] == pytest.approx(0.75) and test["sd"] == pytest.approx(0.0707107, rel=1e-5)
+    write_folds(tmp_path, [("", folds)])
+    assert "75.00% ± 7.07" in (tmp_path / "folds.md").read_text()
+    result = {"rows": rows, "failed": [], "summary": [{}, {}]}
+    source = {"spec": "s.toml", "spec_sha256": "0", "commit": "c", "command": "stdpnet sweep",
+              "machine": "m", "date": "d"}
+    with pytest.raises(ConfigError, match="one cell"):
+        results.record_sweep("loso", source, result, "t", root=tmp_path)
+    paths = results.record_sweep("loso", source, result, "t", root=tmp_path, folds=folds)
+    entry = json.loads(next(p for p in paths if p.name == "loso.test_accuracy.json").read_text())
+    assert entry["values"] == {"0": 0.8, "1": 0.7} and entry["mean"] == pytest.approx(0.75)
+    assert "mean over 2 folds" in entry["metric"]
+    with pytest.raises(ConfigError, match="seed 1 has 1 of 2 folds"):
+        fold_summary(rows[:-1], FOLD_KEY, ("test",))
+
+
+def test_sweep_folds_speaker_runs_every_fold_and_records_the_mean_over_folds(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from stdpnet.cli import main
+    from stdpnet.spec import dump_spec
+
+    path = tmp_path / "audio.toml"
+    path.write_text(dump_spec(audio_spec(speakers_folder(tmp_path, ("ann", "bob", "cat")))))
+    monkeypatch.setenv("STDPNET_RESULTS", str(tmp_path / "results"))
+    out = tmp_path / "loso"
+    result = CliRunner().invoke(main, ["sweep", str(path), "--folds", "speaker", "--seeds", "0",
+                                       "--test", "--record", "loso", "--workers", "1",
+                                       "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    folds = (out / "folds.md").read_text()
+    for speaker in ("ann", "bob", "cat"):
+        assert f"['{speaker}']" in folds
+    entry = json.loads((tmp_path / "results" / "loso.test_accuracy.json").read_text())
+    assert "mean over 3 folds" in entry["metric"] and entry["n"] == 1
+    refused = CliRunner().invoke(main, ["sweep", str(path), "--folds", "speaker", "--set",
+                                        "data.test_speakers=[\"ann\"]"])
+    assert refused.exit_code != 0 and "do not --set it too" in refused.output

@@ -1,6 +1,7 @@
 """Datasets for the engine: flat input arrays (0..255) with integer labels,
-loaded from a spec's [data] section (``load_dataset``), and the encoders that
-turn audio features into input rates."""
+loaded from a spec's [data] section (``load_dataset``; the image datasets
+beyond MNIST are ``image_sets``), and the encoders that turn audio features
+into input rates."""
 from __future__ import annotations
 
 import functools
@@ -12,62 +13,11 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..spec import Data
-from ..streams import rng, stream_seed
+from ..streams import stream_seed
+from .dataset import SPLITS, Dataset, carve, last_mask, n_classes_of, per_class_mask  # noqa: F401
+from .image_sets import is_image_set, load_image_set
 
-SPLITS = ("train", "validation", "test")
 SYNTHETIC_SIZE = 1000   # examples of a synthetic part whose count the spec leaves at 0 (all)
-
-
-@dataclass
-class Dataset:
-    """Three disjoint parts: training (what the network learns and is labelled
-    on), validation (carved from the training side: every choice is made on
-    it) and test (read once, by the final evaluation)."""
-    train_x: np.ndarray   # (n, n_input) values in 0..255
-    train_y: np.ndarray
-    test_x: np.ndarray
-    test_y: np.ndarray
-    shape: tuple          # image shape for plots, e.g. (28, 28)
-    n_classes: int        # labels are 0 .. n_classes - 1
-    val_x: np.ndarray | None = None
-    val_y: np.ndarray | None = None
-
-    @property
-    def n_input(self) -> int:
-        return self.train_x.shape[1]
-
-    def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        """(inputs, labels) of the part ``name`` (train, validation or test)."""
-        if name not in SPLITS:
-            raise ConfigError(f"split: must be one of {', '.join(SPLITS)}, got {name!r}")
-        if name == "validation" and (self.val_x is None or len(self.val_x) == 0):
-            raise ConfigError("split 'validation': this dataset has no validation part "
-                              "(data.validation_examples, validation_per_class or validation_indices)")
-        return {"train": (self.train_x, self.train_y), "validation": (self.val_x, self.val_y),
-                "test": (self.test_x, self.test_y)}[name]
-
-
-def carve(x: np.ndarray, y: np.ndarray, held: np.ndarray):
-    """(kept x, kept y, held-out x, held-out y) for a boolean mask ``held``."""
-    held = np.asarray(held, dtype=bool)
-    return x[~held], y[~held], x[held], y[held]
-
-
-def per_class_mask(y: np.ndarray, per_class: int, seed: int) -> np.ndarray:
-    """``per_class`` examples of every class, chosen from each class's own stream."""
-    mask = np.zeros(len(y), dtype=bool)
-    for c in np.unique(y):
-        members = np.flatnonzero(y == c)
-        if per_class >= len(members):
-            raise ConfigError(f"data.validation_per_class: {per_class} would leave class {c} "
-                              f"({len(members)} training examples) nothing to train on")
-        mask[rng(seed, f"validation_class_{c}").choice(members, per_class, replace=False)] = True
-    return mask
-
-
-def n_classes_of(*labels: np.ndarray) -> int:
-    """The number of classes of integer labels 0 .. K-1 (the largest label + 1)."""
-    return int(max(int(np.max(y)) for y in labels if len(y))) + 1
 
 
 def bars(n: int, size: int = 8, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -87,17 +37,14 @@ def bars(n: int, size: int = 8, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 
 def load_dataset(data: Data, seed: int = 0) -> Dataset:
+    """The training, validation and test parts of ``data.dataset``."""
     if data.dataset == "mnist":
         from .mnist import load_mnist
 
         root = data.root or None
         tx, ty = load_mnist("train", root)
         vx, vy = load_mnist("test", root)
-        k = data.validation_examples
-        if k >= len(tx):
-            raise ConfigError(f"data.validation_examples: {k} would leave nothing of the "
-                              f"{len(tx)} MNIST training digits to train on")
-        held = np.arange(len(tx)) >= len(tx) - k        # the last k training digits
+        held = last_mask(len(tx), data.validation_examples, "MNIST training digits")
         tx, ty, hx, hy = carve(tx.reshape(len(tx), -1), ty, held)
         return Dataset(tx, ty, vx.reshape(len(vx), -1), vy, (28, 28), n_classes_of(ty, vy), hx, hy)
     if data.dataset == "synthetic":
@@ -106,24 +53,8 @@ def load_dataset(data: Data, seed: int = 0) -> Dataset:
         vx, vy = bars(data.test_examples or SYNTHETIC_SIZE, seed=stream_seed(seed, "synthetic_test"))
         hx, hy = bars(data.validation_examples, seed=stream_seed(seed, "synthetic_validation"))
         return Dataset(tx, ty, vx, vy, (8, 8), 2, hx, hy)  # horizontal or vertical bars
-    if data.dataset == "caltech101":
-        from .caltech import load_caltech
-        from .paths import datasets_root, shared_datasets
-
-        # data.root is the class-per-subfolder folder itself; else the local
-        # copy, else the shared subset beside the checkout
-        root = data.root or datasets_root() / "caltech101"
-        if not data.root and not root.is_dir() and shared_datasets():
-            root = shared_datasets() / "caltech101_subset"
-        c = load_caltech(root, data.classes, data.image_size, data.train_per_class, seed,
-                         data.preprocess, (data.dog_sigma_center, data.dog_sigma_surround),
-                         n_test_per_class=data.test_per_class)
-        side = data.image_size
-        shape = (2 * side, side) if data.preprocess == "on_off" else (side, side)
-        held = per_class_mask(c["train_y"], data.validation_per_class, seed)
-        tx, ty, hx, hy = carve(255.0 * c["train_x"].astype(np.float64), c["train_y"], held)
-        return Dataset(tx, ty, 255.0 * c["test_x"].astype(np.float64), c["test_y"], shape,
-                       len(data.classes), hx, hy)
+    if is_image_set(data.dataset):   # idx, npz, folder, caltech101, torchvision:NAME
+        return load_image_set(data, seed)
     if data.dataset in ("fsdd", "synth_digits"):
         a = load_spoken_digits(data)
         encode = audio_encoder(data, a["train_x"])

@@ -5,6 +5,8 @@ folder and writes a run folder (config.toml, model.pt, metrics.json, plots).
     stdpnet deep convert runs/deep-mnist-vgg-ann
     stdpnet deep train-snn networks/deep_mnist_vgg.toml --method diet --init runs/deep-mnist-vgg-ann
     stdpnet deep attack networks/deep_mnist_vgg.toml
+    stdpnet deep train-seq networks/deep_seq_mnist_rows.toml --model lite
+    stdpnet deep seq-table runs/seq-mnist-rows-* --out runs/seq-mnist-rows-table
 """
 from __future__ import annotations
 
@@ -96,7 +98,7 @@ def _apply_limits(cfg, train_limit, test_limit):
 
 deep = click.Group("deep", help="Supervised deep SNNs on Torch: ANN training, ANN-to-SNN "
                                 "conversion, hybrid STDB / DIET / IIR training, adversarial "
-                                "attacks.")
+                                "attacks; sequence SNNs and their baselines.")
 
 
 @deep.command("train-ann")
@@ -225,6 +227,56 @@ def attack_cmd(spec, run_dir, force, device, threads, limit, eps):
     table = pipeline.attack(cfg, spec, run_dir, force, dev, _machine(dev), log=click.echo)
     click.echo(markdown_table(table))
     click.echo(f"-> {run_dir}")
+
+
+@deep.command("train-seq")
+@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--model", "kind", type=click.Choice(["lite", "srnn", "lstm", "gru", "tcn"]),
+              help="lite: LITE-SNN; srnn: spiking RNN; lstm, gru, tcn: ANN baselines "
+                   "(default: the spec's model_kind).")
+@with_common
+@click.option("--epochs", type=int, help="Override train.epochs.")
+@click.option("--seed", type=int, help="Override the spec's seed.")
+@friendly
+def train_seq_cmd(spec, kind, run_dir, force, device, threads, train_limit, test_limit, epochs,
+                  seed):
+    """Train a sequence model of SPEC; best epoch on validation, test scored once."""
+    from . import runs
+    from .seq import pipeline
+    from .seq.config import load_spec, validate
+
+    cfg = load_spec(spec)
+    kind = kind or cfg["model_kind"]
+    if epochs is not None:
+        cfg["train"]["epochs"] = epochs
+    if seed is not None:
+        cfg["seed"] = seed
+    _apply_limits(cfg, train_limit, test_limit)
+    validate(cfg, "options")
+    dev = _setup(device, threads, cfg["seed"])
+    run = runs.prepare_run(run_dir or Path("runs") / f"{cfg['name']}-{kind}", force)
+    m = pipeline.train_seq(cfg, kind, run, dev, _machine(dev), log=click.echo)
+    click.echo(f"{kind}: validation {m['validation_accuracy']:.2f}% (epoch {m['best_epoch']}), "
+               f"test {m['test_accuracy']:.2f}%, {m['params']:,} parameters, "
+               f"{m['ops_per_sequence']:,.0f} ops and {m['energy_uj_per_sequence']:.3g} µJ "
+               f"per sequence -> {run}")
+
+
+@deep.command("seq-table")
+@click.argument("run_dirs", nargs=-1, required=True,
+                type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder for table.md, table.csv and accuracy_vs_cost.png.")
+@click.option("--split", type=click.Choice(["test", "validation"]), default="test",
+              show_default=True, help="Accuracy plotted against cost.")
+@friendly
+def seq_table_cmd(run_dirs, out, split):
+    """Table and plot of accuracy against parameters and operations over RUN_DIRS."""
+    from .seq import pipeline
+
+    pipeline.compare(run_dirs, out, split)
+    click.echo((out / "table.md").read_text(), nl=False)
+    click.echo(f"-> {out}")
 
 
 if __name__ == "__main__":

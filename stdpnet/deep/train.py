@@ -82,14 +82,17 @@ def fit(model, train, val, *, epochs: int, lr: float, optimizer: str = "adam",
         batch_size: int = 64, eval_batch_size: int = 500, device="cpu",
         augment: dict | None = None,
         seed: int = 0, desc: str = "train", checkpoint: Path | None = None,
-        resume: bool = False, after_step=None, log=print) -> list[dict]:
+        resume: bool = False, after_step=None, grad_clip: float = 0.0,
+        on_epoch_end=None, log=print) -> list[dict]:
     """Train with cross-entropy; one history row per epoch (loss, training and
     ``val`` accuracy, seconds). ``val``: the validation images and labels,
     scored after every epoch (never the test set).
 
     ``augment``: keyword arguments of ``data.augment`` (None: no augmentation).
     With ``checkpoint`` the state after each epoch is saved there and, if
-    ``resume``, training continues from it."""
+    ``resume``, training continues from it. ``grad_clip`` > 0 caps the
+    gradient norm of each step; ``on_epoch_end(row)`` runs after each epoch's
+    validation, before the checkpoint."""
     from .runs import save_torch
 
     x_train, y_train = train
@@ -121,6 +124,8 @@ def fit(model, train, val, *, epochs: int, lr: float, optimizer: str = "adam",
             loss = loss_fn(out, y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            if grad_clip:
+                nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
             opt.step()
             sched.step()
             if after_step is not None:
@@ -138,6 +143,8 @@ def fit(model, train, val, *, epochs: int, lr: float, optimizer: str = "adam",
                "train_accuracy": 100.0 * correct / max(1, seen), "validation_accuracy": val_acc,
                "seconds": seconds, "images_per_second": seen / seconds}
         history.append(row)
+        if on_epoch_end is not None:
+            on_epoch_end(row)
         log(f"{desc} epoch {epoch + 1}/{epochs}: loss {row['loss']:.4f}, train "
             f"{row['train_accuracy']:.2f}%, validation {val_acc:.2f}%, {seconds:.1f} s")
         if checkpoint is not None:

@@ -17,10 +17,15 @@ from ..errors import ConfigError
 from .toml import dump_toml, read_toml
 
 RULES = ("power_law", "diehl_cook_triplet", "pair_additive")
-DATASETS = ("mnist", "synthetic", "caltech101", "fsdd", "synth_digits")
+TORCHVISION_DATASETS = ("FashionMNIST", "KMNIST", "CIFAR10")   # torchvision:NAME (docs/data.md)
+DATASETS = ("mnist", "synthetic", "caltech101", "fsdd", "synth_digits", "idx", "npz", "folder",
+            *(f"torchvision:{name}" for name in TORCHVISION_DATASETS))
+NEEDS_ROOT = {"idx": "the folder of IDX files", "npz": "the .npz file",
+              "folder": "the class-per-subfolder folder"}
 AUDIO_FEATURES = ("mfcc", "logmel", "cochlea")
 AUDIO_SPLITS = ("index", "speaker")
 CRITERIA = ("weight", "correlation")
+REST_MODES = ("reset", "simulate")
 QUANTISERS = ("uniform", "fitted")
 PRUNE_SCHEDULES = ("linear", "constant")
 NORMALISE_TO = ("retained", "full")
@@ -65,16 +70,19 @@ class Data:
     # (mnist: the last K training examples; synthetic: K more examples)
     validation_examples: int = 10_000
     shuffle: bool = True           # shuffle the training order with the run's seed
-    root: str = ""                 # dataset folder ("" = $STDPNET_DATASETS or ./datasets)
-    # caltech101 only: class subset, image size, ON/OFF preprocessing, split
-    classes: list = field(default_factory=lambda: ["Faces_easy", "Motorbikes", "airplanes"])
+    root: str = ""                 # dataset folder, or npz file ("" = $STDPNET_DATASETS or ./datasets)
+    # folder, caltech101: class subset ([] = every subfolder; for caltech101
+    # Faces_easy, Motorbikes, airplanes), split; with torchvision:CIFAR10 also
+    # image size and ON/OFF preprocessing (docs/data.md)
+    classes: list = field(default_factory=list)
     image_size: int = 28           # square side in pixels after resizing
     preprocess: str = "on_off"     # on_off (2*size^2 inputs) | dog | gray
     dog_sigma_center: float = 1.0
     dog_sigma_surround: float = 2.0
     train_per_class: int = 200     # seeded per-class split; the rest (capped) is test
     test_per_class: int = 200
-    validation_per_class: int = 20  # of each class's training images (seeded), for validation
+    validation_per_class: int = 20  # of each class's training images (seeded), for validation (+ npz)
+    test_fraction: float = 0.2     # npz without x_test/y_test: the last share of each class is test
     # fsdd / synth_digits (spoken digits, FSDD file layout): features and split
     audio_feature: str = "mfcc"    # mfcc | logmel | cochlea (stdpnet.data.features)
     audio_bands: int = 20          # features per frame; n_input = bands * frames
@@ -104,6 +112,9 @@ class Data:
 
     def validate(self, s="data"):
         _check(s, "dataset", self.dataset, lambda v: v in DATASETS, f"must be one of {DATASETS}")
+        if self.dataset in NEEDS_ROOT:
+            _check(s, "root", self.root, lambda v: bool(v.strip()),
+                   f"dataset {self.dataset!r} needs {NEEDS_ROOT[self.dataset]}")
         for key in ("image_size", "train_per_class", "test_per_class", "audio_bands", "audio_frames",
                     "epochs"):
             _check(s, key, getattr(self, key), positive, "must be > 0")
@@ -116,8 +127,10 @@ class Data:
         _check(s, "validation_speakers", self.validation_speakers,
                lambda v: all(isinstance(x, str) for x in v), "must list speaker names")
         _check(s, "classes", self.classes,
-               lambda v: len(v) >= 2 and all(isinstance(c, str) for c in v) and len(set(v)) == len(v),
-               "must list at least two distinct class folder names")
+               lambda v: not v or (len(v) >= 2 and all(isinstance(c, str) for c in v)
+                                   and len(set(v)) == len(v)),
+               "must be [] (every class folder) or list at least two distinct class folder names")
+        _check(s, "test_fraction", self.test_fraction, lambda v: 0 < v < 1, "must be in (0, 1)")
         _check(s, "preprocess", self.preprocess, lambda v: v in ("on_off", "dog", "gray"),
                "must be 'on_off', 'dog' or 'gray'")
         _check(s, "dog_sigma_surround", self.dog_sigma_surround,
@@ -253,7 +266,7 @@ class Schedule:
         for key in ("dt_ms", "presentation_ms", "checkpoint_every"):
             _check(s, key, getattr(self, key), positive, "must be > 0")
         _check(s, "rest_ms", self.rest_ms, non_negative, "must be >= 0")
-        _check(s, "rest_mode", self.rest_mode, lambda v: v in ("reset", "simulate"),
+        _check(s, "rest_mode", self.rest_mode, lambda v: v in REST_MODES,
                "must be 'reset' or 'simulate'")
 
 

@@ -1,0 +1,75 @@
+"""What the engine reads: a ``Dataset`` of training, validation and test parts
+(flat inputs 0..255, labels 0..K-1), and the masks that carve one part out of
+another."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ConfigError
+from ..streams import rng
+
+SPLITS = ("train", "validation", "test")
+
+
+@dataclass
+class Dataset:
+    """Three disjoint parts: training (what the network learns and is labelled
+    on), validation (carved from the training side: every choice is made on
+    it) and test (read once, by the final evaluation)."""
+    train_x: np.ndarray   # (n, n_input) values in 0..255
+    train_y: np.ndarray
+    test_x: np.ndarray
+    test_y: np.ndarray
+    shape: tuple          # image shape for plots, e.g. (28, 28)
+    n_classes: int        # labels are 0 .. n_classes - 1
+    val_x: np.ndarray | None = None
+    val_y: np.ndarray | None = None
+    class_names: tuple[str, ...] | None = None   # the name of label k, where the data names them
+
+    @property
+    def n_input(self) -> int:
+        return self.train_x.shape[1]
+
+    def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(inputs, labels) of the part ``name`` (train, validation or test)."""
+        if name not in SPLITS:
+            raise ConfigError(f"split: must be one of {', '.join(SPLITS)}, got {name!r}")
+        if name == "validation" and (self.val_x is None or len(self.val_x) == 0):
+            raise ConfigError("split 'validation': this dataset has no validation part "
+                              "(data.validation_examples, validation_per_class or validation_indices)")
+        return {"train": (self.train_x, self.train_y), "validation": (self.val_x, self.val_y),
+                "test": (self.test_x, self.test_y)}[name]
+
+
+def carve(x: np.ndarray, y: np.ndarray, held: np.ndarray):
+    """(kept x, kept y, held-out x, held-out y) for a boolean mask ``held``."""
+    held = np.asarray(held, dtype=bool)
+    return x[~held], y[~held], x[held], y[held]
+
+
+def last_mask(n: int, k: int, what: str) -> np.ndarray:
+    """The last ``k`` of ``n`` training examples (MNIST's validation part);
+    ``what`` names the data in the error when nothing would be left."""
+    if k >= n:
+        raise ConfigError(f"data.validation_examples: {k} would leave nothing of the "
+                          f"{n} {what} to train on")
+    return np.arange(n) >= n - k
+
+
+def per_class_mask(y: np.ndarray, per_class: int, seed: int) -> np.ndarray:
+    """``per_class`` examples of every class, chosen from each class's own stream."""
+    mask = np.zeros(len(y), dtype=bool)
+    for c in np.unique(y):
+        members = np.flatnonzero(y == c)
+        if per_class >= len(members):
+            raise ConfigError(f"data.validation_per_class: {per_class} would leave class {c} "
+                              f"({len(members)} training examples) nothing to train on")
+        mask[rng(seed, f"validation_class_{c}").choice(members, per_class, replace=False)] = True
+    return mask
+
+
+def n_classes_of(*labels: np.ndarray) -> int:
+    """The number of classes of integer labels 0 .. K-1 (the largest label + 1)."""
+    return int(max(int(np.max(y)) for y in labels if len(y))) + 1

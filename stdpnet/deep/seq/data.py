@@ -1,0 +1,155 @@
+"""Sequence tasks as tensors (N, steps, features) with int64 labels.
+
+* ``mnist_rows``: an MNIST digit read row by row (28 steps of 28 pixels).
+* ``mnist_pixels``: pixel by pixel (784 steps of 1), with ``data.permute`` in
+  one fixed random order (``data.permutation_seed``).
+* ``fsdd``: spoken digits (FSDD layout) as frames of audio features; the
+  speakers of ``fsdd.test_speakers`` are the test set, those of
+  ``fsdd.validation_speakers`` are held out of training for validation.
+* ``nmnist``: N-MNIST event streams (``<root>/nmnist/Train|Test/<digit>/<index>.bin``)
+  binned into ``events.steps`` frames of OFF/ON counts.
+* ``synthetic_event_mnist``: MNIST digits moved and turned into OFF/ON
+  events here (``events.synthetic_events``); not a recording.
+
+Validation is carved from the training side (the last
+``data.validation_examples`` sequences, or whole speakers for FSDD); the test
+split is another set. Event counts stay uint8; the models take floats.
+"""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ...errors import ConfigError, DataError
+from ...data.paths import datasets_root, shared_datasets
+from . import events as ev
+
+SPLITS = ("train", "validation", "test")
+
+
+def _mnist(cfg, part):
+    from ...data.mnist import load_mnist
+
+    images, labels = load_mnist(part, root=cfg["data"]["root"] or None)
+    return torch.from_numpy(np.ascontiguousarray(images)).float().div_(255.0), \
+        torch.from_numpy(np.asarray(labels, dtype=np.int64))
+
+
+def pixel_order(cfg) -> torch.Tensor | None:
+    d = cfg["data"]
+    if d["task"] != "mnist_pixels" or not d["permute"]:
+        return None
+    return torch.randperm(784, generator=torch.Generator().manual_seed(d["permutation_seed"]))
+
+
+def _as_sequences(cfg, images):
+    task = cfg["data"]["task"]
+    if task == "mnist_rows":
+        return images
+    if task == "mnist_pixels":
+        x = images.reshape(len(images), 784)
+        order = pixel_order(cfg)
+        return (x if order is None else x[:, order]).unsqueeze(-1)
+    e = cfg["events"]
+    return ev.synthetic_events(images, e["steps"], e["threshold"], e["motion_px"], e["pool"],
+                               seed=cfg["data"]["permutation_seed"])
+
+
+def fsdd_root(cfg) -> Path:
+    """data.root, else the local FSDD copy, else the shared one beside the checkout."""
+    from ...data.fsdd import default_root
+
+    if cfg["data"]["root"]:
+        return Path(cfg["data"]["root"])
+    root = default_root()
+    shared = shared_datasets()
+    if not root.is_dir() and shared and (shared / "fsdd" / "recordings").is_dir():
+        root = shared / "fsdd" / "recordings"
+    return root
+
+
+@functools.lru_cache(maxsize=2)
+def _fsdd(root: str, test: tuple, feature: str, frames: int, bands: int):
+    from ...data.fsdd import load_fsdd
+
+    return load_fsdd(root, split="speaker", test_speakers=list(test), feature=feature,
+                     n_bands=bands, n_frames=frames)
+
+
+def _fsdd_split(cfg, split):
+    f = cfg["fsdd"]
+    out = _fsdd(str(fsdd_root(cfg)), tuple(f["test_speakers"]), f["feature"], f["frames"],
+                f["bands"])
+    if split == "test":
+        x, y = out["test_x"], out["test_y"]
+    else:
+        held = np.isin(out["train_speakers"], f["validation_speakers"])
+        if not held.any():
+            raise DataError(f"fsdd.validation_speakers {f['validation_speakers']} are not among "
+                            f"the training speakers {sorted(set(out['train_speakers']))}")
+        if held.all():
+            raise DataError("fsdd.validation_speakers leave no speaker for training")
+        pick = held if split == "validation" else ~held
+        x, y = out["train_x"][pick], out["train_y"][pick]
+    x = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).reshape(-1, f["frames"], f["bands"])
+    return x, torch.from_numpy(np.asarray(y, dtype=np.int64))
+
+
+def _nmnist_root(cfg) -> Path:
+    return Path(cfg["data"]["root"] or datasets_root()) / "nmnist"
+
+
+def _carve(cfg, n_total, split):
+    """Index range of ``split`` within the training side of ``n_total`` sequences."""
+    d = cfg["data"]
+    k = d["validation_examples"]
+    if not 0 < k < n_total:
+        raise ConfigError(f"data.validation_examples: must be in 1 .. {n_total - 1} (the "
+                          f"training side has {n_total} sequences), got {k}")
+    if split == "validation":
+        return slice(n_total - k, n_total)
+    n = n_total - k
+    return slice(0, min(n, d["train_limit"]) if d["train_limit"] else n)
+
+
+def load_split(cfg: dict, split: str):
+    """(sequences (N, steps, features), labels) of ``split``: train, validation
+    (carved from the training side; every choice is made on it) or test
+    (read once, at the end)."""
+    if split not in SPLITS:
+        raise DataError(f"unknown split {split!r}: use one of {', '.join(SPLITS)}")
+    d = cfg["data"]
+    task = d["task"]
+    limit = d["test_limit"] if split == "test" else d["train_limit"]
+    if task == "fsdd":
+        x, y = _fsdd_split(cfg, split)
+        if limit and split != "validation":
+            x, y = x[:limit], y[:limit]
+        return x, y
+    if task == "nmnist":
+        root = _nmnist_root(cfg)
+        e = cfg["events"]
+        if split == "test":
+            return ev.load_nmnist(root, "test", e["steps"], e["pool"], limit)
+        files = ev.list_nmnist(root, "train")
+        x, y = ev.load_nmnist(root, "train", e["steps"], e["pool"])
+        part = _carve(cfg, len(files), split)
+        return x[part], y[part]
+    if split == "test":
+        images, labels = _mnist(cfg, "test")
+        if limit:
+            images, labels = images[:limit], labels[:limit]
+    else:
+        images, labels = _mnist(cfg, "train")
+        part = _carve(cfg, len(images), split)
+        images, labels = images[part], labels[part]
+    return _as_sequences(cfg, images), labels
+
+
+def describe(cfg: dict, x: torch.Tensor) -> dict:
+    """Steps, features per step and classes of a task's sequences."""
+    return {"task": cfg["data"]["task"], "steps": int(x.shape[1]), "features": int(x.shape[2]),
+            "classes": 10, "synthetic": cfg["data"]["task"] == "synthetic_event_mnist"}

@@ -1,0 +1,249 @@
+"""Sequence models; each maps (batch, steps, features) to class scores.
+
+* ``LiteSNN`` ("lite"): causal temporal convolutions (with batch norm, which
+  folds into the convolution at inference), each followed by a LIF
+  layer stepped through time (``neurons.NeuronLayer`` in spiking mode: leak
+  and threshold trained as in DIET-SNN, linear surrogate), then softmax
+  attention over the spike trains (optionally causal and/or limited to the
+  last ``window`` steps), added to the spikes, and a linear readout at every
+  step; the class scores are the mean over steps or the last step's.
+* ``TemporalCNN`` ("tcn"): the same convolutions with ReLU, no attention.
+* ``SpikingRNN`` ("srnn"): LIF layers with recurrent weights, read out from
+  the last step only: gradients reach early steps only through the
+  membranes and recurrent spikes.
+* ``RNNBaseline`` ("lstm", "gru"): ``torch.nn.LSTM`` / ``GRU`` layers, read
+  out from the last step.
+
+Spiking models list the weight layers fed by spikes in ``spike_fed``, so the
+cost counter charges them accumulates instead of multiply-accumulates.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..neurons import NeuronLayer, configure_neurons
+
+KINDS = ("lite", "srnn", "lstm", "gru", "tcn")
+SPIKING = ("lite", "srnn")
+
+
+def run_lif(layer: NeuronLayer, current: torch.Tensor) -> torch.Tensor:
+    """Step ``layer`` through ``current`` (batch, channels, steps) from rest."""
+    layer.reset_state()
+    return torch.stack([layer(current[..., t]) for t in range(current.shape[-1])], -1)
+
+
+def _lif_layers(widths, neuron: dict) -> nn.ModuleList:
+    layers = nn.ModuleList(NeuronLayer(neuron["threshold"], neuron["leak"]) for _ in widths)
+    for layer in layers:
+        layer.mode = "spiking"
+    configure_neurons(layers, surrogate="linear", gamma=neuron["gamma"],
+                      train_threshold=neuron["train_threshold"], train_leak=neuron["train_leak"])
+    return layers
+
+
+def attention_mask(steps: int, causal: bool, window: int, device=None) -> torch.Tensor:
+    """(steps, steps) bool, True where query step i may attend to key step j."""
+    i = torch.arange(steps, device=device)[:, None]
+    j = torch.arange(steps, device=device)[None, :]
+    allowed = torch.ones(steps, steps, dtype=torch.bool, device=device)
+    if causal:
+        allowed &= j <= i
+    if window:
+        allowed &= (i - j < window) if causal else ((i - j).abs() < window)
+    return allowed
+
+
+class SpikeAttention(nn.Module):
+    """Softmax attention over a sequence (batch, steps, dim), ``heads`` heads.
+
+    Keeps the last attention weights (batch, heads, steps, steps) in
+    ``weights``; while ``recording``, adds the score and weighted-sum MACs of
+    each sequence to ``macs`` (and the sequences to ``sequences``)."""
+
+    def __init__(self, dim: int, heads: int = 1, causal: bool = True, window: int = 0):
+        super().__init__()
+        self.heads, self.causal, self.window = heads, causal, window
+        self.q = nn.Linear(dim, dim, bias=False)
+        self.k = nn.Linear(dim, dim, bias=False)
+        self.v = nn.Linear(dim, dim, bias=False)
+        self.out = nn.Linear(dim, dim)
+        self.weights = None
+        self.recording, self.macs, self.sequences = False, 0, 0
+
+    def forward(self, s: torch.Tensor) -> torch.Tensor:
+        b, t, dim = s.shape
+        h = self.heads
+
+        def split(z):
+            return z.view(b, t, h, dim // h).transpose(1, 2)   # (b, h, t, d)
+
+        q, k, v = split(self.q(s)), split(self.k(s)), split(self.v(s))
+        allowed = attention_mask(t, self.causal, self.window, s.device)
+        scores = (q @ k.transpose(-1, -2)) / math.sqrt(dim // h)
+        weights = torch.softmax(scores.masked_fill(~allowed, float("-inf")), dim=-1)
+        self.weights = weights.detach()
+        if self.recording:   # q.k per allowed pair and weight x value per pair, every head
+            self.macs += 2 * int(allowed.sum()) * dim * b
+            self.sequences += b
+        return self.out((weights @ v).transpose(1, 2).reshape(b, t, dim))
+
+
+class LiteSNN(nn.Module):
+    """LITE-SNN; with ``spiking=False`` the temporal CNN baseline (ReLU)."""
+
+    def __init__(self, n_in: int, n_classes: int, channels=(64, 64), kernel: int = 3,
+                 attention: bool = True, causal: bool = True, window: int = 0, heads: int = 1,
+                 readout: str = "mean", dropout: float = 0.0, spiking: bool = True,
+                 batch_norm: bool = True, neuron: dict | None = None):
+        super().__init__()
+        neuron = {**dict(threshold=1.0, leak=1.0, gamma=0.3, train_threshold=True,
+                         train_leak=True), **(neuron or {})}
+        self.kernel, self.readout, self.spiking = kernel, readout, spiking
+        widths = [n_in, *channels]
+        self.convs = nn.ModuleList(nn.Conv1d(a, c, kernel) for a, c in zip(widths, widths[1:]))
+        self.norms = nn.ModuleList(nn.BatchNorm1d(c) if batch_norm else nn.Identity()
+                                   for c in channels)
+        self.neurons = _lif_layers(channels, neuron) if spiking else None
+        self.attention = SpikeAttention(channels[-1], heads, causal, window) if attention else None
+        self.drop = nn.Dropout(dropout)
+        self.head = nn.Linear(channels[-1], n_classes)
+        self.spike_fed = set()
+        if spiking:   # the readout sees spikes only where no attention is added to them
+            self.spike_fed = {f"convs.{i}" for i in range(1, len(channels))} | (
+                {"attention.q", "attention.k", "attention.v"} if attention else {"head"})
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Spikes (or ReLU activations) of the last layer, (batch, steps, channels)."""
+        h = x.float().transpose(1, 2)
+        for i, conv in enumerate(self.convs):
+            current = self.norms[i](conv(F.pad(h, (self.kernel - 1, 0))))   # causal: steps <= t
+            h = run_lif(self.neurons[i], current) if self.spiking else torch.relu(current)
+        return h.transpose(1, 2)
+
+    def step_outputs(self, x: torch.Tensor) -> torch.Tensor:
+        """Class scores at every step, (batch, steps, classes)."""
+        s = self.features(x)
+        if self.attention is not None:
+            s = s + self.attention(s)
+        return self.head(self.drop(s))
+
+    def forward(self, x):
+        out = self.step_outputs(x)
+        return out[:, -1] if self.readout == "last" else out.mean(1)
+
+
+class TemporalCNN(LiteSNN):
+    def __init__(self, n_in, n_classes, channels=(64, 64), kernel=3, readout="mean",
+                 dropout=0.0, batch_norm=True):
+        super().__init__(n_in, n_classes, channels, kernel, attention=False, readout=readout,
+                         dropout=dropout, spiking=False, batch_norm=batch_norm)
+
+
+class SpikingRNN(nn.Module):
+    """LIF layers with recurrent weights; class scores from the last step's spikes."""
+
+    def __init__(self, n_in: int, n_classes: int, hidden=(128,), dropout: float = 0.0,
+                 neuron: dict | None = None):
+        super().__init__()
+        neuron = {**dict(threshold=1.0, leak=1.0, gamma=0.3, train_threshold=True,
+                         train_leak=True), **(neuron or {})}
+        widths = [n_in, *hidden]
+        self.inputs = nn.ModuleList(nn.Linear(a, c) for a, c in zip(widths, widths[1:]))
+        self.recurrent = nn.ModuleList(nn.Linear(c, c, bias=False) for c in hidden)
+        self.neurons = _lif_layers(hidden, neuron)
+        self.drop = nn.Dropout(dropout)
+        self.head = nn.Linear(hidden[-1], n_classes)
+        self.spike_fed = ({f"inputs.{i}" for i in range(1, len(hidden))} | {"head"} |
+                          {f"recurrent.{i}" for i in range(len(hidden))})
+
+    def forward(self, x):
+        x = x.float()
+        b, steps, _ = x.shape
+        first = self.inputs[0](x)    # the analog input, all steps at once
+        for layer in self.neurons:
+            layer.reset_state()
+        state = [first.new_zeros(b, layer.out_features) for layer in self.inputs]
+        for t in range(steps):
+            below = None
+            for i, lif in enumerate(self.neurons):
+                current = (first[:, t] if i == 0 else self.inputs[i](below)) + self.recurrent[i](state[i])
+                state[i] = below = lif(current)
+        return self.head(self.drop(state[-1]))
+
+
+class RNNBaseline(nn.Module):
+    """Stacked ``nn.LSTM`` or ``nn.GRU`` layers; class scores from the last step."""
+
+    def __init__(self, cell: str, n_in: int, n_classes: int, hidden=(128,), dropout: float = 0.0):
+        super().__init__()
+        rnn = {"lstm": nn.LSTM, "gru": nn.GRU}[cell]
+        widths = [n_in, *hidden]
+        self.layers = nn.ModuleList(rnn(a, c, batch_first=True) for a, c in zip(widths, widths[1:]))
+        self.drop = nn.Dropout(dropout)
+        self.head = nn.Linear(hidden[-1], n_classes)
+
+    def forward(self, x):
+        h = x.float()
+        for layer in self.layers:
+            h, _ = layer(h)
+        return self.head(self.drop(h[:, -1]))
+
+
+def n_parameters(model: nn.Module) -> int:
+    """Trained parameters (weights, biases, and the LIF leaks and thresholds where trained)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def _build(kind: str, m: dict, n_in: int, n_classes: int, widths=None) -> nn.Module:
+    neuron = {k: m[k] for k in ("threshold", "leak", "gamma", "train_threshold", "train_leak")}
+    if kind in ("lite", "tcn"):
+        channels = widths or m["channels"]
+        if kind == "tcn":
+            return TemporalCNN(n_in, n_classes, channels, m["kernel"], m["readout"], m["dropout"],
+                               m["batch_norm"])
+        return LiteSNN(n_in, n_classes, channels, m["kernel"], m["attention"], m["causal"],
+                       m["attention_window"], m["heads"], m["readout"], m["dropout"],
+                       batch_norm=m["batch_norm"], neuron=neuron)
+    hidden = widths or m["hidden"]
+    if kind == "srnn":
+        return SpikingRNN(n_in, n_classes, hidden, m["dropout"], neuron)
+    return RNNBaseline(kind, n_in, n_classes, hidden, m["dropout"])
+
+
+def matched_widths(kind: str, m: dict, n_in: int, n_classes: int, target: int) -> list[int]:
+    """The spec's widths for ``kind`` scaled by one factor so that the model's
+    parameter count comes nearest ``target``."""
+    base = m["channels"] if kind == "tcn" else m["hidden"]
+
+    def widths(f):
+        return [max(1, round(w * f)) for w in base]
+
+    def count(f):
+        return n_parameters(_build(kind, m, n_in, n_classes, widths(f)))
+
+    with torch.random.fork_rng(devices=[]):   # sizing draws no numbers from the seed
+        lo, hi = 1e-3, 1.0
+        while count(hi) < target and hi < 1e4:
+            hi *= 2
+        for _ in range(30):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if count(mid) < target else (lo, mid)
+        best = min((lo, hi), key=lambda f: abs(count(f) - target))
+    return widths(best)
+
+
+def build_seq_model(kind: str, m: dict, n_in: int, n_classes: int) -> tuple[nn.Module, dict]:
+    """The model of ``kind`` for the spec's [model] table, and how it was sized."""
+    if kind not in KINDS:
+        raise ValueError(f"model kind must be one of {KINDS}, got {kind!r}")
+    if kind == "lite" or not m["match_parameters"]:
+        model = _build(kind, m, n_in, n_classes)
+        return model, {"matched_to": None}
+    target = n_parameters(_build("lite", m, n_in, n_classes))
+    widths = matched_widths(kind, m, n_in, n_classes, target)
+    return _build(kind, m, n_in, n_classes, widths), {"matched_to": target, "widths": widths}

@@ -1,0 +1,70 @@
+"""`stdpnet deep train-seq` and `seq-table` end to end on a tiny spec."""
+import json
+
+import torch
+from click.testing import CliRunner
+
+from stdpnet.deep.cli import deep
+
+torch.set_num_threads(1)
+
+SPEC = """
+name = "tiny-seq"
+[data]
+task = "mnist_rows"
+validation_examples = 60
+train_limit = 120
+test_limit = 40
+batch_size = 40
+[model]
+channels = [8]
+hidden = [8]
+[train]
+epochs = 2
+lr = 0.01
+"""
+
+
+def invoke(*args):
+    return CliRunner().invoke(deep, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_train_seq_writes_metrics_and_the_table_compares_runs(tmp_path, fake_mnist):
+    spec = tmp_path / "seq.toml"
+    spec.write_text(SPEC)
+    runs = tmp_path / "runs"
+    for kind in ("lite", "lstm"):
+        r = invoke("train-seq", spec, "--model", kind, "--run", runs / kind, "--threads", 1)
+        assert r.exit_code == 0, r.output
+        m = json.loads((runs / kind / "metrics.json").read_text())
+        assert m["model"] == kind and m["task"] == "mnist_rows" and m["steps"] == 28
+        assert len(m["history"]) == 2 and 1 <= m["best_epoch"] <= 2
+        assert m["validation_accuracy"] == max(h["validation_accuracy"] for h in m["history"])
+        assert 0 <= m["test_accuracy"] <= 100 and m["test_sequences"] == 40
+        assert m["train_sequences"] == 120 and m["validation_sequences"] == 60
+        assert m["params"] > 0 and m["ops_per_sequence"] > 0 and m["energy_uj_per_sequence"] > 0
+        assert {"config.toml", "model.pt"} <= {p.name for p in (runs / kind).iterdir()}
+    lite = json.loads((runs / "lite" / "metrics.json").read_text())
+    lstm = json.loads((runs / "lstm" / "metrics.json").read_text())
+    assert lite["acs_per_sequence"] > 0 and lstm["acs_per_sequence"] == 0
+    assert lstm["sizing"]["matched_to"] == lite["params"]
+    assert 'model_kind = "lstm"' in (runs / "lstm" / "config.toml").read_text()
+
+    r = invoke("train-seq", spec, "--model", "lite", "--run", runs / "lite")
+    assert r.exit_code != 0 and "--force" in r.output
+
+    r = invoke("seq-table", runs / "lite", runs / "lstm", "--out", tmp_path / "table")
+    assert r.exit_code == 0, r.output
+    assert "| lite | lite | mnist_rows |" in (tmp_path / "table" / "table.md").read_text()
+    assert (tmp_path / "table" / "table.csv").read_text().count("\n") == 3
+    assert (tmp_path / "table" / "accuracy_vs_cost.png").stat().st_size > 1000
+
+    r = invoke("seq-table", tmp_path, "--out", tmp_path / "t2")
+    assert r.exit_code != 0 and "train-seq" in r.output
+
+
+def test_bad_seq_spec_is_one_clear_line(tmp_path):
+    spec = tmp_path / "bad.toml"
+    spec.write_text('[data]\ntask = "cifar"\n')
+    r = invoke("train-seq", spec, "--run", tmp_path / "x")
+    assert r.exit_code != 0 and "data.task" in r.output

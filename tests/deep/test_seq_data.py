@@ -1,0 +1,164 @@
+"""The sequence tasks' readers on tiny files written here."""
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+from stdpnet.deep.seq import events as ev
+from stdpnet.deep.seq.config import DEFAULTS, merge
+from stdpnet.deep.seq.data import load_split, pixel_order
+from stdpnet.errors import ConfigError, DataError
+
+torch.set_num_threads(1)
+
+
+def spec(**tables):
+    cfg = copy.deepcopy(DEFAULTS)
+    for table, values in tables.items():
+        cfg[table].update(values)
+    return merge(cfg)
+
+
+def events_of(rows):
+    out = np.empty(len(rows), dtype=ev.EVENT_DTYPE)
+    for k, col in zip("xytp", zip(*rows)):
+        out[k] = col
+    return out
+
+
+def test_nmnist_bytes_decode_with_polarity_and_timestamp_overflow():
+    e = events_of([(1, 2, 5, 1), (33, 0, 2 ** 23 - 1, 0), (0, 33, 70000, 1)])
+    assert np.array_equal(ev.decode_nmnist(ev.encode_nmnist(e)), e)
+    overflow = bytes([0, ev.OVERFLOW_Y, 0, 0, 0])
+    raw = ev.encode_nmnist(e[:1]) + overflow + ev.encode_nmnist(e[:1])
+    decoded = ev.decode_nmnist(raw)
+    assert decoded["t"].tolist() == [5, 5 + 2 ** 13]
+    with pytest.raises(DataError, match="5-byte"):
+        ev.decode_nmnist(raw[:-1])
+
+
+def test_nmnist_files_agree_with_tonic_where_it_is_installed(tmp_path):
+    e = events_of([(3, 4, 10, 1), (5, 6, 20, 0), (7, 8, 9000, 1)])
+    path = ev.write_nmnist(tmp_path / "00000.bin", e)
+    assert np.array_equal(ev.read_nmnist(path), e)
+    reader = ev._tonic_reader()
+    if reader is not None:   # the `events` extra: tonic's own reader sees the same events
+        got = reader(str(path), dtype=np.dtype([("x", int), ("y", int), ("t", int), ("p", int)]))
+        assert [tuple(r) for r in got] == [tuple(int(v) for v in r) for r in e]
+    (tmp_path / "cut.bin").write_bytes(path.read_bytes()[:7])
+    with pytest.raises(DataError, match="cut.bin"):
+        ev.read_nmnist(tmp_path / "cut.bin")
+
+
+def test_events_are_binned_by_time_polarity_and_pooled_pixel():
+    e = events_of([(0, 0, 0, 1), (1, 1, 10, 1), (33, 33, 99, 0), (20, 10, 99, 0)])
+    f = ev.to_frames(e, steps=2, pool=2)
+    assert f.shape == (2, 2, 17, 17) and f.dtype == np.uint8
+    assert f[0, 1, 0, 0] == 2                      # two ON events in one pooled pixel
+    assert f[1, 0, 16, 16] == 1 and f[1, 0, 5, 10] == 1
+    assert f.sum() == 4
+
+
+def write_nmnist_tree(root):
+    rng = np.random.default_rng(0)
+    layout = {"Train": [(0, 3), (1, 0), (2, 1), (1, 2)], "Test": [(3, 0), (4, 1)]}
+    for split, files in layout.items():
+        for digit, index in files:
+            folder = root / "nmnist" / split / str(digit)
+            folder.mkdir(parents=True, exist_ok=True)
+            n = 50
+            e = events_of(list(zip(rng.integers(0, 34, n), rng.integers(0, 34, n),
+                                   np.sort(rng.integers(0, 300000, n)), rng.integers(0, 2, n))))
+            ev.write_nmnist(folder / f"{index:05d}.bin", e)
+
+
+def test_nmnist_splits_carve_validation_from_the_end_of_the_training_order(tmp_path):
+    write_nmnist_tree(tmp_path)
+    cfg = spec(data=dict(task="nmnist", root=str(tmp_path), validation_examples=1),
+               events=dict(steps=4, pool=2))
+    x, y = load_split(cfg, "train")
+    assert x.shape == (3, 4, 2 * 17 * 17) and x.dtype == torch.uint8
+    assert y.tolist() == [1, 2, 1]                 # indices 0, 1, 2
+    assert load_split(cfg, "validation")[1].tolist() == [0]   # index 3
+    xt, yt = load_split(cfg, "test")
+    assert yt.tolist() == [3, 4] and xt.sum() == 100
+    cfg["data"]["root"] = str(tmp_path / "nowhere")
+    with pytest.raises(DataError, match="nowhere"):
+        load_split(cfg, "train")
+
+
+def test_synthetic_events_come_from_motion_only():
+    img = torch.zeros(2, 28, 28)
+    img[:, 8:20, 12:16] = 1.0
+    a = ev.synthetic_events(img, steps=6, seed=3)
+    assert a.shape == (2, 6, 2 * 28 * 28) and a.dtype == torch.uint8
+    frames = a.reshape(2, 6, 2, 28, 28)
+    assert frames[:, :, 0].sum() > 0 and frames[:, :, 1].sum() > 0   # OFF and ON
+    assert torch.equal(a, ev.synthetic_events(img, steps=6, seed=3))
+    assert not torch.equal(a, ev.synthetic_events(img, steps=6, seed=4))
+    assert ev.synthetic_events(img, steps=6, amplitude=0.0).sum() == 0
+    pooled = ev.synthetic_events(img, steps=6, seed=3, pool=2)
+    assert pooled.shape == (2, 6, 2 * 14 * 14) and pooled.sum() == a.sum()
+
+
+def test_sequential_mnist_rows_and_permuted_pixels(fake_mnist):
+    cfg = spec(data=dict(task="mnist_rows", validation_examples=100, train_limit=50,
+                         test_limit=20))
+    x, y = load_split(cfg, "train")
+    images, labels = fake_mnist("train")
+    assert x.shape == (50, 28, 28) and torch.allclose(x[3], torch.from_numpy(images[3]) / 255.0)
+    xv, yv = load_split(cfg, "validation")
+    assert len(xv) == 100 and yv.tolist() == labels[-100:].tolist()
+    assert load_split(cfg, "test")[0].shape == (20, 28, 28)
+    cfg = spec(data=dict(task="mnist_pixels", permute=True, validation_examples=100))
+    xp, _ = load_split(cfg, "train")
+    order = pixel_order(cfg)
+    assert xp.shape == (200, 784, 1) and sorted(order.tolist()) == list(range(784))
+    assert torch.allclose(xp[5, :, 0], torch.from_numpy(images[5]).flatten()[order] / 255.0)
+    ev_cfg = spec(data=dict(task="synthetic_event_mnist", validation_examples=100,
+                            train_limit=8), events=dict(steps=5))
+    assert load_split(ev_cfg, "train")[0].shape == (8, 5, 2 * 14 * 14)
+    cfg["data"]["validation_examples"] = 300
+    with pytest.raises(ConfigError, match="validation_examples"):
+        load_split(cfg, "train")
+
+
+def test_spoken_digits_hold_out_whole_speakers(tmp_path):
+    from stdpnet.data.audio import write_wav
+
+    t = np.arange(2400) / 8000.0
+    for s, speaker in enumerate(["ann", "bob", "cid"]):
+        for digit in range(3):
+            for index in range(2):
+                tone = 0.5 * np.sin(2 * np.pi * (300 + 200 * digit + 30 * s) * t)
+                write_wav(tmp_path / f"{digit}_{speaker}_{index}.wav", tone.astype(np.float32))
+    cfg = spec(data=dict(task="fsdd", root=str(tmp_path)),
+               fsdd=dict(test_speakers=["cid"], validation_speakers=["bob"], frames=12, bands=8))
+    x, y = load_split(cfg, "train")
+    assert x.shape == (6, 12, 8) and sorted(y.tolist()) == [0, 0, 1, 1, 2, 2]
+    assert len(load_split(cfg, "validation")[0]) == 6 and len(load_split(cfg, "test")[0]) == 6
+    assert 0 <= x.min() and x.max() <= 1
+    cfg["fsdd"]["validation_speakers"] = ["dan"]
+    with pytest.raises(DataError, match="dan"):
+        load_split(cfg, "train")
+
+
+def test_bad_seq_specs_name_the_key():
+    with pytest.raises(ConfigError, match="data.tsk"):
+        merge({"data": {"tsk": "fsdd"}}, "x.toml")
+    with pytest.raises(ConfigError, match="model.heads"):
+        merge({"model": {"channels": [10], "heads": 3}}, "x.toml")
+    with pytest.raises(ConfigError, match="overlap"):
+        merge({"fsdd": {"test_speakers": ["a"], "validation_speakers": ["a"]}}, "x.toml")
+
+
+def test_the_shipped_sequence_specs_load():
+    from pathlib import Path
+
+    from stdpnet.deep.seq.config import load_spec
+
+    shipped = sorted((Path(__file__).resolve().parents[2] / "networks").glob("deep_seq_*.toml"))
+    assert shipped
+    for path in shipped:
+        assert load_spec(path)["model_kind"] in ("lite", "srnn", "lstm", "gru", "tcn")

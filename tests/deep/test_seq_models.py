@@ -1,0 +1,97 @@
+"""LITE-SNN and the sequence baselines: memory in the LIF membranes,
+attention weights and causality, parameter matching."""
+import copy
+
+import pytest
+import torch
+
+from stdpnet.deep.neurons import clamp_neuron_parameters, configure_neurons
+from stdpnet.deep.seq.config import DEFAULTS
+from stdpnet.deep.seq.models import (KINDS, LiteSNN, attention_mask, build_seq_model,
+                                     n_parameters)
+
+torch.set_num_threads(1)
+
+
+def model_spec(**overrides):
+    m = copy.deepcopy(DEFAULTS["model"])
+    m.update(overrides)
+    return m
+
+
+def delayed_recall(n, steps=11, seed=0):
+    """A bit (+1 / -1) shown at step 0 on input 0; a cue at the last step on input 1."""
+    g = torch.Generator().manual_seed(seed)
+    bit = torch.randint(0, 2, (n,), generator=g)
+    x = torch.zeros(n, steps, 2)
+    x[:, 0, 0] = 2.0 * bit - 1.0
+    x[:, -1, 1] = 1.0
+    return x, bit
+
+
+def recall_accuracy(memory: bool, seed=0, updates=120):
+    """LITE-SNN whose attention and convolutions see only the last 2-3 steps:
+    the bit 10 steps back can reach the answer only through the membranes."""
+    torch.manual_seed(seed)
+    model, _ = build_seq_model("lite", model_spec(channels=[8], kernel=3, attention_window=2,
+                                                  readout="last"), 2, 2)
+    if not memory:   # leak 0: the membrane starts from zero at every step
+        configure_neurons(model, leak=0.0, train_leak=False)
+    x, y = delayed_recall(512, seed=1)
+    x_test, y_test = delayed_recall(512, seed=2)
+    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=0.02)
+    for i in range(updates):
+        idx = torch.arange(i * 64, i * 64 + 64) % 512
+        loss = torch.nn.functional.cross_entropy(model(x[idx]), y[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        clamp_neuron_parameters(model)
+    with torch.no_grad():
+        return (model(x_test).argmax(1) == y_test).float().mean().item()
+
+
+def test_the_lif_membrane_carries_a_bit_across_ten_steps():
+    assert recall_accuracy(memory=True) > 0.95
+    assert recall_accuracy(memory=False) < 0.6     # chance: the bit is gone
+
+
+def test_attention_weights_sum_to_one_and_respect_the_mask():
+    torch.manual_seed(0)
+    model = LiteSNN(3, 4, channels=[8], heads=2, causal=True, window=3,
+                    neuron=dict(threshold=0.05))
+    model(torch.rand(5, 9, 3))
+    w = model.attention.weights
+    assert w.shape == (5, 2, 9, 9)
+    assert torch.allclose(w.sum(-1), torch.ones(5, 2, 9))
+    allowed = attention_mask(9, causal=True, window=3)
+    assert (w[..., ~allowed] == 0).all()
+    assert allowed.sum(1).tolist() == [1, 2, 3, 3, 3, 3, 3, 3, 3]
+    assert attention_mask(4, causal=False, window=0).all()
+
+
+@pytest.mark.parametrize("causal", [True, False])
+def test_a_causal_model_ignores_later_inputs(causal):
+    torch.manual_seed(0)
+    model = LiteSNN(3, 4, channels=[16], causal=causal, neuron=dict(threshold=0.05)).eval()
+    x = torch.rand(4, 10, 3)
+    later = x.clone()
+    later[:, 6:] = torch.rand(4, 4, 3) * 3
+    with torch.no_grad():
+        a, b = model.step_outputs(x), model.step_outputs(later)
+    assert not torch.equal(a[:, 6:], b[:, 6:])
+    assert torch.equal(a[:, :6], b[:, :6]) == causal
+
+
+def test_every_kind_maps_sequences_to_scores_and_the_baselines_match_lite_in_size():
+    m = model_spec(channels=[16, 16], hidden=[32])
+    target = n_parameters(build_seq_model("lite", m, 7, 5)[0])
+    x = torch.rand(3, 6, 7)
+    for kind in KINDS:
+        model, sizing = build_seq_model(kind, m, 7, 5)
+        assert model(x).shape == (3, 5), kind
+        if kind != "lite":
+            assert sizing["matched_to"] == target
+            assert abs(n_parameters(model) - target) / target < 0.1, kind
+    fixed, sizing = build_seq_model("lstm", model_spec(hidden=[32], match_parameters=False), 7, 5)
+    assert sizing["matched_to"] is None and fixed.layers[0].hidden_size == 32
