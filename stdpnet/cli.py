@@ -410,8 +410,9 @@ def _echo_multimodal(result: dict):
     acc = result["accuracy"]
     for key in ("image", "audio", "both"):
         click.echo(f"  {key:26s} {acc[key]:.2%}")
-    for key, value in acc.get("cross_modal", {}).items():
-        click.echo(f"  {key + ' (cross-modal)':26s} {value:.2%}")
+    for key, value in acc.get("recall", {}).items():
+        click.echo(f"  {'recall ' + key.replace('_to_', '->'):26s} {value:.2%} "
+                   f"({result['recall_ratio'][key]:.0%} of the shown ensemble's)")
     for rule, value in acc.get("both_by_rule", {}).items():
         click.echo(f"  {'both, ' + rule:26s} {value:.2%}")
     click.echo(f"cross-modal gain (both - best single modality): {100 * result['cross_modal_gain']:+.1f} "

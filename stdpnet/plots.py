@@ -211,6 +211,55 @@ def plot_cross_weights(w: np.ndarray, source_labels, target_labels, path, title:
     return _save(fig, path)
 
 
+def class_label_rates(counts: np.ndarray, classes: np.ndarray, neuron_labels: np.ndarray,
+                      n_classes: int) -> np.ndarray:
+    """(true class, neuron label) -> mean spikes per presentation of one
+    neuron with that label, over the examples of that class (NaN where no
+    neuron has the label)."""
+    out = np.full((n_classes, n_classes), np.nan)
+    for c in range(n_classes):
+        shown = counts[classes == c]
+        for label in range(n_classes):
+            cols = neuron_labels == label
+            if len(shown) and cols.any():
+                out[c, label] = shown[:, cols].mean()
+    return out
+
+
+def plot_recall(panels: list[dict], path, slot: float):
+    """Cross-modal recall, one row per direction: the silent ensemble's spikes
+    while only the other modality is shown (neurons sorted by label), and its
+    class-wise mean rate (true class x neuron label; recall is the diagonal).
+    ``panels``: dicts with ``title``, ``spikes`` (i, t), ``neuron_labels``,
+    ``slot_labels`` (one text per slot) and ``rates`` (``class_label_rates``)."""
+    fig, axes = plt.subplots(len(panels), 2, figsize=(13, 3.6 * len(panels)), squeeze=False,
+                             gridspec_kw=dict(width_ratios=[2.2, 1]))
+    for row, panel in zip(axes, panels):
+        i, t = panel["spikes"]
+        labels = np.asarray(panel["neuron_labels"])
+        rank = np.empty(len(labels), dtype=int)
+        rank[np.argsort(labels, kind="stable")] = np.arange(len(labels))
+        i = np.asarray(i, dtype=int)
+        row[0].scatter(np.asarray(t) * 1000, rank[i], c=labels[i], cmap="tab10", vmin=0, vmax=9,
+                       marker="|", s=30)
+        for k in np.flatnonzero(np.diff(np.sort(labels))) + 0.5:
+            row[0].axhline(k, color="0.85", lw=0.5)
+        for k, text in enumerate(panel["slot_labels"]):
+            row[0].axvline((k + 1) * slot * 1000, color="0.6", lw=0.8)
+            row[0].text((k + 0.5) * slot * 1000, 1.02, text, ha="center", fontsize=8,
+                        transform=row[0].get_xaxis_transform())
+        row[0].set_xlim(0, len(panel["slot_labels"]) * slot * 1000)
+        row[0].set_ylim(-0.5, len(labels) - 0.5)
+        row[0].set_ylabel(f"{panel['title']}\nneuron (sorted by label)")
+        row[0].set_xlabel("time (ms)")
+        im = row[1].imshow(panel["rates"], cmap="hot_r", vmin=0, interpolation="nearest")
+        row[1].set_xlabel("neuron label")
+        row[1].set_ylabel("digit shown")
+        row[1].set_title("spikes per neuron and presentation", fontsize=9)
+        fig.colorbar(im, ax=row[1], fraction=0.046)
+    return _save(fig, path)
+
+
 def plot_robustness(rows: list[dict], noises: list, path):
     """Accuracy against noise level for each readout mode."""
     modality, kind, levels = noises[0]

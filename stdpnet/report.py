@@ -78,6 +78,8 @@ def plot_multimodal_run(run_dir: Path, raster_examples: int = 3) -> list[Path]:
                                ("audio_to_image", "assign_audio", "assign_image")):
             written.append(plots.plot_cross_weights(cross[name], labels[src], labels[dst],
                                                     run_dir / f"cross_{name}.png", name))
+        if raster_examples > 0:
+            written.append(plot_recall(run_dir, m, data, labels, raster_examples))
     if raster_examples > 0:
         state = audiovisual.joint_trained_state(run_dir)
         split = shown_split(data.image, data.audio)
@@ -113,3 +115,39 @@ def plot_multimodal_run(run_dir: Path, raster_examples: int = 3) -> list[Path]:
         titles = [f"digit {a[f'{part}_y'][j]}" for j in shown]
         written.append(plots.plot_audio_examples(examples, run_dir / "audio_to_spikes.png", titles))
     return written
+
+
+def plot_recall(run_dir: Path, m, data, readout: dict, examples: int = 3) -> Path:
+    """recall.png: each ensemble's response while only the other modality is
+    shown: spikes for the first pairs of a few digits (simulated again on the
+    runtime device) and the class-wise mean rate over every scored pair of the
+    split evaluated (validation where it was)."""
+    split = "validation" if "validation_counts_image" in readout else "test"
+    n_i, n_image = m.image.excitatory.n_neurons, data.image.n_input
+    ts = audiovisual.scored_pairs(m, data, shown_split(data.image, data.audio))
+    pick = np.array([np.flatnonzero(ts.labels == d)[0] for d in np.unique(ts.labels)][:examples])
+    image_x, audio_x = ts.inputs(data)
+    k = len(pick)
+    # the images alone, then the recordings alone, then two spare slots for re-presentations
+    x = np.zeros((2 * k + 2, n_image + data.audio.n_input))
+    x[:k, :n_image] = image_x[pick]
+    x[k:2 * k, n_image:] = audio_x[pick]
+    sim = MultimodalSimulator(m, n_image, data.audio.n_input, device="runtime", slots=len(x))
+    raster = sim.raster(x, audiovisual.joint_trained_state(run_dir))
+    panels = []
+    for shown, silent, cols, first in (("image", "audio", slice(n_i, None), 0),
+                                       ("audio", "image", slice(0, n_i), k)):
+        slots = np.flatnonzero((raster["example"] >= first) & (raster["example"] < first + k))
+        i, t = raster[f"{silent}_excitatory"]
+        slot_of = np.floor(t / sim.slot + 1e-9).astype(int)
+        keep = np.isin(slot_of, slots)
+        # those slots laid end to end
+        t_kept = t[keep] - sim.slot * (slot_of[keep] - np.searchsorted(slots, slot_of[keep]))
+        panels.append({"title": f"{silent} ({shown} alone)", "spikes": (i[keep], t_kept),
+                       "neuron_labels": readout[f"assign_{silent}"],
+                       "slot_labels": [f"digit {ts.labels[pick[raster['example'][s] - first]]}"
+                                       for s in slots],
+                       "rates": plots.class_label_rates(readout[f"{split}_counts_{shown}"][:, cols],
+                                                        readout[f"{split}_labels"],
+                                                        readout[f"assign_{silent}"], data.n_classes)})
+    return plots.plot_recall(panels, run_dir / "recall.png", sim.slot)

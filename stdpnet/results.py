@@ -40,6 +40,9 @@ HEADLINES = (
      "stdpnet sweep networks/caltech_3class_prune.toml --seeds 0-2 --test --record caltech_3class_prune"),
     ("fsdd_audio_400", "Spoken digits (FSDD), 400 neurons, standard split",
      "stdpnet sweep networks/fsdd_audio_400.toml --seeds 0-2 --test --record fsdd_audio_400"),
+    ("seq_mnist_rows", "Sequential MNIST, row by row: LITE-SNN against an LSTM of its size",
+     "stdpnet deep seq-repeat networks/deep_seq_mnist_rows.toml --models lite,lstm --seeds 0-2 "
+     "--out runs/seq-mnist-rows --record seq_mnist_rows --threads 1"),
     ("fsdd_audio_400_speakers", "Spoken digits (FSDD), 400 neurons, leave one speaker out",
      "stdpnet sweep networks/fsdd_audio_400_speakers.toml --folds speaker --seeds 0-2 --test "
      "--record fsdd_audio_400_speakers"),

@@ -300,3 +300,35 @@ def test_synthesized_digits_follow_the_fsdd_layout(tmp_path):
     assert (dest / "manifest.csv").read_text().count("\n") == 41
     with pytest.raises(DataError, match="voice 'xx-nonexistent'"):
         synth.synthesize_digits(tmp_path / "bad", voices=["xx-nonexistent"], progress=False)
+
+
+def test_speed_perturbation_scales_pitch_and_duration():
+    x = tone(400.0, seconds=0.5)
+    fast = audio.speed_perturb(x, 1.25)
+    assert len(fast) == pytest.approx(len(x) / 1.25, abs=2)
+    assert dominant_hz(fast, 8000) == pytest.approx(500.0, abs=10)
+
+
+def test_perturbed_copies_join_the_training_part_only(tmp_path):
+    from stdpnet.data.load import load_spoken_digits
+    from stdpnet.errors import ConfigError
+    from stdpnet.spec import Data
+
+    for s, speaker in enumerate(("ann", "bob", "cat")):     # one trains, one validates, one tests
+        for digit in range(10):
+            audio.write_wav(tmp_path / f"{digit}_{speaker}_0.wav", tone(200 + 100 * digit + 20 * s, seconds=0.2))
+    data = Data(dataset="fsdd", root=str(tmp_path), audio_split="speaker", test_speakers=["cat"],
+                audio_bands=8, audio_frames=8)
+    plain = load_spoken_digits(data)
+    data.audio_perturb = [0.9, 1.1]
+    moved = load_spoken_digits(data)
+    n = len(plain["train_y"])
+    assert len(moved["train_y"]) == 3 * n
+    np.testing.assert_array_equal(moved["train_x"][:n], plain["train_x"])
+    np.testing.assert_array_equal(moved["train_y"], np.tile(plain["train_y"], 3))
+    assert moved["train_files"][n].endswith("@0.9") and not (moved["train_x"][n:2 * n] == plain["train_x"]).all()
+    for part in ("val", "test"):
+        np.testing.assert_array_equal(moved[f"{part}_x"], plain[f"{part}_x"])
+    data.audio_perturb = [1.0]
+    with pytest.raises(ConfigError, match="data.audio_perturb"):
+        data.validate()

@@ -141,6 +141,8 @@ def test_sets_and_seeds_parse_as_toml_values():
                        "compression.enabled=true", "plasticity.rule=pair_additive"]) == {
         "plasticity.x_tar": [0.05, 0.1], "excitatory.n_neurons": [100, 400],
         "compression.enabled": [True], "plasticity.rule": ["pair_additive"]}
+    assert parse_sets(['data.audio_perturb=[],[0.9, 1.1]', 'data.test_speakers=["a,b"],["c"]']) == {
+        "data.audio_perturb": [[], [0.9, 1.1]], "data.test_speakers": [["a,b"], ["c"]]}
     assert parse_seeds("0-4") == [0, 1, 2, 3, 4] and parse_seeds("1,3") == [1, 3]
     for bad in ("a-b", "2,2", "-1"):
         with pytest.raises(ConfigError):

@@ -102,6 +102,12 @@ def resample(waveform: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     return torchaudio.functional.resample(x, int(from_rate), int(to_rate)).numpy()
 
 
+def speed_perturb(waveform: np.ndarray, factor: float, sample_rate: int = 8000) -> np.ndarray:
+    """The recording played ``factor`` times faster: 1/factor as long, every
+    frequency (pitch and formants) times ``factor``."""
+    return resample(waveform, int(round(sample_rate * factor)), sample_rate)
+
+
 def write_wav(path: Path | str, waveform: np.ndarray, sample_rate: int = 8000) -> Path:
     """16-bit PCM mono WAV (the FSDD format)."""
     path = Path(path)

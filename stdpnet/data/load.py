@@ -102,9 +102,29 @@ def load_spoken_digits(data: Data, return_waveforms: bool = False) -> dict:
         else:
             out[f"train_{key}"] = [v for v, h in zip(values, held) if not h]
             out[f"val_{key}"] = [v for v, h in zip(values, held) if h]
+    if data.audio_perturb:
+        out = perturbed_training(out, data.audio_perturb)
     if not return_waveforms:
         for part in ("train", "val", "test"):
             out.pop(f"{part}_waveforms")
+    return out
+
+
+def perturbed_training(out: dict, factors: list) -> dict:
+    """The training recordings once more at each speed ``factor`` (resampled:
+    duration / factor, every frequency x factor), appended after the
+    originals; the files are named ``file@factor``."""
+    from .audio import speed_perturb
+
+    out = dict(out)
+    waves = out["train_waveforms"]
+    for factor in factors:
+        moved = [speed_perturb(w, factor, out["sample_rate"]) for w in waves]
+        out["train_x"] = np.concatenate([out["train_x"], out["features"].transform(moved)])
+        out["train_y"] = np.concatenate([out["train_y"], out["train_y"][:len(waves)]])
+        out["train_files"] = out["train_files"] + [f"{f}@{factor}" for f in out["train_files"][:len(waves)]]
+        out["train_speakers"] = out["train_speakers"] + out["train_speakers"][:len(waves)]
+        out["train_waveforms"] = out["train_waveforms"] + moved
     return out
 
 

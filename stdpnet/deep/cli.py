@@ -281,3 +281,43 @@ def seq_table_cmd(run_dirs, out, split):
 
 if __name__ == "__main__":
     deep()
+
+
+@deep.command("seq-repeat")
+@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--models", default="lite,lstm", show_default=True,
+              help="Comma-separated model kinds (lite, srnn, lstm, gru, tcn).")
+@click.option("--seeds", default="0-2", show_default=True, help="Seeds, e.g. 0-2 or 0,3.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder of the runs (<model>-seed<s>) and of the table (table/).")
+@click.option("--record", metavar="NAME", help="Write the figures to the results registry as NAME.*")
+@click.option("--device", default=None, help="cpu or cuda (default: cuda if available).")
+@click.option("--threads", type=int, default=None, help="Torch CPU threads.")
+@click.option("--epochs", type=int, help="Override train.epochs.")
+@friendly
+def seq_repeat_cmd(spec, models, seeds, out, record, device, threads, epochs):
+    """Train MODELS x SEEDS of SPEC (finished runs are reused), tabulate them
+    and, with --record, write their mean and sd over seeds to results/."""
+    from .. import results
+    from ..experiments.sweep import parse_seeds
+    from .seq import pipeline
+    from .seq.config import load_spec, validate
+
+    cfg = load_spec(spec)
+    if epochs is not None:
+        cfg["train"]["epochs"] = epochs
+    validate(cfg, "options")
+    kinds = [k.strip() for k in models.split(",") if k.strip()]
+    unknown = sorted(set(kinds) - {"lite", "srnn", "lstm", "gru", "tcn"})
+    if unknown or not kinds:
+        raise click.BadParameter(f"unknown model kinds {unknown}", param_hint="--models")
+    argv = sys.argv[sys.argv.index("seq-repeat"):] if "seq-repeat" in sys.argv else ["seq-repeat", str(spec)]
+    source = results.provenance(spec, "stdpnet deep " + " ".join(argv)) if record else None
+    dev = _setup(device, threads, cfg["seed"])
+    dirs = pipeline.repeat(cfg, kinds, parse_seeds(seeds), out, dev, _machine(dev), log=click.echo)
+    pipeline.compare(dirs, Path(out) / "table", "test")
+    click.echo((Path(out) / "table" / "table.md").read_text(), nl=False)
+    if record:
+        title = {n: t for n, t, _ in results.HEADLINES}.get(record, cfg["name"])
+        for path in pipeline.record(dirs, record, title, source):
+            click.echo(f"wrote {path}")

@@ -9,8 +9,8 @@ import json
 import numpy as np
 from brian2 import second
 
-from ..model.crossmodal import (CROSS_NAMES, CROSS_PARAMETERS, MODALITIES, build_multimodal,
-                                cross_synapses)
+from ..model import crossmodal
+from ..model.crossmodal import CROSS_NAMES, CROSS_PARAMETERS, MODALITIES, build_multimodal, ensembles_learn
 from ..model.plasticity import stdp_rule
 from ..model.schedule import TEST
 from ..spec import MultimodalSpec
@@ -50,10 +50,10 @@ class MultimodalSimulator(Simulator):
 
     def _key(self, learning: bool) -> str:
         m = self.mspec
-        blob = json.dumps([build_key(m.image, self.rules["image"], self.n_image, self.slots, False),
-                           build_key(m.audio, self.rules["audio"], self.n_audio, self.slots, False),
-                           m.cross.tau_pre_ms, learning, inspect.getsource(build_multimodal),
-                           inspect.getsource(cross_synapses)])
+        plastic = ensembles_learn(m, learning)
+        blob = json.dumps([build_key(m.image, self.rules["image"], self.n_image, self.slots, plastic),
+                           build_key(m.audio, self.rules["audio"], self.n_audio, self.slots, plastic),
+                           m.cross.tau_pre_ms, learning, plastic, inspect.getsource(crossmodal)])
         return "mm-" + hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def shown(self, pixels: np.ndarray) -> dict:
@@ -73,6 +73,13 @@ class MultimodalSimulator(Simulator):
         shown = self.shown(row[None])
         return bool((counts[:n_i].sum() >= k or not shown["image"][0])
                     and (counts[n_i:].sum() >= k or not shown["audio"][0]))
+
+    def initial_state(self, seed: int | None = None) -> dict:
+        """Fresh ensembles (each as its spec's ``train`` starts it, from its
+        own seed) and fresh cross-modal weights: the ``joint`` schedule's start."""
+        fresh = [Simulator(spec, n, device="runtime").initial_state(spec.seed)
+                 for spec, n in ((self.mspec.image, self.n_image), (self.mspec.audio, self.n_audio))]
+        return self.joint_state(*fresh)
 
     def joint_state(self, image_state: dict, audio_state: dict) -> dict:
         """The trained ensembles' states under their prefixes, fresh cross-modal weights."""

@@ -21,10 +21,10 @@ training pairs shown with both modalities):
   counts are combined by the spec's ``[readout] vote`` rule
   (``stdpnet.readout.combine``; every rule is reported, and compared on the
   labelling pairs by cross-validation, ``vote_holdout`` in metrics.json).
-In the unimodal modes the silent ensemble is still driven through the
-cross-modal synapses; its vote is reported as cross-modal inference
-(e.g. ``image->audio``: the digit read from the audio neurons while only
-the image is shown).
+In the unimodal modes the silent ensemble is driven only through the
+cross-modal synapses; its vote is reported as cross-modal recall
+(``recall.image_to_audio``: the digit read from the audio neurons, by their
+own labels, while only the image is shown; ``recall.audio_to_image``).
 """
 from __future__ import annotations
 
@@ -121,11 +121,14 @@ def train_unimodal(m: MultimodalSpec, run_dir: Path, device: str | None, quiet: 
 
 def train_cross(m: MultimodalSpec, run_dir: Path, data: Data, device: str | None = None,
                 quiet: bool = False, log: Callable = print, stop: Callable | None = None) -> dict:
-    """Phase 2: paired examples, ensembles frozen, cross-modal weights learn
-    (checkpointed after every chunk; ``stop(progress)`` may end it early, as in
-    ``ensemble.train``: the run then resumes where it stopped)."""
+    """The paired phase (checkpointed after every chunk; ``stop(progress)`` may
+    end it early, as in ``ensemble.train``: the run then resumes where it
+    stopped). ``[cross] schedule = "staged"``: after the unimodal phases, the
+    ensembles frozen, only the cross-modal weights learn; ``"joint"``: fresh
+    ensembles and the cross-modal weights all learn together from the start."""
     run_dir = Path(run_dir)
-    states = train_unimodal(m, run_dir, device, quiet, log)
+    joint = m.cross.schedule == "joint"
+    states = None if joint else train_unimodal(m, run_dir, device, quiet, log)
     sim = MultimodalSimulator(m, data.image.n_input, data.audio.n_input, device=device)
     a_idx, i_idx = pair_indices(data.audio.train_y, data.image.train_y, m.pairs.train_pairs,
                                 streams.rng(m.seed, "training_pairs"))
@@ -135,6 +138,10 @@ def train_cross(m: MultimodalSpec, run_dir: Path, data: Data, device: str | None
         ckpt = runs.load_checkpoint(run_dir)
         state, counts, progress = ckpt.state, ckpt.counts, ckpt.progress
         log(f"joint phase: resuming at pair {progress.position}")
+    elif joint:
+        log(f"joint schedule: both ensembles and the cross-modal synapses learn from "
+            f"{len(x)} pairs")
+        state, counts, progress = sim.initial_state(), None, None
     else:
         state, counts, progress = sim.joint_state(states["image"], states["audio"]), None, None
 
@@ -143,15 +150,21 @@ def train_cross(m: MultimodalSpec, run_dir: Path, data: Data, device: str | None
         return {"ms/ex": f"{1000 * progress.seconds / max(progress.presentations, 1):.1f}"}
 
     if progress is None or progress.position < len(x):
+        desc = "joint (ensembles and cross-modal STDP)" if joint else "joint (cross-modal STDP)"
         counts, state, progress = present(sim, x, TRAIN, state, progress, counts, on_chunk,
-                                          desc="joint (cross-modal STDP)", quiet=quiet, stop=stop)
+                                          desc=desc, quiet=quiet, stop=stop)
         if progress.position < len(x):
             return state
     n_i = sim.n_image_neurons
     shape = (n_i, sim.n_neurons - n_i)
+    if joint:   # the ensembles' weights where the unimodal phases would leave them (plots)
+        for part, n_input in (("image", sim.n_image), ("audio", sim.n_audio)):
+            runs.save_npz(run_dir / part / runs.WEIGHTS, w=state[f"{part}_input_exc.w"].reshape(n_input, -1),
+                          theta=state[f"{part}_excitatory.theta"])
     runs.save_npz(run_dir / CROSS, image_to_audio=state["image_to_audio.w"].reshape(shape),
                   audio_to_image=state["audio_to_image.w"].reshape(shape[::-1]))
     runs.update_metrics(run_dir, joint={
+        "schedule": m.cross.schedule,
         "pairs": int(progress.position), "presentations": int(progress.presentations),
         "seconds": round(progress.seconds, 2), "device": sim.device,
         "ms_per_pair": round(1000 * progress.seconds / max(progress.position, 1), 3)})
@@ -208,8 +221,9 @@ def accuracies(counts: dict, rates_image, rates_audio, labels, n_image_neurons,
                rule: str = "calibrated", reliability=None, tilt: float = 1.0) -> dict:
     """Accuracy of each readout mode present in ``counts`` (mode -> counts):
     ``image`` and ``audio``: the shown modality's ensemble (Diehl & Cook vote);
-    ``cross_modal``: the other ensemble's vote in those modes (``image->audio``:
-    the class read from the audio neurons while only the image is shown);
+    ``recall``: the other ensemble's vote in those modes, under its own
+    neuron labels (``image_to_audio``: the class read from the audio neurons
+    while only the image is shown; ``audio_to_image``);
     ``both``: the combined readout under ``rule`` (the spec's), with every
     rule in ``both_by_rule`` and each ensemble's own vote in
     ``both_by_ensemble``. ``rates_*``: (classes, neurons) class-mean
@@ -225,10 +239,10 @@ def accuracies(counts: dict, rates_image, rates_audio, labels, n_image_neurons,
         by_audio = vote.accuracy(labels, vote.predict(ca, assign_audio, n_classes))
         if mode == "image":
             acc["image"] = by_image
-            acc.setdefault("cross_modal", {})["image->audio"] = by_audio
+            acc.setdefault("recall", {})["image_to_audio"] = by_audio
         elif mode == "audio":
             acc["audio"] = by_audio
-            acc.setdefault("cross_modal", {})["audio->image"] = by_image
+            acc.setdefault("recall", {})["audio_to_image"] = by_image
         else:
             acc["both_by_rule"] = {
                 r: vote.accuracy(labels, combine.combined_vote(ci, rates_image, ca, rates_audio, r,
@@ -237,6 +251,14 @@ def accuracies(counts: dict, rates_image, rates_audio, labels, n_image_neurons,
             acc["both"] = acc["both_by_rule"][rule]
             acc["both_by_ensemble"] = {"image": by_image, "audio": by_audio}
     return acc
+
+
+def recall_ratio(acc: dict) -> dict:
+    """Cross-modal recall as a fraction of the shown ensemble's own accuracy
+    (``image_to_audio``: the audio neurons' vote on images alone over the
+    image ensemble's)."""
+    shown = {"image_to_audio": acc["image"], "audio_to_image": acc["audio"]}
+    return {k: round(v / max(shown[k], 1e-12), 4) for k, v in acc["recall"].items()}
 
 
 # The corruption the calibrated rule learns to discount: the labelling pairs
@@ -355,6 +377,7 @@ def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
               "recordings": int(len(np.unique(ts.audio_index))),
               "images": int(len(np.unique(ts.image_index))), "assign_pairs": int(m.pairs.assign_pairs),
               "cross_modal_gain": round(acc["both"] - max(acc["image"], acc["audio"]), 4),
+              "recall_ratio": recall_ratio(acc),
               "vote": m.readout.vote,
               "reliability": {part: dict(zip(likelihood.RELIABILITY_FEATURES, np.round(p, 4).tolist()))
                               for part, p in zip(("image", "audio"), reliability)},

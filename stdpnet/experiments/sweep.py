@@ -67,7 +67,8 @@ def parse_value(text: str):
 
 
 def parse_sets(texts: list[str]) -> dict:
-    """['plasticity.x_tar=0.05,0.1', ...] -> {'plasticity.x_tar': [0.05, 0.1], ...}."""
+    """['plasticity.x_tar=0.05,0.1', ...] -> {'plasticity.x_tar': [0.05, 0.1], ...};
+    a list value in brackets: 'data.audio_perturb=[],[0.9,1.1]'."""
     sets = {}
     for text in texts:
         key, sep, values = text.partition("=")
@@ -76,8 +77,26 @@ def parse_sets(texts: list[str]) -> dict:
             raise ConfigError(f"--set {text!r}: expected KEY=VALUE[,VALUE...], e.g. plasticity.x_tar=0.05,0.1")
         if key in sets:
             raise ConfigError(f"--set {key}: given twice")
-        sets[key] = [parse_value(v.strip()) for v in values.split(",") if v.strip()]
+        sets[key] = [parse_value(v.strip()) for v in _top_level_items(values) if v.strip()]
     return sets
+
+
+def _top_level_items(text: str) -> list[str]:
+    """Split at the commas outside brackets and quotes: '[0.9,1.1],[]' -> ['[0.9,1.1]', '[]']."""
+    items, depth, quote, start = [], 0, "", 0
+    for k, ch in enumerate(text):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            items.append(text[start:k])
+            start = k + 1
+    return items + [text[start:]]
 
 
 def parse_seeds(text: str) -> list[int]:

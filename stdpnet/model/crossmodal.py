@@ -25,14 +25,20 @@ trace x_src kept per synapse (event-driven):
 where both modalities are shown (``paired``): a neuron's partners in the
 other modality gain weight if they fired just before it, the others lose.
 
-Training schedule (``stdpnet.experiments.audiovisual``): first each ensemble learns alone
-(unimodal phases, the ordinary ``train`` of each spec); then, with both
-ensembles frozen (weights and thresholds), a joint phase in which only the
-cross-modal weights learn from paired examples. Frozen ensembles make the
-cross-modal weights learn a fixed map between two fixed sets of neuron
-labels, the cross-modal drive cannot bend the receptive fields of an
-ensemble toward the other modality's errors, and the unimodal phases reuse
-the ordinary (checkpointed, resumable) training runs.
+Training schedule (``[cross] schedule``, ``stdpnet.experiments.audiovisual``):
+
+- ``staged``: first each ensemble learns alone (unimodal phases, the
+  ordinary ``train`` of each spec); then, with both ensembles frozen
+  (weights and thresholds), a joint phase in which only the cross-modal
+  weights learn from paired examples. Frozen ensembles make the cross-modal
+  weights learn a fixed map between two fixed sets of neuron labels, and the
+  cross-modal drive cannot bend the receptive fields of an ensemble toward
+  the other modality's errors.
+- ``joint`` (the paper's): one phase on paired examples in which both
+  ensembles (input STDP, normalisation, adaptive thresholds) and the
+  cross-modal synapses learn together from the start. Each ensemble learns
+  only in slots that show its own modality (``image_learning``,
+  ``audio_learning``).
 """
 from __future__ import annotations
 
@@ -116,30 +122,39 @@ def cross_synapses(source, target, slot, tau_pre, name: str, learning: bool = Tr
     return syn
 
 
+def ensembles_learn(m: MultimodalSpec, learning: bool) -> bool:
+    """Whether the ensembles of this network learn: only in the learning
+    network of the ``joint`` schedule (``staged`` trains them beforehand)."""
+    return learning and m.cross.schedule == "joint"
+
+
 def build_multimodal(m: MultimodalSpec, rules: dict, n_image: int, n_audio: int, slots: int,
                      learning: bool = True) -> Multimodal:
-    """Both frozen ensembles and the cross-modal synapses; ``rules``: each
+    """Both ensembles and the cross-modal synapses; ``rules``: each
     ensemble's STDP rule by modality; ``learning=False``: the test network,
-    whose cross-modal synapses cannot learn."""
+    in which nothing learns. The ensembles are frozen (their test networks)
+    unless the ``joint`` schedule trains them here (``ensembles_learn``)."""
     slot = slot_duration(m.image) * second
     shown = {name: TimedArray(np.zeros(slots), dt=STIMULUS_DT, name=f"{name}_shown")
              for name in MODALITIES}
     now = "(example * stimulus_dt)"
+    plastic = ensembles_learn(m, learning)
     # an example is answered when every modality shown evoked min_spikes in its
-    # own ensemble; ensemble_learning is never set: 0, the ensembles are frozen
+    # own ensemble; an ensemble learns (joint schedule) in slots showing its modality
     schedule = build_schedule(
         m.image, slots,
-        extra_model="count_image : integer\ncount_audio : integer\n"
-                    "cross_learning : 1\nensemble_learning : 1\n",
+        extra_model="count_image : integer\ncount_audio : integer\ncross_learning : 1\n"
+                    + "".join(f"{k}_learning : 1\n" for k in MODALITIES),
         extra_code=f"cross_learning = mode * active{now} * image_shown{now} * audio_shown{now}\n"
-                   "count_image = 0\ncount_audio = 0\n",
+                   "count_image = 0\ncount_audio = 0\n"
+                   + "".join(f"{k}_learning = " + (f"mode * active{now} * {k}_shown{now}\n" if plastic
+                                                   else "0\n") for k in MODALITIES),
         answered=" and ".join(f"(count_{k} >= min_spikes or {k}_shown{now} < 0.5)" for k in MODALITIES),
         namespace={f"{k}_shown": v for k, v in shown.items()})
     ensembles = {}
     for name, spec, n_input in (("image", m.image, n_image), ("audio", m.audio, n_audio)):
-        # frozen ensembles: the test network of each (no input STDP, no normalisation)
-        ens = build_ensemble(spec, rules[name], n_input, slots, prefix=f"{name}_", learning=False,
-                             schedule=schedule, learning_var="ensemble_learning", count=f"count_{name}",
+        ens = build_ensemble(spec, rules[name], n_input, slots, prefix=f"{name}_", learning=plastic,
+                             schedule=schedule, learning_var=f"{name}_learning", count=f"count_{name}",
                              excitatory_extra="cross_learning : 1 (linked)\ncross_plastic : 1\n")
         ens.excitatory.cross_learning = link(schedule[0], "cross_learning",
                                               spec.excitatory.n_neurons)

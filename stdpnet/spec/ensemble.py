@@ -95,6 +95,9 @@ class Data:
     validation_speakers: list = field(default_factory=list)
     audio_encoding: str = "on_off"  # on_off (2 inputs per feature) | map (the [0, 1] map as is)
     audio_on_off_z: float = 1.5    # on_off: standard deviations at which an input saturates
+    # training recordings also added played at these speeds (pitch and formants
+    # scale with them, like another vocal tract); validation and test as recorded
+    audio_perturb: list = field(default_factory=list)
     epochs: int = 1                # passes over the training examples (small audio sets)
 
     def counts(self, n_train: int, n_test: int) -> tuple[int, int, int]:
@@ -144,6 +147,10 @@ class Data:
         _check(s, "audio_on_off_z", self.audio_on_off_z, positive, "must be > 0")
         _check(s, "test_speakers", self.test_speakers,
                lambda v: all(isinstance(x, str) for x in v), "must list speaker names")
+        _check(s, "audio_perturb", self.audio_perturb,
+               lambda v: all(isinstance(x, (int, float)) and not isinstance(x, bool) and 0.5 <= x <= 2
+                             and x != 1 for x in v),
+               "must list speed factors in [0.5, 2] other than 1, e.g. [0.9, 1.1]")
 
 
 @dataclass

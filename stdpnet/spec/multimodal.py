@@ -20,6 +20,11 @@ class Cross:
     layer's excitatory conductance. Power-law STDP as for the input synapses,
     with a presynaptic trace per synapse:  on a postsynaptic spike
     dw = eta (x_pre - x_tar)(w_max - w)^mu, only while both modalities are shown.
+
+    ``schedule``: ``staged`` trains each ensemble alone first, then only the
+    cross-modal weights on pairs with both ensembles frozen; ``joint`` (the
+    paper's) trains the ensembles and the cross-modal synapses together on
+    the pairs from the start.
     """
     eta: float = 0.05
     x_tar: float = 0.01
@@ -28,6 +33,9 @@ class Cross:
     w_init: float = 0.0
     gain: float = 4.0              # conductance of a w = 1 cross-modal synapse
     tau_pre_ms: float = 20.0
+    schedule: str = "staged"
+
+    SCHEDULES = ("staged", "joint")
 
     def validate(self, s="cross"):
         for key in ("w_max", "mu", "tau_pre_ms"):
@@ -35,6 +43,8 @@ class Cross:
         for key in ("eta", "x_tar", "gain"):
             _check(s, key, getattr(self, key), non_negative, "must be >= 0")
         _check(s, "w_init", self.w_init, lambda v: 0 <= v <= self.w_max, "must be in [0, w_max]")
+        _check(s, "schedule", self.schedule, lambda v: v in self.SCHEDULES,
+               f"must be one of {', '.join(self.SCHEDULES)}")
 
 
 @dataclass

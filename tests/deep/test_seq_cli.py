@@ -68,3 +68,27 @@ def test_bad_seq_spec_is_one_clear_line(tmp_path):
     spec.write_text('[data]\ntask = "cifar"\n')
     r = invoke("train-seq", spec, "--run", tmp_path / "x")
     assert r.exit_code != 0 and "data.task" in r.output
+
+
+def test_seq_repeat_trains_models_by_seeds_reuses_finished_runs_and_records(tmp_path, fake_mnist,
+                                                                            monkeypatch):
+    spec = tmp_path / "seq.toml"
+    spec.write_text(SPEC.replace("epochs = 2", "epochs = 1"))
+    monkeypatch.setenv("STDPNET_RESULTS", str(tmp_path / "results"))
+    out = tmp_path / "rep"
+    args = ("seq-repeat", spec, "--models", "lite,gru", "--seeds", "0-1", "--out", out, "--threads", 1,
+            "--record", "tiny_seq")
+    r = invoke(*args)
+    assert r.exit_code == 0, r.output
+    runs = sorted(p.name for p in out.iterdir() if p.name != "table")
+    assert runs == ["gru-seed0", "gru-seed1", "lite-seed0", "lite-seed1"]
+    entry = json.loads((tmp_path / "results" / "tiny_seq.lite_test_accuracy.json").read_text())
+    lite = [json.loads((out / f"lite-seed{s}" / "metrics.json").read_text()) for s in (0, 1)]
+    assert entry["values"] == {str(s): m["test_accuracy"] / 100 for s, m in enumerate(lite)}
+    assert entry["n"] == 2 and entry["split"] == "test" and "seq-repeat" in entry["command"]
+    assert lite[0]["seed"] == 0 and lite[1]["seed"] == 1
+    stamp = (out / "lite-seed0" / "metrics.json").stat().st_mtime_ns
+    assert invoke(*args).exit_code == 0                     # finished runs are reused
+    assert (out / "lite-seed0" / "metrics.json").stat().st_mtime_ns == stamp
+    bad = invoke("seq-repeat", spec, "--models", "lite,transformer", "--out", out)
+    assert bad.exit_code != 0 and "transformer" in bad.output

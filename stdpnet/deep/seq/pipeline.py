@@ -1,6 +1,7 @@
 """What the sequence commands do, apart from parsing their options: train one
-sequence model of a spec (``train_seq``) and tabulate and plot several runs
-against their cost (``compare``)."""
+sequence model of a spec (``train_seq``), tabulate and plot several runs
+against their cost (``compare``), and train several models over seeds and
+record their figures in the results registry (``repeat``, ``record``)."""
 from __future__ import annotations
 
 import copy
@@ -64,7 +65,8 @@ def train_seq(cfg: dict, kind: str, run: Path, dev, machine: dict, log: Callable
     test = load_split(cfg, "test")   # read once, for the final figure
     test_acc = evaluate(model, *test, batch_size=cfg["data"]["eval_batch_size"], device=dev)
     lifs = neuron_layers(model)
-    metrics = {"kind": "seq", "model": kind, "task": info["task"], "synthetic": info["synthetic"],
+    metrics = {"kind": "seq", "model": kind, "seed": cfg["seed"], "task": info["task"],
+               "synthetic": info["synthetic"],
                "steps": info["steps"], "features": info["features"],
                "validation_accuracy": best["accuracy"], "best_epoch": best["epoch"],
                "test_accuracy": test_acc, "params": cost["params"],
@@ -127,3 +129,48 @@ def compare(run_dirs, out: Path, split: str = "test") -> list[dict]:
     runs.write_text(out / "table.csv", buf.getvalue())
     plots.accuracy_vs_cost(out / "accuracy_vs_cost.png", rows, split)
     return rows
+
+
+def repeat(cfg: dict, kinds: list[str], seeds: list[int], out: Path, dev, machine: dict,
+           log: Callable = print) -> list[Path]:
+    """Train every model kind with every seed into ``out/<kind>-seed<s>``;
+    a run that finished (its metrics.json written) is reused, one that was
+    stopped is trained again. Returns the run folders."""
+    dirs = []
+    for kind in kinds:
+        for seed in seeds:
+            run = Path(out) / f"{kind}-seed{seed}"
+            if not (run / runs.METRICS_FILE).is_file():
+                runs.prepare_run(run, force=True)
+                torch.manual_seed(seed)
+                train_seq({**copy.deepcopy(cfg), "seed": seed}, kind, run, dev, machine, log=log)
+            dirs.append(run)
+    return dirs
+
+
+RECORDED = (("test_accuracy", "accuracy", "test", "%", 0.01),
+            ("validation_accuracy", "accuracy (best epoch)", "validation", "%", 0.01),
+            ("params", "parameters", "model", "", 1.0),
+            ("energy_uj_per_sequence", "energy per sequence", "validation", "µJ", 1.0))
+
+
+def record(run_dirs, name: str, title: str, source: dict, root: Path | None = None) -> list[Path]:
+    """Registry entries ``<name>.<model>_<figure>`` over the seeds of each
+    model's runs (``source``: ``stdpnet.results.provenance``)."""
+    from ... import results
+
+    by_model: dict = {}
+    for run in map(Path, run_dirs):
+        m = runs.read_metrics(run)
+        seeds = by_model.setdefault(m["model"], {})
+        if m.get("seed") in seeds:
+            raise RunFolderError(f"{run}: a second {m['model']} run of seed {m.get('seed')}")
+        seeds[m.get("seed")] = m
+    paths = []
+    for model, seeds in by_model.items():
+        for column, metric, split, unit, scale in RECORDED:
+            values = {seed: scale * m[column] for seed, m in sorted(seeds.items())}
+            entry = results.figure(f"{name}.{model}_{column}", title, f"{model}: {metric}", split, unit,
+                                   values, source)
+            paths.append(results.write(entry, root))
+    return paths
