@@ -34,6 +34,8 @@ HEADLINES = (
      "stdpnet sweep networks/mnist_1600.toml --seeds 0-2 --test --record mnist_1600"),
     ("mnist_1600_prune", "MNIST, 1,600 neurons, pruned and quantised",
      "stdpnet sweep networks/mnist_1600_prune.toml --seeds 0-2 --test --record mnist_1600_prune"),
+    ("mnist_6400", "MNIST, 6,400 neurons, three epochs (the paper's headline network)",
+     "stdpnet sweep networks/mnist_6400.toml --seeds 0-1 --test --record mnist_6400"),
     ("caltech_3class", "Caltech-101, three classes, dense",
      "stdpnet sweep networks/caltech_3class.toml --seeds 0-2 --test --record caltech_3class"),
     ("caltech_3class_prune", "Caltech-101, three classes, pruned",
