@@ -130,10 +130,18 @@ def _check_type(key, value, default, where):
 
 def merge(spec: dict, where: str = "spec") -> dict:
     """Defaults overlaid with ``spec``, type- and range-checked."""
-    cfg = copy.deepcopy(DEFAULTS)
+    cfg = overlay(DEFAULTS, spec, where)
+    validate(cfg, where)
+    return cfg
+
+
+def overlay(defaults: dict, spec: dict, where: str) -> dict:
+    """A copy of ``defaults`` (tables one level deep) with ``spec``'s values,
+    each of a known key and of its default's type."""
+    cfg = copy.deepcopy(defaults)
     for key, value in spec.items():
         if key not in cfg:
-            raise ConfigError(f"{where}: unknown key {key!r} (known: {', '.join(DEFAULTS)})")
+            raise ConfigError(f"{where}: unknown key {key!r} (known: {', '.join(defaults)})")
         if isinstance(cfg[key], dict):
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: [{key}] must be a table")
@@ -144,7 +152,6 @@ def merge(spec: dict, where: str = "spec") -> dict:
                 cfg[key][sub] = _check_type(f"{key}.{sub}", v, cfg[key][sub], where)
         else:
             cfg[key] = _check_type(key, value, cfg[key], where)
-    validate(cfg, where)
     return cfg
 
 

@@ -6,12 +6,11 @@ naming the file and the dotted key.
 """
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 from ...errors import ConfigError
 from ...spec.toml import read_toml
-from ..config import _check_type
+from ..config import overlay
 
 MODELS = ("lite", "srnn", "lstm", "gru", "tcn")
 TASKS = ("mnist_rows", "mnist_pixels", "fsdd", "nmnist", "synthetic_event_mnist")
@@ -96,20 +95,7 @@ def _get(cfg, dotted):
 
 def merge(spec: dict, where: str = "spec") -> dict:
     """Defaults overlaid with ``spec``, type- and range-checked."""
-    cfg = copy.deepcopy(DEFAULTS)
-    for key, value in spec.items():
-        if key not in cfg:
-            raise ConfigError(f"{where}: unknown key {key!r} (known: {', '.join(DEFAULTS)})")
-        if isinstance(cfg[key], dict):
-            if not isinstance(value, dict):
-                raise ConfigError(f"{where}: [{key}] must be a table")
-            for sub, v in value.items():
-                if sub not in cfg[key]:
-                    raise ConfigError(f"{where}: unknown key {key}.{sub} "
-                                      f"(known: {', '.join(cfg[key])})")
-                cfg[key][sub] = _check_type(f"{key}.{sub}", v, cfg[key][sub], where)
-        else:
-            cfg[key] = _check_type(key, value, cfg[key], where)
+    cfg = overlay(DEFAULTS, spec, where)
     validate(cfg, where)
     return cfg
 
