@@ -341,17 +341,17 @@ def results_cmd(write_docs):
 @friendly
 def caltech_figure(spec_path, out):
     """The Caltech preprocessing (grey, DoG, ON, OFF) of one image per class of SPEC."""
-    from .data import caltech
-    from .data.folder import class_folders
+    from .data.folder import class_folders, list_class_images
+    from .data.images import preprocess_stages
     from .data.image_sets import CALTECH_CLASSES, folder_root
     from .plots import plot_preprocessing
     from .spec import load_spec
     d = load_spec(spec_path).data
     root = folder_root(d)
     classes = list(d.classes) or (class_folders(root) if d.dataset == "folder" else list(CALTECH_CLASSES))
-    files = caltech.list_class_images(root, classes)
-    stages = [caltech.preprocess_stages(files[c][0], d.image_size,
-                                        (d.dog_sigma_center, d.dog_sigma_surround))
+    files = list_class_images(root, classes)
+    stages = [preprocess_stages(files[c][0], d.image_size,
+                                (d.dog_sigma_center, d.dog_sigma_surround))
               for c in classes]
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     click.echo(f"wrote {plot_preprocessing(stages, out, titles=classes)}")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from stdpnet.data import caltech
+from stdpnet.data import caltech, images
 from stdpnet.errors import DataError
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets" / "caltech101_subset"
@@ -91,32 +91,32 @@ def test_preprocess_modes_and_stages():
     r = np.random.default_rng(0)
     image = r.random((50, 70)).astype(np.float32)
     for mode, n in [("on_off", 2 * 28 * 28), ("dog", 28 * 28), ("gray", 28 * 28)]:
-        v = caltech.preprocess_image(image, 28, mode)
-        assert v.shape == (n,) == (caltech.n_inputs(28, mode),) and v.dtype == np.float32
+        v = images.preprocess_image(image, 28, mode)
+        assert v.shape == (n,) == (images.n_inputs(28, mode),) and v.dtype == np.float32
         assert 0.0 <= v.min() and v.max() <= 1.0
-    stages = caltech.preprocess_stages(image, (20, 24), sigmas=(1.0, 3.0))
+    stages = images.preprocess_stages(image, (20, 24), sigmas=(1.0, 3.0))
     assert list(stages) == ["original", "gray", "center", "surround", "dog", "on", "off"]
     assert stages["gray"].shape == stages["on"].shape == (20, 24)
-    on_off = caltech.preprocess_image(image, (20, 24), "on_off", sigmas=(1.0, 3.0))
+    on_off = images.preprocess_image(image, (20, 24), "on_off", sigmas=(1.0, 3.0))
     np.testing.assert_allclose(on_off, np.concatenate([stages["on"].ravel(), stages["off"].ravel()]))
     # ON and OFF never fire at the same pixel, and ON marks where centre > surround.
     assert not np.any((stages["on"] > 0) & (stages["off"] > 0))
     assert np.array_equal(stages["on"] > 0, stages["dog"] > 0)
     with pytest.raises(DataError, match="sigmas"):
-        caltech.preprocess_image(image, 28, sigmas=(2.0, 1.0))
+        images.preprocess_image(image, 28, sigmas=(2.0, 1.0))
 
 
 def test_uniform_image_has_no_edges():
-    v = caltech.preprocess_image(np.full((30, 30), 0.7, dtype=np.float32), 16)
+    v = images.preprocess_image(np.full((30, 30), 0.7, dtype=np.float32), 16)
     assert np.all(v == 0)
 
 
 def test_fit_modes_keep_shape():
     wide = np.zeros((20, 80), dtype=np.float32)
     wide[:, 35:45] = 1.0
-    for fit in caltech.FITS:
-        assert caltech.to_gray(wide, (16, 16), fit).shape == (16, 16)
-    cropped = caltech.to_gray(wide, (16, 16), "crop")
+    for fit in images.FITS:
+        assert images.to_gray(wide, (16, 16), fit).shape == (16, 16)
+    cropped = images.to_gray(wide, (16, 16), "crop")
     assert cropped[:, 8].mean() > 0.9 and cropped[:, 0].mean() < 0.1  # the bar fills the centre
 
 

@@ -16,9 +16,7 @@ from typing import Iterable, Sequence
 
 from ..errors import DataError
 from .fetch import download
-from .folder import IMAGE_SUFFIXES, list_class_images, load_folder, split_files  # noqa: F401
-from .images import (FITS, MODES, dog_on_off, n_inputs, preprocess_image,  # noqa: F401
-                     preprocess_stages, read_image, to_gray)
+from .folder import load_folder
 from .paths import datasets_root
 
 DEFAULT_CLASSES = ("Faces_easy", "Motorbikes", "airplanes", "watch", "Leopards")

@@ -14,7 +14,7 @@ import numpy as np
 from ..errors import ConfigError
 from ..spec import Data
 from ..streams import stream_seed
-from .dataset import SPLITS, Dataset, carve, last_mask, n_classes_of, per_class_mask  # noqa: F401
+from .dataset import Dataset, carve, last_mask, n_classes_of
 from .image_sets import is_image_set, load_image_set
 
 SYNTHETIC_SIZE = 1000   # examples of a synthetic part whose count the spec leaves at 0 (all)
