@@ -252,7 +252,9 @@ def plot_recall(panels: list[dict], path, slot: float):
         row[0].set_ylim(-0.5, len(labels) - 0.5)
         row[0].set_ylabel(f"{panel['title']}\nneuron (sorted by label)")
         row[0].set_xlabel("time (ms)")
-        im = row[1].imshow(panel["rates"], cmap="hot_r", vmin=0, interpolation="nearest")
+        rates = np.asarray(panel["rates"], dtype=float)
+        top = np.nanmax(rates) if np.isfinite(rates).any() else 0.0
+        im = row[1].imshow(rates, cmap="hot_r", vmin=0, vmax=max(top, 0.1), interpolation="nearest")
         row[1].set_xlabel("neuron label")
         row[1].set_ylabel("digit shown")
         row[1].set_title("spikes per neuron and presentation", fontsize=9)

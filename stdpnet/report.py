@@ -128,8 +128,8 @@ def plot_recall(run_dir: Path, m, data, readout: dict, examples: int = 3) -> Pat
     pick = np.array([np.flatnonzero(ts.labels == d)[0] for d in np.unique(ts.labels)][:examples])
     image_x, audio_x = ts.inputs(data)
     k = len(pick)
-    # the images alone, then the recordings alone, then two spare slots for re-presentations
-    x = np.zeros((2 * k + 2, n_image + data.audio.n_input))
+    # the images alone, then the recordings alone, then spare slots for re-presentations
+    x = np.zeros((4 * k + 2, n_image + data.audio.n_input))
     x[:k, :n_image] = image_x[pick]
     x[k:2 * k, n_image:] = audio_x[pick]
     sim = MultimodalSimulator(m, n_image, data.audio.n_input, device="runtime", slots=len(x))

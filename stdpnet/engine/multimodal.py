@@ -53,7 +53,8 @@ class MultimodalSimulator(Simulator):
         plastic = ensembles_learn(m, learning)
         blob = json.dumps([build_key(m.image, self.rules["image"], self.n_image, self.slots, plastic),
                            build_key(m.audio, self.rules["audio"], self.n_audio, self.slots, plastic),
-                           m.cross.tau_pre_ms, learning, plastic, inspect.getsource(crossmodal)])
+                           m.cross.tau_pre_ms, m.cross.w_sum_max, learning, plastic,
+                           inspect.getsource(crossmodal)])
         return "mm-" + hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def shown(self, pixels: np.ndarray) -> dict:

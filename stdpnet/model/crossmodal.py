@@ -97,11 +97,29 @@ class Multimodal:
                 self.image_to_audio: ("w",), self.audio_to_image: ("w",)}
 
 
-def cross_synapses(source, target, slot, tau_pre, name: str, learning: bool = True) -> Synapses:
+# Optional bound on each neuron's incoming cross-modal weights ([cross]
+# w_sum_max > 0), run at the start of every slot in which the cross-modal
+# synapses learn, after the weights learned in the slot before (orders 2-5
+# of the slot start, as the input weights' normalisation):
+#     order 2  target   cross_wsum = 0
+#     order 3  synapses cross_wsum_post += w
+#     order 4  target   cross_norm = min(1, w_sum_max / cross_wsum)   (1 where not learning)
+#     order 5  synapses w *= cross_norm_post
+# A synapse grows only at the expense of the target's other partners once the
+# bound is reached: the weights stay specific and the cross-modal drive
+# bounded, so the ensembles cannot drive each other up to w_max everywhere.
+CROSS_BOUND_TARGET = "cross_wsum : 1\ncross_norm : 1\n"
+CROSS_BOUND_NORM = ("cross_norm = cross_plastic * clip(w_sum_max / (cross_wsum + 1e-12), 0, 1)"
+                    " + (1 - cross_plastic)")
+
+
+def cross_synapses(source, target, slot, tau_pre, name: str, learning: bool = True,
+                   bounded: bool = False) -> Synapses:
     """All-to-all excitatory synapses between two excitatory layers, power-law
     STDP. ``learning=False`` leaves out the trace and the STDP code (frozen
     weights: the same spikes, without an exp and a pow per synapse of every
-    spiking neuron)."""
+    spiking neuron). ``bounded``: the sum of each target neuron's incoming
+    weights is held at or below ``w_sum_max`` (``CROSS_BOUND_NORM``)."""
     params = "".join(f"{k} : 1 (shared, constant)\n" for k in CROSS_PARAMETERS)
     if not learning:
         syn = Synapses(source, target, "w : 1\n" + params, on_pre="ge_post += gain * w", name=name)
@@ -119,6 +137,9 @@ def cross_synapses(source, target, slot, tau_pre, name: str, learning: bool = Tr
     syn.connect()  # synapse k joins source k // n_target to target k % n_target
     # the rest period is replaced by a reset of the decaying state: traces too
     syn.run_regularly("x_src = 0", dt=slot, when="start", order=2, name=f"{name}_rest")
+    if bounded:
+        syn.run_regularly("cross_wsum_post += w", dt=slot, when="start", order=3, name=f"{name}_sum")
+        syn.run_regularly("w *= cross_norm_post", dt=slot, when="start", order=5, name=f"{name}_bound")
     return syn
 
 
@@ -139,6 +160,7 @@ def build_multimodal(m: MultimodalSpec, rules: dict, n_image: int, n_audio: int,
              for name in MODALITIES}
     now = "(example * stimulus_dt)"
     plastic = ensembles_learn(m, learning)
+    bounded = learning and m.cross.w_sum_max > 0
     # an example is answered when every modality shown evoked min_spikes in its
     # own ensemble; an ensemble learns (joint schedule) in slots showing its modality
     schedule = build_schedule(
@@ -155,15 +177,22 @@ def build_multimodal(m: MultimodalSpec, rules: dict, n_image: int, n_audio: int,
     for name, spec, n_input in (("image", m.image, n_image), ("audio", m.audio, n_audio)):
         ens = build_ensemble(spec, rules[name], n_input, slots, prefix=f"{name}_", learning=plastic,
                              schedule=schedule, learning_var=f"{name}_learning", count=f"count_{name}",
-                             excitatory_extra="cross_learning : 1 (linked)\ncross_plastic : 1\n")
+                             excitatory_extra="cross_learning : 1 (linked)\ncross_plastic : 1\n"
+                                              + (CROSS_BOUND_TARGET if bounded else ""))
         ens.excitatory.cross_learning = link(schedule[0], "cross_learning",
                                               spec.excitatory.n_neurons)
         # synapses cannot read a linked variable of their target: copy it once per slot
-        ens.excitatory.run_regularly("cross_plastic = cross_learning", dt=slot, when="start",
-                                     order=2, name=f"{name}_cross_gate")
+        ens.excitatory.run_regularly("cross_plastic = cross_learning" + ("\ncross_wsum = 0" if bounded else ""),
+                                     dt=slot, when="start", order=2, name=f"{name}_cross_gate")
+        if bounded:
+            ens.excitatory.run_regularly(CROSS_BOUND_NORM, dt=slot, when="start", order=4,
+                                         name=f"{name}_cross_norm")
+            ens.excitatory.namespace["w_sum_max"] = m.cross.w_sum_max
         ensembles[name] = ens
     tau = m.cross.tau_pre_ms * ms
     i, a = ensembles["image"], ensembles["audio"]
-    return Multimodal(i, a, cross_synapses(i.excitatory, a.excitatory, slot, tau, "image_to_audio", learning),
-                      cross_synapses(a.excitatory, i.excitatory, slot, tau, "audio_to_image", learning),
+    return Multimodal(i, a, cross_synapses(i.excitatory, a.excitatory, slot, tau, "image_to_audio", learning,
+                                           bounded),
+                      cross_synapses(a.excitatory, i.excitatory, slot, tau, "audio_to_image", learning,
+                                     bounded),
                       shown)

@@ -33,6 +33,9 @@ class Cross:
     w_init: float = 0.0
     gain: float = 4.0              # conductance of a w = 1 cross-modal synapse
     tau_pre_ms: float = 20.0
+    # > 0: while learning, each neuron's incoming cross-modal weights are
+    # scaled down at every slot start to sum to at most this; 0: unbounded
+    w_sum_max: float = 0.0
     schedule: str = "staged"
 
     SCHEDULES = ("staged", "joint")
@@ -40,7 +43,7 @@ class Cross:
     def validate(self, s="cross"):
         for key in ("w_max", "mu", "tau_pre_ms"):
             _check(s, key, getattr(self, key), positive, "must be > 0")
-        for key in ("eta", "x_tar", "gain"):
+        for key in ("eta", "x_tar", "gain", "w_sum_max"):
             _check(s, key, getattr(self, key), non_negative, "must be >= 0")
         _check(s, "w_init", self.w_init, lambda v: 0 <= v <= self.w_max, "must be in [0, w_max]")
         _check(s, "schedule", self.schedule, lambda v: v in self.SCHEDULES,
