@@ -10,7 +10,6 @@ from stdpnet.engine.multimodal import MultimodalSimulator
 from stdpnet.engine.present import present
 from stdpnet.engine.simulator import TEST, TRAIN
 from stdpnet.errors import ConfigError
-from stdpnet.experiments import audiovisual
 from stdpnet.readout import vote
 from stdpnet.spec import Cross, MultimodalSpec, Pairs, load_multimodal_spec
 
