@@ -48,6 +48,9 @@ HEADLINES = (
     ("fsdd_audio_400_speakers", "Spoken digits (FSDD), 400 neurons, leave one speaker out",
      "stdpnet sweep networks/fsdd_audio_400_speakers.toml --folds speaker --seeds 0-2 --test "
      "--record fsdd_audio_400_speakers"),
+    ("fsdd_speakers_linear", "Spoken digits (FSDD), leave one speaker out: a linear classifier on the "
+     "network's inputs",
+     "python benchmarks/speaker_baseline.py --record fsdd_speakers_linear"),
 )
 
 
