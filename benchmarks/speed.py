@@ -12,8 +12,9 @@
   reference   plain Brian2 runtime loop as in Brian2's Diehl & Cook example:
               one run() per image, weights normalised in Python between runs
 
-and the peak resident memory of the compiled binaries (stdpnet's and the
-plain network's, the largest so far: sizes run in increasing order).
+and the peak resident memory of the compiled binaries (stdpnet's, training
+and test, and the plain network's). The test chunk starts from the state
+the training chunk reached (normalised weights, grown thresholds).
 
 Usage: python benchmarks/speed.py [--sizes 100 400 1600 6400] [--examples 1000]
        [--plain-examples 100] [--reference-examples 20] [--delays]
@@ -23,10 +24,12 @@ Pin to one core for a fair figure: taskset -c 0 python benchmarks/speed.py
 from __future__ import annotations
 
 import argparse
+import os
 import platform
-import resource
 import tempfile
+import threading
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -49,26 +52,57 @@ class _Enough(Exception):
 
 
 def stdpnet_ms(spec: Spec, images: np.ndarray, device: str, chunks: int,
-               mode: str = TRAIN) -> tuple[float, float]:
-    """Full chunks only (more images than needed), so no padded slots are timed."""
-    t0 = time.perf_counter()
-    sim = Simulator(spec, images.shape[1], device=device)
+               mode: str = TRAIN, state: dict | None = None, sim: Simulator | None = None
+               ) -> tuple[float, dict]:
+    """ms per example over ``chunks`` full chunks (more images than needed, so
+    no padded slot is timed) from ``state`` (default a fresh network), and
+    the state reached. Compilation is done before the timing."""
+    if sim is None:
+        sim = Simulator(spec, images.shape[1], device=device, modes=(TRAIN, TEST))
     if device == "runtime":  # compile the Cython code outside the timing
         sim.run_chunk(images[:sim.slots], np.ones(sim.slots), sim.initial_state(0))
-    build = time.perf_counter() - t0
     seen = []
 
     def stop(progress, state, counts):
-        seen.append((progress.position, progress.seconds))
+        seen.append((progress.position, progress.seconds, state))
         if len(seen) == chunks:
             raise _Enough
 
     try:
-        present(sim, images, mode, sim.initial_state(0), on_chunk=stop, quiet=True)
+        present(sim, images, mode, state or sim.initial_state(0), on_chunk=stop, quiet=True)
     except _Enough:
         pass
-    position, seconds = seen[-1]
-    return 1000 * seconds / position, build
+    position, seconds, reached = seen[-1]
+    return 1000 * seconds / position, reached
+
+
+def with_peak(measure) -> tuple:
+    """(``measure()``, the peak resident MB of the programs it ran as child
+    processes): each child's VmHWM (Linux, counted from its exec, so the
+    Python that forked it is not counted) read every 20 ms while it runs."""
+    peak, done = [0], threading.Event()
+
+    def watch():
+        me = str(os.getpid())
+        while not done.is_set():
+            for proc in Path("/proc").iterdir():
+                try:
+                    if proc.name.isdigit() and (proc / "stat").read_text().split(") ")[1].split()[1] == me:
+                        for line in (proc / "status").read_text().splitlines():
+                            if line.startswith("VmHWM:"):
+                                peak[0] = max(peak[0], int(line.split()[1]))
+                except (OSError, IndexError):
+                    pass
+            done.wait(0.02)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        result = measure()
+    finally:
+        done.set()
+        watcher.join()
+    return result, peak[0] / 1024
 
 
 EXC_EQS = """
@@ -111,9 +145,10 @@ def plain_network(n: int, inp, delays: bool) -> tuple:
     return exc, inh, syn, ei, ie
 
 
-def plain_standalone_ms(n: int, images: np.ndarray, delays: bool) -> float:
-    """The plain network compiled by Brian2's cpp_standalone, all examples in
-    one run; only the binary's run is timed (compilation excluded)."""
+def plain_standalone_ms(n: int, images: np.ndarray, delays: bool) -> tuple[float, float]:
+    """(ms per example, peak MB) of the plain network compiled by Brian2's
+    cpp_standalone, all examples in one run; only the binary's run is timed
+    (compilation excluded)."""
     from brian2 import Hz, Network, PoissonGroup, TimedArray, defaultclock, device, ms, set_device
     from brian2.devices.device import reinit_devices
 
@@ -132,17 +167,15 @@ def plain_standalone_ms(n: int, images: np.ndarray, delays: bool) -> float:
     net.run(500 * ms * len(images), namespace={"stimulus": stimulus})
     with tempfile.TemporaryDirectory() as build:
         device.build(directory=build, compile=True, run=False)
-        t0 = time.perf_counter()
-        device.run(directory=build, with_output=False)
-        seconds = time.perf_counter() - t0
+
+        def run():
+            t0 = time.perf_counter()
+            device.run(directory=build, with_output=False)
+            return time.perf_counter() - t0
+        seconds, peak = with_peak(run)
     reinit_devices()
     set_device("runtime")
-    return 1000 * seconds / len(images)
-
-
-def children_peak_mb() -> float:
-    """Peak resident memory of the largest child process so far (the binaries)."""
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return 1000 * seconds / len(images), peak
 
 
 def reference_ms(n: int, images: np.ndarray, delays: bool) -> float:
@@ -192,22 +225,26 @@ def main():
     print(f"# {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
           f"delays {'0-10 ms' if args.delays else 'off'}; ms per example")
     print("| N | stdpnet train | stdpnet test | plain standalone | runtime | reference "
-          "| plain / train | plain / test | peak MB (binaries) |")
+          "| plain / train | plain / test | peak MB (stdpnet / plain) |")
     print("|---|---|---|---|---|---|---|---|---|")
     for n in sorted(args.sizes):
         spec = spec_for(n, args.delays, args.examples)
-        sa, _ = stdpnet_ms(spec, x[:2 * args.examples], "standalone", chunks=1)
-        test, _ = stdpnet_ms(spec, x[:2 * args.examples], "standalone", chunks=1, mode=TEST)
-        peak = children_peak_mb()
-        plain = plain_standalone_ms(n, x[:args.plain_examples], args.delays)
+        sim = Simulator(spec, x.shape[1], device="standalone", modes=(TRAIN, TEST))   # compiled here
+
+        def measure():
+            train, state = stdpnet_ms(spec, x[:2 * args.examples], "standalone", 1, sim=sim)
+            test, _ = stdpnet_ms(spec, x[:2 * args.examples], "standalone", 1, mode=TEST, state=state,
+                                 sim=sim)
+            return train, test
+        (train, test), peak = with_peak(measure)
+        plain, plain_peak = plain_standalone_ms(n, x[:args.plain_examples], args.delays)
         rt = ref = float("nan")
         if not args.skip_runtime:
             rt, _ = stdpnet_ms(spec_for(n, args.delays, 50), x[:2 * args.runtime_examples], "runtime",
                                chunks=max(args.runtime_examples // 50, 1))
             ref = reference_ms(n, x[:args.reference_examples], args.delays)
-        print(f"| {n} | {sa:.2f} | {test:.2f} | {plain:.2f} | {rt:.1f} | {ref:.1f} "
-              f"| {plain / sa:.1f}x | {plain / test:.1f}x | {peak:.0f} / {children_peak_mb():.0f} |",
-              flush=True)
+        print(f"| {n} | {train:.2f} | {test:.2f} | {plain:.2f} | {rt:.1f} | {ref:.1f} "
+              f"| {plain / train:.1f}x | {plain / test:.1f}x | {peak:.0f} / {plain_peak:.0f} |", flush=True)
 
 
 if __name__ == "__main__":
