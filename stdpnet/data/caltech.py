@@ -28,23 +28,15 @@ CATEGORY_DIR = "101_ObjectCategories"
 # --------------------------------------------------------------------------- dataset
 
 def load_caltech(root: Path | str | None = None, classes: Sequence[str] = DEFAULT_CLASSES,
-                 size: tuple[int, int] | int = (28, 28), n_train_per_class: int | None = None,
-                 seed: int = 0, preprocess: str = "on_off", sigmas: tuple[float, float] = (1.0, 2.0),
-                 fit: str = "pad", train_fraction: float = 0.5,
-                 n_test_per_class: int | None = None) -> dict:
-    """Load a class subset as train/test arrays (``stdpnet.data.folder.load_folder``).
-
-    Returns a dict: train_x, test_x (N, n_inputs) float32 in [0, 1]; train_y,
-    test_y (N,) int64 indexing ``class_names``; train_files, test_files (paths
-    relative to ``root``, e.g. 'watch/image_0001.jpg', to record the split);
-    plus the settings used. ``root`` defaults to ``<datasets>/caltech101``.
-    """
+                 **options) -> dict:
+    """``stdpnet.data.folder.load_folder`` of a Caltech class subset
+    (``options``: its size, split and preprocessing keywords); ``root``
+    defaults to ``<datasets>/caltech101``."""
     root = Path(root) if root is not None else default_root()
     if not root.is_dir():
         raise DataError(f"Caltech folder {root} not found: expected <root>/<class>/*.jpg "
                         f"(fetch with `stdpnet data fetch caltech101`)")
-    return load_folder(root, list(classes), size, n_train_per_class, seed, preprocess, sigmas, fit,
-                       train_fraction, n_test_per_class)
+    return load_folder(root, list(classes), **options)
 
 
 def default_root() -> Path:

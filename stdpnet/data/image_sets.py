@@ -79,8 +79,9 @@ def folder_set(data: Data, seed: int) -> Dataset:
 
     classes = list(data.classes) or (list(CALTECH_CLASSES) if data.dataset == "caltech101" else None)
     load = load_caltech if data.dataset == "caltech101" else load_folder
-    c = load(folder_root(data), classes, data.image_size, data.train_per_class, seed, data.preprocess,
-             (data.dog_sigma_center, data.dog_sigma_surround), n_test_per_class=data.test_per_class)
+    c = load(folder_root(data), classes, size=data.image_size, n_train_per_class=data.train_per_class,
+             seed=seed, preprocess=data.preprocess, sigmas=(data.dog_sigma_center, data.dog_sigma_surround),
+             n_test_per_class=data.test_per_class)
     c = {**c, "train_x": 255.0 * c["train_x"].astype(np.float64),
          "test_x": 255.0 * c["test_x"].astype(np.float64)}
     held = per_class_mask(c["train_y"], data.validation_per_class, seed)
