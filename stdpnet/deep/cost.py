@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .neurons import neuron_layers
+from .neurons import count_spikes, neuron_layers
 
 MAC_PJ = 4.6
 AC_PJ = 0.9
@@ -84,17 +84,9 @@ def snn_cost(snn, images: torch.Tensor, batch_size: int = 500) -> dict:
     def on_step(x):  # the first layer sees the encoder's output (before Normalize)
         nonzero[first] += float((x != 0).sum()) / x[0].numel()
 
-    spikes = [0.0] * len(neuron_layers(net))
-    steps = [0] * len(spikes)
-    n = 0
     try:
-        for i in range(0, len(images), batch_size):
-            x = images[i:i + batch_size]
-            snn(x, recording=True, on_step=on_step)
-            for j, layer in enumerate(neuron_layers(net)):
-                spikes[j] += layer.spike_count
-                steps[j] += layer.neuron_steps
-            n += len(x)
+        spikes, steps, n = count_spikes(neuron_layers(net),
+                                        lambda x: snn(x, recording=True, on_step=on_step), images, batch_size)
     finally:
         for h in hooks:
             h.remove()

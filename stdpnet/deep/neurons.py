@@ -121,6 +121,21 @@ def neuron_layers(model: nn.Module) -> list[NeuronLayer]:
     return [m for m in model.modules() if isinstance(m, NeuronLayer)]
 
 
+def count_spikes(layers: list[NeuronLayer], forward, inputs, batch_size: int) -> tuple[list, list, int]:
+    """Run ``forward`` over ``inputs`` in batches (each forward starts its
+    layers from rest, and records their spikes); (spikes, neuron-steps)
+    summed per layer of ``layers``, and the number of inputs run."""
+    spikes, steps, n = [0.0] * len(layers), [0] * len(layers), 0
+    for i in range(0, len(inputs), batch_size):
+        x = inputs[i:i + batch_size]
+        forward(x)
+        for j, layer in enumerate(layers):
+            spikes[j] += layer.spike_count
+            steps[j] += layer.neuron_steps
+        n += len(x)
+    return spikes, steps, n
+
+
 def set_mode(model: nn.Module, mode: str) -> None:
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")

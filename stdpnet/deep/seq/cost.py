@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..cost import AC_PJ, MAC_PJ
-from ..neurons import neuron_layers
+from ..neurons import count_spikes, neuron_layers
 from .models import SpikeAttention, n_parameters
 
 GATES = {nn.LSTM: 4, nn.GRU: 3}
@@ -76,20 +76,13 @@ def count_ops(model: nn.Module, sequences: torch.Tensor, batch_size: int = 500,
     for a in attention:
         a.recording, a.macs, a.sequences = True, 0, 0
     lifs = neuron_layers(model)
-    spikes, steps = [0.0] * len(lifs), [0] * len(lifs)
     for layer in lifs:
         layer.recording = True
     was_training = model.training
     model.eval()
-    n = 0
+    device = next(model.parameters()).device
     try:
-        for i in range(0, len(sequences), batch_size):
-            x = sequences[i:i + batch_size].to(next(model.parameters()).device)
-            model(x)
-            for j, layer in enumerate(lifs):   # each forward starts its layers from rest
-                spikes[j] += layer.spike_count
-                steps[j] += layer.neuron_steps
-            n += len(x)
+        spikes, steps, n = count_spikes(lifs, lambda x: model(x.to(device)), sequences, batch_size)
     finally:
         for h in hooks:
             h.remove()
