@@ -87,6 +87,19 @@ def with_common(command):
     return command
 
 
+def _single_settings(sets) -> dict:
+    """--set KEY=VALUE options -> {dotted key: value}, one value each."""
+    from ..experiments.sweep import parse_sets
+
+    settings = {}
+    for key, values in parse_sets(list(sets)).items():
+        if len(values) != 1:
+            raise click.BadParameter(f"{key}: one value here (seq-repeat varies several)",
+                                     param_hint="--set")
+        settings[key] = values[0]
+    return settings
+
+
 def _apply_limits(cfg, train_limit, test_limit):
     for key, value in (("train_limit", train_limit), ("test_limit", test_limit)):
         if value is not None:
@@ -237,15 +250,20 @@ def attack_cmd(spec, run_dir, force, device, threads, limit, eps):
 @with_common
 @click.option("--epochs", type=int, help="Override train.epochs.")
 @click.option("--seed", type=int, help="Override the spec's seed.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Set a dotted spec key, e.g. --set fsdd.feature=mfcc (repeatable).")
+@click.option("--validation-only", is_flag=True,
+              help="A selection run: score the validation split only, never the test split.")
 @friendly
 def train_seq_cmd(spec, kind, run_dir, force, device, threads, train_limit, test_limit, epochs,
-                  seed):
+                  seed, sets, validation_only):
     """Train a sequence model of SPEC; best epoch on validation, test scored once."""
     from . import runs
     from .seq import pipeline
     from .seq.config import load_spec, validate
 
-    cfg = load_spec(spec)
+    settings = _single_settings(sets)
+    cfg = pipeline.apply_settings(load_spec(spec), settings)
     kind = kind or cfg["model_kind"]
     if epochs is not None:
         cfg["train"]["epochs"] = epochs
@@ -255,9 +273,11 @@ def train_seq_cmd(spec, kind, run_dir, force, device, threads, train_limit, test
     validate(cfg, "options")
     dev = _setup(device, threads, cfg["seed"])
     run = runs.prepare_run(run_dir or Path("runs") / f"{cfg['name']}-{kind}", force)
-    m = pipeline.train_seq(cfg, kind, run, dev, _machine(dev), log=click.echo)
+    m = pipeline.train_seq(cfg, kind, run, dev, _machine(dev), log=click.echo,
+                           score_test=not validation_only, settings=settings)
+    test = "not scored" if m["test_accuracy"] is None else f"{m['test_accuracy']:.2f}%"
     click.echo(f"{kind}: validation {m['validation_accuracy']:.2f}% (epoch {m['best_epoch']}), "
-               f"test {m['test_accuracy']:.2f}%, {m['params']:,} parameters, "
+               f"test {test}, {m['params']:,} parameters, "
                f"{m['ops_per_sequence']:,.0f} ops and {m['energy_uj_per_sequence']:.3g} µJ "
                f"per sequence -> {run}")
 
@@ -279,10 +299,6 @@ def seq_table_cmd(run_dirs, out, split):
     click.echo(f"-> {out}")
 
 
-if __name__ == "__main__":
-    deep()
-
-
 @deep.command("seq-repeat")
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--models", default="lite,lstm", show_default=True,
@@ -294,12 +310,22 @@ if __name__ == "__main__":
 @click.option("--device", default=None, help="cpu or cuda (default: cuda if available).")
 @click.option("--threads", type=int, default=None, help="Torch CPU threads.")
 @click.option("--epochs", type=int, help="Override train.epochs.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=V1,V2",
+              help="Vary a dotted spec key, e.g. --set data.pixel_steps=28,112,392: every "
+                   "combination of the values is a cell, run into OUT/<cell>/ (repeatable).")
+@click.option("--validation-only", is_flag=True,
+              help="A selection: score the validation split only, never the test split.")
 @friendly
-def seq_repeat_cmd(spec, models, seeds, out, record, device, threads, epochs):
+def seq_repeat_cmd(spec, models, seeds, out, record, device, threads, epochs, sets,
+                   validation_only):
     """Train MODELS x SEEDS of SPEC (finished runs are reused), tabulate them
-    and, with --record, write their mean and sd over seeds to results/."""
+    and, with --record, write their mean and sd over seeds to results/. With
+    --set, every cell of the settings' grid; cells.md gives mean ± sd per
+    cell and model."""
+    import itertools
+
     from .. import results
-    from ..experiments.sweep import parse_seeds
+    from ..experiments.sweep import parse_seeds, parse_sets
     from .seq import pipeline
     from .seq.config import load_spec, validate
 
@@ -314,10 +340,19 @@ def seq_repeat_cmd(spec, models, seeds, out, record, device, threads, epochs):
     argv = sys.argv[sys.argv.index("seq-repeat"):] if "seq-repeat" in sys.argv else ["seq-repeat", str(spec)]
     source = results.provenance(spec, "stdpnet deep " + " ".join(argv)) if record else None
     dev = _setup(device, threads, cfg["seed"])
-    dirs = pipeline.repeat(cfg, kinds, parse_seeds(seeds), out, dev, _machine(dev), log=click.echo)
-    pipeline.compare(dirs, Path(out) / "table", "test")
+    grid = parse_sets(list(sets))
+    cells = [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
+    dirs = pipeline.repeat(cfg, kinds, parse_seeds(seeds), out, dev, _machine(dev), log=click.echo,
+                           cells=cells, score_test=not validation_only)
+    pipeline.compare(dirs, Path(out) / "table", "validation" if validation_only else "test")
     click.echo((Path(out) / "table" / "table.md").read_text(), nl=False)
+    pipeline.write_cells(pipeline.cell_summary(dirs), Path(out) / "table")
+    click.echo((Path(out) / "table" / "cells.md").read_text(), nl=False)
     if record:
         title = {n: t for n, t, _ in results.HEADLINES}.get(record, cfg["name"])
         for path in pipeline.record(dirs, record, title, source):
             click.echo(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    deep()

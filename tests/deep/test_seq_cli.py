@@ -92,3 +92,39 @@ def test_seq_repeat_trains_models_by_seeds_reuses_finished_runs_and_records(tmp_
     assert (out / "lite-seed0" / "metrics.json").stat().st_mtime_ns == stamp
     bad = invoke("seq-repeat", spec, "--models", "lite,transformer", "--out", out)
     assert bad.exit_code != 0 and "transformer" in bad.output
+
+
+def test_seq_repeat_varies_a_key_over_cells_and_a_selection_never_reads_test(tmp_path, fake_mnist,
+                                                                             monkeypatch):
+    from stdpnet.deep.seq import data as seq_data
+
+    real = seq_data.load_split
+
+    def no_test(cfg, split):
+        assert split != "test", "a selection run read the test split"
+        return real(cfg, split)
+
+    monkeypatch.setattr("stdpnet.deep.seq.pipeline.load_split", no_test)
+    monkeypatch.setenv("STDPNET_RESULTS", str(tmp_path / "results"))
+    spec = tmp_path / "seq.toml"
+    spec.write_text(SPEC.replace('"mnist_rows"', '"mnist_pixels"').replace("epochs = 2", "epochs = 1"))
+    out = tmp_path / "length"
+    r = invoke("seq-repeat", spec, "--models", "srnn", "--seeds", "0-1", "--out", out,
+               "--set", "data.pixel_steps=28,112", "--validation-only", "--threads", 1,
+               "--record", "tiny_len")
+    assert r.exit_code == 0, r.output
+    for steps in (28, 112):
+        for seed in (0, 1):
+            m = json.loads((out / f"pixel_steps={steps}" / f"srnn-seed{seed}" / "metrics.json").read_text())
+            assert m["steps"] == steps and m["features"] == 784 // steps
+            assert m["settings"] == {"data.pixel_steps": steps} and m["test_accuracy"] is None
+    cells = (out / "table" / "cells.md").read_text()
+    assert "| pixel_steps=112 | srnn | 112 |" in cells and "not scored" in cells
+    assert (out / "table" / "accuracy_by_cell.png").stat().st_size > 1000
+    written = sorted(p.name for p in (tmp_path / "results").iterdir())
+    assert "tiny_len.srnn_validation_accuracy_pixel_steps112.json" in written
+    assert not any("test_accuracy" in name for name in written)
+    bad = invoke("seq-repeat", spec, "--models", "srnn", "--out", out, "--set", "data.pixel_steps=100")
+    assert bad.exit_code != 0 and "pixel_steps" in bad.output
+    bad = invoke("seq-repeat", spec, "--models", "srnn", "--out", out, "--set", "data.nonsense=1")
+    assert bad.exit_code != 0 and "data.nonsense" in bad.output

@@ -116,6 +116,12 @@ def test_sequential_mnist_rows_and_permuted_pixels(fake_mnist):
     order = pixel_order(cfg)
     assert xp.shape == (200, 784, 1) and sorted(order.tolist()) == list(range(784))
     assert torch.allclose(xp[5, :, 0], torch.from_numpy(images[5]).flatten()[order] / 255.0)
+    rows = load_split(spec(data=dict(task="mnist_rows", validation_examples=100)), "train")[0]
+    chunks = load_split(spec(data=dict(task="mnist_pixels", pixel_steps=28, validation_examples=100)),
+                        "train")[0]
+    assert torch.equal(chunks, rows)   # 28 steps of 28 pixels are the rows
+    assert load_split(spec(data=dict(task="mnist_pixels", pixel_steps=112, validation_examples=100)),
+                      "train")[0].shape == (200, 112, 7)
     ev_cfg = spec(data=dict(task="synthetic_event_mnist", validation_examples=100,
                             train_limit=8), events=dict(steps=5))
     assert load_split(ev_cfg, "train")[0].shape == (8, 5, 2 * 14 * 14)

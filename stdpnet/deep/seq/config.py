@@ -23,6 +23,7 @@ DEFAULTS: dict = {
         "task": "mnist_rows",     # mnist_rows | mnist_pixels | fsdd | nmnist | synthetic_event_mnist
         "root": "",               # "" = $STDPNET_DATASETS or ./datasets (FSDD: also ../shared)
         "permute": False,         # mnist_pixels: one fixed random pixel order
+        "pixel_steps": 784,       # mnist_pixels: sequence length (784 / pixel_steps pixels per step)
         "permutation_seed": 0,
         "validation_examples": 5000,  # the last K training sequences (fsdd: validation_speakers)
         "train_limit": 0,         # 0 = the whole split
@@ -81,7 +82,7 @@ CHOICES = {
 }
 POSITIVE = {"data.batch_size", "data.eval_batch_size", "fsdd.frames", "fsdd.bands",
             "events.steps", "events.pool", "events.threshold", "model.kernel", "model.heads",
-            "model.threshold", "model.gamma", "train.epochs", "train.lr"}
+            "model.threshold", "model.gamma", "train.epochs", "train.lr", "data.pixel_steps"}
 NON_NEGATIVE = {"data.validation_examples", "data.train_limit", "data.test_limit",
                 "events.motion_px", "model.attention_window", "train.weight_decay",
                 "train.grad_clip", "data.permutation_seed"}
@@ -126,6 +127,9 @@ def validate(cfg: dict, where: str) -> None:
                               f"got {v!r}")
     if set(cfg["fsdd"]["test_speakers"]) & set(cfg["fsdd"]["validation_speakers"]):
         raise ConfigError(f"{where}: fsdd.test_speakers and fsdd.validation_speakers overlap")
+    if 784 % cfg["data"]["pixel_steps"]:
+        raise ConfigError(f"{where}: data.pixel_steps must divide 784 (e.g. 28, 112, 392, 784), "
+                          f"got {cfg['data']['pixel_steps']!r}")
     if cfg["model"]["channels"][-1] % cfg["model"]["heads"]:
         raise ConfigError(f"{where}: model.heads ({cfg['model']['heads']}) must divide the last "
                           f"of model.channels ({cfg['model']['channels'][-1]})")

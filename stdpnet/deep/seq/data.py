@@ -2,7 +2,9 @@
 
 * ``mnist_rows``: an MNIST digit read row by row (28 steps of 28 pixels).
 * ``mnist_pixels``: pixel by pixel (784 steps of 1), with ``data.permute`` in
-  one fixed random order (``data.permutation_seed``).
+  one fixed random order (``data.permutation_seed``); ``data.pixel_steps``
+  shorter sequences of several consecutive pixels per step (the same digit
+  read in 28 ... 784 steps: how far a recurrence carries).
 * ``fsdd``: spoken digits (FSDD layout) as frames of audio features; the
   speakers of ``fsdd.test_speakers`` are the test set, those of
   ``fsdd.validation_speakers`` are held out of training for validation.
@@ -52,7 +54,8 @@ def _as_sequences(cfg, images):
     if task == "mnist_pixels":
         x = images.reshape(len(images), 784)
         order = pixel_order(cfg)
-        return (x if order is None else x[:, order]).unsqueeze(-1)
+        steps = cfg["data"]["pixel_steps"]
+        return (x if order is None else x[:, order]).reshape(len(x), steps, 784 // steps)
     e = cfg["events"]
     return ev.synthetic_events(images, e["steps"], e["threshold"], e["motion_px"], e["pool"],
                                seed=cfg["data"]["permutation_seed"])

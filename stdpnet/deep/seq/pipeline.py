@@ -7,18 +7,21 @@ from __future__ import annotations
 import copy
 import csv
 import io
+import json
 import time
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import torch
 
-from ...errors import RunFolderError
+from ...errors import ConfigError, RunFolderError
 from .. import plots as deep_plots
 from .. import runs
 from ..neurons import clamp_neuron_parameters, neuron_layers
 from ..train import evaluate, fit
 from . import plots
+from .config import DEFAULTS, validate
 from .cost import count_ops
 from .data import describe, load_split
 from .models import SPIKING, build_seq_model
@@ -27,9 +30,12 @@ COST_SEQUENCES = 1000   # validation sequences whose operations and spikes are c
 EVENT_TASKS = ("nmnist", "synthetic_event_mnist")
 
 
-def train_seq(cfg: dict, kind: str, run: Path, dev, machine: dict, log: Callable = print) -> dict:
+def train_seq(cfg: dict, kind: str, run: Path, dev, machine: dict, log: Callable = print,
+              score_test: bool = True, settings: dict | None = None) -> dict:
     """Train model ``kind`` on the spec's task; keep the epoch with the best
-    validation accuracy, score the test split once with it, count its cost."""
+    validation accuracy, score the test split once with it (not at all
+    without ``score_test``: a selection run), count its cost. ``settings``:
+    the dotted keys a repeat changed in the spec, kept in metrics.json."""
     cfg = copy.deepcopy(cfg)
     cfg["model_kind"] = kind
     t0 = time.perf_counter()
@@ -62,10 +68,14 @@ def train_seq(cfg: dict, kind: str, run: Path, dev, machine: dict, log: Callable
                                             "info": info})
     cost = count_ops(model, val[0][:COST_SEQUENCES], cfg["data"]["eval_batch_size"],
                      event_input=cfg["data"]["task"] in EVENT_TASKS)
-    test = load_split(cfg, "test")   # read once, for the final figure
-    test_acc = evaluate(model, *test, batch_size=cfg["data"]["eval_batch_size"], device=dev)
+    test_acc, n_test = None, 0
+    if score_test:
+        test = load_split(cfg, "test")   # read once, for the final figure
+        test_acc = evaluate(model, *test, batch_size=cfg["data"]["eval_batch_size"], device=dev)
+        n_test = len(test[0])
     lifs = neuron_layers(model)
     metrics = {"kind": "seq", "model": kind, "seed": cfg["seed"], "task": info["task"],
+               "settings": settings or {},
                "synthetic": info["synthetic"],
                "steps": info["steps"], "features": info["features"],
                "validation_accuracy": best["accuracy"], "best_epoch": best["epoch"],
@@ -75,7 +85,7 @@ def train_seq(cfg: dict, kind: str, run: Path, dev, machine: dict, log: Callable
                "acs_per_sequence": cost["acs_per_sequence"],
                "energy_uj_per_sequence": cost["energy_uj_per_sequence"],
                "train_sequences": len(train[0]), "validation_sequences": len(val[0]),
-               "test_sequences": len(test[0]), "sizing": sizing, "history": history,
+               "test_sequences": n_test, "sizing": sizing, "history": history,
                "thresholds": [n.threshold.item() for n in lifs],
                "leaks": [n.leak.item() for n in lifs],
                "seconds_total": seconds,
@@ -131,21 +141,96 @@ def compare(run_dirs, out: Path, split: str = "test") -> list[dict]:
     return rows
 
 
+def apply_settings(cfg: dict, settings: dict, where: str = "--set") -> dict:
+    """A copy of ``cfg`` with dotted keys (``data.pixel_steps``) set, checked."""
+    cfg = copy.deepcopy(cfg)
+    for dotted, value in settings.items():
+        table, _, key = dotted.partition(".")
+        if table not in DEFAULTS or (key and key not in DEFAULTS[table]) or \
+                (not key and isinstance(DEFAULTS[table], dict)):
+            raise ConfigError(f"{where} {dotted}: not a key of a sequence spec")
+        if key:
+            cfg[table][key] = value
+        else:
+            cfg[table] = value
+    validate(cfg, where)
+    return cfg
+
+
+def cell_name(settings: dict) -> str:
+    """{'data.pixel_steps': 112} -> 'pixel_steps=112' (a folder name)."""
+    return ",".join(f"{k.rpartition('.')[2]}={v}" for k, v in settings.items()).replace(" ", "")
+
+
+def _finished(run: Path, score_test: bool) -> bool:
+    """metrics.json written, with the test score when one is asked for."""
+    if not (run / runs.METRICS_FILE).is_file():
+        return False
+    return not score_test or runs.read_metrics(run).get("test_accuracy") is not None
+
+
 def repeat(cfg: dict, kinds: list[str], seeds: list[int], out: Path, dev, machine: dict,
-           log: Callable = print) -> list[Path]:
-    """Train every model kind with every seed into ``out/<kind>-seed<s>``;
-    a run that finished (its metrics.json written) is reused, one that was
-    stopped is trained again. Returns the run folders."""
+           log: Callable = print, cells: list[dict] | None = None,
+           score_test: bool = True) -> list[Path]:
+    """Train every model kind with every seed into ``out/<kind>-seed<s>``
+    (with ``cells``, settings of dotted keys: ``out/<cell>/<kind>-seed<s>``
+    for each); a run that finished is reused, one that was stopped (or a
+    selection run when the test is asked for) is trained again. Returns the
+    run folders."""
     dirs = []
-    for kind in kinds:
-        for seed in seeds:
-            run = Path(out) / f"{kind}-seed{seed}"
-            if not (run / runs.METRICS_FILE).is_file():
-                runs.prepare_run(run, force=True)
-                torch.manual_seed(seed)
-                train_seq({**copy.deepcopy(cfg), "seed": seed}, kind, run, dev, machine, log=log)
-            dirs.append(run)
+    for settings in cells or [{}]:
+        base = apply_settings(cfg, settings)
+        folder = Path(out) / cell_name(settings) if settings else Path(out)
+        for kind in kinds:
+            for seed in seeds:
+                run = folder / f"{kind}-seed{seed}"
+                if not _finished(run, score_test):
+                    runs.prepare_run(run, force=True)
+                    torch.manual_seed(seed)
+                    train_seq({**copy.deepcopy(base), "seed": seed}, kind, run, dev, machine,
+                              log=log, score_test=score_test, settings=settings)
+                dirs.append(run)
     return dirs
+
+
+def cell_summary(run_dirs) -> list[dict]:
+    """Mean, sd and n over seeds of the validation and test accuracy of each
+    (settings, model) pair of ``run_dirs``."""
+    groups: dict = {}
+    for run in map(Path, run_dirs):
+        m = runs.read_metrics(run)
+        key = (json.dumps(m.get("settings", {}), sort_keys=True), m["model"])
+        groups.setdefault(key, []).append(m)
+    rows = []
+    for (settings, model), ms in groups.items():
+        row = {"settings": json.loads(settings), "model": model, "n": len(ms),
+               "steps": ms[0]["steps"], "params": ms[0]["params"]}
+        for split in ("validation", "test"):
+            v = [m[f"{split}_accuracy"] for m in ms if m.get(f"{split}_accuracy") is not None]
+            row[f"{split}_mean"] = float(np.mean(v)) if v else None
+            row[f"{split}_sd"] = float(np.std(v, ddof=1)) if len(v) > 1 else None
+        rows.append(row)
+    return rows
+
+
+def write_cells(rows: list[dict], out: Path) -> None:
+    """cells.md (mean ± sd over seeds per cell and model) and, when one
+    numeric key was varied, accuracy_by_cell.png with error bars."""
+    def pm(row, split):
+        mean, sd = row[f"{split}_mean"], row[f"{split}_sd"]
+        if mean is None:
+            return "not scored"
+        return f"{mean:.2f} ± {sd:.2f}" if sd is not None else f"{mean:.2f}"
+
+    lines = ["| settings | model | steps | params | validation (%) | test (%) | n |",
+             "|---|---|---|---|---|---|---|"]
+    lines += [f"| {cell_name(r['settings']) or '(spec)'} | {r['model']} | {r['steps']} | "
+              f"{r['params']:,} | {pm(r, 'validation')} | {pm(r, 'test')} | {r['n']} |" for r in rows]
+    Path(out).mkdir(parents=True, exist_ok=True)
+    runs.write_text(Path(out) / "cells.md", "\n".join(lines) + "\n")
+    keys = {k for r in rows for k in r["settings"]}
+    if len(keys) == 1 and all(isinstance(r["settings"].get(*keys), (int, float)) for r in rows):
+        plots.accuracy_by_setting(Path(out) / "accuracy_by_cell.png", rows, keys.pop())
 
 
 RECORDED = (("test_accuracy", "accuracy", "test", "%", 0.01),
@@ -156,21 +241,26 @@ RECORDED = (("test_accuracy", "accuracy", "test", "%", 0.01),
 
 def record(run_dirs, name: str, title: str, source: dict, root: Path | None = None) -> list[Path]:
     """Registry entries ``<name>.<model>_<figure>`` over the seeds of each
-    model's runs (``source``: ``stdpnet.results.provenance``)."""
+    model's runs (``<name>.<model>_<figure>_<cell>`` for the cells of a
+    repeat with settings; ``source``: ``stdpnet.results.provenance``)."""
     from ... import results
 
-    by_model: dict = {}
+    groups: dict = {}
     for run in map(Path, run_dirs):
         m = runs.read_metrics(run)
-        seeds = by_model.setdefault(m["model"], {})
+        cell = cell_name(m.get("settings", {})).replace("=", "")
+        seeds = groups.setdefault((m["model"], cell), {})
         if m.get("seed") in seeds:
             raise RunFolderError(f"{run}: a second {m['model']} run of seed {m.get('seed')}")
         seeds[m.get("seed")] = m
     paths = []
-    for model, seeds in by_model.items():
+    for (model, cell), seeds in groups.items():
         for column, metric, split, unit, scale in RECORDED:
+            if any(m.get(column) is None for m in seeds.values()):
+                continue   # a selection run: the test split was not scored
             values = {seed: scale * m[column] for seed, m in sorted(seeds.items())}
-            entry = results.figure(f"{name}.{model}_{column}", title, f"{model}: {metric}", split, unit,
-                                   values, source)
+            label = f"{model} ({cell.replace(',', ', ')})" if cell else model
+            entry = results.figure(f"{name}.{model}_{column}" + (f"_{cell}" if cell else ""), title,
+                                   f"{label}: {metric}", split, unit, values, source)
             paths.append(results.write(entry, root))
     return paths

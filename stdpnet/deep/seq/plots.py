@@ -34,3 +34,27 @@ def accuracy_vs_cost(path, rows: list[dict], split: str = "test", title: str = "
     axes[1].legend(fontsize=8)
     fig.suptitle(title or f"{split} accuracy against cost", fontsize=10)
     _save(fig, path)
+
+
+def accuracy_by_setting(path, rows: list[dict], key: str) -> None:
+    """Mean accuracy ± sd over seeds against the value of one varied spec
+    key (``rows``: ``pipeline.cell_summary``), a line per model kind;
+    validation solid, test dashed where it was scored."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for model in sorted({r["model"] for r in rows}):
+        mine = sorted((r for r in rows if r["model"] == model), key=lambda r: r["settings"][key])
+        x = [r["settings"][key] for r in mine]
+        for split, style in (("validation", "-o"), ("test", "--s")):
+            pts = [(xi, r[f"{split}_mean"], r[f"{split}_sd"] or 0.0)
+                   for xi, r in zip(x, mine) if r[f"{split}_mean"] is not None]
+            if pts:
+                xs, ys, es = zip(*pts)
+                ax.errorbar(xs, ys, yerr=es, fmt=style, capsize=3, color=COLORS.get(model, "gray"),
+                            label=f"{model}, {split}")
+    if all(r["settings"][key] > 0 for r in rows):
+        ax.set_xscale("log")
+    ax.set_xlabel(key)
+    ax.set_ylabel("accuracy (%), mean ± sd over seeds")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    _save(fig, path)
