@@ -246,16 +246,20 @@ def _floats(text):
 @click.option("--examples", type=int, help="Training examples (overrides data.train_examples; "
                                            "labels then come from at most as many).")
 @DEVICE
+@click.option("--noise", "noises", multiple=True, metavar="MODALITY:KIND=L1,L2",
+              help="Audio-visual specs: also score every task with this noise in one modality "
+                   "(the other clean) at these levels, e.g. image:gaussian=0.8 or audio:white=0 "
+                   "(SNR in dB); repeatable, one noise at a time; noise.md compares them.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @friendly
-def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with_test, record, out, examples,
+def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with_test, record, out, noises, examples,
           device, quiet):
     """Train and score a grid of settings x seeds of SPEC on Dask; writes
     sweep.csv (one row per cell and seed), summary.md (mean, sd, 95%
     interval) and sweep.png. Finished tasks are reused, so a stopped sweep
     completes when run again."""
     from . import results
-    from .experiments.sweep import parse_seeds, parse_sets, run_sweep
+    from .experiments.sweep import parse_noises, parse_seeds, parse_sets, run_sweep
     from .spec import is_multimodal, load_multimodal_spec
     multimodal = is_multimodal(spec_path)
     if multimodal:
@@ -290,8 +294,11 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
     argv = sys.argv[sys.argv.index("sweep"):] if "sweep" in sys.argv else ["sweep", str(spec_path)]
     source = results.provenance(spec_path, "stdpnet " + " ".join(argv)) if record else None
     result = run_sweep(spec, grid, parse_seeds(seeds) if seeds else [spec.seed], out, workers=workers,
-                       scheduler=scheduler, test=with_test, device=device, log=click.echo, quiet=quiet)
+                       scheduler=scheduler, test=with_test, device=device, log=click.echo, quiet=quiet,
+                       noises=parse_noises(list(noises)))
     click.echo((Path(out) / "summary.md").read_text())
+    if noises and result["rows"]:
+        click.echo((Path(out) / "noise.md").read_text())
     fold_figures = None
     if folds and result["rows"] and not result["failed"]:
         from .experiments.sweep import fold_summaries, write_folds

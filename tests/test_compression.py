@@ -299,3 +299,25 @@ def test_a_pruned_run_resumed_between_pruning_intervals_ends_with_the_same_bits(
     a, b = np.load(straight / runs.WEIGHTS), np.load(broken / runs.WEIGHTS)
     for key in ("w", "theta", "mask", "w_unquantised"):
         np.testing.assert_array_equal(a[key], b[key])
+
+
+def test_pruning_steps_reuse_the_one_compiled_network(tmp_path, monkeypatch):
+    """Pruning and quantisation change only the carried state (w, mask): a
+    run with several pruning steps generates its learning network once and
+    compiles it at most once (not at all from a warm cache)."""
+    from stdpnet.engine.device import StandaloneDevice
+    builds, compiles, steps = [], [], []
+    build, compile_source, step = (Simulator._build_standalone, StandaloneDevice.compile_source,
+                                   compression.interval_step)
+    monkeypatch.setattr(Simulator, "_build_standalone",
+                        lambda self, learning: builds.append(learning) or build(self, learning))
+    monkeypatch.setattr(StandaloneDevice, "compile_source",
+                        lambda self, *a, **k: compiles.append(a) or compile_source(self, *a, **k))
+    monkeypatch.setattr(compression, "interval_step", lambda *a: steps.append(step(*a)) or steps[-1])
+    spec = tiny_spec(compression__enabled=True, compression__criterion="correlation",
+                     compression__interval=10, compression__target_sparsity=0.5,
+                     compression__levels=4, compression__start_fraction=0.0, compression__ramp_fraction=1.0)
+    training.train(spec, runs.create(tmp_path / "pruned", spec), quiet=True)
+    sparsity = [s["sparsity"] for s in steps if s]
+    assert len(sparsity) >= 2 and 0 < sparsity[0] < sparsity[-1]   # pruned step by step
+    assert builds == [True] and len(compiles) <= 1

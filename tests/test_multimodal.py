@@ -462,6 +462,36 @@ def test_a_sweep_runs_audio_visual_networks_as_tasks(small_audiovisual):
     assert figures["cross_modal_gain"] == result["cross_modal_gain"]
 
 
+def test_a_sweep_task_scores_its_network_under_noise_once(small_audiovisual, monkeypatch):
+    """--noise: a task's row gains each mode's accuracy at each level (level
+    0 is the clean evaluation); a finished noise sweep is read back, not run
+    again; the recorded figures and noise.md come from those columns."""
+    from stdpnet import results
+    from stdpnet.experiments import sweep
+    run_dir, result = small_audiovisual
+    m = audiovisual.open_run(run_dir)
+    noises = sweep.parse_noises(["image:gaussian=0,1", "audio:white=-5"])
+    assert noises[0] == ("image", "gaussian", [0.0, 1.0])
+    figures = sweep.run_task(m, str(run_dir), ("test",), None, tuple(noises))["test"]
+    for mode in ("image", "audio", "both"):
+        assert figures[f"noise_image_gaussian_0_{mode}"] == pytest.approx(result["accuracy"][mode])
+    assert figures["noise_image_gaussian_1_image"] < result["accuracy"]["image"] - 0.1
+    assert figures["noise_image_gaussian_1_audio"] == pytest.approx(result["accuracy"]["audio"])
+    assert figures["noise_audio_white_-5_image"] == pytest.approx(result["accuracy"]["image"])
+    monkeypatch.setattr(robustness, "robustness", lambda *a, **k: pytest.fail("measured again"))
+    assert sweep.run_task(m, str(run_dir), ("test",), None, tuple(noises))["test"] == figures
+    row = {"seed": 1, "task": "x", **{f"test_{k}": v for k, v in figures.items()}}
+    names = {column: metric for column, metric, _, _ in results.noise_figures(row)}
+    assert names["test_noise_audio_white_-5_both"] == "accuracy, both modalities, audio white at -5"
+    summary = sweep.summarise([row], [], ("test",))
+    sweep.write_noise_table(run_dir, summary, [], ("test",), tuple(noises))
+    table = (run_dir / "noise.md").read_text()
+    assert f"| image:gaussian | 1 | {100 * figures['noise_image_gaussian_1_image']:.2f}%" in table
+    for bad in ("image:gaussian", "image:gaussian=", "image:blur=0.5", "image:gaussian=a"):
+        with pytest.raises(ConfigError, match="--noise"):
+            sweep.parse_noises([bad])
+
+
 def test_the_joint_phase_resumes_to_the_same_cross_modal_weights(small_audiovisual, tmp_path):
     """The joint phase stopped after its first chunk and resumed ends with
     the cross-modal weights of the uninterrupted run."""

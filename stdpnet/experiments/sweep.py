@@ -16,6 +16,12 @@ Output: ``sweep.csv`` (one row per cell x seed), ``summary.md`` (mean, sd,
 95% interval and n per cell) and ``sweep.png`` (the first swept key
 against the validation accuracy, with error bars).
 
+Noise (``--noise image:gaussian=0.4,0.8``, audio-visual specs): after its
+clean figures, each task scores the network with that noise in one modality
+(the other clean) at each level, as ``stdpnet robustness`` does; the
+accuracies of image only, audio only and both go into the task's row and
+``noise.md``.
+
 Folds (``--folds speaker``): leave-one-speaker-out is a grid over the test
 speaker, each speaker of the recordings folder held out once; ``folds.md``
 gives every fold and, per seed, the mean over the folds, whose mean and sd
@@ -277,9 +283,56 @@ def task_metrics(run_dir: Path, split: str) -> dict:
             "area_improvement": cost["model"]["area_improvement"]}
 
 
-def run_task(spec, run_dir: str, splits: tuple, device: str | None = None) -> dict:
-    """Train the task's network and score it on ``splits``, unless its run
-    folder already holds those results. Runs in a Dask worker (one thread)."""
+NOISE_MODES = ("image", "audio", "both")
+
+
+def parse_noises(texts: list[str]) -> list[tuple[str, str, list[float]]]:
+    """['image:gaussian=0.4,0.8', ...] -> [('image', 'gaussian', [0.4, 0.8]), ...]."""
+    from .robustness import parse_noise
+
+    noises = []
+    for text in texts:
+        name, sep, levels = text.partition("=")
+        try:
+            values = [float(v) for v in levels.split(",") if v.strip()]
+        except ValueError:
+            values = []
+        if not sep or not values:
+            raise ConfigError(f"--noise {text!r}: expected MODALITY:KIND=LEVEL[,LEVEL...], "
+                              "e.g. image:gaussian=0.4,0.8")
+        noises.append((*parse_noise(name.strip()), values))
+    return noises
+
+
+def noise_column(modality: str, kind: str, level: float, mode: str) -> str:
+    return f"noise_{modality}_{kind.replace('_', '-')}_{level:g}_{mode}"
+
+
+def noise_figures(run_dir: Path, split: str, modality: str, kind: str, levels: list,
+                  device: str | None = None) -> dict:
+    """Accuracy of each mode at each level of one noise (the other modality
+    clean) on ``split``: from the run's metrics.json when that robustness
+    sweep is there, else measured now."""
+    from . import robustness
+
+    def kept():
+        tag = f"{modality}-{kind}" + ("" if split == "test" else f".{split}")
+        return runs.load_json(run_dir / runs.METRICS).get("robustness", {}).get(tag, [])
+
+    done = kept()
+    if [e["noise"][f"{modality}_{kind}"] for e in done] != list(levels):
+        robustness.robustness(run_dir, [(modality, kind, list(levels))], device=device, quiet=True,
+                              log=lambda *_: None, jobs=1, split=split)
+        done = kept()
+    return {noise_column(modality, kind, level, mode): e["accuracy"][mode]
+            for level, e in zip(levels, done) for mode in NOISE_MODES}
+
+
+def run_task(spec, run_dir: str, splits: tuple, device: str | None = None,
+             noises: tuple = ()) -> dict:
+    """Train the task's network and score it on ``splits`` (and under each of
+    ``noises``), unless its run folder already holds those results. Runs in
+    a Dask worker (one thread)."""
     run_dir = Path(run_dir)
     evaluated = runs.load_json(run_dir / runs.METRICS).get("evaluate", {})
     if not all(s in evaluated for s in splits):
@@ -303,7 +356,11 @@ def run_task(spec, run_dir: str, splits: tuple, device: str | None = None) -> di
             for split in splits:
                 if split not in evaluated:
                     ensemble.evaluate(run_dir, device=device, quiet=True, jobs=1, split=split, data=data)
-    return {split: task_metrics(run_dir, split) for split in splits}
+    figures = {split: task_metrics(run_dir, split) for split in splits}
+    for split in splits:
+        for modality, kind, levels in noises:
+            figures[split].update(noise_figures(run_dir, split, modality, kind, levels, device))
+    return figures
 
 
 def _client(workers: int | None, scheduler: str | None):
@@ -319,14 +376,20 @@ def _client(workers: int | None, scheduler: str | None):
 
 def run_sweep(spec, sets: dict, seeds: list[int], out: Path, workers: int | None = None,
               scheduler: str | None = None, test: bool = False, device: str | None = None,
-              log: Callable = print, quiet: bool = False) -> dict:
+              log: Callable = print, quiet: bool = False, noises: list | None = None) -> dict:
     """Run every cell x seed on Dask; write sweep.csv, summary.md and sweep.png
-    in ``out``. Returns {"rows": [...], "failed": [(task, error)], "summary": [...]}."""
+    (and noise.md with ``noises``: [(modality, kind, levels)], audio-visual
+    specs only) in ``out``. Returns {"rows": [...], "failed": [(task, error)],
+    "summary": [...]}."""
     from dask.distributed import as_completed
     from tqdm import tqdm
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    noises = tuple(noises or ())
+    if noises and not isinstance(spec, MultimodalSpec):
+        raise ConfigError("--noise scores an audio-visual network with one modality corrupted: "
+                          f"{spec.name} is a single ensemble")
     todo = tasks(spec, sets, seeds)
     splits = ("validation", "test") if test else ("validation",)
     client, cluster = _client(workers, scheduler)
@@ -334,7 +397,7 @@ def run_sweep(spec, sets: dict, seeds: list[int], out: Path, workers: int | None
     try:
         log(f"{len(todo)} tasks ({len(todo) // len(seeds)} cells x {len(seeds)} seeds) on "
             f"{len(client.scheduler_info()['workers'])} workers; dashboard {client.dashboard_link}")
-        futures = {client.submit(run_task, t.spec, str(out / "tasks" / t.digest), splits, device,
+        futures = {client.submit(run_task, t.spec, str(out / "tasks" / t.digest), splits, device, noises,
                                  key=f"task-{t.digest}-{'-'.join(splits)}", pure=False): t for t in todo}
         with tqdm(total=len(todo), desc="sweep", unit="task", disable=quiet) as bar:
             for future in as_completed(futures):
@@ -359,6 +422,8 @@ def run_sweep(spec, sets: dict, seeds: list[int], out: Path, workers: int | None
     rows.sort(key=lambda r: order[r["task"]])
     summary = summarise(rows, list(sets), splits)
     write_outputs(out, rows, summary, list(sets), splits)
+    if noises:
+        write_noise_table(out, summary, list(sets), splits, noises)
     return {"rows": rows, "failed": failed, "summary": summary, "tasks": todo}
 
 
@@ -425,3 +490,23 @@ def write_outputs(out: Path, rows: list[dict], summary: list[dict], keys: list[s
     runs.save_text(out / "summary.md", "\n".join(lines) + "\n")
     if summary and keys:
         plots.plot_sweep_summary(summary, keys[0], out / "sweep.png")
+
+
+def write_noise_table(out: Path, summary: list[dict], keys: list[str], splits: tuple,
+                      noises: tuple) -> None:
+    """noise.md: per cell, noise and level, the accuracy (mean ± sd over
+    seeds) of image only, audio only and both, on each split."""
+    head = keys + ["noise", "level"] + [f"{s} {m}" for s in splits for m in NOISE_MODES]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for e in summary:
+        for modality, kind, levels in noises:
+            for level in levels:
+                cells = [str(e[k]) for k in keys] + [f"{modality}:{kind}", f"{level:g}"]
+                for s in splits:
+                    for mode in NOISE_MODES:
+                        mean, sd, _ = e.get(f"{s}_{noise_column(modality, kind, level, mode)}",
+                                            (math.nan, math.nan, math.nan))
+                        cells.append(f"{100 * mean:.2f}% ± {100 * sd:.2f}" if not math.isnan(sd)
+                                     else f"{100 * mean:.2f}%")
+                lines.append("| " + " | ".join(cells) + " |")
+    runs.save_text(out / "noise.md", "\n".join(lines) + "\n")
