@@ -42,9 +42,29 @@ HEADLINES = (
      "stdpnet sweep networks/caltech_3class_prune.toml --seeds 0-2 --test --record caltech_3class_prune"),
     ("fsdd_audio_400", "Spoken digits (FSDD), 400 neurons, standard split",
      "stdpnet sweep networks/fsdd_audio_400.toml --seeds 0-2 --test --record fsdd_audio_400"),
-    ("seq_mnist_rows", "Sequential MNIST, row by row: LITE-SNN against an LSTM of its size",
-     "stdpnet deep seq-repeat networks/deep_seq_mnist_rows.toml --models lite,lstm --seeds 0-2 "
-     "--out runs/seq-mnist-rows --record seq_mnist_rows --threads 1"),
+    ("audiovisual", "Audio-visual network (MNIST 400 + FSDD 400), clean and at the strongest level of "
+     "each noise",
+     "stdpnet sweep networks/audiovisual.toml --seeds 0-2 --test --noise image:gaussian=1 "
+     "--noise image:salt_pepper=0.5 --noise image:occlusion=0.5 --noise audio:white=-10 "
+     "--noise audio:babble=-10 --record audiovisual"),
+    ("audiovisual_speakers", "Audio-visual network, test recordings from a speaker held out of all "
+     "training",
+     "stdpnet sweep networks/audiovisual_speakers.toml --seeds 0-2 --test --record audiovisual_speakers"),
+    ("seq_mnist_rows", "Sequential MNIST, row by row: LITE-SNN against baselines of its size",
+     "stdpnet deep seq-repeat networks/deep_seq_mnist_rows.toml --models lite,srnn,lstm,gru,tcn "
+     "--seeds 0-2 --out runs/seq-mnist-rows --record seq_mnist_rows --threads 1"),
+    ("seq_fsdd", "Spoken digits as frame sequences, held-out speaker: LITE-SNN against baselines",
+     "stdpnet deep seq-repeat networks/deep_seq_fsdd.toml --models lite,srnn,lstm,gru,tcn "
+     "--seeds 0-2 --out runs/seq-fsdd --record seq_fsdd --threads 1"),
+    ("seq_event_mnist", "Event streams (synthetic event MNIST): LITE-SNN against baselines",
+     "stdpnet deep seq-repeat networks/deep_seq_event_mnist.toml --models lite,srnn,lstm,gru,tcn "
+     "--seeds 0-2 --out runs/seq-event-mnist --record seq_event_mnist --threads 1"),
+    ("seq_length", "Accuracy against sequence length: spiking RNN and LITE-SNN, MNIST in 28 to 392 steps",
+     "stdpnet deep seq-repeat networks/deep_seq_length.toml --models srnn,lite --seeds 0-2 "
+     "--set data.pixel_steps=28,112,392 --out runs/seq-length --record seq_length --threads 1"),
+    ("seq_mnist_permuted", "Permuted sequential MNIST, pixel by pixel (784 steps)",
+     "stdpnet deep seq-repeat networks/deep_seq_mnist_permuted.toml --models lite,lstm --seeds 0-2 "
+     "--out runs/seq-mnist-permuted --record seq_mnist_permuted --device cuda"),
     ("fsdd_audio_400_speakers", "Spoken digits (FSDD), 400 neurons, leave one speaker out",
      "stdpnet sweep networks/fsdd_audio_400_speakers.toml --folds speaker --seeds 0-2 --test "
      "--record fsdd_audio_400_speakers"),

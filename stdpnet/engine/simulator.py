@@ -161,7 +161,7 @@ class Simulator:
                              "is false (a dense learning network has no mask in its code)")
         if self.device == "standalone":
             learning = self._variant(state["schedule.mode"])
-            if True:  # MUTANT
+            if learning not in self._standalone:
                 self._build_standalone(learning)
             ens, device, build_dir = self._standalone[learning]
             args = {_view(ens, key): _quantity(ens, key, value) for key, value in state.items()}
