@@ -81,6 +81,28 @@ def test_joint_training_gives_cross_modal_recall_and_zeroed_weights_take_it_away
         assert spikes == 0 and accuracy <= chance, direction   # a silent ensemble votes class 0
 
 
+def test_recall_gain_amplifies_cross_modal_drive_only_into_a_silent_ensemble():
+    """[cross] recall_gain multiplies the cross-modal conductance into an
+    ensemble whose own modality the slot does not show: more spikes from the
+    silent ensemble with one modality shown, and exactly the same spikes
+    when both are shown (it is a run parameter: nothing recompiles)."""
+    m = recall_spec(schedule="joint", gain=4.0)
+    sim = MultimodalSimulator(m, N_IMAGE, N_AUDIO, slots=20)
+    _, state, _ = present(sim, pair_task(80, 0)[0], TRAIN, sim.initial_state(), quiet=True)
+    pairs = pair_task(40, 2)[0]
+    n_i = sim.n_image_neurons
+    counts = {}
+    for recall_gain in (1.0, 8.0):
+        sim.mspec.cross.recall_gain = recall_gain
+        both, _, _ = present(sim, pairs, TEST, state, quiet=True)
+        image_only, _, _ = present(sim, only(pairs, "image"), TEST, state, quiet=True)
+        audio_only, _, _ = present(sim, only(pairs, "audio"), TEST, state, quiet=True)
+        counts[recall_gain] = (both, image_only[:, n_i:].sum(), audio_only[:, :n_i].sum())
+    np.testing.assert_array_equal(counts[1.0][0], counts[8.0][0])
+    assert counts[8.0][1] > 2 * counts[1.0][1] and counts[8.0][2] > 2 * counts[1.0][2], counts
+    with pytest.raises(ConfigError, match="recall_gain"):
+        recall_spec(recall_gain=0.0)
+
 
 def test_the_schedule_key_is_checked_and_named(tmp_path):
     (tmp_path / "a.toml").write_text((REPO / "networks" / "fsdd_audio.toml").read_text())

@@ -13,6 +13,8 @@ import brian2.devices.cpp_standalone.device as cpp_standalone
 from brian2 import prefs
 from brian2.devices.cpp_standalone.device import CPPStandaloneDevice
 
+from . import kernels
+
 _PR_SET_PDEATHSIG = 1
 
 
@@ -65,6 +67,19 @@ class StandaloneDevice(CPPStandaloneDevice):
             cpp = cpp.replace(_CLOCK_IN_LOOP, "").replace(_LOOP_END, _CLOCK_AFTER_LOOP + _LOOP_END)
         writer.write("network.*", SimpleNamespace(cpp_file=cpp, h_file=network.h_file))
 
+    def code_object(self, owner, name, abstract_code, variables, template_name, variable_indices,
+                    codeobj_class=None, template_kwds=None, **kwargs):
+        # faster loops for thresholds and all-to-all synapses (stdpnet.engine.kernels)
+        fast = (kernels.kernel(self, owner, template_name, template_kwds)
+                if codeobj_class in (None, kernels.CPPStandaloneCodeObject) else None)
+        if fast is not None:
+            template_name, extra = fast
+            template_kwds = {**(template_kwds or {}), **extra}
+            codeobj_class = kernels.KernelCodeObject
+        return super().code_object(owner, name, abstract_code, variables, template_name,
+                                   variable_indices, codeobj_class=codeobj_class,
+                                   template_kwds=template_kwds, **kwargs)
+
     def run(self, *args, **kwargs):
         # Ctrl-C is a KeyboardInterrupt at once (Brian2 resets its preferences
         # when a network is built, so this is set for every run): Brian2's
@@ -90,7 +105,7 @@ class StandaloneDevice(CPPStandaloneDevice):
 def device_source() -> str:
     """The source of the changes above (part of every build key)."""
     return (inspect.getsource(StandaloneDevice.generate_network_source) + _CLOCK_IN_LOOP
-            + _CLOCK_AFTER_LOOP + _LOOP_END)
+            + _CLOCK_AFTER_LOOP + _LOOP_END + inspect.getsource(kernels))
 
 
 def _own_file(name, string_value, value_name, value_ar):

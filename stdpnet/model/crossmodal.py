@@ -53,7 +53,10 @@ from .schedule import STIMULUS_DT, build_schedule, link, slot_duration
 
 MODALITIES = ("image", "audio")
 CROSS_NAMES = ("image_to_audio", "audio_to_image")
-CROSS_PARAMETERS = ("eta", "x_tar", "mu", "w_max", "gain")
+CROSS_PARAMETERS = ("eta", "x_tar", "mu", "w_max", "gain", "recall_gain")
+# A cross-modal spike into an ensemble whose own modality the slot does not
+# show (recall) counts recall_gain times; with its own input shown, once.
+CROSS_ON_PRE = "ge_post += gain * w * (1 + (recall_gain - 1) * (1 - own_shown_post))"
 
 
 # --------------------------------------------------------------------- network
@@ -122,7 +125,7 @@ def cross_synapses(source, target, slot, tau_pre, name: str, learning: bool = Tr
     weights is held at or below ``w_sum_max`` (``CROSS_BOUND_NORM``)."""
     params = "".join(f"{k} : 1 (shared, constant)\n" for k in CROSS_PARAMETERS)
     if not learning:
-        syn = Synapses(source, target, "w : 1\n" + params, on_pre="ge_post += gain * w", name=name)
+        syn = Synapses(source, target, "w : 1\n" + params, on_pre=CROSS_ON_PRE, name=name)
         syn.connect()
         return syn
     syn = Synapses(
@@ -130,7 +133,7 @@ def cross_synapses(source, target, slot, tau_pre, name: str, learning: bool = Tr
         w : 1
         dx_src/dt = -x_src / tau_cross : 1 (event-driven)
         """ + params,
-        on_pre="ge_post += gain * w\nx_src += 1",
+        on_pre=CROSS_ON_PRE + "\nx_src += 1",
         on_post="w = clip(w + cross_plastic_post * eta * (x_src - x_tar)"
                 " * clip(w_max - w, 0, w_max)**mu, 0, w_max)",
         namespace={"tau_cross": tau_pre}, name=name)
@@ -166,8 +169,9 @@ def build_multimodal(m: MultimodalSpec, rules: dict, n_image: int, n_audio: int,
     schedule = build_schedule(
         m.image, slots,
         extra_model="count_image : integer\ncount_audio : integer\ncross_learning : 1\n"
-                    + "".join(f"{k}_learning : 1\n" for k in MODALITIES),
+                    + "".join(f"{k}_learning : 1\n{k}_now : 1\n" for k in MODALITIES),
         extra_code=f"cross_learning = mode * active{now} * image_shown{now} * audio_shown{now}\n"
+                   + "".join(f"{k}_now = {k}_shown{now}\n" for k in MODALITIES) +
                    "count_image = 0\ncount_audio = 0\n"
                    + "".join(f"{k}_learning = " + (f"mode * active{now} * {k}_shown{now}\n" if plastic
                                                    else "0\n") for k in MODALITIES),
@@ -178,11 +182,14 @@ def build_multimodal(m: MultimodalSpec, rules: dict, n_image: int, n_audio: int,
         ens = build_ensemble(spec, rules[name], n_input, slots, prefix=f"{name}_", learning=plastic,
                              schedule=schedule, learning_var=f"{name}_learning", count=f"count_{name}",
                              excitatory_extra="cross_learning : 1 (linked)\ncross_plastic : 1\n"
+                                              "own_now : 1 (linked)\nown_shown : 1\n"
                                               + (CROSS_BOUND_TARGET if bounded else ""))
-        ens.excitatory.cross_learning = link(schedule[0], "cross_learning",
-                                              spec.excitatory.n_neurons)
-        # synapses cannot read a linked variable of their target: copy it once per slot
-        ens.excitatory.run_regularly("cross_plastic = cross_learning" + ("\ncross_wsum = 0" if bounded else ""),
+        n = spec.excitatory.n_neurons
+        ens.excitatory.cross_learning = link(schedule[0], "cross_learning", n)
+        ens.excitatory.own_now = link(schedule[0], f"{name}_now", n)
+        # synapses cannot read a linked variable of their target: copy them once per slot
+        ens.excitatory.run_regularly("cross_plastic = cross_learning\nown_shown = own_now"
+                                     + ("\ncross_wsum = 0" if bounded else ""),
                                      dt=slot, when="start", order=2, name=f"{name}_cross_gate")
         if bounded:
             ens.excitatory.run_regularly(CROSS_BOUND_NORM, dt=slot, when="start", order=4,

@@ -53,6 +53,7 @@ import numpy as np
 from brian2 import (Clock, NeuronGroup, SpikeMonitor, StateMonitor, Synapses, TimedArray, mV,
                     ms, second)
 
+from ..engine.kernels import mark_dense
 from ..spec import Spec
 from . import neurons
 from .integration import linearly_implicit_euler
@@ -224,6 +225,8 @@ def build_ensemble(spec: Spec, rule: StdpRule, n_input: int, slots: int, prefix:
     # a fixed pseudo-random delay pattern U[0, delay_max), the same on every device and run
     if spec.connections.delay_max_ms > 0:
         input_exc.delay = "counter_uniform(DELAY_STREAM, i, j) * delay_max"
+    else:  # all-to-all without delays: dense loops on the standalone device
+        mark_dense(input_exc)
     if learning:
         input_exc.run_regularly("wsum_post += w * mask" if masked else "wsum_post += w", order=3,
                                 name=f"{prefix}input_exc_sum", **every)

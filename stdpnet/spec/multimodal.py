@@ -37,11 +37,14 @@ class Cross:
     # scaled down at every slot start to sum to at most this; 0: unbounded
     w_sum_max: float = 0.0
     schedule: str = "staged"
+    # recall: a cross-modal spike into an ensemble whose own modality is not
+    # shown in the slot counts this many times (1: as when it is shown)
+    recall_gain: float = 1.0
 
     SCHEDULES = ("staged", "joint")
 
     def validate(self, s="cross"):
-        for key in ("w_max", "mu", "tau_pre_ms"):
+        for key in ("w_max", "mu", "tau_pre_ms", "recall_gain"):
             _check(s, key, getattr(self, key), positive, "must be > 0")
         for key in ("eta", "x_tar", "gain", "w_sum_max"):
             _check(s, key, getattr(self, key), non_negative, "must be >= 0")

@@ -1,0 +1,213 @@
+"""Faster C++ loops for the standalone device: the same statements, in the same
+order per variable, so the spikes and weights are bit for bit those of
+Brian2's own templates.
+
+* dense synapses: a ``Synapses`` object connected all-to-all with no delays
+  (marked by :func:`mark_dense`; synapse k joins source k // n_post to target
+  k % n_post) reads its events straight from the spike space of the spiking
+  group and loops over the other side by index, instead of pushing the
+  indices of every synapse of every spike through a spike queue and
+  gathering the target of each from ``_synaptic_post``: the loop over the
+  targets of an input spike is contiguous and vectorised. Its per-slot
+  operations (``run_regularly``) loop over (i, j) in the same order as
+  Brian2's flat loop over k.
+* thresholds: each block of 32 neurons is first tested with a vectorised
+  loop; only a block where some neuron crosses its threshold (rare: most
+  time steps have no spike) is scanned again to record the spikes in order.
+"""
+from __future__ import annotations
+
+from jinja2 import ChoiceLoader, DictLoader
+
+from brian2.codegen.templates import Templater
+from brian2.devices.cpp_standalone.codeobject import CPPStandaloneCodeObject
+
+DENSE_ATTRIBUTE = "_stdpnet_dense"
+
+# one event loop for a 'pre' pathway (the targets of a source spike:
+# contiguous synapses) and a 'post' pathway (the sources of a target spike:
+# synapses n_post apart); the synapse index replaces the queue's
+_DENSE_SYNAPSES = r"""
+{% extends 'common_synapses.cpp' %}
+{% block maincode %}
+    // This is only needed for the _debugmsg function below
+    {# USES_VARIABLES { _synaptic_pre } #}
+
+    // scalar code
+    const size_t _vectorisation_idx = -1;
+    {{scalar_code|autoindent}}
+
+    const int32_t* _dense_events = {{dense_eventspace}};
+    const int32_t _dense_count = _dense_events[{{dense_n_events}}];
+    if ({{_dynamic__synaptic_pre}}.size() != (size_t){{dense_n_pre}} * {{dense_n_post}}) {
+        std::cerr << "{{codeobj_name}}: not an all-to-all synapse layout" << std::endl;
+        exit(1);
+    }
+    for (int32_t _dense_event = 0; _dense_event < _dense_count; _dense_event++)
+    {
+        {% if dense_pre %}
+        const size_t _i = _dense_events[_dense_event];
+        for (size_t _j = 0; _j < {{dense_n_post}}; _j++)
+        {% else %}
+        const size_t _j = _dense_events[_dense_event];
+        for (size_t _i = 0; _i < {{dense_n_pre}}; _i++)
+        {% endif %}
+        {
+            const size_t _idx = _i * {{dense_n_post}} + _j;
+            const size_t _vectorisation_idx = _idx;
+            {{vector_code|autoindent|replace(dense_post ~ "[_idx]", "_j")|replace(dense_pre_ptr ~ "[_idx]", "_i")}}
+        }
+    }
+{% endblock %}
+
+{% block extra_functions_cpp %}
+void _debugmsg_{{codeobj_name}}()
+{
+    using namespace brian;
+    std::cout << "Number of synapses: " << {{_dynamic__synaptic_pre}}.size() << endl;
+}
+{% endblock %}
+
+{% block extra_functions_h %}
+void _debugmsg_{{codeobj_name}}();
+{% endblock %}
+
+{% macro main_finalise() -%}
+#ifdef DEBUG
+_debugmsg_{{codeobj_name}}();
+#endif
+{% endmacro %}
+"""
+
+# the spike queue of a dense pathway is never read: nothing to push
+_DENSE_PUSH = r"""
+{# USES_VARIABLES { _n_sources, _n_targets, delay, _source_dt} #}
+{% extends 'common_group.cpp' %}
+{% block maincode %}
+{% endblock %}
+"""
+
+_DENSE_STATEUPDATE = r"""
+{# USES_VARIABLES { N } #}
+{# ALLOWS_SCALAR_WRITE #}
+{% extends 'common_group.cpp' %}
+{% block maincode %}
+    //// MAIN CODE ////////////
+    // scalar code
+    const size_t _vectorisation_idx = -1;
+    {{scalar_code|autoindent}}
+
+    const int _N = {{constant_or_scalar('N', variables['N'])}};
+    if ((size_t)_N != (size_t){{dense_n_pre}} * {{dense_n_post}}) {
+        std::cerr << "{{codeobj_name}}: not an all-to-all synapse layout" << std::endl;
+        exit(1);
+    }
+    for (size_t _i = 0; _i < {{dense_n_pre}}; _i++)
+    {
+        for (size_t _j = 0; _j < {{dense_n_post}}; _j++)
+        {
+            const size_t _idx = _i * {{dense_n_post}} + _j;
+            const size_t _vectorisation_idx = _idx;
+            {{vector_code|autoindent|replace(dense_post ~ "[_idx]", "_j")|replace(dense_pre_ptr ~ "[_idx]", "_i")}}
+        }
+    }
+{% endblock %}
+"""
+
+_THRESHOLD = r"""
+{# USES_VARIABLES { N } #}
+{% extends 'common_group.cpp' %}
+{% block maincode %}
+    //// MAIN CODE ////////////
+    // scalar code
+    const int _vectorisation_idx = -1;
+    {{scalar_code|autoindent}}
+
+    {% set _eventspace = get_array_name(eventspace_variable) %}
+
+    long _count = 0;
+    for(size_t _block=0; _block<N; _block+=32)
+    {
+        const size_t _block_end = _block + 32 < N ? _block + 32 : N;
+        char _any = 0;
+        for(size_t _idx=_block; _idx<_block_end; _idx++)
+        {
+            const size_t _vectorisation_idx = _idx;
+            {{vector_code|autoindent}}
+            _any |= _cond;
+        }
+        if(!_any)
+            continue;
+        for(size_t _idx=_block; _idx<_block_end; _idx++)
+        {
+            const size_t _vectorisation_idx = _idx;
+            {{vector_code|autoindent}}
+            if(_cond) {
+                {{_eventspace}}[_count++] = _idx;
+                {% if _uses_refractory %}
+                {{not_refractory}}[_idx] = false;
+                {{lastspike}}[_idx] = {{t}};
+                {% endif %}
+            }
+        }
+    }
+    {{_eventspace}}[N] = _count;
+{% endblock %}
+
+{% block after_code %}
+{% set _eventspace = get_array_name(eventspace_variable) %}
+{{_eventspace}}[N] = 0;  // Note that this is not an off-by-1-error: the array has N+1 elements
+{% endblock %}
+"""
+
+TEMPLATES = {"stdpnet_dense_synapses.cpp": _DENSE_SYNAPSES,
+             "stdpnet_dense_push_spikes.cpp": _DENSE_PUSH,
+             "stdpnet_dense_stateupdate.cpp": _DENSE_STATEUPDATE,
+             "stdpnet_threshold.cpp": _THRESHOLD}
+
+
+def _templater() -> Templater:
+    base = CPPStandaloneCodeObject.templater
+    templater = Templater(base.package_names, base.extension, env_globals=base.env_globals,
+                          templates_dir=base.templates_dir)
+    templater.env.loader = ChoiceLoader([DictLoader(TEMPLATES), templater.env.loader])
+    return templater
+
+
+class KernelCodeObject(CPPStandaloneCodeObject):
+    """A standalone code object that also knows the templates above."""
+    templater = _templater()
+
+
+def mark_dense(synapses) -> None:
+    """Declare ``synapses`` connected all-to-all (``connect()``) with no delays:
+    the standalone device then runs its events and per-slot operations with
+    the dense loops above."""
+    setattr(synapses, DENSE_ATTRIBUTE, True)
+
+
+def kernel(device, owner, template_name: str, template_kwds: dict | None):
+    """(template name, extra template keywords) of a faster loop for the code
+    object of ``owner`` (a group) with Brian2's template ``template_name``
+    (and keywords ``template_kwds``), or None."""
+    if template_name == "threshold":
+        return "stdpnet_threshold", {}
+    pathway = (template_kwds or {}).get("pathway") if template_name == "synapses" else None
+    if template_name == "synapses_push_spikes":
+        pathway = owner
+    synapses = pathway.synapses if pathway is not None else owner
+    if not getattr(synapses, DENSE_ATTRIBUTE, False):
+        return None
+    names = {"dense_n_pre": len(synapses.source), "dense_n_post": len(synapses.target),
+             "dense_post": "_ptr" + device.get_array_name(synapses.variables["_synaptic_post"]),
+             "dense_pre_ptr": "_ptr" + device.get_array_name(synapses.variables["_synaptic_pre"])}
+    if template_name == "synapses_push_spikes":
+        return "stdpnet_dense_push_spikes", {}
+    if template_name == "synapses":
+        events = pathway.source.variables[f"_{pathway.event}space"]
+        return "stdpnet_dense_synapses", {
+            **names, "dense_pre": pathway.prepost == "pre",
+            "dense_eventspace": device.get_array_name(events), "dense_n_events": len(pathway.source)}
+    if template_name == "stateupdate":
+        return "stdpnet_dense_stateupdate", names
+    return None
