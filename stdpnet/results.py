@@ -47,6 +47,10 @@ HEADLINES = (
      "stdpnet sweep networks/audiovisual.toml --seeds 0-2 --test --noise image:gaussian=1 "
      "--noise image:salt_pepper=0.5 --noise image:occlusion=0.5 --noise audio:white=-10 "
      "--noise audio:babble=-10 --record audiovisual"),
+    ("audiovisual_recall", "Audio-visual network: cross-modal recall at the recall gain chosen on "
+     "validation",
+     "python benchmarks/recall_gain.py runs/measure_audiovisual/tasks/* --gains G --split test "
+     "--out runs/measure_recall_gain --record audiovisual_recall"),
     ("audiovisual_speakers", "Audio-visual network, test recordings from a speaker held out of all "
      "training",
      "stdpnet sweep networks/audiovisual_speakers.toml --seeds 0-2 --test --record audiovisual_speakers"),
