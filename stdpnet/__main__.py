@@ -1,0 +1,4 @@
+"""``python -m stdpnet ...``: the same commands as ``stdpnet ...``."""
+from .cli import main
+
+main(prog_name="stdpnet")
