@@ -1,5 +1,7 @@
-"""Brian2's cpp_standalone device with two fixes to its network loop, and
-binaries that end with the process that runs them."""
+"""Brian2's cpp_standalone device with two fixes to its network loop, faster
+loops for thresholds and all-to-all synapses (``stdpnet.engine.kernels``;
+the same results bit for bit), and binaries that end with the process that
+runs them."""
 from __future__ import annotations
 
 import ctypes
@@ -105,7 +107,8 @@ class StandaloneDevice(CPPStandaloneDevice):
 def device_source() -> str:
     """The source of the changes above (part of every build key)."""
     return (inspect.getsource(StandaloneDevice.generate_network_source) + _CLOCK_IN_LOOP
-            + _CLOCK_AFTER_LOOP + _LOOP_END + inspect.getsource(kernels))
+            + _CLOCK_AFTER_LOOP + _LOOP_END + inspect.getsource(StandaloneDevice.code_object)
+            + inspect.getsource(kernels))
 
 
 def _own_file(name, string_value, value_name, value_ar):
