@@ -51,8 +51,11 @@ def accuracy_by_setting(path, rows: list[dict], key: str) -> None:
                 xs, ys, es = zip(*pts)
                 ax.errorbar(xs, ys, yerr=es, fmt=style, capsize=3, color=COLORS.get(model, "gray"),
                             label=f"{model}, {split}")
-    if all(r["settings"][key] > 0 for r in rows):
+    values = sorted({r["settings"][key] for r in rows})
+    if values[0] > 0:
         ax.set_xscale("log")
+        ax.minorticks_off()
+    ax.set_xticks(values, [f"{v:g}" for v in values])
     ax.set_xlabel(key)
     ax.set_ylabel("accuracy (%), mean ± sd over seeds")
     ax.grid(alpha=0.3)
