@@ -3,7 +3,7 @@ order per variable, so the spikes and weights are bit for bit those of
 Brian2's own templates.
 
 * dense synapses: a ``Synapses`` object connected all-to-all with no delays
-  (marked by :func:`mark_dense`; synapse k joins source k // n_post to target
+  (marked by ``stdpnet.model.ensemble.mark_dense``; synapse k joins source k // n_post to target
   k % n_post) reads its events straight from the spike space of the spiking
   group and loops over the other side by index, instead of pushing the
   indices of every synapse of every spike through a spike queue and
@@ -22,7 +22,7 @@ from jinja2 import ChoiceLoader, DictLoader
 from brian2.codegen.templates import Templater
 from brian2.devices.cpp_standalone.codeobject import CPPStandaloneCodeObject
 
-DENSE_ATTRIBUTE = "_stdpnet_dense"
+from ..model.ensemble import DENSE_ATTRIBUTE
 
 # one event loop for a 'pre' pathway (the targets of a source spike:
 # contiguous synapses) and a 'post' pathway (the sources of a target spike:
@@ -177,13 +177,6 @@ def _templater() -> Templater:
 class KernelCodeObject(CPPStandaloneCodeObject):
     """A standalone code object that also knows the templates above."""
     templater = _templater()
-
-
-def mark_dense(synapses) -> None:
-    """Declare ``synapses`` connected all-to-all (``connect()``) with no delays:
-    the standalone device then runs its events and per-slot operations with
-    the dense loops above."""
-    setattr(synapses, DENSE_ATTRIBUTE, True)
 
 
 def kernel(device, owner, template_name: str, template_kwds: dict | None):

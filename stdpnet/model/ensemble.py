@@ -53,12 +53,22 @@ import numpy as np
 from brian2 import (Clock, NeuronGroup, SpikeMonitor, StateMonitor, Synapses, TimedArray, mV,
                     ms, second)
 
-from ..engine.kernels import mark_dense
 from ..spec import Spec
 from . import neurons
 from .integration import linearly_implicit_euler
 from .plasticity import X_PRE, StdpRule
 from .schedule import SCHEDULE_CARRIED, STIMULUS_DT, build_schedule, link, slot_duration
+
+# All-to-all synapses without delays are declared so (``mark_dense``); the
+# standalone device then runs their events and per-slot operations with dense
+# loops (``stdpnet.engine.kernels``), with the same results.
+DENSE_ATTRIBUTE = "_stdpnet_dense"
+
+
+def mark_dense(synapses) -> None:
+    """Declare ``synapses`` connected all-to-all (``connect()``) with no delays."""
+    setattr(synapses, DENSE_ATTRIBUTE, True)
+
 
 DELAY_STREAM = 7919    # random stream of the synaptic delays (inside the compiled network)
 
