@@ -226,10 +226,7 @@ RECORDED = (("test_accuracy", "accuracy (vote; audio-visual: both modalities)", 
             ("validation_train_ms_per_example", "training time per example", "training", "ms"))
 
 
-NOISE_RECORDED = ("image", "audio", "both")
-
-
-def noise_figures(row: dict) -> list[tuple]:
+def recorded_noise_columns(row: dict) -> list[tuple]:
     """RECORDED-style figures of a sweep's noise columns (test split):
     test_noise_<modality>_<kind>_<level>_<mode>."""
     out = []
@@ -259,7 +256,7 @@ def record_sweep(name: str, source: dict, result: dict, title: str,
                           f"this one has {len(result['summary'])}")
     if not rows or "test_accuracy" not in rows[0]:
         raise ConfigError(f"--record {name}: the sweep must be run with --test")
-    figures = [f for f in RECORDED if f[0] in rows[0]] + noise_figures(rows[0])
+    figures = [f for f in RECORDED if f[0] in rows[0]] + recorded_noise_columns(rows[0])
     paths = []
     for column, metric, split, unit in figures:
         values = (folds["figures"][column]["per_seed"] if folds is not None

@@ -481,7 +481,7 @@ def test_a_sweep_task_scores_its_network_under_noise_once(small_audiovisual, mon
     monkeypatch.setattr(robustness, "robustness", lambda *a, **k: pytest.fail("measured again"))
     assert sweep.run_task(m, str(run_dir), ("test",), None, tuple(noises))["test"] == figures
     row = {"seed": 1, "task": "x", **{f"test_{k}": v for k, v in figures.items()}}
-    names = {column: metric for column, metric, _, _ in results.noise_figures(row)}
+    names = {column: metric for column, metric, _, _ in results.recorded_noise_columns(row)}
     assert names["test_noise_audio_white_-5_both"] == "accuracy, both modalities, audio white at -5"
     summary = sweep.summarise([row], [], ("test",))
     sweep.write_noise_table(run_dir, summary, [], ("test",), tuple(noises))
