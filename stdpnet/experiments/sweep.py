@@ -119,7 +119,8 @@ def parse_seeds(text: str) -> list[int]:
     return seeds
 
 
-def _set(table: dict, key: str, value) -> None:
+def set_dotted(table: dict, key: str, value) -> None:
+    """Set ``key`` (dotted: ``section.key``) of a nested spec table; it must exist."""
     parts = key.split(".")
     node = table
     for p in parts[:-1]:
@@ -175,7 +176,7 @@ def tasks(spec, sets: dict, seeds: list[int]) -> list[Task]:
         for seed in seeds:
             table = copy.deepcopy(base)
             for key, value in settings.items():
-                _set(table, key, value)
+                set_dotted(table, key, value)
             for part in ([table, table["image"], table["audio"]] if multimodal else [table]):
                 part["seed"] = seed
             try:

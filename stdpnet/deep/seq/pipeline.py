@@ -15,13 +15,13 @@ from typing import Callable
 import numpy as np
 import torch
 
-from ...errors import ConfigError, RunFolderError
+from ...errors import RunFolderError
 from .. import plots as deep_plots
 from .. import runs
 from ..neurons import clamp_neuron_parameters, neuron_layers
 from ..train import evaluate, fit
 from . import plots
-from .config import DEFAULTS, validate
+from .config import validate
 from .cost import count_ops
 from .data import describe, load_split
 from .models import SPIKING, build_seq_model
@@ -143,16 +143,11 @@ def compare(run_dirs, out: Path, split: str = "test") -> list[dict]:
 
 def apply_settings(cfg: dict, settings: dict, where: str = "--set") -> dict:
     """A copy of ``cfg`` with dotted keys (``data.pixel_steps``) set, checked."""
+    from ...experiments.sweep import set_dotted
+
     cfg = copy.deepcopy(cfg)
     for dotted, value in settings.items():
-        table, _, key = dotted.partition(".")
-        if table not in DEFAULTS or (key and key not in DEFAULTS[table]) or \
-                (not key and isinstance(DEFAULTS[table], dict)):
-            raise ConfigError(f"{where} {dotted}: not a key of a sequence spec")
-        if key:
-            cfg[table][key] = value
-        else:
-            cfg[table] = value
+        set_dotted(cfg, dotted, value)
     validate(cfg, where)
     return cfg
 
