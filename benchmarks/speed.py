@@ -18,7 +18,7 @@ the training chunk reached (normalised weights, grown thresholds).
 
 Usage: python benchmarks/speed.py [--sizes 100 400 1600 6400] [--examples 1000]
        [--plain-examples 100] [--reference-examples 20] [--delays]
-       [--skip-runtime]
+       [--skip-runtime] [--test-dt 0 1.0]
 Pin to one core for a fair figure: taskset -c 0 python benchmarks/speed.py
 """
 from __future__ import annotations
@@ -39,9 +39,10 @@ from stdpnet.engine.simulator import TEST, TRAIN, Simulator
 from stdpnet.engine.present import present
 
 
-def spec_for(n: int, delays: bool, slots: int) -> Spec:
+def spec_for(n: int, delays: bool, slots: int, test_dt_ms: float = 0.0) -> Spec:
     spec = Spec(name=f"bench{n}").validate()
     spec.excitatory.n_neurons = n
+    spec.schedule.test_dt_ms = test_dt_ms
     spec.connections.delay_max_ms = 10.0 if delays else 0.0
     spec.schedule.checkpoint_every = slots
     return spec.validate()
@@ -224,33 +225,37 @@ def main():
     ap.add_argument("--reference-examples", type=int, default=20)
     ap.add_argument("--skip-runtime", action="store_true", help="leave out the two runtime columns")
     ap.add_argument("--delays", action="store_true", help="random 0-10 ms input delays")
+    ap.add_argument("--test-dt", type=float, nargs="+", default=[0.0], metavar="MS",
+                    help="schedule.test_dt_ms of stdpnet's test network, one row each (0: the "
+                         "0.5 ms of training; the plain network and the references keep 0.5 ms)")
     args = ap.parse_args()
     x, _ = load_mnist("train")
     x = x.reshape(len(x), -1).astype(np.float64)
     print(f"# {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
           f"delays {'0-10 ms' if args.delays else 'off'}; ms per example")
-    print("| N | stdpnet train | stdpnet test | plain standalone | runtime | reference "
+    print("| N | test dt (ms) | stdpnet train | stdpnet test | plain standalone | runtime | reference "
           "| plain / train | plain / test | peak MB (stdpnet / plain) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for n in sorted(args.sizes):
-        spec = spec_for(n, args.delays, args.examples)
-        sim = Simulator(spec, x.shape[1], device="standalone", modes=(TRAIN, TEST))   # compiled here
-
-        def measure():
-            train, state = stdpnet_ms(spec, x[:2 * args.examples], "standalone", 1, sim=sim)
-            test, _ = stdpnet_ms(spec, x[:2 * args.examples], "standalone", 1, mode=TEST, state=state,
-                                 sim=sim)
-            return train, test
-        (train, test), peak = with_peak(measure)
         plain, plain_peak = plain_standalone_ms(n, x[:args.plain_examples], args.delays)
         rt = ref = float("nan")
         if not args.skip_runtime:
             rt, _ = stdpnet_ms(spec_for(n, args.delays, 50), x[:2 * args.runtime_examples], "runtime",
                                chunks=max(args.runtime_examples // 50, 1))
             ref = reference_ms(n, x[:args.reference_examples], args.delays)
-        print(f"| {n} | {train:.2f} | {test:.2f} | {plain:.2f} | {rt:.1f} | {ref:.1f} "
-              f"| {plain / train:.1f}x | {plain / test:.1f}x | {peak:.0f} / {plain_peak:.0f} |", flush=True)
+        for test_dt in args.test_dt:
+            spec = spec_for(n, args.delays, args.examples, test_dt)
+            sim = Simulator(spec, x.shape[1], device="standalone", modes=(TRAIN, TEST))   # compiled here
 
+            def measure():
+                train, state = stdpnet_ms(spec, x[:2 * args.examples], "standalone", 1, sim=sim)
+                test, _ = stdpnet_ms(spec, x[:2 * args.examples], "standalone", 1, mode=TEST,
+                                     state=state, sim=sim)
+                return train, test
+            (train, test), peak = with_peak(measure)
+            print(f"| {n} | {spec.schedule.dt_for(False):g} | {train:.2f} | {test:.2f} | {plain:.2f} | {rt:.1f} | {ref:.1f} "
+                  f"| {plain / train:.1f}x | {plain / test:.1f}x | {peak:.0f} / {plain_peak:.0f} |",
+                  flush=True)
 
 if __name__ == "__main__":
     main()

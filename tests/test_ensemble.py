@@ -206,3 +206,27 @@ def test_a_ctrl_c_swallowed_on_its_way_still_stops_the_presentation(sim, monkeyp
         present(sim, x, TEST, sim.initial_state(4), quiet=True,
                 on_chunk=lambda progress, state, counts: seen.append(progress.position))
     assert seen == []
+
+
+def test_a_coarser_test_step_changes_the_test_network_only():
+    """schedule.test_dt_ms: labelling and testing step at 1 ms (a presentation
+    is half as many steps); the learning network, and its compiled binary, are
+    those of the spec without it; a step that does not divide the slot is an
+    error naming the key."""
+    from brian2 import defaultclock, ms
+
+    from stdpnet.engine.cache import build_key
+    from stdpnet.errors import ConfigError
+    from stdpnet.model.plasticity import stdp_rule
+
+    spec, coarse = tiny_spec(), tiny_spec(schedule__test_dt_ms=1.0)
+    rule = stdp_rule(spec.plasticity)
+    assert build_key(coarse, rule, 64, 10, True) == build_key(spec, rule, 64, 10, True)
+    assert build_key(coarse, rule, 64, 10, False) != build_key(spec, rule, 64, 10, False)
+    sim = Simulator(coarse, 64, device="runtime")
+    for learning, dt, steps in ((True, 0.5, 400), (False, 1.0, 200)):
+        ens, _ = sim._fresh("runtime", learning)
+        assert defaultclock.dt == dt * ms
+        assert ens.input.namespace["presentation_steps"] == steps
+    with pytest.raises(ConfigError, match="test_dt_ms"):
+        tiny_spec(schedule__test_dt_ms=0.8)

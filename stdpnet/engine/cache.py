@@ -104,7 +104,9 @@ def build_key(spec: Spec, rule: StdpRule, n_input: int, slots: int, learning: bo
     model = {k: d[k] for k in ("input", "excitatory", "inhibitory", "connections", "plasticity")}
     model["connections"] = {k: v for k, v in d["connections"].items()
                             if k not in ("exc_to_inh", "inh_to_exc")}
-    model["schedule"] = {k: v for k, v in d["schedule"].items() if k != "checkpoint_every"}
+    model["schedule"] = {k: v for k, v in d["schedule"].items()
+                         if k not in ("checkpoint_every", "dt_ms", "test_dt_ms")}
+    model["schedule"]["dt_ms"] = spec.schedule.dt_for(learning)   # the step of this network
     # a dense learning network leaves the mask out; only the correlation criterion accumulates corr
     model["compression"] = {k: d["compression"][k] for k in ("enabled", "criterion")}
     # learning rates, targets and inhibition strengths are run-time parameters

@@ -82,7 +82,7 @@ class Simulator:
         set_device(device, **kwargs)
         if device == "runtime":
             prefs.codegen.target = "cython"
-        defaultclock.dt = self.spec.schedule.dt_ms * ms
+        defaultclock.dt = self.spec.schedule.dt_for(learning) * ms
         ens = self._model(learning)
         return ens, Network(*ens.objects)
 

@@ -164,7 +164,7 @@ def evaluate(run_dir: Path, device: str | None = None, quiet: bool = False,
                     assign_labels=data.train_y[assign_idx], labelling_digest=np.array(labelled),
                     **{f"{split}_counts": counts,
                     f"{split}_labels": y, f"{split}_predictions": pred})
-    steps = int(round(sim.slot / (spec.schedule.dt_ms * 1e-3)))
+    steps = int(round(sim.slot / (spec.schedule.dt_for(False) * 1e-3)))   # the test network's
     result = {"split": split, "accuracy": acc, "accuracy_likelihood": acc_likelihood,
               "examples": int(n_scored), "assign_examples": int(n_assign),
               "confusion": conf.tolist(), "device": sim.device,

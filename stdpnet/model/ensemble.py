@@ -154,7 +154,8 @@ def build_ensemble(spec: Spec, rule: StdpRule, n_input: int, slots: int, prefix:
 
     ns_in = {**neurons.POISSON_NAMESPACE, **rule.namespace, "pixels": pixels,
              "stimulus_dt": STIMULUS_DT, "pixel_divisor": inp_p.pixel_divisor,
-             "presentation_steps": int(round(spec.schedule.presentation_ms / spec.schedule.dt_ms)),
+             "presentation_steps": int(round(spec.schedule.presentation_ms
+                                             / spec.schedule.dt_for(learning))),
              "intensity_start": inp_p.intensity, "intensity_step": inp_p.intensity_step}
     input_group = NeuronGroup(
         n_input, neurons.POISSON_INPUT + rule.pre_traces + """

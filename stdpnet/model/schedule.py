@@ -51,12 +51,10 @@ def schedule_start(intensity: float, mode: float, first_example: int = 0) -> dic
             "schedule.mode": np.array([float(mode)])}
 
 
-def slot_duration(spec: Spec) -> float:
-    """Seconds per presentation slot (presentation + rest, or + delay settling)."""
-    s = spec.schedule
-    tail = s.rest_ms if s.rest_mode == "simulate" else spec.connections.delay_max_ms
-    steps = int(round((s.presentation_ms + tail) / s.dt_ms))
-    return steps * s.dt_ms * 1e-3
+def slot_duration(spec: Spec, learning: bool = True) -> float:
+    """Seconds per presentation slot (presentation + rest, or + delay settling)
+    in whole time steps of the learning or the test network."""
+    return spec.schedule.slot_seconds(spec.connections.delay_max_ms, learning)
 
 
 def link(group, name: str, size: int):

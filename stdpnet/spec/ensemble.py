@@ -268,10 +268,25 @@ class Schedule:
     # "simulate": simulate the rest period with the input off.
     rest_mode: str = "reset"
     checkpoint_every: int = 1000   # presentations per compiled chunk / checkpoint
+    # time step of the test network (labelling, validation, test); 0: dt_ms.
+    # A larger one alters the spikes: check the validation accuracy (docs/speed.md)
+    test_dt_ms: float = 0.0
+
+    def dt_for(self, learning: bool) -> float:
+        """The time step (ms) of the learning network or of the test network."""
+        return self.dt_ms if learning or not self.test_dt_ms else self.test_dt_ms
+
+    def slot_seconds(self, delay_max_ms: float, learning: bool = True) -> float:
+        """Seconds per presentation slot (presentation + rest, or + delay
+        settling) in whole steps of the learning or the test network."""
+        dt = self.dt_for(learning)
+        tail = self.rest_ms if self.rest_mode == "simulate" else delay_max_ms
+        return int(round((self.presentation_ms + tail) / dt)) * dt * 1e-3
 
     def validate(self, s="schedule"):
         for key in ("dt_ms", "presentation_ms", "checkpoint_every"):
             _check(s, key, getattr(self, key), positive, "must be > 0")
+        _check(s, "test_dt_ms", self.test_dt_ms, non_negative, "must be >= 0 (0: dt_ms)")
         _check(s, "rest_ms", self.rest_ms, non_negative, "must be >= 0")
         _check(s, "rest_mode", self.rest_mode, lambda v: v in REST_MODES,
                "must be 'reset' or 'simulate'")
@@ -358,6 +373,13 @@ class Spec:
             _check("schedule", "rest_ms", self.schedule.rest_ms,
                    lambda v: v >= self.connections.delay_max_ms,
                    "must be >= connections.delay_max_ms so no spike is in flight at the next example")
+        if self.schedule.test_dt_ms:
+            delays = self.connections.delay_max_ms
+            _check("schedule", "test_dt_ms", self.schedule.test_dt_ms,
+                   lambda v: abs(self.schedule.slot_seconds(delays, False)
+                                 - self.schedule.slot_seconds(delays, True)) < 1e-9,
+                   "must divide the slot (presentation plus rest or delays) into whole steps, "
+                   "as dt_ms does, so both networks' slots last as long")
         return self
 
     def to_dict(self) -> dict:

@@ -133,6 +133,11 @@ class MultimodalSpec:
             if self.image.connections.delay_max_ms != self.audio.connections.delay_max_ms:
                 raise ConfigError("connections.delay_max_ms: the image and audio specs must agree "
                                   "(it sets the slot length)")
+        for name in ("image", "audio"):
+            ens = getattr(self, name)
+            if ens is not None and ens.schedule.test_dt_ms:
+                raise ConfigError(f"{name} spec: schedule.test_dt_ms: an audio-visual network runs "
+                                  "every stage at schedule.dt_ms; leave test_dt_ms at 0")
         return self
 
 
