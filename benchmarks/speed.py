@@ -18,7 +18,7 @@ the training chunk reached (normalised weights, grown thresholds).
 
 Usage: python benchmarks/speed.py [--sizes 100 400 1600 6400] [--examples 1000]
        [--plain-examples 100] [--reference-examples 20] [--delays]
-       [--skip-runtime] [--test-dt 0 1.0]
+       [--skip-runtime] [--test-dt 0 1.0] [--repeats 3] [--record speed]
 Pin to one core for a fair figure: taskset -c 0 python benchmarks/speed.py
 """
 from __future__ import annotations
@@ -146,10 +146,12 @@ def plain_network(n: int, inp, delays: bool) -> tuple:
     return exc, inh, syn, ei, ie
 
 
-def plain_standalone_ms(n: int, images: np.ndarray, delays: bool) -> tuple[float, float]:
-    """(ms per example, peak MB) of the plain network compiled by Brian2's
-    cpp_standalone, all examples in one run; only the binary's run is timed
-    (compilation excluded)."""
+def plain_standalone(n: int, images: np.ndarray, delays: bool):
+    """The plain network compiled by Brian2's cpp_standalone, all examples in
+    one run (compiled here); returns a function that runs the binary once and
+    gives (ms per example, peak MB): only the binary's run is timed."""
+    import subprocess
+
     from brian2 import Hz, Network, PoissonGroup, TimedArray, defaultclock, device, ms, set_device
     from brian2.devices.device import reinit_devices
 
@@ -171,17 +173,19 @@ def plain_standalone_ms(n: int, images: np.ndarray, delays: bool) -> tuple[float
     syn.w = (w * (78.0 / 784 * n_input) / w.sum(axis=0)).ravel()
     net = Network(inp, exc, inh, syn, ei, ie)
     net.run(500 * ms * len(images), namespace={"stimulus": stimulus})
-    with tempfile.TemporaryDirectory() as build:
-        device.build(directory=build, compile=True, run=False)
-
-        def run():
-            t0 = time.perf_counter()
-            device.run(directory=build, with_output=False)
-            return time.perf_counter() - t0
-        seconds, peak = with_peak(run)
+    build = tempfile.mkdtemp(prefix="plain_standalone_")
+    device.build(directory=build, compile=True, run=False)
     reinit_devices()
     set_device("runtime")
-    return 1000 * seconds / len(images), peak
+
+    def run() -> tuple[float, float]:
+        def timed():
+            t0 = time.perf_counter()
+            subprocess.run(["./main"], cwd=build, check=True, stdout=subprocess.DEVNULL)
+            return time.perf_counter() - t0
+        seconds, peak = with_peak(timed)
+        return 1000 * seconds / len(images), peak
+    return run
 
 
 def reference_ms(n: int, images: np.ndarray, delays: bool) -> float:
@@ -216,6 +220,28 @@ def reference_ms(n: int, images: np.ndarray, delays: bool) -> float:
     return 1000 * (time.perf_counter() - t0) / len(images)
 
 
+def record(name: str, rows: list[dict], command: str):
+    """Registry entries (results/NAME.*): every ratio and time, one value per repeat."""
+    from stdpnet import results
+
+    source = {**results.provenance(Path(__file__), command), "spec": "benchmarks/speed.py"}
+    title = ("Speed: ms per MNIST example against a plain Brian2 cpp_standalone network, one core "
+             "(values per repeat)")
+    columns = (("train_ms", "ms", "stdpnet training, ms per example"),
+               ("test_ms", "ms", "stdpnet test mode, ms per example"),
+               ("plain_ms", "ms", "plain standalone network, ms per example"),
+               ("plain_over_train", "x", "plain / stdpnet training"),
+               ("plain_over_test", "x", "plain / stdpnet test mode"))
+    for key in sorted({(r["n"], r["test_dt"]) for r in rows}):
+        mine = [r for r in rows if (r["n"], r["test_dt"]) == key]
+        n, test_dt = key
+        for column, unit, metric in columns:
+            entry = results.figure(f"{name}.n{n}_test_dt{test_dt:g}_{column}", title,
+                                   f"N = {n}, test network at {test_dt:g} ms: {metric}", "speed", unit,
+                                   {r["repeat"]: r[column] for r in mine}, source)
+            results.write(entry)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[100, 400, 1600])
@@ -228,34 +254,60 @@ def main():
     ap.add_argument("--test-dt", type=float, nargs="+", default=[0.0], metavar="MS",
                     help="schedule.test_dt_ms of stdpnet's test network, one row each (0: the "
                          "0.5 ms of training; the plain network and the references keep 0.5 ms)")
+    ap.add_argument("--repeats", type=int, default=1,
+                    help="measure every row this many times, interleaved (mean and sd reported)")
+    ap.add_argument("--record", metavar="NAME", help="write every figure to results/NAME.*")
     args = ap.parse_args()
     x, _ = load_mnist("train")
     x = x.reshape(len(x), -1).astype(np.float64)
     print(f"# {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
-          f"delays {'0-10 ms' if args.delays else 'off'}; ms per example")
+          f"delays {'0-10 ms' if args.delays else 'off'}; ms per example, mean ± sd over "
+          f"{args.repeats} repeat(s)")
     print("| N | test dt (ms) | stdpnet train | stdpnet test | plain standalone | runtime | reference "
           "| plain / train | plain / test | peak MB (stdpnet / plain) |")
     print("|---|---|---|---|---|---|---|---|---|---|")
+    rows = []
     for n in sorted(args.sizes):
-        plain, plain_peak = plain_standalone_ms(n, x[:args.plain_examples], args.delays)
+        plain = plain_standalone(n, x[:args.plain_examples], args.delays)
         rt = ref = float("nan")
         if not args.skip_runtime:
             rt, _ = stdpnet_ms(spec_for(n, args.delays, 50), x[:2 * args.runtime_examples], "runtime",
                                chunks=max(args.runtime_examples // 50, 1))
             ref = reference_ms(n, x[:args.reference_examples], args.delays)
-        for test_dt in args.test_dt:
-            spec = spec_for(n, args.delays, args.examples, test_dt)
-            sim = Simulator(spec, x.shape[1], device="standalone", modes=(TRAIN, TEST))   # compiled here
+        specs = [spec_for(n, args.delays, args.examples, test_dt) for test_dt in args.test_dt]
+        sims = [Simulator(spec, x.shape[1], device="standalone", modes=(TRAIN, TEST))   # compiled here
+                for spec in specs]
+        mine = []
+        for repeat in range(args.repeats):
+            plain_ms, plain_peak = plain()
+            for spec, sim in zip(specs, sims):
+                def measure():
+                    train, state = stdpnet_ms(spec, x[:2 * args.examples], "standalone", 1, sim=sim)
+                    test, _ = stdpnet_ms(spec, x[:2 * args.examples], "standalone", 1, mode=TEST,
+                                         state=state, sim=sim)
+                    return train, test
+                (train, test), peak = with_peak(measure)
+                mine.append({"n": n, "test_dt": spec.schedule.dt_for(False), "repeat": repeat,
+                             "train_ms": train, "test_ms": test, "plain_ms": plain_ms,
+                             "plain_over_train": plain_ms / train, "plain_over_test": plain_ms / test,
+                             "peak": peak, "plain_peak": plain_peak})
+        for test_dt in sorted({r["test_dt"] for r in mine}):
+            group = [r for r in mine if r["test_dt"] == test_dt]
 
-            def measure():
-                train, state = stdpnet_ms(spec, x[:2 * args.examples], "standalone", 1, sim=sim)
-                test, _ = stdpnet_ms(spec, x[:2 * args.examples], "standalone", 1, mode=TEST,
-                                     state=state, sim=sim)
-                return train, test
-            (train, test), peak = with_peak(measure)
-            print(f"| {n} | {spec.schedule.dt_for(False):g} | {train:.2f} | {test:.2f} | {plain:.2f} | {rt:.1f} | {ref:.1f} "
-                  f"| {plain / train:.1f}x | {plain / test:.1f}x | {peak:.0f} / {plain_peak:.0f} |",
+            def cell(column, fmt="{:.2f}", unit=""):
+                v = np.array([r[column] for r in group])
+                sd = f" ± {fmt.format(v.std(ddof=1))}" if len(v) > 1 else ""
+                return fmt.format(v.mean()) + unit + sd
+            print(f"| {n} | {test_dt:g} | {cell('train_ms')} | {cell('test_ms')} | {cell('plain_ms')} "
+                  f"| {rt:.1f} | {ref:.1f} | {cell('plain_over_train', '{:.1f}', 'x')} "
+                  f"| {cell('plain_over_test', '{:.1f}', 'x')} "
+                  f"| {max(r['peak'] for r in group):.0f} / {max(r['plain_peak'] for r in group):.0f} |",
                   flush=True)
+        rows += mine
+    if args.record:
+        import sys
+        record(args.record, rows, "python " + " ".join(sys.argv))
+        print(f"wrote results/{args.record}.*")
 
 if __name__ == "__main__":
     main()
