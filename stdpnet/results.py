@@ -69,6 +69,9 @@ HEADLINES = (
     ("seq_mnist_permuted", "Permuted sequential MNIST, pixel by pixel (784 steps)",
      "stdpnet deep seq-repeat networks/deep_seq_mnist_permuted.toml --models lite,lstm --seeds 0-2 "
      "--out runs/seq-mnist-permuted --record seq_mnist_permuted --device cuda"),
+    ("deep_mnist_vgg", "Torch path: MNIST, small VGG, ANN then DIET-SNN (T = 5) then IIR-SNN (T = 1)",
+     "stdpnet deep repeat networks/deep_mnist_vgg.toml --methods diet,iir --seeds 0-2 "
+     "--out runs/deep-mnist-vgg --record deep_mnist_vgg --threads 1"),
     ("fsdd_audio_400_speakers", "Spoken digits (FSDD), 400 neurons, leave one speaker out",
      "stdpnet sweep networks/fsdd_audio_400_speakers.toml --folds speaker --seeds 0-2 --test "
      "--record fsdd_audio_400_speakers"),

@@ -319,6 +319,12 @@ def test_multimodal_spec_errors_name_the_key(tmp_path):
     (tmp_path / "m.toml").write_text(good)
     with pytest.raises(ConfigError, match="schedule.presentation_ms"):
         load_multimodal_spec(tmp_path / "m.toml")
+    for name in ("a.toml", "i.toml"):   # a coarser test step in both: still refused, by name
+        spec = "fsdd_audio.toml" if name == "a.toml" else "mnist_quick.toml"
+        (tmp_path / name).write_text((REPO / "networks" / spec).read_text()
+                                     .replace("[schedule]", "[schedule]\ntest_dt_ms = 1.0"))
+    with pytest.raises(ConfigError, match="image spec: schedule.test_dt_ms"):
+        load_multimodal_spec(tmp_path / "m.toml")
 
 
 def test_noise_names_are_checked():

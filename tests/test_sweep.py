@@ -13,7 +13,7 @@ import pytest
 
 from stdpnet.errors import ConfigError
 from stdpnet.experiments.sweep import (best_cell, parse_seeds, parse_sets, run_sweep, run_task,
-                                       task_metrics, tasks)
+                                       task_digest, task_metrics, tasks)
 
 from conftest import tiny_spec
 from test_data_caltech import jpeg_bytes
@@ -134,6 +134,18 @@ def test_a_task_is_keyed_by_everything_that_determines_its_result():
     longer.data.train_examples = 41
     assert tasks(longer, {}, [0])[0].digest != tasks(spec(), {}, [0])[0].digest
     assert tasks(spec(), {}, [0])[0].digest == tasks(spec(), {}, [0])[0].digest
+    # only values away from the defaults count: a spec key added later at a
+    # default that keeps the old behaviour leaves finished tasks reusable
+    import dataclasses
+
+    base = spec()
+    extended = dataclasses.make_dataclass("Schedule", [("later_key", float, 0.0)],
+                                          bases=(type(base.schedule),))
+    later = spec()
+    later.schedule = extended(**dataclasses.asdict(later.schedule))
+    assert task_digest(later) == task_digest(base)
+    later.schedule.later_key = 1.0
+    assert task_digest(later) != task_digest(base)
 
 
 def test_sets_and_seeds_parse_as_toml_values():

@@ -208,6 +208,73 @@ def train_snn_cmd(spec, method, init, run_dir, force, device, threads, train_lim
     click.echo(f"{method} SNN, T={metrics['timesteps']}: {metrics['test_accuracy']:.2f}% -> {run}")
 
 
+@deep.command("repeat")
+@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--methods", default="diet,iir", show_default=True,
+              help="SNN methods trained in turn after each seed's ANN, each from the previous "
+                   "run (diet from the ANN, iir from the DIET network).")
+@click.option("--seeds", default="0-2", show_default=True, help="Seeds, e.g. 0-2 or 0,3.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder of the runs, seed<s>-ann, seed<s>-<method>.")
+@click.option("--record", metavar="NAME", help="Write the figures to the results registry as NAME.*")
+@click.option("--device", default=None, help="cpu or cuda (default: cuda if available).")
+@click.option("--threads", type=int, default=None, help="Torch CPU threads.")
+@click.option("--train-limit", type=int, help="Use only the first N training images.")
+@click.option("--test-limit", type=int, help="Use only the first N test images.")
+@friendly
+def repeat_cmd(spec, methods, seeds, out, record, device, threads, train_limit, test_limit):
+    """The chain ANN -> METHODS of SPEC once per seed (finished runs are
+    reused, an interrupted ANN or DIET run resumes); with --record, the
+    validation and test accuracy of each stage, mean and sd over the seeds,
+    go to results/. Settings are the spec's: choose them on validation
+    (the validation accuracy of every run is in its metrics.json)."""
+    from .. import results
+    from ..experiments.sweep import parse_seeds
+    from . import pipeline, runs
+    from .config import load_spec, validate
+
+    chain = [m.strip() for m in methods.split(",") if m.strip()]
+    if not chain or any(m not in ("diet", "iir") for m in chain):
+        raise click.BadParameter(f"diet and/or iir, got {methods!r}", param_hint="--methods")
+    argv = sys.argv[sys.argv.index("repeat"):] if "repeat" in sys.argv else ["repeat", str(spec)]
+    source = results.provenance(spec, "stdpnet deep " + " ".join(argv)) if record else None
+    finished = {}
+    for seed in parse_seeds(seeds):
+        cfg = load_spec(spec)
+        cfg["seed"] = seed
+        _apply_limits(cfg, train_limit, test_limit)
+        validate(cfg, "options")
+        dev = _setup(device, threads, seed)
+        previous = None
+        for stage in ["ann", *chain]:
+            run = Path(out) / f"seed{seed}-{stage}"
+            if not (run / runs.METRICS_FILE).is_file():
+                resume = stage != "iir" and (run / runs.CHECKPOINT_FILE).is_file()
+                runs.prepare_run(run, force=not resume, resume=resume)
+                click.echo(f"seed {seed}: {stage}" + (" (resumed)" if resume else ""))
+                if stage == "ann":
+                    pipeline.train_ann(cfg, run, dev, _machine(dev), resume=resume, log=click.echo)
+                else:
+                    pipeline.train_snn(cfg, stage, previous, run, dev, _machine(dev), resume=resume,
+                                       log=click.echo)
+            metrics = runs.read_metrics(run)
+            finished.setdefault(stage, {})[seed] = metrics
+            click.echo(f"seed {seed}, {stage}" + (f" T={metrics['timesteps']}" if stage != "ann" else "")
+                       + f": validation {metrics['validation_accuracy']:.2f}%, "
+                       f"test {metrics['test_accuracy']:.2f}%")
+            previous = run
+    if record:
+        title = {n: t for n, t, _ in results.HEADLINES}.get(record, cfg["name"])
+        for stage, by_seed in finished.items():
+            shown = "ANN" if stage == "ann" else \
+                f"{stage.upper()}-SNN, T = {next(iter(by_seed.values()))['timesteps']}"
+            for split in ("test", "validation"):
+                entry = results.figure(f"{record}.{stage}_{split}_accuracy", title, f"accuracy, {shown}",
+                                       split, "%", {s: m[f"{split}_accuracy"] / 100
+                                                    for s, m in by_seed.items()}, source)
+                click.echo(f"wrote {results.write(entry)}")
+
+
 @deep.command("attack")
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--run", "run_dir", type=click.Path(file_okay=False, path_type=Path),

@@ -33,6 +33,7 @@ import copy
 import csv
 import dataclasses
 import hashlib
+import json
 import math
 import tomllib
 from dataclasses import dataclass, field
@@ -45,7 +46,7 @@ from .. import plots, runs
 from ..data.load import load_dataset
 from ..engine.present import default_jobs
 from ..errors import ConfigError
-from ..spec import (Cross, MultimodalSpec, Pairs, Readout, Spec, dump_multimodal_spec, dump_spec,
+from ..spec import (Cross, MultimodalSpec, Pairs, Readout, Spec,
                     spec_from_dict)
 from . import ensemble
 
@@ -153,12 +154,33 @@ def _from_table(table: dict, multimodal: bool):
     return m.validate()
 
 
+def _changed(obj) -> dict:
+    """The fields of a spec (dataclass) that differ from their defaults, nested
+    (an audio-visual spec's sub-spec paths left out: their contents are in)."""
+    out = {}
+    for f in dataclasses.fields(obj):
+        if f.name in ("image_spec", "audio_spec"):
+            continue
+        value = getattr(obj, f.name)
+        if dataclasses.is_dataclass(value):
+            out[f.name] = _changed(value)
+            continue
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        if value != default:
+            out[f.name] = value
+    return out
+
+
 def _text(spec) -> str:
-    """Everything that determines a task's result, as text."""
-    if isinstance(spec, MultimodalSpec):
-        return (dump_multimodal_spec(spec, "image/spec.toml", "audio/spec.toml")
-                + dump_spec(spec.image) + dump_spec(spec.audio))
-    return dump_spec(spec)
+    """Everything that determines a task's result, as text: the values that
+    differ from the defaults (so a key added later, at a default that keeps
+    the old behaviour, leaves the digests of finished tasks as they were)."""
+    return json.dumps(_changed(spec), sort_keys=True, default=str)
+
+
+def task_digest(spec) -> str:
+    """The name of a task's folder: a digest of ``_text``."""
+    return hashlib.sha256(_text(spec).encode()).hexdigest()[:16]
 
 
 def tasks(spec, sets: dict, seeds: list[int]) -> list[Task]:
@@ -184,7 +206,7 @@ def tasks(spec, sets: dict, seeds: list[int]) -> list[Task]:
             except (ConfigError, TypeError) as exc:
                 shown = ", ".join(f"{k}={v}" for k, v in settings.items())
                 raise ConfigError(f"sweep cell {shown}: {exc}") from exc
-            out.append(Task(settings, seed, cell, hashlib.sha256(_text(cell).encode()).hexdigest()[:16]))
+            out.append(Task(settings, seed, cell, task_digest(cell)))
     return out
 
 

@@ -118,3 +118,26 @@ def test_bad_inputs_are_clear_errors(tmp_path, fake_mnist):
     r = invoke("train-ann", good, "--device", "cuda:0" if not torch.cuda.is_available()
                else "nonsense", "--run", tmp_path / "z")
     assert r.exit_code != 0 and "--device" in r.output
+
+
+def test_repeat_chains_ann_diet_iir_per_seed_and_records_them(tmp_path, fake_mnist, monkeypatch):
+    monkeypatch.setenv("STDPNET_RESULTS", str(tmp_path / "results"))
+    spec = tmp_path / "spec.toml"
+    spec.write_text(SPEC.format(runs=tmp_path / "runs"))
+    out = tmp_path / "rep"
+    r = invoke("repeat", spec, "--seeds", "0-1", "--out", out, "--record", "chain", "--threads", 1)
+    assert r.exit_code == 0, r.output
+    for seed in (0, 1):
+        iir = json.loads((out / f"seed{seed}-iir" / "metrics.json").read_text())
+        assert iir["timesteps"] == 1 and iir["init_run"] == str(out / f"seed{seed}-diet")
+        assert json.loads((out / f"seed{seed}-diet" / "metrics.json").read_text())["init_run"] == \
+            str(out / f"seed{seed}-ann")
+    entry = json.loads((tmp_path / "results" / "chain.iir_test_accuracy.json").read_text())
+    assert entry["n"] == 2 and set(entry["values"]) == {"0", "1"} and "T = 1" in entry["metric"]
+    assert 0 <= entry["mean"] <= 1
+    stamp = (out / "seed1-diet" / "metrics.json").stat().st_mtime_ns
+    r = invoke("repeat", spec, "--seeds", "0-1", "--out", out)   # finished runs are reused
+    assert r.exit_code == 0, r.output
+    assert (out / "seed1-diet" / "metrics.json").stat().st_mtime_ns == stamp
+    r = invoke("repeat", spec, "--methods", "stdb", "--out", out)
+    assert r.exit_code != 0 and "--methods" in r.output
