@@ -152,11 +152,12 @@ def plain_standalone(n: int, images: np.ndarray, delays: bool):
     gives (ms per example, peak MB): only the binary's run is timed."""
     import subprocess
 
-    from brian2 import Hz, Network, PoissonGroup, TimedArray, defaultclock, device, ms, set_device
+    from brian2 import Hz, Network, PoissonGroup, TimedArray, defaultclock, device, ms, seed, set_device
     from brian2.devices.device import reinit_devices
 
     reinit_devices()
     set_device("cpp_standalone", build_on_run=False)
+    seed(0)   # every run of the binary simulates the same spikes (unseeded, some runs fire far more)
     defaultclock.dt = 0.5 * ms
     n_input = images.shape[1]
     # 50 ms frames: 7 of the image (350 ms), 3 of silence (150 ms rest)
