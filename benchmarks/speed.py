@@ -18,7 +18,8 @@ the training chunk reached (normalised weights, grown thresholds).
 
 Usage: python benchmarks/speed.py [--sizes 100 400 1600 6400] [--examples 1000]
        [--plain-examples 100] [--reference-examples 20] [--delays]
-       [--skip-runtime] [--test-dt 0 1.0] [--repeats 3] [--record speed]
+       [--skip-runtime | --runtime-sizes 100 400] [--test-dt 0 1.0] [--repeats 3]
+       [--record speed]
 Pin to one core for a fair figure: taskset -c 0 python benchmarks/speed.py
 """
 from __future__ import annotations
@@ -232,7 +233,9 @@ def record(name: str, rows: list[dict], command: str):
                ("test_ms", "ms", "stdpnet test mode, ms per example"),
                ("plain_ms", "ms", "plain standalone network, ms per example"),
                ("plain_over_train", "x", "plain / stdpnet training"),
-               ("plain_over_test", "x", "plain / stdpnet test mode"))
+               ("plain_over_test", "x", "plain / stdpnet test mode"),
+               ("peak_mb", "MB", "stdpnet binaries, peak resident memory"),
+               ("plain_peak_mb", "MB", "plain standalone binary, peak resident memory"))
     for key in sorted({(r["n"], r["test_dt"]) for r in rows}):
         mine = [r for r in rows if (r["n"], r["test_dt"]) == key]
         n, test_dt = key
@@ -241,6 +244,14 @@ def record(name: str, rows: list[dict], command: str):
                                    f"N = {n}, test network at {test_dt:g} ms: {metric}", "speed", unit,
                                    {r["repeat"]: r[column] for r in mine}, source)
             results.write(entry)
+    runtime = (("runtime_ms", "stdpnet on Brian2's runtime device, ms per example (one run)"),
+               ("reference_ms", "Brian2 runtime loop as in Brian2's example, ms per example (one run)"))
+    for n in sorted({r["n"] for r in rows}):
+        first = next(r for r in rows if r["n"] == n)
+        for column, metric in runtime:
+            if np.isfinite(first[column]):
+                results.write(results.figure(f"{name}.n{n}_{column}", title, f"N = {n}: {metric}",
+                                             "speed", "ms", {0: first[column]}, source))
 
 
 def main():
@@ -251,6 +262,8 @@ def main():
     ap.add_argument("--runtime-examples", type=int, default=100)
     ap.add_argument("--reference-examples", type=int, default=20)
     ap.add_argument("--skip-runtime", action="store_true", help="leave out the two runtime columns")
+    ap.add_argument("--runtime-sizes", type=int, nargs="+", metavar="N",
+                    help="measure the two runtime columns at these sizes only (default: every size)")
     ap.add_argument("--delays", action="store_true", help="random 0-10 ms input delays")
     ap.add_argument("--test-dt", type=float, nargs="+", default=[0.0], metavar="MS",
                     help="schedule.test_dt_ms of stdpnet's test network, one row each (0: the "
@@ -271,7 +284,7 @@ def main():
     for n in sorted(args.sizes):
         plain = plain_standalone(n, x[:args.plain_examples], args.delays)
         rt = ref = float("nan")
-        if not args.skip_runtime:
+        if not args.skip_runtime and (args.runtime_sizes is None or n in args.runtime_sizes):
             rt, _ = stdpnet_ms(spec_for(n, args.delays, 50), x[:2 * args.runtime_examples], "runtime",
                                chunks=max(args.runtime_examples // 50, 1))
             ref = reference_ms(n, x[:args.reference_examples], args.delays)
@@ -291,7 +304,8 @@ def main():
                 mine.append({"n": n, "test_dt": spec.schedule.dt_for(False), "repeat": repeat,
                              "train_ms": train, "test_ms": test, "plain_ms": plain_ms,
                              "plain_over_train": plain_ms / train, "plain_over_test": plain_ms / test,
-                             "peak": peak, "plain_peak": plain_peak})
+                             "peak_mb": peak, "plain_peak_mb": plain_peak,
+                             "runtime_ms": rt, "reference_ms": ref})
         for test_dt in sorted({r["test_dt"] for r in mine}):
             group = [r for r in mine if r["test_dt"] == test_dt]
 
@@ -302,13 +316,14 @@ def main():
             print(f"| {n} | {test_dt:g} | {cell('train_ms')} | {cell('test_ms')} | {cell('plain_ms')} "
                   f"| {rt:.1f} | {ref:.1f} | {cell('plain_over_train', '{:.1f}', 'x')} "
                   f"| {cell('plain_over_test', '{:.1f}', 'x')} "
-                  f"| {max(r['peak'] for r in group):.0f} / {max(r['plain_peak'] for r in group):.0f} |",
+                  f"| {max(r['peak_mb'] for r in group):.0f} / {max(r['plain_peak_mb'] for r in group):.0f} |",
                   flush=True)
         rows += mine
     if args.record:
         import sys
         record(args.record, rows, "python " + " ".join(sys.argv))
-        print(f"wrote results/{args.record}.*")
+        from stdpnet.results import results_root
+        print(f"wrote {results_root()}/{args.record}.*")
 
 if __name__ == "__main__":
     main()
