@@ -3,8 +3,9 @@
 Reuses the trained ensembles of a finished multimodal run (its ``image/`` and
 ``audio/`` folders), trains the cross-modal synapses afresh for each setting,
 assigns labels on the run's labelling pairs and measures the three readouts
-on validation pairs drawn from the *training* sets (another seed). Prints one
-JSON line per setting. Run:
+on the validation pairs (validation images with validation recordings, never
+items the network trained on; `stdpnet evaluate RUN --split validation`
+scores the same pairs). The test pairs are never read. Prints one JSON line per setting. Run:
 
     taskset -c 1 python benchmarks/cross_modal_tuning.py runs/audiovisual \\
         --settings gain=2 gain=4 gain=8 x_tar=0.01 x_tar=0.05 [--validation-pairs 1000]
@@ -21,7 +22,6 @@ from pathlib import Path
 from stdpnet import streams
 from stdpnet.engine.multimodal import MultimodalSimulator
 from stdpnet.experiments import audiovisual
-from stdpnet.experiments.audiovisual import pair_indices
 from stdpnet.readout import combine
 
 
@@ -32,12 +32,11 @@ def validate(run_dir: Path, m, data, n_pairs: int) -> dict:
     # the calibrated rule fitted on the clean labelling pairs only (evaluate adds corrupted ones)
     reliability = combine.calibrate(assign_counts, assign_y, sim.n_image_neurons, data.n_classes,
                                     streams.rng(m.seed, "calibration_folds"))
-    a, i = pair_indices(data.audio.train_y, data.image.train_y, n_pairs,
-                        streams.rng(m.seed, "tuning_pairs"))
-    modes = audiovisual.present_modes(sim, state, data.image.train_x[i], data.audio.train_x[a],
-                                      quiet=True)
-    return audiovisual.accuracies(modes, rates_i, rates_a, data.audio.train_y[a],
-                                  sim.n_image_neurons, m.readout.vote, reliability)
+    m.pairs.test_pairs = n_pairs
+    pairs = audiovisual.scored_pairs(m, data, "validation")
+    modes = audiovisual.present_modes(sim, state, *pairs.inputs(data), quiet=True)
+    return audiovisual.accuracies(modes, rates_i, rates_a, pairs.labels, sim.n_image_neurons,
+                                  m.readout.vote, reliability)
 
 
 def main():
@@ -45,7 +44,8 @@ def main():
     parser.add_argument("run", type=Path, help="a finished multimodal run folder")
     parser.add_argument("--settings", nargs="+", default=["gain=4"],
                         help="key=value[,key=value] of the [cross] section, one per setting")
-    parser.add_argument("--validation-pairs", type=int, default=1000)
+    parser.add_argument("--validation-pairs", type=int, default=1000,
+                        help="validation pairs scored (the validation recordings cycled)")
     args = parser.parse_args()
     base = audiovisual.open_run(args.run)
     data = audiovisual.load_data(base)
@@ -62,7 +62,7 @@ def main():
                 shutil.copytree(args.run / part, run_dir / part)
             audiovisual.train_cross(m, run_dir, data, quiet=True, log=lambda *_: None)
             acc = validate(run_dir, m, data, args.validation_pairs)
-        print(json.dumps({"setting": setting, **{k: round(v, 4) for k, v in acc.items()}}),
+        print(json.dumps({"setting": setting, **audiovisual._rounded(acc)}),
               flush=True)
 
 

@@ -81,10 +81,24 @@ common_options = [
 ]
 
 
-def with_common(command):
-    for option in reversed(common_options):
-        command = option(command)
-    return command
+# the options of the commands that repeat a run over seeds (repeat, seq-repeat)
+repeat_options = [
+    click.option("--seeds", default="0-2", show_default=True, help="Seeds, e.g. 0-2 or 0,3."),
+    click.option("--record", metavar="NAME", help="Write the figures to the results registry as NAME.*"),
+    click.option("--device", default=None, help="cpu or cuda (default: cuda if available)."),
+    click.option("--threads", type=int, default=None, help="Torch CPU threads."),
+]
+
+
+def with_options(options):
+    def decorate(command):
+        for option in reversed(options):
+            command = option(command)
+        return command
+    return decorate
+
+
+with_common = with_options(common_options)
 
 
 def _single_settings(sets) -> dict:
@@ -213,12 +227,9 @@ def train_snn_cmd(spec, method, init, run_dir, force, device, threads, train_lim
 @click.option("--methods", default="diet,iir", show_default=True,
               help="SNN methods trained in turn after each seed's ANN, each from the previous "
                    "run (diet from the ANN, iir from the DIET network).")
-@click.option("--seeds", default="0-2", show_default=True, help="Seeds, e.g. 0-2 or 0,3.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Folder of the runs, seed<s>-ann, seed<s>-<method>.")
-@click.option("--record", metavar="NAME", help="Write the figures to the results registry as NAME.*")
-@click.option("--device", default=None, help="cpu or cuda (default: cuda if available).")
-@click.option("--threads", type=int, default=None, help="Torch CPU threads.")
+@with_options(repeat_options)
 @click.option("--train-limit", type=int, help="Use only the first N training images.")
 @click.option("--test-limit", type=int, help="Use only the first N test images.")
 @friendly
@@ -370,12 +381,9 @@ def seq_table_cmd(run_dirs, out, split):
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--models", default="lite,lstm", show_default=True,
               help="Comma-separated model kinds (lite, srnn, lstm, gru, tcn).")
-@click.option("--seeds", default="0-2", show_default=True, help="Seeds, e.g. 0-2 or 0,3.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Folder of the runs (<model>-seed<s>) and of the table (table/).")
-@click.option("--record", metavar="NAME", help="Write the figures to the results registry as NAME.*")
-@click.option("--device", default=None, help="cpu or cuda (default: cuda if available).")
-@click.option("--threads", type=int, default=None, help="Torch CPU threads.")
+@with_options(repeat_options)
 @click.option("--epochs", type=int, help="Override train.epochs.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=V1,V2",
               help="Vary a dotted spec key, e.g. --set data.pixel_steps=28,112,392: every "

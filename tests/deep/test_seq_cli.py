@@ -120,6 +120,8 @@ def test_seq_repeat_varies_a_key_over_cells_and_a_selection_never_reads_test(tmp
             assert m["settings"] == {"data.pixel_steps": steps} and m["test_accuracy"] is None
     cells = (out / "table" / "cells.md").read_text()
     assert "| pixel_steps=112 | srnn | 112 |" in cells and "not scored" in cells
+    table = (out / "table" / "table.md").read_text()
+    assert "None" not in table and table.count("not scored") == 4   # the test column of each run
     assert (out / "table" / "accuracy_by_cell.png").stat().st_size > 1000
     written = sorted(p.name for p in (tmp_path / "results").iterdir())
     assert "tiny_len.srnn_validation_accuracy_pixel_steps112.json" in written

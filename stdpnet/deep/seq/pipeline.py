@@ -115,6 +115,8 @@ def collect(run_dirs) -> list[dict]:
 
 def markdown(rows: list[dict]) -> str:
     def fmt(v):
+        if v is None:
+            return "not scored"
         if isinstance(v, float):
             return f"{v:.4g}" if abs(v) < 1000 else f"{v:,.0f}"
         return f"{v:,}" if isinstance(v, int) else str(v)
