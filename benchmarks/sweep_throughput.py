@@ -10,7 +10,12 @@ Prints tasks per hour for each worker count and the ratio to one worker.
 ``--ceiling`` also runs the same tasks without Dask, in as many plain
 processes each pinned to its own core (no scheduler, no data transfer): the
 most that this machine's cores give side by side, for the Dask figure to be
-read against.
+read against. ``--repeats R`` measures everything R times, interleaved;
+``--record NAME`` writes every ratio and rate, one value per repeat, to
+``results/NAME.*``:
+
+    python benchmarks/sweep_throughput.py --tasks 4 --examples 8000 --validation 5000 \
+        --workers 1 2 --ceiling --repeats 3 --record sweep_throughput
 """
 from __future__ import annotations
 
@@ -54,6 +59,52 @@ def pinned_processes(todo: list, out: Path, n: int) -> float:
     return time.perf_counter() - t0
 
 
+def measure(spec, seeds: list, workers: list, ceiling: bool, tmp: Path) -> dict:
+    """One measurement: seconds, tasks per hour and the ratio to the first
+    worker count, for each worker count (Dask) and, with ``ceiling``, each
+    number of plain pinned processes."""
+    report = {}
+    for n in workers:
+        t0 = time.perf_counter()
+        result = run_sweep(spec, {}, seeds, tmp / f"w{n}", workers=n, log=lambda *_: None, quiet=True)
+        seconds = time.perf_counter() - t0
+        if result["failed"]:
+            raise RuntimeError(f"sweep tasks failed: {result['failed']}")
+        report[f"workers_{n}"] = {"seconds": seconds}
+    if ceiling:
+        todo = tasks(spec, {}, seeds)
+        for n in workers:
+            report[f"processes_{n}"] = {"seconds": pinned_processes(todo, tmp / f"p{n}", n)}
+    for kind in ("workers", "processes"):
+        if f"{kind}_{workers[0]}" not in report:
+            continue
+        for n in workers:
+            entry = report[f"{kind}_{n}"]
+            entry["tasks_per_hour"] = 3600 * len(seeds) / entry["seconds"]
+            entry["ratio"] = entry["tasks_per_hour"] / (3600 * len(seeds) / report[f"{kind}_{workers[0]}"]["seconds"])
+    return report
+
+
+def record(name: str, reports: list[dict], args, command: str):
+    """Registry entries (results/NAME.*), one value per repeat."""
+    from stdpnet import results
+
+    spec = Path(args.spec).resolve()
+    shown = spec.relative_to(REPO).as_posix() if spec.is_relative_to(REPO) else str(spec)
+    source = {**results.provenance(spec, command), "spec": shown}
+    title = (f"Sweep throughput on Dask: {args.tasks} tasks of {args.examples:,} training examples, "
+             "1 and more workers, and plain pinned processes (values per repeat)")
+    for key in reports[0]:
+        kind, n = key.split("_")
+        who = f"{n} Dask worker(s)" if kind == "workers" else f"{n} plain pinned process(es)"
+        columns = [("tasks_per_hour", "", "tasks per hour")]
+        if int(n) != args.workers[0]:
+            columns.append(("ratio", "x", f"tasks per hour over {args.workers[0]}"))
+        for column, unit, metric in columns:
+            results.write(results.figure(f"{name}.{key}_{column}", title, f"{who}: {metric}", "speed",
+                                         unit, {k: r[key][column] for k, r in enumerate(reports)}, source))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spec", type=Path, default=REPO / "networks" / "mnist_quick.toml")
@@ -63,37 +114,27 @@ def main():
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--ceiling", action="store_true",
                         help="also run the tasks in plain pinned processes, without Dask")
+    parser.add_argument("--repeats", type=int, default=1, help="measure everything this many times")
+    parser.add_argument("--record", metavar="NAME", help="write every figure to results/NAME.*")
     args = parser.parse_args()
     spec = load_spec(args.spec)
     spec.data.train_examples = args.examples
     spec.data.assign_examples = min(spec.data.assign_examples, args.examples)
     spec.data.validation_examples = args.validation
     seeds = list(range(args.tasks))
-    report = {"spec": str(args.spec), "tasks": args.tasks, "examples": args.examples}
+    reports = []
     with tempfile.TemporaryDirectory() as tmp:
         warm = tasks(spec, {}, [1000])[0]   # compiles both binaries once, outside the timing
         run_task(warm.spec, str(Path(tmp) / "warm"), ("validation",))
-        for n in args.workers:
-            t0 = time.perf_counter()
-            result = run_sweep(spec, {}, seeds, Path(tmp) / f"w{n}", workers=n, log=lambda *_: None,
-                               quiet=True)
-            seconds = time.perf_counter() - t0
-            assert not result["failed"], result["failed"]
-            report[f"workers_{n}"] = {"seconds": round(seconds, 1),
-                                      "tasks_per_hour": round(3600 * args.tasks / seconds, 1)}
-        if args.ceiling:
-            todo = tasks(spec, {}, seeds)
-            for n in args.workers:
-                seconds = pinned_processes(todo, Path(tmp) / f"p{n}", n)
-                report[f"processes_{n}"] = {"seconds": round(seconds, 1),
-                                            "tasks_per_hour": round(3600 * args.tasks / seconds, 1)}
-    for kind in ("workers", "processes"):
-        if f"{kind}_{args.workers[0]}" in report:
-            base = report[f"{kind}_{args.workers[0]}"]["tasks_per_hour"]
-            for n in args.workers:
-                entry = report[f"{kind}_{n}"]
-                entry["ratio"] = round(entry["tasks_per_hour"] / base, 2)
-    print(json.dumps(report, indent=2))
+        for repeat in range(args.repeats):
+            reports.append(measure(spec, seeds, args.workers, args.ceiling, Path(tmp) / f"r{repeat}"))
+            print(json.dumps({"repeat": repeat, **{k: {c: round(x, 2) for c, x in v.items()}
+                                                    for k, v in reports[-1].items()}}), flush=True)
+    if args.record:
+        import sys
+        from stdpnet.results import results_root
+        record(args.record, reports, args, "python " + " ".join(sys.argv))
+        print(f"wrote {results_root()}/{args.record}.*")
 
 
 if __name__ == "__main__":
