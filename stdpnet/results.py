@@ -78,6 +78,16 @@ HEADLINES = (
     ("fsdd_speakers_linear", "Spoken digits (FSDD), leave one speaker out: a linear classifier on the "
      "network's inputs",
      "python benchmarks/speaker_baseline.py --record fsdd_speakers_linear"),
+    ("audiovisual_rules", "Audio-visual network: the combining rules on the validation pairs",
+     "python benchmarks/combining_rules.py runs/measure_audiovisual/tasks/* --record audiovisual_rules"),
+    ("speed", "Speed: ms per MNIST example against a plain Brian2 cpp_standalone network, one core "
+     "(values per repeat)",
+     "taskset -c 0 python benchmarks/speed.py --sizes 100 400 1600 6400 --examples 1000 "
+     "--plain-examples 100 --runtime-sizes 100 400 --repeats 3 --test-dt 0 1.0 --record speed"),
+    ("sweep_throughput", "Sweep throughput on Dask: 1 and 2 workers, and plain pinned processes "
+     "(values per repeat)",
+     "python benchmarks/sweep_throughput.py --tasks 4 --examples 8000 --validation 5000 --workers 1 2 "
+     "--ceiling --repeats 3 --record sweep_throughput"),
 )
 
 

@@ -468,6 +468,33 @@ def test_a_sweep_runs_audio_visual_networks_as_tasks(small_audiovisual):
     assert figures["cross_modal_gain"] == result["cross_modal_gain"]
 
 
+def test_a_reused_task_takes_a_changed_readout_and_is_scored_again_not_trained(small_audiovisual,
+                                                                               tmp_path, monkeypatch):
+    """A finished run folder that a sweep task reuses but whose [readout]
+    differs from the task's (a changed default leaves the digest as it was)
+    takes the task's readout and is scored again under it; its trained
+    network is kept, not trained again."""
+    import shutil
+    from stdpnet import runs
+    from stdpnet.experiments import sweep
+    run_dir, result = small_audiovisual
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    m = audiovisual.open_run(copy)
+    assert m.readout.vote == "normalised"
+    m.readout.vote = "summed"
+    cross = (copy / audiovisual.CROSS).read_bytes()
+    monkeypatch.setattr(audiovisual, "train_cross", lambda *a, **k: pytest.fail("trained again"))
+    figures = sweep.run_task(m, str(copy), ("test",))["test"]
+    assert audiovisual.open_run(copy).readout.vote == "summed"
+    assert runs.load_json(copy / runs.METRICS)["evaluate"]["test"]["vote"] == "summed"
+    assert figures["accuracy"] == pytest.approx(result["accuracy"]["both_by_rule"]["summed"])
+    assert figures["accuracy_image"] == pytest.approx(result["accuracy"]["image"])
+    assert (copy / audiovisual.CROSS).read_bytes() == cross
+    monkeypatch.setattr(audiovisual, "evaluate", lambda *a, **k: pytest.fail("scored again"))
+    assert sweep.run_task(m, str(copy), ("test",))["test"] == figures
+
+
 def test_a_sweep_task_scores_its_network_under_noise_once(small_audiovisual, monkeypatch):
     """--noise: a task's row gains each mode's accuracy at each level (level
     0 is the clean evaluation); a finished noise sweep is read back, not run

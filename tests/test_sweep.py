@@ -148,6 +148,27 @@ def test_a_task_is_keyed_by_everything_that_determines_its_result():
     assert task_digest(later) != task_digest(base)
 
 
+def test_a_folder_named_by_an_older_digest_is_reused_by_its_task(tmp_path):
+    """A finished task folder written under an older digest scheme (another
+    name, the same spec) is renamed to its task's digest; a folder of another
+    spec, or no run folder at all, is left alone."""
+    from stdpnet import runs
+    from stdpnet.experiments.sweep import adopt_folders
+
+    grid = tasks(spec(), {"plasticity.x_tar": [0.5, 0.6]}, [0])
+    folder = tmp_path / "tasks"
+    runs.create(folder / "0123456789abcdef", grid[1].spec)
+    other = spec()
+    other.data.train_examples = 41
+    runs.create(folder / "fedcba9876543210", tasks(other, {}, [0])[0].spec)
+    (folder / "notes").mkdir()
+    adopted = adopt_folders(folder, grid)
+    assert {name: t.digest for name, t in adopted.items()} == {"0123456789abcdef": grid[1].digest}
+    assert sorted(p.name for p in folder.iterdir()) == sorted([grid[1].digest, "fedcba9876543210", "notes"])
+    assert runs.open_run(folder / grid[1].digest).plasticity.x_tar == 0.6
+    assert adopt_folders(folder, grid) == {}
+
+
 def test_sets_and_seeds_parse_as_toml_values():
     assert parse_sets(["plasticity.x_tar=0.05,0.1", "excitatory.n_neurons=100,400",
                        "compression.enabled=true", "plasticity.rule=pair_additive"]) == {

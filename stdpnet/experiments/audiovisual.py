@@ -218,7 +218,7 @@ def present_modes(sim: MultimodalSimulator, state: dict, image_x, audio_x, modes
 
 
 def accuracies(counts: dict, rates_image, rates_audio, labels, n_image_neurons,
-               rule: str = "calibrated", reliability=None, tilt: float = 1.0) -> dict:
+               rule: str = "normalised", reliability=None, tilt: float = 1.0) -> dict:
     """Accuracy of each readout mode present in ``counts`` (mode -> counts):
     ``image`` and ``audio``: the shown modality's ensemble (Diehl & Cook vote);
     ``recall``: the other ensemble's vote in those modes, under its own

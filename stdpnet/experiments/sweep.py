@@ -45,8 +45,8 @@ import numpy as np
 from .. import plots, runs
 from ..data.load import load_dataset
 from ..engine.present import default_jobs
-from ..errors import ConfigError
-from ..spec import (Cross, MultimodalSpec, Pairs, Readout, Spec,
+from ..errors import ConfigError, StdpnetError
+from ..spec import (Cross, MultimodalSpec, Pairs, Readout, Spec, dump_multimodal_spec,
                     spec_from_dict)
 from . import ensemble
 
@@ -351,12 +351,75 @@ def noise_figures(run_dir: Path, split: str, modality: str, kind: str, levels: l
             for level, e in zip(levels, done) for mode in NOISE_MODES}
 
 
+def _trained_identity(spec) -> str:
+    """``_text`` without the readout of an audio-visual spec: what decides
+    the trained network (the readout is taken by ``take_readout``)."""
+    changed = _changed(spec)
+    if isinstance(spec, MultimodalSpec):
+        changed.pop("readout", None)
+    return json.dumps(changed, sort_keys=True, default=str)
+
+
+def adopt_folders(folder: Path, todo: list[Task]) -> dict:
+    """Task folders in ``folder`` named otherwise than by today's digests
+    (written under an older digest scheme) whose spec is that of a task
+    without a folder are renamed to the task's digest, so that their
+    finished work is reused. Returns {old name: task}."""
+    folder = Path(folder)
+    waiting = {_trained_identity(t.spec): t for t in todo if not (folder / t.digest).exists()}
+    known = {t.digest for t in todo}
+    adopted = {}
+    if not waiting or not folder.is_dir():
+        return adopted
+    for old in sorted(folder.iterdir()):
+        if old.name in known or not (old / runs.SPEC).is_file():
+            continue
+        try:
+            stored = _open_task_spec(old, isinstance(todo[0].spec, MultimodalSpec))
+        except (StdpnetError, OSError):   # not a run folder of this kind: left alone
+            continue
+        task = waiting.pop(_trained_identity(stored), None)
+        if task is not None:
+            old.rename(folder / task.digest)
+            adopted[old.name] = task
+    return adopted
+
+
+def _open_task_spec(run_dir: Path, multimodal: bool):
+    if multimodal:
+        from .audiovisual import open_run
+        return open_run(run_dir)
+    return runs.open_run(run_dir)
+
+
+def take_readout(spec: MultimodalSpec, run_dir: Path) -> bool:
+    """An audio-visual run folder whose ``[readout]`` differs from the task's
+    (as after a change of the default rule: the digest covers only values
+    that differ from the defaults) takes the task's readout, and its scores
+    are dropped, to be measured again: a readout changes no training, so the
+    trained network is kept. True when it did."""
+    from . import audiovisual
+
+    stored = audiovisual.open_run(run_dir)
+    if stored.readout == spec.readout:
+        return False
+    stored.readout = copy.deepcopy(spec.readout)
+    runs.save_text(run_dir / runs.SPEC, dump_multimodal_spec(stored, "image/spec.toml", "audio/spec.toml"))
+    metrics = runs.load_json(run_dir / runs.METRICS)
+    for scored in ("evaluate", "robustness"):
+        metrics.pop(scored, None)
+    runs.save_json(run_dir / runs.METRICS, metrics)
+    return True
+
+
 def run_task(spec, run_dir: str, splits: tuple, device: str | None = None,
              noises: tuple = ()) -> dict:
     """Train the task's network and score it on ``splits`` (and under each of
     ``noises``), unless its run folder already holds those results. Runs in
     a Dask worker (one thread)."""
     run_dir = Path(run_dir)
+    if isinstance(spec, MultimodalSpec) and (run_dir / runs.SPEC).exists():
+        take_readout(spec, run_dir)
     evaluated = runs.load_json(run_dir / runs.METRICS).get("evaluate", {})
     if not all(s in evaluated for s in splits):
         if isinstance(spec, MultimodalSpec):
@@ -365,7 +428,9 @@ def run_task(spec, run_dir: str, splits: tuple, device: str | None = None,
             if not (run_dir / runs.SPEC).exists():
                 audiovisual.create_run(run_dir, spec, force=True)
             data = audiovisual.load_data(spec)
-            audiovisual.train_cross(spec, run_dir, data, device=device, quiet=True, log=lambda *_: None)
+            if not (run_dir / audiovisual.CROSS).exists():
+                audiovisual.train_cross(spec, run_dir, data, device=device, quiet=True,
+                                        log=lambda *_: None)
             for split in splits:
                 if split not in evaluated:
                     audiovisual.evaluate(run_dir, data=data, device=device, quiet=True, jobs=1, split=split)
@@ -414,6 +479,8 @@ def run_sweep(spec, sets: dict, seeds: list[int], out: Path, workers: int | None
         raise ConfigError("--noise scores an audio-visual network with one modality corrupted: "
                           f"{spec.name} is a single ensemble")
     todo = tasks(spec, sets, seeds)
+    for name, task in adopt_folders(out / "tasks", todo).items():
+        log(f"task {task.cell}, seed {task.seed}: reusing {name} (named by an older digest)")
     splits = ("validation", "test") if test else ("validation",)
     client, cluster = _client(workers, scheduler)
     rows, failed = [], []
