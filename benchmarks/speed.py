@@ -280,7 +280,6 @@ def main():
     print("| N | test dt (ms) | stdpnet train | stdpnet test | plain standalone | runtime | reference "
           "| plain / train | plain / test | peak MB (stdpnet / plain) |")
     print("|---|---|---|---|---|---|---|---|---|---|")
-    rows = []
     for n in sorted(args.sizes):
         plain = plain_standalone(n, x[:args.plain_examples], args.delays)
         rt = ref = float("nan")
@@ -318,12 +317,11 @@ def main():
                   f"| {cell('plain_over_test', '{:.1f}', 'x')} "
                   f"| {max(r['peak_mb'] for r in group):.0f} / {max(r['plain_peak_mb'] for r in group):.0f} |",
                   flush=True)
-        rows += mine
-    if args.record:
-        import sys
-        record(args.record, rows, "python " + " ".join(sys.argv))
-        from stdpnet.results import results_root
-        print(f"wrote {results_root()}/{args.record}.*")
+        if args.record:   # each size as soon as it is measured
+            import sys
+            from stdpnet.results import results_root
+            record(args.record, mine, "python " + " ".join(sys.argv))
+            print(f"wrote {results_root()}/{args.record}.n{n}_*", flush=True)
 
 if __name__ == "__main__":
     main()
