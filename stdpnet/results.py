@@ -237,6 +237,10 @@ RECORDED = (("test_accuracy", "accuracy (vote; audio-visual: both modalities)", 
             ("test_cross_modal_gain", "both minus the better single modality", "test", "%"),
             ("validation_accuracy", "accuracy (vote; audio-visual: both modalities)", "validation", "%"),
             ("validation_train_ms_per_example", "training time per example", "training", "ms"))
+# a pruned network's savings (recorded only where it is pruned): dense over pruned
+RECORDED_PRUNED = (("test_synaptic_op_reduction", "synaptic operations per inference, dense / pruned",
+                    "test", "x"),
+                   ("test_energy_improvement", "energy per inference (model), dense / pruned", "test", "x"))
 
 
 def recorded_noise_columns(row: dict) -> list[tuple]:
@@ -270,6 +274,8 @@ def record_sweep(name: str, source: dict, result: dict, title: str,
     if not rows or "test_accuracy" not in rows[0]:
         raise ConfigError(f"--record {name}: the sweep must be run with --test")
     figures = [f for f in RECORDED if f[0] in rows[0]] + recorded_noise_columns(rows[0])
+    if rows[0].get("test_sparsity", 0) > 0:
+        figures += [f for f in RECORDED_PRUNED if f[0] in rows[0]]
     paths = []
     for column, metric, split, unit in figures:
         values = (folds["figures"][column]["per_seed"] if folds is not None

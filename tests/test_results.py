@@ -51,6 +51,22 @@ def test_a_recorded_sweep_keeps_every_seed_and_its_mean_and_sd(tmp_path):
     assert "## A demo" in doc and "Not measured under this protocol yet" in doc
 
 
+def test_a_pruned_network_records_its_savings_and_a_dense_one_does_not(tmp_path):
+    source = results.provenance(REPO / "networks" / "mnist_quick.toml", "stdpnet sweep ...")
+    dense, pruned = fake_sweep({0: 0.80, 1: 0.82}), fake_sweep({0: 0.80, 1: 0.82})
+    for row in dense["rows"]:
+        row |= {"test_sparsity": 0.0, "test_synaptic_op_reduction": 1.0, "test_energy_improvement": 1.0}
+    for row in pruned["rows"]:
+        row |= {"test_sparsity": 0.8, "test_synaptic_op_reduction": {0: 1.8, 1: 1.9}[row["seed"]],
+                "test_energy_improvement": 2.7}
+    names = {p.name for p in results.record_sweep("dense", source, dense, "d", root=tmp_path)}
+    assert not any("reduction" in n or "energy" in n for n in names)
+    names = {p.name for p in results.record_sweep("pruned", source, pruned, "p", root=tmp_path)}
+    assert {"pruned.test_synaptic_op_reduction.json", "pruned.test_energy_improvement.json"} <= names
+    entry = json.loads((tmp_path / "pruned.test_synaptic_op_reduction.json").read_text())
+    assert entry["unit"] == "x" and entry["split"] == "test" and entry["values"] == {"0": 1.8, "1": 1.9}
+
+
 def test_only_a_one_cell_sweep_with_test_scores_is_recorded(tmp_path):
     spec = REPO / "networks" / "mnist_quick.toml"
     with pytest.raises(ConfigError, match="--test"):

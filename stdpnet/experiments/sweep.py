@@ -302,6 +302,8 @@ def task_metrics(run_dir: Path, split: str) -> dict:
     return {"accuracy": result["accuracy"], "accuracy_likelihood": result["accuracy_likelihood"],
             "train_ms_per_example": metrics["train"]["ms_per_example"],
             "synaptic_ops_per_inference": cost["counts"]["synaptic_ops_per_inference"],
+            "sparsity": cost["counts"]["sparsity"],
+            "synaptic_op_reduction": cost["counts"]["synaptic_op_reduction"],
             "energy_improvement": cost["model"]["energy_improvement"],
             "area_improvement": cost["model"]["area_improvement"]}
 
