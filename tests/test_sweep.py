@@ -164,7 +164,10 @@ def test_a_folder_named_by_an_older_digest_is_reused_by_its_task(tmp_path):
     (folder / "notes").mkdir()
     adopted = adopt_folders(folder, grid)
     assert {name: t.digest for name, t in adopted.items()} == {"0123456789abcdef": grid[1].digest}
-    assert sorted(p.name for p in folder.iterdir()) == sorted([grid[1].digest, "fedcba9876543210", "notes"])
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [grid[1].digest, "0123456789abcdef", "fedcba9876543210", "notes"])
+    assert not (folder / grid[1].digest).is_symlink()
+    assert (folder / "0123456789abcdef").resolve() == (folder / grid[1].digest).resolve()
     assert runs.open_run(folder / grid[1].digest).plasticity.x_tar == 0.6
     assert adopt_folders(folder, grid) == {}
 

@@ -366,7 +366,8 @@ def adopt_folders(folder: Path, todo: list[Task]) -> dict:
     """Task folders in ``folder`` named otherwise than by today's digests
     (written under an older digest scheme) whose spec is that of a task
     without a folder are renamed to the task's digest, so that their
-    finished work is reused. Returns {old name: task}."""
+    finished work is reused; the old name stays as a link to the new one
+    (for links and paths that name it). Returns {old name: task}."""
     folder = Path(folder)
     waiting = {_trained_identity(t.spec): t for t in todo if not (folder / t.digest).exists()}
     known = {t.digest for t in todo}
@@ -383,6 +384,7 @@ def adopt_folders(folder: Path, todo: list[Task]) -> dict:
         task = waiting.pop(_trained_identity(stored), None)
         if task is not None:
             old.rename(folder / task.digest)
+            old.symlink_to(task.digest, target_is_directory=True)
             adopted[old.name] = task
     return adopted
 
