@@ -62,7 +62,7 @@ def main():
                 shutil.copytree(args.run / part, run_dir / part)
             audiovisual.train_cross(m, run_dir, data, quiet=True, log=lambda *_: None)
             acc = validate(run_dir, m, data, args.validation_pairs)
-        print(json.dumps({"setting": setting, **audiovisual._rounded(acc)}),
+        print(json.dumps({"setting": setting, **audiovisual.rounded(acc)}),
               flush=True)
 
 

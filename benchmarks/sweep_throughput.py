@@ -75,13 +75,10 @@ def measure(spec, seeds: list, workers: list, ceiling: bool, tmp: Path) -> dict:
         todo = tasks(spec, {}, seeds)
         for n in workers:
             report[f"processes_{n}"] = {"seconds": pinned_processes(todo, tmp / f"p{n}", n)}
-    for kind in ("workers", "processes"):
-        if f"{kind}_{workers[0]}" not in report:
-            continue
-        for n in workers:
-            entry = report[f"{kind}_{n}"]
-            entry["tasks_per_hour"] = 3600 * len(seeds) / entry["seconds"]
-            entry["ratio"] = entry["tasks_per_hour"] / (3600 * len(seeds) / report[f"{kind}_{workers[0]}"]["seconds"])
+    for key, entry in report.items():
+        base = report[f"{key.split('_')[0]}_{workers[0]}"]
+        entry["tasks_per_hour"] = 3600 * len(seeds) / entry["seconds"]
+        entry["ratio"] = base["seconds"] / entry["seconds"]
     return report
 
 

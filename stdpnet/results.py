@@ -82,7 +82,7 @@ HEADLINES = (
      "python benchmarks/combining_rules.py runs/measure_audiovisual/tasks/* --record audiovisual_rules"),
     ("speed", "Speed: ms per MNIST example against a plain Brian2 cpp_standalone network, one core "
      "(values per repeat)",
-     "taskset -c 0 python benchmarks/speed.py --sizes 100 400 1600 6400 --examples 1000 "
+     "taskset -c 0 python benchmarks/speed.py --sizes 100 400 1600 --examples 1000 "
      "--plain-examples 100 --runtime-sizes 100 400 --repeats 3 --test-dt 0 1.0 --record speed"),
     ("sweep_throughput", "Sweep throughput on Dask: 1 and 2 workers, and plain pinned processes "
      "(values per repeat)",

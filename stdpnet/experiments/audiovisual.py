@@ -336,9 +336,9 @@ def corrupted_labelling_counts(sim: MultimodalSimulator, m: MultimodalSpec, data
     return counts, noise, severity
 
 
-def _rounded(d):
+def rounded(d):
     """A nested dict of accuracies with every number rounded to 4 places."""
-    return {k: _rounded(v) if isinstance(v, dict) else round(v, 4) for k, v in d.items()}
+    return {k: rounded(v) if isinstance(v, dict) else round(v, 4) for k, v in d.items()}
 
 
 def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
@@ -382,7 +382,7 @@ def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
               "reliability": {part: dict(zip(likelihood.RELIABILITY_FEATURES, np.round(p, 4).tolist()))
                               for part, p in zip(("image", "audio"), reliability)},
               "tilt": round(tilt, 4),
-              "tilt_choice": _rounded(tilt_choice),
+              "tilt_choice": rounded(tilt_choice),
               "vote_holdout": combine.vote_holdout(assign_counts, assign_y, n_i, n_classes,
                                                    streams.rng(m.seed, "holdout_folds"), corrupted, noise,
                                                    severity, m.readout.min_clean_accuracy),

@@ -396,24 +396,23 @@ def _open_task_spec(run_dir: Path, multimodal: bool):
     return runs.open_run(run_dir)
 
 
-def take_readout(spec: MultimodalSpec, run_dir: Path) -> bool:
+def take_readout(spec: MultimodalSpec, run_dir: Path) -> None:
     """An audio-visual run folder whose ``[readout]`` differs from the task's
     (as after a change of the default rule: the digest covers only values
     that differ from the defaults) takes the task's readout, and its scores
     are dropped, to be measured again: a readout changes no training, so the
-    trained network is kept. True when it did."""
+    trained network is kept."""
     from . import audiovisual
 
     stored = audiovisual.open_run(run_dir)
     if stored.readout == spec.readout:
-        return False
+        return
     stored.readout = copy.deepcopy(spec.readout)
     runs.save_text(run_dir / runs.SPEC, dump_multimodal_spec(stored, "image/spec.toml", "audio/spec.toml"))
     metrics = runs.load_json(run_dir / runs.METRICS)
     for scored in ("evaluate", "robustness"):
         metrics.pop(scored, None)
     runs.save_json(run_dir / runs.METRICS, metrics)
-    return True
 
 
 def run_task(spec, run_dir: str, splits: tuple, device: str | None = None,
