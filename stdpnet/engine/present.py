@@ -41,17 +41,24 @@ def accepted_last(sim: Simulator, result: ChunkResult, pixels: np.ndarray) -> bo
 def present(sim: Simulator, images: np.ndarray, mode: float, state: dict,
             progress: Progress | None = None, counts: np.ndarray | None = None,
             on_chunk: Callable | None = None, desc: str = "presenting", quiet: bool = False,
-            first_example: int = 0, stop: Callable[[Progress], bool] | None = None):
+            first_example: int = 0, stop: Callable[[Progress], bool] | None = None,
+            keep: int | None = None):
     """Show ``images`` in order; returns (counts (n, neurons), state, progress).
 
     ``on_chunk(progress, state, counts)`` runs after every chunk (checkpoints);
     then ``stop(progress)``, if given, may end the sequence early (True).
     ``first_example`` is the position of ``images[0]`` in a longer sequence
-    (it keys the Poisson streams, see stdpnet.model.neurons)."""
+    (it keys the Poisson streams, see stdpnet.model.neurons). With ``keep``,
+    ``counts`` holds only the last ``keep`` examples, those before
+    ``progress.position`` (a long training run would otherwise hold examples x
+    neurons counts: 3.8 GB for three epochs at 6,400 neurons)."""
     spec, S = sim.spec, sim.slots
     n = len(images)
     progress = progress or Progress()
-    counts = np.zeros((n, sim.n_neurons), np.int32) if counts is None else counts
+    if keep is None:
+        counts = np.zeros((n, sim.n_neurons), np.int32) if counts is None else counts
+    else:
+        counts = trailing(counts, progress.position, keep, sim.n_neurons)
     if progress.intensity is None:
         progress.intensity = spec.input.intensity
     bar = tqdm(total=n, initial=progress.position, desc=desc, unit="ex", disable=quiet,
@@ -74,8 +81,11 @@ def present(sim: Simulator, images: np.ndarray, mode: float, state: dict,
             ex = result.example
             accepted = np.append(ex[1:] != ex[:-1], accepted_last(sim, result, pixels))
             accepted &= ex < len(rows)
-            counts[start + ex[accepted]] = result.counts[accepted]
             done = int(accepted.sum())
+            if keep is None:
+                counts[start + ex[accepted]] = result.counts[accepted]
+            else:   # accepted slots show examples start, start + 1, ... in order
+                counts = np.concatenate([counts, result.counts[accepted].astype(np.int32)])[-keep:]
             progress.presentations += int((ex < len(rows)).sum())
             progress.position += done
             progress.intensity = (spec.input.intensity if accepted[-1] or ex[-1] >= len(rows)
@@ -90,6 +100,17 @@ def present(sim: Simulator, images: np.ndarray, mode: float, state: dict,
     finally:
         bar.close()
     return counts, state, progress
+
+
+def trailing(counts: np.ndarray | None, position: int, keep: int, n_neurons: int) -> np.ndarray:
+    """The counts of the last ``min(keep, position)`` examples before
+    ``position``, from a trailing buffer or from a full (examples, neurons)
+    array (a checkpoint written before training kept a trailing buffer)."""
+    if counts is None or position == 0:
+        return np.zeros((0, n_neurons), np.int32)
+    if len(counts) > position:          # full array: examples 0 .. n - 1
+        counts = counts[:position]
+    return np.ascontiguousarray(counts[-keep:] if keep else counts[:0], dtype=np.int32)
 
 
 def default_jobs() -> int:

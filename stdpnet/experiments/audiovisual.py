@@ -152,7 +152,7 @@ def train_cross(m: MultimodalSpec, run_dir: Path, data: Data, device: str | None
     if progress is None or progress.position < len(x):
         desc = "joint (ensembles and cross-modal STDP)" if joint else "joint (cross-modal STDP)"
         counts, state, progress = present(sim, x, TRAIN, state, progress, counts, on_chunk,
-                                          desc=desc, quiet=quiet, stop=stop)
+                                          desc=desc, quiet=quiet, stop=stop, keep=0)
         if progress.position < len(x):
             return state
     n_i = sim.n_image_neurons

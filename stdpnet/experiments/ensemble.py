@@ -22,14 +22,20 @@ from ..readout import likelihood, vote
 from ..spec import Spec, dump_spec
 
 
+RUNNING_WINDOW = 2000   # examples that label the neurons for the running accuracy
+
+
 def running_accuracy(counts, labels, position, chunk, window, n_classes):
-    """Accuracy on the last chunk with labels assigned from the window before it."""
-    lo = max(0, position - chunk - window)
+    """Accuracy on the last ``chunk`` examples with labels assigned from the
+    ``window`` before them. ``counts`` holds the examples just before
+    ``position`` (at least ``chunk + window`` of them, or all)."""
+    first = position - len(counts)             # example of counts[0]
+    lo = max(first, position - chunk - window)
     hi = position - chunk
     if hi - lo < 10 * n_classes:
         return None
-    assignments = vote.assign_labels(counts[lo:hi], labels[lo:hi], n_classes)
-    pred = vote.predict(counts[hi:position], assignments, n_classes)
+    assignments = vote.assign_labels(counts[lo - first:hi - first], labels[lo:hi], n_classes)
+    pred = vote.predict(counts[hi - first:], assignments, n_classes)
     return vote.accuracy(labels[hi:position], pred)
 
 
@@ -64,15 +70,18 @@ def train(spec: Spec, run_dir: Path, device: str | None = None, resume: bool = F
     else:
         state, counts, progress = sim.initial_state(spec.seed), None, Progress()
     last_position = [progress.position]
+    epoch_length = len(images) // spec.data.epochs
 
     def on_chunk(progress: Progress, state: dict, counts: np.ndarray):
+        if spec.data.epochs > 1 and progress.position // epoch_length > last_position[0] // epoch_length:
+            save_snapshot(run_dir, progress.position // epoch_length, progress.position, state)
         # prune/quantise in place between chunks, before the checkpoint (exact resume)
         # (not at the very end: finalise() does that, after keeping the weights unquantised)
         if progress.position < len(images):
             compression.interval_step(state, spec, last_position[0], progress.position, len(images))
         last_position[0] = progress.position
         acc = running_accuracy(counts, labels, progress.position, min(sim.slots, progress.position),
-                               window=2000, n_classes=data.n_classes)
+                               window=RUNNING_WINDOW, n_classes=data.n_classes)
         if acc is not None:
             progress.history.append((progress.position, acc))
         runs.save_checkpoint(run_dir, runs.Checkpoint(state, counts, progress))
@@ -80,7 +89,8 @@ def train(spec: Spec, run_dir: Path, device: str | None = None, resume: bool = F
                 "ms/ex": f"{1000 * progress.seconds / max(progress.presentations, 1):.1f}"}
 
     counts, state, progress = present(sim, images, TRAIN, state, progress, counts, on_chunk,
-                                      desc="training", quiet=quiet, stop=stop)
+                                      desc="training", quiet=quiet, stop=stop,
+                                      keep=sim.slots + RUNNING_WINDOW)
     if progress.position < len(images):  # stopped: the checkpoint holds everything
         return state, progress
     extra, summary = {}, None
@@ -99,6 +109,26 @@ def train(spec: Spec, run_dir: Path, device: str | None = None, resume: bool = F
         "ms_per_example": round(1000 * progress.seconds / max(progress.position, 1), 3),
         "running_accuracy": progress.history})
     return state, progress
+
+
+SNAPSHOTS = "epochs"    # the state at the end of every epoch (runs of several epochs)
+
+
+def save_snapshot(run_dir: Path, epoch: int, position: int, state: dict) -> None:
+    """The state after ``epoch`` epochs (at the first checkpoint at or after
+    the epoch's last example, ``position``), for the learning curve."""
+    (Path(run_dir) / SNAPSHOTS).mkdir(exist_ok=True)
+    runs.save_npz(Path(run_dir) / SNAPSHOTS / f"epoch_{epoch}.npz", position=np.array(position),
+                  **{f"state.{k}": v for k, v in state.items()})
+
+
+def snapshots(run_dir: Path) -> list[tuple[int, int, Path]]:
+    """(epoch, examples seen, path) of every saved epoch state, in order."""
+    found = []
+    for path in sorted((Path(run_dir) / SNAPSHOTS).glob("epoch_*.npz")):
+        with np.load(path) as npz:
+            found.append((int(path.stem.split("_")[1]), int(npz["position"]), path))
+    return sorted(found)
 
 
 def trained_state(run_dir: Path) -> dict:
