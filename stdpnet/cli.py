@@ -178,6 +178,23 @@ def evaluate(run_dir, device, split, jobs, quiet):
 
 @main.command()
 @click.argument("run_dir", metavar="RUN", type=click.Path(file_okay=False, path_type=Path))
+@DEVICE
+@JOBS
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@friendly
+def curve(run_dir, device, jobs, quiet):
+    """Validation accuracy after every epoch of a run of several epochs
+    (labels assigned anew from each epoch's state); writes learning_curve.png
+    and metrics.json (learning_curve.validation)."""
+    from . import runs
+    from .experiments import ensemble
+    _ensure_data(runs.open_run(run_dir))
+    ensemble.learning_curve(run_dir, device=device, quiet=quiet, jobs=jobs, log=click.echo)
+    click.echo(f"wrote {Path(run_dir) / 'learning_curve.png'}")
+
+
+@main.command()
+@click.argument("run_dir", metavar="RUN", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--examples", type=int, default=3, show_default=True,
               help="Examples in the spike raster (validation examples where there are any).")
 @friendly

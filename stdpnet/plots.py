@@ -109,6 +109,18 @@ def plot_accuracy_history(history, path):
     return _save(fig, path)
 
 
+def plot_learning_curve(points: list[dict], path, split: str, title: str = ""):
+    """Accuracy after every epoch: points of {"epoch", "examples", "accuracy"}."""
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    ax.plot([p["epoch"] for p in points], [100 * p["accuracy"] for p in points], "o-")
+    ax.set_xticks([p["epoch"] for p in points])
+    ax.set_xlabel("epochs of training")
+    ax.set_ylabel(f"{split} accuracy (%)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
 def plot_weight_histogram(before, after, path, levels=None):
     """Live input weights before and after the final quantisation."""
     fig, ax = plt.subplots(figsize=(6, 4))

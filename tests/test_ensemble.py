@@ -130,6 +130,23 @@ def test_chunks_stitched_together_give_the_counts_of_one_long_chunk(sim):
     np.testing.assert_array_equal(stitched, whole)
 
 
+def test_a_trailing_window_keeps_the_last_counts_of_the_full_array(sim):
+    """Training keeps only the counts its running accuracy reads (``keep``):
+    they are the last rows of the full array, across chunk ends; a full array
+    saved by an older checkpoint is cut to the same window."""
+    from stdpnet.engine.present import trailing
+    x, _ = bar_images(25, seed=4)
+    state = sim.initial_state(4)
+    state["input_exc.w"] = state["input_exc.w"] * 0.6
+    full, _, _ = present(sim, x, TEST, state, quiet=True)
+    window, _, _ = present(sim, x, TEST, state, quiet=True, keep=7)
+    assert window.shape == (7, sim.n_neurons)
+    np.testing.assert_array_equal(window, full[-7:])
+    np.testing.assert_array_equal(trailing(full, 25, 7, sim.n_neurons), full[-7:])
+    np.testing.assert_array_equal(trailing(full, 12, 7, sim.n_neurons), full[5:12])
+    assert trailing(full, 12, 0, sim.n_neurons).shape == (0, sim.n_neurons)
+
+
 def test_devices_learn_the_same_thing():
     """Same seed, same counter-based random streams: the runtime and the
     standalone device give the same spikes and weights."""

@@ -77,6 +77,8 @@ def test_command_line_train_evaluate_plot(tmp_path):
     assert result.exit_code == 0, result.output
     for name in ("receptive_fields.png", "theta.png", "confusion.png", "raster.png"):
         assert (run / name).stat().st_size > 1000
+    result = cli.invoke(main, ["curve", str(run), "--quiet"])   # one epoch: no curve to draw
+    assert result.exit_code != 0 and "no epoch states" in result.output and str(run) in result.output
 
 
 def test_scoring_the_other_split_reuses_the_labelling_counts_of_the_same_network(tmp_path):
@@ -99,3 +101,41 @@ def test_scoring_the_other_split_reuses_the_labelling_counts_of_the_same_network
     assert not np.array_equal(runs.load_npz(run / runs.READOUT)["assign_counts"], saved)
     metrics = runs.load_json(run / runs.METRICS)["evaluate"]
     assert set(metrics) == {"validation", "test"} and metrics["validation"]["examples"] == 20
+
+
+def test_running_accuracy_from_a_trailing_window_equals_the_full_array():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, 300)
+    counts = rng.poisson(1.0, (300, 12)) + 4 * (np.arange(12)[None, :] % 3 == labels[:, None])
+    full = training.running_accuracy(counts, labels, 300, 50, 100, 3)
+    tail = training.running_accuracy(counts[-150:], labels, 300, 50, 100, 3)
+    assert full == tail and full > 0.8
+    assert training.running_accuracy(counts[-60:], labels, 300, 50, 100, 3) is None, \
+        "10 examples label nothing"
+
+
+def test_a_run_of_several_epochs_keeps_each_epochs_state_for_the_learning_curve(tmp_path, monkeypatch):
+    """Two epochs: a state after each; the learning curve scores both on
+    validation, its last point is the validation figure of the finished
+    run, a second call scores nothing again, and the test split is refused."""
+    import pytest
+    spec = tiny_spec(data__validation_examples=20, data__epochs=2)
+    run = runs.create(tmp_path / "run", spec)
+    training.train(spec, run, quiet=True)
+    saved = training.snapshots(run)
+    assert [epoch for epoch, _, _ in saved] == [1, 2]
+    assert 40 <= saved[0][1] < 80 and saved[1][1] == 80
+    last = runs.load_npz(saved[1][2])
+    np.testing.assert_array_equal(last["state.input_exc.w"].reshape(64, -1),
+                                  runs.load_npz(run / runs.WEIGHTS)["w"])
+    assert not np.array_equal(runs.load_npz(saved[0][2])["state.input_exc.w"], last["state.input_exc.w"])
+    assert runs.load_checkpoint(run).counts.shape[0] == 80, "a window of chunk + 2,000 covers all 80"
+    curve = training.learning_curve(run, jobs=1, quiet=True)
+    assert [p["epoch"] for p in curve] == [1, 2] and (run / "learning_curve.png").exists()
+    final = training.evaluate(run, quiet=True, split="validation", jobs=1)
+    assert curve[-1]["accuracy"] == final["accuracy"]
+    monkeypatch.setattr(training, "_score_state", lambda *a: pytest.fail("scored again"))
+    assert training.learning_curve(run, jobs=1, quiet=True) == curve
+    assert runs.load_json(run / runs.METRICS)["learning_curve"]["validation"] == curve
+    with pytest.raises(ValueError, match="test split"):
+        training.learning_curve(run, split="test")

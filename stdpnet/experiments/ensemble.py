@@ -208,6 +208,57 @@ def evaluate(run_dir: Path, device: str | None = None, quiet: bool = False,
     return result
 
 
+def learning_curve(run_dir: Path, split: str = "validation", device: str | None = None,
+                   quiet: bool = False, data: Dataset | None = None, jobs: int | None = None,
+                   log: Callable = lambda *_: None) -> list[dict]:
+    """The ``split`` accuracy of the state saved after every epoch (labels
+    assigned anew from that state, as ``evaluate`` does), written to
+    metrics.json under ``learning_curve.<split>`` and plotted in
+    learning_curve.png. Epochs scored before are not scored again."""
+    if split == "test":
+        raise ValueError("a learning curve is for choosing (the number of epochs): it reads the "
+                         "validation split, never the test split")
+    run_dir = Path(run_dir)
+    spec = runs.open_run(run_dir)
+    saved = snapshots(run_dir)
+    if not saved:
+        raise RunFolderError(f"{run_dir / SNAPSHOTS}: no epoch states (a run of one epoch, or "
+                             f"trained before they were saved): nothing to plot")
+    data = data or load_dataset(spec.data, spec.seed)
+    sim = Simulator(spec, data.n_input, device=device, modes=(TEST,))
+    order = training_order(spec, data)
+    _, n_assign, _ = spec.data.counts(len(data.train_x), len(data.test_x))
+    assign_idx = order[:n_assign]
+    scored_x, scored_y = data.split(split)
+    done = {p["epoch"]: p for p in runs.load_json(run_dir / runs.METRICS)
+            .get("learning_curve", {}).get(split, [])}
+    points = []
+    for epoch, position, path in saved:
+        if epoch not in done:
+            npz = runs.load_npz(path)
+            state = {k[6:]: v for k, v in npz.items() if k.startswith("state.")}
+            acc = _score_state(sim, data, state, assign_idx, scored_x, scored_y, jobs, quiet)
+            done[epoch] = {"epoch": epoch, "examples": position, "accuracy": acc}
+            runs.update_metrics(run_dir, learning_curve={split: sorted(done.values(),
+                                                                       key=lambda p: p["epoch"])})
+        points.append(done[epoch])
+        log(f"epoch {epoch} ({position} examples): {split} accuracy {done[epoch]['accuracy']:.2%}")
+    from .. import plots
+    plots.plot_learning_curve(points, run_dir / "learning_curve.png", split, spec.name)
+    return points
+
+
+def _score_state(sim, data, state, assign_idx, scored_x, scored_y, jobs, quiet) -> float:
+    """Vote accuracy on ``scored_x`` with labels assigned on ``assign_idx``, state frozen."""
+    jobs = jobs or default_jobs()
+    assign_counts, _, _ = present_split(sim, data.train_x[assign_idx], TEST, state, jobs,
+                                        desc="labelling", quiet=quiet)
+    counts, _, _ = present_split(sim, scored_x, TEST, compression.zero_counters(state), jobs,
+                                 desc="scoring", quiet=quiet)
+    assignments = vote.assign_labels(assign_counts, data.train_y[assign_idx], data.n_classes)
+    return vote.accuracy(scored_y, vote.predict(counts, assignments, data.n_classes))
+
+
 def _labelling_digest(spec: Spec, state: dict, assign_idx: np.ndarray) -> str:
     """What the labelling counts depend on: the spec, the frozen weights, mask
     and thresholds, the seed, and which examples are labelled."""
