@@ -247,3 +247,26 @@ def test_a_coarser_test_step_changes_the_test_network_only():
         assert ens.input.namespace["presentation_steps"] == steps
     with pytest.raises(ConfigError, match="test_dt_ms"):
         tiny_spec(schedule__test_dt_ms=0.8)
+
+
+def test_single_precision_simulates_float32_state_on_both_devices():
+    """schedule.precision = "single": the state comes back as float32 from
+    both devices, which agree with each other; the spikes stay close to those
+    of double precision (the same neurons win); an unknown precision is an
+    error naming the key."""
+    from stdpnet.errors import ConfigError
+    x, _ = bar_images(10, seed=5)
+    out = {}
+    for precision, device in (("single", "standalone"), ("single", "runtime"), ("double", "standalone")):
+        sim = Simulator(tiny_spec(schedule__precision=precision), 64, device=device)
+        out[precision, device] = sim.run_chunk(x, np.ones(10),
+                                               chunk_state(sim, sim.initial_state(5), TRAIN))
+    a, b, double = out["single", "standalone"], out["single", "runtime"], out["double", "standalone"]
+    assert a.state["input_exc.w"].dtype == b.state["input_exc.w"].dtype == np.float32
+    assert double.state["input_exc.w"].dtype == np.float64
+    np.testing.assert_array_equal(a.counts, b.counts)
+    np.testing.assert_allclose(a.state["input_exc.w"], b.state["input_exc.w"], rtol=0, atol=1e-6)
+    assert a.counts.sum() > 0
+    np.testing.assert_array_equal(a.counts.argmax(axis=1), double.counts.argmax(axis=1))
+    with pytest.raises(ConfigError, match="precision"):
+        tiny_spec(schedule__precision="half")

@@ -32,6 +32,18 @@ def test_resume_ends_with_the_same_weights(tmp_path):
     assert runs.load_checkpoint(broken).progress.position == 35
 
 
+def test_a_single_precision_run_checkpoints_resumes_and_scores(tmp_path):
+    """float32 state through checkpoints, a quiet example shown again (its
+    intensity a float32 from the binary) and evaluation."""
+    spec = tiny_spec(schedule__precision="single", input__intensity=0.5)
+    run = runs.create(tmp_path / "run", spec)
+    _, stopped = training.train(spec, run, quiet=True, stop=lambda progress: progress.position >= 20)
+    _, progress = training.train(spec, run, quiet=True, resume=True)
+    assert progress.presentations > progress.position == 40, "some examples were shown again"
+    assert runs.load_npz(run / runs.WEIGHTS)["w"].dtype == np.float32
+    assert 0.0 <= training.evaluate(run, quiet=True, jobs=1)["accuracy"] <= 1.0
+
+
 def test_learning_beats_chance_on_mnist(tmp_path, mnist_available):
     """N=100, 2,000 training digits, labels from the first 1,000 of them, 1,000 test digits.
     Measured here with seeds 0-3: 0.608, 0.567, 0.565, 0.541 (mean 0.57, SD

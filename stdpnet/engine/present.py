@@ -88,8 +88,8 @@ def present(sim: Simulator, images: np.ndarray, mode: float, state: dict,
                 counts = np.concatenate([counts, result.counts[accepted].astype(np.int32)])[-keep:]
             progress.presentations += int((ex < len(rows)).sum())
             progress.position += done
-            progress.intensity = (spec.input.intensity if accepted[-1] or ex[-1] >= len(rows)
-                                  else result.intensity[-1] + spec.input.intensity_step)
+            progress.intensity = float(spec.input.intensity if accepted[-1] or ex[-1] >= len(rows)
+                                       else result.intensity[-1] + spec.input.intensity_step)
             bar.update(done)
             if on_chunk:
                 postfix = on_chunk(progress, state, counts)

@@ -11,6 +11,7 @@ The runtime device builds the same objects afresh for each chunk.
 from __future__ import annotations
 
 import os
+import warnings
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from ..model.ensemble import Ensemble, build_ensemble
 from ..model.plasticity import StdpRule, stdp_rule
 from ..model.schedule import TEST, TRAIN, schedule_start, slot_duration
 from ..spec import Spec
+from ..spec.ensemble import PRECISIONS
 from .cache import build_key, build_lock, cache_root, generated_digest, remove_stale_files
 from .device import StandaloneDevice
 
@@ -82,6 +84,10 @@ class Simulator:
         set_device(device, **kwargs)
         if device == "runtime":
             prefs.codegen.target = "cython"
+        prefs.core.default_float_dtype = np.dtype(PRECISIONS[self.spec.schedule.precision]).type
+        # Brian2's runtime check of float32 state compares with 1e50, which numpy cannot cast
+        warnings.filterwarnings("ignore", "overflow encountered in cast", RuntimeWarning,
+                                "brian2.groups.group")
         defaultclock.dt = self.spec.schedule.dt_for(learning) * ms
         ens = self._model(learning)
         return ens, Network(*ens.objects)

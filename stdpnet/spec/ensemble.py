@@ -25,6 +25,7 @@ NEEDS_ROOT = {"idx": "the folder of IDX files", "npz": "the .npz file",
 AUDIO_FEATURES = ("mfcc", "logmel", "cochlea")
 AUDIO_SPLITS = ("index", "speaker")
 CRITERIA = ("weight", "correlation")
+PRECISIONS = {"double": "float64", "single": "float32"}
 REST_MODES = ("reset", "simulate")
 QUANTISERS = ("uniform", "fitted")
 PRUNE_SCHEDULES = ("linear", "constant")
@@ -271,6 +272,9 @@ class Schedule:
     # time step of the test network (labelling, validation, test); 0: dt_ms.
     # A larger one alters the spikes: check the validation accuracy (docs/speed.md)
     test_dt_ms: float = 0.0
+    # floating point of the simulated state: "double" (float64) or "single"
+    # (float32: twice the numbers per vector instruction; alters the spikes)
+    precision: str = "double"
 
     def dt_for(self, learning: bool) -> float:
         """The time step (ms) of the learning network or of the test network."""
@@ -290,6 +294,8 @@ class Schedule:
         _check(s, "rest_ms", self.rest_ms, non_negative, "must be >= 0")
         _check(s, "rest_mode", self.rest_mode, lambda v: v in REST_MODES,
                "must be 'reset' or 'simulate'")
+        _check(s, "precision", self.precision, lambda v: v in PRECISIONS,
+               "must be 'double' or 'single'")
 
 
 @dataclass
