@@ -40,10 +40,12 @@ from stdpnet.engine.simulator import TEST, TRAIN, Simulator
 from stdpnet.engine.present import present
 
 
-def spec_for(n: int, delays: bool, slots: int, test_dt_ms: float = 0.0) -> Spec:
+def spec_for(n: int, delays: bool, slots: int, test_dt_ms: float = 0.0,
+             precision: str = "double") -> Spec:
     spec = Spec(name=f"bench{n}").validate()
     spec.excitatory.n_neurons = n
     spec.schedule.test_dt_ms = test_dt_ms
+    spec.schedule.precision = precision
     spec.connections.delay_max_ms = 10.0 if delays else 0.0
     spec.schedule.checkpoint_every = slots
     return spec.validate()
@@ -236,12 +238,14 @@ def record(name: str, rows: list[dict], command: str):
                ("plain_over_test", "x", "plain / stdpnet test mode"),
                ("peak_mb", "MB", "stdpnet binaries, peak resident memory"),
                ("plain_peak_mb", "MB", "plain standalone binary, peak resident memory"))
-    for key in sorted({(r["n"], r["test_dt"]) for r in rows}):
-        mine = [r for r in rows if (r["n"], r["test_dt"]) == key]
-        n, test_dt = key
+    for key in sorted({(r["n"], r["test_dt"], r["precision"]) for r in rows}):
+        mine = [r for r in rows if (r["n"], r["test_dt"], r["precision"]) == key]
+        n, test_dt, precision = key
+        single = precision == "single"
         for column, unit, metric in columns:
-            entry = results.figure(f"{name}.n{n}_test_dt{test_dt:g}_{column}", title,
-                                   f"N = {n}, test network at {test_dt:g} ms: {metric}", "speed", unit,
+            entry = results.figure(f"{name}.n{n}_test_dt{test_dt:g}{'_single' if single else ''}_{column}",
+                                   title, f"N = {n}, test network at {test_dt:g} ms"
+                                   f"{', float32' if single else ''}: {metric}", "speed", unit,
                                    {r["repeat"]: r[column] for r in mine}, source)
             results.write(entry)
     runtime = (("runtime_ms", "stdpnet on Brian2's runtime device, ms per example (one run)"),
@@ -268,6 +272,9 @@ def main():
     ap.add_argument("--test-dt", type=float, nargs="+", default=[0.0], metavar="MS",
                     help="schedule.test_dt_ms of stdpnet's test network, one row each (0: the "
                          "0.5 ms of training; the plain network and the references keep 0.5 ms)")
+    ap.add_argument("--precision", nargs="+", default=["double"], choices=["double", "single"],
+                    help="schedule.precision of stdpnet's networks, one row each (the plain network "
+                         "and the references stay in double precision)")
     ap.add_argument("--repeats", type=int, default=1,
                     help="measure every row this many times, interleaved (mean and sd reported)")
     ap.add_argument("--record", metavar="NAME", help="write every figure to results/NAME.*")
@@ -277,9 +284,9 @@ def main():
     print(f"# {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
           f"delays {'0-10 ms' if args.delays else 'off'}; ms per example, mean ± sd over "
           f"{args.repeats} repeat(s)")
-    print("| N | test dt (ms) | stdpnet train | stdpnet test | plain standalone | runtime | reference "
+    print("| N | test dt (ms) | precision | stdpnet train | stdpnet test | plain standalone | runtime | reference "
           "| plain / train | plain / test | peak MB (stdpnet / plain) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for n in sorted(args.sizes):
         plain = plain_standalone(n, x[:args.plain_examples], args.delays)
         rt = ref = float("nan")
@@ -287,7 +294,8 @@ def main():
             rt, _ = stdpnet_ms(spec_for(n, args.delays, 50), x[:2 * args.runtime_examples], "runtime",
                                chunks=max(args.runtime_examples // 50, 1))
             ref = reference_ms(n, x[:args.reference_examples], args.delays)
-        specs = [spec_for(n, args.delays, args.examples, test_dt) for test_dt in args.test_dt]
+        specs = [spec_for(n, args.delays, args.examples, test_dt, precision)
+                 for test_dt in args.test_dt for precision in args.precision]
         sims = [Simulator(spec, x.shape[1], device="standalone", modes=(TRAIN, TEST))   # compiled here
                 for spec in specs]
         mine = []
@@ -300,19 +308,20 @@ def main():
                                          state=state, sim=sim)
                     return train, test
                 (train, test), peak = with_peak(measure)
-                mine.append({"n": n, "test_dt": spec.schedule.dt_for(False), "repeat": repeat,
+                mine.append({"n": n, "test_dt": spec.schedule.dt_for(False),
+                             "precision": spec.schedule.precision, "repeat": repeat,
                              "train_ms": train, "test_ms": test, "plain_ms": plain_ms,
                              "plain_over_train": plain_ms / train, "plain_over_test": plain_ms / test,
                              "peak_mb": peak, "plain_peak_mb": plain_peak,
                              "runtime_ms": rt, "reference_ms": ref})
-        for test_dt in sorted({r["test_dt"] for r in mine}):
-            group = [r for r in mine if r["test_dt"] == test_dt]
+        for test_dt, precision in sorted({(r["test_dt"], r["precision"]) for r in mine}):
+            group = [r for r in mine if (r["test_dt"], r["precision"]) == (test_dt, precision)]
 
             def cell(column, fmt="{:.2f}", unit=""):
                 v = np.array([r[column] for r in group])
                 sd = f" ± {fmt.format(v.std(ddof=1))}" if len(v) > 1 else ""
                 return fmt.format(v.mean()) + unit + sd
-            print(f"| {n} | {test_dt:g} | {cell('train_ms')} | {cell('test_ms')} | {cell('plain_ms')} "
+            print(f"| {n} | {test_dt:g} | {precision} | {cell('train_ms')} | {cell('test_ms')} | {cell('plain_ms')} "
                   f"| {rt:.1f} | {ref:.1f} | {cell('plain_over_train', '{:.1f}', 'x')} "
                   f"| {cell('plain_over_test', '{:.1f}', 'x')} "
                   f"| {max(r['peak_mb'] for r in group):.0f} / {max(r['plain_peak_mb'] for r in group):.0f} |",

@@ -236,7 +236,9 @@ RECORDED = (("test_accuracy", "accuracy (vote; audio-visual: both modalities)", 
             ("test_accuracy_audio", "accuracy, audio only", "test", "%"),
             ("test_cross_modal_gain", "both minus the better single modality", "test", "%"),
             ("validation_accuracy", "accuracy (vote; audio-visual: both modalities)", "validation", "%"),
-            ("validation_train_ms_per_example", "training time per example", "training", "ms"))
+            ("validation_train_ms_per_example", "training time per example", "training", "ms"),
+            ("validation_train_peak_mb", "peak resident memory in training (Python process or "
+             "compiled binary, the larger)", "training", "MB"))
 # a pruned network's savings (recorded only where it is pruned): dense over pruned
 RECORDED_PRUNED = (("test_synaptic_op_reduction", "synaptic operations per inference, dense / pruned",
                     "test", "x"),
@@ -280,6 +282,8 @@ def record_sweep(name: str, source: dict, result: dict, title: str,
     for column, metric, split, unit in figures:
         values = (folds["figures"][column]["per_seed"] if folds is not None
                   else {r["seed"]: r[column] for r in rows})
+        if not np.isfinite(np.array(list(values.values()), dtype=float)).all():
+            continue    # not measured for every seed (e.g. memory of runs trained before it was)
         shown = f"{metric}, mean over {len(folds['folds'])} folds" if folds is not None else metric
         entry = figure(f"{name}.{column}", title, shown, split, unit, values, source)
         paths.append(write(entry, root))

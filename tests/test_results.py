@@ -3,6 +3,7 @@ sd, and docs/results.md is exactly what the registry generates."""
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -23,7 +24,8 @@ def fake_sweep(values: dict, test=True, cells=1):
     rows = []
     for seed, v in values.items():
         row = {"seed": seed, "task": f"t{seed}", "validation_accuracy": v - 0.01,
-               "validation_train_ms_per_example": 2.0 + seed}
+               "validation_train_ms_per_example": 2.0 + seed,
+               "validation_train_peak_mb": math.nan if seed == 1 else 30.0}
         if test:
             row |= {"test_accuracy": v, "test_accuracy_likelihood": v + 0.01}
         rows.append(row)
@@ -37,7 +39,8 @@ def test_a_recorded_sweep_keeps_every_seed_and_its_mean_and_sd(tmp_path):
                                  root=tmp_path)
     assert {p.name for p in paths} == {"demo.test_accuracy.json", "demo.test_accuracy_likelihood.json",
                                        "demo.validation_accuracy.json",
-                                       "demo.validation_train_ms_per_example.json"}
+                                       "demo.validation_train_ms_per_example.json"}, \
+        "a figure not measured for every seed (peak memory: NaN) is left out"
     entry = json.loads((tmp_path / "demo.test_accuracy.json").read_text())
     assert entry["values"] == {"0": 0.80, "1": 0.84, "2": 0.82} and entry["n"] == 3
     assert entry["mean"] == pytest.approx(0.82) and entry["sd"] == pytest.approx(np.std([0.8, 0.84, 0.82], ddof=1))

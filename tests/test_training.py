@@ -85,6 +85,8 @@ def test_command_line_train_evaluate_plot(tmp_path):
     assert 0.0 <= metrics["evaluate"]["test"]["accuracy"] <= 1.0
     assert metrics["evaluate"]["test"]["split"] == "test"
     assert metrics["train"]["examples"] == spec.data.train_examples
+    peak = metrics["train"]["peak_mb"]        # the binary runs as a child process
+    assert 1 < peak["binaries"] < 2000 and 50 < peak["process"] < 8000
     result = cli.invoke(main, ["plot", str(run), "--examples", "2"])
     assert result.exit_code == 0, result.output
     for name in ("receptive_fields.png", "theta.png", "confusion.png", "raster.png"):

@@ -107,8 +107,16 @@ def train(spec: Spec, run_dir: Path, device: str | None = None, resume: bool = F
         "examples": int(progress.position), "presentations": int(progress.presentations),
         "seconds": round(progress.seconds, 2), "device": sim.device,
         "ms_per_example": round(1000 * progress.seconds / max(progress.position, 1), 3),
-        "running_accuracy": progress.history})
+        "peak_mb": peak_memory_mb(), "running_accuracy": progress.history})
     return state, progress
+
+
+def peak_memory_mb() -> dict:
+    """Peak resident memory so far (MB): of this process, and of the largest
+    compiled binary it has run (the standalone networks run as child processes)."""
+    import resource
+    return {"process": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "binaries": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)}
 
 
 SNAPSHOTS = "epochs"    # the state at the end of every epoch (runs of several epochs)

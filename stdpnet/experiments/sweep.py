@@ -299,8 +299,10 @@ def task_metrics(run_dir: Path, split: str) -> dict:
         return {"accuracy": acc["both"], "accuracy_image": acc["image"], "accuracy_audio": acc["audio"],
                 "cross_modal_gain": result["cross_modal_gain"]}
     cost = result["compression"]
+    peak = metrics["train"].get("peak_mb", {"nan": math.nan})   # NaN: trained before it was measured
     return {"accuracy": result["accuracy"], "accuracy_likelihood": result["accuracy_likelihood"],
             "train_ms_per_example": metrics["train"]["ms_per_example"],
+            "train_peak_mb": max(peak.values()),
             "synaptic_ops_per_inference": cost["counts"]["synaptic_ops_per_inference"],
             "sparsity": cost["counts"]["sparsity"],
             "synaptic_op_reduction": cost["counts"]["synaptic_op_reduction"],
