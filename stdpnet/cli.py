@@ -256,8 +256,9 @@ def _floats(text):
 @click.option("--test", "with_test", is_flag=True,
               help="Also score the test split: only for the final, chosen setting.")
 @click.option("--record", metavar="NAME",
-              help="Write the figures to the results registry (results/NAME.*.json); needs --test "
-                   "and one cell.")
+              help="Write the figures to the results registry (results/NAME.*.json): with --test, "
+                   "of the one cell swept; without, the validation figures of every cell of a --set "
+                   "grid (a choice, shown with its evidence).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Sweep folder (default: runs/sweep_<spec name>).")
 @click.option("--examples", type=int, help="Training examples (overrides data.train_examples; "
@@ -296,8 +297,9 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
                 raise click.UsageError(f"give {option} or --set {key}, not both")
             grid[key] = [int(v) if key.endswith("levels") else v for v in _floats(text)]
             spec.compression.enabled = True
-    if record and not with_test:
-        raise click.UsageError("--record needs --test (a recorded figure is the test score of the chosen setting)")
+    if record and not with_test and (folds or not grid):
+        raise click.UsageError("--record needs --test (a recorded figure is the test score of the chosen "
+                               "setting), or a grid of --set values whose validation figures it keeps")
     if folds:
         from .experiments.sweep import speaker_folds
         spec, fold_grid = speaker_folds(spec)
@@ -338,7 +340,9 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
                f"{len(result['failed'])} failed)")
     if record:
         title = {n: t for n, t, _ in results.HEADLINES}.get(record, spec.name)
-        for path in results.record_sweep(record, source, result, title, folds=fold_figures):
+        paths = (results.record_sweep(record, source, result, title, folds=fold_figures) if with_test
+                 else results.record_selection(record, source, result, list(grid), title))
+        for path in paths:
             click.echo(f"wrote {path}")
     if result["failed"]:
         sys.exit(1)

@@ -88,6 +88,14 @@ HEADLINES = (
      "(values per repeat)",
      "python benchmarks/sweep_throughput.py --tasks 4 --examples 8000 --validation 5000 --workers 1 2 "
      "--ceiling --repeats 3 --record sweep_throughput"),
+    ("speed_precision", "Speed at N = 400 in double and single precision, against the plain "
+     "standalone network, one core (values per repeat)",
+     "taskset -c 1 python benchmarks/speed.py --sizes 400 --examples 1000 --plain-examples 100 "
+     "--skip-runtime --repeats 3 --test-dt 0 1.0 --precision double single --record speed_precision"),
+    ("mnist_400_precision", "MNIST 400: validation accuracy in double and single precision "
+     "(schedule.precision)",
+     "stdpnet sweep networks/mnist_400.toml --set schedule.precision=double,single --seeds 0-2 "
+     "--record mnist_400_precision"),
 )
 
 
@@ -243,6 +251,34 @@ RECORDED = (("test_accuracy", "accuracy (vote; audio-visual: both modalities)", 
 RECORDED_PRUNED = (("test_synaptic_op_reduction", "synaptic operations per inference, dense / pruned",
                     "test", "x"),
                    ("test_energy_improvement", "energy per inference (model), dense / pruned", "test", "x"))
+
+
+def record_selection(name: str, source: dict, result: dict, keys: list[str], title: str,
+                     root: Path | None = None) -> list[Path]:
+    """Registry entries from a sweep over a grid scored on validation only:
+    each cell's validation figures (``RECORDED`` columns of the validation
+    split, and the likelihood readout), each over the sweep's seeds, named
+    ``NAME.<key>=<value>_<column>``: the evidence for a choice."""
+    rows = result["rows"]
+    if result["failed"]:
+        raise ConfigError(f"--record {name}: {len(result['failed'])} tasks failed; nothing recorded")
+    if not rows or any(c.startswith("test_") for c in rows[0]):
+        raise ConfigError(f"--record {name}: a selection is recorded from validation scores only")
+    columns = [f for f in RECORDED if f[2] != "test" and f[0] in rows[0]]
+    columns.insert(1, ("validation_accuracy_likelihood", "accuracy (likelihood readout)", "validation", "%"))
+    cells: dict = {}
+    for r in rows:
+        cells.setdefault(tuple(r[k] for k in keys), []).append(r)
+    paths = []
+    for values, members in cells.items():
+        cell = ",".join(f"{k}={v}" for k, v in zip(keys, values))
+        for column, metric, split, unit in columns:
+            per_seed = {r["seed"]: r[column] for r in members if column in r}
+            if len(per_seed) < len(members) or not np.isfinite(list(per_seed.values())).all():
+                continue
+            entry = figure(f"{name}.{cell}_{column}", title, f"{metric}, {cell}", split, unit, per_seed, source)
+            paths.append(write(entry, root))
+    return paths
 
 
 def recorded_noise_columns(row: dict) -> list[tuple]:

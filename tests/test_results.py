@@ -81,6 +81,36 @@ def test_only_a_one_cell_sweep_with_test_scores_is_recorded(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+def test_a_selection_records_every_cells_validation_figures_and_no_test_score(tmp_path):
+    """A grid scored on validation only (the evidence for a choice): one
+    entry per cell and figure, every seed kept; a sweep with test scores or
+    a failed task records nothing."""
+    spec = REPO / "networks" / "mnist_quick.toml"
+    rows = []
+    for precision, base in (("double", 0.91), ("single", 0.90)):
+        for seed in (0, 1, 2):
+            rows.append({"schedule.precision": precision, "seed": seed, "task": f"{precision}{seed}",
+                         "validation_accuracy": base + seed / 1000, "validation_accuracy_likelihood": 0.92,
+                         "validation_train_ms_per_example": 2.0, "validation_train_peak_mb": math.nan})
+    result = {"rows": rows, "failed": [], "summary": [{}, {}]}
+    paths = results.record_selection("prec", results.provenance(spec, "cmd"), result,
+                                     ["schedule.precision"], "Precision", root=tmp_path)
+    names = {p.name for p in paths}
+    assert names == {f"prec.schedule.precision={v}_{c}.json" for v in ("double", "single")
+                     for c in ("validation_accuracy", "validation_accuracy_likelihood",
+                               "validation_train_ms_per_example")}
+    entry = json.loads((tmp_path / "prec.schedule.precision=single_validation_accuracy.json").read_text())
+    assert entry["values"] == {"0": 0.90, "1": 0.901, "2": 0.902} and entry["split"] == "validation"
+    assert "schedule.precision=single" in entry["metric"]
+    assert {e["name"].split(".")[0] for e in results.load_all(tmp_path)} == {"prec"}
+    for bad in ({**result, "failed": [("t", "boom")]},
+                {**result, "rows": [{**r, "test_accuracy": 0.9} for r in rows]}):
+        with pytest.raises(ConfigError):
+            results.record_selection("bad", results.provenance(spec, "cmd"), bad, ["schedule.precision"],
+                                     "x", root=tmp_path / "bad")
+    assert not (tmp_path / "bad").exists()
+
+
 def test_a_broken_results_file_names_itself(tmp_path):
     (tmp_path / "bad.json").write_text('{"name": "bad"}')
     with pytest.raises(ConfigError, match="bad.json: missing"):

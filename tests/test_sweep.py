@@ -303,3 +303,17 @@ def test_sweep_folds_speaker_runs_every_fold_and_records_the_mean_over_folds(tmp
     refused = CliRunner().invoke(main, ["sweep", str(path), "--folds", "speaker", "--set",
                                         "data.test_speakers=[\"ann\"]"])
     assert refused.exit_code != 0 and "do not --set it too" in refused.output
+
+
+def test_record_without_test_needs_a_grid_of_settings(tmp_path):
+    """Without --test only a grid's validation figures can be recorded (a
+    choice); one cell without --test is refused before anything runs."""
+    from click.testing import CliRunner
+
+    from stdpnet.cli import main
+    spec = tmp_path / "tiny.toml"
+    from stdpnet.spec import dump_spec
+    spec.write_text(dump_spec(tiny_spec()))
+    result = CliRunner().invoke(main, ["sweep", str(spec), "--record", "x", "--out", str(tmp_path / "s")])
+    assert result.exit_code == 2 and "--record needs --test" in result.output
+    assert not (tmp_path / "s").exists()

@@ -1,0 +1,94 @@
+"""The validation accuracy after every epoch of finished runs of several
+epochs (one run per seed, e.g. the tasks of a sweep):
+
+    python benchmarks/learning_curve.py runs/measure_mnist_6400/tasks/* \\
+        [--record mnist_6400] [--plot docs/images/mnist_6400_curve.png]
+
+Each run is scored by ``stdpnet curve`` (its epoch states labelled anew and
+scored on the validation split; epochs scored before are read back, not
+scored again). Prints one row per epoch, mean ± sd over the runs; with
+``--record NAME`` writes ``NAME.validation_accuracy_epoch<K>`` (one value
+per seed) to the results registry; with ``--plot`` draws every seed's curve.
+The test split is never read.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from stdpnet import runs
+from stdpnet.experiments import ensemble
+
+
+def curves(run_dirs: list[Path], jobs: int | None) -> dict[int, dict[int, float]]:
+    """{seed: {epoch: validation accuracy}}."""
+    out = {}
+    for run_dir in run_dirs:
+        seed = runs.open_run(run_dir).seed
+        if seed in out:
+            sys.exit(f"{run_dir}: a second run of seed {seed}; give one run per seed")
+        points = ensemble.learning_curve(run_dir, jobs=jobs, quiet=True,
+                                         log=lambda line, d=run_dir: print(f"{d.name}: {line}", flush=True))
+        out[seed] = {p["epoch"]: p["accuracy"] for p in points}
+    return out
+
+
+def plot(by_seed: dict, path: Path, title: str):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    for seed, points in sorted(by_seed.items()):
+        epochs = sorted(points)
+        ax.plot(epochs, [100 * points[e] for e in epochs], "o-", label=f"seed {seed}")
+    ax.set_xticks(sorted({e for p in by_seed.values() for e in p}))
+    ax.set_xlabel("epochs of training")
+    ax.set_ylabel("validation accuracy (%)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("runs", type=Path, nargs="+", help="finished run folders, one per seed")
+    parser.add_argument("--jobs", type=int, help="processes per scoring pass (default: one per usable core)")
+    parser.add_argument("--record", metavar="NAME", help="write every epoch's figure to results/NAME.*")
+    parser.add_argument("--plot", type=Path, help="a PNG of every seed's curve")
+    args = parser.parse_args()
+    by_seed = curves(args.runs, args.jobs)
+    epochs = sorted({e for points in by_seed.values() for e in points})
+    print("| epochs | validation accuracy (mean ± sd) | per seed |\n|---|---|---|")
+    for epoch in epochs:
+        values = {s: p[epoch] for s, p in by_seed.items() if epoch in p}
+        v = 100 * np.array(list(values.values()))
+        sd = f" ± {v.std(ddof=1):.2f}" if len(v) > 1 else ""
+        print(f"| {epoch} | {v.mean():.2f}%{sd} | "
+              + ", ".join(f"{s}: {100 * a:.2f}%" for s, a in sorted(values.items())) + " |")
+    spec_path = runs.open_run(args.runs[0]).name
+    if args.plot:
+        plot(by_seed, args.plot, f"{spec_path}: validation accuracy by epoch")
+        print(f"wrote {args.plot}")
+    if args.record:
+        from stdpnet import results
+
+        spec_file = Path("networks") / f"{spec_path}.toml"
+        source = results.provenance(spec_file, "python " + " ".join(sys.argv))
+        title = next((t for name, t, _ in results.HEADLINES if name == args.record), args.record)
+        for epoch in epochs:
+            values = {s: p[epoch] for s, p in by_seed.items() if epoch in p}
+            results.write(results.figure(f"{args.record}.validation_accuracy_epoch{epoch}", title,
+                                         f"accuracy (vote) after {epoch} epoch(s) of training",
+                                         "validation", "%", values, source))
+        print(f"wrote {results.results_root()}/{args.record}.validation_accuracy_epoch*")
+
+
+if __name__ == "__main__":
+    main()
