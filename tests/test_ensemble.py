@@ -145,6 +145,8 @@ def test_a_trailing_window_keeps_the_last_counts_of_the_full_array(sim):
     np.testing.assert_array_equal(trailing(full, 25, 7, sim.n_neurons), full[-7:])
     np.testing.assert_array_equal(trailing(full, 12, 7, sim.n_neurons), full[5:12])
     assert trailing(full, 12, 0, sim.n_neurons).shape == (0, sim.n_neurons)
+    none, _, _ = present(sim, x, TEST, state, quiet=True, keep=0)
+    assert none.shape == (0, sim.n_neurons)
 
 
 def test_devices_learn_the_same_thing():

@@ -85,7 +85,8 @@ def present(sim: Simulator, images: np.ndarray, mode: float, state: dict,
             if keep is None:
                 counts[start + ex[accepted]] = result.counts[accepted]
             else:   # accepted slots show examples start, start + 1, ... in order
-                counts = np.concatenate([counts, result.counts[accepted].astype(np.int32)])[-keep:]
+                counts = np.concatenate([counts, result.counts[accepted].astype(np.int32)])
+                counts = counts[len(counts) - min(keep, len(counts)):]
             progress.presentations += int((ex < len(rows)).sum())
             progress.position += done
             progress.intensity = float(spec.input.intensity if accepted[-1] or ex[-1] >= len(rows)
@@ -110,7 +111,7 @@ def trailing(counts: np.ndarray | None, position: int, keep: int, n_neurons: int
         return np.zeros((0, n_neurons), np.int32)
     if len(counts) > position:          # full array: examples 0 .. n - 1
         counts = counts[:position]
-    return np.ascontiguousarray(counts[-keep:] if keep else counts[:0], dtype=np.int32)
+    return np.ascontiguousarray(counts[len(counts) - min(keep, len(counts)):], dtype=np.int32)
 
 
 def default_jobs() -> int:
