@@ -1,5 +1,7 @@
 """Training end to end: resume equals uninterrupted, learning beats chance,
 and the command line writes a complete run folder."""
+import json
+
 import numpy as np
 from click.testing import CliRunner
 
@@ -150,6 +152,13 @@ def test_a_run_of_several_epochs_keeps_each_epochs_state_for_the_learning_curve(
     assert curve[-1]["accuracy"] == final["accuracy"]
     monkeypatch.setattr(training, "_score_state", lambda *a: pytest.fail("scored again"))
     assert training.learning_curve(run, jobs=1, quiet=True) == curve
+    # scored afresh, the last epoch takes the finished run's validation figure: one scoring pass
+    metrics = runs.load_json(run / runs.METRICS)
+    del metrics["learning_curve"]
+    runs.save_text(run / runs.METRICS, json.dumps(metrics))
+    calls = []
+    monkeypatch.setattr(training, "_score_state", lambda *a: calls.append(1) or curve[0]["accuracy"])
+    assert training.learning_curve(run, jobs=1, quiet=True) == curve and len(calls) == 1
     assert runs.load_json(run / runs.METRICS)["learning_curve"]["validation"] == curve
     with pytest.raises(ValueError, match="test split"):
         training.learning_curve(run, split="test")

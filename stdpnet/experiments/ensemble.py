@@ -238,14 +238,20 @@ def learning_curve(run_dir: Path, split: str = "validation", device: str | None 
     _, n_assign, _ = spec.data.counts(len(data.train_x), len(data.test_x))
     assign_idx = order[:n_assign]
     scored_x, scored_y = data.split(split)
-    done = {p["epoch"]: p for p in runs.load_json(run_dir / runs.METRICS)
-            .get("learning_curve", {}).get(split, [])}
+    metrics = runs.load_json(run_dir / runs.METRICS)
+    done = {p["epoch"]: p for p in metrics.get("learning_curve", {}).get(split, [])}
+    scored = metrics.get("evaluate", {}).get(split)   # the finished run's own figure
+    final = trained_state(run_dir) if scored and (run_dir / runs.WEIGHTS).exists() else None
     points = []
     for epoch, position, path in saved:
         if epoch not in done:
             npz = runs.load_npz(path)
             state = {k[6:]: v for k, v in npz.items() if k.startswith("state.")}
-            acc = _score_state(sim, data, state, assign_idx, scored_x, scored_y, jobs, quiet)
+            if final is not None and all(np.array_equal(state[k], final[k]) for k in
+                                         ("input_exc.w", "input_exc.mask", "excitatory.theta") if k in final):
+                acc = scored["accuracy"]     # the last epoch's state is the trained network
+            else:
+                acc = _score_state(sim, data, state, assign_idx, scored_x, scored_y, jobs, quiet)
             done[epoch] = {"epoch": epoch, "examples": position, "accuracy": acc}
             runs.update_metrics(run_dir, learning_curve={split: sorted(done.values(),
                                                                        key=lambda p: p["epoch"])})
