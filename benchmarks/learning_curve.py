@@ -36,26 +36,6 @@ def curves(run_dirs: list[Path], jobs: int | None) -> dict[int, dict[int, float]
     return out
 
 
-def plot(by_seed: dict, path: Path, title: str):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5, 3.5))
-    for seed, points in sorted(by_seed.items()):
-        epochs = sorted(points)
-        ax.plot(epochs, [100 * points[e] for e in epochs], "o-", label=f"seed {seed}")
-    ax.set_xticks(sorted({e for p in by_seed.values() for e in p}))
-    ax.set_xlabel("epochs of training")
-    ax.set_ylabel("validation accuracy (%)")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", type=Path, nargs="+", help="finished run folders, one per seed")
@@ -74,7 +54,10 @@ def main():
               + ", ".join(f"{s}: {100 * a:.2f}%" for s, a in sorted(values.items())) + " |")
     spec_path = runs.open_run(args.runs[0]).name
     if args.plot:
-        plot(by_seed, args.plot, f"{spec_path}: validation accuracy by epoch")
+        from stdpnet.plots import plot_learning_curve
+        plot_learning_curve({f"seed {seed}": [{"epoch": e, "accuracy": a} for e, a in sorted(points.items())]
+                             for seed, points in sorted(by_seed.items())},
+                            args.plot, "validation", f"{spec_path}: validation accuracy by epoch")
         print(f"wrote {args.plot}")
     if args.record:
         from stdpnet import results

@@ -109,15 +109,18 @@ def plot_accuracy_history(history, path):
     return _save(fig, path)
 
 
-def plot_learning_curve(points: list[dict], path, split: str, title: str = ""):
-    """Accuracy after every epoch: points of {"epoch", "examples", "accuracy"}."""
+def plot_learning_curve(curves: dict[str, list[dict]], path, split: str, title: str = ""):
+    """Accuracy after every epoch, one line per label: points of {"epoch", "accuracy"}."""
     fig, ax = plt.subplots(figsize=(5, 3.5))
-    ax.plot([p["epoch"] for p in points], [100 * p["accuracy"] for p in points], "o-")
-    ax.set_xticks([p["epoch"] for p in points])
+    for label, points in curves.items():
+        ax.plot([p["epoch"] for p in points], [100 * p["accuracy"] for p in points], "o-", label=label)
+    ax.set_xticks(sorted({p["epoch"] for points in curves.values() for p in points}))
     ax.set_xlabel("epochs of training")
     ax.set_ylabel(f"{split} accuracy (%)")
     ax.set_title(title)
     ax.grid(alpha=0.3)
+    if len(curves) > 1:
+        ax.legend()
     return _save(fig, path)
 
 

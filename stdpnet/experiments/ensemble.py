@@ -258,7 +258,8 @@ def learning_curve(run_dir: Path, split: str = "validation", device: str | None 
         points.append(done[epoch])
         log(f"epoch {epoch} ({position} examples): {split} accuracy {done[epoch]['accuracy']:.2%}")
     from .. import plots
-    plots.plot_learning_curve(points, run_dir / "learning_curve.png", split, spec.name)
+    plots.plot_learning_curve({f"seed {spec.seed}": points}, run_dir / "learning_curve.png", split,
+                              spec.name)
     return points
 
 
