@@ -85,8 +85,8 @@ def present(sim: Simulator, images: np.ndarray, mode: float, state: dict,
             if keep is None:
                 counts[start + ex[accepted]] = result.counts[accepted]
             else:   # accepted slots show examples start, start + 1, ... in order
-                counts = np.concatenate([counts, result.counts[accepted].astype(np.int32)])
-                counts = counts[len(counts) - min(keep, len(counts)):]
+                counts = trailing(np.concatenate([counts, result.counts[accepted]]),
+                                  start + done, keep, sim.n_neurons)
             progress.presentations += int((ex < len(rows)).sum())
             progress.position += done
             progress.intensity = float(spec.input.intensity if accepted[-1] or ex[-1] >= len(rows)
