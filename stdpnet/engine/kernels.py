@@ -14,8 +14,16 @@ Brian2's own templates.
 * thresholds: each block of 32 neurons is first tested with a vectorised
   loop; only a block where some neuron crosses its threshold (rare: most
   time steps have no spike) is scanned again to record the spikes in order.
+* refractoriness: Brian2 tests ``timestep(t - lastspike, dt) >=
+  timestep(refractory, dt)`` for every neuron at every step, a division and
+  a conversion to an integer. For an integer k, ``int((x + dt/1000) / dt) >=
+  k`` holds exactly when ``x >= (k - 1/1000) dt``: one comparison with a
+  number computed once per step. ``t - lastspike`` is within far less than
+  dt/1000 of a whole number of steps, so rounding cannot tell the two apart.
 """
 from __future__ import annotations
+
+import re
 
 from jinja2 import ChoiceLoader, DictLoader
 
@@ -160,7 +168,37 @@ _THRESHOLD = r"""
 {% endblock %}
 """
 
+# Brian2's own neuron state update, with the refractoriness test rewritten
+_STATEUPDATE = r"""
+{# USES_VARIABLES { N } #}
+{# ALLOWS_SCALAR_WRITE #}
+{% extends 'common_group.cpp' %}
+{% block maincode %}
+    //// MAIN CODE ////////////
+    // scalar code
+    const size_t _vectorisation_idx = -1;
+    {{scalar_code|autoindent}}
+
+    const int _N = {{constant_or_scalar('N', variables['N'])}};
+    for(int _idx=0; _idx<_N; _idx++)
+    {
+        const size_t _vectorisation_idx = _idx;
+        {{vector_code|refractory_by_comparison|autoindent}}
+    }
+{% endblock %}
+"""
+
+_REFRACTORY_TEST = re.compile(r"_timestep\(t - lastspike, dt\) >= (\w+)")
+
+
+def refractory_by_comparison(code: str) -> str:
+    """``code`` with Brian2's refractoriness test made a comparison of times
+    (see the module's docstring)."""
+    return _REFRACTORY_TEST.sub(r"(t - lastspike) >= ((double)\1 - 1e-3) * dt", code)
+
+
 TEMPLATES = {"stdpnet_dense_synapses.cpp": _DENSE_SYNAPSES,
+             "stdpnet_stateupdate.cpp": _STATEUPDATE,
              "stdpnet_dense_push_spikes.cpp": _DENSE_PUSH,
              "stdpnet_dense_stateupdate.cpp": _DENSE_STATEUPDATE,
              "stdpnet_threshold.cpp": _THRESHOLD}
@@ -171,6 +209,7 @@ def _templater() -> Templater:
     templater = Templater(base.package_names, base.extension, env_globals=base.env_globals,
                           templates_dir=base.templates_dir)
     templater.env.loader = ChoiceLoader([DictLoader(TEMPLATES), templater.env.loader])
+    templater.env.filters["refractory_by_comparison"] = refractory_by_comparison
     return templater
 
 
@@ -190,7 +229,8 @@ def kernel(device, owner, template_name: str, template_kwds: dict | None):
         pathway = owner
     synapses = pathway.synapses if pathway is not None else owner
     if not getattr(synapses, DENSE_ATTRIBUTE, False):
-        return None
+        neurons = template_name == "stateupdate" and "lastspike" in getattr(owner, "variables", {})
+        return ("stdpnet_stateupdate", {}) if neurons else None
     names = {"dense_n_pre": len(synapses.source), "dense_n_post": len(synapses.target),
              "dense_post": "_ptr" + device.get_array_name(synapses.variables["_synaptic_post"]),
              "dense_pre_ptr": "_ptr" + device.get_array_name(synapses.variables["_synaptic_pre"])}

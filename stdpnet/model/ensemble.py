@@ -171,7 +171,12 @@ def build_ensemble(spec: Spec, rule: StdpRule, n_input: int, slots: int, prefix:
     input_group.example = link(schedule, "example", n_input)
     input_group.first_example = link(schedule, "first_example", n_input)
     input_group.intensity = link(schedule, "intensity", n_input)
+    # (a zeroed trace is also stamped with the slot start: it reads 0 either way,
+    # but exp((t_x - t) / tau_pre) of a pixel silent for a whole chunk
+    # underflows, and libm's underflow path is slow)
     zero_pre = "".join(f"\n{x} = 0" for x in rule.trace_names_pre) if reset_mode else ""
+    if zero_pre and "t_x" in rule.pre_traces:
+        zero_pre += "\nt_x = t"
     input_group.run_regularly(
         neurons.poisson_start(rate="pixels(example * stimulus_dt, i) / pixel_divisor * intensity * Hz",
                               position="first_example + example",
