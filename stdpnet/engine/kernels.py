@@ -194,6 +194,8 @@ _REFRACTORY_TEST = re.compile(r"_timestep\(t - lastspike, dt\) >= (\w+)")
 def refractory_by_comparison(code: str) -> str:
     """``code`` with Brian2's refractoriness test made a comparison of times
     (see the module's docstring)."""
+    if isinstance(code, list):   # (Brian2 passes the lines of some code as a list)
+        code = "\n".join(code)
     return _REFRACTORY_TEST.sub(r"(t - lastspike) >= ((double)\1 - 1e-3) * dt", code)
 
 
