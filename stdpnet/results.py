@@ -36,6 +36,10 @@ HEADLINES = (
      "stdpnet sweep networks/mnist_1600_prune.toml --seeds 0-2 --test --record mnist_1600_prune"),
     ("mnist_6400", "MNIST, 6,400 neurons, three epochs (the paper's headline network)",
      "stdpnet sweep networks/mnist_6400.toml --seeds 0-1 --test --record mnist_6400"),
+    ("mnist_6400_labelling", "MNIST, 6,400 neurons: validation accuracy against the number of "
+     "labelling digits",
+     "python benchmarks/labelling_size.py runs/measure_mnist_6400/tasks/* --sizes 1000 2500 5000 10000 "
+     "--record mnist_6400_labelling"),
     ("caltech_3class", "Caltech-101, three classes, dense",
      "stdpnet sweep networks/caltech_3class.toml --seeds 0-2 --test --record caltech_3class"),
     ("caltech_3class_prune", "Caltech-101, three classes, pruned",
