@@ -253,16 +253,23 @@ def test_a_coarser_test_step_changes_the_test_network_only():
 
 def test_single_precision_simulates_float32_state_on_both_devices():
     """schedule.precision = "single": the state comes back as float32 from
-    both devices, which agree with each other; the spikes stay close to those
+    both devices, which agree with each other (the compiled neuron update
+    computes in float, not only stores in it); the spikes stay close to those
     of double precision (the same neurons win); an unknown precision is an
     error naming the key."""
     from stdpnet.errors import ConfigError
     x, _ = bar_images(10, seed=5)
-    out = {}
+    from stdpnet.engine.cache import cache_root
+    out, code = {}, {}
     for precision, device in (("single", "standalone"), ("single", "runtime"), ("double", "standalone")):
         sim = Simulator(tiny_spec(schedule__precision=precision), 64, device=device)
         out[precision, device] = sim.run_chunk(x, np.ones(10),
                                                chunk_state(sim, sim.initial_state(5), TRAIN))
+        if device == "standalone":   # the neuron state update computes in the precision chosen
+            files = (cache_root() / "standalone" / sim._key(True) / "code_objects").glob("*_stateupdater*.cpp")
+            code[precision] = "".join(f.read_text() for f in files)
+    assert "((float)dt)" in code["single"] and "1.0f + " in code["single"]
+    assert "((float)dt)" not in code["double"] and "1.0 + " in code["double"]
     a, b, double = out["single", "standalone"], out["single", "runtime"], out["double", "standalone"]
     assert a.state["input_exc.w"].dtype == b.state["input_exc.w"].dtype == np.float32
     assert double.state["input_exc.w"].dtype == np.float64
@@ -272,3 +279,27 @@ def test_single_precision_simulates_float32_state_on_both_devices():
     np.testing.assert_array_equal(a.counts.argmax(axis=1), double.counts.argmax(axis=1))
     with pytest.raises(ConfigError, match="precision"):
         tiny_spec(schedule__precision="half")
+
+
+def test_refractoriness_is_tested_by_a_comparison_of_times(sim):
+    """The compiled state update compares t - lastspike with a time computed
+    once per step (no division per neuron); for times on the step grid,
+    rounded as a simulation rounds them, it decides as Brian2's
+    timestep(t - lastspike, dt) >= timestep(refractory, dt) does."""
+    from stdpnet.engine.cache import cache_root
+    from stdpnet.engine.kernels import refractory_by_comparison
+    code = (cache_root() / "standalone" / sim._key(True) / "code_objects").glob("excitatory_stateupdater*.cpp")
+    text = "".join(p.read_text() for p in code)
+    assert "(t - lastspike) >= ((double)_lio_" in text and "_timestep(t - lastspike" not in text
+    assert refractory_by_comparison(["a", "x = _timestep(t - lastspike, dt) >= k;"]) == \
+        "a\nx = (t - lastspike) >= ((double)k - 1e-3) * dt;"
+    rng = np.random.default_rng(0)
+    for dt in (0.5e-3, 1e-3, 0.25e-3):
+        steps = rng.integers(0, 700_000, 20_000)
+        shift = rng.choice([0.0, 350.0, 700.0], steps.size)   # a later chunk shifts both
+        t = steps * dt - shift
+        lastspike = (steps - rng.integers(0, 40, steps.size)) * dt - shift
+        lastspike[:100] = -1e4                                  # never fired, or reset
+        for k in (0, 1, 4, 10, 20):
+            brian = np.trunc((t - lastspike + 1e-3 * dt) / dt).astype(np.int64) >= k
+            np.testing.assert_array_equal((t - lastspike) >= (k - 1e-3) * dt, brian)

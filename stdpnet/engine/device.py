@@ -72,7 +72,7 @@ class StandaloneDevice(CPPStandaloneDevice):
     def code_object(self, owner, name, abstract_code, variables, template_name, variable_indices,
                     codeobj_class=None, template_kwds=None, **kwargs):
         # faster loops for thresholds and all-to-all synapses (stdpnet.engine.kernels)
-        fast = (kernels.kernel(self, owner, template_name, template_kwds)
+        fast = (kernels.kernel(self, owner, name, template_name, template_kwds)
                 if codeobj_class in (None, kernels.CPPStandaloneCodeObject) else None)
         if fast is not None:
             template_name, extra = fast

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+from brian2 import prefs
 from jinja2 import ChoiceLoader, DictLoader
 
 from brian2.codegen.templates import Templater
@@ -183,7 +185,7 @@ _STATEUPDATE = r"""
     for(int _idx=0; _idx<_N; _idx++)
     {
         const size_t _vectorisation_idx = _idx;
-        {{vector_code|refractory_by_comparison|autoindent}}
+        {{vector_code|refractory_by_comparison|single_arithmetic(single_arithmetic)|autoindent}}
     }
 {% endblock %}
 """
@@ -199,6 +201,26 @@ def refractory_by_comparison(code: str) -> str:
     return _REFRACTORY_TEST.sub(r"(t - lastspike) >= ((double)\1 - 1e-3) * dt", code)
 
 
+_DOUBLE_LITERAL = re.compile(r"(?<![\w.])(\d+\.\d*(?:[eE][-+]?\d+)?)(?![\w.])")
+_DT = re.compile(r"\bdt\b")
+
+
+def single_arithmetic(code: str, single: bool) -> str:
+    """In single precision, ``code`` (a neuron state update) computed in
+    float: Brian2 writes the time step (a double) and number literals such
+    as ``1.0`` into the update, and each promotes the whole expression to
+    double, so every vector instruction handles half as many neurons and
+    converts back and forth. The refractoriness test, on the times of the
+    clock, stays in double."""
+    if not single:
+        return code
+    if isinstance(code, list):
+        code = "\n".join(code)
+    return "\n".join(line if "lastspike" in line else
+                     _DT.sub("((float)dt)", _DOUBLE_LITERAL.sub(r"\1f", line))
+                     for line in code.split("\n"))
+
+
 TEMPLATES = {"stdpnet_dense_synapses.cpp": _DENSE_SYNAPSES,
              "stdpnet_stateupdate.cpp": _STATEUPDATE,
              "stdpnet_dense_push_spikes.cpp": _DENSE_PUSH,
@@ -212,6 +234,7 @@ def _templater() -> Templater:
                           templates_dir=base.templates_dir)
     templater.env.loader = ChoiceLoader([DictLoader(TEMPLATES), templater.env.loader])
     templater.env.filters["refractory_by_comparison"] = refractory_by_comparison
+    templater.env.filters["single_arithmetic"] = single_arithmetic
     return templater
 
 
@@ -220,10 +243,10 @@ class KernelCodeObject(CPPStandaloneCodeObject):
     templater = _templater()
 
 
-def kernel(device, owner, template_name: str, template_kwds: dict | None):
+def kernel(device, owner, name: str, template_name: str, template_kwds: dict | None):
     """(template name, extra template keywords) of a faster loop for the code
-    object of ``owner`` (a group) with Brian2's template ``template_name``
-    (and keywords ``template_kwds``), or None."""
+    object ``name`` of ``owner`` (a group) with Brian2's template
+    ``template_name`` (and keywords ``template_kwds``), or None."""
     if template_name == "threshold":
         return "stdpnet_threshold", {}
     pathway = (template_kwds or {}).get("pathway") if template_name == "synapses" else None
@@ -231,8 +254,10 @@ def kernel(device, owner, template_name: str, template_kwds: dict | None):
         pathway = owner
     synapses = pathway.synapses if pathway is not None else owner
     if not getattr(synapses, DENSE_ATTRIBUTE, False):
-        neurons = template_name == "stateupdate" and "lastspike" in getattr(owner, "variables", {})
-        return ("stdpnet_stateupdate", {}) if neurons else None
+        if template_name != "stateupdate" or "lastspike" not in getattr(owner, "variables", {}):
+            return None
+        single = np.dtype(prefs.core.default_float_dtype) == np.float32 and "stateupdater" in name
+        return "stdpnet_stateupdate", {"single_arithmetic": single}
     names = {"dense_n_pre": len(synapses.source), "dense_n_post": len(synapses.target),
              "dense_post": "_ptr" + device.get_array_name(synapses.variables["_synaptic_post"]),
              "dense_pre_ptr": "_ptr" + device.get_array_name(synapses.variables["_synaptic_pre"])}
