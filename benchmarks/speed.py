@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import sys
 import tempfile
 import threading
 import time
@@ -83,15 +84,18 @@ def stdpnet_ms(spec: Spec, images: np.ndarray, device: str, chunks: int,
 def with_peak(measure) -> tuple:
     """(``measure()``, the peak resident MB of the programs it ran as child
     processes): each child's VmHWM (Linux, counted from its exec, so the
-    Python that forked it is not counted) read every 20 ms while it runs."""
+    Python that forked it is not counted) read every 20 ms while it runs. A
+    child caught between fork and exec is still this Python, and is skipped."""
     peak, done = [0], threading.Event()
+    python = os.path.realpath(sys.executable)
 
     def watch():
         me = str(os.getpid())
         while not done.is_set():
             for proc in Path("/proc").iterdir():
                 try:
-                    if proc.name.isdigit() and (proc / "stat").read_text().split(") ")[1].split()[1] == me:
+                    if (proc.name.isdigit() and (proc / "stat").read_text().split(") ")[1].split()[1] == me
+                            and os.path.realpath(proc / "exe") != python):
                         for line in (proc / "status").read_text().splitlines():
                             if line.startswith("VmHWM:"):
                                 peak[0] = max(peak[0], int(line.split()[1]))
@@ -327,7 +331,6 @@ def main():
                   f"| {max(r['peak_mb'] for r in group):.0f} / {max(r['plain_peak_mb'] for r in group):.0f} |",
                   flush=True)
         if args.record:   # each size as soon as it is measured
-            import sys
             from stdpnet.results import results_root
             record(args.record, mine, "python " + " ".join(sys.argv))
             print(f"wrote {results_root()}/{args.record}.n{n}_*", flush=True)

@@ -95,7 +95,7 @@ HEADLINES = (
     ("speed_precision", "Speed at N = 400 in double and single precision, against the plain "
      "standalone network, one core (values per repeat)",
      "taskset -c 1 python benchmarks/speed.py --sizes 400 --examples 1000 --plain-examples 100 "
-     "--skip-runtime --repeats 3 --test-dt 0 1.0 --precision double single --record speed_precision"),
+     "--skip-runtime --repeats 6 --test-dt 0 1.0 --precision double single --record speed_precision"),
     ("mnist_400_precision", "MNIST 400: validation accuracy in double and single precision "
      "(schedule.precision)",
      "stdpnet sweep networks/mnist_400.toml --set schedule.precision=double,single --seeds 0-2 "
