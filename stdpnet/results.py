@@ -122,13 +122,16 @@ def machine() -> str:
             f"brian2 {brian2.__version__}, numpy {np.__version__}")
 
 
-def commit() -> str:
-    """The checkout's commit, with ``+changes`` when the work tree differs from it."""
-    here = Path(__file__).resolve().parents[1]
+def commit(here: Path | None = None) -> str:
+    """The commit of the checkout ``here`` (default: this package's), with
+    ``+changes`` when the work tree differs from it (figures already written
+    to the registry, ``results/``, do not count)."""
+    here = here or Path(__file__).resolve().parents[1]
     try:
         head = subprocess.run(["git", "-C", str(here), "rev-parse", "--short=12", "HEAD"],
                               capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
+        dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no",
+                                "--", ".", ":(exclude)results"],
                                capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"

@@ -115,3 +115,24 @@ def test_a_broken_results_file_names_itself(tmp_path):
     (tmp_path / "bad.json").write_text('{"name": "bad"}')
     with pytest.raises(ConfigError, match="bad.json: missing"):
         results.load_all(tmp_path)
+
+
+def test_the_commit_is_marked_changed_by_code_but_not_by_written_figures(tmp_path):
+    """A figure written to results/ by an earlier command of a measurement
+    does not make the next one's checkout '+changes'; a changed code file does."""
+    import subprocess
+
+    def git(*args):
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "a.json").write_text("{}")
+    (tmp_path / "model.py").write_text("x = 1\n")
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "start")
+    clean = results.commit(tmp_path)
+    assert len(clean) == 12 and "+" not in clean
+    (tmp_path / "results" / "a.json").write_text('{"value": 1}')
+    assert results.commit(tmp_path) == clean
+    (tmp_path / "model.py").write_text("x = 2\n")
+    assert results.commit(tmp_path) == clean + "+changes"
