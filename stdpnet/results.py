@@ -36,6 +36,10 @@ HEADLINES = (
      "stdpnet sweep networks/mnist_1600_prune.toml --seeds 0-2 --test --record mnist_1600_prune"),
     ("mnist_6400", "MNIST, 6,400 neurons, three epochs (the paper's headline network)",
      "stdpnet sweep networks/mnist_6400.toml --seeds 0-1 --test --record mnist_6400"),
+    ("mnist_6400_eta", "MNIST, 6,400 neurons: validation accuracy after one epoch against the "
+     "learning rate eta_post (seed 0)",
+     "stdpnet sweep networks/mnist_6400.toml --set plasticity.eta_post=0.001,0.01 --set data.epochs=1 "
+     "--seeds 0 --record mnist_6400_eta --out runs/select_eta_mnist_6400"),
     ("mnist_6400_labelling", "MNIST, 6,400 neurons: validation accuracy against the number of "
      "labelling digits",
      "python benchmarks/labelling_size.py runs/measure_mnist_6400/tasks/* --sizes 1000 2500 5000 10000 "
