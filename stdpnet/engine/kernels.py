@@ -97,17 +97,12 @@ _DENSE_PUSH = r"""
 {% endblock %}
 """
 
+# (the loop of stdpnet_stateupdate.cpp, below, over (i, j) in Brian2's order)
 _DENSE_STATEUPDATE = r"""
 {# USES_VARIABLES { N } #}
 {# ALLOWS_SCALAR_WRITE #}
-{% extends 'common_group.cpp' %}
-{% block maincode %}
-    //// MAIN CODE ////////////
-    // scalar code
-    const size_t _vectorisation_idx = -1;
-    {{scalar_code|autoindent}}
-
-    const int _N = {{constant_or_scalar('N', variables['N'])}};
+{% extends 'stdpnet_stateupdate.cpp' %}
+{% block loop %}
     if ((size_t)_N != (size_t){{dense_n_pre}} * {{dense_n_post}}) {
         std::cerr << "{{codeobj_name}}: not an all-to-all synapse layout" << std::endl;
         exit(1);
@@ -182,11 +177,13 @@ _STATEUPDATE = r"""
     {{scalar_code|autoindent}}
 
     const int _N = {{constant_or_scalar('N', variables['N'])}};
+    {% block loop %}
     for(int _idx=0; _idx<_N; _idx++)
     {
         const size_t _vectorisation_idx = _idx;
         {{vector_code|refractory_by_comparison|single_arithmetic(single_arithmetic)|autoindent}}
     }
+    {% endblock %}
 {% endblock %}
 """
 
