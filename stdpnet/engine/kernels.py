@@ -187,15 +187,18 @@ _STATEUPDATE = r"""
 {% endblock %}
 """
 
+def _joined(code) -> str:
+    """Brian2 passes the lines of some code as a list."""
+    return "\n".join(code) if isinstance(code, list) else code
+
+
 _REFRACTORY_TEST = re.compile(r"_timestep\(t - lastspike, dt\) >= (\w+)")
 
 
 def refractory_by_comparison(code: str) -> str:
     """``code`` with Brian2's refractoriness test made a comparison of times
     (see the module's docstring)."""
-    if isinstance(code, list):   # (Brian2 passes the lines of some code as a list)
-        code = "\n".join(code)
-    return _REFRACTORY_TEST.sub(r"(t - lastspike) >= ((double)\1 - 1e-3) * dt", code)
+    return _REFRACTORY_TEST.sub(r"(t - lastspike) >= ((double)\1 - 1e-3) * dt", _joined(code))
 
 
 _DOUBLE_LITERAL = re.compile(r"(?<![\w.])(\d+\.\d*(?:[eE][-+]?\d+)?)(?![\w.])")
@@ -211,11 +214,9 @@ def single_arithmetic(code: str, single: bool) -> str:
     clock, stays in double."""
     if not single:
         return code
-    if isinstance(code, list):
-        code = "\n".join(code)
     return "\n".join(line if "lastspike" in line else
                      _DT.sub("((float)dt)", _DOUBLE_LITERAL.sub(r"\1f", line))
-                     for line in code.split("\n"))
+                     for line in _joined(code).split("\n"))
 
 
 TEMPLATES = {"stdpnet_dense_synapses.cpp": _DENSE_SYNAPSES,
