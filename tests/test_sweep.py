@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -117,6 +119,33 @@ def test_a_killed_worker_loses_no_finished_task(tmp_path):
                       log=lambda *_: None, quiet=True)
     assert not again["failed"] and len(again["rows"]) == 6
     assert {k: finished(out)[k] for k in seen} == seen
+
+
+def test_local_workers_run_tasks_and_their_binaries_on_their_own_cores():
+    """Worker k of the sweep's LocalCluster runs each task pinned to the k-th
+    usable core, and a process the task starts inherits the pin."""
+    from dask.distributed import Client, LocalCluster, get_worker
+
+    from stdpnet.experiments.sweep import on_own_core
+
+    def where():
+        child = subprocess.run([sys.executable, "-c", "import os; print(sorted(os.sched_getaffinity(0)))"],
+                               capture_output=True, text=True, check=True).stdout
+        return int(get_worker().name), sorted(os.sched_getaffinity(0)), child.strip()
+
+    cores = sorted(os.sched_getaffinity(0))
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
+    client = Client(cluster)
+    try:
+        seen = [client.submit(on_own_core, cores, where, workers=[address], pure=False).result()
+                for address in client.scheduler_info()["workers"]]
+    finally:
+        client.close()
+        cluster.close()
+    assert sorted(k for k, _, _ in seen) == [0, 1]
+    for k, pinned, child in seen:
+        assert pinned == [cores[k % len(cores)]]
+        assert child == str(pinned)
 
 
 def test_the_grid_is_validated_before_anything_runs(tmp_path):

@@ -1,8 +1,8 @@
 """Sweeps and repeats on Dask (``stdpnet sweep``): any dotted spec key takes a
 list of values, every cell of the grid runs with every seed, and each
 cell x seed is one task on a ``dask.distributed`` cluster (by default a
-``LocalCluster`` of single-threaded worker processes, one per usable core;
-any running cluster by its scheduler address).
+``LocalCluster`` of single-threaded worker processes, one per usable core
+and pinned to it; any running cluster by its scheduler address).
 
 A task trains one network and scores it on the validation split (and on
 the test split only when asked, for the final chosen setting). Its run
@@ -35,6 +35,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -456,14 +457,31 @@ def run_task(spec, run_dir: str, splits: tuple, device: str | None = None,
     return figures
 
 
+def on_own_core(cores: list[int], fn: Callable, *args):
+    """Run ``fn(*args)`` in a LocalCluster worker with its thread (and so the
+    binaries it starts) pinned to the worker's own core: worker k on
+    ``cores[k]``, as ``taskset`` would, so two workers never share a core."""
+    from distributed import get_worker
+
+    k = int(get_worker().name)
+    os.sched_setaffinity(0, {cores[k % len(cores)]})
+    return fn(*args)
+
+
 def _client(workers: int | None, scheduler: str | None):
+    """(client, cluster): a client of ``scheduler``, or of a new LocalCluster
+    of ``workers`` single-threaded worker processes (cluster then not None).
+    Local workers do not run Dask's statistical profiler, which samples every
+    worker thread 100 times a second."""
+    import dask
     from dask.distributed import Client, LocalCluster
 
     if scheduler:
         return Client(scheduler), None
     n = workers or default_jobs()
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                           silence_logs=40)
+    with dask.config.set({"distributed.worker.profile.enabled": False}):
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                               dashboard_address=":0", silence_logs=40)
     return Client(cluster), cluster
 
 
@@ -492,7 +510,10 @@ def run_sweep(spec, sets: dict, seeds: list[int], out: Path, workers: int | None
     try:
         log(f"{len(todo)} tasks ({len(todo) // len(seeds)} cells x {len(seeds)} seeds) on "
             f"{len(client.scheduler_info()['workers'])} workers; dashboard {client.dashboard_link}")
-        futures = {client.submit(run_task, t.spec, str(out / "tasks" / t.digest), splits, device, noises,
+        cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+        pin = cluster is not None and len(cluster.workers) <= len(cores)
+        call = (on_own_core, cores, run_task) if pin else (run_task,)
+        futures = {client.submit(*call, t.spec, str(out / "tasks" / t.digest), splits, device, noises,
                                  key=f"task-{t.digest}-{'-'.join(splits)}", pure=False): t for t in todo}
         with tqdm(total=len(todo), desc="sweep", unit="task", disable=quiet) as bar:
             for future in as_completed(futures):
