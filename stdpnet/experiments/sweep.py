@@ -471,15 +471,19 @@ def on_own_core(cores: list[int], fn: Callable, *args):
 def _client(workers: int | None, scheduler: str | None):
     """(client, cluster): a client of ``scheduler``, or of a new LocalCluster
     of ``workers`` single-threaded worker processes (cluster then not None).
-    Local workers do not run Dask's statistical profiler, which samples every
-    worker thread 100 times a second."""
+    Local workers do not run Dask's statistical profiler (100 samples a
+    second), and the cluster's processes check their event loops and memory
+    once a second instead of 50 and 10 times: waking up less often, they
+    take less time from the tasks on the same cores."""
     import dask
     from dask.distributed import Client, LocalCluster
 
     if scheduler:
         return Client(scheduler), None
     n = workers or default_jobs()
-    with dask.config.set({"distributed.worker.profile.enabled": False}):
+    with dask.config.set({"distributed.worker.profile.enabled": False,
+                          "distributed.admin.tick.interval": "1s",
+                          "distributed.worker.memory.monitor-interval": "1s"}):
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                dashboard_address=":0", silence_logs=40)
     return Client(cluster), cluster
