@@ -27,6 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from stdpnet.engine.present import usable_cores
 from stdpnet.experiments.sweep import run_sweep, run_task, tasks
 from stdpnet.spec import load_spec
 
@@ -43,7 +44,7 @@ def _run_pinned(core: int | None, jobs: list):
 def pinned_processes(todo: list, out: Path, n: int) -> float:
     """Seconds to run ``todo`` split round-robin over ``n`` fresh processes,
     process k pinned to the k-th usable core."""
-    cores = sorted(os.sched_getaffinity(0))
+    cores = usable_cores()
     context = multiprocessing.get_context("spawn")
     procs = [context.Process(target=_run_pinned,
                              args=(cores[k % len(cores)] if n > 1 else None,

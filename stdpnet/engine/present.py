@@ -114,9 +114,15 @@ def trailing(counts: np.ndarray | None, position: int, keep: int, n_neurons: int
     return np.ascontiguousarray(counts[len(counts) - min(keep, len(counts)):], dtype=np.int32)
 
 
+def usable_cores() -> list[int]:
+    """The CPU cores this process may use (``taskset`` limits them), in
+    order; empty where the system does not say."""
+    return sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+
+
 def default_jobs() -> int:
-    """The CPU cores this process may use (``taskset`` limits them)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    """How many CPU cores this process may use."""
+    return len(usable_cores()) or os.cpu_count() or 1
 
 
 def can_split(sim: Simulator, mode: float) -> bool:

@@ -45,7 +45,7 @@ import numpy as np
 
 from .. import plots, runs
 from ..data.load import load_dataset
-from ..engine.present import default_jobs
+from ..engine.present import default_jobs, usable_cores
 from ..errors import ConfigError, StdpnetError
 from ..spec import (Cross, MultimodalSpec, Pairs, Readout, Spec, dump_multimodal_spec,
                     spec_from_dict)
@@ -514,7 +514,7 @@ def run_sweep(spec, sets: dict, seeds: list[int], out: Path, workers: int | None
     try:
         log(f"{len(todo)} tasks ({len(todo) // len(seeds)} cells x {len(seeds)} seeds) on "
             f"{len(client.scheduler_info()['workers'])} workers; dashboard {client.dashboard_link}")
-        cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+        cores = usable_cores()
         pin = cluster is not None and len(cluster.workers) <= len(cores)
         call = (on_own_core, cores, run_task) if pin else (run_task,)
         futures = {client.submit(*call, t.spec, str(out / "tasks" / t.digest), splits, device, noises,
