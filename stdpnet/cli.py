@@ -277,7 +277,8 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
     interval) and sweep.png. Finished tasks are reused, so a stopped sweep
     completes when run again."""
     from . import results
-    from .experiments.sweep import parse_noises, parse_seeds, parse_sets, run_sweep
+    from .experiments.sweep import parse_noises, run_sweep
+    from .spec.grid import parse_seeds, parse_sets
     from .spec import is_multimodal, load_multimodal_spec
     multimodal = is_multimodal(spec_path)
     if multimodal:

@@ -13,6 +13,7 @@ import math
 import os
 import platform
 import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -121,15 +122,24 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    import brian2
-    return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"brian2 {brian2.__version__}, numpy {np.__version__}")
+    try:   # a Torch-only machine (a GPU host) may lack Brian2
+        import brian2
+        simulator = f"brian2 {brian2.__version__}"
+    except ImportError:
+        import torch
+        simulator = f"torch {torch.__version__}"
+    torch = sys.modules.get("torch")   # already imported: a Torch-path measurement
+    gpu = (f", GPU {torch.cuda.get_device_name(0)}"
+           if torch is not None and torch.cuda.is_available() else "")
+    return (f"{cpu}, {os.cpu_count()} cores{gpu}, Python {platform.python_version()}, "
+            f"{simulator}, numpy {np.__version__}")
 
 
 def commit(here: Path | None = None) -> str:
     """The commit of the checkout ``here`` (default: this package's), with
     ``+changes`` when the work tree differs from it (figures already written
-    to the registry, ``results/``, do not count)."""
+    to the registry, ``results/``, do not count); where git cannot tell,
+    ``$STDPNET_COMMIT`` or "unknown"."""
     here = here or Path(__file__).resolve().parents[1]
     try:
         head = subprocess.run(["git", "-C", str(here), "rev-parse", "--short=12", "HEAD"],
@@ -138,7 +148,8 @@ def commit(here: Path | None = None) -> str:
                                 "--", ".", ":(exclude)results"],
                                capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+        # a copy of the tree without its .git (a GPU host) is told its commit
+        return os.environ.get("STDPNET_COMMIT", "unknown")
     return head + ("+changes" if dirty else "")
 
 

@@ -22,12 +22,15 @@ import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .engine.present import Progress
 from .errors import RunFolderError
 from .spec import Spec, dump_spec, load_spec
+
+if TYPE_CHECKING:   # the engine imports Brian2; the Torch path reads run folders without it
+    from .engine.present import Progress
 
 SPEC, CHECKPOINT, WEIGHTS, READOUT, METRICS = (
     "spec.toml", "checkpoint.npz", "weights.npz", "readout.npz", "metrics.json")
@@ -204,6 +207,8 @@ def load_checkpoint(run_dir: Path) -> Checkpoint:
     if "progress" not in saved or "counts" not in saved:
         raise RunFolderError(f"{path}: not a stdpnet checkpoint (no progress or counts)")
     try:
+        from .engine.present import Progress
+
         progress = Progress(**json.loads(str(saved["progress"])))
     except (ValueError, TypeError) as exc:
         raise RunFolderError(f"{path}: unreadable progress ({exc})") from exc

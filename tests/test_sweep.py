@@ -14,8 +14,9 @@ import time
 import pytest
 
 from stdpnet.errors import ConfigError
-from stdpnet.experiments.sweep import (best_cell, parse_seeds, parse_sets, run_sweep, run_task,
-                                       task_digest, task_metrics, tasks)
+from stdpnet.experiments.sweep import (best_cell, run_sweep, run_task, task_digest, task_metrics,
+                                       tasks)
+from stdpnet.spec.grid import parse_seeds, parse_sets
 
 from conftest import tiny_spec
 from test_data_caltech import jpeg_bytes

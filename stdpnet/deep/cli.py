@@ -103,7 +103,7 @@ with_common = with_options(common_options)
 
 def _single_settings(sets) -> dict:
     """--set KEY=VALUE options -> {dotted key: value}, one value each."""
-    from ..experiments.sweep import parse_sets
+    from ..spec.grid import parse_sets
 
     settings = {}
     for key, values in parse_sets(list(sets)).items():
@@ -240,7 +240,7 @@ def repeat_cmd(spec, methods, seeds, out, record, device, threads, train_limit, 
     go to results/. Settings are the spec's: choose them on validation
     (the validation accuracy of every run is in its metrics.json)."""
     from .. import results
-    from ..experiments.sweep import parse_seeds
+    from ..spec.grid import parse_seeds
     from . import pipeline, runs
     from .config import load_spec, validate
 
@@ -400,7 +400,7 @@ def seq_repeat_cmd(spec, models, seeds, out, record, device, threads, epochs, se
     import itertools
 
     from .. import results
-    from ..experiments.sweep import parse_seeds, parse_sets
+    from ..spec.grid import parse_seeds, parse_sets
     from .seq import pipeline
     from .seq.config import load_spec, validate
 

@@ -36,7 +36,6 @@ import hashlib
 import json
 import math
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -49,6 +48,7 @@ from ..engine.present import default_jobs, usable_cores
 from ..errors import ConfigError, StdpnetError
 from ..spec import (Cross, MultimodalSpec, Pairs, Readout, Spec, dump_multimodal_spec,
                     spec_from_dict)
+from ..spec.grid import set_dotted
 from . import ensemble
 
 @dataclass
@@ -63,75 +63,6 @@ class Task:
     @property
     def cell(self) -> str:
         return ", ".join(f"{k}={v}" for k, v in self.settings.items()) or "(spec as it is)"
-
-
-def parse_value(text: str):
-    """A value from the command line, read as TOML reads it: 0.05 is a float,
-    400 an integer, true a boolean, anything else a string."""
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text
-
-
-def parse_sets(texts: list[str]) -> dict:
-    """['plasticity.x_tar=0.05,0.1', ...] -> {'plasticity.x_tar': [0.05, 0.1], ...};
-    a list value in brackets: 'data.audio_perturb=[],[0.9,1.1]'."""
-    sets = {}
-    for text in texts:
-        key, sep, values = text.partition("=")
-        key = key.strip()
-        if not sep or not key or not values.strip():
-            raise ConfigError(f"--set {text!r}: expected KEY=VALUE[,VALUE...], e.g. plasticity.x_tar=0.05,0.1")
-        if key in sets:
-            raise ConfigError(f"--set {key}: given twice")
-        sets[key] = [parse_value(v.strip()) for v in _top_level_items(values) if v.strip()]
-    return sets
-
-
-def _top_level_items(text: str) -> list[str]:
-    """Split at the commas outside brackets and quotes: '[0.9,1.1],[]' -> ['[0.9,1.1]', '[]']."""
-    items, depth, quote, start = [], 0, "", 0
-    for k, ch in enumerate(text):
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "\"'":
-            quote = ch
-        elif ch in "[{":
-            depth += 1
-        elif ch in "]}":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            items.append(text[start:k])
-            start = k + 1
-    return items + [text[start:]]
-
-
-def parse_seeds(text: str) -> list[int]:
-    """'0-4' -> [0, 1, 2, 3, 4]; '1,3' -> [1, 3]."""
-    seeds = []
-    try:
-        for part in text.split(","):
-            lo, sep, hi = part.strip().partition("-")
-            seeds += list(range(int(lo), int(hi) + 1)) if sep else [int(lo)]
-    except ValueError as exc:
-        raise ConfigError(f"--seeds {text!r}: expected e.g. 0-4 or 0,2,5") from exc
-    if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
-        raise ConfigError(f"--seeds {text!r}: expected distinct seeds >= 0")
-    return seeds
-
-
-def set_dotted(table: dict, key: str, value) -> None:
-    """Set ``key`` (dotted: ``section.key``) of a nested spec table; it must exist."""
-    parts = key.split(".")
-    node = table
-    for p in parts[:-1]:
-        if not isinstance(node.get(p), dict):
-            raise ConfigError(f"--set {key}: {p!r} is not a section of the spec")
-        node = node[p]
-    if parts[-1] not in node or isinstance(node[parts[-1]], dict):
-        raise ConfigError(f"--set {key}: not a key of the spec")
-    node[parts[-1]] = value
 
 
 def _table(spec) -> dict:

@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..lif_scan import lif_scan
 from ..neurons import NeuronLayer, configure_neurons
 
 KINDS = ("lite", "srnn", "lstm", "gru", "tcn")
@@ -32,9 +33,9 @@ SPIKING = ("lite", "srnn")
 
 
 def run_lif(layer: NeuronLayer, current: torch.Tensor) -> torch.Tensor:
-    """Step ``layer`` through ``current`` (batch, channels, steps) from rest."""
-    layer.reset_state()
-    return torch.stack([layer(current[..., t]) for t in range(current.shape[-1])], -1)
+    """Run ``layer`` over ``current`` (batch, channels, steps) from rest, the
+    whole sequence in one autograd node (``lif_scan``)."""
+    return lif_scan(layer, current)
 
 
 def _lif_layers(widths, neuron: dict) -> nn.ModuleList:

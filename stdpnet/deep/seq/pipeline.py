@@ -145,7 +145,7 @@ def compare(run_dirs, out: Path, split: str = "test") -> list[dict]:
 
 def apply_settings(cfg: dict, settings: dict, where: str = "--set") -> dict:
     """A copy of ``cfg`` with dotted keys (``data.pixel_steps``) set, checked."""
-    from ...experiments.sweep import set_dotted
+    from ...spec.grid import set_dotted
 
     cfg = copy.deepcopy(cfg)
     for dotted, value in settings.items():
