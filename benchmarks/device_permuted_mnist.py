@@ -49,8 +49,8 @@ def check_kernels(dev) -> float:
     worst = 0.0
     outs = []
     for where in ("cpu", dev):
-        c = current.to(where).requires_grad_()
-        lk, th = leak.to(where).requires_grad_(), thr.to(where).requires_grad_()
+        c = current.to(where).detach().requires_grad_()
+        lk, th = (t.to(where).detach().requires_grad_() for t in (leak, thr))
         out = lif_scan.LIFScan.apply(c, lk, th, 0.3)
         (out * grad.to(where)).sum().backward()
         outs.append([t.detach().cpu() for t in (out, c.grad, lk.grad, th.grad)])
