@@ -112,9 +112,9 @@ def main(argv=None) -> int:
           f"{epoch_all:.0f} s per epoch if the GPU runs them one at a time)", flush=True)
 
     out = ROOT / args.out
-    (out / "logs").mkdir(parents=True, exist_ok=True)
+    (out / "logs").mkdir(parents=True, exist_ok=True)   # the commands run in ROOT: args.out as given
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
-    base = [sys.executable, "-m", "stdpnet", "deep", "seq-repeat", args.spec, "--out", str(out),
+    base = [sys.executable, "-m", "stdpnet", "deep", "seq-repeat", args.spec, "--out", args.out,
             "--epochs", str(epochs), "--device", args.device, "--threads", "2"]
     procs = []
     for kind in MODELS:

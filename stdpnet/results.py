@@ -76,8 +76,7 @@ HEADLINES = (
      "stdpnet deep seq-repeat networks/deep_seq_length.toml --models srnn,lite --seeds 0-2 "
      "--set data.pixel_steps=28,112,392 --out runs/seq-length --record seq_length --threads 1"),
     ("seq_mnist_permuted", "Permuted sequential MNIST, pixel by pixel (784 steps)",
-     "stdpnet deep seq-repeat networks/deep_seq_mnist_permuted.toml --models lite,lstm --seeds 0-2 "
-     "--out runs/seq-mnist-permuted --record seq_mnist_permuted --device cuda"),
+     "python benchmarks/device_permuted_mnist.py --budget 520"),
     ("deep_mnist_vgg", "Torch path: MNIST, small VGG, ANN then DIET-SNN (T = 5) then IIR-SNN (T = 1)",
      "stdpnet deep repeat networks/deep_mnist_vgg.toml --methods diet,iir --seeds 0-2 "
      "--out runs/deep-mnist-vgg --record deep_mnist_vgg --threads 1"),
