@@ -58,6 +58,7 @@ def test_train_seq_writes_metrics_and_the_table_compares_runs(tmp_path, fake_mni
     assert "| lite | lite | mnist_rows |" in (tmp_path / "table" / "table.md").read_text()
     assert (tmp_path / "table" / "table.csv").read_text().count("\n") == 3
     assert (tmp_path / "table" / "accuracy_vs_cost.png").stat().st_size > 1000
+    assert (tmp_path / "table" / "learning_curves.png").stat().st_size > 1000
 
     r = invoke("seq-table", tmp_path, "--out", tmp_path / "t2")
     assert r.exit_code != 0 and "train-seq" in r.output

@@ -129,7 +129,8 @@ def markdown(rows: list[dict]) -> str:
 
 
 def compare(run_dirs, out: Path, split: str = "test") -> list[dict]:
-    """table.md, table.csv and accuracy_vs_cost.png of ``run_dirs`` in ``out``."""
+    """table.md, table.csv, accuracy_vs_cost.png and learning_curves.png (the
+    validation accuracy after every epoch) of ``run_dirs`` in ``out``."""
     rows = collect(run_dirs)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -140,6 +141,11 @@ def compare(run_dirs, out: Path, split: str = "test") -> list[dict]:
     writer.writerows(rows)
     runs.write_text(out / "table.csv", buf.getvalue())
     plots.accuracy_vs_cost(out / "accuracy_vs_cost.png", rows, split)
+    curves = []
+    for run in map(Path, run_dirs):
+        m = runs.read_metrics(run)
+        curves.append((run.name, m["model"], [h["validation_accuracy"] for h in m["history"]]))
+    plots.learning_curves(out / "learning_curves.png", curves)
     return rows
 
 

@@ -1,11 +1,13 @@
-"""Accuracy against cost (parameters, operations per sequence) over several
-sequence runs, one point per run, coloured by model kind."""
+"""Plots over several sequence runs, coloured by model kind: accuracy against
+cost (parameters, operations per sequence), one point per run; validation
+accuracy after every epoch, one line per run."""
 from __future__ import annotations
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from ..plots import _save  # noqa: E402
 
@@ -58,6 +60,22 @@ def accuracy_by_setting(path, rows: list[dict], key: str) -> None:
     ax.set_xticks(values, [f"{v:g}" for v in values])
     ax.set_xlabel(key)
     ax.set_ylabel("accuracy (%), mean ± sd over seeds")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    _save(fig, path)
+
+
+def learning_curves(path, curves: list[tuple[str, str, list[float]]]) -> None:
+    """Validation accuracy after every epoch; ``curves``: (run, model, accuracies)."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    seen = set()
+    for run, model, accuracy in curves:
+        ax.plot(range(1, len(accuracy) + 1), accuracy, "-", color=COLORS.get(model, "gray"),
+                alpha=0.8, label=None if model in seen else model)
+        seen.add(model)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("validation accuracy (%)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     _save(fig, path)
