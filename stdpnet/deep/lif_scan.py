@@ -54,17 +54,16 @@ def _backward_torch(grad, u, leak, threshold, gamma):
     d_leak = torch.zeros_like(u[0])
     d_thr = torch.zeros_like(u[0])
     carry = torch.zeros_like(u[0])
+    spikes = (u / threshold - 1.0 >= 0).to(u.dtype)
+    after_reset = u - threshold * spikes          # r[t]
     for t in range(u.shape[0] - 1, -1, -1):
         v = u[t] / threshold - 1.0
-        spike = (v >= 0).to(u.dtype)
         sigma = gamma * torch.clamp(1.0 - v.abs(), min=0.0)
         carry = leak * carry + grad[t] * sigma
         grad_i[t] = carry
         if t > 0:
-            before = u[t - 1]
-            r_before = before - threshold * (before / threshold - 1.0 >= 0).to(u.dtype)
-            d_leak += carry * r_before
-        d_thr += grad[t] * (spike - sigma * u[t] / threshold)
+            d_leak += carry * after_reset[t - 1]
+        d_thr += grad[t] * (spikes[t] - sigma * u[t] / threshold)
     return grad_i, d_leak, d_thr
 
 
@@ -93,20 +92,20 @@ if triton is not None:
         carry = tl.zeros([BLOCK], dtype=tl.float32)
         d_leak = tl.zeros([BLOCK], dtype=tl.float32)
         d_thr = tl.zeros([BLOCK], dtype=tl.float32)
+        u = tl.load(U + (steps - 1) * n + lanes, mask=mask, other=0.0)
         for k in range(steps):
             t = steps - 1 - k
-            u = tl.load(U + t * n + lanes, mask=mask, other=0.0)
             g = tl.load(G + t * n + lanes, mask=mask, other=0.0)
             v = u / thr - 1.0
             spike = tl.where(v >= 0, 1.0, 0.0)
             sigma = gamma * tl.maximum(1.0 - tl.abs(v), 0.0)
             carry = leak * carry + g * sigma
             tl.store(GI + t * n + lanes, carry, mask=mask)
+            d_thr += g * (spike - sigma * u / thr)
             # u[-1] read as 0 gives r[-1] = 0 (no spike at v = -1)
             before = tl.load(U + (t - 1) * n + lanes, mask=mask & (t > 0), other=0.0)
-            r_before = before - thr * tl.where(before / thr - 1.0 >= 0, 1.0, 0.0)
-            d_leak += carry * r_before
-            d_thr += g * (spike - sigma * u / thr)
+            d_leak += carry * (before - thr * tl.where(before / thr - 1.0 >= 0, 1.0, 0.0))
+            u = before
         tl.store(DLEAK + lanes, d_leak, mask=mask)
         tl.store(DTHR + lanes, d_thr, mask=mask)
 
