@@ -104,6 +104,9 @@ HEADLINES = (
      "(schedule.precision)",
      "stdpnet sweep networks/mnist_400.toml --set schedule.precision=double,single --seeds 0-2 "
      "--record mnist_400_precision"),
+    ("lif_scan_speed", "LITE-SNN training step on one CPU core: LIF stepped per timestep over the "
+     "whole-sequence LIF (values per repeat)",
+     "taskset -c 0 python benchmarks/lif_scan_speed.py --repeats 5 --record lif_scan_speed"),
 )
 
 
