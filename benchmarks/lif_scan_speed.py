@@ -47,7 +47,7 @@ def step_seconds(model, x, y, run_lif, steps: int) -> float:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--steps", type=int, default=3, help="timed steps per measurement")
+    parser.add_argument("--steps", type=int, default=10, help="timed steps per measurement")
     parser.add_argument("--record", metavar="NAME", help="write the ratios to results/NAME.*")
     args = parser.parse_args()
     torch.set_num_threads(1)
