@@ -7,11 +7,13 @@ sequence), side by side in one process, interleaved:
 
 Times forward + backward of a batch of 64 random sequences of each spec's
 shape; prints and (with ``--record``) writes the ratio stepped / scanned of
-each repeat, each the best of ``--steps`` timed steps.
+each repeat: the median of ``--steps`` timed steps of each, the two
+alternating step by step.
 """
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -24,6 +26,7 @@ sys.path.insert(0, str(REPO))
 from stdpnet.deep.seq import models  # noqa: E402
 from stdpnet.deep.seq.config import load_spec  # noqa: E402
 
+SCAN = models.run_lif
 CASES = (("rows", "networks/deep_seq_mnist_rows.toml", 28, 28),
          ("pixels392", "networks/deep_seq_length.toml", 392, 2))
 
@@ -34,14 +37,18 @@ def stepped(layer, current):
     return torch.stack([layer(current[..., t]) for t in range(current.shape[-1])], -1)
 
 
-def step_seconds(model, x, y, run_lif, steps: int) -> float:
+def step_seconds(model, x, y, run_lif) -> float:
     models.run_lif = run_lif
-    best = float("inf")
-    for _ in range(steps):
-        t0 = time.perf_counter()
-        torch.nn.functional.cross_entropy(model(x), y).backward()
-        best = min(best, time.perf_counter() - t0)
-    return best
+    t0 = time.perf_counter()
+    torch.nn.functional.cross_entropy(model(x), y).backward()
+    return time.perf_counter() - t0
+
+
+def paired(model, x, y, steps: int) -> tuple[float, float]:
+    """Median seconds of a step stepped and scanned, the two alternating."""
+    times = [(step_seconds(model, x, y, stepped), step_seconds(model, x, y, SCAN))
+             for _ in range(steps)]
+    return tuple(statistics.median(t) for t in zip(*times))
 
 
 def main():
@@ -51,7 +58,6 @@ def main():
     parser.add_argument("--record", metavar="NAME", help="write the ratios to results/NAME.*")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    scan = models.run_lif
     ratios = {name: {} for name, *_ in CASES}
     for name, spec, steps, features in CASES:
         cfg = load_spec(REPO / spec)
@@ -59,12 +65,11 @@ def main():
         model, _ = models.build_seq_model("lite", cfg["model"], features, 10)
         x, y = torch.rand(64, steps, features), torch.randint(0, 10, (64,))
         for repeat in range(args.repeats):
-            a = step_seconds(model, x, y, stepped, args.steps)
-            b = step_seconds(model, x, y, scan, args.steps)
+            a, b = paired(model, x, y, args.steps)
             ratios[name][repeat] = a / b
             print(f"{name}, repeat {repeat}: stepped {1000 * a:.1f} ms, scanned {1000 * b:.1f} ms, "
                   f"ratio {a / b:.2f}", flush=True)
-    models.run_lif = scan
+    models.run_lif = SCAN
     if args.record:
         from stdpnet import results
 
