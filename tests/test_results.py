@@ -136,3 +136,12 @@ def test_the_commit_is_marked_changed_by_code_but_not_by_written_figures(tmp_pat
     assert results.commit(tmp_path) == clean
     (tmp_path / "model.py").write_text("x = 2\n")
     assert results.commit(tmp_path) == clean + "+changes"
+
+
+def test_a_tree_without_git_takes_its_commit_from_the_environment(tmp_path, monkeypatch):
+    """A copy of the checkout without .git (a GPU host) is told its commit."""
+    monkeypatch.delenv("STDPNET_COMMIT", raising=False)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+    assert results.commit(tmp_path) == "unknown"
+    monkeypatch.setenv("STDPNET_COMMIT", "0123456789ab")
+    assert results.commit(tmp_path) == "0123456789ab"
