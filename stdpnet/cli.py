@@ -351,11 +351,20 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
 
 @main.command("results")
 @click.option("--write-docs", is_flag=True, help="Regenerate docs/results.md from the registry.")
+@click.option("--check", is_flag=True,
+              help="List the entries whose spec file is missing or differs from the one recorded "
+                   "(exit status 1 if any).")
 @friendly
-def results_cmd(write_docs):
+def results_cmd(write_docs, check):
     """The results registry (results/*.json) as a table."""
     from . import results
     entries = results.load_all()
+    if check:
+        problems = results.check_sources(entries)
+        for line in problems:
+            click.echo(line)
+        click.echo(f"{len(entries)} entries, {len(problems)} spec(s) missing or changed")
+        sys.exit(1 if problems else 0)
     click.echo(results.table(entries) if entries else "the registry is empty")
     if write_docs:
         from .runs import save_text

@@ -197,6 +197,25 @@ def load_all(root: Path | None = None) -> list[dict]:
     return entries
 
 
+def check_sources(entries: list[dict], repo: Path | None = None) -> list[str]:
+    """One line per spec that an entry names but ``repo`` (default: the
+    current folder) lacks, or holds with other bytes than were recorded
+    (a changed comment counts too: the hash is of the file)."""
+    repo = Path(repo or ".")
+    found: dict[str, list[str]] = {}
+    for e in entries:
+        path = repo / e["spec"]
+        if not path.is_file():
+            problem = "not in the repository"
+        elif hashlib.sha256(path.read_bytes()).hexdigest() != e["spec_sha256"]:
+            problem = "changed since it was recorded"
+        else:
+            continue
+        found.setdefault(f"{e['spec']}: {problem}", []).append(e["name"])
+    return [f"{what} ({len(names)} entr{'y' if len(names) == 1 else 'ies'}: {names[0]}"
+            f"{', ...' if len(names) > 1 else ''})" for what, names in sorted(found.items())]
+
+
 def _value(entry: dict, x: float) -> str:
     if entry["unit"] == "%":
         return f"{100 * x:.2f}%"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -145,3 +146,19 @@ def test_a_tree_without_git_takes_its_commit_from_the_environment(tmp_path, monk
     assert results.commit(tmp_path) == "unknown"
     monkeypatch.setenv("STDPNET_COMMIT", "0123456789ab")
     assert results.commit(tmp_path) == "0123456789ab"
+
+
+def test_the_check_names_specs_that_changed_or_went_missing_since_recording(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for name in ("kept", "edited", "deleted"):
+        Path(f"{name}.toml").write_text(f"# {name}\nseed = 0\n")
+        source = results.provenance(Path(f"{name}.toml"), f"stdpnet sweep {name}.toml --record {name}")
+        results.write(results.figure(f"{name}.accuracy", name, "accuracy", "test", "%",
+                                     {0: 0.9, 1: 0.8, 2: 0.85}, source), tmp_path / "results")
+    Path("edited.toml").write_text("# edited\nseed = 1\n")
+    Path("deleted.toml").unlink()
+    problems = results.check_sources(results.load_all(tmp_path / "results"))
+    assert problems == ["deleted.toml: not in the repository (1 entry: deleted.accuracy)",
+                        "edited.toml: changed since it was recorded (1 entry: edited.accuracy)"]
+    Path("edited.toml").write_text("# edited\nseed = 0\n")
+    assert len(results.check_sources(results.load_all(tmp_path / "results"))) == 1
