@@ -199,8 +199,9 @@ def load_all(root: Path | None = None) -> list[dict]:
 
 def check_sources(entries: list[dict], repo: Path | None = None) -> list[str]:
     """One line per spec that an entry names but ``repo`` (default: the
-    current folder) lacks, or holds with other bytes than were recorded
-    (a changed comment counts too: the hash is of the file)."""
+    current folder) lacks, or holds with other bytes than were recorded. For
+    a TOML spec whose recorded version git still has (the entry's commit),
+    the line says whether its settings changed or only comments and layout."""
     repo = Path(repo or ".")
     found: dict[str, list[str]] = {}
     for e in entries:
@@ -208,12 +209,45 @@ def check_sources(entries: list[dict], repo: Path | None = None) -> list[str]:
         if not path.is_file():
             problem = "not in the repository"
         elif hashlib.sha256(path.read_bytes()).hexdigest() != e["spec_sha256"]:
-            problem = "changed since it was recorded"
+            problem = "changed since it was recorded" + _settings_change(e, path, repo)
         else:
             continue
         found.setdefault(f"{e['spec']}: {problem}", []).append(e["name"])
     return [f"{what} ({len(names)} entr{'y' if len(names) == 1 else 'ies'}: {names[0]}"
             f"{', ...' if len(names) > 1 else ''})" for what, names in sorted(found.items())]
+
+
+def _settings_change(entry: dict, path: Path, repo: Path) -> str:
+    """', settings the same' or ', settings changed: KEYS' where git holds
+    the recorded TOML spec (at the entry's commit, with the recorded hash)."""
+    import tomllib
+
+    commit = entry["commit"].split("+")[0]
+    try:
+        recorded = subprocess.run(["git", "-C", str(repo), "show", f"{commit}:{entry['spec']}"],
+                                  capture_output=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+    if hashlib.sha256(recorded).hexdigest() != entry["spec_sha256"] or path.suffix != ".toml":
+        return ""
+    try:
+        then, now = (_flat(tomllib.loads(t)) for t in (recorded.decode(), path.read_text()))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return ""
+    changed = sorted(k for k in then.keys() | now.keys() if then.get(k) != now.get(k))
+    return ", settings changed: " + ", ".join(changed) if changed else \
+        ", settings the same (comments or layout only)"
+
+
+def _flat(table: dict, prefix: str = "") -> dict:
+    """{'a': {'b': 1}} -> {'a.b': 1}"""
+    out = {}
+    for key, value in table.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
 
 
 def _value(entry: dict, x: float) -> str:

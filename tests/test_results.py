@@ -149,16 +149,28 @@ def test_a_tree_without_git_takes_its_commit_from_the_environment(tmp_path, monk
 
 
 def test_the_check_names_specs_that_changed_or_went_missing_since_recording(tmp_path, monkeypatch):
+    """And, where git holds the recorded spec, whether its settings changed."""
+    import subprocess
+
+    def git(*args):
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
     monkeypatch.chdir(tmp_path)
-    for name in ("kept", "edited", "deleted"):
-        Path(f"{name}.toml").write_text(f"# {name}\nseed = 0\n")
-        source = results.provenance(Path(f"{name}.toml"), f"stdpnet sweep {name}.toml --record {name}")
+    for name in ("kept", "comment", "setting", "deleted"):
+        Path(f"{name}.toml").write_text(f"# {name}\nseed = 0\n[train]\neta = 0.1\n")
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "specs")
+    for name in ("kept", "comment", "setting", "deleted"):
+        source = {**results.provenance(Path(f"{name}.toml"), f"stdpnet sweep {name}.toml"),
+                  "commit": results.commit(tmp_path)}   # the checkout the specs are in
         results.write(results.figure(f"{name}.accuracy", name, "accuracy", "test", "%",
                                      {0: 0.9, 1: 0.8, 2: 0.85}, source), tmp_path / "results")
-    Path("edited.toml").write_text("# edited\nseed = 1\n")
+    Path("comment.toml").write_text("# a better comment\nseed = 0\n[train]\neta = 0.1\n")
+    Path("setting.toml").write_text("# setting\nseed = 0\n[train]\neta = 0.2\n")
     Path("deleted.toml").unlink()
-    problems = results.check_sources(results.load_all(tmp_path / "results"))
-    assert problems == ["deleted.toml: not in the repository (1 entry: deleted.accuracy)",
-                        "edited.toml: changed since it was recorded (1 entry: edited.accuracy)"]
-    Path("edited.toml").write_text("# edited\nseed = 0\n")
-    assert len(results.check_sources(results.load_all(tmp_path / "results"))) == 1
+    assert results.check_sources(results.load_all(tmp_path / "results")) == [
+        "comment.toml: changed since it was recorded, settings the same (comments or layout only) "
+        "(1 entry: comment.accuracy)",
+        "deleted.toml: not in the repository (1 entry: deleted.accuracy)",
+        "setting.toml: changed since it was recorded, settings changed: train.eta "
+        "(1 entry: setting.accuracy)"]
