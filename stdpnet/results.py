@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ConfigError
+from .spec.grid import flatten
 
 FIELDS = ("name", "title", "metric", "split", "unit", "values", "mean", "sd", "n", "spec", "spec_sha256",
           "commit", "command", "machine", "date")
@@ -231,23 +232,12 @@ def _settings_change(entry: dict, path: Path, repo: Path) -> str:
     if hashlib.sha256(recorded).hexdigest() != entry["spec_sha256"] or path.suffix != ".toml":
         return ""
     try:
-        then, now = (_flat(tomllib.loads(t)) for t in (recorded.decode(), path.read_text()))
+        then, now = (flatten(tomllib.loads(t)) for t in (recorded.decode(), path.read_text()))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError):
         return ""
     changed = sorted(k for k in then.keys() | now.keys() if then.get(k) != now.get(k))
     return ", settings changed: " + ", ".join(changed) if changed else \
         ", settings the same (comments or layout only)"
-
-
-def _flat(table: dict, prefix: str = "") -> dict:
-    """{'a': {'b': 1}} -> {'a.b': 1}"""
-    out = {}
-    for key, value in table.items():
-        if isinstance(value, dict):
-            out.update(_flat(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
 
 
 def _value(entry: dict, x: float) -> str:

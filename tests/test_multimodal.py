@@ -11,6 +11,7 @@ from stdpnet.errors import ConfigError, StdpnetError
 from stdpnet.experiments import audiovisual, robustness
 from stdpnet.experiments.audiovisual import pair_indices
 from stdpnet.readout import combine, likelihood, vote
+from stdpnet.spec.grid import flatten
 from stdpnet.readout.combine import combined_vote
 from stdpnet.spec import Cross, MultimodalSpec, Pairs, load_multimodal_spec
 
@@ -415,7 +416,7 @@ def test_evaluate_and_robustness_commands_on_a_multimodal_run(small_audiovisual)
         clean, noisy = list(csv.DictReader(f))
     for key in ("image", "audio", "both", "both_by_rule.summed", "both_by_rule.normalised",
                 "both_by_rule.calibrated"):
-        expected = robustness.flatten(first["accuracy"])[key]
+        expected = flatten(first["accuracy"])[key]
         assert float(clean[f"acc_{key}"]) == pytest.approx(expected), key
     kept = np.load(run_dir / "robustness_image-gaussian.npz")      # the counts behind the table
     assert kept["levels"].tolist() == [[0.0], [1.0]]

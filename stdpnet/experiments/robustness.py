@@ -18,19 +18,9 @@ from ..engine.present import default_jobs
 from ..errors import ConfigError, RunFolderError
 from ..plots import plot_robustness
 from ..spec import MultimodalSpec, is_multimodal
+from ..spec.grid import flatten
 from .audiovisual import (MODES, Data, ScoredPairs, accuracies, joint_trained_state, load_data,
                           open_run, present_modes, scored_pairs)
-
-
-def flatten(d: dict, prefix: str = "") -> dict:
-    """A nested dict as one level, keys joined by '.' (for CSV columns)."""
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out.update(flatten(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
 
 
 def fitted_readout(run_dir: Path) -> dict:

@@ -76,3 +76,14 @@ def set_dotted(table: dict, key: str, value) -> None:
     if parts[-1] not in node or isinstance(node[parts[-1]], dict):
         raise ConfigError(f"--set {key}: not a key of the spec")
     node[parts[-1]] = value
+
+
+def flatten(table: dict, prefix: str = "") -> dict:
+    """A nested table as one level of dotted keys: {'a': {'b': 1}} -> {'a.b': 1}."""
+    out = {}
+    for key, value in table.items():
+        if isinstance(value, dict):
+            out.update(flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
