@@ -298,7 +298,7 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
                 raise click.UsageError(f"give {option} or --set {key}, not both")
             grid[key] = [int(v) if key.endswith("levels") else v for v in _floats(text)]
             spec.compression.enabled = True
-    if record and not with_test and (folds or not grid):
+    if record and not with_test and not grid:
         raise click.UsageError("--record needs --test (a recorded figure is the test score of the chosen "
                                "setting), or a grid of --set values whose validation figures it keeps")
     if folds:
@@ -307,8 +307,8 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
         if set(fold_grid) & set(grid):
             raise click.UsageError(f"--folds sets {next(iter(fold_grid))}: do not --set it too")
         grid = fold_grid | grid
-        if record and len(grid) > 1:
-            raise click.UsageError("--record with --folds needs one setting (no other --set)")
+        if record and with_test and len(grid) > 1:
+            raise click.UsageError("--record --test with --folds needs one setting (no other --set)")
     _ensure_data(spec.image if multimodal else spec)
     out = out or Path("runs") / f"sweep_{spec.name}"
     argv = sys.argv[sys.argv.index("sweep"):] if "sweep" in sys.argv else ["sweep", str(spec_path)]
@@ -342,7 +342,8 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
     if record:
         title = {n: t for n, t, _ in results.HEADLINES}.get(record, spec.name)
         paths = (results.record_sweep(record, source, result, title, folds=fold_figures) if with_test
-                 else results.record_selection(record, source, result, list(grid), title))
+                 else results.record_selection(record, source, result, list(grid), title,
+                                               fold_key=next(iter(grid)) if folds else None))
         for path in paths:
             click.echo(f"wrote {path}")
     if result["failed"]:

@@ -87,6 +87,22 @@ HEADLINES = (
     ("fsdd_speakers_linear", "Spoken digits (FSDD), leave one speaker out: a linear classifier on the "
      "network's inputs",
      "python benchmarks/speaker_baseline.py --record fsdd_speakers_linear"),
+    ("fsdd_audio_400_loso", "Spoken digits (FSDD), 400 neurons, leave one speaker out, 30 frames per "
+     "utterance (the input chosen on the validation speakers)",
+     "stdpnet sweep networks/fsdd_audio_400_loso.toml --folds speaker --seeds 0-2 --test "
+     "--record fsdd_audio_400_loso"),
+    ("fsdd_loso_linear", "Spoken digits (FSDD), leave one speaker out, 30 frames per utterance: a linear "
+     "classifier on the network's inputs",
+     "python benchmarks/speaker_baseline.py --spec networks/fsdd_audio_400_loso.toml --record fsdd_loso_linear"),
+    ("fsdd_speakers_features", "Spoken digits (FSDD), leave one speaker out: cepstral coefficients and "
+     "frames per utterance on the validation speakers (seed 0)",
+     "stdpnet sweep networks/fsdd_audio_400_speakers.toml --folds speaker --set data.audio_bands=20,13,10 "
+     "--set data.audio_frames=20,30 --seeds 0 --record fsdd_speakers_features "
+     "--out runs/select_fsdd_speakers_features"),
+    ("fsdd_speakers_frames", "Spoken digits (FSDD), leave one speaker out: 20 against 30 frames per "
+     "utterance on the validation speakers",
+     "stdpnet sweep networks/fsdd_audio_400_speakers.toml --folds speaker --set data.audio_frames=20,30 "
+     "--seeds 0-2 --record fsdd_speakers_frames --out runs/select_fsdd_speakers_features"),
     ("audiovisual_rules", "Audio-visual network: the combining rules on the validation pairs",
      "python benchmarks/combining_rules.py runs/measure_audiovisual/tasks/* --record audiovisual_rules"),
     ("speed", "Speed: ms per MNIST example against a plain Brian2 cpp_standalone network, one core "
@@ -321,11 +337,15 @@ RECORDED_PRUNED = (("test_synaptic_op_reduction", "synaptic operations per infer
 
 
 def record_selection(name: str, source: dict, result: dict, keys: list[str], title: str,
-                     root: Path | None = None) -> list[Path]:
+                     root: Path | None = None, fold_key: str | None = None) -> list[Path]:
     """Registry entries from a sweep over a grid scored on validation only:
     each cell's validation figures (``RECORDED`` columns of the validation
     split, and the likelihood readout), each over the sweep's seeds, named
-    ``NAME.<key>=<value>_<column>``: the evidence for a choice."""
+    ``NAME.<key>=<value>_<column>``: the evidence for a choice. With
+    ``fold_key`` (a sweep over folds), a cell is a setting of the other
+    ``keys`` and each seed's value its mean over the folds."""
+    from .experiments.sweep import fold_summary
+
     rows = result["rows"]
     if result["failed"]:
         raise ConfigError(f"--record {name}: {len(result['failed'])} tasks failed; nothing recorded")
@@ -333,15 +353,21 @@ def record_selection(name: str, source: dict, result: dict, keys: list[str], tit
         raise ConfigError(f"--record {name}: a selection is recorded from validation scores only")
     columns = [f for f in RECORDED if f[2] != "test" and f[0] in rows[0]]
     columns.insert(1, ("validation_accuracy_likelihood", "accuracy (likelihood readout)", "validation", "%"))
+    keys = [k for k in keys if k != fold_key]
     cells: dict = {}
     for r in rows:
         cells.setdefault(tuple(r[k] for k in keys), []).append(r)
     paths = []
     for values, members in cells.items():
         cell = ",".join(f"{k}={v}" for k, v in zip(keys, values))
+        folds = fold_summary(members, fold_key, ("validation",)) if fold_key else None
         for column, metric, split, unit in columns:
-            per_seed = {r["seed"]: r[column] for r in members if column in r}
-            if len(per_seed) < len(members) or not np.isfinite(list(per_seed.values())).all():
+            if folds is not None:
+                per_seed = folds["figures"].get(column, {}).get("per_seed", {})
+                metric = f"{metric}, mean over {len(folds['folds'])} folds"
+            else:
+                per_seed = {r["seed"]: r[column] for r in members if column in r}
+            if len(per_seed) < len({r["seed"] for r in members}) or not np.isfinite(list(per_seed.values())).all():
                 continue
             entry = figure(f"{name}.{cell}_{column}", title, f"{metric}, {cell}", split, unit, per_seed, source)
             paths.append(write(entry, root))
