@@ -176,8 +176,32 @@ def provenance(spec_path: str | Path, command: str) -> dict:
     """Where a figure comes from, taken when its measurement starts: the spec
     and its hash, the commit, the command, the machine and the date."""
     spec_path = Path(spec_path)
-    return {"spec": spec_path.as_posix(), "spec_sha256": hashlib.sha256(spec_path.read_bytes()).hexdigest(),
-            "commit": commit(), "command": command, "machine": machine(), "date": date.today().isoformat()}
+    source = {"spec": spec_path.as_posix(), "spec_sha256": _sha256(spec_path),
+              "commit": commit(), "command": command, "machine": machine(), "date": date.today().isoformat()}
+    parts = spec_parts(spec_path)
+    if parts:
+        source["spec_parts"] = {p.as_posix(): _sha256(p) for p in parts}
+    return source
+
+
+def spec_parts(spec_path: Path) -> list[Path]:
+    """The ensemble specs a multimodal TOML spec names (``image_spec``,
+    ``audio_spec``, relative to it), which settle its network as much as it
+    does; none for any other spec."""
+    import tomllib
+
+    if spec_path.suffix != ".toml":
+        return []
+    try:
+        table = tomllib.loads(spec_path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return []
+    return [Path(os.path.normpath(spec_path.parent / table[k])) for k in ("image_spec", "audio_spec")
+            if isinstance(table.get(k), str)]
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def figure(name: str, title: str, metric: str, split: str, unit: str, values: dict, source: dict) -> dict:
@@ -215,37 +239,39 @@ def load_all(root: Path | None = None) -> list[dict]:
 
 
 def check_sources(entries: list[dict], repo: Path | None = None) -> list[str]:
-    """One line per spec that an entry names but ``repo`` (default: the
+    """One line per spec that an entry names (its spec, and the ensemble
+    specs of a multimodal one: ``spec_parts``) but ``repo`` (default: the
     current folder) lacks, or holds with other bytes than were recorded. For
     a TOML spec whose recorded version git still has (the entry's commit),
     the line says whether its settings changed or only comments and layout."""
     repo = Path(repo or ".")
     found: dict[str, list[str]] = {}
     for e in entries:
-        path = repo / e["spec"]
-        if not path.is_file():
-            problem = "not in the repository"
-        elif hashlib.sha256(path.read_bytes()).hexdigest() != e["spec_sha256"]:
-            problem = "changed since it was recorded" + _settings_change(e, path, repo)
-        else:
-            continue
-        found.setdefault(f"{e['spec']}: {problem}", []).append(e["name"])
+        for spec, sha in [(e["spec"], e["spec_sha256"]), *e.get("spec_parts", {}).items()]:
+            path = repo / spec
+            if not path.is_file():
+                problem = "not in the repository"
+            elif _sha256(path) != sha:
+                problem = "changed since it was recorded" + _settings_change(e["commit"], spec, sha, repo)
+            else:
+                continue
+            found.setdefault(f"{spec}: {problem}", []).append(e["name"])
     return [f"{what} ({len(names)} entr{'y' if len(names) == 1 else 'ies'}: {names[0]}"
             f"{', ...' if len(names) > 1 else ''})" for what, names in sorted(found.items())]
 
 
-def _settings_change(entry: dict, path: Path, repo: Path) -> str:
+def _settings_change(commit: str, spec: str, sha: str, repo: Path) -> str:
     """', settings the same' or ', settings changed: KEYS' where git holds
-    the recorded TOML spec (at the entry's commit, with the recorded hash)."""
+    the recorded TOML spec (at the entry's ``commit``, with hash ``sha``)."""
     import tomllib
 
-    commit = entry["commit"].split("+")[0]
+    path = repo / spec
     try:
-        recorded = subprocess.run(["git", "-C", str(repo), "show", f"{commit}:{entry['spec']}"],
+        recorded = subprocess.run(["git", "-C", str(repo), "show", f"{commit.split('+')[0]}:{spec}"],
                                   capture_output=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError):
         return ""
-    if hashlib.sha256(recorded).hexdigest() != entry["spec_sha256"] or path.suffix != ".toml":
+    if hashlib.sha256(recorded).hexdigest() != sha or path.suffix != ".toml":
         return ""
     try:
         then, now = (flatten(tomllib.loads(t)) for t in (recorded.decode(), path.read_text()))

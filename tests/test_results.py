@@ -155,12 +155,14 @@ def test_the_check_names_specs_that_changed_or_went_missing_since_recording(tmp_
     def git(*args):
         subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
     monkeypatch.chdir(tmp_path)
-    for name in ("kept", "comment", "setting", "deleted"):
+    for name in ("kept", "comment", "setting", "deleted", "part"):
         Path(f"{name}.toml").write_text(f"# {name}\nseed = 0\n[train]\neta = 0.1\n")
+    # a multimodal spec: its ensembles' specs are recorded and checked with it
+    Path("pair.toml").write_text('name = "pair"\nimage_spec = "kept.toml"\naudio_spec = "part.toml"\n')
     git("init", "-q")
     git("add", ".")
     git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "specs")
-    for name in ("kept", "comment", "setting", "deleted"):
+    for name in ("kept", "comment", "setting", "deleted", "pair"):
         source = {**results.provenance(Path(f"{name}.toml"), f"stdpnet sweep {name}.toml"),
                   "commit": results.commit(tmp_path)}   # the checkout the specs are in
         results.write(results.figure(f"{name}.accuracy", name, "accuracy", "test", "%",
@@ -168,9 +170,14 @@ def test_the_check_names_specs_that_changed_or_went_missing_since_recording(tmp_
     Path("comment.toml").write_text("# a better comment\nseed = 0\n[train]\neta = 0.1\n")
     Path("setting.toml").write_text("# setting\nseed = 0\n[train]\neta = 0.2\n")
     Path("deleted.toml").unlink()
+    pair = json.loads((tmp_path / "results" / "pair.accuracy.json").read_text())
+    assert set(pair["spec_parts"]) == {"kept.toml", "part.toml"}
+    assert "spec_parts" not in json.loads((tmp_path / "results" / "kept.accuracy.json").read_text())
+    Path("part.toml").write_text("# part\nseed = 1\n[train]\neta = 0.1\n")
     assert results.check_sources(results.load_all(tmp_path / "results")) == [
         "comment.toml: changed since it was recorded, settings the same (comments or layout only) "
         "(1 entry: comment.accuracy)",
         "deleted.toml: not in the repository (1 entry: deleted.accuracy)",
+        "part.toml: changed since it was recorded, settings changed: seed (1 entry: pair.accuracy)",
         "setting.toml: changed since it was recorded, settings changed: train.eta "
         "(1 entry: setting.accuracy)"]
