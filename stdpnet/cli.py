@@ -319,7 +319,7 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
     click.echo((Path(out) / "summary.md").read_text())
     if noises and result["rows"]:
         click.echo((Path(out) / "noise.md").read_text())
-    fold_figures = None
+    fold_figures = fold_cells = None
     if folds and result["rows"] and not result["failed"]:
         from .experiments.sweep import fold_summaries, write_folds
         fold_key, *others = grid
@@ -332,6 +332,7 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
             click.echo(f"best on validation speakers: {best[0]} "
                        f"({100 * best[1]['figures']['validation_accuracy']['mean']:.2f}%)")
         fold_figures = summaries[0][1] if len(summaries) == 1 else None
+        fold_cells = summaries
     if len(result["summary"]) > 1 and not folds:
         from .experiments.sweep import best_cell
         best = best_cell(result["summary"])
@@ -342,8 +343,7 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
     if record:
         title = {n: t for n, t, _ in results.HEADLINES}.get(record, spec.name)
         paths = (results.record_sweep(record, source, result, title, folds=fold_figures) if with_test
-                 else results.record_selection(record, source, result, list(grid), title,
-                                               fold_key=next(iter(grid)) if folds else None))
+                 else results.record_selection(record, source, result, list(grid), title, folds=fold_cells))
         for path in paths:
             click.echo(f"wrote {path}")
     if result["failed"]:

@@ -363,15 +363,13 @@ RECORDED_PRUNED = (("test_synaptic_op_reduction", "synaptic operations per infer
 
 
 def record_selection(name: str, source: dict, result: dict, keys: list[str], title: str,
-                     root: Path | None = None, fold_key: str | None = None) -> list[Path]:
+                     root: Path | None = None, folds: list[tuple] | None = None) -> list[Path]:
     """Registry entries from a sweep over a grid scored on validation only:
     each cell's validation figures (``RECORDED`` columns of the validation
     split, and the likelihood readout), each over the sweep's seeds, named
-    ``NAME.<key>=<value>_<column>``: the evidence for a choice. With
-    ``fold_key`` (a sweep over folds), a cell is a setting of the other
-    ``keys`` and each seed's value its mean over the folds."""
-    from .experiments.sweep import fold_summary
-
+    ``NAME.<key>=<value>_<column>``: the evidence for a choice. A sweep over
+    folds passes ``folds``, its ``fold_summaries`` (one per setting of the
+    other keys): each seed's value is then its mean over the folds."""
     rows = result["rows"]
     if result["failed"]:
         raise ConfigError(f"--record {name}: {len(result['failed'])} tasks failed; nothing recorded")
@@ -379,23 +377,25 @@ def record_selection(name: str, source: dict, result: dict, keys: list[str], tit
         raise ConfigError(f"--record {name}: a selection is recorded from validation scores only")
     columns = [f for f in RECORDED if f[2] != "test" and f[0] in rows[0]]
     columns.insert(1, ("validation_accuracy_likelihood", "accuracy (likelihood readout)", "validation", "%"))
-    keys = [k for k in keys if k != fold_key]
-    cells: dict = {}
-    for r in rows:
-        cells.setdefault(tuple(r[k] for k in keys), []).append(r)
+    if folds is not None:       # (cell, {column: {seed: mean over folds}}, what a value is)
+        groups = [(cell.replace(", ", ","), {c: f["per_seed"] for c, f in summary["figures"].items()},
+                   f", mean over {len(summary['folds'])} folds") for cell, summary in folds]
+    else:
+        cells: dict = {}
+        for r in rows:
+            cells.setdefault(tuple(r[k] for k in keys), []).append(r)
+        groups = [(",".join(f"{k}={v}" for k, v in zip(keys, values)),
+                   {c: {r["seed"]: r[c] for r in members if c in r} for c, *_ in columns}, "")
+                  for values, members in cells.items()]
+    seeds = {r["seed"] for r in rows}
     paths = []
-    for values, members in cells.items():
-        cell = ",".join(f"{k}={v}" for k, v in zip(keys, values))
-        folds = fold_summary(members, fold_key, ("validation",)) if fold_key else None
+    for cell, per_column, what in groups:
         for column, metric, split, unit in columns:
-            if folds is not None:
-                per_seed = folds["figures"].get(column, {}).get("per_seed", {})
-                metric = f"{metric}, mean over {len(folds['folds'])} folds"
-            else:
-                per_seed = {r["seed"]: r[column] for r in members if column in r}
-            if len(per_seed) < len({r["seed"] for r in members}) or not np.isfinite(list(per_seed.values())).all():
+            per_seed = per_column.get(column, {})
+            if len(per_seed) < len(seeds) or not np.isfinite(list(per_seed.values())).all():
                 continue
-            entry = figure(f"{name}.{cell}_{column}", title, f"{metric}, {cell}", split, unit, per_seed, source)
+            entry = figure(f"{name}.{cell}_{column}", title, f"{metric}{what}, {cell}", split, unit,
+                           per_seed, source)
             paths.append(write(entry, root))
     return paths
 

@@ -313,7 +313,7 @@ def test_fold_figures_are_means_over_folds_per_seed_and_are_recorded_so(tmp_path
 
 def test_a_selection_over_folds_records_each_settings_mean_over_folds_per_seed(tmp_path):
     from stdpnet import results
-    from stdpnet.experiments.sweep import FOLD_KEY
+    from stdpnet.experiments.sweep import FOLD_KEY, fold_summaries
 
     rows = [{FOLD_KEY: [f], "data.audio_frames": frames, "seed": seed, "task": f"{f}{frames}{seed}",
              "validation_accuracy": acc + frames / 1000, "validation_accuracy_likelihood": 0.5}
@@ -321,17 +321,16 @@ def test_a_selection_over_folds_records_each_settings_mean_over_folds_per_seed(t
             for f, acc in zip("ab", accs)]
     source = {"spec": "s.toml", "spec_sha256": "0", "commit": "c", "command": "stdpnet sweep",
               "machine": "m", "date": "d"}
+    folds = fold_summaries(rows, FOLD_KEY, ["data.audio_frames"], ("validation",))
     paths = results.record_selection("frames", source, {"rows": rows, "failed": []},
-                                     [FOLD_KEY, "data.audio_frames"], "t", root=tmp_path,
-                                     fold_key=FOLD_KEY)
+                                     [FOLD_KEY, "data.audio_frames"], "t", root=tmp_path, folds=folds)
     assert {p.name for p in paths} == {f"frames.data.audio_frames={n}_{c}.json" for n in (20, 30)
                                        for c in ("validation_accuracy", "validation_accuracy_likelihood")}
     entry = json.loads((tmp_path / "frames.data.audio_frames=30_validation_accuracy.json").read_text())
     assert entry["values"] == pytest.approx({"0": 0.83, "1": 0.73})
     assert entry["split"] == "validation" and "mean over 2 folds" in entry["metric"]
     with pytest.raises(ConfigError, match="seed 1 has 1 of 2 folds"):
-        results.record_selection("frames", source, {"rows": rows[:-1], "failed": []},
-                                 [FOLD_KEY, "data.audio_frames"], "t", root=tmp_path / "x", fold_key=FOLD_KEY)
+        fold_summaries(rows[:-1], FOLD_KEY, ["data.audio_frames"], ("validation",))
 
 
 def test_sweep_folds_speaker_runs_every_fold_and_records_the_mean_over_folds(tmp_path, monkeypatch):
