@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+from tqdm import tqdm
 
 from ..errors import DataError
 from .audio import DIGIT_WORDS, read_audio, write_wav
@@ -62,8 +63,9 @@ def synthesize_digits(dest: Path | str | None = None, voices: Sequence[str] = DE
     rng = np.random.default_rng(seed)
     grid = list(itertools.product(speeds, pitches, range(repeats)))
     rows = []
-    total, done = len(voices) * len(grid) * 10, 0
-    with tempfile.TemporaryDirectory() as tmp:
+    bar = tqdm(total=len(voices) * len(grid) * len(DIGIT_WORDS), desc="synthesising digits", unit="file",
+               disable=not progress, file=sys.stderr)
+    with bar, tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "raw.wav"
         for voice, name in zip(voices, names):
             for index, (speed, pitch, rep) in enumerate(grid):
@@ -76,11 +78,7 @@ def synthesize_digits(dest: Path | str | None = None, voices: Sequence[str] = DE
                     file = dest / f"{digit}_{name}_{index}.wav"
                     write_wav(file, 0.5 * wave / max(np.abs(wave).max(), 1e-9), sample_rate)
                     rows.append((file.name, digit, name, index, voice, speed, pitch, rep))
-                    done += 1
-                if progress:
-                    print(f"\rsynthesising digits: {done}/{total}", end="", file=sys.stderr, flush=True)
-    if progress:
-        print(file=sys.stderr)
+                    bar.update()
     with open(dest / "manifest.csv", "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(("file", "digit", "speaker", "index", "voice", "speed_wpm", "pitch", "repeat"))
