@@ -27,7 +27,7 @@ from sklearn.linear_model import LogisticRegression
 
 from stdpnet import results
 from stdpnet.data.load import load_dataset
-from stdpnet.experiments.sweep import FOLD_KEY, speaker_folds
+from stdpnet.experiments.folds import FOLD_KEY, speaker_folds
 from stdpnet.spec import load_spec
 
 C_GRID = (0.00001, 0.00003, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 1.0)

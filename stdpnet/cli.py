@@ -302,7 +302,7 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
         raise click.UsageError("--record needs --test (a recorded figure is the test score of the chosen "
                                "setting), or a grid of --set values whose validation figures it keeps")
     if folds:
-        from .experiments.sweep import speaker_folds
+        from .experiments.folds import speaker_folds
         spec, fold_grid = speaker_folds(spec)
         if set(fold_grid) & set(grid):
             raise click.UsageError(f"--folds sets {next(iter(fold_grid))}: do not --set it too")
@@ -321,7 +321,7 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
         click.echo((Path(out) / "noise.md").read_text())
     fold_figures = fold_cells = None
     if folds and result["rows"] and not result["failed"]:
-        from .experiments.sweep import fold_summaries, write_folds
+        from .experiments.folds import fold_summaries, write_folds
         fold_key, *others = grid
         summaries = fold_summaries(result["rows"], fold_key, others,
                                    ("validation", "test") if with_test else ("validation",))

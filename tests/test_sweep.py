@@ -260,7 +260,7 @@ def audio_spec(root):
 
 def test_leave_one_speaker_out_folds_never_share_a_speaker(tmp_path):
     from stdpnet.data.load import load_spoken_digits
-    from stdpnet.experiments.sweep import FOLD_KEY, speaker_folds
+    from stdpnet.experiments.folds import FOLD_KEY, speaker_folds
 
     base, grid = speaker_folds(audio_spec(speakers_folder(tmp_path)))
     assert base.data.audio_split == "speaker"
@@ -286,7 +286,7 @@ def test_leave_one_speaker_out_folds_never_share_a_speaker(tmp_path):
 
 def test_fold_figures_are_means_over_folds_per_seed_and_are_recorded_so(tmp_path):
     from stdpnet import results
-    from stdpnet.experiments.sweep import FOLD_KEY, fold_summary, write_folds
+    from stdpnet.experiments.folds import FOLD_KEY, fold_summary, write_folds
 
     rows = [{FOLD_KEY: [f], "seed": seed, "task": f"{f}{seed}", "validation_accuracy": 0.5,
              "test_accuracy": acc}
@@ -313,7 +313,7 @@ def test_fold_figures_are_means_over_folds_per_seed_and_are_recorded_so(tmp_path
 
 def test_a_selection_over_folds_records_each_settings_mean_over_folds_per_seed(tmp_path):
     from stdpnet import results
-    from stdpnet.experiments.sweep import FOLD_KEY, fold_summaries
+    from stdpnet.experiments.folds import FOLD_KEY, fold_summaries
 
     rows = [{FOLD_KEY: [f], "data.audio_frames": frames, "seed": seed, "task": f"{f}{frames}{seed}",
              "validation_accuracy": acc + frames / 1000, "validation_accuracy_likelihood": 0.5}

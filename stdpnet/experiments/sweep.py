@@ -22,10 +22,8 @@ clean figures, each task scores the network with that noise in one modality
 accuracies of image only, audio only and both go into the task's row and
 ``noise.md``.
 
-Folds (``--folds speaker``): leave-one-speaker-out is a grid over the test
-speaker, each speaker of the recordings folder held out once; ``folds.md``
-gives every fold and, per seed, the mean over the folds, whose mean and sd
-over the seeds is the protocol's figure.
+Folds (``--folds speaker``, ``folds.py``): leave-one-speaker-out is a grid
+over the test speaker.
 """
 from __future__ import annotations
 
@@ -140,84 +138,6 @@ def tasks(spec, sets: dict, seeds: list[int]) -> list[Task]:
                 raise ConfigError(f"sweep cell {shown}: {exc}") from exc
             out.append(Task(settings, seed, cell, task_digest(cell)))
     return out
-
-
-FOLD_KEY = "data.test_speakers"
-
-
-def speaker_folds(spec) -> tuple[object, dict]:
-    """(spec with the speaker split, grid): leave-one-speaker-out over every
-    speaker of the spec's recordings folder (a multimodal spec's audio
-    ensemble). Validation speakers stay on the training side of each fold
-    (``data.validation_speakers``, default the last training speaker)."""
-    from ..data.fsdd import list_fsdd
-    from ..data.load import spoken_digits_root
-
-    spec = copy.deepcopy(spec)
-    audio = spec.audio if isinstance(spec, MultimodalSpec) else spec
-    if audio.data.dataset not in ("fsdd", "synth_digits"):
-        raise ConfigError(f"--folds speaker: data.dataset is {audio.data.dataset!r}, "
-                          "not a spoken-digit dataset")
-    speakers = sorted({r.speaker for r in list_fsdd(spoken_digits_root(audio.data))})
-    fixed = set(audio.data.validation_speakers)
-    if len(speakers) - len(fixed) < 2:
-        raise ConfigError(f"--folds speaker: {len(speakers)} speakers ({', '.join(speakers)}) are too "
-                          "few for a training, a validation and a test speaker")
-    audio.data.audio_split = "speaker"
-    key = ("audio." if isinstance(spec, MultimodalSpec) else "") + FOLD_KEY
-    return spec, {key: [[s] for s in speakers if s not in fixed]}
-
-
-def fold_summary(rows: list[dict], fold_key: str, splits: tuple) -> dict:
-    """Per figure: each seed's mean over the folds, and the mean and sd of
-    those over the seeds; per fold, the mean over seeds. Every seed must
-    have every fold."""
-    folds = sorted({str(r[fold_key]) for r in rows})
-    seeds = sorted({r["seed"] for r in rows})
-    names = [c for c in (rows[0] if rows else {}) if c.startswith(tuple(f"{s}_" for s in splits))]
-    out = {"folds": folds, "seeds": seeds, "figures": {}}
-    for name in names:
-        per_seed = {}
-        for seed in seeds:
-            mine = [r[name] for r in rows if r["seed"] == seed]
-            if len(mine) != len(folds):
-                raise ConfigError(f"--folds: seed {seed} has {len(mine)} of {len(folds)} folds")
-            per_seed[seed] = float(np.mean(mine))
-        per_fold = {f: float(np.mean([r[name] for r in rows if str(r[fold_key]) == f])) for f in folds}
-        mean, sd, _ = mean_sd(list(per_seed.values()))
-        out["figures"][name] = {"per_seed": per_seed, "per_fold": per_fold, "mean": mean, "sd": sd}
-    return out
-
-
-def fold_summaries(rows: list[dict], fold_key: str, keys: list[str], splits: tuple) -> list[tuple]:
-    """[(cell, fold_summary)] for each cell of the other swept ``keys``."""
-    cells: dict = {}
-    for r in rows:
-        cells.setdefault(", ".join(f"{k}={r[k]}" for k in keys), []).append(r)
-    return [(cell, fold_summary(members, fold_key, splits)) for cell, members in cells.items()]
-
-
-def write_folds(out: Path, summaries: list[tuple]) -> None:
-    """folds.md: for each cell, each fold's accuracies and the mean over the
-    folds per seed, and its mean and sd over seeds."""
-    lines = []
-    for cell, folds in summaries:
-        shown = [n for n in folds["figures"] if "accuracy" in n]
-        if cell:
-            lines += [f"## {cell}", ""]
-        lines += ["| held out | " + " | ".join(shown) + " |", "|" + "---|" * (len(shown) + 1)]
-        for f in folds["folds"]:
-            lines.append(f"| {f} | " + " | ".join(f"{100 * folds['figures'][n]['per_fold'][f]:.2f}%"
-                                                  for n in shown) + " |")
-        for seed in folds["seeds"]:
-            lines.append(f"| mean over folds, seed {seed} | " + " | ".join(
-                f"{100 * folds['figures'][n]['per_seed'][seed]:.2f}%" for n in shown) + " |")
-        lines.append("| **mean ± sd over seeds** | " + " | ".join(
-            f"**{100 * folds['figures'][n]['mean']:.2f}% ± {100 * folds['figures'][n]['sd']:.2f}**"
-            if not math.isnan(folds["figures"][n]["sd"]) else f"**{100 * folds['figures'][n]['mean']:.2f}%**"
-            for n in shown) + " |")
-        lines.append("")
-    runs.save_text(out / "folds.md", "\n".join(lines))
 
 
 def task_metrics(run_dir: Path, split: str) -> dict:
