@@ -166,6 +166,26 @@ def plot_sweep_summary(summary: list[dict], key: str, path):
     return _save(fig, path)
 
 
+def plot_folds(series: list[dict], folds: list[str], path, names: list[str] | None = None):
+    """Accuracy per held-out fold as grouped bars (mean ± sd over seeds), one
+    bar per series: {"label", "per_fold": {fold: mean}, "per_fold_sd": {fold: sd}};
+    ``names``: the folds as shown."""
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.2 + 0.55 * len(folds) * max(1, len(series))), 4.6))
+    width = 0.8 / max(1, len(series))
+    x = np.arange(len(folds))
+    for i, s in enumerate(series):
+        mean = [100 * s["per_fold"][f] for f in folds]
+        sd = [100 * np.nan_to_num(s["per_fold_sd"][f]) for f in folds]
+        ax.bar(x + (i - (len(series) - 1) / 2) * width, mean, width, yerr=sd, capsize=3, label=s["label"])
+    ax.set_xticks(x, names or folds)
+    ax.set_xlabel("held out (the fold's test speaker)")
+    ax.set_ylabel("accuracy (%), mean ± sd over seeds")
+    ax.set_ylim(0, 100)
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=min(2, len(series)))
+    return _save(fig, path)
+
+
 def plot_preprocessing(stages: list[dict], path, titles=None):
     """Caltech preprocessing: rows of original, grey, DoG, ON, OFF per image."""
     keys = ["original", "gray", "dog", "on", "off"]

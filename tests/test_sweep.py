@@ -295,9 +295,11 @@ def test_fold_figures_are_means_over_folds_per_seed_and_are_recorded_so(tmp_path
     test = folds["figures"]["test_accuracy"]
     assert test["per_seed"] == pytest.approx({0: 0.8, 1: 0.7})
     assert test["per_fold"] == pytest.approx({"['a']": 0.85, "['b']": 0.65})
+    assert test["per_fold_sd"]["['a']"] == pytest.approx(0.0707107, rel=1e-5)
     assert test["mean"] == pytest.approx(0.75) and test["sd"] == pytest.approx(0.0707107, rel=1e-5)
     write_folds(tmp_path, [("", folds)])
     assert "75.00% ± 7.07" in (tmp_path / "folds.md").read_text()
+    assert (tmp_path / "folds.png").stat().st_size > 0
     result = {"rows": rows, "failed": [], "summary": [{}, {}]}
     source = {"spec": "s.toml", "spec_sha256": "0", "commit": "c", "command": "stdpnet sweep",
               "machine": "m", "date": "d"}

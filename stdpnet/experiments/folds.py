@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import runs
+from .. import plots, runs
 from ..errors import ConfigError
 from ..spec import MultimodalSpec
 from .sweep import mean_sd
@@ -46,8 +46,8 @@ def speaker_folds(spec) -> tuple[object, dict]:
 
 def fold_summary(rows: list[dict], fold_key: str, splits: tuple) -> dict:
     """Per figure: each seed's mean over the folds, and the mean and sd of
-    those over the seeds; per fold, the mean over seeds. Every seed must
-    have every fold."""
+    those over the seeds; per fold, the mean and sd over seeds. Every seed
+    must have every fold."""
     folds = sorted({str(r[fold_key]) for r in rows})
     seeds = sorted({r["seed"] for r in rows})
     names = [c for c in (rows[0] if rows else {}) if c.startswith(tuple(f"{s}_" for s in splits))]
@@ -59,9 +59,11 @@ def fold_summary(rows: list[dict], fold_key: str, splits: tuple) -> dict:
             if len(mine) != len(folds):
                 raise ConfigError(f"--folds: seed {seed} has {len(mine)} of {len(folds)} folds")
             per_seed[seed] = float(np.mean(mine))
-        per_fold = {f: float(np.mean([r[name] for r in rows if str(r[fold_key]) == f])) for f in folds}
+        per_fold = {f: mean_sd([r[name] for r in rows if str(r[fold_key]) == f]) for f in folds}
         mean, sd, _ = mean_sd(list(per_seed.values()))
-        out["figures"][name] = {"per_seed": per_seed, "per_fold": per_fold, "mean": mean, "sd": sd}
+        out["figures"][name] = {"per_seed": per_seed, "per_fold": {f: m for f, (m, _, _) in per_fold.items()},
+                                "per_fold_sd": {f: s for f, (_, s, _) in per_fold.items()},
+                                "mean": mean, "sd": sd}
     return out
 
 
@@ -75,7 +77,16 @@ def fold_summaries(rows: list[dict], fold_key: str, keys: list[str], splits: tup
 
 def write_folds(out: Path, summaries: list[tuple]) -> None:
     """folds.md: for each cell, each fold's accuracies and the mean over the
-    folds per seed, and its mean and sd over seeds."""
+    folds per seed, and its mean and sd over seeds; folds.png: the accuracy
+    (vote) of every fold, per cell and split."""
+    series = [{"label": f"{cell + ', ' if cell else ''}{name.split('_')[0]}: mean over folds "
+                        f"{100 * folds['figures'][name]['mean']:.1f}%", **folds["figures"][name]}
+              for cell, folds in summaries for name in ("validation_accuracy", "test_accuracy")
+              if name in folds["figures"]]
+    if series:
+        folds = summaries[0][1]["folds"]        # str() of each fold's speaker list
+        plots.plot_folds(series, folds, out / "folds.png",
+                         names=[f.strip("[]").replace("'", "") for f in folds])
     lines = []
     for cell, folds in summaries:
         shown = [n for n in folds["figures"] if "accuracy" in n]
