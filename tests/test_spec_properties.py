@@ -36,6 +36,8 @@ OUT_OF_RANGE = {
     ("compression", "levels"): st.just(1),
     ("data", "train_examples"): st.integers(-10**6, -1),
     ("data", "epochs"): st.integers(-5, 0),
+    ("data", "audio_frames"): st.integers(-5, 1),
+    ("data", "audio_bands"): st.integers(-5, 1),
     ("input", "min_spikes"): st.integers(-100, -1),
 }
 CHOICES = {("data", "dataset"): DATASETS, ("plasticity", "rule"): RULES,

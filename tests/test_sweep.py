@@ -70,6 +70,8 @@ def test_a_failing_task_loses_no_finished_task_and_a_rerun_completes(tmp_path):
     assert len(first["rows"]) == 1 and len(first["failed"]) == 1
     task, error = first["failed"][0]
     assert task.settings == {"data.dataset": "caltech101"} and str(root) in error
+    error_file = tmp_path / "sweep" / "errors" / f"{task.digest}.txt"
+    assert "Traceback" in error_file.read_text() and str(root) in error_file.read_text()
     done = finished(tmp_path / "sweep")
     assert len(done) == 1
     for name in ("cats", "dogs"):
@@ -77,7 +79,7 @@ def test_a_failing_task_loses_no_finished_task_and_a_rerun_completes(tmp_path):
         for i in range(33):
             (root / name / f"image_{i:04d}.jpg").write_bytes(jpeg_bytes(i + 100 * len(name)))
     again = run_sweep(base, sets, [0], tmp_path / "sweep", workers=2, log=lambda *_: None, quiet=True)
-    assert not again["failed"] and len(again["rows"]) == 2
+    assert not again["failed"] and len(again["rows"]) == 2 and not error_file.exists()
     now = finished(tmp_path / "sweep")
     assert {k: now[k] for k in done} == done   # the finished task was not run again
 
@@ -154,7 +156,10 @@ def test_the_grid_is_validated_before_anything_runs(tmp_path):
         tasks(spec(), {"excitatory.n_neurons": [10, -1]}, [0])
     with pytest.raises(ConfigError, match="plasticity.x_tr"):
         tasks(spec(), parse_sets(["plasticity.x_tr=0.1"]), [0])
-    assert not (tmp_path / "sweep").exists()
+    with pytest.raises(ConfigError, match="data.audio_frames: must be >= 2"):
+        run_sweep(spec(), {"data.audio_frames": [20, 1]}, [0], tmp_path / "sweep", workers=1,
+                  log=lambda *_: None, quiet=True)
+    assert not (tmp_path / "sweep").exists()     # a refused sweep writes nothing
 
 
 def test_a_task_is_keyed_by_everything_that_determines_its_result():

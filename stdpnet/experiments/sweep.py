@@ -34,6 +34,7 @@ import hashlib
 import json
 import math
 import os
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -336,7 +337,7 @@ def _client(workers: int | None, scheduler: str | None):
                           "distributed.admin.tick.interval": "1s",
                           "distributed.worker.memory.monitor-interval": "1s"}):
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                               dashboard_address=":0", silence_logs=40)
+                               dashboard_address=":0", silence_logs=50)   # run_sweep reports each failed task
     return Client(cluster), cluster
 
 
@@ -351,12 +352,12 @@ def run_sweep(spec, sets: dict, seeds: list[int], out: Path, workers: int | None
     from tqdm import tqdm
 
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     noises = tuple(noises or ())
     if noises and not isinstance(spec, MultimodalSpec):
         raise ConfigError("--noise scores an audio-visual network with one modality corrupted: "
                           f"{spec.name} is a single ensemble")
-    todo = tasks(spec, sets, seeds)
+    todo = tasks(spec, sets, seeds)      # every cell checked before anything is written
+    out.mkdir(parents=True, exist_ok=True)
     for name, task in adopt_folders(out / "tasks", todo).items():
         log(f"task {task.cell}, seed {task.seed}: reusing {name} (named by an older digest)")
     splits = ("validation", "test") if test else ("validation",)
@@ -373,12 +374,17 @@ def run_sweep(spec, sets: dict, seeds: list[int], out: Path, workers: int | None
         with tqdm(total=len(todo), desc="sweep", unit="task", disable=quiet) as bar:
             for future in as_completed(futures):
                 task = futures[future]
+                error_file = out / "errors" / f"{task.digest}.txt"
                 try:
                     result = future.result()
                 except Exception as exc:  # one failing task must not stop the others
                     failed.append((task, f"{type(exc).__name__}: {exc}"))
-                    log(f"task {task.cell}, seed {task.seed} failed: {type(exc).__name__}: {exc}")
+                    error_file.parent.mkdir(parents=True, exist_ok=True)
+                    runs.save_text(error_file, "".join(traceback.format_exception(exc)))
+                    log(f"task {task.cell}, seed {task.seed} failed: {type(exc).__name__}: {exc} "
+                        f"(traceback: {error_file})")
                 else:
+                    error_file.unlink(missing_ok=True)
                     row = {**{k: str(v) if isinstance(v, list) else v for k, v in task.settings.items()},
                            "seed": task.seed, "task": task.digest}
                     for split, figures in result.items():

@@ -119,9 +119,10 @@ class Data:
         if self.dataset in NEEDS_ROOT:
             _check(s, "root", self.root, lambda v: bool(v.strip()),
                    f"dataset {self.dataset!r} needs {NEEDS_ROOT[self.dataset]}")
-        for key in ("image_size", "train_per_class", "test_per_class", "audio_bands", "audio_frames",
-                    "epochs"):
+        for key in ("image_size", "train_per_class", "test_per_class", "epochs"):
             _check(s, key, getattr(self, key), positive, "must be > 0")
+        for key in ("audio_bands", "audio_frames"):     # a map needs two of each (data/features.py)
+            _check(s, key, getattr(self, key), lambda v: v >= 2, "must be >= 2")
         for key in ("train_examples", "assign_examples", "test_examples", "validation_examples",
                     "validation_per_class"):
             _check(s, key, getattr(self, key), non_negative, "must be >= 0")
