@@ -23,19 +23,30 @@ def friendly(command):
         try:
             interrupts.install()
             return command(*args, **kwargs)
-        except StdpnetError as exc:
-            raise click.ClickException(str(exc)) from exc
-        except ModuleNotFoundError as exc:
-            if exc.name in TORCH_PACKAGES:
-                raise click.ClickException(f"this command needs {exc.name}: "
-                                           "pip install -e \".[torch]\"") from exc
-            raise
-        except OSError as exc:   # a read-only or misplaced run, dataset or cache folder
-            if exc.filename is None:
-                raise
-            raise click.ClickException(f"{exc.filename}: {exc.strerror} (make it a writable folder, "
-                                       f"or point the command elsewhere)") from exc
         except KeyboardInterrupt:
-            click.echo("\ninterrupted", err=True)
-            sys.exit(130)
+            _interrupted()
+        except Exception as exc:
+            if interrupts.requested():   # Ctrl-C that came out as another error
+                _interrupted()
+            message = user_message(exc)
+            if message is None:
+                raise
+            raise click.ClickException(message) from exc
     return wrapper
+
+
+def _interrupted():
+    click.echo("\ninterrupted", err=True)
+    sys.exit(130)
+
+
+def user_message(exc: Exception) -> str | None:
+    """One line for an error that is the user's to fix, else None."""
+    if isinstance(exc, StdpnetError):
+        return str(exc)
+    if isinstance(exc, ModuleNotFoundError) and exc.name in TORCH_PACKAGES:
+        return f"this command needs {exc.name}: pip install -e \".[torch]\""
+    if isinstance(exc, OSError) and exc.filename is not None:   # a read-only or misplaced folder
+        return (f"{exc.filename}: {exc.strerror} (make it a writable folder, "
+                "or point the command elsewhere)")
+    return None

@@ -4,7 +4,10 @@ Python drops an exception raised inside some callbacks (the handlers it runs
 around ``fork``, finalisers), so a Ctrl-C landing there would vanish and the
 compiled network it meant to stop would run on. The handler below also
 latches the request; the presentation loop checks the latch after every
-chunk and raises it again."""
+chunk and raises it again. A KeyboardInterrupt raised while C code runs
+Python (``os.fspath`` calling ``__fspath__``) can also come out as another
+error (a SystemError); the command line reads the latch to call it what it
+is (``console.friendly``)."""
 from __future__ import annotations
 
 import signal
@@ -33,6 +36,11 @@ def install() -> None:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, _on_sigint)
         sys.unraisablehook = _quiet_if_latched
+
+
+def requested() -> bool:
+    """Whether Ctrl-C came since ``install``."""
+    return _requested
 
 
 def check() -> None:

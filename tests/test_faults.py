@@ -288,6 +288,41 @@ def test_ctrl_c_in_a_terminal_stops_cleanly_and_resumes_exactly(tmp_path):
     np.testing.assert_array_equal(np.load(straight / runs.WEIGHTS)["w"], np.load(broken / runs.WEIGHTS)["w"])
 
 
+def test_ctrl_c_that_comes_out_of_c_code_as_another_error_is_still_an_interruption():
+    """A KeyboardInterrupt raised while C code runs Python (Brian2 writing
+    its arrays: os.fspath calling __fspath__) comes out as a SystemError;
+    with Ctrl-C latched it is exit status 130 and no traceback, without it
+    an ordinary error."""
+    import signal
+
+    import click
+
+    from stdpnet import interrupts
+    from stdpnet.console import friendly
+
+    def command(ctrl_c: bool):
+        @click.command()
+        @friendly
+        def writes_arrays():
+            try:
+                if ctrl_c:
+                    interrupts._on_sigint(signal.SIGINT, None)
+                raise KeyboardInterrupt     # stands for the one raised inside the C call
+            except KeyboardInterrupt as exc:
+                raise SystemError("<built-in function fspath> returned a result with an exception set") from exc
+        return writes_arrays
+
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        interrupted = CliRunner().invoke(command(True), [])
+        crashed = CliRunner().invoke(command(False), [])
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert interrupted.exit_code == 130 and "interrupted" in interrupted.output
+    assert interrupted.exception is None or isinstance(interrupted.exception, SystemExit)
+    assert crashed.exit_code == 1 and isinstance(crashed.exception, SystemError)
+
+
 def test_an_unwritable_folder_is_one_line_naming_it(tmp_path, monkeypatch):
     import tempfile
     from stdpnet.errors import RunFolderError
