@@ -80,13 +80,13 @@ def write_folds(out: Path, summaries: list[tuple]) -> None:
     folds per seed, and its mean and sd over seeds; folds.png: the accuracy
     (vote) of every fold, per cell and split."""
     series = [{"label": f"{cell + ', ' if cell else ''}{name.split('_')[0]}: mean over folds "
-                        f"{100 * folds['figures'][name]['mean']:.1f}%", **folds["figures"][name]}
-              for cell, folds in summaries for name in ("validation_accuracy", "test_accuracy")
-              if name in folds["figures"]]
+                        f"{100 * summary['figures'][name]['mean']:.1f}%", **summary["figures"][name]}
+              for cell, summary in summaries for name in ("validation_accuracy", "test_accuracy")
+              if name in summary["figures"]]
     if series:
-        folds = summaries[0][1]["folds"]        # str() of each fold's speaker list
-        plots.plot_folds(series, folds, out / "folds.png",
-                         names=[f.strip("[]").replace("'", "") for f in folds])
+        held_out = summaries[0][1]["folds"]        # str() of each fold's speaker list
+        plots.plot_folds(series, held_out, out / "folds.png",
+                         names=[f.strip("[]").replace("'", "") for f in held_out])
     lines = []
     for cell, folds in summaries:
         shown = [n for n in folds["figures"] if "accuracy" in n]
