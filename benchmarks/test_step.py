@@ -1,13 +1,14 @@
 """Validation accuracy and test-mode speed of trained networks when the test
 network steps more coarsely (``schedule.test_dt_ms``) than it learned.
 
-Each run folder (one per seed, e.g. the tasks of a sweep) is copied with its
-trained weights and thresholds, ``test_dt_ms`` is set, and the copy is
-labelled and scored on the validation split (never the test split), one
-process on one core:
+The networks are the tasks of ``stdpnet sweep SPEC --seeds ... [--set ...]``
+(trained here, or reused from ``--out`` when that sweep already ran them).
+Each one is copied with its trained weights and thresholds, ``test_dt_ms``
+is set, and the copy is labelled and scored on the validation split (never
+the test split), one after another in this process:
 
-    taskset -c 0 python benchmarks/test_step.py runs/measure_mnist_400/tasks/* \\
-        --test-dt 0,1.0 --record mnist_400_test_step
+    taskset -c 0 python benchmarks/test_step.py networks/mnist_400.toml --seeds 0-4 \\
+        --out runs/measure_mnist_400 --test-dt 0,1.0 --record mnist_400_test_step
 
 Prints per step: the vote accuracy of each seed, mean ± sd, the paired
 difference to the first step given, and ms per scored example.
@@ -24,7 +25,9 @@ import numpy as np
 
 from stdpnet import results, runs
 from stdpnet.experiments import ensemble
+from stdpnet.experiments.sweep import run_sweep
 from stdpnet.spec import dump_spec, load_spec
+from stdpnet.spec.grid import parse_seeds, parse_sets
 
 
 def score(run_dir: Path, test_dt: float, work: Path) -> dict:
@@ -42,19 +45,38 @@ def score(run_dir: Path, test_dt: float, work: Path) -> dict:
             "ms_per_example": out["ms_per_example"]}
 
 
+def trained_runs(args) -> list[Path]:
+    """The run folders of SPEC's sweep tasks, one per seed, trained if missing."""
+    spec = load_spec(args.spec)
+    sets = parse_sets(args.set)
+    several = [k for k, v in sets.items() if len(v) != 1]
+    if several:
+        raise SystemExit(f"--set {several[0]}: give one value (the networks of one setting)")
+    out = args.out or Path("runs") / f"sweep_{spec.name}"
+    result = run_sweep(spec, sets, parse_seeds(args.seeds), out, workers=args.workers, quiet=True)
+    if result["failed"]:
+        raise SystemExit(f"{len(result['failed'])} tasks failed; see {out / 'errors'}")
+    return [out / "tasks" / t.digest for t in result["tasks"]]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("runs", nargs="+", type=Path, help="trained run folders, one per seed")
+    parser.add_argument("spec", type=Path, help="network spec (TOML)")
+    parser.add_argument("--seeds", default="0-2", help="seeds, e.g. 0-4 (default 0-2)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a setting of the networks, as stdpnet sweep --set (one value; repeatable)")
+    parser.add_argument("--out", type=Path, help="the sweep folder (default runs/sweep_<spec name>)")
+    parser.add_argument("--workers", type=int, help="training processes (default: one per core)")
     parser.add_argument("--test-dt", default="0,1.0",
                         help="comma-separated test steps in ms (0: the run's own dt_ms)")
     parser.add_argument("--record", metavar="NAME",
                         help="write the figures to results/NAME.* (validation split)")
     args = parser.parse_args()
     steps = [float(v) for v in args.test_dt.split(",")]
-    source = results.provenance(args.runs[0] / runs.SPEC, "python " + " ".join(sys.argv))
+    source = results.provenance(args.spec, "python " + " ".join(sys.argv))
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for run in args.runs:
+        for run in trained_runs(args):
             for dt in steps:
                 rows.append(score(run, dt, Path(tmp)))
                 print(rows[-1], flush=True)
