@@ -21,6 +21,14 @@ def test_the_committed_results_document_is_what_the_registry_generates():
         "docs/results.md is out of date: run `stdpnet results --write-docs`"
 
 
+def test_every_recorded_figure_names_a_shipped_spec_with_the_settings_it_was_measured_with():
+    """Each entry's spec (and ensemble specs) is in the repository, as
+    recorded or changed in comments and layout only (what git can tell)."""
+    problems = [line for line in results.check_sources(results.load_all(REPO / "results"), REPO)
+                if "settings the same" not in line]
+    assert not problems, "re-record these figures, or restore their specs:\n" + "\n".join(problems)
+
+
 def fake_sweep(values: dict, test=True, cells=1):
     rows = []
     for seed, v in values.items():
