@@ -238,6 +238,9 @@ def load_all(root: Path | None = None) -> list[dict]:
     return entries
 
 
+SETTINGS_SAME = "settings the same (comments or layout only)"   # check_sources: only comments changed
+
+
 def check_sources(entries: list[dict], repo: Path | None = None) -> list[str]:
     """One line per spec that an entry names (its spec, and the ensemble
     specs of a multimodal one: ``spec_parts``) but ``repo`` (default: the
@@ -279,7 +282,7 @@ def _settings_change(commit: str, spec: str, sha: str, repo: Path) -> str:
         return ""
     changed = sorted(k for k in then.keys() | now.keys() if then.get(k) != now.get(k))
     return ", settings changed: " + ", ".join(changed) if changed else \
-        ", settings the same (comments or layout only)"
+        f", {SETTINGS_SAME}"
 
 
 def _value(entry: dict, x: float) -> str:

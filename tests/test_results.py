@@ -25,7 +25,7 @@ def test_every_recorded_figure_names_a_shipped_spec_with_the_settings_it_was_mea
     """Each entry's spec (and ensemble specs) is in the repository, as
     recorded or changed in comments and layout only (what git can tell)."""
     problems = [line for line in results.check_sources(results.load_all(REPO / "results"), REPO)
-                if "settings the same" not in line]
+                if results.SETTINGS_SAME not in line]
     assert not problems, "re-record these figures, or restore their specs:\n" + "\n".join(problems)
 
 
