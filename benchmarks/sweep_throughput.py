@@ -10,7 +10,9 @@ Prints tasks per hour for each worker count and the ratio to one worker.
 ``--ceiling`` also runs the same tasks without Dask, in as many plain
 processes each pinned to its own core (no scheduler, no data transfer): the
 most that this machine's cores give side by side, for the Dask figure to be
-read against. ``--repeats R`` measures everything R times, interleaved;
+read against. Each measurement also times a LocalCluster's start and close
+with no task (``cluster_N``): a fixed cost of every sweep, which weighs more
+the shorter the sweep. ``--repeats R`` measures everything R times, interleaved;
 ``--record NAME`` writes every ratio and rate, one value per repeat, to
 ``results/NAME.*``:
 
@@ -28,7 +30,7 @@ import time
 from pathlib import Path
 
 from stdpnet.engine.present import usable_cores
-from stdpnet.experiments.sweep import run_sweep, run_task, tasks
+from stdpnet.experiments.sweep import _client, run_sweep, run_task, tasks
 from stdpnet.spec import load_spec
 
 REPO = Path(__file__).resolve().parents[1]
@@ -60,12 +62,24 @@ def pinned_processes(todo: list, out: Path, n: int) -> float:
     return time.perf_counter() - t0
 
 
+def cluster_seconds(n: int) -> float:
+    """Seconds to start and close a LocalCluster of ``n`` workers with no task:
+    the fixed cost that every sweep pays once, whatever its size."""
+    t0 = time.perf_counter()
+    client, cluster = _client(n, None)
+    client.close()
+    cluster.close()
+    return time.perf_counter() - t0
+
+
 def measure(spec, seeds: list, workers: list, ceiling: bool, tmp: Path) -> dict:
     """One measurement: seconds, tasks per hour and the ratio to the first
     worker count, for each worker count (Dask) and, with ``ceiling``, each
-    number of plain pinned processes."""
+    number of plain pinned processes; and the seconds each cluster takes to
+    start and close (``cluster_N``)."""
     report = {}
     for n in workers:
+        report[f"cluster_{n}"] = {"seconds": cluster_seconds(n)}
         t0 = time.perf_counter()
         result = run_sweep(spec, {}, seeds, tmp / f"w{n}", workers=n, log=lambda *_: None, quiet=True)
         seconds = time.perf_counter() - t0
@@ -77,6 +91,8 @@ def measure(spec, seeds: list, workers: list, ceiling: bool, tmp: Path) -> dict:
         for n in workers:
             report[f"processes_{n}"] = {"seconds": pinned_processes(todo, tmp / f"p{n}", n)}
     for key, entry in report.items():
+        if key.startswith("cluster"):
+            continue
         base = report[f"{key.split('_')[0]}_{workers[0]}"]
         entry["tasks_per_hour"] = 3600 * len(seeds) / entry["seconds"]
         entry["ratio"] = base["seconds"] / entry["seconds"]
@@ -94,6 +110,12 @@ def record(name: str, reports: list[dict], args, command: str):
              "1 and more workers, and plain pinned processes (values per repeat)")
     for key in reports[0]:
         kind, n = key.split("_")
+        if kind == "cluster":
+            results.write(results.figure(f"{name}.{key}_seconds", title,
+                                         f"LocalCluster of {n} worker(s): seconds to start and close",
+                                         "speed", "s", {k: r[key]["seconds"] for k, r in enumerate(reports)},
+                                         source))
+            continue
         who = f"{n} Dask worker(s)" if kind == "workers" else f"{n} plain pinned process(es)"
         columns = [("tasks_per_hour", "", "tasks per hour")]
         if int(n) != args.workers[0]:
