@@ -315,7 +315,8 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
     source = results.provenance(spec_path, "stdpnet " + " ".join(argv)) if record else None
     result = run_sweep(spec, grid, parse_seeds(seeds) if seeds else [spec.seed], out, workers=workers,
                        scheduler=scheduler, test=with_test, device=device, log=click.echo, quiet=quiet,
-                       noises=parse_noises(list(noises)))
+                       noises=parse_noises(list(noises)),
+                       plot=not folds)    # folds.png instead: a fold's validation and test are other speakers
     click.echo((Path(out) / "summary.md").read_text())
     if noises and result["rows"]:
         click.echo((Path(out) / "noise.md").read_text())

@@ -355,6 +355,7 @@ def test_sweep_folds_speaker_runs_every_fold_and_records_the_mean_over_folds(tmp
                                        "--out", str(out), "--quiet"])
     assert result.exit_code == 0, result.output
     folds = (out / "folds.md").read_text()
+    assert (out / "folds.png").exists() and not (out / "sweep.png").exists()
     for speaker in ("ann", "bob", "cat"):
         assert f"['{speaker}']" in folds
     entry = json.loads((tmp_path / "results" / "loso.test_accuracy.json").read_text())

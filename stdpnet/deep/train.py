@@ -135,7 +135,7 @@ def fit(model, train, val, *, epochs: int, lr: float, optimizer: str = "adam",
             seen += len(y)
             elapsed = time.perf_counter() - t0
             bar.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{100 * correct / seen:.2f}",
-                            img_s=f"{seen / elapsed:.0f}")
+                            img_s=f"{seen / elapsed:.0f}", refresh=False)   # redrawn at tqdm's own pace
         seconds = time.perf_counter() - t0
         val_acc = evaluate(model, *val, batch_size=eval_batch_size, device=device,
                            desc=f"{desc} validation")

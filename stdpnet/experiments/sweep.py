@@ -343,10 +343,11 @@ def _client(workers: int | None, scheduler: str | None):
 
 def run_sweep(spec, sets: dict, seeds: list[int], out: Path, workers: int | None = None,
               scheduler: str | None = None, test: bool = False, device: str | None = None,
-              log: Callable = print, quiet: bool = False, noises: list | None = None) -> dict:
-    """Run every cell x seed on Dask; write sweep.csv, summary.md and sweep.png
-    (and noise.md with ``noises``: [(modality, kind, levels)], audio-visual
-    specs only) in ``out``. Returns {"rows": [...], "failed": [(task, error)],
+              log: Callable = print, quiet: bool = False, noises: list | None = None,
+              plot: bool = True) -> dict:
+    """Run every cell x seed on Dask; write sweep.csv, summary.md and (with
+    ``plot``) sweep.png, and noise.md with ``noises``: [(modality, kind,
+    levels)], audio-visual specs only, in ``out``. Returns {"rows": [...], "failed": [(task, error)],
     "summary": [...]}."""
     from dask.distributed import as_completed
     from tqdm import tqdm
@@ -398,7 +399,7 @@ def run_sweep(spec, sets: dict, seeds: list[int], out: Path, workers: int | None
     order = {t.digest: k for k, t in enumerate(todo)}
     rows.sort(key=lambda r: order[r["task"]])
     summary = summarise(rows, list(sets), splits)
-    write_outputs(out, rows, summary, list(sets), splits)
+    write_outputs(out, rows, summary, list(sets), splits, plot)
     if noises:
         write_noise_table(out, summary, list(sets), splits, noises)
     return {"rows": rows, "failed": failed, "summary": summary, "tasks": todo}
@@ -441,7 +442,8 @@ def summarise(rows: list[dict], keys: list[str], splits: tuple) -> list[dict]:
     return out
 
 
-def write_outputs(out: Path, rows: list[dict], summary: list[dict], keys: list[str], splits: tuple):
+def write_outputs(out: Path, rows: list[dict], summary: list[dict], keys: list[str], splits: tuple,
+                  plot: bool = True):
     if rows:
         columns = list(rows[0])
 
@@ -465,7 +467,7 @@ def write_outputs(out: Path, rows: list[dict], summary: list[dict], keys: list[s
                          if not math.isnan(sd) else f"{scale * mean:.2f}{unit} (n = 1)")
         lines.append("| " + " | ".join(cells) + " |")
     runs.save_text(out / "summary.md", "\n".join(lines) + "\n")
-    if summary and keys:
+    if plot and summary and keys:
         plots.plot_sweep_summary(summary, keys[0], out / "sweep.png")
 
 
