@@ -76,6 +76,11 @@ HEADLINES = (
     ("seq_length", "Accuracy against sequence length: spiking RNN and LITE-SNN, MNIST in 28 to 392 steps",
      "stdpnet deep seq-repeat networks/deep_seq_length.toml --models srnn,lite --seeds 0-2 "
      "--set data.pixel_steps=28,112,392 --out runs/seq-length --record seq_length --threads 1"),
+    ("seq_length_20_epochs", "Accuracy against sequence length, 20 epochs: spiking RNN and LITE-SNN, "
+     "MNIST in 28 to 392 steps",
+     "stdpnet deep seq-repeat networks/deep_seq_length.toml --models srnn,lite --seeds 0-2 "
+     "--set data.pixel_steps=28,112,392 --epochs 20 --out runs/seq-length-20 --record seq_length_20_epochs "
+     "--threads 1"),
     ("seq_mnist_permuted", "Permuted sequential MNIST, pixel by pixel (784 steps)",
      "python benchmarks/device_permuted_mnist.py --budget 520"),
     ("deep_mnist_vgg", "Torch path: MNIST, small VGG, ANN then DIET-SNN (T = 5) then IIR-SNN (T = 1)",
