@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 from stdpnet.engine.present import usable_cores
-from stdpnet.experiments.sweep import _client, run_sweep, run_task, tasks
+from stdpnet.experiments.sweep import connect, run_sweep, run_task, tasks
 from stdpnet.spec import load_spec
 
 REPO = Path(__file__).resolve().parents[1]
@@ -66,7 +66,7 @@ def cluster_seconds(n: int) -> float:
     """Seconds to start and close a LocalCluster of ``n`` workers with no task:
     the fixed cost that every sweep pays once, whatever its size."""
     t0 = time.perf_counter()
-    client, cluster = _client(n, None)
+    client, cluster = connect(n, None)
     client.close()
     cluster.close()
     return time.perf_counter() - t0

@@ -320,7 +320,7 @@ def on_own_core(cores: list[int], fn: Callable, *args):
     return fn(*args)
 
 
-def _client(workers: int | None, scheduler: str | None):
+def connect(workers: int | None, scheduler: str | None):
     """(client, cluster): a client of ``scheduler``, or of a new LocalCluster
     of ``workers`` single-threaded worker processes (cluster then not None).
     Local workers do not run Dask's statistical profiler (100 samples a
@@ -362,7 +362,7 @@ def run_sweep(spec, sets: dict, seeds: list[int], out: Path, workers: int | None
     for name, task in adopt_folders(out / "tasks", todo).items():
         log(f"task {task.cell}, seed {task.seed}: reusing {name} (named by an older digest)")
     splits = ("validation", "test") if test else ("validation",)
-    client, cluster = _client(workers, scheduler)
+    client, cluster = connect(workers, scheduler)
     rows, failed = [], []
     try:
         log(f"{len(todo)} tasks ({len(todo) // len(seeds)} cells x {len(seeds)} seeds) on "
