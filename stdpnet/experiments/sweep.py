@@ -345,10 +345,10 @@ def run_sweep(spec, sets: dict, seeds: list[int], out: Path, workers: int | None
               scheduler: str | None = None, test: bool = False, device: str | None = None,
               log: Callable = print, quiet: bool = False, noises: list | None = None,
               plot: bool = True) -> dict:
-    """Run every cell x seed on Dask; write sweep.csv, summary.md and (with
-    ``plot``) sweep.png, and noise.md with ``noises``: [(modality, kind,
-    levels)], audio-visual specs only, in ``out``. Returns {"rows": [...], "failed": [(task, error)],
-    "summary": [...]}."""
+    """Run every cell x seed on Dask; write sweep.csv, summary.md, sweep.png
+    (unless not ``plot``) and, with ``noises`` ([(modality, kind, levels)],
+    audio-visual specs only), noise.md in ``out``. Returns {"rows": [...],
+    "failed": [(task, error)], "summary": [...]}."""
     from dask.distributed import as_completed
     from tqdm import tqdm
 
