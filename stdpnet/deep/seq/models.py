@@ -217,8 +217,9 @@ def _build(kind: str, m: dict, n_in: int, n_classes: int, widths=None) -> nn.Mod
 
 
 def matched_widths(kind: str, m: dict, n_in: int, n_classes: int, target: int) -> list[int]:
-    """The spec's widths for ``kind`` scaled by one factor so that the model's
-    parameter count comes nearest ``target``."""
+    """The spec's widths for ``kind`` scaled by one factor: the smallest whose
+    parameter count is at least ``target``, so a baseline is never smaller
+    than the model it is compared with."""
     base = m["channels"] if kind == "tcn" else m["hidden"]
 
     def widths(f):
@@ -231,11 +232,10 @@ def matched_widths(kind: str, m: dict, n_in: int, n_classes: int, target: int) -
         lo, hi = 1e-3, 1.0
         while count(hi) < target and hi < 1e4:
             hi *= 2
-        for _ in range(30):
+        for _ in range(30):     # count(lo) < target <= count(hi)
             mid = (lo + hi) / 2
             lo, hi = (mid, hi) if count(mid) < target else (lo, mid)
-        best = min((lo, hi), key=lambda f: abs(count(f) - target))
-    return widths(best)
+    return widths(hi)
 
 
 def build_seq_model(kind: str, m: dict, n_in: int, n_classes: int) -> tuple[nn.Module, dict]:
