@@ -108,6 +108,10 @@ HEADLINES = (
      "utterance on the validation speakers",
      "stdpnet sweep networks/fsdd_audio_400_speakers.toml --folds speaker --set data.audio_frames=20,30 "
      "--seeds 0-2 --record fsdd_speakers_frames --out runs/select_fsdd_speakers_features"),
+    ("fsdd_loso_deltas", "Spoken digits (FSDD), leave one speaker out: cepstral coefficients with and "
+     "without their deltas on the validation speakers",
+     "stdpnet sweep networks/fsdd_audio_400_loso.toml --folds speaker --set data.audio_deltas=false,true "
+     "--seeds 0-2 --record fsdd_loso_deltas --out runs/select_fsdd_loso_deltas"),
     ("audiovisual_rules", "Audio-visual network: the combining rules on the validation pairs",
      "python benchmarks/combining_rules.py runs/measure_audiovisual/tasks/* --record audiovisual_rules"),
     ("speed", "Speed: ms per MNIST example against a plain Brian2 cpp_standalone network, one core "

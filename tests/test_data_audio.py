@@ -246,6 +246,20 @@ def test_chirp_rises_across_time():
     assert peaks[-2] > peaks[1] + 5
 
 
+@pytest.mark.parametrize("kind", features.KINDS)
+def test_deltas_follow_the_bands_and_flip_sign_when_the_word_is_played_backwards(kind):
+    word = chirp_word(f0=300, f1=2500)
+    plain = features.AudioFeatures(kind, n_bands=13, n_frames=20)
+    both = features.AudioFeatures(kind, n_bands=13, n_frames=20, deltas=True)
+    m, back = both.map(word), both.map(word[::-1].copy())[::-1]
+    assert m.shape == both.shape == (20, 26) and both.n_inputs == 520
+    np.testing.assert_array_equal(m[:, :13], plain.map(word))
+    assert m[:, 13:].min() >= 0.0 and m[:, 13:].max() <= 1.0
+    # Backwards, every band's slope changes sign: its delta x becomes 1 - x.
+    np.testing.assert_allclose(back[:, 13:], 1.0 - m[:, 13:], atol=0.02)
+    assert np.abs(back[:, 13:] - m[:, 13:]).max() > 0.5
+
+
 def test_stretch_makes_durations_comparable_and_pad_keeps_them():
     slow = chirp_word(seconds=0.8)
     fast = chirp_word(seconds=0.4)
@@ -332,3 +346,7 @@ def test_perturbed_copies_join_the_training_part_only(tmp_path):
     data.audio_perturb = [1.0]
     with pytest.raises(ConfigError, match="data.audio_perturb"):
         data.validate()
+    data.audio_perturb, data.audio_deltas = [], True
+    deltas = load_spoken_digits(data)
+    assert deltas["train_x"].shape == (n, 2 * plain["train_x"].shape[1])
+    assert deltas["feature_shape"] == (8, 16)

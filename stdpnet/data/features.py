@@ -20,6 +20,11 @@ the whole utterance in time (a spoken digit is one word, so this aligns its
 start and end), 'pad' crops or pads with silence around the centre. Then it
 is scaled on its own (its loudest point maps to 1), so the input rates do not
 depend on recording level.
+
+``deltas=True`` appends each band's slope in time (``compute_deltas`` over
+five frames of the full-rate map, before the duration is normalised), 0.5
+for a flat band and 0 or 1 for the utterance's steepest fall or rise: the
+map is then n_frames x 2 n_bands, the bands first, their deltas after.
 """
 from __future__ import annotations
 
@@ -49,6 +54,7 @@ class AudioFeatures:
     f_min: float = 50.0
     window_ms: float = 25.0
     hop_ms: float = 10.0
+    deltas: bool = False        # append each band's slope in time (n_frames x 2 n_bands)
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -62,43 +68,65 @@ class AudioFeatures:
 
     @property
     def n_inputs(self) -> int:
-        return self.n_frames * self.n_bands
+        return self.n_frames * self.n_columns
+
+    @property
+    def n_columns(self) -> int:
+        """Values per frame: the bands, and their deltas when asked."""
+        return self.n_bands * (2 if self.deltas else 1)
 
     @property
     def shape(self) -> tuple[int, int]:
-        return self.n_frames, self.n_bands
+        return self.n_frames, self.n_columns
 
     def map(self, waveform: np.ndarray) -> np.ndarray:
-        """(n_frames, n_bands) float32 in [0, 1]; rows are time, columns low to high frequency."""
+        """(n_frames, n_columns) float32 in [0, 1]; rows are time, columns low to
+        high frequency (then the deltas, low to high, when ``deltas``)."""
         x = _as_tensor(waveform)
         min_len = self._win
         if x.numel() < min_len:  # shorter than one window: pad with silence
             x = torch.nn.functional.pad(x, (0, min_len - x.numel()))
         power = _spectrogram(self.sample_rate, self._n_fft, self._win, self._hop)(x)  # (freq, time)
-        # Duration first, scale second, so every map's loudest point is exactly 1.
+        m = self._bands(power)
+        if self.deltas:
+            m = torch.cat([m, self._slopes(power)], dim=0)
+        return m.T.clamp(0.0, 1.0).numpy().astype(np.float32)
+
+    def _full_rate(self, power: torch.Tensor) -> torch.Tensor:
+        """(bands, T) before the duration is normalised: compressed band energy
+        (cochlea), dB (logmel) or cepstral coefficients (mfcc)."""
         if self.kind == "cochlea":
             bands = _cochlea_fbank(self._n_fft, self.sample_rate, self.n_bands, self.f_min) @ power
-            m = _fix_time(bands.clamp(min=0) ** (1.0 / 3.0), self.n_frames, self.time_mode)
-            m = m / m.max() if m.max() > 0 else m
-        else:
-            n_mels = self.n_bands if self.kind == "logmel" else max(40, self.n_bands)
-            mel = _mel_fbank(self._n_fft, self.sample_rate, n_mels, self.f_min) @ power
-            db = 10.0 * torch.log10(mel.clamp(min=1e-10))
-            db = torch.maximum(db, db.max() - self.top_db)
-            if self.kind == "logmel":
-                m = _fix_time(db, self.n_frames, self.time_mode)
-                m = (m - m.max() + self.top_db) / self.top_db
-            else:
-                m = _fix_time(_dct_matrix(self.n_bands, n_mels) @ db, self.n_frames, self.time_mode)
-                # Each coefficient is scaled over the utterance's frames: the
-                # timing of spectral change, not the level, drives the input.
-                lo, hi = m.min(dim=1, keepdim=True).values, m.max(dim=1, keepdim=True).values
-                m = (m - lo) / (hi - lo).clamp(min=1e-6)
-        return m.T.clamp(0.0, 1.0).numpy().astype(np.float32)
+            return bands.clamp(min=0) ** (1.0 / 3.0)
+        n_mels = self.n_bands if self.kind == "logmel" else max(40, self.n_bands)
+        mel = _mel_fbank(self._n_fft, self.sample_rate, n_mels, self.f_min) @ power
+        db = 10.0 * torch.log10(mel.clamp(min=1e-10))
+        db = torch.maximum(db, db.max() - self.top_db)
+        return db if self.kind == "logmel" else _dct_matrix(self.n_bands, n_mels) @ db
+
+    def _slopes(self, power: torch.Tensor) -> torch.Tensor:
+        """(bands, n_frames): each band's slope in time, 0.5 for none, 0 and 1
+        for the steepest fall and rise of the utterance (any band)."""
+        full = self._full_rate(power)
+        d = _fix_time(torchaudio.functional.compute_deltas(full[None], win_length=5)[0],
+                      self.n_frames, self.time_mode)
+        return 0.5 + 0.5 * d / d.abs().max().clamp(min=1e-6)
+
+    def _bands(self, power: torch.Tensor) -> torch.Tensor:
+        """(bands, n_frames) in [0, 1]."""
+        # Duration first, scale second, so every map's loudest point is exactly 1.
+        m = _fix_time(self._full_rate(power), self.n_frames, self.time_mode)
+        if self.kind == "cochlea":
+            return m / m.max() if m.max() > 0 else m
+        if self.kind == "logmel":
+            return (m - m.max() + self.top_db) / self.top_db
+        # Each coefficient is scaled over the utterance's frames: the timing of
+        # spectral change, not the level, drives the input.
+        return _scale_rows(m)
 
     def stages(self, waveform: np.ndarray) -> dict[str, np.ndarray]:
         """What a figure needs: 'time_s' and 'waveform'; 'spectrogram_db' (freq, frames)
-        with 'freq_hz'; and 'map', the (n_frames, n_bands) network input."""
+        with 'freq_hz'; and 'map', the (n_frames, n_columns) network input."""
         w = np.asarray(waveform, dtype=np.float32)
         x = _as_tensor(w)
         if x.numel() < self._win:
@@ -200,6 +228,12 @@ def _cochlea_fbank(n_fft: int, sample_rate: int, n_bands: int, f_min: float) -> 
         response /= response.sum(axis=1, keepdims=True)
         return torch.from_numpy(response.astype(np.float32))
     return _cached(("coch", n_fft, sample_rate, n_bands, f_min), build)
+
+
+def _scale_rows(m: torch.Tensor) -> torch.Tensor:
+    """Each row scaled to [0, 1] over its own values."""
+    lo, hi = m.min(dim=1, keepdim=True).values, m.max(dim=1, keepdim=True).values
+    return (m - lo) / (hi - lo).clamp(min=1e-6)
 
 
 def _fix_time(m: torch.Tensor, n_frames: int, mode: str) -> torch.Tensor:

@@ -93,7 +93,7 @@ def load_spoken_digits(data: Data, return_waveforms: bool = False) -> dict:
     root = spoken_digits_root(data)
     entries = root.stat().st_mtime_ns if root.is_dir() else 0
     out = dict(_spoken_digits(str(root), entries, data.audio_split, tuple(data.test_speakers or ()),
-                              data.audio_feature, data.audio_bands, data.audio_frames))
+                              data.audio_feature, data.audio_bands, data.audio_frames, data.audio_deltas))
     held = validation_recordings(data, out["train_files"], out["train_speakers"])
     for key in ("x", "y", "files", "speakers", "waveforms"):
         values = out[f"train_{key}"]
@@ -153,11 +153,11 @@ def validation_recordings(data: Data, files: list, speakers: list) -> np.ndarray
 
 @functools.lru_cache(maxsize=2)
 def _spoken_digits(root: str, entries: int, split: str, test_speakers: tuple, feature: str,
-                   bands: int, frames: int) -> dict:
+                   bands: int, frames: int, deltas: bool) -> dict:
     from .fsdd import load_fsdd
 
     return load_fsdd(root, split=split, test_speakers=test_speakers or None, feature=feature,
-                     n_bands=bands, n_frames=frames, return_waveforms=True)
+                     n_bands=bands, n_frames=frames, return_waveforms=True, deltas=deltas)
 
 
 @dataclass(frozen=True)

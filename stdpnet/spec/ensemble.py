@@ -88,6 +88,7 @@ class Data:
     audio_feature: str = "mfcc"    # mfcc | logmel | cochlea (stdpnet.data.features)
     audio_bands: int = 20          # features per frame; n_input = bands * frames
     audio_frames: int = 20
+    audio_deltas: bool = False     # also each band's slope in time (2 * bands values per frame)
     audio_split: str = "index"     # index: repetitions 0-4 are test (FSDD's split) | speaker
     test_speakers: list = field(default_factory=list)  # speaker split ([] = the last speaker)
     # validation recordings, from the training side: repetitions (index split)
