@@ -297,6 +297,8 @@ def _settings_change(commit: str, spec: str, sha: str, repo: Path) -> str:
 def _value(entry: dict, x: float) -> str:
     if entry["unit"] == "%":
         return f"{100 * x:.2f}%"
+    if not entry["unit"] and float(x).is_integer() and abs(x) >= 1000:
+        return f"{int(x):,}"        # a count (parameters, synapses) in full
     return f"{x:.3g} {entry['unit']}".strip()
 
 

@@ -189,3 +189,12 @@ def test_the_check_names_specs_that_changed_or_went_missing_since_recording(tmp_
         "part.toml: changed since it was recorded, settings changed: seed (1 entry: pair.accuracy)",
         "setting.toml: changed since it was recorded, settings changed: train.eta "
         "(1 entry: setting.accuracy)"]
+
+
+def test_counts_are_shown_in_full_and_other_figures_to_three_digits():
+    source = results.provenance(REPO / "networks" / "mnist_quick.toml", "demo")
+    params = results.figure("demo.params", "A demo", "parameters", "model", "", {0: 46926.0, 1: 46926.0}, source)
+    energy = results.figure("demo.energy", "A demo", "energy", "validation", "µJ", {0: 2.1534, 1: 2.1581}, source)
+    text = results.table([params, energy])
+    assert "| 46,926 ± 0 |" in text and "0: 46,926" in text
+    assert "2.16 µJ ±" in text and "0: 2.15 µJ" in text
