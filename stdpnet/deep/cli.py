@@ -377,6 +377,23 @@ def seq_table_cmd(run_dirs, out, split):
     click.echo(f"-> {out}")
 
 
+@deep.command("seq-plot")
+@click.argument("record")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The PNG to write.")
+@friendly
+def seq_plot_cmd(record, out):
+    """Accuracy against the one setting a recorded seq-repeat varied (RECORD,
+    e.g. seq_length_20_epochs), drawn from results/ alone: the plot of
+    accuracy_by_cell.png without the runs."""
+    from .. import results
+    from .seq import pipeline, plots
+
+    rows, key = pipeline.recorded_cells(results.load_all(), record)
+    plots.accuracy_by_setting(out, rows, key)
+    click.echo(f"wrote {out}")
+
+
 @deep.command("seq-repeat")
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--models", default="lite,lstm", show_default=True,

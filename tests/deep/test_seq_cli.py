@@ -1,6 +1,7 @@
 """`stdpnet deep train-seq` and `seq-table` end to end on a tiny spec."""
 import json
 
+import pytest
 import torch
 from click.testing import CliRunner
 
@@ -127,6 +128,22 @@ def test_seq_repeat_varies_a_key_over_cells_and_a_selection_never_reads_test(tmp
     written = sorted(p.name for p in (tmp_path / "results").iterdir())
     assert "tiny_len.srnn_validation_accuracy_pixel_steps112.json" in written
     assert not any("test_accuracy" in name for name in written)
+    # The plot drawn again from the registry alone shows the runs' own means.
+    from stdpnet import results
+    from stdpnet.deep.seq import pipeline
+
+    rows, key = pipeline.recorded_cells(results.load_all(), "tiny_len")
+    from_runs = pipeline.cell_summary(sorted(out.glob("pixel_steps=*/srnn-seed*")))
+    assert key == "pixel_steps" and [r["settings"][key] for r in rows] == [28, 112]
+    for row in rows:
+        run = next(r for r in from_runs if r["settings"]["data.pixel_steps"] == row["settings"][key])
+        assert row["validation_mean"] == pytest.approx(run["validation_mean"])
+        assert row["validation_sd"] == pytest.approx(run["validation_sd"]) and row["test_mean"] is None
+    r = invoke("seq-plot", "tiny_len", "--out", tmp_path / "again.png")
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "again.png").stat().st_size > 1000
+    bad = invoke("seq-plot", "no_such_record", "--out", tmp_path / "none.png")
+    assert bad.exit_code != 0 and "no_such_record" in bad.output
     bad = invoke("seq-repeat", spec, "--models", "srnn", "--out", out, "--set", "data.pixel_steps=100")
     assert bad.exit_code != 0 and "pixel_steps" in bad.output
     bad = invoke("seq-repeat", spec, "--models", "srnn", "--out", out, "--set", "data.nonsense=1")

@@ -1,13 +1,16 @@
 """What the sequence commands do, apart from parsing their options: train one
 sequence model of a spec (``train_seq``), tabulate and plot several runs
 against their cost (``compare``), and train several models over seeds and
-record their figures in the results registry (``repeat``, ``record``)."""
+record their figures in the results registry (``repeat``, ``record``), and
+draw a recorded grid of one setting again from the registry alone
+(``recorded_cells``)."""
 from __future__ import annotations
 
 import copy
 import csv
 import io
 import json
+import re
 import time
 from pathlib import Path
 from typing import Callable
@@ -267,3 +270,29 @@ def record(run_dirs, name: str, title: str, source: dict, root: Path | None = No
                                    f"{label}: {metric}", split, unit, values, source)
             paths.append(results.write(entry, root))
     return paths
+
+
+def recorded_cells(entries: list[dict], name: str) -> tuple[list[dict], str]:
+    """(rows like ``cell_summary``'s, the varied key) from the registry entries
+    ``<name>.<model>_<split>_accuracy_<key><value>`` that ``record`` wrote for
+    a repeat over one numeric setting: its plot drawn again without the runs."""
+    pattern = re.compile(rf"^{re.escape(name)}\.(?P<model>[a-z]+)_(?P<split>validation|test)_accuracy_"
+                         r"(?P<key>[a-z_]+?)(?P<value>-?\d+(?:\.\d+)?)$")
+    rows: dict = {}
+    keys = set()
+    for e in entries:
+        match = pattern.match(e["name"])
+        if not match:
+            continue
+        key, text = match["key"], match["value"]
+        value = float(text) if "." in text else int(text)
+        keys.add(key)
+        row = rows.setdefault((match["model"], value), {
+            "settings": {key: value}, "model": match["model"], "n": e["n"],
+            "validation_mean": None, "validation_sd": None, "test_mean": None, "test_sd": None})
+        row[f"{match['split']}_mean"] = 100 * e["mean"]
+        row[f"{match['split']}_sd"] = 100 * e["sd"] if e["sd"] is not None else None
+    if len(keys) != 1:
+        raise RunFolderError(f"results/{name}.*: no recorded grid of one numeric setting "
+                             f"(settings found: {sorted(keys) or 'none'})")
+    return sorted(rows.values(), key=lambda r: (r["model"], r["settings"][next(iter(keys))])), keys.pop()
