@@ -305,7 +305,8 @@ def _value(entry: dict, x: float) -> str:
 def _mean_sd(entry: dict) -> str:
     if entry["n"] < 2 or entry["sd"] is None or math.isnan(entry["sd"]):
         return f"{_value(entry, entry['mean'])} (n = 1)"
-    sd = f"{100 * entry['sd']:.2f}" if entry["unit"] == "%" else f"{entry['sd']:.3g}"
+    sd = entry["sd"] if abs(entry["sd"]) > 1e-9 * abs(entry["mean"]) else 0.0   # rounding, not spread
+    sd = f"{100 * sd:.2f}" if entry["unit"] == "%" else f"{sd:.3g}"
     return f"{_value(entry, entry['mean'])} ± {sd}"
 
 

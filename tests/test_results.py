@@ -195,6 +195,10 @@ def test_counts_are_shown_in_full_and_other_figures_to_three_digits():
     source = results.provenance(REPO / "networks" / "mnist_quick.toml", "demo")
     params = results.figure("demo.params", "A demo", "parameters", "model", "", {0: 46926.0, 1: 46926.0}, source)
     energy = results.figure("demo.energy", "A demo", "energy", "validation", "µJ", {0: 2.1534, 1: 2.1581}, source)
-    text = results.table([params, energy])
+    same = results.figure("demo.same", "A demo", "energy", "validation", "µJ",
+                          {0: 5.87, 1: 5.87 + 2e-15, 2: 5.87}, source)
+    assert 0 < same["sd"] < 1e-14
+    text = results.table([params, energy, same])
+    assert "| 5.87 µJ ± 0 |" in text
     assert "| 46,926 ± 0 |" in text and "0: 46,926" in text
     assert "2.16 µJ ±" in text and "0: 2.15 µJ" in text
