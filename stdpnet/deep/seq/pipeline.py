@@ -295,4 +295,5 @@ def recorded_cells(entries: list[dict], name: str) -> tuple[list[dict], str]:
     if len(keys) != 1:
         raise RunFolderError(f"results/{name}.*: no recorded grid of one numeric setting "
                              f"(settings found: {sorted(keys) or 'none'})")
-    return sorted(rows.values(), key=lambda r: (r["model"], r["settings"][next(iter(keys))])), keys.pop()
+    key = keys.pop()
+    return sorted(rows.values(), key=lambda r: (r["model"], r["settings"][key])), key
