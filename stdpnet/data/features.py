@@ -43,7 +43,7 @@ TIME_MODES = ("stretch", "pad")
 
 @dataclass(frozen=True)
 class AudioFeatures:
-    """Waveform -> (n_frames, n_bands) map in [0, 1] -> (n_frames*n_bands,) vector."""
+    """Waveform -> (n_frames, n_columns) map in [0, 1] -> (n_frames*n_columns,) vector."""
 
     kind: str = "mfcc"
     n_bands: int = 20
@@ -87,9 +87,10 @@ class AudioFeatures:
         if x.numel() < min_len:  # shorter than one window: pad with silence
             x = torch.nn.functional.pad(x, (0, min_len - x.numel()))
         power = _spectrogram(self.sample_rate, self._n_fft, self._win, self._hop)(x)  # (freq, time)
-        m = self._bands(power)
+        full = self._full_rate(power)
+        m = self._bands(full)
         if self.deltas:
-            m = torch.cat([m, self._slopes(power)], dim=0)
+            m = torch.cat([m, self._slopes(full)], dim=0)
         return m.T.clamp(0.0, 1.0).numpy().astype(np.float32)
 
     def _full_rate(self, power: torch.Tensor) -> torch.Tensor:
@@ -104,18 +105,17 @@ class AudioFeatures:
         db = torch.maximum(db, db.max() - self.top_db)
         return db if self.kind == "logmel" else _dct_matrix(self.n_bands, n_mels) @ db
 
-    def _slopes(self, power: torch.Tensor) -> torch.Tensor:
+    def _slopes(self, full: torch.Tensor) -> torch.Tensor:
         """(bands, n_frames): each band's slope in time, 0.5 for none, 0 and 1
         for the steepest fall and rise of the utterance (any band)."""
-        full = self._full_rate(power)
         d = _fix_time(torchaudio.functional.compute_deltas(full[None], win_length=5)[0],
                       self.n_frames, self.time_mode)
         return 0.5 + 0.5 * d / d.abs().max().clamp(min=1e-6)
 
-    def _bands(self, power: torch.Tensor) -> torch.Tensor:
+    def _bands(self, full: torch.Tensor) -> torch.Tensor:
         """(bands, n_frames) in [0, 1]."""
         # Duration first, scale second, so every map's loudest point is exactly 1.
-        m = _fix_time(self._full_rate(power), self.n_frames, self.time_mode)
+        m = _fix_time(full, self.n_frames, self.time_mode)
         if self.kind == "cochlea":
             return m / m.max() if m.max() > 0 else m
         if self.kind == "logmel":
