@@ -88,3 +88,11 @@ def test_event_counts_into_a_spiking_model_are_accumulates():
     x[0, 2, 1] = 3                                # three events, each feeds K steps x C1
     ops = by_name(count_ops(model, x, event_input=True))
     assert ops["convs.0"] == ("ac", 3 * K * C1)
+
+
+def test_the_position_code_costs_one_addition_per_query_and_key_value():
+    model = tiny_lite(1e6)
+    model.attention.positions = "sinusoidal"
+    cost = count_ops(model, torch.rand(3, T, F_IN))
+    assert by_name(cost)["attention.positions"] == ("ac", 2 * T * C2)
+    assert cost["acs_per_sequence"] == 2 * T * C2          # silent: nothing else accumulates

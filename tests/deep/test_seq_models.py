@@ -100,3 +100,31 @@ def test_every_kind_maps_sequences_to_scores_and_the_baselines_match_lite_in_siz
             assert n_parameters(narrower) < target, kind
     fixed, sizing = build_seq_model("lstm", model_spec(hidden=[32], match_parameters=False), 7, 5)
     assert sizing["matched_to"] is None and fixed.layers[0].hidden_size == 32
+
+
+def test_the_position_code_makes_attention_see_where_a_step_is():
+    """Without positions, causal attention over identical steps is uniform:
+    it cannot tell step 2 from step 7. The sinusoidal code (on queries and
+    keys only) makes the weights depend on position, keeps them summing to
+    one and the model causal, and adds no parameters."""
+    from stdpnet.deep.seq.models import SpikeAttention, sinusoidal_positions
+
+    code = sinusoidal_positions(6, 5)
+    assert code.shape == (6, 5) and torch.equal(code[0], torch.tensor([0., 1., 0., 1., 0.]))
+    torch.manual_seed(0)
+    plain = SpikeAttention(8, causal=True)
+    placed = SpikeAttention(8, causal=True, positions="sinusoidal")
+    placed.load_state_dict(plain.state_dict())
+    same = torch.ones(1, 10, 8)                       # every step holds the same spikes
+    plain(same), placed(same)
+    allowed = attention_mask(10, causal=True, window=0)
+    uniform = allowed / allowed.sum(1, keepdim=True)
+    assert torch.allclose(plain.weights[0, 0], uniform)
+    assert not torch.allclose(placed.weights[0, 0], uniform, atol=1e-3)
+    assert torch.allclose(placed.weights.sum(-1), torch.ones(1, 1, 10))
+    assert (placed.weights[0, 0][~allowed] == 0).all()
+    m = model_spec(channels=[8])
+    assert n_parameters(build_seq_model("lite", {**m, "positions": "sinusoidal"}, 3, 4)[0]) == \
+        n_parameters(build_seq_model("lite", m, 3, 4)[0])
+    with pytest.raises(ValueError, match="positions"):
+        SpikeAttention(8, positions="learned")

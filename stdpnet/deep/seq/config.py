@@ -54,6 +54,7 @@ DEFAULTS: dict = {
         "causal": True,           # lite: step t attends to steps <= t only
         "attention_window": 0,    # lite: attend to the last K steps only (0 = all)
         "heads": 1,
+        "positions": "none",      # lite: "sinusoidal" adds each step's position code to its query and key
         "readout": "mean",        # lite / tcn: mean of the per-step outputs, or the last step's
         "leak": 1.0,              # initial leak of every LIF layer
         "threshold": 1.0,         # initial threshold
@@ -77,6 +78,7 @@ CHOICES = {
     "data.task": TASKS,
     "fsdd.feature": ("logmel", "mfcc", "cochlea"),
     "model.readout": ("mean", "last"),
+    "model.positions": ("none", "sinusoidal"),
     "train.optimizer": ("adam", "sgd"),
     "train.schedule": ("cosine", "step", "none"),
 }

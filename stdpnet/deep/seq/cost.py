@@ -12,7 +12,8 @@
   fed to a spiking model's first layer are counted the same way, one AC per
   event per synapse.
 * Attention scores and the weighted sum of values are products of analog
-  numbers: 2 x (allowed query-key pairs) x dim MACs per sequence.
+  numbers: 2 x (allowed query-key pairs) x dim MACs per sequence; adding
+  the position code to queries and keys, 2 x steps x dim ACs (additions).
 
 Energy per operation as in ``deep/cost.py`` (45 nm, 32-bit float, Horowitz
 2014): MAC 4.6 pJ, AC 0.9 pJ; memory traffic and neuron updates are not
@@ -74,7 +75,7 @@ def count_ops(model: nn.Module, sequences: torch.Tensor, batch_size: int = 500,
             hooks.append(module.register_forward_hook(rnn_hook))
     attention = [m for m in model.modules() if isinstance(m, SpikeAttention)]
     for a in attention:
-        a.recording, a.macs, a.sequences = True, 0, 0
+        a.recording, a.macs, a.acs, a.sequences = True, 0, 0, 0
     lifs = neuron_layers(model)
     for layer in lifs:
         layer.recording = True
@@ -96,6 +97,8 @@ def count_ops(model: nn.Module, sequences: torch.Tensor, batch_size: int = 500,
             for name, (kind, total) in ops.items()]
     for a_name, a in ((nm, m) for nm, m in model.named_modules() if isinstance(m, SpikeAttention)):
         rows.append({"name": f"{a_name}.scores", "op": "mac", "ops_per_sequence": a.macs / n})
+        if a.acs:
+            rows.append({"name": f"{a_name}.positions", "op": "ac", "ops_per_sequence": a.acs / n})
     macs = sum(r["ops_per_sequence"] for r in rows if r["op"] == "mac")
     acs = sum(r["ops_per_sequence"] for r in rows if r["op"] == "ac")
     names = {id(m): nm for nm, m in model.named_modules()}

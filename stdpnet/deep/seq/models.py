@@ -30,6 +30,7 @@ from ..neurons import NeuronLayer, configure_neurons
 
 KINDS = ("lite", "srnn", "lstm", "gru", "tcn")
 SPIKING = ("lite", "srnn")
+POSITIONS = ("none", "sinusoidal")
 
 
 def run_lif(layer: NeuronLayer, current: torch.Tensor) -> torch.Tensor:
@@ -59,22 +60,40 @@ def attention_mask(steps: int, causal: bool, window: int, device=None) -> torch.
     return allowed
 
 
+def sinusoidal_positions(steps: int, dim: int, device=None) -> torch.Tensor:
+    """(steps, dim) position code of "Attention is all you need": channel 2i
+    is sin(t / 10000^(2i/dim)), channel 2i+1 the cosine; no parameters."""
+    t = torch.arange(steps, device=device, dtype=torch.float32)[:, None]
+    rate = torch.exp(torch.arange(0, dim, 2, device=device, dtype=torch.float32)
+                     * (-math.log(10000.0) / dim))
+    code = torch.zeros(steps, dim, device=device)
+    code[:, 0::2] = torch.sin(t * rate)
+    code[:, 1::2] = torch.cos(t * rate)[:, :dim // 2]
+    return code
+
+
 class SpikeAttention(nn.Module):
     """Softmax attention over a sequence (batch, steps, dim), ``heads`` heads.
 
-    Keeps the last attention weights (batch, heads, steps, steps) in
-    ``weights``; while ``recording``, adds the score and weighted-sum MACs of
-    each sequence to ``macs`` (and the sequences to ``sequences``)."""
+    With ``positions="sinusoidal"`` each step's position code is added to its
+    query and key (not to its value), so the weights can depend on where a
+    step is, not only on what it holds. Keeps the last attention weights
+    (batch, heads, steps, steps) in ``weights``; while ``recording``, adds
+    the score and weighted-sum MACs of each sequence to ``macs``, the
+    position additions to ``acs``, and the sequences to ``sequences``."""
 
-    def __init__(self, dim: int, heads: int = 1, causal: bool = True, window: int = 0):
+    def __init__(self, dim: int, heads: int = 1, causal: bool = True, window: int = 0,
+                 positions: str = "none"):
         super().__init__()
-        self.heads, self.causal, self.window = heads, causal, window
+        if positions not in POSITIONS:
+            raise ValueError(f"positions must be one of {POSITIONS}, got {positions!r}")
+        self.heads, self.causal, self.window, self.positions = heads, causal, window, positions
         self.q = nn.Linear(dim, dim, bias=False)
         self.k = nn.Linear(dim, dim, bias=False)
         self.v = nn.Linear(dim, dim, bias=False)
         self.out = nn.Linear(dim, dim)
         self.weights = None
-        self.recording, self.macs, self.sequences = False, 0, 0
+        self.recording, self.macs, self.acs, self.sequences = False, 0, 0, 0
 
     def forward(self, s: torch.Tensor) -> torch.Tensor:
         b, t, dim = s.shape
@@ -83,13 +102,18 @@ class SpikeAttention(nn.Module):
         def split(z):
             return z.view(b, t, h, dim // h).transpose(1, 2)   # (b, h, t, d)
 
-        q, k, v = split(self.q(s)), split(self.k(s)), split(self.v(s))
+        q, k, v = self.q(s), self.k(s), self.v(s)
+        if self.positions == "sinusoidal":
+            code = sinusoidal_positions(t, dim, s.device)
+            q, k = q + code, k + code
+        q, k, v = split(q), split(k), split(v)
         allowed = attention_mask(t, self.causal, self.window, s.device)
         scores = (q @ k.transpose(-1, -2)) / math.sqrt(dim // h)
         weights = torch.softmax(scores.masked_fill(~allowed, float("-inf")), dim=-1)
         self.weights = weights.detach()
         if self.recording:   # q.k per allowed pair and weight x value per pair, every head
             self.macs += 2 * int(allowed.sum()) * dim * b
+            self.acs += 2 * t * dim * b if self.positions == "sinusoidal" else 0
             self.sequences += b
         return self.out((weights @ v).transpose(1, 2).reshape(b, t, dim))
 
@@ -100,7 +124,7 @@ class LiteSNN(nn.Module):
     def __init__(self, n_in: int, n_classes: int, channels=(64, 64), kernel: int = 3,
                  attention: bool = True, causal: bool = True, window: int = 0, heads: int = 1,
                  readout: str = "mean", dropout: float = 0.0, spiking: bool = True,
-                 batch_norm: bool = True, neuron: dict | None = None):
+                 batch_norm: bool = True, neuron: dict | None = None, positions: str = "none"):
         super().__init__()
         neuron = {**dict(threshold=1.0, leak=1.0, gamma=0.3, train_threshold=True,
                          train_leak=True), **(neuron or {})}
@@ -110,7 +134,8 @@ class LiteSNN(nn.Module):
         self.norms = nn.ModuleList(nn.BatchNorm1d(c) if batch_norm else nn.Identity()
                                    for c in channels)
         self.neurons = _lif_layers(channels, neuron) if spiking else None
-        self.attention = SpikeAttention(channels[-1], heads, causal, window) if attention else None
+        self.attention = (SpikeAttention(channels[-1], heads, causal, window, positions)
+                          if attention else None)
         self.drop = nn.Dropout(dropout)
         self.head = nn.Linear(channels[-1], n_classes)
         self.spike_fed = set()
@@ -209,7 +234,7 @@ def _build(kind: str, m: dict, n_in: int, n_classes: int, widths=None) -> nn.Mod
                                m["batch_norm"])
         return LiteSNN(n_in, n_classes, channels, m["kernel"], m["attention"], m["causal"],
                        m["attention_window"], m["heads"], m["readout"], m["dropout"],
-                       batch_norm=m["batch_norm"], neuron=neuron)
+                       batch_norm=m["batch_norm"], neuron=neuron, positions=m["positions"])
     hidden = widths or m["hidden"]
     if kind == "srnn":
         return SpikingRNN(n_in, n_classes, hidden, m["dropout"], neuron)
