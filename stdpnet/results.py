@@ -81,6 +81,21 @@ HEADLINES = (
      "stdpnet deep seq-repeat networks/deep_seq_length.toml --models srnn,lite --seeds 0-2 "
      "--set data.pixel_steps=28,112,392 --epochs 20 --out runs/seq-length-20 --record seq_length_20_epochs "
      "--threads 1"),
+    ("seq_mnist_rows_positions", "Sequential MNIST, row by row: LITE-SNN with the position code in its "
+     "attention, on validation",
+     "stdpnet deep seq-repeat networks/deep_seq_mnist_rows.toml --models lite --set model.positions=sinusoidal "
+     "--seeds 0-2 --validation-only --out runs/select_seq_rows_positions --record seq_mnist_rows_positions "
+     "--threads 1"),
+    ("seq_event_mnist_dropout", "Event streams (synthetic event MNIST): dropout before the readout, "
+     "LITE-SNN and the LSTM, on validation",
+     "stdpnet deep seq-repeat networks/deep_seq_event_mnist.toml --models lite,lstm "
+     "--set model.dropout=0,0.25 --seeds 0-2 --validation-only --out runs/select_seq_event_dropout "
+     "--record seq_event_mnist_dropout --threads 1"),
+    ("seq_length_positions", "Sequence length, 4 epochs: LITE-SNN with and without the position "
+     "code in its attention",
+     "stdpnet deep seq-repeat networks/deep_seq_length.toml --models lite --seeds 0-2 "
+     "--set model.positions=none,sinusoidal --set data.pixel_steps=28,112,392 --epochs 4 "
+     "--out runs/seq-length-positions --record seq_length_positions --threads 1"),
     ("seq_mnist_permuted", "Permuted sequential MNIST, pixel by pixel (784 steps)",
      "python benchmarks/device_permuted_mnist.py --budget 520"),
     ("deep_mnist_vgg", "Torch path: MNIST, small VGG, ANN then DIET-SNN (T = 5) then IIR-SNN (T = 1)",
