@@ -116,7 +116,8 @@ def test_the_position_code_makes_attention_see_where_a_step_is():
     placed = SpikeAttention(8, causal=True, positions="sinusoidal")
     placed.load_state_dict(plain.state_dict())
     same = torch.ones(1, 10, 8)                       # every step holds the same spikes
-    plain(same), placed(same)
+    plain(same)
+    placed(same)
     allowed = attention_mask(10, causal=True, window=0)
     uniform = allowed / allowed.sum(1, keepdim=True)
     assert torch.allclose(plain.weights[0, 0], uniform)
