@@ -96,3 +96,10 @@ def test_the_position_code_costs_one_addition_per_query_and_key_value():
     cost = count_ops(model, torch.rand(3, T, F_IN))
     assert by_name(cost)["attention.positions"] == ("ac", 2 * T * C2)
     assert cost["acs_per_sequence"] == 2 * T * C2          # silent: nothing else accumulates
+
+
+def test_a_strided_temporal_cnn_costs_its_shorter_outputs():
+    """Stride 2 on 5 steps: 3 outputs in the first layer, 2 in the second."""
+    model = TemporalCNN(F_IN, CLASSES, channels=[C1, C2], kernel=K, stride=2)
+    cost = count_ops(model, torch.rand(2, T, F_IN))
+    assert cost["macs_per_sequence"] == 3 * C1 * F_IN * K + 2 * (C2 * C1 * K + C2 * CLASSES)

@@ -129,3 +129,35 @@ def test_the_position_code_makes_attention_see_where_a_step_is():
         n_parameters(build_seq_model("lite", m, 3, 4)[0])
     with pytest.raises(ValueError, match="positions"):
         SpikeAttention(8, positions="learned")
+
+
+@pytest.mark.parametrize("steps,stride", [(12, 2), (13, 3), (7, 3), (9, 1)])
+def test_a_strided_convolution_sees_every_step_once_and_never_the_future(steps, stride):
+    """Output step j of a strided layer sees input steps up to its own end
+    j*stride + r (r = (steps - 1) mod stride) only, the last output ends on
+    the last input, and every input reaches some output."""
+    torch.manual_seed(0)
+    model = LiteSNN(2, 3, channels=[6], kernel=3, stride=stride, spiking=False,
+                    attention=False).eval()
+    n_out = -(-steps // stride)
+    x = torch.rand(1, steps, 2)
+    with torch.no_grad():
+        base = model.step_outputs(x)
+        assert base.shape[1] == n_out
+        ends = [j * stride + (steps - 1) % stride for j in range(n_out)]
+        assert ends[-1] == steps - 1
+        for t in range(steps):
+            moved = x.clone()
+            moved[0, t] += 5.0
+            changed = ((model.step_outputs(moved) - base).abs().sum(-1)[0] > 1e-6).tolist()
+            # step t reaches exactly the outputs whose window (end - kernel, end] holds it
+            assert changed == [end - 3 < t <= end for end in ends], t
+
+
+def test_a_stride_beyond_the_kernel_is_refused():
+    with pytest.raises(ValueError, match="stride"):
+        LiteSNN(2, 3, channels=[4], kernel=3, stride=4)
+    from stdpnet.deep.seq.config import merge
+    from stdpnet.errors import ConfigError
+    with pytest.raises(ConfigError, match="model.stride"):
+        merge({"model": {"kernel": 3, "stride": 4}}, "strided.toml")

@@ -47,6 +47,7 @@ DEFAULTS: dict = {
     "model": {
         "channels": [64, 64],     # lite / tcn: widths of the temporal convolutions
         "kernel": 3,              # lite / tcn: temporal kernel (causal)
+        "stride": 1,              # lite / tcn: steps each convolution advances (1..kernel)
         "batch_norm": True,       # lite / tcn: batch norm after each convolution
         "hidden": [128],          # srnn / lstm / gru: hidden widths (one per layer)
         "match_parameters": True,  # srnn / lstm / gru / tcn: width scaled to LITE-SNN's parameter count
@@ -83,7 +84,7 @@ CHOICES = {
     "train.schedule": ("cosine", "step", "none"),
 }
 POSITIVE = {"data.batch_size", "data.eval_batch_size", "fsdd.frames", "fsdd.bands",
-            "events.steps", "events.pool", "events.threshold", "model.kernel", "model.heads",
+            "events.steps", "events.pool", "events.threshold", "model.kernel", "model.stride", "model.heads",
             "model.threshold", "model.gamma", "train.epochs", "train.lr", "data.pixel_steps"}
 NON_NEGATIVE = {"data.validation_examples", "data.train_limit", "data.test_limit",
                 "events.motion_px", "model.attention_window", "train.weight_decay",
@@ -132,6 +133,9 @@ def validate(cfg: dict, where: str) -> None:
     if 784 % cfg["data"]["pixel_steps"]:
         raise ConfigError(f"{where}: data.pixel_steps must divide 784 (e.g. 28, 112, 392, 784), "
                           f"got {cfg['data']['pixel_steps']!r}")
+    if cfg["model"]["stride"] > cfg["model"]["kernel"]:
+        raise ConfigError(f"{where}: model.stride ({cfg['model']['stride']}) must not exceed "
+                          f"model.kernel ({cfg['model']['kernel']}): a convolution would skip steps")
     if cfg["model"]["channels"][-1] % cfg["model"]["heads"]:
         raise ConfigError(f"{where}: model.heads ({cfg['model']['heads']}) must divide the last "
                           f"of model.channels ({cfg['model']['channels'][-1]})")

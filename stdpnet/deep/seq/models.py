@@ -6,7 +6,10 @@
   and threshold trained as in DIET-SNN, linear surrogate), then softmax
   attention over the spike trains (optionally causal and/or limited to the
   last ``window`` steps), added to the spikes, and a linear readout at every
-  step; the class scores are the mean over steps or the last step's.
+  step; the class scores are the mean over steps or the last step's. With
+  ``stride`` s > 1 each convolution advances s steps, so the layers above it
+  (LIF neurons, attention) run on a sequence s times shorter, each of its
+  steps summing the last ``kernel`` steps below.
 * ``TemporalCNN`` ("tcn"): the same convolutions with ReLU, no attention.
 * ``SpikingRNN`` ("srnn"): LIF layers with recurrent weights, read out from
   the last step only: gradients reach early steps only through the
@@ -124,13 +127,18 @@ class LiteSNN(nn.Module):
     def __init__(self, n_in: int, n_classes: int, channels=(64, 64), kernel: int = 3,
                  attention: bool = True, causal: bool = True, window: int = 0, heads: int = 1,
                  readout: str = "mean", dropout: float = 0.0, spiking: bool = True,
-                 batch_norm: bool = True, neuron: dict | None = None, positions: str = "none"):
+                 batch_norm: bool = True, neuron: dict | None = None, positions: str = "none",
+                 stride: int = 1):
         super().__init__()
+        if not 1 <= stride <= kernel:
+            raise ValueError(f"stride must lie in 1..kernel ({kernel}) so no step is skipped, "
+                             f"got {stride}")
         neuron = {**dict(threshold=1.0, leak=1.0, gamma=0.3, train_threshold=True,
                          train_leak=True), **(neuron or {})}
-        self.kernel, self.readout, self.spiking = kernel, readout, spiking
+        self.kernel, self.stride, self.readout, self.spiking = kernel, stride, readout, spiking
         widths = [n_in, *channels]
-        self.convs = nn.ModuleList(nn.Conv1d(a, c, kernel) for a, c in zip(widths, widths[1:]))
+        self.convs = nn.ModuleList(nn.Conv1d(a, c, kernel, stride)
+                                   for a, c in zip(widths, widths[1:]))
         self.norms = nn.ModuleList(nn.BatchNorm1d(c) if batch_norm else nn.Identity()
                                    for c in channels)
         self.neurons = _lif_layers(channels, neuron) if spiking else None
@@ -147,9 +155,17 @@ class LiteSNN(nn.Module):
         """Spikes (or ReLU activations) of the last layer, (batch, steps, channels)."""
         h = x.float().transpose(1, 2)
         for i, conv in enumerate(self.convs):
-            current = self.norms[i](conv(F.pad(h, (self.kernel - 1, 0))))   # causal: steps <= t
+            current = self.norms[i](conv(F.pad(h, (self.causal_padding(h.shape[-1]), 0))))
             h = run_lif(self.neurons[i], current) if self.spiking else torch.relu(current)
         return h.transpose(1, 2)
+
+    def causal_padding(self, steps: int) -> int:
+        """Zero steps put before a sequence of ``steps`` so that output step j
+        sees input steps up to and including j·stride + r only, the last
+        output ending on the last input (r = (steps - 1) mod stride): no
+        output sees the future and no input is dropped. kernel − 1 at stride 1."""
+        n_out = -(-steps // self.stride)
+        return (n_out - 1) * self.stride + self.kernel - steps
 
     def step_outputs(self, x: torch.Tensor) -> torch.Tensor:
         """Class scores at every step, (batch, steps, classes)."""
@@ -165,9 +181,9 @@ class LiteSNN(nn.Module):
 
 class TemporalCNN(LiteSNN):
     def __init__(self, n_in, n_classes, channels=(64, 64), kernel=3, readout="mean",
-                 dropout=0.0, batch_norm=True):
+                 dropout=0.0, batch_norm=True, stride=1):
         super().__init__(n_in, n_classes, channels, kernel, attention=False, readout=readout,
-                         dropout=dropout, spiking=False, batch_norm=batch_norm)
+                         dropout=dropout, spiking=False, batch_norm=batch_norm, stride=stride)
 
 
 class SpikingRNN(nn.Module):
@@ -231,10 +247,11 @@ def _build(kind: str, m: dict, n_in: int, n_classes: int, widths=None) -> nn.Mod
         channels = widths or m["channels"]
         if kind == "tcn":
             return TemporalCNN(n_in, n_classes, channels, m["kernel"], m["readout"], m["dropout"],
-                               m["batch_norm"])
+                               m["batch_norm"], m["stride"])
         return LiteSNN(n_in, n_classes, channels, m["kernel"], m["attention"], m["causal"],
                        m["attention_window"], m["heads"], m["readout"], m["dropout"],
-                       batch_norm=m["batch_norm"], neuron=neuron, positions=m["positions"])
+                       batch_norm=m["batch_norm"], neuron=neuron, positions=m["positions"],
+                       stride=m["stride"])
     hidden = widths or m["hidden"]
     if kind == "srnn":
         return SpikingRNN(n_in, n_classes, hidden, m["dropout"], neuron)
