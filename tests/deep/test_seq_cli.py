@@ -92,6 +92,10 @@ def test_seq_repeat_trains_models_by_seeds_reuses_finished_runs_and_records(tmp_
     stamp = (out / "lite-seed0" / "metrics.json").stat().st_mtime_ns
     assert invoke(*args).exit_code == 0                     # finished runs are reused
     assert (out / "lite-seed0" / "metrics.json").stat().st_mtime_ns == stamp
+    spec.write_text(SPEC.replace("epochs = 2", "epochs = 1").replace("channels = [8]", "channels = [8]\nstride = 2"))
+    assert invoke(*args[:3], "lite", *args[4:]).exit_code == 0   # the spec changed: trained again
+    assert (out / "lite-seed0" / "metrics.json").stat().st_mtime_ns != stamp
+    assert "stride = 2" in (out / "lite-seed0" / "config.toml").read_text()
     bad = invoke("seq-repeat", spec, "--models", "lite,transformer", "--out", out)
     assert bad.exit_code != 0 and "transformer" in bad.output
 

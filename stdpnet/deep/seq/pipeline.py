@@ -24,7 +24,8 @@ from .. import runs
 from ..neurons import clamp_neuron_parameters, neuron_layers
 from ..train import evaluate, fit
 from . import plots
-from .config import validate
+from ...spec.toml import read_toml
+from .config import merge, validate
 from .cost import count_ops
 from .data import describe, load_split
 from .models import SPIKING, build_seq_model
@@ -168,9 +169,13 @@ def cell_name(settings: dict) -> str:
     return ",".join(f"{k.rpartition('.')[2]}={v}" for k, v in settings.items()).replace(" ", "")
 
 
-def _finished(run: Path, score_test: bool) -> bool:
-    """metrics.json written, with the test score when one is asked for."""
+def _finished(run: Path, score_test: bool, cfg: dict) -> bool:
+    """metrics.json written, with the test score when one is asked for, by a
+    run of exactly ``cfg`` (its config.toml read with today's defaults for
+    keys added since): a run of other settings is not reused."""
     if not (run / runs.METRICS_FILE).is_file():
+        return False
+    if merge(read_toml(run / runs.CONFIG_FILE, "run configuration"), str(run)) != cfg:
         return False
     return not score_test or runs.read_metrics(run).get("test_accuracy") is not None
 
@@ -180,7 +185,8 @@ def repeat(cfg: dict, kinds: list[str], seeds: list[int], out: Path, dev, machin
            score_test: bool = True) -> list[Path]:
     """Train every model kind with every seed into ``out/<kind>-seed<s>``
     (with ``cells``, settings of dotted keys: ``out/<cell>/<kind>-seed<s>``
-    for each); a run that finished is reused, one that was stopped (or a
+    for each); a run that finished with the same settings is reused, one
+    that was stopped, or ran other settings (or a
     selection run when the test is asked for) is trained again. Returns the
     run folders."""
     dirs = []
@@ -190,10 +196,11 @@ def repeat(cfg: dict, kinds: list[str], seeds: list[int], out: Path, dev, machin
         for kind in kinds:
             for seed in seeds:
                 run = folder / f"{kind}-seed{seed}"
-                if not _finished(run, score_test):
+                cfg_run = {**copy.deepcopy(base), "seed": seed, "model_kind": kind}
+                if not _finished(run, score_test, cfg_run):
                     runs.prepare_run(run, force=True)
                     torch.manual_seed(seed)
-                    train_seq({**copy.deepcopy(base), "seed": seed}, kind, run, dev, machine,
+                    train_seq(cfg_run, kind, run, dev, machine,
                               log=log, score_test=score_test, settings=settings)
                 dirs.append(run)
     return dirs
