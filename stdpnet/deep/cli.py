@@ -234,8 +234,8 @@ def train_snn_cmd(spec, method, init, run_dir, force, device, threads, train_lim
 @click.option("--test-limit", type=int, help="Use only the first N test images.")
 @friendly
 def repeat_cmd(spec, methods, seeds, out, record, device, threads, train_limit, test_limit):
-    """The chain ANN -> METHODS of SPEC once per seed (finished runs are
-    reused, an interrupted ANN or DIET run resumes); with --record, the
+    """The chain ANN -> METHODS of SPEC once per seed (finished runs of the
+    same settings are reused, an interrupted ANN or DIET run resumes); with --record, the
     validation and test accuracy of each stage, mean and sd over the seeds,
     go to results/. Settings are the spec's: choose them on validation
     (the validation accuracy of every run is in its metrics.json)."""
@@ -259,8 +259,9 @@ def repeat_cmd(spec, methods, seeds, out, record, device, threads, train_limit, 
         previous = None
         for stage in ["ann", *chain]:
             run = Path(out) / f"seed{seed}-{stage}"
-            if not (run / runs.METRICS_FILE).is_file():
-                resume = stage != "iir" and (run / runs.CHECKPOINT_FILE).is_file()
+            same = runs.ran_with(run, cfg)    # a run of other settings starts again
+            if not ((run / runs.METRICS_FILE).is_file() and same):
+                resume = same and stage != "iir" and (run / runs.CHECKPOINT_FILE).is_file()
                 runs.prepare_run(run, force=not resume, resume=resume)
                 click.echo(f"seed {seed}: {stage}" + (" (resumed)" if resume else ""))
                 if stage == "ann":

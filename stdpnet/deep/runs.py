@@ -64,6 +64,13 @@ def write_config(run: Path, cfg: dict) -> None:
     write_text(run / CONFIG_FILE, dump_toml(cfg))
 
 
+def ran_with(run: Path, cfg: dict, merge_config=merge) -> bool:
+    """Whether ``run`` was started with ``cfg``: its config.toml, read with
+    ``merge_config`` (today's defaults fill the keys added since), equals it."""
+    path = Path(run) / CONFIG_FILE
+    return path.is_file() and merge_config(read_toml(path, "run configuration"), str(path)) == cfg
+
+
 def neuron_settings(net) -> dict:
     layer = neuron_layers(net)[0] if neuron_layers(net) else None
     if layer is None:

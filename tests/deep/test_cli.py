@@ -139,5 +139,10 @@ def test_repeat_chains_ann_diet_iir_per_seed_and_records_them(tmp_path, fake_mni
     r = invoke("repeat", spec, "--seeds", "0-1", "--out", out)   # finished runs are reused
     assert r.exit_code == 0, r.output
     assert (out / "seed1-diet" / "metrics.json").stat().st_mtime_ns == stamp
+    spec.write_text(SPEC.format(runs=tmp_path / "runs").replace("lr = 0.003", "lr = 0.002"))
+    r = invoke("repeat", spec, "--seeds", "1", "--out", out, "--methods", "diet")
+    assert r.exit_code == 0, r.output                              # the spec changed: all trained again
+    assert (out / "seed1-diet" / "metrics.json").stat().st_mtime_ns != stamp
+    assert "lr = 0.002" in (out / "seed1-ann" / "config.toml").read_text()
     r = invoke("repeat", spec, "--methods", "stdb", "--out", out)
     assert r.exit_code != 0 and "--methods" in r.output

@@ -24,7 +24,6 @@ from .. import runs
 from ..neurons import clamp_neuron_parameters, neuron_layers
 from ..train import evaluate, fit
 from . import plots
-from ...spec.toml import read_toml
 from .config import merge, validate
 from .cost import count_ops
 from .data import describe, load_split
@@ -173,9 +172,7 @@ def _finished(run: Path, score_test: bool, cfg: dict) -> bool:
     """metrics.json written, with the test score when one is asked for, by a
     run of exactly ``cfg`` (its config.toml read with today's defaults for
     keys added since): a run of other settings is not reused."""
-    if not (run / runs.METRICS_FILE).is_file():
-        return False
-    if merge(read_toml(run / runs.CONFIG_FILE, "run configuration"), str(run)) != cfg:
+    if not ((run / runs.METRICS_FILE).is_file() and runs.ran_with(run, cfg, merge)):
         return False
     return not score_test or runs.read_metrics(run).get("test_accuracy") is not None
 
