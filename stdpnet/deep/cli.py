@@ -379,19 +379,30 @@ def seq_table_cmd(run_dirs, out, split):
 
 
 @deep.command("seq-plot")
-@click.argument("record")
+@click.argument("records", nargs=-1, required=True)
+@click.option("--x", "x", help="The setting on the x axis, e.g. pixel_steps (default: the only "
+                               "one a record varied); the other settings make separate lines.")
+@click.option("--split", type=click.Choice(["both", "validation", "test"]), default="both",
+              show_default=True, help="The accuracy drawn.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="The PNG to write.")
 @friendly
-def seq_plot_cmd(record, out):
-    """Accuracy against the one setting a recorded seq-repeat varied (RECORD,
+def seq_plot_cmd(records, x, split, out):
+    """Accuracy against a setting that recorded seq-repeats varied (RECORDS,
     e.g. seq_length_20_epochs), drawn from results/ alone: the plot of
-    accuracy_by_cell.png without the runs."""
+    accuracy_by_cell.png without the runs, several records in one figure."""
     from .. import results
     from .seq import pipeline, plots
 
-    rows, key = pipeline.recorded_cells(results.load_all(), record)
-    plots.accuracy_by_setting(out, rows, key)
+    entries, rows, key = results.load_all(), [], x
+    for record in records:
+        mine, key = pipeline.recorded_cells(entries, record, x)
+        for row in mine:
+            other = ", ".join(f"{k}={v}" for k, v in row["settings"].items() if k != key)
+            row["series"] = ", ".join(filter(None, [record if len(records) > 1 else "", other]))
+        rows += mine
+    plots.accuracy_by_setting(out, rows, key,
+                              ("validation", "test") if split == "both" else (split,))
     click.echo(f"wrote {out}")
 
 

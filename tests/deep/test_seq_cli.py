@@ -152,3 +152,32 @@ def test_seq_repeat_varies_a_key_over_cells_and_a_selection_never_reads_test(tmp
     assert bad.exit_code != 0 and "pixel_steps" in bad.output
     bad = invoke("seq-repeat", spec, "--models", "srnn", "--out", out, "--set", "data.nonsense=1")
     assert bad.exit_code != 0 and "data.nonsense" in bad.output
+
+
+def test_seq_plot_draws_several_records_over_one_setting_with_the_others_as_lines(tmp_path,
+                                                                                   monkeypatch):
+    from stdpnet import results
+    from stdpnet.deep.seq import pipeline
+
+    monkeypatch.setenv("STDPNET_RESULTS", str(tmp_path))
+    source = {"spec": "s.toml", "spec_sha256": "0", "commit": "c", "command": "x", "machine": "m",
+              "date": "2026-12-05"}
+    for name, cell, values in (("two", "pixel_steps28,positionssinusoidal,stride5", {0: 0.9, 1: 0.8}),
+                               ("two", "pixel_steps112,positionssinusoidal,stride5", {0: 0.7, 1: 0.6}),
+                               ("two", "pixel_steps28,positionsnone,stride1", {0: 0.5, 1: 0.5}),
+                               ("one", "pixel_steps28", {0: 0.4})):
+        results.write(results.figure(f"{name}.lite_test_accuracy_{cell}", "t", "m", "test", "%",
+                                     values, source))
+    rows, key = pipeline.recorded_cells(results.load_all(), "two", "pixel_steps")
+    assert key == "pixel_steps"
+    assert [(r["settings"]["pixel_steps"], r["settings"]["positions"], r["settings"]["stride"])
+            for r in rows] == [(28, "none", 1), (28, "sinusoidal", 5), (112, "sinusoidal", 5)]
+    assert rows[1]["test_mean"] == pytest.approx(85.0) and rows[1]["validation_mean"] is None
+    with pytest.raises(Exception, match="--x"):
+        pipeline.recorded_cells(results.load_all(), "two")           # three keys: which one?
+    with pytest.raises(Exception, match="numeric"):
+        pipeline.recorded_cells(results.load_all(), "two", "positions")
+    r = invoke("seq-plot", "two", "one", "--x", "pixel_steps", "--split", "test",
+               "--out", tmp_path / "both.png")
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "both.png").stat().st_size > 1000

@@ -24,7 +24,7 @@ from .. import runs
 from ..neurons import clamp_neuron_parameters, neuron_layers
 from ..train import evaluate, fit
 from . import plots
-from .config import merge, validate
+from .config import DEFAULTS, merge, validate
 from .cost import count_ops
 from .data import describe, load_split
 from .models import SPIKING, build_seq_model
@@ -224,7 +224,7 @@ def cell_summary(run_dirs) -> list[dict]:
 
 
 def write_cells(rows: list[dict], out: Path) -> None:
-    """cells.md (mean ± sd over seeds per cell and model) and, when one
+    """cells.md (mean ± sd over seeds per cell and model) and, when a
     numeric key was varied, accuracy_by_cell.png with error bars."""
     def pm(row, split):
         mean, sd = row[f"{split}_mean"], row[f"{split}_sd"]
@@ -238,9 +238,11 @@ def write_cells(rows: list[dict], out: Path) -> None:
               f"{r['params']:,} | {pm(r, 'validation')} | {pm(r, 'test')} | {r['n']} |" for r in rows]
     Path(out).mkdir(parents=True, exist_ok=True)
     runs.write_text(Path(out) / "cells.md", "\n".join(lines) + "\n")
-    keys = {k for r in rows for k in r["settings"]}
-    if len(keys) == 1 and all(isinstance(r["settings"].get(*keys), (int, float)) for r in rows):
-        plots.accuracy_by_setting(Path(out) / "accuracy_by_cell.png", rows, keys.pop())
+    numeric = [k for k in dict.fromkeys(k for r in rows for k in r["settings"])
+               if all(isinstance(r["settings"].get(k), (int, float)) for r in rows)]
+    if numeric:   # against the numeric key of most values; the other keys make lines
+        x = max(numeric, key=lambda k: len({r["settings"][k] for r in rows}))
+        plots.accuracy_by_setting(Path(out) / "accuracy_by_cell.png", rows, x)
 
 
 RECORDED = (("test_accuracy", "accuracy", "test", "%", 0.01),
@@ -276,28 +278,51 @@ def record(run_dirs, name: str, title: str, source: dict, root: Path | None = No
     return paths
 
 
-def recorded_cells(entries: list[dict], name: str) -> tuple[list[dict], str]:
-    """(rows like ``cell_summary``'s, the varied key) from the registry entries
-    ``<name>.<model>_<split>_accuracy_<key><value>`` that ``record`` wrote for
-    a repeat over one numeric setting: its plot drawn again without the runs."""
+def _parse_cell(cell: str) -> dict:
+    """'pixel_steps28,positionssinusoidal' (a record's cell: ``cell_name``
+    without the '=') -> {'pixel_steps': 28, 'positions': 'sinusoidal'}: each
+    part split after the longest spec key it starts with."""
+    from ...spec.grid import parse_value
+
+    leaves = sorted({k for table in DEFAULTS.values() if isinstance(table, dict) for k in table}
+                    | {k for k, v in DEFAULTS.items() if not isinstance(v, dict)}, key=len, reverse=True)
+    settings = {}
+    for part in cell.split(","):
+        key = next((k for k in leaves if part.startswith(k) and len(part) > len(k)), None)
+        if key is None:
+            raise RunFolderError(f"recorded cell {cell!r}: {part!r} does not start with a spec key")
+        settings[key] = parse_value(part[len(key):])
+    return settings
+
+
+def recorded_cells(entries: list[dict], name: str, x: str | None = None) -> tuple[list[dict], str]:
+    """(rows like ``cell_summary``'s, the key on the x axis) from the registry
+    entries ``<name>.<model>_<split>_accuracy_<cell>`` that ``record`` wrote
+    for a repeat with settings: its plot drawn again without the runs. ``x``
+    (default: the only key varied) must be numeric in every cell; the other
+    settings of a cell stay in its row and make separate lines."""
     pattern = re.compile(rf"^{re.escape(name)}\.(?P<model>[a-z]+)_(?P<split>validation|test)_accuracy_"
-                         r"(?P<key>[a-z_]+?)(?P<value>-?\d+(?:\.\d+)?)$")
+                         r"(?P<cell>.+)$")
     rows: dict = {}
     keys = set()
     for e in entries:
         match = pattern.match(e["name"])
         if not match:
             continue
-        key, text = match["key"], match["value"]
-        value = float(text) if "." in text else int(text)
-        keys.add(key)
-        row = rows.setdefault((match["model"], value), {
-            "settings": {key: value}, "model": match["model"], "n": e["n"],
+        settings = _parse_cell(match["cell"])
+        keys |= set(settings)
+        row = rows.setdefault((match["model"], match["cell"]), {
+            "settings": settings, "model": match["model"], "n": e["n"],
             "validation_mean": None, "validation_sd": None, "test_mean": None, "test_sd": None})
         row[f"{match['split']}_mean"] = 100 * e["mean"]
-        row[f"{match['split']}_sd"] = 100 * e["sd"] if e["sd"] is not None else None
-    if len(keys) != 1:
-        raise RunFolderError(f"results/{name}.*: no recorded grid of one numeric setting "
-                             f"(settings found: {sorted(keys) or 'none'})")
-    key = keys.pop()
+        row[f"{match['split']}_sd"] = 100 * e["sd"] if e["n"] > 1 else None
+    if not rows:
+        raise RunFolderError(f"results/{name}.*: no recorded repeat with settings")
+    if x is None and len(keys) != 1:
+        raise RunFolderError(f"results/{name}.*: settings {sorted(keys)} were varied: "
+                             f"name the one for the x axis (--x)")
+    key = x or keys.pop()
+    if any(not isinstance(r["settings"].get(key), (int, float)) for r in rows.values()):
+        raise RunFolderError(f"results/{name}.*: {key!r} is not a numeric setting of every cell "
+                             f"(settings found: {sorted(keys)})")
     return sorted(rows.values(), key=lambda r: (r["model"], r["settings"][key])), key

@@ -38,30 +38,44 @@ def accuracy_vs_cost(path, rows: list[dict], split: str = "test", title: str = "
     _save(fig, path)
 
 
-def accuracy_by_setting(path, rows: list[dict], key: str) -> None:
+def accuracy_by_setting(path, rows: list[dict], key: str,
+                        splits: tuple = ("validation", "test")) -> None:
     """Mean accuracy ± sd over seeds against the value of one varied spec
-    key (``rows``: ``pipeline.cell_summary``), a line per model kind;
-    validation solid, test dashed where it was scored."""
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for model in sorted({r["model"] for r in rows}):
-        mine = sorted((r for r in rows if r["model"] == model), key=lambda r: r["settings"][key])
+    key (``rows``: ``pipeline.cell_summary`` or ``recorded_cells``), a line
+    per model kind and setting of the other keys (``row["series"]``, a label,
+    or the other settings); validation solid, test dashed where scored."""
+    def series(r):
+        return r.get("series") or ", ".join(f"{k.rpartition('.')[2]}={v}"
+                                            for k, v in r["settings"].items() if k != key)
+
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    lines = sorted({(r["model"], series(r)) for r in rows})
+    markers = "osD^vP*X"
+    for i, (model, label) in enumerate(lines):
+        mine = sorted((r for r in rows if (r["model"], series(r)) == (model, label)),
+                      key=lambda r: r["settings"][key])
         x = [r["settings"][key] for r in mine]
-        for split, style in (("validation", "-o"), ("test", "--s")):
+        same_model = [ln for ln in lines if ln[0] == model]
+        marker = markers[same_model.index((model, label)) % len(markers)]
+        for split, style in (("validation", "-"), ("test", "--")):
+            if split not in splits:
+                continue
             pts = [(xi, r[f"{split}_mean"], r[f"{split}_sd"] or 0.0)
                    for xi, r in zip(x, mine) if r[f"{split}_mean"] is not None]
             if pts:
                 xs, ys, es = zip(*pts)
-                ax.errorbar(xs, ys, yerr=es, fmt=style, capsize=3, color=COLORS.get(model, "gray"),
-                            label=f"{model}, {split}")
+                ax.errorbar(xs, ys, yerr=es, fmt=style + marker, capsize=3,
+                            color=COLORS.get(model, "gray"),
+                            label=f"{model}{f' ({label})' if label else ''}, {split}")
     values = sorted({r["settings"][key] for r in rows})
     if values[0] > 0:
         ax.set_xscale("log")
         ax.minorticks_off()
     ax.set_xticks(values, [f"{v:g}" for v in values])
-    ax.set_xlabel(key)
+    ax.set_xlabel(key.rpartition(".")[2])
     ax.set_ylabel("accuracy (%), mean ± sd over seeds")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7)
     _save(fig, path)
 
 
