@@ -96,6 +96,30 @@ HEADLINES = (
      "stdpnet deep seq-repeat networks/deep_seq_length.toml --models lite --seeds 0-2 "
      "--set model.positions=none,sinusoidal --set data.pixel_steps=28,112,392 --epochs 4 "
      "--out runs/seq-length-positions --record seq_length_positions --threads 1"),
+    ("seq_mnist_rows_stride", "Sequential MNIST, rows: LITE-SNN's convolution stride on validation",
+     "stdpnet deep seq-repeat networks/deep_seq_mnist_rows.toml --models lite --seeds 0-2 "
+     "--set model.stride=1,2,3,4,5 --validation-only --out runs/select_seq_rows_stride "
+     "--record seq_mnist_rows_stride --threads 1"),
+    ("seq_fsdd_stride", "Spoken digits as frame sequences: LITE-SNN's convolution stride on validation",
+     "stdpnet deep seq-repeat networks/deep_seq_fsdd.toml --models lite --seeds 0-2 "
+     "--set model.stride=1,2,3 --validation-only --out runs/select_seq_fsdd_stride "
+     "--record seq_fsdd_stride --threads 1"),
+    ("seq_event_mnist_stride", "Synthetic event MNIST: LITE-SNN's convolution stride on validation",
+     "stdpnet deep seq-repeat networks/deep_seq_event_mnist.toml --models lite --seeds 0-2 "
+     "--set model.stride=1,2,3 --validation-only --out runs/select_seq_event_stride "
+     "--record seq_event_mnist_stride --threads 1"),
+    ("seq_length_stride_selection", "Sequence length, 4 epochs: LITE-SNN's convolution kernel and "
+     "stride on validation (position code on)",
+     "stdpnet deep seq-repeat networks/deep_seq_length.toml --models lite --seeds 0-2 "
+     "--set model.positions=sinusoidal --set model.kernel=5 --set model.stride=3,4,5 "
+     "--set data.pixel_steps=28,112,392 --validation-only --out runs/select_seq_length_stride "
+     "--record seq_length_stride_selection --threads 1"),
+    ("seq_length_stride", "Sequence length, 4 epochs: LITE-SNN with the kernel and stride chosen on "
+     "validation (14 and 14), against a spiking RNN of its size",
+     "stdpnet deep seq-repeat networks/deep_seq_length.toml --models srnn,lite --seeds 0-2 "
+     "--set model.positions=sinusoidal --set model.kernel=14 --set model.stride=14 "
+     "--set data.pixel_steps=28,112,392 --out runs/seq-length-stride --record seq_length_stride "
+     "--threads 1"),
     ("seq_mnist_permuted", "Permuted sequential MNIST, pixel by pixel (784 steps)",
      "python benchmarks/device_permuted_mnist.py --budget 520"),
     ("deep_mnist_vgg", "Torch path: MNIST, small VGG, ANN then DIET-SNN (T = 5) then IIR-SNN (T = 1)",
