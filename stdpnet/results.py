@@ -120,6 +120,12 @@ HEADLINES = (
      "--set model.positions=sinusoidal --set model.kernel=14 --set model.stride=14 "
      "--set data.pixel_steps=28,112,392 --out runs/seq-length-stride --record seq_length_stride "
      "--threads 1"),
+    ("seq_length_stride_20_epochs", "Sequence length, 20 epochs: LITE-SNN with kernel and stride 14 "
+     "(chosen on validation at 4 epochs)",
+     "stdpnet deep seq-repeat networks/deep_seq_length.toml --models lite --seeds 0-2 "
+     "--set model.positions=sinusoidal --set model.kernel=14 --set model.stride=14 "
+     "--set data.pixel_steps=28,112,392 --epochs 20 --out runs/seq-length-stride-20 "
+     "--record seq_length_stride_20_epochs --threads 1"),
     ("seq_mnist_permuted", "Permuted sequential MNIST, pixel by pixel (784 steps)",
      "python benchmarks/device_permuted_mnist.py --budget 520"),
     ("deep_mnist_vgg", "Torch path: MNIST, small VGG, ANN then DIET-SNN (T = 5) then IIR-SNN (T = 1)",
