@@ -128,6 +128,16 @@ HEADLINES = (
      "--record seq_length_stride_20_epochs --threads 1"),
     ("seq_mnist_permuted", "Permuted sequential MNIST, pixel by pixel (784 steps)",
      "python benchmarks/device_permuted_mnist.py --budget 520"),
+    ("seq_mnist_permuted_stride_selection", "Permuted sequential MNIST: LITE-SNN with kernel and stride "
+     "14 on validation (CPU), against stride 1 in seq_mnist_permuted",
+     "stdpnet deep seq-repeat networks/deep_seq_mnist_permuted.toml --models lite --seeds 0-2 "
+     "--set model.kernel=14 --set model.stride=14 --validation-only --out runs/select_seq_permuted_stride "
+     "--record seq_mnist_permuted_stride_selection --threads 1 --device cpu"),
+    ("seq_mnist_permuted_stride", "Permuted sequential MNIST: LITE-SNN with kernel and stride 14 "
+     "(chosen on validation), CPU",
+     "stdpnet deep seq-repeat networks/deep_seq_mnist_permuted.toml --models lite --seeds 0-2 "
+     "--set model.kernel=14 --set model.stride=14 --out runs/seq-mnist-permuted-stride "
+     "--record seq_mnist_permuted_stride --threads 1 --device cpu"),
     ("deep_mnist_vgg", "Torch path: MNIST, small VGG, ANN then DIET-SNN (T = 5) then IIR-SNN (T = 1)",
      "stdpnet deep repeat networks/deep_mnist_vgg.toml --methods diet,iir --seeds 0-2 "
      "--out runs/deep-mnist-vgg --record deep_mnist_vgg --threads 1"),
