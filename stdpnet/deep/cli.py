@@ -398,8 +398,7 @@ def seq_plot_cmd(records, x, split, out):
     for record in records:
         mine, key = pipeline.recorded_cells(entries, record, x)
         for row in mine:
-            other = ", ".join(f"{k}={v}" for k, v in row["settings"].items() if k != key)
-            row["series"] = ", ".join(filter(None, [record if len(records) > 1 else "", other]))
+            row["record"] = record if len(records) > 1 else ""
         rows += mine
     plots.accuracy_by_setting(out, rows, key,
                               ("validation", "test") if split == "both" else (split,))

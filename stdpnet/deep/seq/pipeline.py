@@ -278,17 +278,20 @@ def record(run_dirs, name: str, title: str, source: dict, root: Path | None = No
     return paths
 
 
+# every key name of a sequence spec, longest first (a record's cell holds them without '=')
+_SPEC_KEYS = sorted({k for table in DEFAULTS.values() if isinstance(table, dict) for k in table}
+                    | {k for k, v in DEFAULTS.items() if not isinstance(v, dict)}, key=len, reverse=True)
+
+
 def _parse_cell(cell: str) -> dict:
     """'pixel_steps28,positionssinusoidal' (a record's cell: ``cell_name``
     without the '=') -> {'pixel_steps': 28, 'positions': 'sinusoidal'}: each
     part split after the longest spec key it starts with."""
     from ...spec.grid import parse_value
 
-    leaves = sorted({k for table in DEFAULTS.values() if isinstance(table, dict) for k in table}
-                    | {k for k, v in DEFAULTS.items() if not isinstance(v, dict)}, key=len, reverse=True)
     settings = {}
     for part in cell.split(","):
-        key = next((k for k in leaves if part.startswith(k) and len(part) > len(k)), None)
+        key = next((k for k in _SPEC_KEYS if part.startswith(k) and len(part) > len(k)), None)
         if key is None:
             raise RunFolderError(f"recorded cell {cell!r}: {part!r} does not start with a spec key")
         settings[key] = parse_value(part[len(key):])

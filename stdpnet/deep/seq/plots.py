@@ -42,16 +42,17 @@ def accuracy_by_setting(path, rows: list[dict], key: str,
                         splits: tuple = ("validation", "test")) -> None:
     """Mean accuracy ± sd over seeds against the value of one varied spec
     key (``rows``: ``pipeline.cell_summary`` or ``recorded_cells``), a line
-    per model kind and setting of the other keys (``row["series"]``, a label,
-    or the other settings); validation solid, test dashed where scored."""
+    per model kind, record (``row["record"]``, where rows of several are
+    drawn) and setting of the other keys; validation solid, test dashed
+    where scored."""
     def series(r):
-        return r.get("series") or ", ".join(f"{k.rpartition('.')[2]}={v}"
-                                            for k, v in r["settings"].items() if k != key)
+        others = ", ".join(f"{k.rpartition('.')[2]}={v}" for k, v in r["settings"].items() if k != key)
+        return ", ".join(filter(None, [r.get("record", ""), others]))
 
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     lines = sorted({(r["model"], series(r)) for r in rows})
     markers = "osD^vP*X"
-    for i, (model, label) in enumerate(lines):
+    for model, label in lines:
         mine = sorted((r for r in rows if (r["model"], series(r)) == (model, label)),
                       key=lambda r: r["settings"][key])
         x = [r["settings"][key] for r in mine]
