@@ -138,6 +138,22 @@ HEADLINES = (
      "stdpnet deep seq-repeat networks/deep_seq_mnist_permuted.toml --models lite --seeds 0-2 "
      "--set model.kernel=14 --set model.stride=14 --out runs/seq-mnist-permuted-stride "
      "--record seq_mnist_permuted_stride --threads 1 --device cpu"),
+    ("seq_mnist_permuted_small_selection", "Permuted sequential MNIST: strided LITE-SNN with fewer "
+     "parameters than the LSTM, on validation (CPU)",
+     "stdpnet deep seq-repeat networks/deep_seq_mnist_permuted.toml --models lite --seeds 0-2 "
+     "--set model.channels=[32,32],[48,32] --set model.kernel=14 --set model.stride=14 "
+     "--validation-only --out runs/select_seq_permuted_small "
+     "--record seq_mnist_permuted_small_selection --threads 1 --device cpu"),
+    ("seq_mnist_permuted_small", "Permuted sequential MNIST: strided LITE-SNN with fewer parameters "
+     "than the LSTM (chosen on validation), CPU",
+     "stdpnet deep seq-repeat networks/deep_seq_mnist_permuted.toml --models lite --seeds 0-2 "
+     "--set model.channels=[48,32] --set model.kernel=14 --set model.stride=14 "
+     "--out runs/seq-mnist-permuted-small --record seq_mnist_permuted_small --threads 1 --device cpu"),
+    ("seq_mnist_permuted_chunks", "Permuted sequential MNIST read 14 pixels per step (56 steps): "
+     "an LSTM of LITE-SNN's size given the same chunks, CPU",
+     "stdpnet deep seq-repeat networks/deep_seq_mnist_permuted.toml --models lstm --seeds 0-2 "
+     "--set data.pixel_steps=56 --set model.match_parameters=false --set model.hidden=[74] "
+     "--out runs/seq-mnist-permuted-chunks --record seq_mnist_permuted_chunks --threads 1 --device cpu"),
     ("deep_mnist_vgg", "Torch path: MNIST, small VGG, ANN then DIET-SNN (T = 5) then IIR-SNN (T = 1)",
      "stdpnet deep repeat networks/deep_mnist_vgg.toml --methods diet,iir --seeds 0-2 "
      "--out runs/deep-mnist-vgg --record deep_mnist_vgg --threads 1"),

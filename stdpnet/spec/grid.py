@@ -29,11 +29,11 @@ def parse_sets(texts: list[str]) -> dict:
             raise ConfigError(f"--set {text!r}: expected KEY=VALUE[,VALUE...], e.g. plasticity.x_tar=0.05,0.1")
         if key in sets:
             raise ConfigError(f"--set {key}: given twice")
-        sets[key] = [parse_value(v.strip()) for v in _top_level_items(values) if v.strip()]
+        sets[key] = [parse_value(v.strip()) for v in split_top_level(values) if v.strip()]
     return sets
 
 
-def _top_level_items(text: str) -> list[str]:
+def split_top_level(text: str) -> list[str]:
     """Split at the commas outside brackets and quotes: '[0.9,1.1],[]' -> ['[0.9,1.1]', '[]']."""
     items, depth, quote, start = [], 0, "", 0
     for k, ch in enumerate(text):

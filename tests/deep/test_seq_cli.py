@@ -165,13 +165,15 @@ def test_seq_plot_draws_several_records_over_one_setting_with_the_others_as_line
     for name, cell, values in (("two", "pixel_steps28,positionssinusoidal,stride5", {0: 0.9, 1: 0.8}),
                                ("two", "pixel_steps112,positionssinusoidal,stride5", {0: 0.7, 1: 0.6}),
                                ("two", "pixel_steps28,positionsnone,stride1", {0: 0.5, 1: 0.5}),
+                               ("two", "channels[32,32],pixel_steps56,positionsnone,stride1", {0: 0.3}),
                                ("one", "pixel_steps28", {0: 0.4})):
         results.write(results.figure(f"{name}.lite_test_accuracy_{cell}", "t", "m", "test", "%",
                                      values, source))
     rows, key = pipeline.recorded_cells(results.load_all(), "two", "pixel_steps")
     assert key == "pixel_steps"
     assert [(r["settings"]["pixel_steps"], r["settings"]["positions"], r["settings"]["stride"])
-            for r in rows] == [(28, "none", 1), (28, "sinusoidal", 5), (112, "sinusoidal", 5)]
+            for r in rows] == [(28, "none", 1), (28, "sinusoidal", 5), (56, "none", 1), (112, "sinusoidal", 5)]
+    assert rows[2]["settings"]["channels"] == [32, 32]      # a list value keeps its commas
     assert rows[1]["test_mean"] == pytest.approx(85.0) and rows[1]["validation_mean"] is None
     with pytest.raises(Exception, match="--x"):
         pipeline.recorded_cells(results.load_all(), "two")           # three keys: which one?

@@ -286,11 +286,12 @@ _SPEC_KEYS = sorted({k for table in DEFAULTS.values() if isinstance(table, dict)
 def _parse_cell(cell: str) -> dict:
     """'pixel_steps28,positionssinusoidal' (a record's cell: ``cell_name``
     without the '=') -> {'pixel_steps': 28, 'positions': 'sinusoidal'}: each
-    part split after the longest spec key it starts with."""
-    from ...spec.grid import parse_value
+    part (commas inside a list value, 'channels[32,32]', stay in it) split
+    after the longest spec key it starts with."""
+    from ...spec.grid import parse_value, split_top_level
 
     settings = {}
-    for part in cell.split(","):
+    for part in split_top_level(cell):
         key = next((k for k in _SPEC_KEYS if part.startswith(k) and len(part) > len(k)), None)
         if key is None:
             raise RunFolderError(f"recorded cell {cell!r}: {part!r} does not start with a spec key")
