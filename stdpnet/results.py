@@ -100,6 +100,11 @@ HEADLINES = (
      "stdpnet deep seq-repeat networks/deep_seq_mnist_rows.toml --models lite --seeds 0-2 "
      "--set model.stride=1,2,3,4,5 --validation-only --out runs/select_seq_rows_stride "
      "--record seq_mnist_rows_stride --threads 1"),
+    ("seq_mnist_rows_widths", "Sequential MNIST, rows: LITE-SNN's layer widths at about the same "
+     "parameter count, on validation",
+     "stdpnet deep seq-repeat networks/deep_seq_mnist_rows.toml --models lite --seeds 0-2 "
+     "--set model.channels=[96,48] --validation-only --out runs/select_seq_rows_widths "
+     "--record seq_mnist_rows_widths --threads 1"),
     ("seq_fsdd_stride", "Spoken digits as frame sequences: LITE-SNN's convolution stride on validation",
      "stdpnet deep seq-repeat networks/deep_seq_fsdd.toml --models lite --seeds 0-2 "
      "--set model.stride=1,2,3 --validation-only --out runs/select_seq_fsdd_stride "
