@@ -105,6 +105,11 @@ HEADLINES = (
      "stdpnet deep seq-repeat networks/deep_seq_mnist_rows.toml --models lite --seeds 0-2 "
      "--set model.channels=[96,48] --validation-only --out runs/select_seq_rows_widths "
      "--record seq_mnist_rows_widths --threads 1"),
+    ("seq_mnist_rows_augment", "Sequential MNIST, rows: training digits shifted by up to 2 pixels, "
+     "LITE-SNN and the LSTM on validation",
+     "stdpnet deep seq-repeat networks/deep_seq_mnist_rows.toml --models lite,lstm --seeds 0-2 "
+     "--set data.augment=true --validation-only --out runs/select_seq_rows_augment "
+     "--record seq_mnist_rows_augment --threads 1"),
     ("seq_fsdd_stride", "Spoken digits as frame sequences: LITE-SNN's convolution stride on validation",
      "stdpnet deep seq-repeat networks/deep_seq_fsdd.toml --models lite --seeds 0-2 "
      "--set model.stride=1,2,3 --validation-only --out runs/select_seq_fsdd_stride "

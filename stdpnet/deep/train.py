@@ -80,7 +80,7 @@ def accuracy_vs_timesteps(snn: SpikingNetwork, images, labels, timesteps, batch_
 def fit(model, train, val, *, epochs: int, lr: float, optimizer: str = "adam",
         momentum: float = 0.9, weight_decay: float = 0.0, schedule: str = "cosine",
         batch_size: int = 64, eval_batch_size: int = 500, device="cpu",
-        augment: dict | None = None,
+        augment=None,
         seed: int = 0, desc: str = "train", checkpoint: Path | None = None,
         resume: bool = False, after_step=None, grad_clip: float = 0.0,
         on_epoch_end=None, log=print) -> list[dict]:
@@ -88,7 +88,8 @@ def fit(model, train, val, *, epochs: int, lr: float, optimizer: str = "adam",
     ``val`` accuracy, seconds). ``val``: the validation images and labels,
     scored after every epoch (never the test set).
 
-    ``augment``: keyword arguments of ``data.augment`` (None: no augmentation).
+    ``augment``: keyword arguments of ``data.augment``, or a function
+    (batch, generator) -> batch (None: no augmentation).
     With ``checkpoint`` the state after each epoch is saved there and, if
     ``resume``, training continues from it. ``grad_clip`` > 0 caps the
     gradient norm of each step; ``on_epoch_end(row)`` runs after each epoch's
@@ -117,7 +118,9 @@ def fit(model, train, val, *, epochs: int, lr: float, optimizer: str = "adam",
                    total=steps_per_epoch, desc=f"{desc} epoch {epoch + 1}/{epochs}",
                    unit="batch", leave=False, mininterval=1.0)
         for x, y in bar:
-            if augment is not None:
+            if callable(augment):
+                x = augment(x, generator)
+            elif augment is not None:
                 x = augment_batch(x, generator, **augment)
             x, y = x.to(device), y.to(device)
             out = model(x)

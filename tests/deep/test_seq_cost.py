@@ -98,6 +98,25 @@ def test_the_position_code_costs_one_addition_per_query_and_key_value():
     assert cost["acs_per_sequence"] == 2 * T * C2          # silent: nothing else accumulates
 
 
+def test_substeps_pass_spike_counts_and_charge_an_accumulate_per_spike():
+    model = tiny_lite(1e-3)
+    model.substeps = 3
+    with torch.no_grad():   # every neuron fires at every one of its 3 substeps
+        for conv in model.convs:
+            conv.weight.zero_()
+            conv.bias.fill_(1.0)
+    counts = model.eval().features(torch.rand(2, T, F_IN)) / model.neurons[-1].threshold
+    assert counts.shape == (2, T, C2) and bool((counts.round() == 3).all())
+    cost = count_ops(model, torch.rand(3, T, F_IN))
+    ops = by_name(cost)
+    assert ops["convs.1"] == ("ac", 3 * C2 * C1 * (T * K - K * (K - 1) // 2))
+    assert all(ops[f"attention.{p}"] == ("ac", 3 * T * C2 * C2) for p in "qkv")
+    assert cost["acs_per_sequence"] == 3 * (108 + 3 * 80)
+    assert cost["spikes_per_sequence"] == 3 * T * (C1 + C2)
+    assert [n["rate"] for n in cost["neurons"]] == [1.0, 1.0]
+    assert cost["params"] == count_ops(tiny_lite(1e-3), torch.rand(1, T, F_IN))["params"]
+
+
 def test_a_strided_temporal_cnn_costs_its_shorter_outputs():
     """Stride 2 on 5 steps: 3 outputs in the first layer, 2 in the second."""
     model = TemporalCNN(F_IN, CLASSES, channels=[C1, C2], kernel=K, stride=2)

@@ -7,7 +7,7 @@ import torch
 
 from stdpnet.deep.seq import events as ev
 from stdpnet.deep.seq.config import DEFAULTS, merge
-from stdpnet.deep.seq.data import load_split, pixel_order
+from stdpnet.deep.seq.data import digit_shifts, load_split, pixel_order
 from stdpnet.errors import ConfigError, DataError
 
 torch.set_num_threads(1)
@@ -128,6 +128,35 @@ def test_sequential_mnist_rows_and_permuted_pixels(fake_mnist):
     cfg["data"]["validation_examples"] = 300
     with pytest.raises(ConfigError, match="validation_examples"):
         load_split(cfg, "train")
+
+
+def test_augmented_digits_shift_as_images_whatever_the_pixel_order():
+    image = torch.zeros(1, 28, 28)
+    image[0, 10:14, 12:15] = torch.arange(12.0).reshape(4, 3) + 1   # a patch, all pixels distinct
+    moved = set()
+    for task, extra in [("mnist_rows", {}), ("mnist_pixels", dict(permute=True)),
+                        ("mnist_pixels", dict(permute=True, pixel_steps=56))]:
+        cfg = spec(data=dict(task=task, augment=True, **extra))
+        order = pixel_order(cfg)
+        seq = image.reshape(1, 784)
+        seq = (seq if order is None else seq[:, order]).reshape(1, -1, 784 // (
+            28 if task == "mnist_rows" else cfg["data"]["pixel_steps"]))
+        shift = digit_shifts(cfg)
+        for k in range(20):
+            out = shift(seq, torch.Generator().manual_seed(k))
+            assert out.shape == seq.shape
+            flat = out.reshape(784)
+            back = flat if order is None else flat[torch.argsort(order)]
+            back = back.reshape(28, 28)
+            rows, cols = torch.nonzero(back, as_tuple=True)
+            dy, dx = int(rows.min()) - 10, int(cols.min()) - 12
+            assert abs(dy) <= 2 and abs(dx) <= 2      # moved by at most 2 pixels each way
+            assert torch.equal(back[10 + dy:14 + dy, 12 + dx:15 + dx], image[0, 10:14, 12:15])
+            moved.add((dy, dx))
+    assert len(moved) > 5                            # and the shifts vary
+    assert digit_shifts(spec(data=dict(task="mnist_rows"))) is None
+    with pytest.raises(ConfigError, match="data.augment"):
+        spec(data=dict(task="fsdd", augment=True))
 
 
 def test_spoken_digits_hold_out_whole_speakers(tmp_path):

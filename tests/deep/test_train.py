@@ -104,3 +104,18 @@ def test_interrupted_training_resumes_from_its_checkpoint(tmp_path):
     assert len(resumed) == 2
     assert resumed[1]["loss"] == pytest.approx(straight[1]["loss"], rel=1e-5)
     assert resumed[1]["validation_accuracy"] == straight[1]["validation_accuracy"]
+
+
+def test_a_callable_augmentation_sees_every_training_batch_and_no_validation_one():
+    train, val = synthetic(128, seed=0), synthetic(64, seed=1)
+    seen = []
+
+    def blank(x, generator):
+        assert isinstance(generator, torch.Generator)
+        seen.append(len(x))
+        return torch.zeros_like(x)          # the network learns from nothing
+
+    torch.manual_seed(0)
+    history = fit(tiny_model(), train, val, epochs=2, lr=0.01, augment=blank, **QUIET)
+    assert seen == [32] * 8                # 4 batches per epoch, validation untouched
+    assert history[-1]["validation_accuracy"] < 50   # 100% when the batches are not blanked

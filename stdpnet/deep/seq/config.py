@@ -14,6 +14,7 @@ from ..config import overlay
 
 MODELS = ("lite", "srnn", "lstm", "gru", "tcn")
 TASKS = ("mnist_rows", "mnist_pixels", "fsdd", "nmnist", "synthetic_event_mnist")
+MNIST_TASKS = ("mnist_rows", "mnist_pixels")
 
 DEFAULTS: dict = {
     "name": "seq",
@@ -24,6 +25,7 @@ DEFAULTS: dict = {
         "root": "",               # "" = $STDPNET_DATASETS or ./datasets (FSDD: also ../shared)
         "permute": False,         # mnist_pixels: one fixed random pixel order
         "pixel_steps": 784,       # mnist_pixels: sequence length (784 / pixel_steps pixels per step)
+        "augment": False,         # mnist_rows / mnist_pixels: each training digit shifted by up to 2 px
         "permutation_seed": 0,
         "validation_examples": 5000,  # the last K training sequences (fsdd: validation_speakers)
         "train_limit": 0,         # 0 = the whole split
@@ -48,6 +50,7 @@ DEFAULTS: dict = {
         "channels": [64, 64],     # lite / tcn: widths of the temporal convolutions
         "kernel": 3,              # lite / tcn: temporal kernel (causal)
         "stride": 1,              # lite / tcn: steps each convolution advances (1..kernel)
+        "substeps": 1,            # lite: neuron steps per sequence step (spike counts 0..substeps)
         "batch_norm": True,       # lite / tcn: batch norm after each convolution
         "hidden": [128],          # srnn / lstm / gru: hidden widths (one per layer)
         "match_parameters": True,  # srnn / lstm / gru / tcn: width scaled to LITE-SNN's parameter count
@@ -84,7 +87,7 @@ CHOICES = {
     "train.schedule": ("cosine", "step", "none"),
 }
 POSITIVE = {"data.batch_size", "data.eval_batch_size", "fsdd.frames", "fsdd.bands",
-            "events.steps", "events.pool", "events.threshold", "model.kernel", "model.stride", "model.heads",
+            "events.steps", "events.pool", "events.threshold", "model.kernel", "model.stride", "model.substeps", "model.heads",
             "model.threshold", "model.gamma", "train.epochs", "train.lr", "data.pixel_steps"}
 NON_NEGATIVE = {"data.validation_examples", "data.train_limit", "data.test_limit",
                 "events.motion_px", "model.attention_window", "train.weight_decay",
@@ -130,6 +133,12 @@ def validate(cfg: dict, where: str) -> None:
                               f"got {v!r}")
     if set(cfg["fsdd"]["test_speakers"]) & set(cfg["fsdd"]["validation_speakers"]):
         raise ConfigError(f"{where}: fsdd.test_speakers and fsdd.validation_speakers overlap")
+    if not isinstance(cfg["data"]["augment"], bool):
+        raise ConfigError(f"{where}: data.augment must be true or false, "
+                          f"got {cfg['data']['augment']!r}")
+    if cfg["data"]["augment"] and cfg["data"]["task"] not in MNIST_TASKS:
+        raise ConfigError(f"{where}: data.augment shifts MNIST digits; it applies to "
+                          f"{' and '.join(MNIST_TASKS)}, not to {cfg['data']['task']!r}")
     if 784 % cfg["data"]["pixel_steps"]:
         raise ConfigError(f"{where}: data.pixel_steps must divide 784 (e.g. 28, 112, 392, 784), "
                           f"got {cfg['data']['pixel_steps']!r}")

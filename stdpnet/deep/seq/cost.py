@@ -8,7 +8,8 @@
   are not counted).
 * A weight layer fed by spikes (``model.spike_fed``) costs one accumulate
   (AC) per synapse a spike reaches: counted exactly, as the layer applied to
-  the 0/1 pattern of its non-zero inputs with all weights 1. Event streams
+  its input spike counts (a spike leaves a LIF layer as its threshold; k
+  spikes of one step, with ``substeps`` k, are k ACs) with all weights 1. Event streams
   fed to a spiking model's first layer are counted the same way, one AC per
   event per synapse.
 * Attention scores and the weighted sum of values are products of analog
@@ -50,6 +51,7 @@ def count_ops(model: nn.Module, sequences: torch.Tensor, batch_size: int = 500,
     event counts (a spiking model's first layer then accumulates)."""
     spiking = bool(neuron_layers(model))
     spike_fed = set(getattr(model, "spike_fed", ()))
+    sources = getattr(model, "spike_sources", {})
     first = next(n for n, m in model.named_modules() if isinstance(m, (nn.Linear, nn.Conv1d)))
     if spiking and event_input:
         spike_fed.add(first)
@@ -60,7 +62,13 @@ def count_ops(model: nn.Module, sequences: torch.Tensor, batch_size: int = 500,
             def hook(mod, inputs, output, name=name):
                 x = inputs[0]
                 if name in spike_fed:
-                    pattern = x.float() if (event_input and name == first) else (x != 0).float()
+                    source = sources.get(name)
+                    if event_input and name == first:
+                        pattern = x.float()                               # event counts
+                    elif source is not None:
+                        pattern = (x / source.threshold).round()          # spike counts
+                    else:
+                        pattern = (x != 0).float()                        # one spike each
                     ops.setdefault(name, ["ac", 0.0])[1] += _synapses_reached(mod, pattern)
                 else:
                     fan_in = (mod.in_channels // mod.groups * mod.kernel_size[0]

@@ -1,6 +1,8 @@
 """Sequence tasks as tensors (N, steps, features) with int64 labels.
 
 * ``mnist_rows``: an MNIST digit read row by row (28 steps of 28 pixels).
+  With ``data.augment`` (both MNIST tasks) each training digit is shifted by
+  up to 2 pixels (``digit_shifts``).
 * ``mnist_pixels``: pixel by pixel (784 steps of 1), with ``data.permute`` in
   one fixed random order (``data.permutation_seed``); ``data.pixel_steps``
   shorter sequences of several consecutive pixels per step (the same digit
@@ -45,6 +47,32 @@ def pixel_order(cfg) -> torch.Tensor | None:
     if d["task"] != "mnist_pixels" or not d["permute"]:
         return None
     return torch.randperm(784, generator=torch.Generator().manual_seed(d["permutation_seed"]))
+
+
+def digit_shifts(cfg):
+    """With ``data.augment``: a function (batch, generator) -> batch that
+    moves each training digit by up to 2 pixels in each direction (zero
+    filled, as the image path's MNIST augmentation), taking the sequences
+    back to images and the same steps again, through the pixel order if
+    permuted. None without."""
+    if not cfg["data"]["augment"]:
+        return None
+    from ..data import AUGMENT, augment
+
+    order = pixel_order(cfg)
+    inverse = None if order is None else torch.argsort(order)
+
+    def shift(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        flat = x.reshape(len(x), 784)
+        if inverse is not None:
+            flat = flat[:, inverse]
+        moved = augment(flat.reshape(-1, 1, 28, 28), generator, **AUGMENT["mnist"])
+        flat = moved.reshape(len(x), 784)
+        if order is not None:
+            flat = flat[:, order]
+        return flat.reshape(x.shape)
+
+    return shift
 
 
 def _as_sequences(cfg, images):

@@ -9,7 +9,9 @@
   step; the class scores are the mean over steps or the last step's. With
   ``stride`` s > 1 each convolution advances s steps, so the layers above it
   (LIF neurons, attention) run on a sequence s times shorter, each of its
-  steps summing the last ``kernel`` steps below.
+  steps summing the last ``kernel`` steps below. With ``substeps`` k > 1 the
+  LIF neurons take k steps per sequence step on the same current and pass on
+  their spike count (0 .. k): a finer code at k times the neuron steps.
 * ``TemporalCNN`` ("tcn"): the same convolutions with ReLU, no attention.
 * ``SpikingRNN`` ("srnn"): LIF layers with recurrent weights, read out from
   the last step only: gradients reach early steps only through the
@@ -18,7 +20,9 @@
   out from the last step.
 
 Spiking models list the weight layers fed by spikes in ``spike_fed``, so the
-cost counter charges them accumulates instead of multiply-accumulates.
+cost counter charges them accumulates instead of multiply-accumulates;
+LITE-SNN also names the LIF layer feeding each (``spike_sources``), whose
+threshold (a spike's amplitude) turns its summed substep spikes into counts.
 """
 from __future__ import annotations
 
@@ -36,10 +40,16 @@ SPIKING = ("lite", "srnn")
 POSITIONS = ("none", "sinusoidal")
 
 
-def run_lif(layer: NeuronLayer, current: torch.Tensor) -> torch.Tensor:
+def run_lif(layer: NeuronLayer, current: torch.Tensor, substeps: int = 1) -> torch.Tensor:
     """Run ``layer`` over ``current`` (batch, channels, steps) from rest, the
-    whole sequence in one autograd node (``lif_scan``)."""
-    return lif_scan(layer, current)
+    whole sequence in one autograd node (``lif_scan``). With ``substeps`` k >
+    1 each step's current is held for k neuron steps and the step's output is
+    its spike count (0 .. k)."""
+    if substeps == 1:
+        return lif_scan(layer, current)
+    b, c, t = current.shape
+    spikes = lif_scan(layer, current.repeat_interleave(substeps, dim=-1))
+    return spikes.view(b, c, t, substeps).sum(-1)
 
 
 def _lif_layers(widths, neuron: dict) -> nn.ModuleList:
@@ -128,7 +138,7 @@ class LiteSNN(nn.Module):
                  attention: bool = True, causal: bool = True, window: int = 0, heads: int = 1,
                  readout: str = "mean", dropout: float = 0.0, spiking: bool = True,
                  batch_norm: bool = True, neuron: dict | None = None, positions: str = "none",
-                 stride: int = 1):
+                 stride: int = 1, substeps: int = 1):
         super().__init__()
         if not 1 <= stride <= kernel:
             raise ValueError(f"stride must lie in 1..kernel ({kernel}) so no step is skipped, "
@@ -136,6 +146,7 @@ class LiteSNN(nn.Module):
         neuron = {**dict(threshold=1.0, leak=1.0, gamma=0.3, train_threshold=True,
                          train_leak=True), **(neuron or {})}
         self.kernel, self.stride, self.readout, self.spiking = kernel, stride, readout, spiking
+        self.substeps = substeps
         widths = [n_in, *channels]
         self.convs = nn.ModuleList(nn.Conv1d(a, c, kernel, stride)
                                    for a, c in zip(widths, widths[1:]))
@@ -146,17 +157,21 @@ class LiteSNN(nn.Module):
                           if attention else None)
         self.drop = nn.Dropout(dropout)
         self.head = nn.Linear(channels[-1], n_classes)
-        self.spike_fed = set()
+        self.spike_sources = {}   # weight layer fed by spikes -> the LIF layer sending them
         if spiking:   # the readout sees spikes only where no attention is added to them
-            self.spike_fed = {f"convs.{i}" for i in range(1, len(channels))} | (
-                {"attention.q", "attention.k", "attention.v"} if attention else {"head"})
+            self.spike_sources = {f"convs.{i}": self.neurons[i - 1] for i in range(1, len(channels))}
+            self.spike_sources.update({name: self.neurons[-1] for name in (
+                ("attention.q", "attention.k", "attention.v") if attention else ("head",))})
+        self.spike_fed = set(self.spike_sources)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """Spikes (or ReLU activations) of the last layer, (batch, steps, channels)."""
+        """Spikes (counts with ``substeps`` > 1; ReLU activations for the TCN)
+        of the last layer, (batch, steps, channels)."""
         h = x.float().transpose(1, 2)
         for i, conv in enumerate(self.convs):
             current = self.norms[i](conv(F.pad(h, (self.causal_padding(h.shape[-1]), 0))))
-            h = run_lif(self.neurons[i], current) if self.spiking else torch.relu(current)
+            h = (run_lif(self.neurons[i], current, self.substeps) if self.spiking
+                 else torch.relu(current))
         return h.transpose(1, 2)
 
     def causal_padding(self, steps: int) -> int:
@@ -251,7 +266,7 @@ def _build(kind: str, m: dict, n_in: int, n_classes: int, widths=None) -> nn.Mod
         return LiteSNN(n_in, n_classes, channels, m["kernel"], m["attention"], m["causal"],
                        m["attention_window"], m["heads"], m["readout"], m["dropout"],
                        batch_norm=m["batch_norm"], neuron=neuron, positions=m["positions"],
-                       stride=m["stride"])
+                       stride=m["stride"], substeps=m["substeps"])
     hidden = widths or m["hidden"]
     if kind == "srnn":
         return SpikingRNN(n_in, n_classes, hidden, m["dropout"], neuron)
