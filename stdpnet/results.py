@@ -91,6 +91,16 @@ HEADLINES = (
      "stdpnet deep seq-repeat networks/deep_seq_event_mnist.toml --models lite,lstm "
      "--set model.dropout=0,0.25 --seeds 0-2 --validation-only --out runs/select_seq_event_dropout "
      "--record seq_event_mnist_dropout --threads 1"),
+    ("seq_event_mnist_substeps_selection", "Event streams (synthetic event MNIST): LITE-SNN's "
+     "neurons taking 2 steps per time bin (spike counts), on validation",
+     "stdpnet deep seq-repeat networks/deep_seq_event_mnist.toml --models lite --seeds 0-2 "
+     "--set model.substeps=2 --validation-only --out runs/select_seq_event_substeps "
+     "--record seq_event_mnist_substeps_selection --threads 1"),
+    ("seq_event_mnist_substeps", "Event streams (synthetic event MNIST): LITE-SNN with 2 neuron "
+     "steps per time bin (chosen on validation), test",
+     "stdpnet deep seq-repeat networks/deep_seq_event_mnist.toml --models lite --seeds 0-2 "
+     "--set model.substeps=2 --out runs/seq-event-mnist-substeps "
+     "--record seq_event_mnist_substeps --threads 1"),
     ("seq_length_positions", "Sequence length, 4 epochs: LITE-SNN with and without the position "
      "code in its attention",
      "stdpnet deep seq-repeat networks/deep_seq_length.toml --models lite --seeds 0-2 "
@@ -110,6 +120,16 @@ HEADLINES = (
      "stdpnet deep seq-repeat networks/deep_seq_mnist_rows.toml --models lite,lstm --seeds 0-2 "
      "--set data.augment=true --validation-only --out runs/select_seq_rows_augment "
      "--record seq_mnist_rows_augment --threads 1"),
+    ("seq_mnist_rows_substeps", "Sequential MNIST, rows: LITE-SNN's neurons taking 2 steps per row "
+     "(spike counts), on validation",
+     "stdpnet deep seq-repeat networks/deep_seq_mnist_rows.toml --models lite --seeds 0-2 "
+     "--set model.substeps=2 --validation-only --out runs/select_seq_rows_substeps "
+     "--record seq_mnist_rows_substeps --threads 1"),
+    ("seq_fsdd_substeps", "Spoken digits as frame sequences: LITE-SNN's neurons taking 2 steps "
+     "per frame (spike counts), on validation",
+     "stdpnet deep seq-repeat networks/deep_seq_fsdd.toml --models lite --seeds 0-2 "
+     "--set model.substeps=2 --validation-only --out runs/select_seq_fsdd_substeps "
+     "--record seq_fsdd_substeps --threads 1"),
     ("seq_fsdd_stride", "Spoken digits as frame sequences: LITE-SNN's convolution stride on validation",
      "stdpnet deep seq-repeat networks/deep_seq_fsdd.toml --models lite --seeds 0-2 "
      "--set model.stride=1,2,3 --validation-only --out runs/select_seq_fsdd_stride "
