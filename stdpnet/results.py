@@ -184,6 +184,18 @@ HEADLINES = (
      "stdpnet deep seq-repeat networks/deep_seq_mnist_permuted.toml --models lstm --seeds 0-2 "
      "--set data.pixel_steps=56 --set model.match_parameters=false --set model.hidden=[74] "
      "--out runs/seq-mnist-permuted-chunks --record seq_mnist_permuted_chunks --threads 1 --device cpu"),
+    ("seq_mnist_permuted_substeps_selection", "Permuted sequential MNIST: the strided LITE-SNN "
+     "with 2 neuron steps per input step (spike counts), on validation (CPU)",
+     "stdpnet deep seq-repeat networks/deep_seq_mnist_permuted.toml --models lite --seeds 0-2 "
+     "--set model.channels=[48,32] --set model.kernel=14 --set model.stride=14 "
+     "--set model.substeps=2 --validation-only --out runs/select_seq_permuted_substeps "
+     "--record seq_mnist_permuted_substeps_selection --threads 1 --device cpu"),
+    ("seq_mnist_permuted_substeps", "Permuted sequential MNIST: the strided LITE-SNN with 2 neuron "
+     "steps per input step (chosen on validation), CPU",
+     "stdpnet deep seq-repeat networks/deep_seq_mnist_permuted.toml --models lite --seeds 0-2 "
+     "--set model.channels=[48,32] --set model.kernel=14 --set model.stride=14 "
+     "--set model.substeps=2 --out runs/seq-mnist-permuted-substeps "
+     "--record seq_mnist_permuted_substeps --threads 1 --device cpu"),
     ("deep_mnist_vgg", "Torch path: MNIST, small VGG, ANN then DIET-SNN (T = 5) then IIR-SNN (T = 1)",
      "stdpnet deep repeat networks/deep_mnist_vgg.toml --methods diet,iir --seeds 0-2 "
      "--out runs/deep-mnist-vgg --record deep_mnist_vgg --threads 1"),
