@@ -6,7 +6,7 @@
   weight use, zeros included. An LSTM layer costs 4 H (I + H) MACs per step,
   a GRU layer 3 H (I + H) (gate non-linearities and element-wise products
   are not counted).
-* A weight layer fed by spikes (``model.spike_fed``) costs one accumulate
+* A weight layer fed by spikes (``model.spike_sources``) costs one accumulate
   (AC) per synapse a spike reaches: counted exactly, as the layer applied to
   its input spike counts (a spike leaves a LIF layer as its threshold; k
   spikes of one step, with ``substeps`` k, are k ACs) with all weights 1. Event streams
@@ -50,8 +50,8 @@ def count_ops(model: nn.Module, sequences: torch.Tensor, batch_size: int = 500,
     ``sequences`` (N, steps, features). ``event_input``: the sequences are
     event counts (a spiking model's first layer then accumulates)."""
     spiking = bool(neuron_layers(model))
-    spike_fed = set(getattr(model, "spike_fed", ()))
-    sources = getattr(model, "spike_sources", {})
+    sources = getattr(model, "spike_sources", {})   # layer fed by spikes -> their LIF layer
+    spike_fed = set(sources)
     first = next(n for n, m in model.named_modules() if isinstance(m, (nn.Linear, nn.Conv1d)))
     if spiking and event_input:
         spike_fed.add(first)
@@ -62,13 +62,10 @@ def count_ops(model: nn.Module, sequences: torch.Tensor, batch_size: int = 500,
             def hook(mod, inputs, output, name=name):
                 x = inputs[0]
                 if name in spike_fed:
-                    source = sources.get(name)
                     if event_input and name == first:
-                        pattern = x.float()                               # event counts
-                    elif source is not None:
-                        pattern = (x / source.threshold).round()          # spike counts
+                        pattern = x.float()                                 # event counts
                     else:
-                        pattern = (x != 0).float()                        # one spike each
+                        pattern = (x / sources[name].threshold).round()     # spike counts
                     ops.setdefault(name, ["ac", 0.0])[1] += _synapses_reached(mod, pattern)
                 else:
                     fan_in = (mod.in_channels // mod.groups * mod.kernel_size[0]

@@ -19,10 +19,10 @@
 * ``RNNBaseline`` ("lstm", "gru"): ``torch.nn.LSTM`` / ``GRU`` layers, read
   out from the last step.
 
-Spiking models list the weight layers fed by spikes in ``spike_fed``, so the
-cost counter charges them accumulates instead of multiply-accumulates;
-LITE-SNN also names the LIF layer feeding each (``spike_sources``), whose
-threshold (a spike's amplitude) turns its summed substep spikes into counts.
+Spiking models map each weight layer fed by spikes to the LIF layer sending
+them (``spike_sources``), so the cost counter charges those layers
+accumulates instead of multiply-accumulates, one per spike: the sender's
+threshold (a spike's amplitude) turns what the layer receives into counts.
 """
 from __future__ import annotations
 
@@ -162,7 +162,6 @@ class LiteSNN(nn.Module):
             self.spike_sources = {f"convs.{i}": self.neurons[i - 1] for i in range(1, len(channels))}
             self.spike_sources.update({name: self.neurons[-1] for name in (
                 ("attention.q", "attention.k", "attention.v") if attention else ("head",))})
-        self.spike_fed = set(self.spike_sources)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Spikes (counts with ``substeps`` > 1; ReLU activations for the TCN)
@@ -215,8 +214,9 @@ class SpikingRNN(nn.Module):
         self.neurons = _lif_layers(hidden, neuron)
         self.drop = nn.Dropout(dropout)
         self.head = nn.Linear(hidden[-1], n_classes)
-        self.spike_fed = ({f"inputs.{i}" for i in range(1, len(hidden))} | {"head"} |
-                          {f"recurrent.{i}" for i in range(len(hidden))})
+        self.spike_sources = {**{f"inputs.{i}": self.neurons[i - 1] for i in range(1, len(hidden))},
+                              **{f"recurrent.{i}": lif for i, lif in enumerate(self.neurons)},
+                              "head": self.neurons[-1]}
 
     def forward(self, x):
         x = x.float()
