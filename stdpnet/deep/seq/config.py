@@ -25,7 +25,7 @@ DEFAULTS: dict = {
         "root": "",               # "" = $STDPNET_DATASETS or ./datasets (FSDD: also ../shared)
         "permute": False,         # mnist_pixels: one fixed random pixel order
         "pixel_steps": 784,       # mnist_pixels: sequence length (784 / pixel_steps pixels per step)
-        "augment": False,         # mnist_rows / mnist_pixels: each training digit shifted by up to 2 px
+        "augment": False,         # MNIST tasks: each training digit shifted by up to 2 px
         "permutation_seed": 0,
         "validation_examples": 5000,  # the last K training sequences (fsdd: validation_speakers)
         "train_limit": 0,         # 0 = the whole split
@@ -87,7 +87,8 @@ CHOICES = {
     "train.schedule": ("cosine", "step", "none"),
 }
 POSITIVE = {"data.batch_size", "data.eval_batch_size", "fsdd.frames", "fsdd.bands",
-            "events.steps", "events.pool", "events.threshold", "model.kernel", "model.stride", "model.substeps", "model.heads",
+            "events.steps", "events.pool", "events.threshold", "model.kernel", "model.stride",
+            "model.substeps", "model.heads",
             "model.threshold", "model.gamma", "train.epochs", "train.lr", "data.pixel_steps"}
 NON_NEGATIVE = {"data.validation_examples", "data.train_limit", "data.test_limit",
                 "events.motion_px", "model.attention_window", "train.weight_decay",

@@ -159,7 +159,8 @@ class LiteSNN(nn.Module):
         self.head = nn.Linear(channels[-1], n_classes)
         self.spike_sources = {}   # weight layer fed by spikes -> the LIF layer sending them
         if spiking:   # the readout sees spikes only where no attention is added to them
-            self.spike_sources = {f"convs.{i}": self.neurons[i - 1] for i in range(1, len(channels))}
+            self.spike_sources = {f"convs.{i}": self.neurons[i - 1]
+                                  for i in range(1, len(channels))}
             self.spike_sources.update({name: self.neurons[-1] for name in (
                 ("attention.q", "attention.k", "attention.v") if attention else ("head",))})
 

@@ -61,7 +61,8 @@ def train_seq(cfg: dict, kind: str, run: Path, dev, machine: dict, log: Callable
                   weight_decay=t["weight_decay"], schedule=t["schedule"],
                   batch_size=cfg["data"]["batch_size"],
                   eval_batch_size=cfg["data"]["eval_batch_size"], device=dev, seed=cfg["seed"],
-                  augment=digit_shifts(cfg), desc=kind, grad_clip=t["grad_clip"], on_epoch_end=keep_best,
+                  augment=digit_shifts(cfg), desc=kind, grad_clip=t["grad_clip"],
+                  on_epoch_end=keep_best,
                   after_step=(lambda: clamp_neuron_parameters(model)) if spiking else None,
                   log=log)
     model.load_state_dict(best["state"])
