@@ -186,6 +186,11 @@ def test_bad_seq_specs_name_the_key():
         merge({"model": {"channels": [10], "heads": 3}}, "x.toml")
     with pytest.raises(ConfigError, match="overlap"):
         merge({"fsdd": {"test_speakers": ["a"], "validation_speakers": ["a"]}}, "x.toml")
+    from stdpnet.deep.seq.pipeline import apply_settings
+
+    with pytest.raises(ConfigError, match="--set: data.augment must be bool"):
+        apply_settings(merge({}), {"data.augment": 1})     # --set values are typed as a spec's
+    assert apply_settings(merge({}), {"train.lr": 1})["train"]["lr"] == 1.0
 
 
 def test_the_shipped_sequence_specs_load():

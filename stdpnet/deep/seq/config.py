@@ -134,9 +134,6 @@ def validate(cfg: dict, where: str) -> None:
                               f"got {v!r}")
     if set(cfg["fsdd"]["test_speakers"]) & set(cfg["fsdd"]["validation_speakers"]):
         raise ConfigError(f"{where}: fsdd.test_speakers and fsdd.validation_speakers overlap")
-    if not isinstance(cfg["data"]["augment"], bool):
-        raise ConfigError(f"{where}: data.augment must be true or false, "
-                          f"got {cfg['data']['augment']!r}")
     if cfg["data"]["augment"] and cfg["data"]["task"] not in MNIST_TASKS:
         raise ConfigError(f"{where}: data.augment shifts MNIST digits; it applies to "
                           f"{' and '.join(MNIST_TASKS)}, not to {cfg['data']['task']!r}")

@@ -21,6 +21,7 @@ import torch
 from ...errors import RunFolderError
 from .. import plots as deep_plots
 from .. import runs
+from ..config import overlay
 from ..neurons import clamp_neuron_parameters, neuron_layers
 from ..train import evaluate, fit
 from . import plots
@@ -154,12 +155,16 @@ def compare(run_dirs, out: Path, split: str = "test") -> list[dict]:
 
 
 def apply_settings(cfg: dict, settings: dict, where: str = "--set") -> dict:
-    """A copy of ``cfg`` with dotted keys (``data.pixel_steps``) set, checked."""
-    from ...spec.grid import set_dotted
-
-    cfg = copy.deepcopy(cfg)
+    """A copy of ``cfg`` with dotted keys (``data.pixel_steps``) set, each
+    checked as a spec's value (known key, its default's type, range)."""
+    nested: dict = {}
     for dotted, value in settings.items():
-        set_dotted(cfg, dotted, value)
+        table, _, key = dotted.partition(".")
+        if key:
+            nested.setdefault(table, {})[key] = value
+        else:
+            nested[table] = value
+    cfg = overlay(cfg, nested, where)
     validate(cfg, where)
     return cfg
 
