@@ -10,7 +10,7 @@ validation speaker. The network's loss against a linear readout of the
 same features is then the difference of the two mean-over-folds figures.
 
     python benchmarks/speaker_baseline.py [--spec networks/fsdd_audio_400_speakers.toml]
-        [--record fsdd_speakers_linear]
+        [--record fsdd_speakers_linear] [--validation-only]
 
 With --record, the mean over the folds of the validation and test accuracy
 goes to the results registry (one value: the fit is deterministic).
@@ -33,7 +33,7 @@ from stdpnet.spec import load_spec
 C_GRID = (0.00001, 0.00003, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 1.0)
 
 
-def fold_scores(spec, speaker: str) -> dict:
+def fold_scores(spec, speaker: str, test: bool = True) -> dict:
     spec.data.test_speakers = [speaker]
     d = load_dataset(spec.validate().data, spec.seed)
     scale = lambda x: np.asarray(x, dtype=np.float64) / 255.0   # noqa: E731  (inputs are 0..255)
@@ -44,17 +44,20 @@ def fold_scores(spec, speaker: str) -> dict:
         if best is None or val > best[0]:
             best = (val, c, model)
     val, c, model = best
-    return {"speaker": speaker, "C": c, "validation": val, "test": model.score(scale(d.test_x), d.test_y)}
+    return {"speaker": speaker, "C": c, "validation": val,
+            "test": model.score(scale(d.test_x), d.test_y) if test else float("nan")}
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--spec", default="networks/fsdd_audio_400_speakers.toml")
     ap.add_argument("--record", metavar="NAME", help="write the means over folds to results/NAME.*")
+    ap.add_argument("--validation-only", action="store_true",
+                    help="score the validation speakers only (choosing an input); the test speakers are not read")
     args = ap.parse_args()
     source = results.provenance(args.spec, "python " + " ".join(sys.argv)) if args.record else None
     spec, grid = speaker_folds(load_spec(args.spec))
-    rows = [fold_scores(spec, speakers[0]) for speakers in grid[FOLD_KEY]]
+    rows = [fold_scores(spec, speakers[0], not args.validation_only) for speakers in grid[FOLD_KEY]]
     print("| held out | C (chosen on validation) | validation | test |")
     print("|---|---|---|---|")
     for r in rows:
@@ -63,7 +66,7 @@ def main():
           f"| {100 * np.mean([r['test'] for r in rows]):.2f}% |")
     if args.record:
         title = "Spoken digits (FSDD), leave one speaker out: logistic regression on the network's inputs"
-        for split in ("validation", "test"):
+        for split in ("validation",) + (() if args.validation_only else ("test",)):
             entry = results.figure(f"{args.record}.{split}_accuracy", title,
                                    f"accuracy, mean over {len(rows)} folds (deterministic fit)", split, "%",
                                    {0: float(np.mean([r[split] for r in rows]))}, source)

@@ -270,6 +270,18 @@ def test_stretch_makes_durations_comparable_and_pad_keeps_them():
     assert 70 <= active[0] <= 82 and 32 <= active[1] <= 42  # ~80 and ~40 frames of 10 ms
 
 
+def test_trimming_drops_the_silence_around_the_word_only():
+    word = chirp_word()
+    late = np.concatenate([np.zeros(1600, np.float32), word, np.zeros(400, np.float32)])
+    hiss = late + np.random.default_rng(0).normal(0, 1e-4, late.size).astype(np.float32)
+    kept, trimmed = ([features.feature_map(w, kind="logmel", trim_db=db) for w in (word, hiss)]
+                     for db in (0, 30))
+    assert np.abs(kept[0] - kept[1]).mean() > 0.1        # a quarter of the map is lead-in
+    assert np.abs(trimmed[0] - trimmed[1]).mean() < 0.05  # the word fills both maps
+    with pytest.raises(DataError, match="trim_db"):
+        features.AudioFeatures(trim_db=-1)
+
+
 def test_feature_errors():
     with pytest.raises(DataError, match="kind must be one of"):
         features.AudioFeatures("wavelet")

@@ -278,6 +278,14 @@ def test_leave_one_speaker_out_folds_never_share_a_speaker(tmp_path):
         assert train and val and not (train & test) and not (val & test) and not (train & val)
         held += sorted(test)
     assert held == ["ann", "bob", "cat", "dan"]      # every speaker is the test speaker once
+    # "next": the speaker after the test speaker validates, so each speaker validates once
+    base.data.validation_pick = "next"
+    validating = []
+    for task in tasks(base, grid, [0]):
+        a = load_spoken_digits(task.spec.data)
+        assert not set(a["val_speakers"]) & (set(a["train_speakers"]) | set(a["test_speakers"]))
+        validating += sorted(set(a["val_speakers"]))
+    assert validating == ["bob", "cat", "dan", "ann"]
     # a fixed validation speaker is never a fold's test speaker
     fixed = audio_spec(tmp_path / "recordings")
     fixed.data.validation_speakers = ["dan"]

@@ -21,6 +21,11 @@ start and end), 'pad' crops or pads with silence around the centre. Then it
 is scaled on its own (its loudest point maps to 1), so the input rates do not
 depend on recording level.
 
+``trim_db`` > 0 first drops the silence around the word: the frames before
+the first and after the last frame whose power is within ``trim_db`` dB of
+the utterance's loudest frame (an energy detector, as ``librosa.effects.trim``
+uses), so a recording with a long lead-in fills the map like one without.
+
 ``deltas=True`` appends each band's slope in time (``compute_deltas`` over
 five frames of the full-rate map, before the duration is normalised), 0.5
 for a flat band and 0 or 1 for the utterance's steepest fall or rise: the
@@ -55,6 +60,7 @@ class AudioFeatures:
     window_ms: float = 25.0
     hop_ms: float = 10.0
     deltas: bool = False        # append each band's slope in time (n_frames x 2 n_bands)
+    trim_db: float = 0.0        # > 0: drop the leading and trailing frames this far below the loudest
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -63,6 +69,8 @@ class AudioFeatures:
             raise DataError(f"time_mode must be one of {TIME_MODES}, got {self.time_mode!r}")
         if self.n_bands < 2 or self.n_frames < 2:
             raise DataError(f"n_bands and n_frames must be >= 2, got {self.n_bands}, {self.n_frames}")
+        if self.trim_db < 0:
+            raise DataError(f"trim_db must be >= 0 (0 keeps every frame), got {self.trim_db}")
         if not 0 <= self.f_min < self.sample_rate / 2:
             raise DataError(f"f_min {self.f_min} must lie below the Nyquist frequency")
 
@@ -87,7 +95,7 @@ class AudioFeatures:
         if x.numel() < min_len:  # shorter than one window: pad with silence
             x = torch.nn.functional.pad(x, (0, min_len - x.numel()))
         power = _spectrogram(self.sample_rate, self._n_fft, self._win, self._hop)(x)  # (freq, time)
-        full = self._full_rate(power)
+        full = self._full_rate(_trim(power, self.trim_db))
         m = self._bands(full)
         if self.deltas:
             m = torch.cat([m, self._slopes(full)], dim=0)
@@ -228,6 +236,16 @@ def _cochlea_fbank(n_fft: int, sample_rate: int, n_bands: int, f_min: float) -> 
         response /= response.sum(axis=1, keepdims=True)
         return torch.from_numpy(response.astype(np.float32))
     return _cached(("coch", n_fft, sample_rate, n_bands, f_min), build)
+
+
+def _trim(power: torch.Tensor, top_db: float) -> torch.Tensor:
+    """(freq, T) without the frames before the first and after the last whose
+    power lies within ``top_db`` dB of the loudest frame (0: unchanged)."""
+    if top_db <= 0:
+        return power
+    energy = power.sum(dim=0)
+    loud = torch.nonzero(energy >= energy.max() * 10.0 ** (-top_db / 10.0)).flatten()
+    return power[:, int(loud[0]):int(loud[-1]) + 1]
 
 
 def _scale_rows(m: torch.Tensor) -> torch.Tensor:

@@ -93,8 +93,9 @@ def load_spoken_digits(data: Data, return_waveforms: bool = False) -> dict:
     root = spoken_digits_root(data)
     entries = root.stat().st_mtime_ns if root.is_dir() else 0
     out = dict(_spoken_digits(str(root), entries, data.audio_split, tuple(data.test_speakers or ()),
-                              data.audio_feature, data.audio_bands, data.audio_frames, data.audio_deltas))
-    held = validation_recordings(data, out["train_files"], out["train_speakers"])
+                              data.audio_feature, data.audio_bands, data.audio_frames, data.audio_deltas,
+                              float(data.audio_trim_db)))
+    held = validation_recordings(data, out["train_files"], out["train_speakers"], out["test_speakers"])
     for key in ("x", "y", "files", "speakers", "waveforms"):
         values = out[f"train_{key}"]
         if isinstance(values, np.ndarray):
@@ -131,10 +132,12 @@ def perturbed_training(out: dict, factors: list) -> dict:
 _RECORDING = re.compile(r"^(\d+)_(.+)_(\d+)$")
 
 
-def validation_recordings(data: Data, files: list, speakers: list) -> np.ndarray:
+def validation_recordings(data: Data, files: list, speakers: list, test_speakers: list = ()) -> np.ndarray:
     """Which training recordings are validation: repetitions
     ``validation_indices`` (index split) or speakers ``validation_speakers``
-    (speaker split; default the alphabetically last training speaker)."""
+    (speaker split; by default the alphabetically last training speaker, or
+    with ``validation_pick = "next"`` the first speaker after the test
+    speakers in alphabetical order, wrapping round)."""
     if data.audio_split == "index":
         indices = []
         for name in files:
@@ -143,6 +146,10 @@ def validation_recordings(data: Data, files: list, speakers: list) -> np.ndarray
         return np.isin(indices, data.validation_indices)
     names = sorted(set(speakers))
     chosen = data.validation_speakers or names[-1:]
+    if not data.validation_speakers and data.validation_pick == "next" and test_speakers:
+        everyone = sorted(set(names) | set(test_speakers))
+        start = max(everyone.index(s) for s in set(test_speakers)) + 1
+        chosen = [s for s in everyone[start:] + everyone[:start] if s in names][:1]
     unknown = sorted(set(chosen) - set(names))
     if unknown:
         raise ConfigError(f"data.validation_speakers: {unknown} are not training speakers ({names})")
@@ -153,11 +160,12 @@ def validation_recordings(data: Data, files: list, speakers: list) -> np.ndarray
 
 @functools.lru_cache(maxsize=2)
 def _spoken_digits(root: str, entries: int, split: str, test_speakers: tuple, feature: str,
-                   bands: int, frames: int, deltas: bool) -> dict:
+                   bands: int, frames: int, deltas: bool, trim_db: float) -> dict:
     from .fsdd import load_fsdd
 
     return load_fsdd(root, split=split, test_speakers=test_speakers or None, feature=feature,
-                     n_bands=bands, n_frames=frames, return_waveforms=True, deltas=deltas)
+                     n_bands=bands, n_frames=frames, return_waveforms=True, deltas=deltas,
+                     trim_db=trim_db)
 
 
 @dataclass(frozen=True)

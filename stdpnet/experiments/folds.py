@@ -25,7 +25,8 @@ def speaker_folds(spec) -> tuple[object, dict]:
     """(spec with the speaker split, grid): leave-one-speaker-out over every
     speaker of the spec's recordings folder (a multimodal spec's audio
     ensemble). Validation speakers stay on the training side of each fold
-    (``data.validation_speakers``, default the last training speaker)."""
+    (``data.validation_speakers``; by default the last training speaker, or
+    with ``data.validation_pick = "next"`` the one after the test speaker)."""
     from ..data.fsdd import list_fsdd
     from ..data.load import spoken_digits_root
 

@@ -89,12 +89,17 @@ class Data:
     audio_bands: int = 20          # features per frame; n_input = bands * frames
     audio_frames: int = 20
     audio_deltas: bool = False     # also each band's slope in time (2 * bands values per frame)
+    audio_trim_db: float = 0.0     # > 0: drop the silence around the word (frames this far below the loudest)
     audio_split: str = "index"     # index: repetitions 0-4 are test (FSDD's split) | speaker
     test_speakers: list = field(default_factory=list)  # speaker split ([] = the last speaker)
     # validation recordings, from the training side: repetitions (index split)
     # or speakers (speaker split; [] = the last training speaker)
     validation_indices: list = field(default_factory=lambda: [5, 6, 7, 8, 9])
     validation_speakers: list = field(default_factory=list)
+    # speaker split, no validation_speakers named: "last" training speaker, or
+    # "next", the speaker after the test speaker (alphabetical, cyclic), so
+    # that leave-one-speaker-out validates on every speaker once
+    validation_pick: str = "last"
     audio_encoding: str = "on_off"  # on_off (2 inputs per feature) | map (the [0, 1] map as is)
     audio_on_off_z: float = 1.5    # on_off: standard deviations at which an input saturates
     # training recordings also added played at these speeds (pitch and formants
@@ -148,6 +153,9 @@ class Data:
         _check(s, "audio_encoding", self.audio_encoding, lambda v: v in ("on_off", "map"),
                "must be 'on_off' or 'map'")
         _check(s, "audio_on_off_z", self.audio_on_off_z, positive, "must be > 0")
+        _check(s, "audio_trim_db", self.audio_trim_db, non_negative, "must be >= 0 (0 keeps every frame)")
+        _check(s, "validation_pick", self.validation_pick, lambda v: v in ("last", "next"),
+               "must be 'last' or 'next'")
         _check(s, "test_speakers", self.test_speakers,
                lambda v: all(isinstance(x, str) for x in v), "must list speaker names")
         _check(s, "audio_perturb", self.audio_perturb,

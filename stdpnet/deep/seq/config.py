@@ -39,6 +39,7 @@ DEFAULTS: dict = {
         "feature": "logmel",      # logmel | mfcc | cochlea
         "frames": 40,             # sequence steps (each utterance stretched to this)
         "bands": 20,              # features per step
+        "trim_db": 0.0,           # > 0: drop the silence around the word (frames this far below the loudest)
     },
     "events": {
         "steps": 10,              # time bins per stream
@@ -92,7 +93,7 @@ POSITIVE = {"data.batch_size", "data.eval_batch_size", "fsdd.frames", "fsdd.band
             "model.threshold", "model.gamma", "train.epochs", "train.lr", "data.pixel_steps"}
 NON_NEGATIVE = {"data.validation_examples", "data.train_limit", "data.test_limit",
                 "events.motion_px", "model.attention_window", "train.weight_decay",
-                "train.grad_clip", "data.permutation_seed"}
+                "train.grad_clip", "data.permutation_seed", "fsdd.trim_db"}
 UNIT_INTERVAL = {"model.leak", "model.dropout"}
 
 

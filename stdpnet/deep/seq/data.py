@@ -103,17 +103,17 @@ def fsdd_root(cfg) -> Path:
 
 
 @functools.lru_cache(maxsize=2)
-def _fsdd(root: str, test: tuple, feature: str, frames: int, bands: int):
+def _fsdd(root: str, test: tuple, feature: str, frames: int, bands: int, trim_db: float):
     from ...data.fsdd import load_fsdd
 
     return load_fsdd(root, split="speaker", test_speakers=list(test), feature=feature,
-                     n_bands=bands, n_frames=frames)
+                     n_bands=bands, n_frames=frames, trim_db=trim_db)
 
 
 def _fsdd_split(cfg, split):
     f = cfg["fsdd"]
     out = _fsdd(str(fsdd_root(cfg)), tuple(f["test_speakers"]), f["feature"], f["frames"],
-                f["bands"])
+                f["bands"], float(f["trim_db"]))
     if split == "test":
         x, y = out["test_x"], out["test_y"]
     else:
