@@ -174,6 +174,10 @@ def test_spoken_digits_hold_out_whole_speakers(tmp_path):
     assert x.shape == (6, 12, 8) and sorted(y.tolist()) == [0, 0, 1, 1, 2, 2]
     assert len(load_split(cfg, "validation")[0]) == 6 and len(load_split(cfg, "test")[0]) == 6
     assert 0 <= x.min() and x.max() <= 1
+    cfg["fsdd"]["trim_db"] = 30.0            # steady tones: no silence to trim, the same maps
+    np.testing.assert_allclose(load_split(cfg, "train")[0], x, atol=1e-6)
+    with pytest.raises(ConfigError, match="fsdd.trim_db"):
+        merge({"fsdd": {"trim_db": -1.0}}, "x.toml")
     cfg["fsdd"]["validation_speakers"] = ["dan"]
     with pytest.raises(DataError, match="dan"):
         load_split(cfg, "train")
