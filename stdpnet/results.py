@@ -225,6 +225,17 @@ HEADLINES = (
      "without their deltas on the validation speakers",
      "stdpnet sweep networks/fsdd_audio_400_loso.toml --folds speaker --set data.audio_deltas=false,true "
      "--seeds 0-2 --record fsdd_loso_deltas --out runs/select_fsdd_loso_deltas"),
+    ("fsdd_loso_trim", "Spoken digits (FSDD), leave one speaker out: the silence around the word "
+     "trimmed or kept, on validation speakers that rotate over the folds",
+     "stdpnet sweep networks/fsdd_audio_400_loso.toml --folds speaker --set data.validation_pick=next "
+     "--set data.audio_trim_db=0,30 --seeds 0-2 --record fsdd_loso_trim --out runs/select_fsdd_loso_trim"),
+    ("fsdd_audio_400_trim", "Spoken digits (FSDD), 400 neurons, leave one speaker out, silence trimmed "
+     "(chosen on rotating validation speakers)",
+     "stdpnet sweep networks/fsdd_audio_400_trim.toml --folds speaker --seeds 0-2 --test "
+     "--record fsdd_audio_400_trim"),
+    ("fsdd_trim_linear", "Spoken digits (FSDD), leave one speaker out, silence trimmed: a linear "
+     "classifier on the network's inputs",
+     "python benchmarks/speaker_baseline.py --spec networks/fsdd_audio_400_trim.toml --record fsdd_trim_linear"),
     ("audiovisual_rules", "Audio-visual network: the combining rules on the validation pairs",
      "python benchmarks/combining_rules.py runs/measure_audiovisual/tasks/* --record audiovisual_rules"),
     ("speed", "Speed: ms per MNIST example against a plain Brian2 cpp_standalone network, one core "
