@@ -130,6 +130,15 @@ HEADLINES = (
      "stdpnet deep seq-repeat networks/deep_seq_fsdd.toml --models lite --seeds 0-2 "
      "--set model.substeps=2 --validation-only --out runs/select_seq_fsdd_substeps "
      "--record seq_fsdd_substeps --threads 1"),
+    ("seq_fsdd_trim", "Spoken digits as frame sequences: the silence around the word trimmed or "
+     "kept, LITE-SNN and LSTM on validation",
+     "stdpnet deep seq-repeat networks/deep_seq_fsdd.toml --models lite,lstm --seeds 0-2 "
+     "--set fsdd.trim_db=0,30 --validation-only --out runs/select_seq_fsdd_trim "
+     "--record seq_fsdd_trim --threads 1"),
+    ("seq_fsdd_lstm_trim", "Spoken digits as frame sequences: the LSTM with the silence trimmed "
+     "(chosen on validation)",
+     "stdpnet deep seq-repeat networks/deep_seq_fsdd.toml --models lstm --seeds 0-2 "
+     "--set fsdd.trim_db=30 --out runs/seq-fsdd-lstm-trim --record seq_fsdd_lstm_trim --threads 1"),
     ("seq_fsdd_stride", "Spoken digits as frame sequences: LITE-SNN's convolution stride on validation",
      "stdpnet deep seq-repeat networks/deep_seq_fsdd.toml --models lite --seeds 0-2 "
      "--set model.stride=1,2,3 --validation-only --out runs/select_seq_fsdd_stride "
