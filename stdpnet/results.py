@@ -242,6 +242,11 @@ HEADLINES = (
      "(chosen on rotating validation speakers)",
      "stdpnet sweep networks/fsdd_audio_400_trim.toml --folds speaker --seeds 0-2 --test "
      "--record fsdd_audio_400_trim"),
+    ("fsdd_trim_perturb", "Spoken digits (FSDD), leave one speaker out, silence trimmed: speed "
+     "perturbation of 0.8 to 1.2 against 0.9 and 1.1, on the rotating validation speakers",
+     "stdpnet sweep networks/fsdd_audio_400_trim.toml --folds speaker "
+     "--set 'data.audio_perturb=[0.8,0.9,1.1,1.2]' --seeds 0-2 --record fsdd_trim_perturb "
+     "--out runs/select_fsdd_trim_perturb"),
     ("fsdd_trim_linear", "Spoken digits (FSDD), leave one speaker out, silence trimmed: a linear "
      "classifier on the network's inputs",
      "python benchmarks/speaker_baseline.py --spec networks/fsdd_audio_400_trim.toml --record fsdd_trim_linear"),
