@@ -247,6 +247,14 @@ HEADLINES = (
      "stdpnet sweep networks/fsdd_audio_400_trim.toml --folds speaker "
      "--set 'data.audio_perturb=[0.8,0.9,1.1,1.2]' --seeds 0-2 --record fsdd_trim_perturb "
      "--out runs/select_fsdd_trim_perturb"),
+    ("fsdd_trim_epochs", "Spoken digits (FSDD), leave one speaker out, silence trimmed: 5 passes "
+     "over the training recordings against 3, on the rotating validation speakers",
+     "stdpnet sweep networks/fsdd_audio_400_trim.toml --folds speaker --set data.epochs=5 --seeds 0-2 "
+     "--record fsdd_trim_epochs --out runs/select_fsdd_trim_epochs"),
+    ("fsdd_audio_400_trim_epochs", "Spoken digits (FSDD), 400 neurons, leave one speaker out, silence "
+     "trimmed, 5 passes (chosen on rotating validation speakers)",
+     "stdpnet sweep networks/fsdd_audio_400_trim_epochs.toml --folds speaker --seeds 0-2 --test "
+     "--record fsdd_audio_400_trim_epochs --out runs/measure_fsdd_trim_epochs"),
     ("fsdd_trim_linear", "Spoken digits (FSDD), leave one speaker out, silence trimmed: a linear "
      "classifier on the network's inputs",
      "python benchmarks/speaker_baseline.py --spec networks/fsdd_audio_400_trim.toml --record fsdd_trim_linear"),
