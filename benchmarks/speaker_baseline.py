@@ -44,8 +44,10 @@ def fold_scores(spec, speaker: str, test: bool = True) -> dict:
         if best is None or val > best[0]:
             best = (val, c, model)
     val, c, model = best
-    return {"speaker": speaker, "C": c, "validation": val,
-            "test": model.score(scale(d.test_x), d.test_y) if test else float("nan")}
+    scores = {"speaker": speaker, "C": c, "validation": val}
+    if test:
+        scores["test"] = model.score(scale(d.test_x), d.test_y)
+    return scores
 
 
 def main():
@@ -58,15 +60,16 @@ def main():
     source = results.provenance(args.spec, "python " + " ".join(sys.argv)) if args.record else None
     spec, grid = speaker_folds(load_spec(args.spec))
     rows = [fold_scores(spec, speakers[0], not args.validation_only) for speakers in grid[FOLD_KEY]]
-    print("| held out | C (chosen on validation) | validation | test |")
-    print("|---|---|---|---|")
+    splits = ("validation",) + (() if args.validation_only else ("test",))
+    print("| held out | C (chosen on validation) | " + " | ".join(splits) + " |")
+    print("|---|---|" + "---|" * len(splits))
     for r in rows:
-        print(f"| {r['speaker']} | {r['C']} | {100 * r['validation']:.2f}% | {100 * r['test']:.2f}% |")
-    print(f"| **mean over folds** | | {100 * np.mean([r['validation'] for r in rows]):.2f}% "
-          f"| {100 * np.mean([r['test'] for r in rows]):.2f}% |")
+        print(f"| {r['speaker']} | {r['C']} | " + " | ".join(f"{100 * r[s]:.2f}%" for s in splits) + " |")
+    print("| **mean over folds** | | "
+          + " | ".join(f"{100 * np.mean([r[s] for r in rows]):.2f}%" for s in splits) + " |")
     if args.record:
         title = "Spoken digits (FSDD), leave one speaker out: logistic regression on the network's inputs"
-        for split in ("validation",) + (() if args.validation_only else ("test",)):
+        for split in splits:
             entry = results.figure(f"{args.record}.{split}_accuracy", title,
                                    f"accuracy, mean over {len(rows)} folds (deterministic fit)", split, "%",
                                    {0: float(np.mean([r[split] for r in rows]))}, source)
