@@ -227,7 +227,7 @@ def run_all(ctx, spec_path, out, examples, device, seed, force):
     run_dir = out or Path("runs") / name
     ctx.invoke(train, spec_path=spec_path, out=run_dir, examples=examples, device=device,
                seed=seed, resume=None, force=force, quiet=False)
-    for split in ("validation", "test"):
+    for split in ("test",) if load_spec(spec_path).data.refit else ("validation", "test"):
         ctx.invoke(evaluate, run_dir=run_dir, device=device, split=split, jobs=None, quiet=False)
     ctx.invoke(plot, run_dir=run_dir, examples=3)
 
@@ -277,7 +277,7 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
     interval) and sweep.png. Finished tasks are reused, so a stopped sweep
     completes when run again."""
     from . import results
-    from .experiments.sweep import parse_noises, run_sweep
+    from .experiments.sweep import parse_noises, run_sweep, sweep_splits
     from .spec.grid import parse_seeds, parse_sets
     from .spec import is_multimodal, load_multimodal_spec
     multimodal = is_multimodal(spec_path)
@@ -324,8 +324,7 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
     if folds and result["rows"] and not result["failed"]:
         from .experiments.folds import fold_summaries, write_folds
         fold_key, *others = grid
-        summaries = fold_summaries(result["rows"], fold_key, others,
-                                   ("validation", "test") if with_test else ("validation",))
+        summaries = fold_summaries(result["rows"], fold_key, others, sweep_splits(spec, with_test))
         write_folds(Path(out), summaries)
         click.echo((Path(out) / "folds.md").read_text())
         if len(summaries) > 1:

@@ -3,6 +3,7 @@ or a killed worker loses no finished task, a rerun completes the sweep, and
 choices are made on validation only."""
 from __future__ import annotations
 
+import copy
 import json
 import os
 import signal
@@ -374,6 +375,62 @@ def test_sweep_folds_speaker_runs_every_fold_and_records_the_mean_over_folds(tmp
     refused = CliRunner().invoke(main, ["sweep", str(path), "--folds", "speaker", "--set",
                                         "data.audio_frames=4,5", "--test", "--record", "x"])
     assert refused.exit_code != 0 and "needs one setting" in refused.output
+
+
+def test_refit_trains_on_the_validation_part_and_scores_test_only(tmp_path, monkeypatch):
+    """data.refit: the validation recordings join the training ones (with
+    their speed-perturbed copies), so a refitted spec has no validation
+    figure: a sweep of it needs --test and scores test only, and
+    evaluating its run on validation is refused."""
+    from click.testing import CliRunner
+
+    from stdpnet.cli import main
+    from stdpnet.data.load import load_dataset, load_spoken_digits
+    from stdpnet.experiments import ensemble
+    from stdpnet.experiments.sweep import sweep_splits
+    from stdpnet.spec import dump_spec
+
+    held = audio_spec(speakers_folder(tmp_path, ("ann", "bob", "cat")))
+    held.data.audio_split, held.data.test_speakers = "speaker", ["ann"]
+    held.data.audio_perturb = [0.9]
+    refit = copy.deepcopy(held)
+    refit.data.refit = True
+    a, b = load_spoken_digits(held.data), load_spoken_digits(refit.data)
+    assert set(a["val_speakers"]) == {"cat"} and set(a["train_speakers"]) == {"bob"}
+    assert set(b["train_speakers"]) == {"bob", "cat"} and not b["val_speakers"]
+    assert len(b["train_files"]) == 2 * (len(a["train_files"]) // 2 + len(a["val_files"]))
+    assert any(f.startswith("0_cat_") and f.endswith("@0.9") for f in b["train_files"])
+    assert b["test_files"] == a["test_files"]
+    d = load_dataset(refit.data)
+    assert len(d.val_x) == 0 and len(d.train_x) == len(b["train_files"])
+    with pytest.raises(ConfigError, match="refit"):
+        d.split("validation")
+    images = tiny_spec(data__validation_examples=20, data__refit=True)
+    d, kept = load_dataset(images.data), load_dataset(spec().data)
+    assert len(d.train_x) == len(kept.train_x) + 20 and len(d.val_x) == 0
+    assert sweep_splits(refit, test=True) == ("test",)
+    with pytest.raises(ConfigError, match="with --test"):
+        sweep_splits(refit, test=False)
+
+    path = tmp_path / "refit.toml"
+    refit.data.audio_perturb = []
+    path.write_text(dump_spec(refit))
+    monkeypatch.setenv("STDPNET_RESULTS", str(tmp_path / "results"))
+    out = tmp_path / "loso"
+    runner = CliRunner()
+    refused = runner.invoke(main, ["sweep", str(path), "--folds", "speaker", "--workers", "1",
+                                   "--out", str(out), "--quiet"])
+    assert refused.exit_code != 0 and "with --test" in refused.output
+    result = runner.invoke(main, ["sweep", str(path), "--folds", "speaker", "--seeds", "0", "--test",
+                                  "--record", "loso", "--workers", "1", "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    header = (out / "sweep.csv").read_text().splitlines()[0]
+    assert "test_accuracy" in header and "validation" not in header
+    recorded = sorted(p.name for p in (tmp_path / "results").glob("loso.*.json"))
+    assert "loso.test_accuracy.json" in recorded and not any("validation" in n for n in recorded)
+    run_dir = next((out / "tasks").iterdir())
+    with pytest.raises(ConfigError, match="no validation figure"):
+        ensemble.evaluate(run_dir, split="validation", jobs=1)
 
 
 def test_record_without_test_needs_a_grid_of_settings(tmp_path):

@@ -3,6 +3,7 @@
 another."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,9 +39,21 @@ class Dataset:
             raise ConfigError(f"split: must be one of {', '.join(SPLITS)}, got {name!r}")
         if name == "validation" and (self.val_x is None or len(self.val_x) == 0):
             raise ConfigError("split 'validation': this dataset has no validation part "
-                              "(data.validation_examples, validation_per_class or validation_indices)")
+                              "(data.validation_examples, validation_per_class or validation_indices; "
+                              "with data.refit it is trained on)")
         return {"train": (self.train_x, self.train_y), "validation": (self.val_x, self.val_y),
                 "test": (self.test_x, self.test_y)}[name]
+
+
+def refitted(data: Dataset) -> Dataset:
+    """``data`` with its validation part appended to the training part (and
+    no validation part left): for the final run of a setting chosen on
+    validation (``data.refit``)."""
+    if data.val_x is None or len(data.val_x) == 0:
+        return data
+    return dataclasses.replace(data, train_x=np.concatenate([data.train_x, data.val_x]),
+                               train_y=np.concatenate([data.train_y, data.val_y]),
+                               val_x=data.val_x[:0], val_y=data.val_y[:0])
 
 
 def carve(x: np.ndarray, y: np.ndarray, held: np.ndarray):

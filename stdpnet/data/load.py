@@ -14,7 +14,7 @@ import numpy as np
 from ..errors import ConfigError
 from ..spec import Data
 from ..streams import stream_seed
-from .dataset import Dataset, carve, last_mask, n_classes_of
+from .dataset import Dataset, carve, last_mask, n_classes_of, refitted
 from .image_sets import is_image_set, load_image_set
 
 SYNTHETIC_SIZE = 1000   # examples of a synthetic part whose count the spec leaves at 0 (all)
@@ -37,7 +37,13 @@ def bars(n: int, size: int = 8, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 
 def load_dataset(data: Data, seed: int = 0) -> Dataset:
-    """The training, validation and test parts of ``data.dataset``."""
+    """The training, validation and test parts of ``data.dataset`` (with
+    ``data.refit``, the validation part joins the training part)."""
+    parts = _load_parts(data, seed)
+    return refitted(parts) if data.refit else parts
+
+
+def _load_parts(data: Data, seed: int) -> Dataset:
     if data.dataset == "mnist":
         from .mnist import load_mnist
 
@@ -89,13 +95,18 @@ def load_spoken_digits(data: Data, return_waveforms: bool = False) -> dict:
 
     Read once per process for a folder and settings (the features of every
     recording take seconds; the folder's entries are part of the key), so
-    the arrays are shared between callers: do not change them in place."""
+    the arrays are shared between callers: do not change them in place.
+    With ``data.refit`` the validation recordings are trained on (before the
+    speed-perturbed copies and the ON/OFF statistics are made), and the
+    validation part is empty."""
     root = spoken_digits_root(data)
     entries = root.stat().st_mtime_ns if root.is_dir() else 0
     out = dict(_spoken_digits(str(root), entries, data.audio_split, tuple(data.test_speakers or ()),
                               data.audio_feature, data.audio_bands, data.audio_frames, data.audio_deltas,
                               float(data.audio_trim_db)))
     held = validation_recordings(data, out["train_files"], out["train_speakers"], out["test_speakers"])
+    if data.refit:
+        held = np.zeros_like(held)
     for key in ("x", "y", "files", "speakers", "waveforms"):
         values = out[f"train_{key}"]
         if isinstance(values, np.ndarray):

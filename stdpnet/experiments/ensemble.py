@@ -16,7 +16,7 @@ from .. import runs
 from ..data.load import Dataset, load_dataset
 from ..engine.present import Progress, default_jobs, present, present_split
 from ..engine.simulator import TEST, TRAIN, Simulator
-from ..errors import RunFolderError
+from ..errors import ConfigError, RunFolderError
 from ..model import compression
 from ..readout import likelihood, vote
 from ..spec import Spec, dump_spec
@@ -165,6 +165,9 @@ def evaluate(run_dir: Path, device: str | None = None, quiet: bool = False,
     not depend on ``jobs``. Written to metrics.json under ``evaluate.<split>``."""
     run_dir = Path(run_dir)
     spec = runs.open_run(run_dir)
+    if split == "validation" and spec.data.refit:
+        raise ConfigError(f"{run_dir}: trained with data.refit, on the validation part too: "
+                          "it has no validation figure (score --split test)")
     state = trained_state(run_dir)
     data = data or load_dataset(spec.data, spec.seed)
     scored_x, scored_y = data.split(split)

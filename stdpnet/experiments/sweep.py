@@ -361,7 +361,7 @@ def run_sweep(spec, sets: dict, seeds: list[int], out: Path, workers: int | None
     out.mkdir(parents=True, exist_ok=True)
     for name, task in adopt_folders(out / "tasks", todo).items():
         log(f"task {task.cell}, seed {task.seed}: reusing {name} (named by an older digest)")
-    splits = ("validation", "test") if test else ("validation",)
+    splits = sweep_splits(spec, test)
     client, cluster = connect(workers, scheduler)
     rows, failed = [], []
     try:
@@ -403,6 +403,18 @@ def run_sweep(spec, sets: dict, seeds: list[int], out: Path, workers: int | None
     if noises:
         write_noise_table(out, summary, list(sets), splits, noises)
     return {"rows": rows, "failed": failed, "summary": summary, "tasks": todo}
+
+
+def sweep_splits(spec, test: bool) -> tuple:
+    """The splits every task scores: validation, and test when asked; only
+    test for a spec with ``data.refit`` (trained on its validation part), which
+    must be asked for."""
+    if isinstance(spec, Spec) and spec.data.refit:
+        if not test:
+            raise ConfigError(f"{spec.name}: data.refit trains on the validation part, so there is no "
+                              "validation figure to choose by: refit only the chosen setting, with --test")
+        return ("test",)
+    return ("validation", "test") if test else ("validation",)
 
 
 def best_cell(summary: list[dict], split: str = "validation", metric: str = "accuracy") -> dict:
@@ -467,7 +479,7 @@ def write_outputs(out: Path, rows: list[dict], summary: list[dict], keys: list[s
                          if not math.isnan(sd) else f"{scale * mean:.2f}{unit} (n = 1)")
         lines.append("| " + " | ".join(cells) + " |")
     runs.save_text(out / "summary.md", "\n".join(lines) + "\n")
-    if plot and summary and keys:
+    if plot and summary and keys and "validation_accuracy" in summary[0]:   # (none after a refit)
         plots.plot_sweep_summary(summary, keys[0], out / "sweep.png")
 
 

@@ -106,6 +106,9 @@ class Data:
     # scale with them, like another vocal tract); validation and test as recorded
     audio_perturb: list = field(default_factory=list)
     epochs: int = 1                # passes over the training examples (small audio sets)
+    # train on the validation part too: the final run of a setting chosen on
+    # validation (sweep --test), which then has no validation figure
+    refit: bool = False
 
     def counts(self, n_train: int, n_test: int) -> tuple[int, int, int]:
         """(training, labelling, test) examples used, for data with ``n_train``
