@@ -1,5 +1,7 @@
 """The validation accuracy after every epoch of finished runs of several
-epochs (one run per seed, e.g. the tasks of a sweep):
+epochs (one run per seed, e.g. the tasks of a sweep; or, for a
+leave-one-speaker-out sweep, one run per seed and fold, each seed's figure
+then being the mean over its folds):
 
     python benchmarks/learning_curve.py runs/measure_mnist_6400/tasks/* \\
         [--record mnist_6400] [--plot docs/images/mnist_6400_curve.png]
@@ -23,17 +25,29 @@ from stdpnet import runs
 from stdpnet.experiments import ensemble
 
 
-def curves(run_dirs: list[Path], jobs: int | None) -> dict[int, dict[int, float]]:
-    """{seed: {epoch: validation accuracy}}."""
-    out = {}
+def curves(run_dirs: list[Path], jobs: int | None) -> tuple[dict[int, dict[int, float]], int]:
+    """({seed: {epoch: validation accuracy}}, folds): runs of one seed must be
+    folds (other test speakers), and every seed must have the same folds;
+    a seed's accuracy is then the mean over its folds."""
+    by_seed: dict = {}
     for run_dir in run_dirs:
-        seed = runs.open_run(run_dir).seed
-        if seed in out:
-            sys.exit(f"{run_dir}: a second run of seed {seed}; give one run per seed")
+        spec = runs.open_run(run_dir)
+        fold = tuple(spec.data.test_speakers) if spec.data.audio_split == "speaker" else ()
+        if fold in by_seed.setdefault(spec.seed, {}):
+            sys.exit(f"{run_dir}: a second run of seed {spec.seed}"
+                     + (f" holding out {list(fold)}" if fold else "") + "; give one run per seed (and fold)")
         points = ensemble.learning_curve(run_dir, jobs=jobs, quiet=True,
                                          log=lambda line, d=run_dir: print(f"{d.name}: {line}", flush=True))
-        out[seed] = {p["epoch"]: p["accuracy"] for p in points}
-    return out
+        by_seed[spec.seed][fold] = {p["epoch"]: p["accuracy"] for p in points}
+    folds = {tuple(sorted(f)) for f in by_seed.values()}
+    if len(folds) > 1:
+        sys.exit("the seeds have different folds: " + "; ".join(
+            f"seed {seed}: {sorted(f)}" for seed, f in sorted(by_seed.items())))
+    out = {}
+    for seed, per_fold in by_seed.items():
+        epochs = set.intersection(*(set(p) for p in per_fold.values()))
+        out[seed] = {e: float(np.mean([p[e] for p in per_fold.values()])) for e in sorted(epochs)}
+    return out, len(next(iter(folds)))
 
 
 def main():
@@ -43,7 +57,7 @@ def main():
     parser.add_argument("--record", metavar="NAME", help="write every epoch's figure to results/NAME.*")
     parser.add_argument("--plot", type=Path, help="a PNG of every seed's curve")
     args = parser.parse_args()
-    by_seed = curves(args.runs, args.jobs)
+    by_seed, n_folds = curves(args.runs, args.jobs)
     epochs = sorted({e for points in by_seed.values() for e in points})
     print("| epochs | validation accuracy (mean ± sd) | per seed |\n|---|---|---|")
     for epoch in epochs:
@@ -68,7 +82,8 @@ def main():
         for epoch in epochs:
             values = {s: p[epoch] for s, p in by_seed.items() if epoch in p}
             results.write(results.figure(f"{args.record}.validation_accuracy_epoch{epoch}", title,
-                                         f"accuracy (vote) after {epoch} epoch(s) of training",
+                                         f"accuracy (vote) after {epoch} epoch(s) of training"
+                                         + (f", mean over {n_folds} folds" if n_folds > 1 else ""),
                                          "validation", "%", values, source))
         print(f"wrote {results.results_root()}/{args.record}.validation_accuracy_epoch*")
 

@@ -251,6 +251,10 @@ HEADLINES = (
      "over the training recordings against 3, on the rotating validation speakers",
      "stdpnet sweep networks/fsdd_audio_400_trim.toml --folds speaker --set data.epochs=5 --seeds 0-2 "
      "--record fsdd_trim_epochs --out runs/select_fsdd_trim_epochs"),
+    ("fsdd_trim_epochs_curve", "Spoken digits (FSDD), leave one speaker out, silence trimmed: validation "
+     "accuracy after each of 5 passes (the runs of fsdd_trim_epochs)",
+     "python benchmarks/learning_curve.py runs/select_fsdd_trim_epochs/tasks/* --jobs 1 "
+     "--record fsdd_trim_epochs_curve"),
     ("fsdd_audio_400_trim_epochs", "Spoken digits (FSDD), 400 neurons, leave one speaker out, silence "
      "trimmed, 5 passes (chosen on rotating validation speakers)",
      "stdpnet sweep networks/fsdd_audio_400_trim_epochs.toml --folds speaker --seeds 0-2 --test "
@@ -258,6 +262,13 @@ HEADLINES = (
     ("fsdd_trim_linear", "Spoken digits (FSDD), leave one speaker out, silence trimmed: a linear "
      "classifier on the network's inputs",
      "python benchmarks/speaker_baseline.py --spec networks/fsdd_audio_400_trim.toml --record fsdd_trim_linear"),
+    ("fsdd_audio_400_refit", "Spoken digits (FSDD), 400 neurons, leave one speaker out, the setting "
+     "of fsdd_audio_400_trim_epochs trained on the validation speaker too (four voices)",
+     "stdpnet sweep networks/fsdd_audio_400_refit.toml --folds speaker --seeds 0-2 --test "
+     "--record fsdd_audio_400_refit --workers 2 --out runs/measure_fsdd_refit"),
+    ("fsdd_refit_linear", "Spoken digits (FSDD), leave one speaker out: a linear classifier on the "
+     "network's inputs, refitted on four voices",
+     "python benchmarks/speaker_baseline.py --spec networks/fsdd_audio_400_refit.toml --record fsdd_refit_linear"),
     ("audiovisual_rules", "Audio-visual network: the combining rules on the validation pairs",
      "python benchmarks/combining_rules.py runs/measure_audiovisual/tasks/* --record audiovisual_rules"),
     ("speed", "Speed: ms per MNIST example against a plain Brian2 cpp_standalone network, one core "

@@ -326,6 +326,11 @@ def test_multimodal_spec_errors_name_the_key(tmp_path):
                                      .replace("[schedule]", "[schedule]\ntest_dt_ms = 1.0"))
     with pytest.raises(ConfigError, match="image spec: schedule.test_dt_ms"):
         load_multimodal_spec(tmp_path / "m.toml")
+    (tmp_path / "i.toml").write_text((REPO / "networks" / "mnist_quick.toml").read_text())
+    (tmp_path / "a.toml").write_text((REPO / "networks" / "fsdd_audio.toml").read_text()
+                                     .replace("[data]", "[data]\nrefit = true"))
+    with pytest.raises(ConfigError, match="audio spec: data.refit"):   # validation pairs stay apart
+        load_multimodal_spec(tmp_path / "m.toml")
 
 
 def test_noise_names_are_checked():
