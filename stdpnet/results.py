@@ -262,6 +262,23 @@ HEADLINES = (
     ("fsdd_trim_linear", "Spoken digits (FSDD), leave one speaker out, silence trimmed: a linear "
      "classifier on the network's inputs",
      "python benchmarks/speaker_baseline.py --spec networks/fsdd_audio_400_trim.toml --record fsdd_trim_linear"),
+    ("fsdd_one_pass_perturb", "Spoken digits (FSDD), leave one speaker out, silence trimmed, one pass: "
+     "no speed perturbation, or 0.8 to 1.2, against 0.9 and 1.1, on the rotating validation speakers",
+     "stdpnet sweep networks/fsdd_audio_400_one_pass.toml --folds speaker "
+     "--set 'data.audio_perturb=[],[0.8,0.9,1.1,1.2]' --seeds 0-2 --record fsdd_one_pass_perturb "
+     "--out runs/select_fsdd_one_pass_perturb --workers 2"),
+    ("fsdd_one_pass_z", "Spoken digits (FSDD), leave one speaker out, silence trimmed, one pass: "
+     "ON/OFF saturation at 1.0 or 2.0 standard deviations against 1.5, on the rotating validation speakers",
+     "stdpnet sweep networks/fsdd_audio_400_one_pass.toml --folds speaker --set data.audio_on_off_z=1.0,2.0 "
+     "--seeds 0-2 --record fsdd_one_pass_z --out runs/select_fsdd_one_pass_z --workers 2"),
+    ("fsdd_audio_400_one_pass", "Spoken digits (FSDD), 400 neurons, leave one speaker out, silence "
+     "trimmed, one pass (chosen on rotating validation speakers)",
+     "stdpnet sweep networks/fsdd_audio_400_one_pass.toml --folds speaker --seeds 0-2 --test "
+     "--record fsdd_audio_400_one_pass --workers 2 --out runs/measure_fsdd_one_pass"),
+    ("fsdd_audio_400_one_pass_refit", "Spoken digits (FSDD), 400 neurons, leave one speaker out, the "
+     "setting of fsdd_audio_400_one_pass trained on the validation speaker too (four voices)",
+     "stdpnet sweep networks/fsdd_audio_400_one_pass_refit.toml --folds speaker --seeds 0-2 --test "
+     "--record fsdd_audio_400_one_pass_refit --workers 2 --out runs/measure_fsdd_one_pass_refit"),
     ("fsdd_audio_400_refit", "Spoken digits (FSDD), 400 neurons, leave one speaker out, the setting "
      "of fsdd_audio_400_trim_epochs trained on the validation speaker too (four voices)",
      "stdpnet sweep networks/fsdd_audio_400_refit.toml --folds speaker --seeds 0-2 --test "
