@@ -271,6 +271,11 @@ HEADLINES = (
      "ON/OFF saturation at 1.0 or 2.0 standard deviations against 1.5, on the rotating validation speakers",
      "stdpnet sweep networks/fsdd_audio_400_one_pass.toml --folds speaker --set data.audio_on_off_z=1.0,2.0 "
      "--seeds 0-2 --record fsdd_one_pass_z --out runs/select_fsdd_one_pass_z --workers 2"),
+    ("fsdd_one_pass_eta", "Spoken digits (FSDD), leave one speaker out, silence trimmed, one pass: "
+     "learning rate eta_post 0.0015 or 0.006 against 0.003, on the rotating validation speakers",
+     "stdpnet sweep networks/fsdd_audio_400_one_pass.toml --folds speaker "
+     "--set plasticity.eta_post=0.0015,0.006 --seeds 0-2 --record fsdd_one_pass_eta "
+     "--out runs/select_fsdd_one_pass_eta --workers 2"),
     ("fsdd_audio_400_one_pass", "Spoken digits (FSDD), 400 neurons, leave one speaker out, silence "
      "trimmed, one pass (chosen on rotating validation speakers)",
      "stdpnet sweep networks/fsdd_audio_400_one_pass.toml --folds speaker --seeds 0-2 --test "
