@@ -220,14 +220,15 @@ def plot(run_dir, examples):
 @click.pass_context
 @friendly
 def run_all(ctx, spec_path, out, examples, device, seed, force):
-    """Train, evaluate on the validation and the test split, and plot, in one
-    go (fetches MNIST if needed)."""
+    """Train, evaluate on the validation and the test split (the test split
+    only for a spec with data.refit), and plot, in one go (fetches MNIST if
+    needed)."""
     from .spec import load_spec
-    name = load_spec(spec_path).name
-    run_dir = out or Path("runs") / name
+    spec = load_spec(spec_path)
+    run_dir = out or Path("runs") / spec.name
     ctx.invoke(train, spec_path=spec_path, out=run_dir, examples=examples, device=device,
                seed=seed, resume=None, force=force, quiet=False)
-    for split in ("test",) if load_spec(spec_path).data.refit else ("validation", "test"):
+    for split in ("test",) if spec.data.refit else ("validation", "test"):
         ctx.invoke(evaluate, run_dir=run_dir, device=device, split=split, jobs=None, quiet=False)
     ctx.invoke(plot, run_dir=run_dir, examples=3)
 
