@@ -139,6 +139,31 @@ HEADLINES = (
      "(chosen on validation)",
      "stdpnet deep seq-repeat networks/deep_seq_fsdd.toml --models lstm --seeds 0-2 "
      "--set fsdd.trim_db=30 --out runs/seq-fsdd-lstm-trim --record seq_fsdd_lstm_trim --threads 1"),
+    ("seq_fsdd_dropout", "Spoken digits as frame sequences: LITE-SNN with dropout 0.25 before the "
+     "readout, on validation",
+     "stdpnet deep seq-repeat networks/deep_seq_fsdd.toml --models lite --seeds 0-2 "
+     "--set model.dropout=0.25 --validation-only --out runs/select_seq_fsdd_dropout "
+     "--record seq_fsdd_dropout --threads 1"),
+    ("seq_fsdd_positions", "Spoken digits as frame sequences: LITE-SNN with the sinusoidal position "
+     "code in its attention, on validation",
+     "stdpnet deep seq-repeat networks/deep_seq_fsdd.toml --models lite --seeds 0-2 "
+     "--set model.positions=sinusoidal --validation-only --out runs/select_seq_fsdd_positions "
+     "--record seq_fsdd_positions --threads 1"),
+    ("seq_fsdd_perturb", "Spoken digits as frame sequences: LITE-SNN trained on the recordings also "
+     "played at 0.9x and 1.1x speed, on validation",
+     "stdpnet deep seq-repeat networks/deep_seq_fsdd.toml --models lite --seeds 0-2 "
+     "--set 'fsdd.perturb=[0.9,1.1]' --validation-only --out runs/select_seq_fsdd_perturb "
+     "--record seq_fsdd_perturb --threads 1"),
+    ("seq_fsdd_lstm_perturb_selection", "Spoken digits as frame sequences: the LSTM (silence "
+     "trimmed) trained on the recordings also played at 0.9x and 1.1x speed, on validation",
+     "stdpnet deep seq-repeat networks/deep_seq_fsdd.toml --models lstm --seeds 0-2 "
+     "--set fsdd.trim_db=30 --set 'fsdd.perturb=[0.9,1.1]' --validation-only "
+     "--out runs/select_seq_fsdd_lstm_perturb --record seq_fsdd_lstm_perturb_selection --threads 1"),
+    ("seq_fsdd_lstm_perturb", "Spoken digits as frame sequences: the LSTM with the silence trimmed and "
+     "speed copies at 0.9x and 1.1x (chosen on validation)",
+     "stdpnet deep seq-repeat networks/deep_seq_fsdd.toml --models lstm --seeds 0-2 "
+     "--set fsdd.trim_db=30 --set 'fsdd.perturb=[0.9,1.1]' --out runs/seq-fsdd-lstm-perturb "
+     "--record seq_fsdd_lstm_perturb --threads 1"),
     ("seq_fsdd_stride", "Spoken digits as frame sequences: LITE-SNN's convolution stride on validation",
      "stdpnet deep seq-repeat networks/deep_seq_fsdd.toml --models lite --seeds 0-2 "
      "--set model.stride=1,2,3 --validation-only --out runs/select_seq_fsdd_stride "
@@ -276,6 +301,12 @@ HEADLINES = (
      "stdpnet sweep networks/fsdd_audio_400_one_pass.toml --folds speaker "
      "--set plasticity.eta_post=0.0015,0.006 --seeds 0-2 --record fsdd_one_pass_eta "
      "--out runs/select_fsdd_one_pass_eta --workers 2"),
+    ("fsdd_one_pass_examples", "Spoken digits (FSDD), leave one speaker out, silence trimmed, one "
+     "pass: the first 1,500 or 3,000 training examples against all 4,500, on the rotating "
+     "validation speakers",
+     "stdpnet sweep networks/fsdd_audio_400_one_pass.toml --folds speaker "
+     "--set data.train_examples=1500,3000 --seeds 0-2 --record fsdd_one_pass_examples "
+     "--out runs/select_fsdd_one_pass_examples --workers 2"),
     ("fsdd_audio_400_one_pass", "Spoken digits (FSDD), 400 neurons, leave one speaker out, silence "
      "trimmed, one pass (chosen on rotating validation speakers)",
      "stdpnet sweep networks/fsdd_audio_400_one_pass.toml --folds speaker --seeds 0-2 --test "

@@ -182,6 +182,20 @@ def test_spoken_digits_hold_out_whole_speakers(tmp_path):
     with pytest.raises(DataError, match="dan"):
         load_split(cfg, "train")
 
+    # speed copies: the training speaker's recordings again at each factor, after
+    # the originals; validation and test as recorded
+    cfg["fsdd"]["validation_speakers"] = ["bob"]
+    cfg["fsdd"]["perturb"] = [0.8, 1.25]
+    xp, yp = load_split(cfg, "train")
+    assert xp.shape == (18, 12, 8) and yp.tolist() == y.tolist() * 3
+    np.testing.assert_allclose(xp[:6], x, atol=1e-6)
+    # a faster copy puts every tone higher: its loudest band moves up (or stays at the top)
+    top = lambda z: z.mean(1).argmax(-1)                                   # noqa: E731
+    assert (top(xp[12:]) >= top(x)).all() and (top(xp[12:]) > top(xp[6:12])).any()
+    assert len(load_split(cfg, "validation")[0]) == 6 and len(load_split(cfg, "test")[0]) == 6
+    with pytest.raises(ConfigError, match="fsdd.perturb"):
+        merge({"fsdd": {"perturb": [0.9, 0]}}, "x.toml")
+
 
 def test_bad_seq_specs_name_the_key():
     with pytest.raises(ConfigError, match="data.tsk"):

@@ -40,6 +40,7 @@ DEFAULTS: dict = {
         "frames": 40,             # sequence steps (each utterance stretched to this)
         "bands": 20,              # features per step
         "trim_db": 0.0,           # > 0: drop the silence around the word (frames this far below the loudest)
+        "perturb": [],            # training recordings also added played at these speeds (e.g. [0.9, 1.1])
     },
     "events": {
         "steps": 10,              # time bins per stream
@@ -133,6 +134,11 @@ def validate(cfg: dict, where: str) -> None:
         if not v or not all(isinstance(s, str) and s for s in v):
             raise ConfigError(f"{where}: {dotted} must be a non-empty list of speaker names, "
                               f"got {v!r}")
+    v = cfg["fsdd"]["perturb"]
+    if not isinstance(v, list) or not all(isinstance(f, (int, float)) and not isinstance(f, bool)
+                                          and 0 < f != 1 for f in v):
+        raise ConfigError(f"{where}: fsdd.perturb must list speed factors > 0 other than 1 "
+                          f"(e.g. [0.9, 1.1]), got {v!r}")
     if set(cfg["fsdd"]["test_speakers"]) & set(cfg["fsdd"]["validation_speakers"]):
         raise ConfigError(f"{where}: fsdd.test_speakers and fsdd.validation_speakers overlap")
     if cfg["data"]["augment"] and cfg["data"]["task"] not in MNIST_TASKS:

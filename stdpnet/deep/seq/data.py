@@ -10,6 +10,9 @@
 * ``fsdd``: spoken digits (FSDD layout) as frames of audio features; the
   speakers of ``fsdd.test_speakers`` are the test set, those of
   ``fsdd.validation_speakers`` are held out of training for validation.
+  With ``fsdd.perturb`` the training recordings are added again at each
+  speed factor (``speed_perturb``: pitch and formants scale as another
+  vocal tract's would); validation and test stay as recorded.
 * ``nmnist``: N-MNIST event streams (``<root>/nmnist/Train|Test/<digit>/<index>.bin``)
   binned into ``events.steps`` frames of OFF/ON counts.
 * ``synthetic_event_mnist``: MNIST digits moved and turned into OFF/ON
@@ -107,13 +110,28 @@ def _fsdd(root: str, test: tuple, feature: str, frames: int, bands: int, trim_db
     from ...data.fsdd import load_fsdd
 
     return load_fsdd(root, split="speaker", test_speakers=list(test), feature=feature,
-                     n_bands=bands, n_frames=frames, trim_db=trim_db)
+                     n_bands=bands, n_frames=frames, trim_db=trim_db, return_waveforms=True)
+
+
+@functools.lru_cache(maxsize=2)
+def _fsdd_speed_copies(key: tuple, validation: tuple, factors: tuple):
+    """Features and labels of the training speakers' recordings (not
+    ``validation``'s) played at each speed of ``factors``, in that order."""
+    from ...data.audio import speed_perturb
+
+    out = _fsdd(*key)
+    keep = ~np.isin(out["train_speakers"], validation)
+    waves = [w for w, k in zip(out["train_waveforms"], keep) if k]
+    xs = [out["features"].transform([speed_perturb(w, f, out["sample_rate"]) for w in waves])
+          for f in factors]
+    return np.concatenate(xs), np.tile(out["train_y"][keep], len(factors))
 
 
 def _fsdd_split(cfg, split):
     f = cfg["fsdd"]
-    out = _fsdd(str(fsdd_root(cfg)), tuple(f["test_speakers"]), f["feature"], f["frames"],
-                f["bands"], float(f["trim_db"]))
+    key = (str(fsdd_root(cfg)), tuple(f["test_speakers"]), f["feature"], f["frames"],
+           f["bands"], float(f["trim_db"]))
+    out = _fsdd(*key)
     if split == "test":
         x, y = out["test_x"], out["test_y"]
     else:
@@ -125,6 +143,10 @@ def _fsdd_split(cfg, split):
             raise DataError("fsdd.validation_speakers leave no speaker for training")
         pick = held if split == "validation" else ~held
         x, y = out["train_x"][pick], out["train_y"][pick]
+        if split == "train" and f["perturb"]:
+            copies_x, copies_y = _fsdd_speed_copies(key, tuple(f["validation_speakers"]),
+                                                    tuple(float(v) for v in f["perturb"]))
+            x, y = np.concatenate([x, copies_x]), np.concatenate([y, copies_y])
     x = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).reshape(-1, f["frames"], f["bands"])
     return x, torch.from_numpy(np.asarray(y, dtype=np.int64))
 
