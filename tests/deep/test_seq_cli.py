@@ -154,6 +154,27 @@ def test_seq_repeat_varies_a_key_over_cells_and_a_selection_never_reads_test(tmp
     assert bad.exit_code != 0 and "data.nonsense" in bad.output
 
 
+def test_a_chosen_selection_run_is_tested_with_its_kept_model_as_a_fresh_run_would_be(tmp_path,
+                                                                                      fake_mnist):
+    spec = tmp_path / "seq.toml"
+    spec.write_text(SPEC)
+    args = ("seq-repeat", spec, "--models", "lite", "--seeds", "0", "--threads", 1,
+            "--set", "model.kernel=2")
+    assert invoke(*args, "--out", tmp_path / "select", "--validation-only").exit_code == 0
+    run = tmp_path / "select" / "kernel=2" / "lite-seed0"
+    stamp = (run / "model.pt").stat().st_mtime_ns
+    r = invoke(*args, "--out", tmp_path / "select")            # the test asked for: not trained again
+    assert r.exit_code == 0 and "scoring its kept model on test" in r.output
+    assert (run / "model.pt").stat().st_mtime_ns == stamp
+    tested = json.loads((run / "metrics.json").read_text())
+    assert invoke(*args, "--out", tmp_path / "fresh").exit_code == 0   # trained with the test
+    fresh = json.loads((tmp_path / "fresh" / "kernel=2" / "lite-seed0" / "metrics.json").read_text())
+    assert tested["test_sequences"] == fresh["test_sequences"] == 40
+    assert tested["test_accuracy"] == fresh["test_accuracy"]
+    assert tested["validation_accuracy"] == fresh["validation_accuracy"]
+    assert "| kernel=2 | lite |" in (tmp_path / "select" / "table" / "cells.md").read_text()
+
+
 def test_seq_plot_draws_several_records_over_one_setting_with_the_others_as_lines(tmp_path,
                                                                                    monkeypatch):
     from stdpnet import results

@@ -183,15 +183,34 @@ def _finished(run: Path, score_test: bool, cfg: dict) -> bool:
     return not score_test or runs.read_metrics(run).get("test_accuracy") is not None
 
 
+def score_test_of(run: Path, cfg: dict, dev) -> dict:
+    """Score the test split once with the kept (best-validation) model of a
+    finished selection run of exactly ``cfg``, and add it to its metrics:
+    the figure that training it again with the test asked for would give,
+    without the training. Returns the metrics."""
+    ckpt = torch.load(run / runs.MODEL_FILE, map_location=dev, weights_only=False)
+    model, _ = build_seq_model(ckpt["model"], cfg["model"], ckpt["info"]["features"],
+                               ckpt["info"]["classes"])
+    model.load_state_dict(ckpt["state_dict"])
+    model.to(dev)
+    test = load_split(cfg, "test")   # read once, for the final figure
+    metrics = runs.read_metrics(run)
+    metrics.update(test_accuracy=evaluate(model, *test, batch_size=cfg["data"]["eval_batch_size"],
+                                          device=dev),
+                   test_sequences=len(test[0]))
+    runs.write_json(run / runs.METRICS_FILE, metrics)
+    return metrics
+
+
 def repeat(cfg: dict, kinds: list[str], seeds: list[int], out: Path, dev, machine: dict,
            log: Callable = print, cells: list[dict] | None = None,
            score_test: bool = True) -> list[Path]:
     """Train every model kind with every seed into ``out/<kind>-seed<s>``
     (with ``cells``, settings of dotted keys: ``out/<cell>/<kind>-seed<s>``
-    for each); a run that finished with the same settings is reused, one
-    that was stopped, or ran other settings (or a
-    selection run when the test is asked for) is trained again. Returns the
-    run folders."""
+    for each); a run that finished with the same settings is reused (a
+    selection run, when the test is asked for, by scoring the test split
+    with its kept model: ``score_test_of``), one that was stopped or ran other
+    settings is trained again. Returns the run folders."""
     dirs = []
     for settings in cells or [{}]:
         base = apply_settings(cfg, settings)
@@ -200,7 +219,11 @@ def repeat(cfg: dict, kinds: list[str], seeds: list[int], out: Path, dev, machin
             for seed in seeds:
                 run = folder / f"{kind}-seed{seed}"
                 cfg_run = {**copy.deepcopy(base), "seed": seed, "model_kind": kind}
-                if not _finished(run, score_test, cfg_run):
+                if score_test and _finished(run, False, cfg_run) \
+                        and not _finished(run, True, cfg_run):
+                    log(f"{run}: a finished selection run; scoring its kept model on test")
+                    score_test_of(run, cfg_run, dev)
+                elif not _finished(run, score_test, cfg_run):
                     runs.prepare_run(run, force=True)
                     torch.manual_seed(seed)
                     train_seq(cfg_run, kind, run, dev, machine,
