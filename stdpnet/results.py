@@ -125,6 +125,16 @@ HEADLINES = (
      "stdpnet deep seq-repeat networks/deep_seq_mnist_rows.toml --models lite --seeds 0-2 "
      "--set model.substeps=2 --validation-only --out runs/select_seq_rows_substeps "
      "--record seq_mnist_rows_substeps --threads 1"),
+    ("seq_mnist_rows_substeps4_selection", "Sequential MNIST, rows: LITE-SNN's neurons taking 4 "
+     "steps per row (spike counts), on validation",
+     "stdpnet deep seq-repeat networks/deep_seq_mnist_rows.toml --models lite --seeds 0-2 "
+     "--set model.substeps=4 --validation-only --out runs/select_seq_rows_substeps4 "
+     "--record seq_mnist_rows_substeps4_selection --threads 1"),
+    ("seq_mnist_rows_substeps4", "Sequential MNIST, rows: LITE-SNN with 4 neuron steps per row "
+     "(chosen on validation)",
+     "stdpnet deep seq-repeat networks/deep_seq_mnist_rows.toml --models lite --seeds 0-2 "
+     "--set model.substeps=4 --out runs/select_seq_rows_substeps4 "
+     "--record seq_mnist_rows_substeps4 --threads 1"),
     ("seq_fsdd_substeps", "Spoken digits as frame sequences: LITE-SNN's neurons taking 2 steps "
      "per frame (spike counts), on validation",
      "stdpnet deep seq-repeat networks/deep_seq_fsdd.toml --models lite --seeds 0-2 "
