@@ -325,6 +325,19 @@ HEADLINES = (
      "setting of fsdd_audio_400_one_pass trained on the validation speaker too (four voices)",
      "stdpnet sweep networks/fsdd_audio_400_one_pass_refit.toml --folds speaker --seeds 0-2 --test "
      "--record fsdd_audio_400_one_pass_refit --workers 2 --out runs/measure_fsdd_one_pass_refit"),
+    ("fsdd_one_pass_inhibition", "Spoken digits (FSDD), leave one speaker out, silence trimmed, one "
+     "pass: lateral inhibition (inh_to_exc) 8 or 12 against 17, on the rotating validation speakers",
+     "stdpnet sweep networks/fsdd_audio_400_one_pass.toml --folds speaker "
+     "--set connections.inh_to_exc=8,12 --seeds 0-2 --record fsdd_one_pass_inhibition "
+     "--out runs/select_fsdd_one_pass_inhibition --workers 1"),
+    ("fsdd_audio_400_inh8", "Spoken digits (FSDD), 400 neurons, leave one speaker out, one pass, "
+     "lateral inhibition 8 (chosen on rotating validation speakers)",
+     "stdpnet sweep networks/fsdd_audio_400_inh8.toml --folds speaker --seeds 0-2 --test "
+     "--record fsdd_audio_400_inh8 --workers 2 --out runs/measure_fsdd_inh8"),
+    ("fsdd_audio_400_inh8_refit", "Spoken digits (FSDD), 400 neurons, leave one speaker out, the "
+     "setting of fsdd_audio_400_inh8 trained on the validation speaker too (four voices)",
+     "stdpnet sweep networks/fsdd_audio_400_inh8_refit.toml --folds speaker --seeds 0-2 --test "
+     "--record fsdd_audio_400_inh8_refit --workers 2 --out runs/measure_fsdd_inh8_refit"),
     ("fsdd_audio_400_refit", "Spoken digits (FSDD), 400 neurons, leave one speaker out, the setting "
      "of fsdd_audio_400_trim_epochs trained on the validation speaker too (four voices)",
      "stdpnet sweep networks/fsdd_audio_400_refit.toml --folds speaker --seeds 0-2 --test "
@@ -342,6 +355,14 @@ HEADLINES = (
      "(values per repeat)",
      "python benchmarks/sweep_throughput.py --tasks 4 --examples 8000 --validation 5000 --workers 1 2 "
      "--ceiling --repeats 3 --record sweep_throughput"),
+    ("sweep_throughput_8_tasks", "Sweep throughput on Dask, sweeps of 8 tasks: 1 and 2 workers, and "
+     "plain pinned processes (values per repeat)",
+     "python benchmarks/sweep_throughput.py --tasks 8 --examples 8000 --validation 5000 --workers 1 2 "
+     "--ceiling --repeats 3 --record sweep_throughput_8_tasks"),
+    ("sweep_throughput_16_tasks", "Sweep throughput on Dask, sweeps of 16 tasks: 1 and 2 workers "
+     "(values per repeat)",
+     "python benchmarks/sweep_throughput.py --tasks 16 --examples 8000 --validation 5000 --workers 1 2 "
+     "--repeats 3 --record sweep_throughput_16_tasks"),
     ("speed_precision", "Speed at N = 400 in double and single precision, against the plain "
      "standalone network, one core (values per repeat)",
      "taskset -c 1 python benchmarks/speed.py --sizes 400 --examples 1000 --plain-examples 100 "
