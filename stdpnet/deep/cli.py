@@ -418,13 +418,18 @@ def seq_plot_cmd(records, x, split, out):
                    "combination of the values is a cell, run into OUT/<cell>/ (repeatable).")
 @click.option("--validation-only", is_flag=True,
               help="A selection: score the validation split only, never the test split.")
+@click.option("--folds", type=click.Choice(["speaker"]),
+              help="Spoken digits: leave one speaker out, each speaker of the folder held out "
+                   "for test once, the next one for validation, into OUT/[<cell>/]test=<speaker>/.")
 @friendly
 def seq_repeat_cmd(spec, models, seeds, out, record, device, threads, epochs, sets,
-                   validation_only):
+                   validation_only, folds):
     """Train MODELS x SEEDS of SPEC (finished runs are reused), tabulate them
     and, with --record, write their mean and sd over seeds to results/. With
     --set, every cell of the settings' grid; cells.md gives mean ± sd per
-    cell and model."""
+    cell and model. With --folds speaker, every run once per held-out
+    speaker: a seed's figure is its mean over the folds, and folds.md gives
+    each fold."""
     import itertools
 
     from .. import results
@@ -445,11 +450,14 @@ def seq_repeat_cmd(spec, models, seeds, out, record, device, threads, epochs, se
     dev = _setup(device, threads, cfg["seed"])
     grid = parse_sets(list(sets))
     cells = [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
+    speaker_folds = pipeline.speaker_folds(cfg) if folds else None
     dirs = pipeline.repeat(cfg, kinds, parse_seeds(seeds), out, dev, _machine(dev), log=click.echo,
-                           cells=cells, score_test=not validation_only)
+                           cells=cells, score_test=not validation_only, folds=speaker_folds)
     pipeline.compare(dirs, Path(out) / "table", "validation" if validation_only else "test")
     click.echo((Path(out) / "table" / "table.md").read_text(), nl=False)
     pipeline.write_cells(pipeline.cell_summary(dirs), Path(out) / "table")
+    if pipeline.fold_tables(dirs, Path(out) / "table"):
+        click.echo((Path(out) / "table" / "folds.md").read_text(), nl=False)
     click.echo((Path(out) / "table" / "cells.md").read_text(), nl=False)
     if record:
         title = {n: t for n, t, _ in results.HEADLINES}.get(record, cfg["name"])

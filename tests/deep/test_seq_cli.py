@@ -204,3 +204,116 @@ def test_seq_plot_draws_several_records_over_one_setting_with_the_others_as_line
                "--out", tmp_path / "both.png")
     assert r.exit_code == 0, r.output
     assert (tmp_path / "both.png").stat().st_size > 1000
+
+
+def write_tone_speakers(root, speakers, digits=3, takes=2):
+    """Spoken-digit files of steady tones: a digit's pitch, shifted a little per speaker."""
+    import numpy as np
+
+    from stdpnet.data.audio import write_wav
+
+    root.mkdir(parents=True, exist_ok=True)
+    t = np.arange(2400) / 8000.0
+    for s, speaker in enumerate(speakers):
+        for digit in range(digits):
+            for take in range(takes):
+                tone = 0.5 * np.sin(2 * np.pi * (300 + 200 * digit + 30 * s) * t)
+                write_wav(root / f"{digit}_{speaker}_{take}.wav", tone.astype(np.float32))
+
+
+FSDD_SPEC = """
+name = "tiny-fsdd"
+[data]
+task = "fsdd"
+root = "{root}"
+batch_size = 8
+[fsdd]
+test_speakers = ["dan"]
+validation_speakers = ["cid"]
+frames = 12
+bands = 8
+[model]
+channels = [8]
+hidden = [8]
+[train]
+epochs = 1
+lr = 0.01
+"""
+
+
+def test_leave_one_speaker_out_holds_each_speaker_out_once_and_records_means_over_folds(
+        tmp_path, monkeypatch):
+    import tomllib
+
+    from stdpnet.deep.seq import data as seq_data
+
+    speakers = ["ann", "bob", "cid", "dan"]
+    write_tone_speakers(tmp_path / "wav", speakers)
+    (tmp_path / "wav" / "notes.txt").write_text("not a recording")
+    spec = tmp_path / "fsdd.toml"
+    spec.write_text(FSDD_SPEC.format(root=tmp_path / "wav"))
+    monkeypatch.setenv("STDPNET_RESULTS", str(tmp_path / "results"))
+    real = seq_data.load_split
+
+    def no_test(cfg, split):
+        assert split != "test", "a selection run read the test split"
+        return real(cfg, split)
+
+    out = tmp_path / "loso"
+    args = ("seq-repeat", spec, "--models", "tcn", "--seeds", "0-1", "--out", out, "--threads", 1,
+            "--folds", "speaker")
+    with monkeypatch.context() as m:
+        m.setattr("stdpnet.deep.seq.pipeline.load_split", no_test)
+        r = invoke(*args, "--validation-only", "--record", "tiny_loso_select")
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in out.iterdir() if p.name != "table") == [f"test={s}" for s in speakers]
+    for i, held_out in enumerate(speakers):
+        for seed in (0, 1):
+            run = out / f"test={held_out}" / f"tcn-seed{seed}"
+            cfg = tomllib.loads((run / "config.toml").read_text())["fsdd"]
+            # the fold's test speaker, the next one (wrapping round) for validation, the rest trained on
+            assert cfg["test_speakers"] == [held_out]
+            assert cfg["validation_speakers"] == [speakers[(i + 1) % 4]]
+            m = json.loads((run / "metrics.json").read_text())
+            assert m["fold"] == held_out and m["test_accuracy"] is None
+            assert m["train_sequences"] == 2 * 6 and m["validation_sequences"] == 6
+    folds = (out / "table" / "folds.md").read_text()
+    assert all(f"| {s} |" in folds for s in speakers) and "mean over folds, seed 1" in folds
+    assert (out / "table" / "folds.png").stat().st_size > 1000
+    assert not any("test_accuracy" in p.name for p in (tmp_path / "results").iterdir())
+
+    # Tested: the kept models score the held-out speakers; each seed's figure is its mean over the folds.
+    r = invoke(*args, "--record", "tiny_loso")
+    assert r.exit_code == 0 and r.output.count("scoring its kept model on test") == 8, r.output
+    entry = json.loads((tmp_path / "results" / "tiny_loso.tcn_test_accuracy.json").read_text())
+    for seed in (0, 1):
+        tested = [json.loads((out / f"test={s}" / f"tcn-seed{seed}" / "metrics.json").read_text())
+                  for s in speakers]
+        assert all(t["test_sequences"] == 6 for t in tested)
+        assert entry["values"][str(seed)] == pytest.approx(sum(t["test_accuracy"] for t in tested) / 400)
+    assert entry["n"] == 2 and "4 held-out speakers (ann, bob, cid, dan)" in entry["metric"]
+    assert "test_accuracy" in (out / "table" / "folds.md").read_text()
+
+    bad = invoke(*args, "--set", "fsdd.test_speakers=[ann]")
+    assert bad.exit_code != 0 and "fsdd.test_speakers" in bad.output
+    rows = SPEC.replace("epochs = 2", "epochs = 1")
+    (tmp_path / "rows.toml").write_text(rows)
+    bad = invoke("seq-repeat", tmp_path / "rows.toml", "--models", "tcn", "--out", out, "--folds", "speaker")
+    assert bad.exit_code != 0 and "data.task" in bad.output
+
+
+def test_fold_means_need_the_same_held_out_speakers_for_every_seed():
+    from stdpnet.deep.seq.pipeline import per_seed
+    from stdpnet.errors import RunFolderError
+
+    runs = [{"model": "lite", "seed": 0, "fold": "ann", "validation_accuracy": 50.0},
+            {"model": "lite", "seed": 0, "fold": "bob", "validation_accuracy": 70.0},
+            {"model": "lite", "seed": 1, "fold": "ann", "validation_accuracy": 40.0},
+            {"model": "lite", "seed": 1, "fold": "bob", "validation_accuracy": 60.0,
+             "test_accuracy": 55.0}]
+    assert per_seed(runs, "validation_accuracy", "x") == {0: 60.0, 1: 50.0}
+    assert per_seed(runs, "test_accuracy", "x") == {0: None, 1: None}
+    with pytest.raises(RunFolderError, match="different speakers"):
+        per_seed(runs[:3], "validation_accuracy", "x")
+    with pytest.raises(RunFolderError, match="second lite run of seed 0 holding out ann"):
+        per_seed(runs + runs[:1], "validation_accuracy", "x")

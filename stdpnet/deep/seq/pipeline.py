@@ -1,9 +1,9 @@
 """What the sequence commands do, apart from parsing their options: train one
 sequence model of a spec (``train_seq``), tabulate and plot several runs
 against their cost (``compare``), and train several models over seeds and
-record their figures in the results registry (``repeat``, ``record``), and
-draw a recorded grid of one setting again from the registry alone
-(``recorded_cells``)."""
+record their figures in the results registry (``repeat``, ``record``), also
+leaving one speaker out at a time (``speaker_folds``), and draw a recorded
+grid of one setting again from the registry alone (``recorded_cells``)."""
 from __future__ import annotations
 
 import copy
@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from ...errors import RunFolderError
+from ...errors import ConfigError, RunFolderError
 from .. import plots as deep_plots
 from .. import runs
 from ..config import overlay
@@ -27,7 +27,7 @@ from ..train import evaluate, fit
 from . import plots
 from .config import DEFAULTS, merge, validate
 from .cost import count_ops
-from .data import describe, digit_shifts, load_split
+from .data import describe, digit_shifts, fsdd_root, load_split
 from .models import SPIKING, build_seq_model
 
 COST_SEQUENCES = 1000   # validation sequences whose operations and spikes are counted
@@ -35,11 +35,14 @@ EVENT_TASKS = ("nmnist", "synthetic_event_mnist")
 
 
 def train_seq(cfg: dict, kind: str, run: Path, dev, machine: dict, log: Callable = print,
-              score_test: bool = True, settings: dict | None = None) -> dict:
+              score_test: bool = True, settings: dict | None = None,
+              fold: str | None = None) -> dict:
     """Train model ``kind`` on the spec's task; keep the epoch with the best
     validation accuracy, score the test split once with it (not at all
     without ``score_test``: a selection run), count its cost. ``settings``:
-    the dotted keys a repeat changed in the spec, kept in metrics.json."""
+    the dotted keys a repeat changed in the spec, kept in metrics.json;
+    ``fold``: the speaker held out for test when the run is one fold of a
+    leave-one-speaker-out repeat."""
     cfg = copy.deepcopy(cfg)
     cfg["model_kind"] = kind
     t0 = time.perf_counter()
@@ -80,7 +83,7 @@ def train_seq(cfg: dict, kind: str, run: Path, dev, machine: dict, log: Callable
         n_test = len(test[0])
     lifs = neuron_layers(model)
     metrics = {"kind": "seq", "model": kind, "seed": cfg["seed"], "task": info["task"],
-               "settings": settings or {},
+               "settings": settings or {}, "fold": fold,
                "synthetic": info["synthetic"],
                "steps": info["steps"], "features": info["features"],
                "validation_accuracy": best["accuracy"], "best_epoch": best["epoch"],
@@ -107,6 +110,12 @@ COLUMNS = ("run", "model", "task", "params", "ops_per_sequence", "energy_uj_per_
            "validation_accuracy", "test_accuracy", "best_epoch")
 
 
+def run_label(run: Path, m: dict) -> str:
+    """A run's name in tables: its folder, after its fold's folder for one fold of
+    a leave-one-speaker-out repeat."""
+    return f"{run.parent.name}/{run.name}" if m.get("fold") else run.name
+
+
 def collect(run_dirs) -> list[dict]:
     rows = []
     for run in map(Path, run_dirs):
@@ -114,7 +123,7 @@ def collect(run_dirs) -> list[dict]:
         if m.get("kind") != "seq":
             raise RunFolderError(f"{run}: no sequence-run metrics.json (train it with "
                                  "`stdpnet deep train-seq`)")
-        rows.append({"run": run.name, **{k: m.get(k) for k in COLUMNS[1:]}})
+        rows.append({"run": run_label(run, m), **{k: m.get(k) for k in COLUMNS[1:]}})
     return rows
 
 
@@ -149,7 +158,7 @@ def compare(run_dirs, out: Path, split: str = "test") -> list[dict]:
     curves = []
     for run in map(Path, run_dirs):
         m = runs.read_metrics(run)
-        curves.append((run.name, m["model"], [h["validation_accuracy"] for h in m["history"]]))
+        curves.append((run_label(run, m), m["model"], [h["validation_accuracy"] for h in m["history"]]))
     plots.learning_curves(out / "learning_curves.png", curves)
     return rows
 
@@ -202,39 +211,116 @@ def score_test_of(run: Path, cfg: dict, dev) -> dict:
     return metrics
 
 
+FOLD_KEYS = ("fsdd.test_speakers", "fsdd.validation_speakers")
+
+
+def speaker_folds(cfg: dict) -> list[dict]:
+    """Leave one speaker out over every speaker of the spec's FSDD folder:
+    one fold per speaker, held out as the test speaker, with the next speaker
+    in name order (the first after the last) as the validation speaker and
+    the others trained on. Each fold: {fsdd.test_speakers: [s],
+    fsdd.validation_speakers: [v]}."""
+    from ...data.fsdd import list_fsdd
+
+    if cfg["data"]["task"] != "fsdd":
+        raise ConfigError(f"--folds speaker: data.task is {cfg['data']['task']!r}, not 'fsdd'")
+    speakers = sorted({r.speaker for r in list_fsdd(fsdd_root(cfg))})
+    if len(speakers) < 3:
+        raise ConfigError(f"--folds speaker: {len(speakers)} speakers ({', '.join(speakers)}) are "
+                          "too few for a training, a validation and a test speaker")
+    return [dict(zip(FOLD_KEYS, ([s], [speakers[(i + 1) % len(speakers)]])))
+            for i, s in enumerate(speakers)]
+
+
 def repeat(cfg: dict, kinds: list[str], seeds: list[int], out: Path, dev, machine: dict,
            log: Callable = print, cells: list[dict] | None = None,
-           score_test: bool = True) -> list[Path]:
+           score_test: bool = True, folds: list[dict] | None = None) -> list[Path]:
     """Train every model kind with every seed into ``out/<kind>-seed<s>``
     (with ``cells``, settings of dotted keys: ``out/<cell>/<kind>-seed<s>``
-    for each); a run that finished with the same settings is reused (a
-    selection run, when the test is asked for, by scoring the test split
-    with its kept model: ``score_test_of``), one that was stopped or ran other
-    settings is trained again. Returns the run folders."""
+    for each; with ``folds`` (``speaker_folds``), once per fold in
+    ``test=<speaker>/`` of that folder); a run that finished with the same
+    settings is reused (a selection run, when the test is asked for, by
+    scoring the test split with its kept model: ``score_test_of``), one that
+    was stopped or ran other settings is trained again. Returns the run
+    folders."""
     dirs = []
     for settings in cells or [{}]:
+        if folds and set(settings) & set(FOLD_KEYS):
+            raise ConfigError(f"--folds speaker sets {' and '.join(FOLD_KEYS)}: do not --set them")
         base = apply_settings(cfg, settings)
         folder = Path(out) / cell_name(settings) if settings else Path(out)
-        for kind in kinds:
-            for seed in seeds:
-                run = folder / f"{kind}-seed{seed}"
-                cfg_run = {**copy.deepcopy(base), "seed": seed, "model_kind": kind}
-                if score_test and _finished(run, False, cfg_run) \
-                        and not _finished(run, True, cfg_run):
-                    log(f"{run}: a finished selection run; scoring its kept model on test")
-                    score_test_of(run, cfg_run, dev)
-                elif not _finished(run, score_test, cfg_run):
-                    runs.prepare_run(run, force=True)
-                    torch.manual_seed(seed)
-                    train_seq(cfg_run, kind, run, dev, machine,
-                              log=log, score_test=score_test, settings=settings)
-                dirs.append(run)
+        for fold in folds or [None]:
+            held_out = fold[FOLD_KEYS[0]][0] if fold else None
+            where = folder / f"test={held_out}" if fold else folder
+            base_fold = apply_settings(base, fold, "--folds") if fold else base
+            for kind in kinds:
+                for seed in seeds:
+                    run = where / f"{kind}-seed{seed}"
+                    cfg_run = {**copy.deepcopy(base_fold), "seed": seed, "model_kind": kind}
+                    if score_test and _finished(run, False, cfg_run) \
+                            and not _finished(run, True, cfg_run):
+                        log(f"{run}: a finished selection run; scoring its kept model on test")
+                        score_test_of(run, cfg_run, dev)
+                    elif not _finished(run, score_test, cfg_run):
+                        runs.prepare_run(run, force=True)
+                        torch.manual_seed(seed)
+                        train_seq(cfg_run, kind, run, dev, machine, log=log,
+                                  score_test=score_test, settings=settings, fold=held_out)
+                    dirs.append(run)
     return dirs
+
+
+def per_seed(ms: list[dict], column: str, where: str) -> dict:
+    """{seed: ``column``} over the runs ``ms`` of one setting and model; for
+    leave-one-speaker-out runs, each seed's mean over its folds, and every seed
+    must have the same folds. A seed whose value is missing in a run (the test
+    of a selection run) maps to None. ``where``: the runs, for errors."""
+    by_seed: dict = {}
+    for m in ms:
+        folds = by_seed.setdefault(m.get("seed"), {})
+        if m.get("fold") in folds:
+            raise RunFolderError(f"{where}: a second {m['model']} run of seed {m.get('seed')}"
+                                 + (f" holding out {m['fold']}" if m.get("fold") else ""))
+        folds[m.get("fold")] = m.get(column)
+    held_out = {tuple(sorted(folds, key=str)) for folds in by_seed.values()}
+    if len(held_out) > 1:
+        raise RunFolderError(f"{where}: the seeds hold out different speakers "
+                             f"({' / '.join(', '.join(map(str, f)) for f in sorted(held_out))})")
+    return {seed: None if any(v is None for v in folds.values()) else float(np.mean(list(folds.values())))
+            for seed, folds in sorted(by_seed.items())}
+
+
+def fold_tables(run_dirs, out: Path) -> bool:
+    """folds.md and folds.png in ``out`` for the leave-one-speaker-out runs
+    of ``run_dirs``: every held-out speaker's accuracy (mean over seeds) and
+    each seed's mean over the folds, per setting and model
+    (``experiments.folds``). False when no run is a fold."""
+    from ...experiments.folds import fold_summary, write_folds
+
+    groups: dict = {}
+    for run in map(Path, run_dirs):
+        m = runs.read_metrics(run)
+        if m.get("fold"):
+            cell = cell_name(m.get("settings", {}))
+            groups.setdefault((f"{cell}, " if cell else "") + m["model"], []).append(
+                {"seed": m["seed"], "fold": m["fold"],
+                 **{f"{s}_accuracy": m[f"{s}_accuracy"] / 100 for s in ("validation", "test")
+                    if m.get(f"{s}_accuracy") is not None}})
+    if not groups:
+        return False
+    for cell, rows in groups.items():
+        if len({len(r) for r in rows}) > 1:   # some folds tested, others not: validation only
+            for r in rows:
+                r.pop("test_accuracy", None)
+    write_folds(Path(out), [(cell, fold_summary(rows, "fold", ("validation", "test")))
+                            for cell, rows in groups.items()])
+    return True
 
 
 def cell_summary(run_dirs) -> list[dict]:
     """Mean, sd and n over seeds of the validation and test accuracy of each
-    (settings, model) pair of ``run_dirs``."""
+    (settings, model) pair of ``run_dirs`` (for leave-one-speaker-out runs,
+    of each seed's mean over the folds)."""
     groups: dict = {}
     for run in map(Path, run_dirs):
         m = runs.read_metrics(run)
@@ -242,10 +328,12 @@ def cell_summary(run_dirs) -> list[dict]:
         groups.setdefault(key, []).append(m)
     rows = []
     for (settings, model), ms in groups.items():
-        row = {"settings": json.loads(settings), "model": model, "n": len(ms),
+        seeds = {m.get("seed") for m in ms}
+        row = {"settings": json.loads(settings), "model": model, "n": len(seeds),
                "steps": ms[0]["steps"], "params": ms[0]["params"]}
         for split in ("validation", "test"):
-            v = [m[f"{split}_accuracy"] for m in ms if m.get(f"{split}_accuracy") is not None]
+            values = per_seed(ms, f"{split}_accuracy", f"{model} runs of {settings}")
+            v = [x for x in values.values() if x is not None]
             row[f"{split}_mean"] = float(np.mean(v)) if v else None
             row[f"{split}_sd"] = float(np.std(v, ddof=1)) if len(v) > 1 else None
         rows.append(row)
@@ -283,24 +371,26 @@ RECORDED = (("test_accuracy", "accuracy", "test", "%", 0.01),
 def record(run_dirs, name: str, title: str, source: dict, root: Path | None = None) -> list[Path]:
     """Registry entries ``<name>.<model>_<figure>`` over the seeds of each
     model's runs (``<name>.<model>_<figure>_<cell>`` for the cells of a
-    repeat with settings; ``source``: ``stdpnet.results.provenance``)."""
+    repeat with settings; a seed's value is its mean over the folds of a
+    leave-one-speaker-out repeat; ``source``: ``stdpnet.results.provenance``)."""
     from ... import results
 
     groups: dict = {}
     for run in map(Path, run_dirs):
         m = runs.read_metrics(run)
         cell = cell_name(m.get("settings", {})).replace("=", "")
-        seeds = groups.setdefault((m["model"], cell), {})
-        if m.get("seed") in seeds:
-            raise RunFolderError(f"{run}: a second {m['model']} run of seed {m.get('seed')}")
-        seeds[m.get("seed")] = m
+        groups.setdefault((m["model"], cell), []).append(m)
     paths = []
-    for (model, cell), seeds in groups.items():
+    for (model, cell), ms in groups.items():
+        held_out = sorted({m["fold"] for m in ms if m.get("fold")})
         for column, metric, split, unit, scale in RECORDED:
-            if any(m.get(column) is None for m in seeds.values()):
+            values = per_seed(ms, column, f"{model} runs of {cell or 'the spec'}")
+            if any(v is None for v in values.values()):
                 continue   # a selection run: the test split was not scored
-            values = {seed: scale * m[column] for seed, m in sorted(seeds.items())}
+            values = {seed: scale * v for seed, v in values.items()}
             label = f"{model} ({cell.replace(',', ', ')})" if cell else model
+            if held_out:
+                metric += f", mean over {len(held_out)} held-out speakers ({', '.join(held_out)})"
             entry = results.figure(f"{name}.{model}_{column}" + (f"_{cell}" if cell else ""), title,
                                    f"{label}: {metric}", split, unit, values, source)
             paths.append(results.write(entry, root))
