@@ -178,6 +178,31 @@ HEADLINES = (
      "stdpnet deep seq-repeat networks/deep_seq_fsdd.toml --models lite --seeds 0-2 "
      "--set model.stride=1,2,3 --validation-only --out runs/select_seq_fsdd_stride "
      "--record seq_fsdd_stride --threads 1"),
+    ("seq_fsdd_loso_selection", "Spoken digits as frame sequences, leave one speaker out: the "
+     "silence trimmed or kept, speed copies or none, LITE-SNN and LSTM on the validation speakers",
+     "stdpnet deep seq-repeat networks/deep_seq_fsdd.toml --models lite,lstm --seeds 0-2 "
+     "--folds speaker --set fsdd.trim_db=0,30 --set 'fsdd.perturb=[],[0.9,1.1]' --validation-only "
+     "--out runs/select_seq_fsdd_loso --record seq_fsdd_loso_selection --threads 1"),
+    ("seq_fsdd_loso_lite_substeps", "Spoken digits as frame sequences, leave one speaker out: "
+     "LITE-SNN's neuron steps per frame (silence trimmed, speed copies), on the validation speakers",
+     "stdpnet deep seq-repeat networks/deep_seq_fsdd.toml --models lite --seeds 0-2 --folds speaker "
+     "--set fsdd.trim_db=30 --set 'fsdd.perturb=[0.9,1.1]' --set model.substeps=2,4 --validation-only "
+     "--out runs/select_seq_fsdd_loso_lite_substeps --record seq_fsdd_loso_lite_substeps --threads 1"),
+    ("seq_fsdd_loso_lite_dropout", "Spoken digits as frame sequences, leave one speaker out: "
+     "LITE-SNN's dropout before the readout (silence trimmed, speed copies), on the validation speakers",
+     "stdpnet deep seq-repeat networks/deep_seq_fsdd.toml --models lite --seeds 0-2 --folds speaker "
+     "--set fsdd.trim_db=30 --set 'fsdd.perturb=[0.9,1.1]' --set model.dropout=0.1,0.25 --validation-only "
+     "--out runs/select_seq_fsdd_loso_lite_dropout --record seq_fsdd_loso_lite_dropout --threads 1"),
+    ("seq_fsdd_loso_lite", "Spoken digits as frame sequences, leave one speaker out: LITE-SNN with "
+     "the input and neuron steps chosen on the validation speakers",
+     "stdpnet deep seq-repeat networks/deep_seq_fsdd.toml --models lite --seeds 0-2 --folds speaker "
+     "--set fsdd.trim_db=30 --set 'fsdd.perturb=[0.9,1.1]' --set model.substeps=4 "
+     "--out runs/select_seq_fsdd_loso_lite_substeps --record seq_fsdd_loso_lite --threads 1"),
+    ("seq_fsdd_loso", "Spoken digits as frame sequences, leave one speaker out: the LSTM with the "
+     "input chosen on the validation speakers, the GRU and TCN given the same",
+     "stdpnet deep seq-repeat networks/deep_seq_fsdd.toml --models lstm,gru,tcn --seeds 0-2 "
+     "--folds speaker --set fsdd.trim_db=30 --set 'fsdd.perturb=[0.9,1.1]' "
+     "--out runs/select_seq_fsdd_loso --record seq_fsdd_loso --threads 1"),
     ("seq_event_mnist_stride", "Synthetic event MNIST: LITE-SNN's convolution stride on validation",
      "stdpnet deep seq-repeat networks/deep_seq_event_mnist.toml --models lite --seeds 0-2 "
      "--set model.stride=1,2,3 --validation-only --out runs/select_seq_event_stride "
