@@ -71,3 +71,23 @@ def fake_mnist(monkeypatch):
 
     monkeypatch.setattr(mnist, "load_mnist", load)
     return load
+
+
+def write_tone_speakers(root, speakers, digits=3, takes=2):
+    """Spoken-digit files (FSDD names) of steady tones in ``root``: a digit's
+    pitch, shifted a little per speaker."""
+    from stdpnet.data.audio import write_wav
+
+    root.mkdir(parents=True, exist_ok=True)
+    t = np.arange(2400) / 8000.0
+    for s, speaker in enumerate(speakers):
+        for digit in range(digits):
+            for take in range(takes):
+                tone = 0.5 * np.sin(2 * np.pi * (300 + 200 * digit + 30 * s) * t)
+                write_wav(root / f"{digit}_{speaker}_{take}.wav", tone.astype(np.float32))
+
+
+@pytest.fixture
+def tone_speakers():
+    """``write_tone_speakers``, for tests that need a tiny spoken-digit folder."""
+    return write_tone_speakers

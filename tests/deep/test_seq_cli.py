@@ -206,21 +206,6 @@ def test_seq_plot_draws_several_records_over_one_setting_with_the_others_as_line
     assert (tmp_path / "both.png").stat().st_size > 1000
 
 
-def write_tone_speakers(root, speakers, digits=3, takes=2):
-    """Spoken-digit files of steady tones: a digit's pitch, shifted a little per speaker."""
-    import numpy as np
-
-    from stdpnet.data.audio import write_wav
-
-    root.mkdir(parents=True, exist_ok=True)
-    t = np.arange(2400) / 8000.0
-    for s, speaker in enumerate(speakers):
-        for digit in range(digits):
-            for take in range(takes):
-                tone = 0.5 * np.sin(2 * np.pi * (300 + 200 * digit + 30 * s) * t)
-                write_wav(root / f"{digit}_{speaker}_{take}.wav", tone.astype(np.float32))
-
-
 FSDD_SPEC = """
 name = "tiny-fsdd"
 [data]
@@ -242,13 +227,13 @@ lr = 0.01
 
 
 def test_leave_one_speaker_out_holds_each_speaker_out_once_and_records_means_over_folds(
-        tmp_path, monkeypatch):
+        tmp_path, monkeypatch, tone_speakers):
     import tomllib
 
     from stdpnet.deep.seq import data as seq_data
 
     speakers = ["ann", "bob", "cid", "dan"]
-    write_tone_speakers(tmp_path / "wav", speakers)
+    tone_speakers(tmp_path / "wav", speakers)
     (tmp_path / "wav" / "notes.txt").write_text("not a recording")
     spec = tmp_path / "fsdd.toml"
     spec.write_text(FSDD_SPEC.format(root=tmp_path / "wav"))

@@ -159,15 +159,8 @@ def test_augmented_digits_shift_as_images_whatever_the_pixel_order():
         spec(data=dict(task="fsdd", augment=True))
 
 
-def test_spoken_digits_hold_out_whole_speakers(tmp_path):
-    from stdpnet.data.audio import write_wav
-
-    t = np.arange(2400) / 8000.0
-    for s, speaker in enumerate(["ann", "bob", "cid"]):
-        for digit in range(3):
-            for index in range(2):
-                tone = 0.5 * np.sin(2 * np.pi * (300 + 200 * digit + 30 * s) * t)
-                write_wav(tmp_path / f"{digit}_{speaker}_{index}.wav", tone.astype(np.float32))
+def test_spoken_digits_hold_out_whole_speakers(tmp_path, tone_speakers):
+    tone_speakers(tmp_path, ["ann", "bob", "cid"])
     cfg = spec(data=dict(task="fsdd", root=str(tmp_path)),
                fsdd=dict(test_speakers=["cid"], validation_speakers=["bob"], frames=12, bands=8))
     x, y = load_split(cfg, "train")
