@@ -51,15 +51,19 @@ def data_fetch(name, root, wheel):
 
 @data.command("synth-digits")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Output folder (default: datasets/synth_digits).")
+              help="Output folder (default: datasets/synth_digits/recordings).")
+@click.option("--voices", default=None, metavar="V1,V2,...",
+              help="espeak-ng voices, one speaker each, e.g. en-us,en-us+f3 "
+                   "(`espeak-ng --voices=en`, `--voices=variant`) [default: eight English voices].")
 @click.option("--repeats", type=int, default=1, show_default=True,
               help="Recordings per digit, voice, speed and pitch.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @friendly
-def data_synth(out, repeats, seed):
+def data_synth(out, voices, repeats, seed):
     """Spoken digits from espeak-ng, in the FSDD file layout."""
-    from .data.synth import synthesize_digits
-    click.echo(f"wrote {synthesize_digits(out, repeats=repeats, seed=seed)}")
+    from .data.synth import DEFAULT_VOICES, synthesize_digits
+    voices = [v.strip() for v in voices.split(",") if v.strip()] if voices else DEFAULT_VOICES
+    click.echo(f"wrote {synthesize_digits(out, voices=voices, repeats=repeats, seed=seed)}")
 
 
 # ---------------------------------------------------------------- the ensemble

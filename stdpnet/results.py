@@ -370,6 +370,28 @@ HEADLINES = (
     ("fsdd_refit_linear", "Spoken digits (FSDD), leave one speaker out: a linear classifier on the "
      "network's inputs, refitted on four voices",
      "python benchmarks/speaker_baseline.py --spec networks/fsdd_audio_400_refit.toml --record fsdd_refit_linear"),
+    ("fsdd_inh8_extra_voices", "Spoken digits (FSDD), leave one speaker out, one pass, lateral inhibition "
+     "8: synthetic voices added to training (8 or 50 espeak-ng voices) against none, on the rotating "
+     "validation speakers",
+     "stdpnet sweep networks/fsdd_audio_400_inh8.toml --folds speaker --seeds 0-2 "
+     "--set 'data.audio_extra_root=\"\",synth_digits,datasets/synth_voices50/recordings' "
+     "--out runs/select_fsdd_extra_voices --record fsdd_inh8_extra_voices --workers 2"),
+    ("fsdd_audio_400_synth", "Spoken digits (FSDD), 400 neurons, leave one speaker out, one pass, "
+     "lateral inhibition 8, synthetic voices added to training (chosen on rotating validation speakers)",
+     "stdpnet sweep networks/fsdd_audio_400_synth.toml --folds speaker --seeds 0-2 --test "
+     "--record fsdd_audio_400_synth --workers 2"),
+    ("fsdd_audio_400_synth_refit", "Spoken digits (FSDD), 400 neurons, leave one speaker out, the "
+     "setting of fsdd_audio_400_synth trained on the validation speaker too (four voices and the "
+     "synthetic ones)",
+     "stdpnet sweep networks/fsdd_audio_400_synth_refit.toml --folds speaker --seeds 0-2 --test "
+     "--record fsdd_audio_400_synth_refit --workers 2"),
+    ("fsdd_synth_linear", "Spoken digits (FSDD), leave one speaker out: a linear classifier on the "
+     "network's inputs with the synthetic voices added to training",
+     "python benchmarks/speaker_baseline.py --spec networks/fsdd_audio_400_synth.toml --record fsdd_synth_linear"),
+    ("fsdd_synth_refit_linear", "Spoken digits (FSDD), leave one speaker out: a linear classifier on the "
+     "network's inputs with the synthetic voices added to training, refitted on four voices",
+     "python benchmarks/speaker_baseline.py --spec networks/fsdd_audio_400_synth_refit.toml "
+     "--record fsdd_synth_refit_linear"),
     ("audiovisual_rules", "Audio-visual network: the combining rules on the validation pairs",
      "python benchmarks/combining_rules.py runs/measure_audiovisual/tasks/* --record audiovisual_rules"),
     ("speed", "Speed: ms per MNIST example against a plain Brian2 cpp_standalone network, one core "
@@ -488,11 +510,17 @@ def figure(name: str, title: str, metric: str, split: str, unit: str, values: di
             "n": int(len(v)), **source}
 
 
+def file_name(name: str) -> str:
+    """The registry file of entry ``name``: one file in ``results/`` even when
+    the name holds a swept folder's path ('/' and '%' are %-escaped)."""
+    return name.replace("%", "%25").replace("/", "%2F").replace("\\", "%5C") + ".json"
+
+
 def write(entry: dict, root: Path | None = None) -> Path:
     from .runs import save_text
 
     root = Path(root or results_root())
-    path = root / f"{entry['name']}.json"
+    path = root / file_name(entry["name"])
     save_text(path, json.dumps(entry, indent=2) + "\n")
     return path
 

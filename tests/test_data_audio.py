@@ -7,7 +7,7 @@ import pytest
 import soundfile
 
 from stdpnet.data import audio, features, fsdd, sphere, synth, ti46
-from stdpnet.errors import DataError
+from stdpnet.errors import ConfigError, DataError
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets" / "fsdd" / "recordings"
 needs_fsdd = pytest.mark.skipif(not SHARED.is_dir(), reason="shared FSDD copy not present")
@@ -102,6 +102,12 @@ def test_list_and_split_tiny_folder(digits):
     assert d["train_x"].dtype == np.float32 and d["train_y"].dtype == np.int64
     assert d["feature_shape"] == (10, 12) and set(d["test_speakers"]) == {"bob"}
     assert len(d["test_waveforms"]) == 30 and d["test_files"][0] == "0_bob_0.wav"
+    with pytest.raises(ConfigError, match="2 speakers .* too few"):     # no fold has all three roles
+        fsdd.fold_speakers(digits)
+    audio.write_wav(digits / "0_cat_0.wav", tone(300, seconds=0.2))
+    assert fsdd.fold_speakers(digits) == ["ann", "bob", "cat"]
+    with pytest.raises(ConfigError, match="too few"):    # two of three validate: one left to train and test
+        fsdd.fold_speakers(digits, fixed=["ann", "bob"])
 
 
 def test_layout_errors(tmp_path, digits):
@@ -337,7 +343,6 @@ def test_speed_perturbation_scales_pitch_and_duration():
 
 def test_perturbed_copies_join_the_training_part_only(tmp_path):
     from stdpnet.data.load import load_spoken_digits
-    from stdpnet.errors import ConfigError
     from stdpnet.spec import Data
 
     for s, speaker in enumerate(("ann", "bob", "cat")):     # one trains, one validates, one tests
@@ -362,3 +367,56 @@ def test_perturbed_copies_join_the_training_part_only(tmp_path):
     deltas = load_spoken_digits(data)
     assert deltas["train_x"].shape == (n, 2 * plain["train_x"].shape[1])
     assert deltas["feature_shape"] == (8, 16)
+
+
+def test_extra_voices_join_the_training_part_only(tmp_path):
+    from stdpnet.data.load import load_dataset, load_spoken_digits
+    from stdpnet.spec import Data
+
+    main, extra = tmp_path / "main", tmp_path / "extra"
+    main.mkdir(), extra.mkdir()
+    for s, speaker in enumerate(("ann", "bob", "cat")):     # one trains, one validates, one tests
+        for digit in range(10):
+            audio.write_wav(main / f"{digit}_{speaker}_0.wav", tone(200 + 100 * digit + 20 * s, seconds=0.2))
+    for s, speaker in enumerate(("robot", "robot-f3")):
+        for digit in range(10):
+            audio.write_wav(extra / f"{digit}_{speaker}_0.wav", tone(230 + 100 * digit + 10 * s, seconds=0.3))
+    data = Data(dataset="fsdd", root=str(main), audio_split="speaker", test_speakers=["cat"],
+                audio_bands=8, audio_frames=8, audio_perturb=[1.1])
+    plain = load_spoken_digits(data)
+    data.audio_extra_root = str(extra)
+    more = load_spoken_digits(data)
+    n = 10                                   # ann's recordings; bob validates, cat is test
+    assert set(more["train_speakers"]) == {"ann", "robot", "robot-f3"}
+    assert len(more["train_y"]) == 2 * (n + 20)          # each extra recording gets its speed copy too
+    np.testing.assert_array_equal(more["train_x"][:n], plain["train_x"][:n])
+    np.testing.assert_array_equal(more["train_y"][n:n + 20], np.tile(np.arange(10), 2))
+    assert more["train_files"][n] == str(extra / "0_robot_0.wav")
+    for part in ("val", "test"):
+        np.testing.assert_array_equal(more[f"{part}_x"], plain[f"{part}_x"])
+        assert set(more[f"{part}_speakers"]).isdisjoint({"robot", "robot-f3"})
+    assert load_dataset(data).train_x.shape == (60, 2 * 64)   # ON/OFF inputs of 8 frames x 8 bands
+
+    audio.write_wav(extra / "3_bob_0.wav", tone(500, seconds=0.2))      # a voice of the main folder
+    with pytest.raises(DataError, match=r"audio_extra_root: speakers \['bob'\]"):
+        load_spoken_digits(data)
+    data.audio_extra_root = str(tmp_path / "missing")
+    with pytest.raises(DataError, match="audio_extra_root: folder .*missing not found"):
+        load_spoken_digits(data)
+    with pytest.raises(ConfigError, match="data.audio_extra_root"):
+        Data(dataset="mnist", audio_extra_root=str(extra)).validate()
+
+
+def test_synth_digits_command_takes_voices(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from stdpnet.cli import main
+
+    asked = []
+    monkeypatch.setattr(synth, "synthesize_digits", lambda out, **kw: asked.append(kw) or out)
+    cli = CliRunner()
+    assert cli.invoke(main, ["data", "synth-digits", "--out", str(tmp_path), "--voices",
+                             "en-us, en-gb+f2,", "--repeats", "2"]).exit_code == 0
+    assert cli.invoke(main, ["data", "synth-digits", "--out", str(tmp_path)]).exit_code == 0
+    assert asked[0]["voices"] == ["en-us", "en-gb+f2"] and asked[0]["repeats"] == 2
+    assert list(asked[1]["voices"]) == list(synth.DEFAULT_VOICES)

@@ -202,3 +202,13 @@ def test_counts_are_shown_in_full_and_other_figures_to_three_digits():
     assert "| 5.87 µJ ± 0 |" in text
     assert "| 46,926 ± 0 |" in text and "0: 46,926" in text
     assert "2.16 µJ ±" in text and "0: 2.15 µJ" in text
+
+
+def test_an_entry_named_after_a_swept_folder_is_one_file_of_the_registry(tmp_path):
+    source = results.provenance(REPO / "networks" / "mnist_quick.toml", "stdpnet sweep ... --record demo")
+    name = "demo.data.audio_extra_root=datasets/voices%2/recordings_validation_accuracy"
+    path = results.write(results.figure(name, "A demo", "accuracy", "validation", "%", {0: 0.5, 1: 0.7}, source),
+                         tmp_path)
+    assert path.parent == tmp_path and [p.name for p in tmp_path.iterdir()] == [path.name]
+    assert [e["name"] for e in results.load_all(tmp_path)] == [name]
+    assert results.file_name("a/b%2Fc") != results.file_name("a%2Fb/c")      # escaping keeps names apart

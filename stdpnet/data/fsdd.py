@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Sequence
 
-from ..errors import DataError
+from ..errors import ConfigError, DataError
 from .fetch import download
 from .audio import Recording, build_dataset, split_recordings
 from .features import AudioFeatures
@@ -48,6 +48,18 @@ def list_fsdd(root: Path | str | None = None, speakers: Sequence[str] | None = N
             raise DataError(f"speakers {missing} not found in {root} (present: {sorted(present)})")
         recs = [r for r in recs if r.speaker in set(speakers)]
     return sorted(recs, key=lambda r: (r.speaker, r.digit, r.index))
+
+
+def fold_speakers(root: Path | str, fixed: Sequence[str] = ()) -> list[str]:
+    """The speakers of ``root`` in name order, for leaving one speaker out:
+    each but those in ``fixed`` (validation speakers named in a spec) is the
+    test speaker of one fold. Refuses folders too small for a training, a
+    validation and a test speaker."""
+    speakers = sorted({r.speaker for r in list_fsdd(root)})
+    if len(speakers) < 3 or len(set(speakers) - set(fixed)) < 2:
+        raise ConfigError(f"--folds speaker: {len(speakers)} speakers ({', '.join(speakers)}) are too "
+                          "few for a training, a validation and a test speaker")
+    return speakers
 
 
 def load_fsdd(root: Path | str | None = None, split: str = "index",

@@ -114,11 +114,42 @@ def load_spoken_digits(data: Data, return_waveforms: bool = False) -> dict:
         else:
             out[f"train_{key}"] = [v for v, h in zip(values, held) if not h]
             out[f"val_{key}"] = [v for v, h in zip(values, held) if h]
+    if data.audio_extra_root:
+        out = extra_training(out, data)
     if data.audio_perturb:
         out = perturbed_training(out, data.audio_perturb)
     if not return_waveforms:
         for part in ("train", "val", "test"):
             out.pop(f"{part}_waveforms")
+    return out
+
+
+def extra_training(out: dict, data: Data) -> dict:
+    """Every recording of the folder ``data.audio_extra_root`` (FSDD layout;
+    "synth_digits": the folder of ``stdpnet data synth-digits``) appended to
+    the training part, featurised as the rest. The validation and test
+    recordings are set apart before, so the extra voices only ever train;
+    a speaker of that folder may not also be one of ``data.root``'s."""
+    from pathlib import Path
+
+    from ..errors import DataError
+    from .synth import default_root
+
+    root = default_root() if data.audio_extra_root == "synth_digits" else Path(data.audio_extra_root)
+    if not root.is_dir():
+        raise DataError(f"data.audio_extra_root: folder {root} not found (write synthetic voices "
+                        f"with `stdpnet data synth-digits --out FOLDER`)")
+    extra = _recordings(str(root), root.stat().st_mtime_ns, out["features"])
+    shared = sorted(set(extra["speakers"]) & set(out["train_speakers"] + out["val_speakers"]
+                                                 + out["test_speakers"]))
+    if shared:
+        raise DataError(f"data.audio_extra_root: speakers {shared} of {root} are also in "
+                        f"{out['root']}; the extra folder must hold other voices")
+    out = dict(out)
+    out["train_x"] = np.concatenate([out["train_x"], extra["x"]])
+    out["train_y"] = np.concatenate([out["train_y"], extra["y"]])
+    for key in ("files", "speakers", "waveforms"):
+        out[f"train_{key}"] = out[f"train_{key}"] + extra[key]
     return out
 
 
@@ -167,6 +198,19 @@ def validation_recordings(data: Data, files: list, speakers: list, test_speakers
     if set(chosen) == set(names):
         raise ConfigError(f"data.validation_speakers: {chosen} leave no speaker to train on")
     return np.isin(speakers, chosen)
+
+
+@functools.lru_cache(maxsize=2)
+def _recordings(root: str, entries: int, features) -> dict:
+    """Every recording of a spoken-digit folder as one part, made into ``features``
+    (an ``AudioFeatures``): x, y, files (paths), speakers, waveforms."""
+    from .audio import read_audio
+    from .fsdd import list_fsdd
+
+    recs = list_fsdd(root)
+    waves = [read_audio(r.path, features.sample_rate) for r in recs]
+    return {"x": features.transform(waves), "y": np.array([r.digit for r in recs], dtype=np.int64),
+            "files": [str(r.path) for r in recs], "speakers": [r.speaker for r in recs], "waveforms": waves}
 
 
 @functools.lru_cache(maxsize=2)

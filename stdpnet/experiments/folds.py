@@ -27,7 +27,7 @@ def speaker_folds(spec) -> tuple[object, dict]:
     ensemble). Validation speakers stay on the training side of each fold
     (``data.validation_speakers``; by default the last training speaker, or
     with ``data.validation_pick = "next"`` the one after the test speaker)."""
-    from ..data.fsdd import list_fsdd
+    from ..data.fsdd import fold_speakers
     from ..data.load import spoken_digits_root
 
     spec = copy.deepcopy(spec)
@@ -35,11 +35,8 @@ def speaker_folds(spec) -> tuple[object, dict]:
     if audio.data.dataset not in ("fsdd", "synth_digits"):
         raise ConfigError(f"--folds speaker: data.dataset is {audio.data.dataset!r}, "
                           "not a spoken-digit dataset")
-    speakers = sorted({r.speaker for r in list_fsdd(spoken_digits_root(audio.data))})
     fixed = set(audio.data.validation_speakers)
-    if len(speakers) - len(fixed) < 2:
-        raise ConfigError(f"--folds speaker: {len(speakers)} speakers ({', '.join(speakers)}) are too "
-                          "few for a training, a validation and a test speaker")
+    speakers = fold_speakers(spoken_digits_root(audio.data), fixed)
     audio.data.audio_split = "speaker"
     key = ("audio." if isinstance(spec, MultimodalSpec) else "") + FOLD_KEY
     return spec, {key: [[s] for s in speakers if s not in fixed]}

@@ -105,6 +105,9 @@ class Data:
     # training recordings also added played at these speeds (pitch and formants
     # scale with them, like another vocal tract); validation and test as recorded
     audio_perturb: list = field(default_factory=list)
+    # more training voices: every recording of this folder (FSDD layout; "synth_digits"
+    # = `stdpnet data synth-digits`'s folder) joins the training part, never validation or test
+    audio_extra_root: str = ""
     epochs: int = 1                # passes over the training examples (small audio sets)
     # train on the validation part too: the final run of a setting chosen on
     # validation (sweep --test), which then has no validation figure
@@ -165,6 +168,10 @@ class Data:
                lambda v: all(isinstance(x, (int, float)) and not isinstance(x, bool) and 0.5 <= x <= 2
                              and x != 1 for x in v),
                "must list speed factors in [0.5, 2] other than 1, e.g. [0.9, 1.1]")
+        _check(s, "audio_extra_root", self.audio_extra_root,
+               lambda v: isinstance(v, str) and (not v or self.dataset in ("fsdd", "synth_digits")),
+               "must be a folder of spoken digits, and only adds to the spoken-digit datasets "
+               "(fsdd, synth_digits)")
 
 
 @dataclass

@@ -220,14 +220,11 @@ def speaker_folds(cfg: dict) -> list[dict]:
     in name order (the first after the last) as the validation speaker and
     the others trained on. Each fold: {fsdd.test_speakers: [s],
     fsdd.validation_speakers: [v]}."""
-    from ...data.fsdd import list_fsdd
+    from ...data.fsdd import fold_speakers
 
     if cfg["data"]["task"] != "fsdd":
         raise ConfigError(f"--folds speaker: data.task is {cfg['data']['task']!r}, not 'fsdd'")
-    speakers = sorted({r.speaker for r in list_fsdd(fsdd_root(cfg))})
-    if len(speakers) < 3:
-        raise ConfigError(f"--folds speaker: {len(speakers)} speakers ({', '.join(speakers)}) are "
-                          "too few for a training, a validation and a test speaker")
+    speakers = fold_speakers(fsdd_root(cfg))
     return [dict(zip(FOLD_KEYS, ([s], [speakers[(i + 1) % len(speakers)]])))
             for i, s in enumerate(speakers)]
 
