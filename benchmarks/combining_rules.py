@@ -16,6 +16,7 @@ of the best on every condition. The test split is refused.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 
@@ -78,7 +79,7 @@ def main():
         from stdpnet import results
 
         seeds = {run: _seed(run) for run in args.runs}
-        source = results.provenance(args.spec, "python " + " ".join(sys.argv))
+        source = results.provenance(args.spec, "python " + shlex.join(sys.argv))
         title = "Audio-visual network: the combining rules on the validation pairs"
         for name in names:
             for rule in RULES:

@@ -16,6 +16,7 @@ set, more labelling digits would not help. The test split is never read.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 
@@ -68,7 +69,7 @@ def main():
         from stdpnet import results
 
         name = runs.open_run(args.runs[0]).name
-        source = results.provenance(Path("networks") / f"{name}.toml", "python " + " ".join(sys.argv))
+        source = results.provenance(Path("networks") / f"{name}.toml", "python " + shlex.join(sys.argv))
         title = next((t for n, t, _ in results.HEADLINES if n == args.record), args.record)
         for k in args.sizes:
             for column, readout_name in ((0, "vote"), (1, "likelihood")):

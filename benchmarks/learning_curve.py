@@ -16,6 +16,7 @@ The test split is never read.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 
@@ -77,7 +78,7 @@ def main():
         from stdpnet import results
 
         spec_file = Path("networks") / f"{spec_path}.toml"
-        source = results.provenance(spec_file, "python " + " ".join(sys.argv))
+        source = results.provenance(spec_file, "python " + shlex.join(sys.argv))
         title = next((t for name, t, _ in results.HEADLINES if name == args.record), args.record)
         for epoch in epochs:
             values = {s: p[epoch] for s, p in by_seed.items() if epoch in p}

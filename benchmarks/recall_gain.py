@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -96,7 +97,7 @@ def main():
     if args.record and args.split != "test":
         raise SystemExit("--record records test figures: use --split test")
     source = results.provenance("networks/audiovisual.toml",
-                                "python " + " ".join(sys.argv)) if args.record else None
+                                "python " + shlex.join(sys.argv)) if args.record else None
     rows = []
     for run in args.runs:
         rows += recall_at(run, gains, args.split)

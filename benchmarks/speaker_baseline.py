@@ -23,6 +23,7 @@ Needs scikit-learn (pip install scikit-learn).
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 
 import numpy as np
@@ -67,7 +68,7 @@ def main():
     ap.add_argument("--refit", action="store_true",
                     help="fit the test model on the training and validation speakers (C chosen on validation)")
     args = ap.parse_args()
-    source = results.provenance(args.spec, "python " + " ".join(sys.argv)) if args.record else None
+    source = results.provenance(args.spec, "python " + shlex.join(sys.argv)) if args.record else None
     spec, grid = speaker_folds(load_spec(args.spec))
     refit = args.refit or spec.data.refit
     if refit and args.validation_only:

@@ -25,6 +25,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import shlex
 import tempfile
 import time
 from pathlib import Path
@@ -153,7 +154,7 @@ def main():
     if args.record:
         import sys
         from stdpnet.results import results_root
-        record(args.record, reports, args, "python " + " ".join(sys.argv))
+        record(args.record, reports, args, "python " + shlex.join(sys.argv))
         print(f"wrote {results_root()}/{args.record}.*")
 
 

@@ -16,6 +16,7 @@ difference to the first step given, and ms per scored example.
 from __future__ import annotations
 
 import argparse
+import shlex
 import shutil
 import sys
 import tempfile
@@ -73,7 +74,7 @@ def main():
                         help="write the figures to results/NAME.* (validation split)")
     args = parser.parse_args()
     steps = [float(v) for v in args.test_dt.split(",")]
-    source = results.provenance(args.spec, "python " + " ".join(sys.argv))
+    source = results.provenance(args.spec, "python " + shlex.join(sys.argv))
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for run in trained_runs(args):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import shlex
 import sys
 from pathlib import Path
 
@@ -317,7 +318,7 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
     _ensure_data(spec.image if multimodal else spec)
     out = out or Path("runs") / f"sweep_{spec.name}"
     argv = sys.argv[sys.argv.index("sweep"):] if "sweep" in sys.argv else ["sweep", str(spec_path)]
-    source = results.provenance(spec_path, "stdpnet " + " ".join(argv)) if record else None
+    source = results.provenance(spec_path, "stdpnet " + shlex.join(argv)) if record else None
     result = run_sweep(spec, grid, parse_seeds(seeds) if seeds else [spec.seed], out, workers=workers,
                        scheduler=scheduler, test=with_test, device=device, log=click.echo, quiet=quiet,
                        noises=parse_noises(list(noises)),

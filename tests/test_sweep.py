@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -416,18 +417,22 @@ def test_refit_trains_on_the_validation_part_and_scores_test_only(tmp_path, monk
     refit.data.audio_perturb = []
     path.write_text(dump_spec(refit))
     monkeypatch.setenv("STDPNET_RESULTS", str(tmp_path / "results"))
-    out = tmp_path / "loso"
+    out = tmp_path / "loso run"
     runner = CliRunner()
     refused = runner.invoke(main, ["sweep", str(path), "--folds", "speaker", "--workers", "1",
                                    "--out", str(out), "--quiet"])
     assert refused.exit_code != 0 and "with --test" in refused.output
-    result = runner.invoke(main, ["sweep", str(path), "--folds", "speaker", "--seeds", "0", "--test",
-                                  "--record", "loso", "--workers", "1", "--out", str(out), "--quiet"])
+    argv = ["sweep", str(path), "--folds", "speaker", "--seeds", "0", "--test", "--record", "loso",
+            "--workers", "1", "--out", str(out), "--quiet"]
+    monkeypatch.setattr(sys, "argv", ["stdpnet", *argv])     # as a shell passes them
+    result = runner.invoke(main, argv)
     assert result.exit_code == 0, result.output
     header = (out / "sweep.csv").read_text().splitlines()[0]
     assert "test_accuracy" in header and "validation" not in header
     recorded = sorted(p.name for p in (tmp_path / "results").glob("loso.*.json"))
     assert "loso.test_accuracy.json" in recorded and not any("validation" in n for n in recorded)
+    command = json.loads((tmp_path / "results" / "loso.test_accuracy.json").read_text())["command"]
+    assert shlex.split(command) == ["stdpnet", *argv], "the recorded command, pasted in a shell, runs the same"
     run_dir = next((out / "tasks").iterdir())
     with pytest.raises(ConfigError, match="no validation figure"):
         ensemble.evaluate(run_dir, split="validation", jobs=1)

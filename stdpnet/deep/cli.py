@@ -11,6 +11,7 @@ folder and writes a run folder (config.toml, model.pt, metrics.json, plots).
 from __future__ import annotations
 
 import platform
+import shlex
 import sys
 from pathlib import Path
 
@@ -47,9 +48,9 @@ def _machine(device) -> dict:
 
     ctx = click.get_current_context(silent=True)
     name, argv = (ctx.info_name if ctx else None), sys.argv[1:]
-    command = " ".join(sys.argv)
+    command = shlex.join(sys.argv)
     if name in argv:  # the same words whether run as `stdpnet deep` or `python -m`
-        command = " ".join(["stdpnet", "deep", name, *argv[argv.index(name) + 1:]])
+        command = shlex.join(["stdpnet", "deep", name, *argv[argv.index(name) + 1:]])
     info = {"device": str(device), "torch": torch.__version__, "threads": torch.get_num_threads(),
             "cpu": platform.processor() or platform.machine(), "command": command}
     if device.type == "cuda":
@@ -248,7 +249,7 @@ def repeat_cmd(spec, methods, seeds, out, record, device, threads, train_limit, 
     if not chain or any(m not in ("diet", "iir") for m in chain):
         raise click.BadParameter(f"diet and/or iir, got {methods!r}", param_hint="--methods")
     argv = sys.argv[sys.argv.index("repeat"):] if "repeat" in sys.argv else ["repeat", str(spec)]
-    source = results.provenance(spec, "stdpnet deep " + " ".join(argv)) if record else None
+    source = results.provenance(spec, "stdpnet deep " + shlex.join(argv)) if record else None
     finished = {}
     for seed in parse_seeds(seeds):
         cfg = load_spec(spec)
@@ -446,7 +447,7 @@ def seq_repeat_cmd(spec, models, seeds, out, record, device, threads, epochs, se
     if unknown or not kinds:
         raise click.BadParameter(f"unknown model kinds {unknown}", param_hint="--models")
     argv = sys.argv[sys.argv.index("seq-repeat"):] if "seq-repeat" in sys.argv else ["seq-repeat", str(spec)]
-    source = results.provenance(spec, "stdpnet deep " + " ".join(argv)) if record else None
+    source = results.provenance(spec, "stdpnet deep " + shlex.join(argv)) if record else None
     dev = _setup(device, threads, cfg["seed"])
     grid = parse_sets(list(sets))
     cells = [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
