@@ -82,9 +82,15 @@ def _spec_with_overrides(spec_path, examples, seed, device):
     return spec.validate()
 
 
-def _ensure_data(spec):
-    """MNIST is fetched on first use so the main command works on a fresh machine;
-    an .npz file without test arrays is said to have its test part carved."""
+def _ensure_data(*specs):
+    """MNIST is fetched and the synthetic spoken digits are written (espeak-ng)
+    on first use, so the commands work on a fresh machine; an .npz file
+    without test arrays is said to have its test part carved."""
+    for spec in specs:
+        _ensure_spec_data(spec)
+
+
+def _ensure_spec_data(spec):
     if spec.data.dataset == "mnist":
         from .data.mnist import fetch_mnist, mnist_path
         if not mnist_path(spec.data.root or None).exists():
@@ -94,6 +100,11 @@ def _ensure_data(spec):
         note = test_note(spec.data.root, spec.data.test_fraction)
         if note:
             click.echo(note)
+    if (spec.data.dataset == "synth_digits" and not spec.data.root) or spec.data.audio_extra_root == "synth_digits":
+        from .data import synth
+        if not synth.default_root().is_dir():
+            click.echo(f"writing the synthetic spoken digits to {synth.default_root()} (espeak-ng)")
+            synth.synthesize_digits()
 
 
 DEVICE = click.option("--device", type=click.Choice(["runtime", "standalone"]), default=None,
@@ -168,7 +179,7 @@ def evaluate(run_dir, device, split, jobs, quiet):
     from .spec import is_multimodal
     if is_multimodal(Path(run_dir) / runs.SPEC):
         m = audiovisual.open_run(run_dir)
-        _ensure_data(m.image)
+        _ensure_data(m.image, m.audio)
         _echo_multimodal(audiovisual.evaluate(run_dir, device=device, quiet=quiet, jobs=jobs,
                                               split=split))
         return
@@ -315,7 +326,7 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
         grid = fold_grid | grid
         if record and with_test and len(grid) > 1:
             raise click.UsageError("--record --test with --folds needs one setting (no other --set)")
-    _ensure_data(spec.image if multimodal else spec)
+    _ensure_data(*((spec.image, spec.audio) if multimodal else (spec,)))
     out = out or Path("runs") / f"sweep_{spec.name}"
     argv = sys.argv[sys.argv.index("sweep"):] if "sweep" in sys.argv else ["sweep", str(spec_path)]
     source = results.provenance(spec_path, "stdpnet " + shlex.join(argv)) if record else None
@@ -436,7 +447,7 @@ def multimodal(spec_path, out, device, resume, force, jobs, quiet):
     with (runs.replacing(run_dir, force) if not resume else contextlib.nullcontext()):
         if not resume:
             audiovisual.create_run(run_dir, m)
-        _ensure_data(m.image)
+        _ensure_data(m.image, m.audio)
         data = audiovisual.load_data(m)
         try:
             audiovisual.train_cross(m, run_dir, data, device=device, quiet=quiet, log=click.echo)

@@ -420,3 +420,21 @@ def test_synth_digits_command_takes_voices(tmp_path, monkeypatch):
     assert cli.invoke(main, ["data", "synth-digits", "--out", str(tmp_path)]).exit_code == 0
     assert asked[0]["voices"] == ["en-us", "en-gb+f2"] and asked[0]["repeats"] == 2
     assert list(asked[1]["voices"]) == list(synth.DEFAULT_VOICES)
+
+
+def test_synthetic_voices_are_written_on_first_use(tmp_path, monkeypatch):
+    from stdpnet.cli import _ensure_data
+    from stdpnet.spec import Spec
+
+    monkeypatch.setenv("STDPNET_DATASETS", str(tmp_path))
+    written = []
+    monkeypatch.setattr(synth, "synthesize_digits",
+                        lambda: written.append(synth.default_root()) or synth.default_root().mkdir(parents=True))
+    spec = Spec()
+    spec.data.dataset = "fsdd"
+    _ensure_data(spec)
+    assert written == []                                    # no synthetic voice asked for
+    spec.data.audio_extra_root = "synth_digits"
+    _ensure_data(spec)
+    _ensure_data(spec)                                      # written once, then found
+    assert written == [tmp_path / "synth_digits" / "recordings"]
