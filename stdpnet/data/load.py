@@ -7,11 +7,11 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from pathlib import PurePath
+from pathlib import Path, PurePath
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, DataError
 from ..spec import Data
 from ..streams import stream_seed
 from .dataset import Dataset, carve, last_mask, n_classes_of, refitted
@@ -74,8 +74,6 @@ def _load_parts(data: Data, seed: int) -> Dataset:
 
 def spoken_digits_root(data: Data):
     """data.root, else the local copy, else (FSDD only) the shared copy beside the checkout."""
-    from pathlib import Path
-
     from .paths import shared_datasets
 
     if data.root:
@@ -130,9 +128,6 @@ def extra_training(out: dict, data: Data) -> dict:
     the training part, featurised as the rest. The validation and test
     recordings are set apart before, so the extra voices only ever train;
     a speaker of that folder may not also be one of ``data.root``'s."""
-    from pathlib import Path
-
-    from ..errors import DataError
     from .synth import default_root
 
     root = default_root() if data.audio_extra_root == "synth_digits" else Path(data.audio_extra_root)
