@@ -8,9 +8,11 @@ then being the mean over its folds):
 
 Each run is scored by ``stdpnet curve`` (its epoch states labelled anew and
 scored on the validation split; epochs scored before are read back, not
-scored again). Prints one row per epoch, mean ± sd over the runs; with
-``--record NAME`` writes ``NAME.validation_accuracy_epoch<K>`` (one value
-per seed) to the results registry; with ``--plot`` draws every seed's curve.
+scored again). Prints one row per epoch, mean ± sd over the runs, of the
+vote or (``--readout likelihood``) of the likelihood readout; with
+``--record NAME`` writes ``NAME.validation_accuracy[_likelihood]_epoch<K>``
+(one value per seed) to the results registry; with ``--plot`` draws every
+seed's curve.
 The test split is never read.
 """
 from __future__ import annotations
@@ -26,8 +28,10 @@ from stdpnet import runs
 from stdpnet.experiments import ensemble
 
 
-def curves(run_dirs: list[Path], jobs: int | None) -> tuple[dict[int, dict[int, float]], int]:
-    """({seed: {epoch: validation accuracy}}, folds): runs of one seed must be
+def curves(run_dirs: list[Path], jobs: int | None,
+           readout: str = "accuracy") -> tuple[dict[int, dict[int, float]], int]:
+    """({seed: {epoch: validation accuracy}}, folds) of the vote (``readout``
+    "accuracy") or the likelihood readout ("accuracy_likelihood"): runs of one seed must be
     folds (other test speakers), and every seed must have the same folds;
     a seed's accuracy is then the mean over its folds."""
     by_seed: dict = {}
@@ -39,7 +43,7 @@ def curves(run_dirs: list[Path], jobs: int | None) -> tuple[dict[int, dict[int, 
                      + (f" holding out {list(fold)}" if fold else "") + "; give one run per seed (and fold)")
         points = ensemble.learning_curve(run_dir, jobs=jobs, quiet=True,
                                          log=lambda line, d=run_dir: print(f"{d.name}: {line}", flush=True))
-        by_seed[spec.seed][fold] = {p["epoch"]: p["accuracy"] for p in points}
+        by_seed[spec.seed][fold] = {p["epoch"]: p[readout] for p in points}
     folds = {tuple(sorted(f)) for f in by_seed.values()}
     if len(folds) > 1:
         sys.exit("the seeds have different folds: " + "; ".join(
@@ -57,10 +61,13 @@ def main():
     parser.add_argument("--jobs", type=int, help="processes per scoring pass (default: one per usable core)")
     parser.add_argument("--record", metavar="NAME", help="write every epoch's figure to results/NAME.*")
     parser.add_argument("--plot", type=Path, help="a PNG of every seed's curve")
+    parser.add_argument("--readout", choices=("vote", "likelihood"), default="vote",
+                        help="the readout whose accuracy is shown and recorded (default: vote)")
     args = parser.parse_args()
-    by_seed, n_folds = curves(args.runs, args.jobs)
+    key = "accuracy" if args.readout == "vote" else "accuracy_likelihood"
+    by_seed, n_folds = curves(args.runs, args.jobs, key)
     epochs = sorted({e for points in by_seed.values() for e in points})
-    print("| epochs | validation accuracy (mean ± sd) | per seed |\n|---|---|---|")
+    print(f"| epochs | validation accuracy, {args.readout} (mean ± sd) | per seed |\n|---|---|---|")
     for epoch in epochs:
         values = {s: p[epoch] for s, p in by_seed.items() if epoch in p}
         v = 100 * np.array(list(values.values()))
@@ -72,7 +79,7 @@ def main():
         from stdpnet.plots import plot_learning_curve
         plot_learning_curve({f"seed {seed}": [{"epoch": e, "accuracy": a} for e, a in sorted(points.items())]
                              for seed, points in sorted(by_seed.items())},
-                            args.plot, "validation", f"{spec_path}: validation accuracy by epoch")
+                            args.plot, "validation", f"{spec_path}: validation accuracy ({args.readout}) by epoch")
         print(f"wrote {args.plot}")
     if args.record:
         from stdpnet import results
@@ -82,11 +89,12 @@ def main():
         title = next((t for name, t, _ in results.HEADLINES if name == args.record), args.record)
         for epoch in epochs:
             values = {s: p[epoch] for s, p in by_seed.items() if epoch in p}
-            results.write(results.figure(f"{args.record}.validation_accuracy_epoch{epoch}", title,
-                                         f"accuracy (vote) after {epoch} epoch(s) of training"
+            name = "validation_accuracy" + ("_likelihood" if args.readout == "likelihood" else "")
+            results.write(results.figure(f"{args.record}.{name}_epoch{epoch}", title,
+                                         f"accuracy ({args.readout}) after {epoch} epoch(s) of training"
                                          + (f", mean over {n_folds} folds" if n_folds > 1 else ""),
                                          "validation", "%", values, source))
-        print(f"wrote {results.results_root()}/{args.record}.validation_accuracy_epoch*")
+        print(f"wrote {results.results_root()}/{args.record}.{name}_epoch*")
 
 
 if __name__ == "__main__":

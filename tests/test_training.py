@@ -150,6 +150,14 @@ def test_a_run_of_several_epochs_keeps_each_epochs_state_for_the_learning_curve(
     assert [p["epoch"] for p in curve] == [1, 2] and (run / "learning_curve.png").exists()
     final = training.evaluate(run, quiet=True, split="validation", jobs=1)
     assert curve[-1]["accuracy"] == final["accuracy"]
+    assert curve[-1]["accuracy_likelihood"] == final["accuracy_likelihood"]
+    data = load_dataset(spec.data, spec.seed)      # the last state scored as an earlier epoch's is
+    state = {k[6:]: v for k, v in last.items() if k.startswith("state.")}
+    assign_idx = training.training_order(spec, data)[:spec.data.counts(len(data.train_x), len(data.test_x))[1]]
+    scored_afresh = training._score_state(training.Simulator(spec, data.n_input, modes=(training.TEST,)), data,
+                                          state, assign_idx, *data.split("validation"), 1, True)
+    assert scored_afresh == {k: final[k] for k in ("accuracy", "accuracy_likelihood")}, \
+        "an epoch's state is read by both readouts as evaluate reads them"
     monkeypatch.setattr(training, "_score_state", lambda *a: pytest.fail("scored again"))
     assert training.learning_curve(run, jobs=1, quiet=True) == curve
     # scored afresh, the last epoch takes the finished run's validation figure: one scoring pass
@@ -157,8 +165,15 @@ def test_a_run_of_several_epochs_keeps_each_epochs_state_for_the_learning_curve(
     del metrics["learning_curve"]
     runs.save_text(run / runs.METRICS, json.dumps(metrics))
     calls = []
-    monkeypatch.setattr(training, "_score_state", lambda *a: calls.append(1) or curve[0]["accuracy"])
+    monkeypatch.setattr(training, "_score_state", lambda *a: calls.append(1) or
+                        {k: curve[0][k] for k in ("accuracy", "accuracy_likelihood")})
     assert training.learning_curve(run, jobs=1, quiet=True) == curve and len(calls) == 1
     assert runs.load_json(run / runs.METRICS)["learning_curve"]["validation"] == curve
+    # points kept before the likelihood readout was: scored again (the last from the run's own figure)
+    metrics = runs.load_json(run / runs.METRICS)
+    for point in metrics["learning_curve"]["validation"]:
+        del point["accuracy_likelihood"]
+    runs.save_text(run / runs.METRICS, json.dumps(metrics))
+    assert training.learning_curve(run, jobs=1, quiet=True) == curve and len(calls) == 2
     with pytest.raises(ValueError, match="test split"):
         training.learning_curve(run, split="test")

@@ -247,34 +247,40 @@ def learning_curve(run_dir: Path, split: str = "validation", device: str | None 
     final = trained_state(run_dir) if scored and (run_dir / runs.WEIGHTS).exists() else None
     points = []
     for epoch, position, path in saved:
-        if epoch not in done:
+        if "accuracy_likelihood" not in done.get(epoch, {}):   # scored before the likelihood was kept
             npz = runs.load_npz(path)
             state = {k[6:]: v for k, v in npz.items() if k.startswith("state.")}
-            if final is not None and all(np.array_equal(state[k], final[k]) for k in
-                                         ("input_exc.w", "input_exc.mask", "excitatory.theta") if k in final):
-                acc = scored["accuracy"]     # the last epoch's state is the trained network
+            if final is not None and "accuracy_likelihood" in scored and all(
+                    np.array_equal(state[k], final[k]) for k in
+                    ("input_exc.w", "input_exc.mask", "excitatory.theta") if k in final):
+                acc = {k: scored[k] for k in ("accuracy", "accuracy_likelihood")}   # the trained network
             else:
                 acc = _score_state(sim, data, state, assign_idx, scored_x, scored_y, jobs, quiet)
-            done[epoch] = {"epoch": epoch, "examples": position, "accuracy": acc}
+            done[epoch] = {"epoch": epoch, "examples": position, **acc}
             runs.update_metrics(run_dir, learning_curve={split: sorted(done.values(),
                                                                        key=lambda p: p["epoch"])})
         points.append(done[epoch])
-        log(f"epoch {epoch} ({position} examples): {split} accuracy {done[epoch]['accuracy']:.2%}")
+        log(f"epoch {epoch} ({position} examples): {split} accuracy {done[epoch]['accuracy']:.2%}, "
+            f"likelihood readout {done[epoch]['accuracy_likelihood']:.2%}")
     from .. import plots
     plots.plot_learning_curve({f"seed {spec.seed}": points}, run_dir / "learning_curve.png", split,
                               spec.name)
     return points
 
 
-def _score_state(sim, data, state, assign_idx, scored_x, scored_y, jobs, quiet) -> float:
-    """Vote accuracy on ``scored_x`` with labels assigned on ``assign_idx``, state frozen."""
+def _score_state(sim, data, state, assign_idx, scored_x, scored_y, jobs, quiet) -> dict:
+    """Accuracy on ``scored_x`` of the vote and of the likelihood readout, as
+    ``evaluate`` reads them, with labels assigned on ``assign_idx``, state frozen."""
     jobs = jobs or default_jobs()
     assign_counts, _, _ = present_split(sim, data.train_x[assign_idx], TEST, state, jobs,
                                         desc="labelling", quiet=quiet)
     counts, _, _ = present_split(sim, scored_x, TEST, compression.zero_counters(state), jobs,
                                  desc="scoring", quiet=quiet)
-    assignments = vote.assign_labels(assign_counts, data.train_y[assign_idx], data.n_classes)
-    return vote.accuracy(scored_y, vote.predict(counts, assignments, data.n_classes))
+    rates = vote.class_rates(assign_counts, data.train_y[assign_idx], data.n_classes)
+    return {"accuracy": vote.accuracy(scored_y, vote.predict(counts, vote.labels_from_rates(rates),
+                                                             data.n_classes)),
+            "accuracy_likelihood": vote.accuracy(scored_y,
+                                                 likelihood.log_likelihoods(counts, rates).argmax(axis=1))}
 
 
 def _labelling_digest(spec: Spec, state: dict, assign_idx: np.ndarray) -> str:
