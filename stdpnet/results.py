@@ -315,6 +315,10 @@ HEADLINES = (
      "accuracy after each of 5 passes (the runs of fsdd_trim_epochs)",
      "python benchmarks/learning_curve.py runs/select_fsdd_trim_epochs/tasks/* --jobs 1 "
      "--record fsdd_trim_epochs_curve"),
+    ("fsdd_trim_epochs_curve_likelihood", "Spoken digits (FSDD), leave one speaker out, silence trimmed: "
+     "validation accuracy of the likelihood readout after each of 5 passes (the runs of fsdd_trim_epochs)",
+     "python benchmarks/learning_curve.py runs/select_fsdd_trim_epochs/tasks/* --jobs 2 --readout likelihood "
+     "--record fsdd_trim_epochs_curve_likelihood"),
     ("fsdd_audio_400_trim_epochs", "Spoken digits (FSDD), 400 neurons, leave one speaker out, silence "
      "trimmed, 5 passes (chosen on rotating validation speakers)",
      "stdpnet sweep networks/fsdd_audio_400_trim_epochs.toml --folds speaker --seeds 0-2 --test "
