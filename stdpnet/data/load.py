@@ -135,16 +135,17 @@ def extra_training(out: dict, data: Data) -> dict:
         raise DataError(f"data.audio_extra_root: folder {root} not found (write synthetic voices "
                         f"with `stdpnet data synth-digits --out FOLDER`)")
     extra = _recordings(str(root), root.stat().st_mtime_ns, out["features"])
-    shared = sorted(set(extra["speakers"]) & set(out["train_speakers"] + out["val_speakers"]
-                                                 + out["test_speakers"]))
+    shared = sorted(set(extra["train_speakers"]) & set(out["train_speakers"] + out["val_speakers"]
+                                                       + out["test_speakers"]))
     if shared:
         raise DataError(f"data.audio_extra_root: speakers {shared} of {root} are also in "
                         f"{out['root']}; the extra folder must hold other voices")
     out = dict(out)
-    out["train_x"] = np.concatenate([out["train_x"], extra["x"]])
-    out["train_y"] = np.concatenate([out["train_y"], extra["y"]])
-    for key in ("files", "speakers", "waveforms"):
-        out[f"train_{key}"] = out[f"train_{key}"] + extra[key]
+    for key in ("x", "y"):
+        out[f"train_{key}"] = np.concatenate([out[f"train_{key}"], extra[f"train_{key}"]])
+    for key in ("speakers", "waveforms"):
+        out[f"train_{key}"] = out[f"train_{key}"] + extra[f"train_{key}"]
+    out["train_files"] = out["train_files"] + [str(root / f) for f in extra["train_files"]]
     return out
 
 
@@ -197,15 +198,13 @@ def validation_recordings(data: Data, files: list, speakers: list, test_speakers
 
 @functools.lru_cache(maxsize=2)
 def _recordings(root: str, entries: int, features) -> dict:
-    """Every recording of a spoken-digit folder as one part, made into ``features``
-    (an ``AudioFeatures``): x, y, files (paths), speakers, waveforms."""
-    from .audio import read_audio
+    """Every recording of a spoken-digit folder made into ``features`` (an
+    ``AudioFeatures``), as the training part of ``build_dataset``."""
+    from .audio import build_dataset
     from .fsdd import list_fsdd
 
-    recs = list_fsdd(root)
-    waves = [read_audio(r.path, features.sample_rate) for r in recs]
-    return {"x": features.transform(waves), "y": np.array([r.digit for r in recs], dtype=np.int64),
-            "files": [str(r.path) for r in recs], "speakers": [r.speaker for r in recs], "waveforms": waves}
+    return build_dataset(list_fsdd(root), [], Path(root), features, sample_rate=features.sample_rate,
+                         return_waveforms=True)
 
 
 @functools.lru_cache(maxsize=2)
