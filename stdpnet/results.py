@@ -396,6 +396,11 @@ HEADLINES = (
      "network's inputs with the synthetic voices added to training, refitted on four voices",
      "python benchmarks/speaker_baseline.py --spec networks/fsdd_audio_400_synth_refit.toml "
      "--record fsdd_synth_refit_linear"),
+    ("fsdd_inh8_extra_voices_counts", "Spoken digits (FSDD), leave one speaker out, one pass, lateral "
+     "inhibition 8: a logistic regression on the ensemble's spike counts (the runs of "
+     "fsdd_inh8_extra_voices), on the rotating validation speakers",
+     "python benchmarks/spike_count_readout.py runs/select_fsdd_extra_voices "
+     "--spec networks/fsdd_audio_400_inh8.toml --record fsdd_inh8_extra_voices_counts"),
     ("audiovisual_rules", "Audio-visual network: the combining rules on the validation pairs",
      "python benchmarks/combining_rules.py runs/measure_audiovisual/tasks/* --record audiovisual_rules"),
     ("speed", "Speed: ms per MNIST example against a plain Brian2 cpp_standalone network, one core "

@@ -1,0 +1,109 @@
+"""How much of an ensemble's loss against a linear classifier of its inputs
+lies in the representation and how much in the unsupervised readout.
+
+For every task of a finished sweep (validation only; one run per seed, or per
+seed and fold for ``--folds speaker``), a multinomial logistic regression
+(scikit-learn) is fitted to the spike counts of the labelling examples
+(``assign_counts`` in the run's ``readout.npz``: the training examples that
+label the neurons) and scored on the validation counts. Its regularisation
+is chosen on the validation split from the grid of
+``benchmarks/speaker_baseline.py``, as that baseline chooses it for the
+inputs, so the two validation figures compare like with like:
+
+- linear classifier on the inputs (``speaker_baseline.py``) - the ceiling a
+  label-fitted linear readout reaches on the features;
+- linear classifier on the spike counts (this script) - what the 400
+  learned templates keep of it;
+- the vote and the likelihood readout (the sweep) - what the unsupervised
+  labelling makes of the counts.
+
+    python benchmarks/spike_count_readout.py runs/select_fsdd_extra_voices \\
+        --spec networks/fsdd_audio_400_inh8.toml [--record fsdd_inh8_extra_voices_counts]
+
+No simulation; the test split is never read. Each seed's figure is its mean
+over the folds; cells are the sweep's swept settings (``sweep.csv``).
+Needs scikit-learn (pip install scikit-learn).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import shlex
+import sys
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from stdpnet import results, runs
+
+C_GRID = (0.0001, 0.001, 0.01, 0.1, 1.0, 10.0)
+NOT_SETTINGS = ("seed", "task", "data.test_speakers")
+
+
+def linear_on_counts(readout: dict) -> float:
+    """Validation accuracy of a logistic regression fitted to the labelling
+    examples' spike counts (each count divided by the largest of them), the
+    best over ``C_GRID``."""
+    train, y = readout["assign_counts"].astype(np.float64), readout["assign_labels"]
+    scale = max(1.0, float(train.max()))
+    val, val_y = readout["validation_counts"] / scale, readout["validation_labels"]
+    return max(LogisticRegression(C=c, max_iter=3000).fit(train / scale, y).score(val, val_y)
+               for c in C_GRID)
+
+
+def sweep_rows(sweep: Path) -> list[dict]:
+    path = sweep / "sweep.csv"
+    if not path.exists():
+        sys.exit(f"{path}: not found; give the folder of a finished `stdpnet sweep`")
+    with path.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows or "validation_accuracy" not in rows[0]:
+        sys.exit(f"{path}: no validation scores")
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sweep", type=Path, help="a finished sweep's folder (sweep.csv, tasks/)")
+    parser.add_argument("--spec", required=True, help="the spec the sweep ran (for the record's provenance)")
+    parser.add_argument("--record", metavar="NAME", help="write each cell's figures to results/NAME.*")
+    args = parser.parse_args()
+    source = results.provenance(args.spec, "python " + shlex.join(sys.argv)) if args.record else None
+    rows = sweep_rows(args.sweep)
+    settings = [k for k in rows[0] if k not in NOT_SETTINGS and not k.startswith(("validation_", "test_"))]
+    # {cell: {seed: {figure: [one value per fold]}}}
+    cells: dict = {}
+    for r in rows:
+        readout = runs.load_npz(args.sweep / "tasks" / r["task"] / runs.READOUT)
+        if "validation_counts" not in readout:
+            sys.exit(f"{args.sweep / 'tasks' / r['task']}: no validation counts")
+        cell = ",".join(f"{k.split('.')[-1]}={r[k]}" for k in settings)
+        per_seed = cells.setdefault(cell, {}).setdefault(int(r["seed"]), {})
+        for figure, value in (("vote", float(r["validation_accuracy"])),
+                              ("likelihood", float(r["validation_accuracy_likelihood"])),
+                              ("linear_counts", linear_on_counts(readout))):
+            per_seed.setdefault(figure, []).append(value)
+        print(f"{cell} seed {r['seed']} {r['data.test_speakers']}: linear on counts "
+              f"{100 * per_seed['linear_counts'][-1]:.1f}%", flush=True)
+    print("\n| cell | vote | likelihood | linear classifier on the spike counts |\n|---|---|---|---|")
+    for cell, per_seed in cells.items():
+        shown = []
+        for figure in ("vote", "likelihood", "linear_counts"):
+            v = 100 * np.array([np.mean(per_seed[s][figure]) for s in sorted(per_seed)])
+            shown.append(f"{v.mean():.2f}% ± {v.std(ddof=1) if len(v) > 1 else 0:.2f}")
+        print(f"| {cell or '(spec)'} | " + " | ".join(shown) + " |")
+        if args.record:
+            folds = len(next(iter(per_seed.values()))["linear_counts"])
+            title = next((t for n, t, _ in results.HEADLINES if n == args.record),
+                         "Logistic regression on an ensemble's spike counts")
+            entry = results.figure(
+                f"{args.record}.{cell}_validation_accuracy_linear_counts", title,
+                f"accuracy, logistic regression on the labelling examples' spike counts, "
+                f"mean over {folds} folds, {cell}", "validation", "%",
+                {s: float(np.mean(per_seed[s]["linear_counts"])) for s in sorted(per_seed)}, source)
+            print(f"wrote {results.write(entry)}")
+
+
+if __name__ == "__main__":
+    main()
