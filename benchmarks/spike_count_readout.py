@@ -78,7 +78,7 @@ def main():
         readout = runs.load_npz(args.sweep / "tasks" / r["task"] / runs.READOUT)
         if "validation_counts" not in readout:
             sys.exit(f"{args.sweep / 'tasks' / r['task']}: no validation counts")
-        cell = ",".join(f"{k.split('.')[-1]}={r[k]}" for k in settings)
+        cell = ",".join(f"{k}={r[k]}" for k in settings)
         per_seed = cells.setdefault(cell, {}).setdefault(int(r["seed"]), {})
         for figure, value in (("vote", float(r["validation_accuracy"])),
                               ("likelihood", float(r["validation_accuracy_likelihood"])),
