@@ -100,7 +100,8 @@ def _ensure_spec_data(spec):
         note = test_note(spec.data.root, spec.data.test_fraction)
         if note:
             click.echo(note)
-    if (spec.data.dataset == "synth_digits" and not spec.data.root) or spec.data.audio_extra_root == "synth_digits":
+    from .data.load import reads_synth_digits
+    if reads_synth_digits(spec.data):
         from .data import synth
         if not synth.default_root().is_dir():
             click.echo(f"writing the synthetic spoken digits to {synth.default_root()} (espeak-ng)")

@@ -433,8 +433,16 @@ def test_synthetic_voices_are_written_on_first_use(tmp_path, monkeypatch):
     spec = Spec()
     spec.data.dataset = "fsdd"
     _ensure_data(spec)
+    own = Spec()
+    own.data.dataset, own.data.root = "synth_digits", str(tmp_path / "mine")
+    _ensure_data(own)                                       # a folder of the user's is not written
     assert written == []                                    # no synthetic voice asked for
     spec.data.audio_extra_root = "synth_digits"
     _ensure_data(spec)
     _ensure_data(spec)                                      # written once, then found
+    assert written == [tmp_path / "synth_digits" / "recordings"]
+    written.clear()
+    synth.default_root().rmdir()
+    own.data.root = ""                                      # the dataset itself, from the default folder
+    _ensure_data(own)
     assert written == [tmp_path / "synth_digits" / "recordings"]

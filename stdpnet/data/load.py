@@ -122,15 +122,32 @@ def load_spoken_digits(data: Data, return_waveforms: bool = False) -> dict:
     return out
 
 
+def extra_root(data: Data) -> Path:
+    """The folder ``data.audio_extra_root`` names ("synth_digits": the folder
+    of ``stdpnet data synth-digits``)."""
+    from .synth import default_root
+
+    return default_root() if data.audio_extra_root == "synth_digits" else Path(data.audio_extra_root)
+
+
+def reads_synth_digits(data: Data) -> bool:
+    """Whether ``data`` reads the folder of ``stdpnet data synth-digits`` (as
+    its dataset or as its extra training voices), which a command may write
+    on first use."""
+    from .synth import default_root
+
+    if data.audio_extra_root and extra_root(data) == default_root():
+        return True
+    return data.dataset == "synth_digits" and spoken_digits_root(data) == default_root()
+
+
 def extra_training(out: dict, data: Data) -> dict:
     """Every recording of the folder ``data.audio_extra_root`` (FSDD layout;
     "synth_digits": the folder of ``stdpnet data synth-digits``) appended to
     the training part, featurised as the rest. The validation and test
     recordings are set apart before, so the extra voices only ever train;
     a speaker of that folder may not also be one of ``data.root``'s."""
-    from .synth import default_root
-
-    root = default_root() if data.audio_extra_root == "synth_digits" else Path(data.audio_extra_root)
+    root = extra_root(data)
     if not root.is_dir():
         raise DataError(f"data.audio_extra_root: folder {root} not found (write synthetic voices "
                         f"with `stdpnet data synth-digits --out FOLDER`)")
