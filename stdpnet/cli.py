@@ -100,12 +100,10 @@ def _ensure_spec_data(spec):
         note = test_note(spec.data.root, spec.data.test_fraction)
         if note:
             click.echo(note)
-    from .data.load import reads_synth_digits
-    if reads_synth_digits(spec.data):
-        from .data import synth
-        if not synth.default_root().is_dir():
-            click.echo(f"writing the synthetic spoken digits to {synth.default_root()} (espeak-ng)")
-            synth.synthesize_digits()
+    from .data import synth
+    from .data.load import synth_folders
+    for folder in synth_folders(spec.data):
+        synth.write_default_if_missing(folder, log=click.echo)
 
 
 DEVICE = click.option("--device", type=click.Choice(["runtime", "standalone"]), default=None,

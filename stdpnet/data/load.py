@@ -122,23 +122,14 @@ def load_spoken_digits(data: Data, return_waveforms: bool = False) -> dict:
     return out
 
 
-def extra_root(data: Data) -> Path:
-    """The folder ``data.audio_extra_root`` names ("synth_digits": the folder
-    of ``stdpnet data synth-digits``)."""
-    from .synth import default_root
+def synth_folders(data: Data) -> list[Path]:
+    """The folders of spoken digits ``data`` reads that ``stdpnet data
+    synth-digits`` may write (its dataset's when "synth_digits", its extra
+    training voices'), for a command to write on first use."""
+    from .synth import named_folder
 
-    return default_root() if data.audio_extra_root == "synth_digits" else Path(data.audio_extra_root)
-
-
-def reads_synth_digits(data: Data) -> bool:
-    """Whether ``data`` reads the folder of ``stdpnet data synth-digits`` (as
-    its dataset or as its extra training voices), which a command may write
-    on first use."""
-    from .synth import default_root
-
-    if data.audio_extra_root and extra_root(data) == default_root():
-        return True
-    return data.dataset == "synth_digits" and spoken_digits_root(data) == default_root()
+    out = [spoken_digits_root(data)] if data.dataset == "synth_digits" else []
+    return out + ([named_folder(data.audio_extra_root)] if data.audio_extra_root else [])
 
 
 def extra_training(out: dict, data: Data) -> dict:
@@ -147,7 +138,9 @@ def extra_training(out: dict, data: Data) -> dict:
     the training part, featurised as the rest. The validation and test
     recordings are set apart before, so the extra voices only ever train;
     a speaker of that folder may not also be one of ``data.root``'s."""
-    root = extra_root(data)
+    from .synth import named_folder
+
+    root = named_folder(data.audio_extra_root)
     if not root.is_dir():
         raise DataError(f"data.audio_extra_root: folder {root} not found (write synthetic voices "
                         f"with `stdpnet data synth-digits --out FOLDER`)")

@@ -37,6 +37,20 @@ def default_root() -> Path:
     return datasets_root() / "synth_digits" / "recordings"
 
 
+def named_folder(name: str) -> Path:
+    """The folder an extra-voices key names: "synth_digits" is
+    ``default_root()``, anything else a path."""
+    return default_root() if name == "synth_digits" else Path(name)
+
+
+def write_default_if_missing(folder: Path, log=print) -> None:
+    """Write the synthetic digits when ``folder`` is ``default_root()`` and
+    does not exist yet (a command's first use of them)."""
+    if folder == default_root() and not folder.is_dir():
+        log(f"writing the synthetic spoken digits to {folder} (espeak-ng)")
+        synthesize_digits()
+
+
 def speaker_name(voice: str) -> str:
     return voice.replace("+", "-").replace("_", "-").replace("/", "-")
 

@@ -322,6 +322,16 @@ def attack_cmd(spec, run_dir, force, device, threads, limit, eps):
     click.echo(f"-> {run_dir}")
 
 
+def _ensure_extra_voices(cfgs) -> None:
+    """Write the synthetic digits on first use when a spoken-digit spec (or
+    a cell of it) trains on them (``fsdd.extra_root = "synth_digits"``)."""
+    from ..data import synth
+
+    for cfg in cfgs:
+        if cfg["data"]["task"] == "fsdd" and cfg["fsdd"]["extra_root"]:
+            synth.write_default_if_missing(synth.named_folder(cfg["fsdd"]["extra_root"]), log=click.echo)
+
+
 @deep.command("train-seq")
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--model", "kind", type=click.Choice(["lite", "srnn", "lstm", "gru", "tcn"]),
@@ -351,6 +361,7 @@ def train_seq_cmd(spec, kind, run_dir, force, device, threads, train_limit, test
         cfg["seed"] = seed
     _apply_limits(cfg, train_limit, test_limit)
     validate(cfg, "options")
+    _ensure_extra_voices([cfg])
     dev = _setup(device, threads, cfg["seed"])
     run = runs.prepare_run(run_dir or Path("runs") / f"{cfg['name']}-{kind}", force)
     m = pipeline.train_seq(cfg, kind, run, dev, _machine(dev), log=click.echo,
@@ -451,6 +462,7 @@ def seq_repeat_cmd(spec, models, seeds, out, record, device, threads, epochs, se
     dev = _setup(device, threads, cfg["seed"])
     grid = parse_sets(list(sets))
     cells = [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
+    _ensure_extra_voices([pipeline.apply_settings(cfg, cell) for cell in cells])
     speaker_folds = pipeline.speaker_folds(cfg) if folds else None
     dirs = pipeline.repeat(cfg, kinds, parse_seeds(seeds), out, dev, _machine(dev), log=click.echo,
                            cells=cells, score_test=not validation_only, folds=speaker_folds)

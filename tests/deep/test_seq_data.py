@@ -190,6 +190,44 @@ def test_spoken_digits_hold_out_whole_speakers(tmp_path, tone_speakers):
         merge({"fsdd": {"perturb": [0.9, 0]}}, "x.toml")
 
 
+def test_extra_voices_join_the_sequence_training_split_only(tmp_path, tone_speakers, monkeypatch):
+    tone_speakers(tmp_path / "main", ["ann", "bob", "cid"])
+    tone_speakers(tmp_path / "extra", ["syn-a", "syn-b"])
+    base = dict(test_speakers=["cid"], validation_speakers=["bob"], frames=12, bands=8)
+    plain = spec(data=dict(task="fsdd", root=str(tmp_path / "main")), fsdd=base)
+    cfg = spec(data=dict(task="fsdd", root=str(tmp_path / "main")),
+               fsdd=dict(base, extra_root=str(tmp_path / "extra"), perturb=[0.8]))
+    x, y = load_split(plain, "train")
+    xe, ye = load_split(cfg, "train")
+    # ann's 6 recordings, the extra folder's 12, then every one of them at 0.8x speed
+    assert xe.shape == (36, 12, 8) and ye.tolist() == (y.tolist() + [0, 0, 1, 1, 2, 2] * 2) * 2
+    np.testing.assert_allclose(xe[:6], x, atol=1e-6)
+    assert not np.allclose(xe[6:18], xe[24:36], atol=1e-3)     # the copies are slower, not the same
+    for split in ("validation", "test"):                       # extra voices never validate or test
+        np.testing.assert_array_equal(load_split(cfg, split)[0], load_split(plain, split)[0])
+
+    # "synth_digits" names the folder of `stdpnet data synth-digits`, written on first use
+    from stdpnet.data import synth
+    from stdpnet.deep.cli import _ensure_extra_voices
+
+    monkeypatch.setenv("STDPNET_DATASETS", str(tmp_path / "datasets"))
+    monkeypatch.setattr(synth, "synthesize_digits",
+                        lambda: tone_speakers(synth.default_root(), ["syn-c"]))
+    cfg["fsdd"].update(extra_root="synth_digits", perturb=[])
+    _ensure_extra_voices([cfg])
+    assert load_split(cfg, "train")[0].shape == (12, 12, 8)
+
+    tone_speakers(tmp_path / "clash", ["ann"])
+    cfg["fsdd"]["extra_root"] = str(tmp_path / "clash")
+    with pytest.raises(DataError, match=r"fsdd.extra_root: speakers \['ann'\]"):
+        load_split(cfg, "train")
+    cfg["fsdd"]["extra_root"] = str(tmp_path / "missing")
+    with pytest.raises(DataError, match="fsdd.extra_root: folder .*missing not found"):
+        load_split(cfg, "train")
+    with pytest.raises(ConfigError, match="fsdd.extra_root"):
+        merge({"fsdd": {"extra_root": "synth_digits"}}, "x.toml")    # the default task is MNIST rows
+
+
 def test_bad_seq_specs_name_the_key():
     with pytest.raises(ConfigError, match="data.tsk"):
         merge({"data": {"tsk": "fsdd"}}, "x.toml")

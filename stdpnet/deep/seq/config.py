@@ -41,6 +41,8 @@ DEFAULTS: dict = {
         "bands": 20,              # features per step
         "trim_db": 0.0,           # > 0: drop the silence around the word (frames this far below the loudest)
         "perturb": [],            # training recordings also added played at these speeds (e.g. [0.9, 1.1])
+        "extra_root": "",         # every recording of this folder (FSDD layout; "synth_digits": the
+                                  # folder of `stdpnet data synth-digits`) joins training only
     },
     "events": {
         "steps": 10,              # time bins per stream
@@ -139,6 +141,9 @@ def validate(cfg: dict, where: str) -> None:
                                           and 0 < f != 1 for f in v):
         raise ConfigError(f"{where}: fsdd.perturb must list speed factors > 0 other than 1 "
                           f"(e.g. [0.9, 1.1]), got {v!r}")
+    if cfg["fsdd"]["extra_root"] and cfg["data"]["task"] != "fsdd":
+        raise ConfigError(f"{where}: fsdd.extra_root adds training voices to the fsdd task, "
+                          f"not to {cfg['data']['task']!r}")
     if set(cfg["fsdd"]["test_speakers"]) & set(cfg["fsdd"]["validation_speakers"]):
         raise ConfigError(f"{where}: fsdd.test_speakers and fsdd.validation_speakers overlap")
     if cfg["data"]["augment"] and cfg["data"]["task"] not in MNIST_TASKS:

@@ -12,7 +12,9 @@
   ``fsdd.validation_speakers`` are held out of training for validation.
   With ``fsdd.perturb`` the training recordings are added again at each
   speed factor (``speed_perturb``: pitch and formants scale as another
-  vocal tract's would); validation and test stay as recorded.
+  vocal tract's would); validation and test stay as recorded. With
+  ``fsdd.extra_root`` every recording of another folder (other voices, e.g.
+  the synthetic ones) joins the training split, speed copies included.
 * ``nmnist``: N-MNIST event streams (``<root>/nmnist/Train|Test/<digit>/<index>.bin``)
   binned into ``events.steps`` frames of OFF/ON counts.
 * ``synthetic_event_mnist``: MNIST digits moved and turned into OFF/ON
@@ -114,23 +116,52 @@ def _fsdd(root: str, test: tuple, feature: str, frames: int, bands: int, trim_db
 
 
 @functools.lru_cache(maxsize=2)
-def _fsdd_speed_copies(key: tuple, validation: tuple, factors: tuple):
-    """Features and labels of the training speakers' recordings (not
-    ``validation``'s) played at each speed of ``factors``, in that order."""
+def _fsdd_extra(key: tuple, extra_root: str):
+    """Every recording of the folder ``extra_root`` (``fsdd.extra_root``
+    resolved), featurised as the main folder's; its speakers must be other
+    than the main folder's."""
+    from ...data.audio import build_dataset
+    from ...data.fsdd import list_fsdd
+
+    root = Path(extra_root)
+    if not root.is_dir():
+        raise DataError(f"fsdd.extra_root: folder {root} not found (write synthetic voices with "
+                        f"`stdpnet data synth-digits --out FOLDER`)")
+    main = _fsdd(*key)
+    extra = build_dataset(list_fsdd(root), [], root, main["features"], sample_rate=main["sample_rate"],
+                          return_waveforms=True)
+    shared = sorted(set(extra["train_speakers"]) & set(main["train_speakers"] + main["test_speakers"]))
+    if shared:
+        raise DataError(f"fsdd.extra_root: speakers {shared} of {root} are also in {key[0]}; "
+                        f"the extra folder must hold other voices")
+    return extra
+
+
+@functools.lru_cache(maxsize=2)
+def _fsdd_speed_copies(key: tuple, validation: tuple, factors: tuple, extra_root: str):
+    """Features and labels of the training recordings (the training
+    speakers', not ``validation``'s, then the extra folder's) played at each
+    speed of ``factors``, in that order."""
     from ...data.audio import speed_perturb
 
     out = _fsdd(*key)
     keep = ~np.isin(out["train_speakers"], validation)
-    waves = [w for w, k in zip(out["train_waveforms"], keep) if k]
+    waves, labels = [w for w, k in zip(out["train_waveforms"], keep) if k], out["train_y"][keep]
+    if extra_root:
+        extra = _fsdd_extra(key, extra_root)
+        waves, labels = waves + extra["train_waveforms"], np.concatenate([labels, extra["train_y"]])
     xs = [out["features"].transform([speed_perturb(w, f, out["sample_rate"]) for w in waves])
           for f in factors]
-    return np.concatenate(xs), np.tile(out["train_y"][keep], len(factors))
+    return np.concatenate(xs), np.tile(labels, len(factors))
 
 
 def _fsdd_split(cfg, split):
+    from ...data.synth import named_folder
+
     f = cfg["fsdd"]
     key = (str(fsdd_root(cfg)), tuple(f["test_speakers"]), f["feature"], f["frames"],
            f["bands"], float(f["trim_db"]))
+    extra_root = str(named_folder(f["extra_root"])) if f["extra_root"] else ""
     out = _fsdd(*key)
     if split == "test":
         x, y = out["test_x"], out["test_y"]
@@ -143,9 +174,12 @@ def _fsdd_split(cfg, split):
             raise DataError("fsdd.validation_speakers leave no speaker for training")
         pick = held if split == "validation" else ~held
         x, y = out["train_x"][pick], out["train_y"][pick]
+        if split == "train" and extra_root:
+            extra = _fsdd_extra(key, extra_root)
+            x, y = np.concatenate([x, extra["train_x"]]), np.concatenate([y, extra["train_y"]])
         if split == "train" and f["perturb"]:
             copies_x, copies_y = _fsdd_speed_copies(key, tuple(f["validation_speakers"]),
-                                                    tuple(float(v) for v in f["perturb"]))
+                                                    tuple(float(v) for v in f["perturb"]), extra_root)
             x, y = np.concatenate([x, copies_x]), np.concatenate([y, copies_y])
     x = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).reshape(-1, f["frames"], f["bands"])
     return x, torch.from_numpy(np.asarray(y, dtype=np.int64))

@@ -245,7 +245,8 @@ def repeat(cfg: dict, kinds: list[str], seeds: list[int], out: Path, dev, machin
         if folds and set(settings) & set(FOLD_KEYS):
             raise ConfigError(f"--folds speaker sets {' and '.join(FOLD_KEYS)}: do not --set them")
         base = apply_settings(cfg, settings)
-        folder = Path(out) / cell_name(settings) if settings else Path(out)
+        # one folder per cell, even when a value is a path (fsdd.extra_root)
+        folder = Path(out) / cell_name(settings).replace("/", "%2F") if settings else Path(out)
         for fold in folds or [None]:
             held_out = fold[FOLD_KEYS[0]][0] if fold else None
             where = folder / f"test={held_out}" if fold else folder
