@@ -70,7 +70,7 @@ def main():
 
         name = runs.open_run(args.runs[0]).name
         source = results.provenance(Path("networks") / f"{name}.toml", "python " + shlex.join(sys.argv))
-        title = next((t for n, t, _ in results.HEADLINES if n == args.record), args.record)
+        title = results.title_of(args.record, args.record)
         for k in args.sizes:
             for column, readout_name in ((0, "vote"), (1, "likelihood")):
                 results.write(results.figure(

@@ -86,7 +86,7 @@ def main():
 
         spec_file = Path("networks") / f"{spec_path}.toml"
         source = results.provenance(spec_file, "python " + shlex.join(sys.argv))
-        title = next((t for name, t, _ in results.HEADLINES if name == args.record), args.record)
+        title = results.title_of(args.record, args.record)
         for epoch in epochs:
             values = {s: p[epoch] for s, p in by_seed.items() if epoch in p}
             name = "validation_accuracy" + ("_likelihood" if args.readout == "likelihood" else "")

@@ -110,7 +110,7 @@ def main():
     if args.split == "validation":
         print(f"chosen on validation: recall_gain {best:g} (largest smaller recall ratio)")
     if args.record:
-        title = {n: t for n, t, _ in results.HEADLINES}.get(args.record, args.record)
+        title = results.title_of(args.record, args.record)
         for column in COLUMNS:
             label = column.replace("_", " ")
             values = {r["seed"]: r[column] for r in rows}

@@ -95,8 +95,7 @@ def main():
         print(f"| {cell or '(spec)'} | " + " | ".join(shown) + " |")
         if args.record:
             folds = len(next(iter(per_seed.values()))["linear_counts"])
-            title = next((t for n, t, _ in results.HEADLINES if n == args.record),
-                         "Logistic regression on an ensemble's spike counts")
+            title = results.title_of(args.record, "Logistic regression on an ensemble's spike counts")
             entry = results.figure(
                 f"{args.record}.{cell}_validation_accuracy_linear_counts", title,
                 f"accuracy, logistic regression on the labelling examples' spike counts, "

@@ -357,7 +357,7 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
     click.echo(f"wrote {out}/sweep.csv, summary.md, sweep.png ({len(result['rows'])} tasks done, "
                f"{len(result['failed'])} failed)")
     if record:
-        title = {n: t for n, t, _ in results.HEADLINES}.get(record, spec.name)
+        title = results.title_of(record, spec.name)
         paths = (results.record_sweep(record, source, result, title, folds=fold_figures) if with_test
                  else results.record_selection(record, source, result, list(grid), title, folds=fold_cells))
         for path in paths:

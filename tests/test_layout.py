@@ -27,7 +27,7 @@ LAYERS = {
     "stdpnet.model": 3,
     "stdpnet.engine": 4,
     "stdpnet.readout": 5,
-    "stdpnet.runs": 6, "stdpnet.plots": 6, "stdpnet.results": 6,
+    "stdpnet.runs": 6, "stdpnet.plots": 6, "stdpnet.results": 6, "stdpnet.headlines": 6,
     "stdpnet.experiments": 7, "stdpnet.deep": 7,
     "stdpnet.report": 8, "stdpnet.deep.pipeline": 8, "stdpnet.deep.seq.pipeline": 8,
     "stdpnet.console": 9, "stdpnet.cli": 9, "stdpnet.deep.cli": 9, "stdpnet": 9,

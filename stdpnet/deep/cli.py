@@ -277,7 +277,7 @@ def repeat_cmd(spec, methods, seeds, out, record, device, threads, train_limit, 
                        f"test {metrics['test_accuracy']:.2f}%")
             previous = run
     if record:
-        title = {n: t for n, t, _ in results.HEADLINES}.get(record, cfg["name"])
+        title = results.title_of(record, cfg["name"])
         for stage, by_seed in finished.items():
             shown = "ANN" if stage == "ann" else \
                 f"{stage.upper()}-SNN, T = {next(iter(by_seed.values()))['timesteps']}"
@@ -473,7 +473,7 @@ def seq_repeat_cmd(spec, models, seeds, out, record, device, threads, epochs, se
         click.echo((Path(out) / "table" / "folds.md").read_text(), nl=False)
     click.echo((Path(out) / "table" / "cells.md").read_text(), nl=False)
     if record:
-        title = {n: t for n, t, _ in results.HEADLINES}.get(record, cfg["name"])
+        title = results.title_of(record, cfg["name"])
         for path in pipeline.record(dirs, record, title, source):
             click.echo(f"wrote {path}")
 
