@@ -6,9 +6,9 @@ seed and fold for ``--folds speaker``), a multinomial logistic regression
 (scikit-learn) is fitted to the spike counts of the labelling examples
 (``assign_counts`` in the run's ``readout.npz``: the training examples that
 label the neurons) and scored on the validation counts. Its regularisation
-is chosen on the validation split from the grid of
-``benchmarks/speaker_baseline.py``, as that baseline chooses it for the
-inputs, so the two validation figures compare like with like:
+is chosen on the validation split (``C_GRID``), as
+``benchmarks/speaker_baseline.py`` chooses the inputs' classifier's, so the
+two validation figures compare like with like:
 
 - linear classifier on the inputs (``speaker_baseline.py``) - the ceiling a
   label-fitted linear readout reaches on the features;

@@ -7,6 +7,7 @@ The synthetic digits of ``stdpnet.data.synth`` use the same layout.
 """
 from __future__ import annotations
 
+import functools
 import re
 import zipfile
 from pathlib import Path, PurePosixPath
@@ -84,6 +85,35 @@ def load_fsdd(root: Path | str | None = None, split: str = "index",
     train, test = split_recordings(recs, split, test_indices, test_speakers)
     return build_dataset(train, test, root, feature, n_bands, n_frames, sample_rate,
                          return_waveforms, **feature_options)
+
+
+def other_voices(name: str, features: AudioFeatures, speakers: Sequence[str], key: str) -> dict:
+    """Every recording of the folder an extra-voices key names (FSDD layout;
+    "synth_digits": the folder of ``stdpnet data synth-digits``), made into
+    ``features`` as ``build_dataset``'s training part (train_x, train_y,
+    train_files, train_speakers, train_waveforms; root), to be trained on
+    only. Refused, naming ``key``, when the folder is missing or holds one of
+    ``speakers`` (the main folder's)."""
+    from .synth import named_folder
+
+    root = named_folder(name)
+    if not root.is_dir():
+        raise DataError(f"{key}: folder {root} not found (write synthetic voices with "
+                        f"`stdpnet data synth-digits --out FOLDER`)")
+    extra = _featurised(str(root), root.stat().st_mtime_ns, features)
+    shared = sorted(set(extra["train_speakers"]) & set(speakers))
+    if shared:
+        raise DataError(f"{key}: speakers {shared} of {root} are also in the main folder; "
+                        f"the extra folder must hold other voices")
+    return extra
+
+
+@functools.lru_cache(maxsize=2)
+def _featurised(root: str, entries: int, features: AudioFeatures) -> dict:
+    """Every recording of a folder (read once per folder state: ``entries``
+    is its modification time)."""
+    return build_dataset(list_fsdd(root), [], Path(root), features, sample_rate=features.sample_rate,
+                         return_waveforms=True)
 
 
 def download_fsdd(dest: Path | str | None = None, url: str = FSDD_URL, progress: bool = True) -> Path:

@@ -11,7 +11,7 @@ from pathlib import Path, PurePath
 
 import numpy as np
 
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError
 from ..spec import Data
 from ..streams import stream_seed
 from .dataset import Dataset, carve, last_mask, n_classes_of, refitted
@@ -138,18 +138,12 @@ def extra_training(out: dict, data: Data) -> dict:
     the training part, featurised as the rest. The validation and test
     recordings are set apart before, so the extra voices only ever train;
     a speaker of that folder may not also be one of ``data.root``'s."""
-    from .synth import named_folder
+    from .fsdd import other_voices
 
-    root = named_folder(data.audio_extra_root)
-    if not root.is_dir():
-        raise DataError(f"data.audio_extra_root: folder {root} not found (write synthetic voices "
-                        f"with `stdpnet data synth-digits --out FOLDER`)")
-    extra = _recordings(str(root), root.stat().st_mtime_ns, out["features"])
-    shared = sorted(set(extra["train_speakers"]) & set(out["train_speakers"] + out["val_speakers"]
-                                                       + out["test_speakers"]))
-    if shared:
-        raise DataError(f"data.audio_extra_root: speakers {shared} of {root} are also in "
-                        f"{out['root']}; the extra folder must hold other voices")
+    extra = other_voices(data.audio_extra_root, out["features"],
+                         out["train_speakers"] + out["val_speakers"] + out["test_speakers"],
+                         "data.audio_extra_root")
+    root = Path(extra["root"])
     out = dict(out)
     for key in ("x", "y"):
         out[f"train_{key}"] = np.concatenate([out[f"train_{key}"], extra[f"train_{key}"]])
@@ -204,17 +198,6 @@ def validation_recordings(data: Data, files: list, speakers: list, test_speakers
     if set(chosen) == set(names):
         raise ConfigError(f"data.validation_speakers: {chosen} leave no speaker to train on")
     return np.isin(speakers, chosen)
-
-
-@functools.lru_cache(maxsize=2)
-def _recordings(root: str, entries: int, features) -> dict:
-    """Every recording of a spoken-digit folder made into ``features`` (an
-    ``AudioFeatures``), as the training part of ``build_dataset``."""
-    from .audio import build_dataset
-    from .fsdd import list_fsdd
-
-    return build_dataset(list_fsdd(root), [], Path(root), features, sample_rate=features.sample_rate,
-                         return_waveforms=True)
 
 
 @functools.lru_cache(maxsize=2)

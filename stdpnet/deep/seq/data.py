@@ -115,26 +115,14 @@ def _fsdd(root: str, test: tuple, feature: str, frames: int, bands: int, trim_db
                      n_bands=bands, n_frames=frames, trim_db=trim_db, return_waveforms=True)
 
 
-@functools.lru_cache(maxsize=2)
-def _fsdd_extra(key: tuple, extra_root: str):
-    """Every recording of the folder ``extra_root`` (``fsdd.extra_root``
-    resolved), featurised as the main folder's; its speakers must be other
-    than the main folder's."""
-    from ...data.audio import build_dataset
-    from ...data.fsdd import list_fsdd
+def _fsdd_extra(key: tuple, extra_root: str) -> dict:
+    """The recordings of ``fsdd.extra_root``'s folder, featurised as the main
+    folder's; its speakers must be other than the main folder's."""
+    from ...data.fsdd import other_voices
 
-    root = Path(extra_root)
-    if not root.is_dir():
-        raise DataError(f"fsdd.extra_root: folder {root} not found (write synthetic voices with "
-                        f"`stdpnet data synth-digits --out FOLDER`)")
     main = _fsdd(*key)
-    extra = build_dataset(list_fsdd(root), [], root, main["features"], sample_rate=main["sample_rate"],
-                          return_waveforms=True)
-    shared = sorted(set(extra["train_speakers"]) & set(main["train_speakers"] + main["test_speakers"]))
-    if shared:
-        raise DataError(f"fsdd.extra_root: speakers {shared} of {root} are also in {key[0]}; "
-                        f"the extra folder must hold other voices")
-    return extra
+    return other_voices(extra_root, main["features"], main["train_speakers"] + main["test_speakers"],
+                        "fsdd.extra_root")
 
 
 @functools.lru_cache(maxsize=2)
