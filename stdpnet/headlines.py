@@ -391,6 +391,16 @@ HEADLINES = (
      "fsdd_inh8_extra_voices), on the rotating validation speakers",
      "python benchmarks/spike_count_readout.py runs/select_fsdd_extra_voices "
      "--spec networks/fsdd_audio_400_inh8.toml --record fsdd_inh8_extra_voices_counts"),
+    ("fsdd_synth_neurons", "Spoken digits (FSDD), leave one speaker out, one pass, lateral inhibition "
+     "8, synthetic voices added: 400 against 1,600 excitatory neurons, on the rotating validation speakers",
+     "stdpnet sweep networks/fsdd_audio_400_inh8.toml --folds speaker --seeds 0-2 "
+     "--set data.audio_extra_root=synth_digits --set excitatory.n_neurons=400,1600 "
+     "--out runs/select_fsdd_synth_neurons --record fsdd_synth_neurons --workers 2"),
+    ("fsdd_synth_neurons_counts", "Spoken digits (FSDD), leave one speaker out, synthetic voices added: a "
+     "logistic regression on the spike counts of 400 and 1,600 neurons (the runs of fsdd_synth_neurons), "
+     "on the rotating validation speakers",
+     "python benchmarks/spike_count_readout.py runs/select_fsdd_synth_neurons "
+     "--spec networks/fsdd_audio_400_inh8.toml --record fsdd_synth_neurons_counts"),
     ("audiovisual_rules", "Audio-visual network: the combining rules on the validation pairs",
      "python benchmarks/combining_rules.py runs/measure_audiovisual/tasks/* --record audiovisual_rules"),
     ("speed", "Speed: ms per MNIST example against a plain Brian2 cpp_standalone network, one core "
