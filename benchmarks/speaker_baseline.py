@@ -83,7 +83,8 @@ def main():
     print("| **mean over folds** | | "
           + " | ".join(f"{100 * np.mean([r[s] for r in rows]):.2f}%" for s in splits) + " |")
     if args.record:
-        title = "Spoken digits (FSDD), leave one speaker out: logistic regression on the network's inputs"
+        title = results.title_of(args.record, "Spoken digits (FSDD), leave one speaker out: "
+                                 "logistic regression on the network's inputs")
         for split in splits:
             entry = results.figure(f"{args.record}.{split}_accuracy", title,
                                    f"accuracy, mean over {len(rows)} folds (deterministic fit"

@@ -1,0 +1,88 @@
+"""The linear baselines in benchmarks/ that the speaker figures are measured
+against: they choose their regularisation on validation and read the test
+split only when asked."""
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from stdpnet.data import audio
+from stdpnet.spec import spec_from_dict
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def benchmark(name):
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def class_counts(rng, n, n_neurons=40, signal=6.0):
+    """Spike counts of ``n`` examples: the 4 neurons of an example's digit
+    fire ``signal`` more on average than the rest."""
+    labels = np.arange(n) % 10
+    counts = rng.poisson(1.0, size=(n, n_neurons)).astype(float)
+    for i, y in enumerate(labels):
+        counts[i, 4 * y:4 * y + 4] += rng.poisson(signal, size=4)
+    return counts, labels
+
+
+def test_linear_on_counts_reads_class_structure_and_only_the_validation_counts():
+    scr = benchmark("spike_count_readout")
+    rng = np.random.default_rng(0)
+    train, train_y = class_counts(rng, 300)
+    val, val_y = class_counts(rng, 200)
+    readout = {"assign_counts": train, "assign_labels": train_y,
+               "validation_counts": val, "validation_labels": val_y}
+    assert scr.linear_on_counts(readout) > 0.9
+    noise = {**readout, "assign_counts": rng.poisson(1.0, size=train.shape).astype(float)}
+    assert scr.linear_on_counts(noise) < 0.3           # no class structure: near chance (0.1)
+    readout["test_counts"] = val                        # present but never read: labelled wrongly,
+    readout["test_labels"] = (val_y + 1) % 10           # they would score about 0
+    assert scr.linear_on_counts(readout) > 0.9
+
+
+@pytest.fixture
+def three_voices(tmp_path):
+    """Three speakers x 10 digits x 3 repetitions, each digit its own tone."""
+    root = tmp_path / "recordings"
+    root.mkdir()
+    t = np.arange(1600) / 8000
+    for s, speaker in enumerate(("ann", "bob", "cat")):
+        for digit in range(10):
+            for rep in range(3):
+                wave = 0.4 * np.sin(2 * np.pi * (250 + 150 * digit + 15 * s + 5 * rep) * t)
+                audio.write_wav(root / f"{digit}_{speaker}_{rep}.wav", wave.astype(np.float32))
+    return root
+
+
+def test_speaker_baseline_chooses_c_on_validation_and_reads_test_only_when_asked(three_voices, monkeypatch):
+    sb = benchmark("speaker_baseline")
+    spec = spec_from_dict({"name": "tiny", "data": {"dataset": "fsdd", "root": str(three_voices),
+                                                    "audio_split": "speaker", "audio_bands": 8,
+                                                    "audio_frames": 8}})
+    spec, grid = sb.speaker_folds(spec)
+    assert grid[sb.FOLD_KEY] == [["ann"], ["bob"], ["cat"]]
+
+    scored = []                        # (C, examples scored, accuracy) of every score() call
+    real = sb.LogisticRegression
+
+    class Recording(real):
+        def score(self, x, y):
+            accuracy = super().score(x, y)
+            scored.append((self.C, len(y), accuracy))
+            return accuracy
+
+    monkeypatch.setattr(sb, "LogisticRegression", Recording)
+    val_only = sb.fold_scores(spec, "cat", test=False)
+    assert "test" not in val_only and len(scored) == len(sb.C_GRID)   # one validation score per C
+    assert val_only["validation"] == max(a for _, _, a in scored) > 0.5   # the best C; tones separate digits
+    assert val_only["C"] == next(c for c, _, a in scored if a == val_only["validation"])
+    scored.clear()
+    with_test = sb.fold_scores(spec, "cat", test=True)
+    assert len(scored) == len(sb.C_GRID) + 1 and scored[-1][0] == with_test["C"]
+    assert with_test["C"] == val_only["C"] and with_test["validation"] == val_only["validation"]
+    assert 0.0 <= with_test["test"] <= 1.0
