@@ -195,8 +195,11 @@ def test_training_killed_at_random_points_resumes_to_the_same_bits(tmp_path):
     for k in range(10):
         args = ["--resume", broken] if broken.exists() else [path, "--out", broken]
         train(*args, kill_after=float(rng.uniform(0.3, took)))
-        time.sleep(0.2)
-        assert not binaries_running(cache), "a compiled network outlived its killed process"
+        waited = time.monotonic()                    # a killed binary may take a moment to exit
+        while binaries_running(cache) and time.monotonic() - waited < 1.0:
+            time.sleep(0.05)
+        left = {pid: Path(f"/proc/{pid}/cwd").resolve() for pid in binaries_running(cache)}
+        assert not left, f"a compiled network outlived its killed process: {left}"
     train(*(["--resume", broken] if broken.exists() else [path, "--out", broken]))
     a, b = np.load(straight / runs.WEIGHTS), np.load(broken / runs.WEIGHTS)
     np.testing.assert_array_equal(a["w"], b["w"])
@@ -407,3 +410,16 @@ def test_two_processes_of_one_shape_started_together_both_finish(tmp_path):
     np.testing.assert_array_equal(a, b)     # one seed, one binary: the same weights
     builds = [p for p in (tmp_path / "cache").rglob("main") if p.is_file()]
     assert len(builds) == 1, builds
+
+
+def test_a_binary_whose_parent_died_before_it_could_ask_to_die_with_it_is_not_started():
+    """The compiled network is started with a request to be killed with its
+    parent; a parent gone before the request (killed between fork and exec)
+    must not leave it running."""
+    import os
+    import signal
+    import subprocess
+
+    from stdpnet.engine.device import _die_with
+    assert subprocess.call(["true"], preexec_fn=_die_with(os.getpid())) == 0
+    assert subprocess.call(["true"], preexec_fn=_die_with(os.getpid() + 1)) == -signal.SIGKILL

@@ -21,11 +21,18 @@ _PR_SET_PDEATHSIG = 1
 
 
 
-def _die_with_parent():   # runs in the child between fork and exec
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):   # not Linux: the binary may outlive a killed parent
-        pass
+def _die_with(parent: int):
+    """What the child runs between fork and exec: be killed when ``parent``
+    dies; if it died before the request was made (a kill between fork and
+    prctl), die now."""
+    def preexec():
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):   # not Linux: the binary may outlive a killed parent
+            return
+        if os.getppid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+    return preexec
 
 
 class BinaryRunner:
@@ -34,7 +41,7 @@ class BinaryRunner:
 
     @staticmethod
     def call(args, **kwargs):
-        return subprocess.call(args, preexec_fn=_die_with_parent, **kwargs)
+        return subprocess.call(args, preexec_fn=_die_with(os.getpid()), **kwargs)
 
 
 # Two fixes to the network loop of Brian2's C++ template (2.9.0):
