@@ -379,6 +379,16 @@ HEADLINES = (
      "synthetic ones)",
      "stdpnet sweep networks/fsdd_audio_400_synth_refit.toml --folds speaker --seeds 0-2 --test "
      "--record fsdd_audio_400_synth_refit --workers 2"),
+    ("fsdd_audio_400_theta_xtar", "Spoken digits (FSDD), 400 neurons, leave one speaker out, one pass, "
+     "lateral inhibition 8, synthetic voices added, theta_plus 0.025 mV and x_tar 0.4 (chosen on rotating "
+     "validation speakers)",
+     "stdpnet sweep networks/fsdd_audio_400_theta_xtar.toml --folds speaker --seeds 0-2 --test "
+     "--record fsdd_audio_400_theta_xtar --workers 2"),
+    ("fsdd_audio_400_theta_xtar_refit", "Spoken digits (FSDD), 400 neurons, leave one speaker out, the "
+     "setting of fsdd_audio_400_theta_xtar trained on the validation speaker too (four voices and the "
+     "synthetic ones)",
+     "stdpnet sweep networks/fsdd_audio_400_theta_xtar_refit.toml --folds speaker --seeds 0-2 --test "
+     "--record fsdd_audio_400_theta_xtar_refit --workers 2"),
     ("fsdd_synth_linear", "Spoken digits (FSDD), leave one speaker out: a linear classifier on the "
      "network's inputs with the synthetic voices added to training",
      "python benchmarks/speaker_baseline.py --spec networks/fsdd_audio_400_synth.toml --record fsdd_synth_linear"),
@@ -401,6 +411,29 @@ HEADLINES = (
      "on the rotating validation speakers",
      "python benchmarks/spike_count_readout.py runs/select_fsdd_synth_neurons "
      "--spec networks/fsdd_audio_400_inh8.toml --record fsdd_synth_neurons_counts"),
+    ("fsdd_synth_theta", "Spoken digits (FSDD), leave one speaker out, one pass, lateral inhibition 8, "
+     "synthetic voices added: the adaptive threshold's increment per spike (theta_plus), on the rotating "
+     "validation speakers",
+     "stdpnet sweep networks/fsdd_audio_400_inh8.toml --folds speaker --seeds 0-2 "
+     "--set data.audio_extra_root=synth_digits --set excitatory.theta_plus_mV=0.0125,0.025,0.05,0.1,0.2 "
+     "--out runs/select_fsdd_synth_theta --record fsdd_synth_theta --workers 2"),
+    ("fsdd_synth_xtar", "Spoken digits (FSDD), leave one speaker out, one pass, lateral inhibition 8, "
+     "synthetic voices added: the STDP target trace x_tar, on the rotating validation speakers",
+     "stdpnet sweep networks/fsdd_audio_400_inh8.toml --folds speaker --seeds 0-2 "
+     "--set data.audio_extra_root=synth_digits --set plasticity.x_tar=0.05,0.1,0.2,0.3,0.4 "
+     "--out runs/select_fsdd_synth_xtar --record fsdd_synth_xtar --workers 2"),
+    ("fsdd_synth_theta_xtar", "Spoken digits (FSDD), leave one speaker out, one pass, lateral inhibition "
+     "8, synthetic voices added: theta_plus 0.025 or 0.05 mV with x_tar 0.1 or 0.4, on the rotating "
+     "validation speakers",
+     "stdpnet sweep networks/fsdd_audio_400_inh8.toml --folds speaker --seeds 0-2 "
+     "--set data.audio_extra_root=synth_digits --set excitatory.theta_plus_mV=0.025,0.05 "
+     "--set plasticity.x_tar=0.1,0.4 --out runs/select_fsdd_synth_theta_xtar "
+     "--record fsdd_synth_theta_xtar --workers 2"),
+    ("fsdd_synth_theta_xtar_counts", "Spoken digits (FSDD), leave one speaker out, synthetic voices "
+     "added: a logistic regression on the spike counts of the runs of fsdd_synth_theta_xtar, on the "
+     "rotating validation speakers",
+     "python benchmarks/spike_count_readout.py runs/select_fsdd_synth_theta_xtar "
+     "--spec networks/fsdd_audio_400_inh8.toml --record fsdd_synth_theta_xtar_counts"),
     ("audiovisual_rules", "Audio-visual network: the combining rules on the validation pairs",
      "python benchmarks/combining_rules.py runs/measure_audiovisual/tasks/* --record audiovisual_rules"),
     ("speed", "Speed: ms per MNIST example against a plain Brian2 cpp_standalone network, one core "
