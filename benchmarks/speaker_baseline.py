@@ -13,7 +13,12 @@ test is fitted again, with the chosen regularisation, on the training and
 validation speakers together, as the refitted network is trained.
 
     python benchmarks/speaker_baseline.py [--spec networks/fsdd_audio_400_speakers.toml]
-        [--record fsdd_speakers_linear] [--validation-only | --refit]
+        [--set data.audio_feature=logmel ...] [--record fsdd_speakers_linear]
+        [--validation-only | --refit]
+
+--set KEY=VALUE changes one setting of SPEC, as ``stdpnet sweep --set`` does
+with one value, so an input can be compared on validation before a network
+is trained on it.
 
 With --record, the mean over the folds of the validation and test accuracy
 goes to the results registry (one value: the fit is deterministic).
@@ -31,8 +36,11 @@ from sklearn.linear_model import LogisticRegression
 
 from stdpnet import results
 from stdpnet.data.load import load_dataset
+from stdpnet.errors import ConfigError
 from stdpnet.experiments.folds import FOLD_KEY, speaker_folds
+from stdpnet.experiments.sweep import tasks
 from stdpnet.spec import load_spec
+from stdpnet.spec.grid import parse_sets
 
 C_GRID = (0.00001, 0.00003, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 1.0)
 
@@ -59,9 +67,20 @@ def fold_scores(spec, speaker: str, test: bool = True, refit: bool = False) -> d
     return scores
 
 
+def with_settings(spec, texts: list[str]):
+    """SPEC with each ``KEY=VALUE`` of ``texts`` set (one value per key)."""
+    sets = parse_sets(texts)
+    several = [k for k, v in sets.items() if len(v) != 1]
+    if several:
+        raise ConfigError(f"--set {several[0]}: give one value (the baseline scores one input)")
+    return tasks(spec, sets, [spec.seed])[0].spec if sets else spec
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--spec", default="networks/fsdd_audio_400_speakers.toml")
+    ap.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                    help="one setting of SPEC changed (repeatable), e.g. data.audio_feature=logmel")
     ap.add_argument("--record", metavar="NAME", help="write the means over folds to results/NAME.*")
     ap.add_argument("--validation-only", action="store_true",
                     help="score the validation speakers only (choosing an input); the test speakers are not read")
@@ -69,7 +88,10 @@ def main():
                     help="fit the test model on the training and validation speakers (C chosen on validation)")
     args = ap.parse_args()
     source = results.provenance(args.spec, "python " + shlex.join(sys.argv)) if args.record else None
-    spec, grid = speaker_folds(load_spec(args.spec))
+    try:
+        spec, grid = speaker_folds(with_settings(load_spec(args.spec), args.sets))
+    except ConfigError as exc:
+        ap.error(str(exc))
     refit = args.refit or spec.data.refit
     if refit and args.validation_only:
         ap.error("--refit (or the spec's data.refit) fits the model scored on test; "

@@ -389,6 +389,22 @@ def results_cmd(write_docs, check):
         click.echo(f"wrote {results.doc_path()}")
 
 
+@main.command("pool-seeds")
+@click.argument("sources", nargs=-1, required=True, metavar="RECORD...")
+@click.option("--record", "name", required=True, metavar="NAME",
+              help="Write the pooled figures to results/NAME.*.json.")
+@friendly
+def pool_seeds(sources, name):
+    """One record from the seeds of several records of the same spec, e.g.
+    a third seed of a long run measured later (`mnist_6400` and
+    `mnist_6400_seed2`). Training-time figures stay with their machine."""
+    from . import results
+    command = "stdpnet " + shlex.join(["pool-seeds", *sources, "--record", name])
+    title = results.title_of(name, name)
+    for path in results.pool(name, list(sources), command, title):
+        click.echo(f"wrote {path}")
+
+
 @main.command("caltech-figure")
 @click.argument("spec_path", metavar="SPEC", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),

@@ -434,6 +434,23 @@ HEADLINES = (
      "rotating validation speakers",
      "python benchmarks/spike_count_readout.py runs/select_fsdd_synth_theta_xtar "
      "--spec networks/fsdd_audio_400_inh8.toml --record fsdd_synth_theta_xtar_counts"),
+    ("fsdd_logmel_linear", "Spoken digits (FSDD), leave one speaker out, synthetic voices added: a "
+     "linear classifier on log-mel inputs instead of cepstral coefficients, on the rotating validation "
+     "speakers",
+     "python benchmarks/speaker_baseline.py --spec networks/fsdd_audio_400_theta_xtar.toml "
+     "--set data.audio_feature=logmel --validation-only --record fsdd_logmel_linear"),
+    ("fsdd_cochlea_linear", "Spoken digits (FSDD), leave one speaker out, synthetic voices added: a "
+     "linear classifier on the cochlea-like filterbank's inputs instead of cepstral coefficients, on "
+     "the rotating validation speakers",
+     "python benchmarks/speaker_baseline.py --spec networks/fsdd_audio_400_theta_xtar.toml "
+     "--set data.audio_feature=cochlea --validation-only --record fsdd_cochlea_linear"),
+    ("fsdd_theta_xtar_feature", "Spoken digits (FSDD), leave one speaker out, one pass, lateral "
+     "inhibition 8, synthetic voices added, theta_plus 0.025 mV, x_tar 0.4: cepstral coefficients or "
+     "log-mel bands, on the rotating validation speakers",
+     "stdpnet sweep networks/fsdd_audio_400_inh8.toml --folds speaker --seeds 0-2 "
+     "--set data.audio_extra_root=synth_digits --set excitatory.theta_plus_mV=0.025 "
+     "--set plasticity.x_tar=0.4 --set data.audio_feature=mfcc,logmel "
+     "--out runs/select_fsdd_theta_xtar_feature --record fsdd_theta_xtar_feature --workers 1"),
     ("audiovisual_rules", "Audio-visual network: the combining rules on the validation pairs",
      "python benchmarks/combining_rules.py runs/measure_audiovisual/tasks/* --record audiovisual_rules"),
     ("speed", "Speed: ms per MNIST example against a plain Brian2 cpp_standalone network, one core "

@@ -256,6 +256,10 @@ def _provenance(group: list[dict]) -> list[str]:
         values = sorted({str(e[key]) for e in group})
         shown = "; ".join(f"`{v}`" if key in ("command", "spec") else v for v in values)
         lines.append(f"- {label}: {shown}")
+    parts = {(p["name"].split(".")[0], ", ".join(p["seeds"]), p["command"], p["commit"], p["date"])
+             for e in group for p in e.get("pooled_from", [])}
+    for record, seeds, command, commit_, day in sorted(parts):
+        lines.append(f"- Pooled from {record} (seeds {seeds}): `{command}`, commit {commit_}, {day}")
     return lines + [""]
 
 
@@ -360,3 +364,50 @@ def record_sweep(name: str, source: dict, result: dict, title: str,
         entry = figure(f"{name}.{column}", title, shown, split, unit, values, source)
         paths.append(write(entry, root))
     return paths
+
+
+def pool(name: str, sources: list[str], command: str, title: str, root: Path | None = None) -> list[Path]:
+    """Registry entries ``NAME.<figure>`` holding the seeds of records
+    ``sources`` together: the same spec measured with other seeds at
+    another time (e.g. a third seed of a long run). A figure is pooled where
+    every source has it; each must name the same spec file and hash,
+    metric, split and unit, and no seed may appear twice. Figures of the
+    training split (time, memory) belong to the machine that measured them
+    and are left out. Each pooled entry keeps the provenance of its parts
+    (``pooled_from``); its own command is ``command``."""
+    root = Path(root or results_root())
+    if len(sources) < 2 or len(set(sources)) != len(sources) or name in sources:
+        raise ConfigError(f"pool {name}: needs two or more distinct records other than {name!r}, "
+                          f"got {sources}")
+    by_record = {s: {e["name"][len(s) + 1:]: e for e in load_all(root) if e["name"].startswith(s + ".")}
+                 for s in sources}
+    for s, figures in by_record.items():
+        if not figures:
+            raise ConfigError(f"pool {name}: no record {s!r} in {root}")
+    common = [f for f in by_record[sources[0]] if all(f in by_record[s] for s in sources[1:])]
+    pooled = []
+    for suffix in common:
+        parts = [by_record[s][suffix] for s in sources]
+        if parts[0]["split"] == "training":
+            continue
+        for key in ("spec", "spec_sha256", "metric", "split", "unit"):
+            differing = sorted({str(p[key]) for p in parts})
+            if len(differing) > 1:
+                raise ConfigError(f"pool {name}: {suffix}: the records differ in {key} ({', '.join(differing)})")
+        values: dict = {}
+        for p in parts:
+            twice = sorted(set(values) & set(p["values"]))
+            if twice:
+                raise ConfigError(f"pool {name}: {suffix}: seed {twice[0]} is in more than one record")
+            values |= p["values"]
+        values = dict(sorted(values.items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else kv[0]))
+        source = {"spec": parts[0]["spec"], "spec_sha256": parts[0]["spec_sha256"], "commit": commit(),
+                  "command": command, "machine": "; ".join(sorted({p["machine"] for p in parts})),
+                  "date": date.today().isoformat(),
+                  "pooled_from": [{k: p[k] for k in ("name", "command", "commit", "machine", "date")}
+                                  | {"seeds": sorted(p["values"], key=lambda s: (len(s), s))} for p in parts]}
+        pooled.append(figure(f"{name}.{suffix}", title, parts[0]["metric"], parts[0]["split"],
+                             parts[0]["unit"], values, source))
+    if not pooled:
+        raise ConfigError(f"pool {name}: the records {sources} share no figure of a validation or test split")
+    return [write(entry, root) for entry in pooled]     # every figure checked before any is written

@@ -86,3 +86,17 @@ def test_speaker_baseline_chooses_c_on_validation_and_reads_test_only_when_asked
     assert len(scored) == len(sb.C_GRID) + 1 and scored[-1][0] == with_test["C"]
     assert with_test["C"] == val_only["C"] and with_test["validation"] == val_only["validation"]
     assert 0.0 <= with_test["test"] <= 1.0
+
+
+def test_speaker_baseline_set_changes_one_setting_and_refuses_several_values(three_voices):
+    sb = benchmark("speaker_baseline")
+    spec = spec_from_dict({"name": "tiny", "data": {"dataset": "fsdd", "root": str(three_voices),
+                                                    "audio_bands": 8, "audio_frames": 8}})
+    changed = sb.with_settings(spec, ["data.audio_feature=logmel", "data.audio_frames=6"])
+    assert (changed.data.audio_feature, changed.data.audio_frames) == ("logmel", 6)
+    assert (spec.data.audio_feature, spec.data.audio_frames) == ("mfcc", 8), "the given spec is left as it was"
+    assert sb.with_settings(spec, []) is spec
+    with pytest.raises(sb.ConfigError, match="data.audio_feature: give one value"):
+        sb.with_settings(spec, ["data.audio_feature=logmel,mfcc"])
+    with pytest.raises(sb.ConfigError, match="data.nope: not a key"):
+        sb.with_settings(spec, ["data.nope=1"])

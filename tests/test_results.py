@@ -212,3 +212,41 @@ def test_an_entry_named_after_a_swept_folder_is_one_file_of_the_registry(tmp_pat
     assert path.parent == tmp_path and [p.name for p in tmp_path.iterdir()] == [path.name]
     assert [e["name"] for e in results.load_all(tmp_path)] == [name]
     assert results.file_name("a/b%2Fc") != results.file_name("a%2Fb/c")      # escaping keeps names apart
+
+
+def test_pooled_seeds_keep_every_value_and_the_provenance_of_each_part(tmp_path, monkeypatch):
+    spec = REPO / "networks" / "mnist_quick.toml"
+    first = results.provenance(spec, "stdpnet sweep ... --seeds 0-1 --record big")
+    later = results.provenance(spec, "stdpnet sweep ... --seeds 2 --record big_seed2") | {"machine": "other"}
+    results.record_sweep("big", first, fake_sweep({0: 0.80, 1: 0.84}), "Big", root=tmp_path)
+    results.record_sweep("big_seed2", later, fake_sweep({2: 0.90}), "Big", root=tmp_path)
+    paths = results.pool("big_pooled", ["big", "big_seed2"], "stdpnet pool-seeds big big_seed2 --record big_pooled",
+                         "Big, three seeds", root=tmp_path)
+    assert {p.name for p in paths} == {"big_pooled.test_accuracy.json", "big_pooled.test_accuracy_likelihood.json",
+                                       "big_pooled.validation_accuracy.json"}, \
+        "training time is the measuring machine's and is not pooled"
+    entry = json.loads((tmp_path / "big_pooled.test_accuracy.json").read_text())
+    assert entry["values"] == {"0": 0.80, "1": 0.84, "2": 0.90} and entry["n"] == 3
+    assert entry["mean"] == pytest.approx(np.mean([0.8, 0.84, 0.9]))
+    assert entry["sd"] == pytest.approx(np.std([0.8, 0.84, 0.9], ddof=1))
+    assert [p["seeds"] for p in entry["pooled_from"]] == [["0", "1"], ["2"]]
+    assert entry["pooled_from"][1]["command"].endswith("--record big_seed2")
+    assert "other" in entry["machine"]
+    doc = results.render_doc(results.load_all(tmp_path))
+    assert "Pooled from big_seed2 (seeds 2): `stdpnet sweep ... --seeds 2 --record big_seed2`" in doc
+
+
+def test_pooling_refuses_a_seed_twice_or_records_of_another_spec(tmp_path):
+    spec = REPO / "networks" / "mnist_quick.toml"
+    source = results.provenance(spec, "stdpnet sweep ...")
+    results.record_sweep("a", source, fake_sweep({0: 0.80, 1: 0.84}), "A", root=tmp_path)
+    results.record_sweep("b", source, fake_sweep({1: 0.81, 2: 0.83}), "A", root=tmp_path)
+    with pytest.raises(ConfigError, match="seed 1 is in more than one record"):
+        results.pool("ab", ["a", "b"], "cmd", "AB", root=tmp_path)
+    other = results.provenance(REPO / "networks" / "mnist_400.toml", "stdpnet sweep ...")
+    results.record_sweep("c", other, fake_sweep({2: 0.83}), "C", root=tmp_path)
+    with pytest.raises(ConfigError, match="differ in spec"):
+        results.pool("ac", ["a", "c"], "cmd", "AC", root=tmp_path)
+    with pytest.raises(ConfigError, match="no record 'missing'"):
+        results.pool("am", ["a", "missing"], "cmd", "AM", root=tmp_path)
+    assert not list(tmp_path.glob("a?.*")), "nothing is written when pooling is refused"
