@@ -15,6 +15,11 @@ HEADLINES = (
      "stdpnet sweep networks/mnist_1600_prune.toml --seeds 0-2 --test --record mnist_1600_prune"),
     ("mnist_6400", "MNIST, 6,400 neurons, three epochs (the paper's headline network)",
      "stdpnet sweep networks/mnist_6400.toml --seeds 0-1 --test --record mnist_6400"),
+    ("mnist_6400_seed2", "MNIST, 6,400 neurons, three epochs: a third seed",
+     "stdpnet sweep networks/mnist_6400.toml --seeds 2 --workers 1 --test --out runs/measure_mnist_6400_seed2 "
+     "--record mnist_6400_seed2"),
+    ("mnist_6400_3_seeds", "MNIST, 6,400 neurons, three epochs: seeds 0-2 (mnist_6400 and mnist_6400_seed2)",
+     "stdpnet pool-seeds mnist_6400 mnist_6400_seed2 --record mnist_6400_3_seeds"),
     ("mnist_6400_eta", "MNIST, 6,400 neurons: validation accuracy after one epoch against the "
      "learning rate eta_post (seed 0)",
      "stdpnet sweep networks/mnist_6400.toml --set plasticity.eta_post=0.001,0.01 --set data.epochs=1 "
