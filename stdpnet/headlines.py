@@ -449,12 +449,24 @@ HEADLINES = (
      "the rotating validation speakers",
      "python benchmarks/speaker_baseline.py --spec networks/fsdd_audio_400_theta_xtar.toml "
      "--set data.audio_feature=cochlea --validation-only --record fsdd_cochlea_linear"),
+    ("fsdd_mfcc_centroid", "Spoken digits (FSDD), leave one speaker out, synthetic voices added: the "
+     "nearest class centroid on cepstral inputs, on the rotating validation speakers",
+     "python benchmarks/speaker_baseline.py --spec networks/fsdd_audio_400_theta_xtar.toml "
+     "--model centroid --validation-only --record fsdd_mfcc_centroid"),
+    ("fsdd_logmel_centroid", "Spoken digits (FSDD), leave one speaker out, synthetic voices added: the "
+     "nearest class centroid on log-mel inputs, on the rotating validation speakers",
+     "python benchmarks/speaker_baseline.py --spec networks/fsdd_audio_400_theta_xtar.toml "
+     "--set data.audio_feature=logmel --model centroid --validation-only --record fsdd_logmel_centroid"),
+    ("fsdd_cochlea_centroid", "Spoken digits (FSDD), leave one speaker out, synthetic voices added: the "
+     "nearest class centroid on cochlea-like filterbank inputs, on the rotating validation speakers",
+     "python benchmarks/speaker_baseline.py --spec networks/fsdd_audio_400_theta_xtar.toml "
+     "--set data.audio_feature=cochlea --model centroid --validation-only --record fsdd_cochlea_centroid"),
     ("fsdd_theta_xtar_feature", "Spoken digits (FSDD), leave one speaker out, one pass, lateral "
-     "inhibition 8, synthetic voices added, theta_plus 0.025 mV, x_tar 0.4: cepstral coefficients or "
-     "log-mel bands, on the rotating validation speakers",
+     "inhibition 8, synthetic voices added, theta_plus 0.025 mV, x_tar 0.4: cepstral coefficients, "
+     "log-mel bands or the cochlea-like filterbank, on the rotating validation speakers",
      "stdpnet sweep networks/fsdd_audio_400_inh8.toml --folds speaker --seeds 0-2 "
      "--set data.audio_extra_root=synth_digits --set excitatory.theta_plus_mV=0.025 "
-     "--set plasticity.x_tar=0.4 --set data.audio_feature=mfcc,logmel "
+     "--set plasticity.x_tar=0.4 --set data.audio_feature=mfcc,logmel,cochlea "
      "--out runs/select_fsdd_theta_xtar_feature --record fsdd_theta_xtar_feature --workers 1"),
     ("audiovisual_rules", "Audio-visual network: the combining rules on the validation pairs",
      "python benchmarks/combining_rules.py runs/measure_audiovisual/tasks/* --record audiovisual_rules"),

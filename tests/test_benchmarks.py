@@ -100,3 +100,17 @@ def test_speaker_baseline_set_changes_one_setting_and_refuses_several_values(thr
         sb.with_settings(spec, ["data.audio_feature=logmel,mfcc"])
     with pytest.raises(sb.ConfigError, match="data.nope: not a key"):
         sb.with_settings(spec, ["data.nope=1"])
+
+
+def test_speaker_baseline_centroid_scores_the_class_means_with_nothing_to_choose(three_voices):
+    sb = benchmark("speaker_baseline")
+    spec = spec_from_dict({"name": "tiny", "data": {"dataset": "fsdd", "root": str(three_voices),
+                                                    "audio_split": "speaker", "audio_bands": 8,
+                                                    "audio_frames": 8}})
+    spec, _ = sb.speaker_folds(spec)
+    [(setting, classifier)] = sb.classifiers("centroid")
+    assert setting is None and isinstance(classifier, sb.NearestCentroid)
+    scores = sb.fold_scores(spec, "cat", test=True, model="centroid")
+    assert scores["C"] is None and scores["validation"] > 0.5     # each digit is its own tone
+    assert 0.0 <= scores["test"] <= 1.0
+    assert len(sb.classifiers("logistic")) == len(sb.C_GRID)
