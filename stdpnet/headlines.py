@@ -434,6 +434,13 @@ HEADLINES = (
      "--set data.audio_extra_root=synth_digits --set excitatory.theta_plus_mV=0.025,0.05 "
      "--set plasticity.x_tar=0.1,0.4 --out runs/select_fsdd_synth_theta_xtar "
      "--record fsdd_synth_theta_xtar --workers 2"),
+    ("fsdd_synth_theta_xtar_edge", "Spoken digits (FSDD), leave one speaker out, one pass, lateral "
+     "inhibition 8, synthetic voices added: theta_plus 0.0125 or 0.025 mV with x_tar 0.4 or 0.6, beyond "
+     "the edge of fsdd_synth_theta_xtar's grid, on the rotating validation speakers",
+     "stdpnet sweep networks/fsdd_audio_400_inh8.toml --folds speaker --seeds 0-2 "
+     "--set data.audio_extra_root=synth_digits --set excitatory.theta_plus_mV=0.0125,0.025 "
+     "--set plasticity.x_tar=0.4,0.6 --out runs/select_fsdd_synth_theta_xtar_edge "
+     "--record fsdd_synth_theta_xtar_edge --workers 1"),
     ("fsdd_synth_theta_xtar_counts", "Spoken digits (FSDD), leave one speaker out, synthetic voices "
      "added: a logistic regression on the spike counts of the runs of fsdd_synth_theta_xtar, on the "
      "rotating validation speakers",
