@@ -250,3 +250,21 @@ def test_pooling_refuses_a_seed_twice_or_records_of_another_spec(tmp_path):
     with pytest.raises(ConfigError, match="no record 'missing'"):
         results.pool("am", ["a", "missing"], "cmd", "AM", root=tmp_path)
     assert not list(tmp_path.glob("a?.*")), "nothing is written when pooling is refused"
+
+
+def test_pool_seeds_on_the_command_line_records_its_own_command_and_names_a_missing_record(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from stdpnet.cli import main
+
+    source = results.provenance(REPO / "networks" / "mnist_quick.toml", "stdpnet sweep ...")
+    results.record_sweep("a", source, fake_sweep({0: 0.80, 1: 0.84}), "A", root=tmp_path)
+    results.record_sweep("b", source, fake_sweep({2: 0.83}), "A", root=tmp_path)
+    monkeypatch.setenv("STDPNET_RESULTS", str(tmp_path))
+    runner = CliRunner()
+    refused = runner.invoke(main, ["pool-seeds", "a", "nothing", "--record", "ab"])
+    assert refused.exit_code != 0 and "no record 'nothing'" in refused.output
+    done = runner.invoke(main, ["pool-seeds", "a", "b", "--record", "ab"])
+    assert done.exit_code == 0, done.output
+    entry = json.loads((tmp_path / "ab.test_accuracy.json").read_text())
+    assert entry["command"] == "stdpnet pool-seeds a b --record ab" and entry["n"] == 3
