@@ -259,7 +259,8 @@ def _provenance(group: list[dict]) -> list[str]:
     parts = {(p["name"].split(".")[0], ", ".join(p["seeds"]), p["command"], p["commit"], p["date"])
              for e in group for p in e.get("pooled_from", [])}
     for record, seeds, command, commit_, day in sorted(parts):
-        lines.append(f"- Pooled from {record} (seeds {seeds}): `{command}`, commit {commit_}, {day}")
+        label = "seeds" if "," in seeds else "seed"
+        lines.append(f"- Pooled from {record} ({label} {seeds}): `{command}`, commit {commit_}, {day}")
     return lines + [""]
 
 

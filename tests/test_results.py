@@ -233,7 +233,7 @@ def test_pooled_seeds_keep_every_value_and_the_provenance_of_each_part(tmp_path,
     assert entry["pooled_from"][1]["command"].endswith("--record big_seed2")
     assert "other" in entry["machine"]
     doc = results.render_doc(results.load_all(tmp_path))
-    assert "Pooled from big_seed2 (seeds 2): `stdpnet sweep ... --seeds 2 --record big_seed2`" in doc
+    assert "Pooled from big_seed2 (seed 2): `stdpnet sweep ... --seeds 2 --record big_seed2`" in doc
 
 
 def test_pooling_refuses_a_seed_twice_or_records_of_another_spec(tmp_path):
