@@ -391,8 +391,8 @@ def pool(name: str, sources: list[str], command: str, title: str, root: Path | N
         parts = [by_record[s][suffix] for s in sources]
         if parts[0]["split"] == "training":
             continue
-        for key in ("spec", "spec_sha256", "metric", "split", "unit"):
-            differing = sorted({str(p[key]) for p in parts})
+        for key in ("spec", "spec_sha256", "spec_parts", "metric", "split", "unit"):
+            differing = sorted({str(p.get(key)) for p in parts})
             if len(differing) > 1:
                 raise ConfigError(f"pool {name}: {suffix}: the records differ in {key} ({', '.join(differing)})")
         values: dict = {}
@@ -401,14 +401,21 @@ def pool(name: str, sources: list[str], command: str, title: str, root: Path | N
             if twice:
                 raise ConfigError(f"pool {name}: {suffix}: seed {twice[0]} is in more than one record")
             values |= p["values"]
-        values = dict(sorted(values.items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else kv[0]))
+        values = {s: values[s] for s in sorted(values, key=_seed_order)}
         source = {"spec": parts[0]["spec"], "spec_sha256": parts[0]["spec_sha256"], "commit": commit(),
                   "command": command, "machine": "; ".join(sorted({p["machine"] for p in parts})),
                   "date": date.today().isoformat(),
                   "pooled_from": [{k: p[k] for k in ("name", "command", "commit", "machine", "date")}
-                                  | {"seeds": sorted(p["values"], key=lambda s: (len(s), s))} for p in parts]}
+                                  | {"seeds": sorted(p["values"], key=_seed_order)} for p in parts]}
+        if "spec_parts" in parts[0]:        # an audio-visual spec's ensemble specs
+            source["spec_parts"] = parts[0]["spec_parts"]
         pooled.append(figure(f"{name}.{suffix}", title, parts[0]["metric"], parts[0]["split"],
                              parts[0]["unit"], values, source))
     if not pooled:
         raise ConfigError(f"pool {name}: the records {sources} share no figure of a validation or test split")
     return [write(entry, root) for entry in pooled]     # every figure checked before any is written
+
+
+def _seed_order(seed: str) -> tuple:
+    """'2' before '10'."""
+    return len(seed), seed

@@ -268,3 +268,13 @@ def test_pool_seeds_on_the_command_line_records_its_own_command_and_names_a_miss
     assert done.exit_code == 0, done.output
     entry = json.loads((tmp_path / "ab.test_accuracy.json").read_text())
     assert entry["command"] == "stdpnet pool-seeds a b --record ab" and entry["n"] == 3
+
+
+def test_pooled_figures_of_an_audio_visual_spec_keep_its_ensemble_specs(tmp_path):
+    source = results.provenance(REPO / "networks" / "audiovisual.toml", "stdpnet sweep ...")
+    assert source["spec_parts"], "an audio-visual spec names its ensemble specs"
+    results.record_sweep("a", source, fake_sweep({0: 0.80}), "A", root=tmp_path)
+    results.record_sweep("b", source, fake_sweep({1: 0.83}), "A", root=tmp_path)
+    results.pool("ab", ["a", "b"], "cmd", "AB", root=tmp_path)
+    entry = json.loads((tmp_path / "ab.test_accuracy.json").read_text())
+    assert entry["spec_parts"] == source["spec_parts"] and entry["values"] == {"0": 0.80, "1": 0.83}
