@@ -487,6 +487,23 @@ HEADLINES = (
      "--set data.audio_extra_root=synth_digits --set excitatory.theta_plus_mV=0.025 "
      "--set plasticity.x_tar=0.4 --set data.audio_feature=mfcc,logmel,cochlea "
      "--out runs/select_fsdd_theta_xtar_feature --record fsdd_theta_xtar_feature --workers 1"),
+    ("fsdd_theta_xtar_standardise", "Spoken digits (FSDD), leave one speaker out, the ensemble of "
+     "fsdd_audio_400_theta_xtar.toml with each speaker's inputs standardised with that speaker's own "
+     "statistics, on the rotating validation speakers",
+     "stdpnet sweep networks/fsdd_audio_400_theta_xtar.toml --folds speaker --seeds 0-2 "
+     "--set data.audio_standardise=speaker --out runs/select_fsdd_standardise "
+     "--record fsdd_theta_xtar_standardise --workers 2"),
+    ("fsdd_speaker_norm_centroid", "Spoken digits (FSDD), leave one speaker out, synthetic voices added: "
+     "the nearest class centroid on cepstral inputs standardised per speaker, on the rotating validation "
+     "speakers",
+     "python benchmarks/speaker_baseline.py --spec networks/fsdd_audio_400_theta_xtar.toml "
+     "--set data.audio_standardise=speaker --model centroid --validation-only "
+     "--record fsdd_speaker_norm_centroid"),
+    ("fsdd_speaker_norm_linear", "Spoken digits (FSDD), leave one speaker out, synthetic voices added: "
+     "a logistic regression on cepstral inputs standardised per speaker, on the rotating validation "
+     "speakers",
+     "python benchmarks/speaker_baseline.py --spec networks/fsdd_audio_400_theta_xtar.toml "
+     "--set data.audio_standardise=speaker --validation-only --record fsdd_speaker_norm_linear"),
     ("audiovisual_rules", "Audio-visual network: the combining rules on the validation pairs",
      "python benchmarks/combining_rules.py runs/measure_audiovisual/tasks/* --record audiovisual_rules"),
     ("speed", "Speed: ms per MNIST example against a plain Brian2 cpp_standalone network, one core "

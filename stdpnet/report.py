@@ -99,7 +99,7 @@ def plot_multimodal_run(run_dir: Path, raster_examples: int = 3) -> list[Path]:
         # audio to spikes: the first recordings shown, their network input and input spikes
         a = load_spoken_digits(m.audio.data, return_waveforms=True)
         part = "val" if split == "validation" else "test"
-        encode = audio_encoder(m.audio.data, a["train_x"])
+        encode = audio_encoder(m.audio.data, a)
         examples = []
         ai, at = raster["audio_input"]
         shown = []
@@ -108,7 +108,8 @@ def plot_multimodal_run(run_dir: Path, raster_examples: int = 3) -> list[Path]:
                 break
             shown.append(k[e])
             st = a["features"].stages(a[f"{part}_waveforms"][k[e]])
-            st["input"] = encode(st["map"].reshape(1, -1)).reshape(-1, st["map"].shape[1])
+            st["input"] = encode(st["map"].reshape(1, -1),
+                                 [a[f"{part}_speakers"][k[e]]]).reshape(-1, st["map"].shape[1])
             sel = (at >= slot_k * sim.slot) & (at < (slot_k + 1) * sim.slot)
             st["raster"] = (ai[sel], at[sel] - slot_k * sim.slot)
             examples.append(st)

@@ -11,7 +11,7 @@ from pathlib import Path, PurePath
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, DataError
 from ..spec import Data
 from ..streams import stream_seed
 from .dataset import Dataset, carve, last_mask, n_classes_of, refitted
@@ -63,12 +63,12 @@ def _load_parts(data: Data, seed: int) -> Dataset:
         return load_image_set(data, seed)
     if data.dataset in ("fsdd", "synth_digits"):
         a = load_spoken_digits(data)
-        encode = audio_encoder(data, a["train_x"])
+        encode = audio_encoder(data, a)
+        x = {p: 255.0 * encode(a[f"{p}_x"], a[f"{p}_speakers"]) for p in ("train", "val", "test")}
         frames, bands = a["feature_shape"]
         shape = (2 * frames, bands) if data.audio_encoding == "on_off" else (frames, bands)
-        return Dataset(255.0 * encode(a["train_x"]), a["train_y"], 255.0 * encode(a["test_x"]),
-                       a["test_y"], shape, n_classes_of(a["train_y"], a["test_y"]),
-                       255.0 * encode(a["val_x"]), a["val_y"])
+        return Dataset(x["train"], a["train_y"], x["test"], a["test_y"], shape,
+                       n_classes_of(a["train_y"], a["test_y"]), x["val"], a["val_y"])
     raise ValueError(f"data.dataset: unknown dataset {data.dataset!r}")
 
 
@@ -225,14 +225,63 @@ class OnOffEncoder:
     std: np.ndarray
     z: float = 1.5
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        s = (np.asarray(x, dtype=np.float64) - self.mean) / self.std / self.z
-        return np.concatenate([np.clip(s, 0, 1), np.clip(-s, 0, 1)], axis=1)
+    def __call__(self, x: np.ndarray, speakers=None) -> np.ndarray:
+        return on_off((np.asarray(x, dtype=np.float64) - self.mean) / self.std, self.z)
 
 
-def audio_encoder(data: Data, train_features: np.ndarray):
-    """The encoding of data.audio_encoding, fitted on the training features."""
-    x = np.asarray(train_features, dtype=np.float64)
+@dataclass(frozen=True)
+class SpeakerOnOffEncoder:
+    """The ON/OFF code with speaker-level mean/variance normalisation: each
+    recording's features are standardised with its own speaker's mean and
+    standard deviation over all of that speaker's recordings (``stats``:
+    speaker -> (mean, std)), so what is common to a voice (vocal tract,
+    microphone) is taken out before the network sees the word. A speaker's
+    statistics need no labels: a test speaker's come from its own
+    recordings, as speech recognisers normalise an unknown speaker."""
+    stats: dict
+    z: float = 1.5
+
+    def __call__(self, x: np.ndarray, speakers=None) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        if speakers is None or len(speakers) != len(x):
+            raise DataError("data.audio_standardise = 'speaker' needs the speaker of every recording "
+                            f"encoded ({len(x)} recordings, "
+                            f"{'no' if speakers is None else len(speakers)} speakers given)")
+        unknown = sorted(set(speakers) - set(self.stats))
+        if unknown:
+            raise DataError(f"data.audio_standardise = 'speaker': no recordings of speakers {unknown} "
+                            "to take their statistics from")
+        mean = np.stack([self.stats[s][0] for s in speakers]) if len(x) else 0.0
+        std = np.stack([self.stats[s][1] for s in speakers]) if len(x) else 1.0
+        return on_off((x - mean) / std, self.z)
+
+
+def on_off(standardised: np.ndarray, z: float) -> np.ndarray:
+    """ON inputs (above the mean) then OFF inputs (below), saturating at ``z`` sd."""
+    s = standardised / z
+    return np.concatenate([np.clip(s, 0, 1), np.clip(-s, 0, 1)], axis=1)
+
+
+def speaker_statistics(parts: dict) -> dict:
+    """speaker -> (mean, std + 1e-6) of each feature over every recording of
+    that speaker in the parts of ``parts`` (``load_spoken_digits``'s dict:
+    train_x/train_speakers, val_..., test_...), speed-perturbed copies with
+    their speaker."""
+    x = np.concatenate([np.asarray(parts[f"{p}_x"], dtype=np.float64).reshape(len(parts[f"{p}_x"]), -1)
+                        for p in ("train", "val", "test")])
+    speakers = np.array([s for p in ("train", "val", "test") for s in parts[f"{p}_speakers"]])
+    return {s: (x[speakers == s].mean(axis=0), x[speakers == s].std(axis=0) + 1e-6)
+            for s in np.unique(speakers)}
+
+
+def audio_encoder(data: Data, parts: dict):
+    """The encoding of data.audio_encoding for the recordings of ``parts``
+    (``load_spoken_digits``'s dict), called as ``encode(features, speakers)``:
+    standardised with the training features' statistics, or with each
+    speaker's own (``data.audio_standardise = "speaker"``)."""
     if data.audio_encoding == "map":
-        return lambda f: np.asarray(f, dtype=np.float64)
+        return lambda f, speakers=None: np.asarray(f, dtype=np.float64)
+    if data.audio_standardise == "speaker":
+        return SpeakerOnOffEncoder(speaker_statistics(parts), data.audio_on_off_z)
+    x = np.asarray(parts["train_x"], dtype=np.float64)
     return OnOffEncoder(x.mean(axis=0), x.std(axis=0) + 1e-6, data.audio_on_off_z)

@@ -293,7 +293,7 @@ def corrupted_pairs(m: MultimodalSpec, data: Data, audio_index: np.ndarray, imag
     picked = np.flatnonzero(audio_noisy)
     if len(picked):
         a = load_spoken_digits(m.audio.data, return_waveforms=True)
-        encode = audio_encoder(m.audio.data, a["train_x"])
+        encode = audio_encoder(m.audio.data, a)
         waves, choices, noisy = a["train_waveforms"], CALIBRATION_NOISE["audio"], []
         for k in picked:
             kind, low, high = choices[rng.integers(len(choices))]
@@ -301,7 +301,8 @@ def corrupted_pairs(m: MultimodalSpec, data: Data, audio_index: np.ndarray, imag
             noise[k], severity[k] = f"audio:{kind}", (high - snr) / (high - low)
             noisy.append(noise_models.add_audio_noise(waves[j], kind, snr, rng,
                                                       others=waves[:j] + waves[j + 1:]))
-        audio_x[picked] = 255.0 * encode(a["features"].transform(noisy))
+        audio_x[picked] = 255.0 * encode(a["features"].transform(noisy),
+                                          [a["train_speakers"][audio_index[k]] for k in picked])
     return image_x, audio_x, noise.astype(str), severity
 
 

@@ -52,7 +52,7 @@ def noisy_inputs(m: MultimodalSpec, data: Data, ts: ScoredPairs, noises: list, l
                  audio_waves: dict | None) -> tuple[np.ndarray, np.ndarray]:
     """The scored pairs' rows of both modalities with the ``level_index``-th
     level of each noise (``audio_waves``: the split's recordings as waveforms,
-    the babble talkers, the features and the encoder)."""
+    the babble talkers, the features, the encoder and the speakers)."""
     image_x, audio_x = ts.inputs(data)
     for (modality, kind, levels) in noises:
         level = levels[level_index]
@@ -67,7 +67,7 @@ def noisy_inputs(m: MultimodalSpec, data: Data, ts: ScoredPairs, noises: list, l
             for k in ts.audio_index:
                 pool = [w for j, w in enumerate(others) if j != k]
                 out.append(noise_models.add_audio_noise(waves[k], kind, level, rng, others=pool))
-            audio_x = 255.0 * encode(features.transform(out))
+            audio_x = 255.0 * encode(features.transform(out), [audio_waves["speakers"][k] for k in ts.audio_index])
     return image_x, audio_x
 
 
@@ -94,8 +94,9 @@ def robustness(run_dir: Path, noises: list, device: str | None = None, quiet: bo
     if any(mod == "audio" for mod, _, _ in noises):
         a = load_spoken_digits(m.audio.data, return_waveforms=True)
         waves = a["val_waveforms" if split == "validation" else "test_waveforms"]
-        audio_waves = {"waves": waves, "others": waves,
-                       "features": a["features"], "encode": audio_encoder(m.audio.data, a["train_x"])}
+        audio_waves = {"waves": waves, "others": waves, "features": a["features"],
+                       "encode": audio_encoder(m.audio.data, a),
+                       "speakers": a["val_speakers" if split == "validation" else "test_speakers"]}
     tag = "+".join(f"{mod}-{kind}" for mod, kind, _ in noises) + ("" if split == "test" else f".{split}")
     rows_out, levels_out, kept = [], [], {}
     for k in range(lengths.pop()):

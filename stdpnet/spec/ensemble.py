@@ -24,6 +24,7 @@ NEEDS_ROOT = {"idx": "the folder of IDX files", "npz": "the .npz file",
               "folder": "the class-per-subfolder folder"}
 AUDIO_FEATURES = ("mfcc", "logmel", "cochlea")
 AUDIO_SPLITS = ("index", "speaker")
+STANDARDISE = ("training", "speaker")   # data.audio_standardise
 CRITERIA = ("weight", "correlation")
 PRECISIONS = {"double": "float64", "single": "float32"}
 REST_MODES = ("reset", "simulate")
@@ -102,6 +103,10 @@ class Data:
     validation_pick: str = "last"
     audio_encoding: str = "on_off"  # on_off (2 inputs per feature) | map (the [0, 1] map as is)
     audio_on_off_z: float = 1.5    # on_off: standard deviations at which an input saturates
+    # on_off: each feature standardised with the "training" set's mean and sd, or
+    # with each "speaker"'s own over all of that speaker's recordings (speaker-level
+    # mean/variance normalisation; a test speaker's come from its unlabelled recordings)
+    audio_standardise: str = "training"
     # training recordings also added played at these speeds (pitch and formants
     # scale with them, like another vocal tract); validation and test as recorded
     audio_perturb: list = field(default_factory=list)
@@ -159,6 +164,11 @@ class Data:
         _check(s, "audio_encoding", self.audio_encoding, lambda v: v in ("on_off", "map"),
                "must be 'on_off' or 'map'")
         _check(s, "audio_on_off_z", self.audio_on_off_z, positive, "must be > 0")
+        _check(s, "audio_standardise", self.audio_standardise, lambda v: v in STANDARDISE,
+               f"must be one of {STANDARDISE}")
+        _check(s, "audio_standardise", self.audio_standardise,
+               lambda v: v == "training" or self.audio_encoding == "on_off",
+               "'speaker' standardises the ON/OFF code: it needs audio_encoding = 'on_off'")
         _check(s, "audio_trim_db", self.audio_trim_db, non_negative, "must be >= 0 (0 keeps every frame)")
         _check(s, "validation_pick", self.validation_pick, lambda v: v in ("last", "next"),
                "must be 'last' or 'next'")
