@@ -407,6 +407,54 @@ def test_extra_voices_join_the_training_part_only(tmp_path):
         Data(dataset="mnist", audio_extra_root=str(extra)).validate()
 
 
+def test_speaker_standardisation_takes_out_what_is_common_to_a_voice(tmp_path):
+    from stdpnet.data.load import audio_encoder, load_dataset, load_spoken_digits
+    from stdpnet.spec import Data
+
+    rng = np.random.default_rng(0)
+    words = rng.normal(size=(20, 6))
+    parts = {"train_x": np.concatenate([words, words * 2 + 5]), "train_speakers": ["ann"] * 20 + ["bob"] * 20,
+             "val_x": words - 3, "val_speakers": ["cat"] * 20,
+             "test_x": words[:10] * 0.5 + 7, "test_speakers": ["dan"] * 10}
+    data = Data(dataset="fsdd", audio_standardise="speaker", audio_on_off_z=100.0)
+    encode = audio_encoder(data, parts)
+    signed = lambda x, who: 100.0 * (lambda c: c[:, :6] - c[:, 6:])(encode(x, who))   # noqa: E731
+    ann = signed(words, ["ann"] * 20)
+    np.testing.assert_allclose(ann.mean(axis=0), 0, atol=1e-9)
+    np.testing.assert_allclose(ann.std(axis=0), 1, atol=1e-5)
+    # a voice that scales and shifts every feature is read as the same words
+    np.testing.assert_allclose(signed(words * 2 + 5, ["bob"] * 20), ann, atol=1e-5)
+    np.testing.assert_allclose(signed(words - 3, ["cat"] * 20), ann, atol=1e-5)
+    dan = signed(words[:10] * 0.5 + 7, ["dan"] * 10)       # from its own recordings only, no labels
+    np.testing.assert_allclose(dan, (words[:10] - words[:10].mean(0)) / words[:10].std(0), atol=1e-4)
+    # with the training set's statistics, a shifted voice is not the same input
+    plain = audio_encoder(Data(dataset="fsdd", audio_on_off_z=100.0), parts)
+    assert not np.allclose(plain(words - 3), plain(words))
+    with pytest.raises(DataError, match="needs the speaker of every recording"):
+        encode(words)
+    with pytest.raises(DataError, match=r"speakers \['eve'\]"):
+        encode(words[:1], ["eve"])
+    with pytest.raises(ConfigError, match="data.audio_standardise"):
+        Data(dataset="fsdd", audio_standardise="utterance").validate()
+    with pytest.raises(ConfigError, match="data.audio_standardise.*audio_encoding"):
+        Data(dataset="fsdd", audio_standardise="speaker", audio_encoding="map").validate()
+
+    # through the loader: every speaker's inputs, the held-out ones included, centred on its own mean
+    for s, speaker in enumerate(("ann", "bob", "cat")):     # one trains, one validates, one tests
+        for digit in range(10):
+            audio.write_wav(tmp_path / f"{digit}_{speaker}_0.wav", tone(200 + 100 * digit + 20 * s, seconds=0.2))
+    files = Data(dataset="fsdd", root=str(tmp_path), audio_split="speaker", test_speakers=["cat"],
+                 audio_bands=8, audio_frames=8, audio_standardise="speaker", audio_on_off_z=100.0,
+                 audio_perturb=[1.1])
+    files.validate()
+    d = load_dataset(files)
+    assert d.train_x.shape == (20, 128) and d.val_x.shape == d.test_x.shape == (10, 128)
+    for x in (d.train_x, d.val_x, d.test_x):
+        np.testing.assert_allclose((x[:, :64] - x[:, 64:]).mean(axis=0), 0, atol=1e-6)
+    a = load_spoken_digits(files)
+    assert sorted(set(a["test_speakers"])) == ["cat"]
+
+
 def test_synth_digits_command_takes_voices(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
