@@ -493,6 +493,12 @@ HEADLINES = (
      "stdpnet sweep networks/fsdd_audio_400_theta_xtar.toml --folds speaker --seeds 0-2 "
      "--set data.audio_standardise=speaker --out runs/select_fsdd_standardise "
      "--record fsdd_theta_xtar_standardise --workers 2"),
+    ("fsdd_standardise_z", "Spoken digits (FSDD), leave one speaker out, the ensemble of "
+     "fsdd_audio_400_theta_xtar.toml with inputs standardised per speaker: ON/OFF saturation at 1.0 or 2.0 "
+     "standard deviations, on the rotating validation speakers",
+     "stdpnet sweep networks/fsdd_audio_400_theta_xtar.toml --folds speaker --seeds 0-2 "
+     "--set data.audio_standardise=speaker --set data.audio_on_off_z=1.0,2.0 "
+     "--out runs/select_fsdd_standardise_z --record fsdd_standardise_z --workers 2"),
     ("fsdd_speaker_norm_centroid", "Spoken digits (FSDD), leave one speaker out, synthetic voices added: "
      "the nearest class centroid on cepstral inputs standardised per speaker, on the rotating validation "
      "speakers",
