@@ -406,6 +406,25 @@ HEADLINES = (
      "synthetic ones)",
      "stdpnet sweep networks/fsdd_audio_400_theta_xtar_refit.toml --folds speaker --seeds 0-2 --test "
      "--record fsdd_audio_400_theta_xtar_refit --workers 2"),
+    ("fsdd_audio_400_standardise", "Spoken digits (FSDD), 400 neurons, leave one speaker out, one pass, "
+     "lateral inhibition 8, synthetic voices added, theta_plus 0.025 mV, x_tar 0.4, inputs standardised "
+     "per speaker (chosen on rotating validation speakers)",
+     "stdpnet sweep networks/fsdd_audio_400_standardise.toml --folds speaker --seeds 0-2 --test "
+     "--record fsdd_audio_400_standardise --workers 2"),
+    ("fsdd_audio_400_standardise_refit", "Spoken digits (FSDD), 400 neurons, leave one speaker out, the "
+     "setting of fsdd_audio_400_standardise trained on the validation speaker too (four voices and the "
+     "synthetic ones)",
+     "stdpnet sweep networks/fsdd_audio_400_standardise_refit.toml --folds speaker --seeds 0-2 --test "
+     "--record fsdd_audio_400_standardise_refit --workers 2"),
+    ("fsdd_standardise_linear", "Spoken digits (FSDD), leave one speaker out: a linear classifier on the "
+     "network's inputs standardised per speaker, synthetic voices added to training",
+     "python benchmarks/speaker_baseline.py --spec networks/fsdd_audio_400_standardise.toml "
+     "--record fsdd_standardise_linear"),
+    ("fsdd_standardise_refit_linear", "Spoken digits (FSDD), leave one speaker out: a linear classifier on "
+     "the network's inputs standardised per speaker, synthetic voices added to training, refitted on four "
+     "voices",
+     "python benchmarks/speaker_baseline.py --spec networks/fsdd_audio_400_standardise_refit.toml "
+     "--record fsdd_standardise_refit_linear"),
     ("fsdd_synth_linear", "Spoken digits (FSDD), leave one speaker out: a linear classifier on the "
      "network's inputs with the synthetic voices added to training",
      "python benchmarks/speaker_baseline.py --spec networks/fsdd_audio_400_synth.toml --record fsdd_synth_linear"),
