@@ -267,9 +267,9 @@ def speaker_statistics(parts: dict) -> dict:
     that speaker in the parts of ``parts`` (``load_spoken_digits``'s dict:
     train_x/train_speakers, val_..., test_...), speed-perturbed copies with
     their speaker."""
-    x = np.concatenate([np.asarray(parts[f"{p}_x"], dtype=np.float64).reshape(len(parts[f"{p}_x"]), -1)
-                        for p in ("train", "val", "test")])
-    speakers = np.array([s for p in ("train", "val", "test") for s in parts[f"{p}_speakers"]])
+    held = [p for p in ("train", "val", "test") if len(parts[f"{p}_x"])]   # refit: no validation part
+    x = np.concatenate([np.asarray(parts[f"{p}_x"], dtype=np.float64) for p in held])
+    speakers = np.array([s for p in held for s in parts[f"{p}_speakers"]])
     return {s: (x[speakers == s].mean(axis=0), x[speakers == s].std(axis=0) + 1e-6)
             for s in np.unique(speakers)}
 
