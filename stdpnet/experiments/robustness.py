@@ -67,7 +67,8 @@ def noisy_inputs(m: MultimodalSpec, data: Data, ts: ScoredPairs, noises: list, l
             for k in ts.audio_index:
                 pool = [w for j, w in enumerate(others) if j != k]
                 out.append(noise_models.add_audio_noise(waves[k], kind, level, rng, others=pool))
-            audio_x = 255.0 * encode(features.transform(out), [audio_waves["speakers"][k] for k in ts.audio_index])
+            speakers = [audio_waves["speakers"][k] for k in ts.audio_index]
+            audio_x = 255.0 * encode(features.transform(out), speakers)
     return image_x, audio_x
 
 
