@@ -210,6 +210,33 @@ HEADLINES = (
      "--set fsdd.trim_db=30 --set 'fsdd.perturb=[0.9,1.1]' --set fsdd.extra_root=synth_digits "
      "--threads 1 --set model.substeps=4 --out runs/select_seq_fsdd_loso_lite_extra_voices "
      "--record seq_fsdd_loso_lite_synth"),
+    ("seq_fsdd_loso_standardise_selection", "Spoken digits as frame sequences, leave one speaker out: the "
+     "LSTM's chosen input (synthetic voices added) with each speaker's features standardised with its own "
+     "statistics, on the validation speakers",
+     "stdpnet deep seq-repeat networks/deep_seq_fsdd.toml --models lstm --seeds 0-2 --folds speaker "
+     "--set fsdd.trim_db=30 --set 'fsdd.perturb=[0.9,1.1]' --set fsdd.extra_root=synth_digits --set fsdd.standardise=speaker "
+     "--validation-only --threads 1 --out runs/select_seq_fsdd_loso_standardise "
+     "--record seq_fsdd_loso_standardise_selection"),
+    ("seq_fsdd_loso_lite_standardise_selection", "Spoken digits as frame sequences, leave one speaker out: "
+     "LITE-SNN's chosen input and neuron steps (synthetic voices added) with each speaker's features "
+     "standardised with its own statistics, on the validation speakers",
+     "stdpnet deep seq-repeat networks/deep_seq_fsdd.toml --models lite --seeds 0-2 --folds speaker "
+     "--set fsdd.trim_db=30 --set 'fsdd.perturb=[0.9,1.1]' --set fsdd.extra_root=synth_digits --set fsdd.standardise=speaker "
+     "--validation-only --threads 1 --set model.substeps=4 --out runs/select_seq_fsdd_loso_lite_standardise "
+     "--record seq_fsdd_loso_lite_standardise_selection"),
+    ("seq_fsdd_loso_standardise", "Spoken digits as frame sequences, leave one speaker out: the LSTM with "
+     "the synthetic voices and per-speaker standardisation (chosen on validation, "
+     "seq_fsdd_loso_standardise_selection), tested",
+     "stdpnet deep seq-repeat networks/deep_seq_fsdd.toml --models lstm --seeds 0-2 --folds speaker "
+     "--set fsdd.trim_db=30 --set 'fsdd.perturb=[0.9,1.1]' --set fsdd.extra_root=synth_digits --set fsdd.standardise=speaker "
+     "--threads 1 --out runs/select_seq_fsdd_loso_standardise --record seq_fsdd_loso_standardise"),
+    ("seq_fsdd_loso_lite_standardise", "Spoken digits as frame sequences, leave one speaker out: LITE-SNN "
+     "with the synthetic voices and per-speaker standardisation (chosen on validation, "
+     "seq_fsdd_loso_lite_standardise_selection), tested",
+     "stdpnet deep seq-repeat networks/deep_seq_fsdd.toml --models lite --seeds 0-2 --folds speaker "
+     "--set fsdd.trim_db=30 --set 'fsdd.perturb=[0.9,1.1]' --set fsdd.extra_root=synth_digits --set fsdd.standardise=speaker "
+     "--threads 1 --set model.substeps=4 --out runs/select_seq_fsdd_loso_lite_standardise "
+     "--record seq_fsdd_loso_lite_standardise"),
     ("seq_event_mnist_stride", "Synthetic event MNIST: LITE-SNN's convolution stride on validation",
      "stdpnet deep seq-repeat networks/deep_seq_event_mnist.toml --models lite --seeds 0-2 "
      "--set model.stride=1,2,3 --validation-only --out runs/select_seq_event_stride "

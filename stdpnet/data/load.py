@@ -247,13 +247,7 @@ class SpeakerOnOffEncoder:
             raise DataError("data.audio_standardise = 'speaker' needs the speaker of every recording "
                             f"encoded ({len(x)} recordings, "
                             f"{'no' if speakers is None else len(speakers)} speakers given)")
-        unknown = sorted(set(speakers) - set(self.stats))
-        if unknown:
-            raise DataError(f"data.audio_standardise = 'speaker': no recordings of speakers {unknown} "
-                            "to take their statistics from")
-        mean = np.stack([self.stats[s][0] for s in speakers]) if len(x) else 0.0
-        std = np.stack([self.stats[s][1] for s in speakers]) if len(x) else 1.0
-        return on_off((x - mean) / std, self.z)
+        return on_off(standardise_by_speaker(x, speakers, self.stats, "data.audio_standardise"), self.z)
 
 
 def on_off(standardised: np.ndarray, z: float) -> np.ndarray:
@@ -262,16 +256,28 @@ def on_off(standardised: np.ndarray, z: float) -> np.ndarray:
     return np.concatenate([np.clip(s, 0, 1), np.clip(-s, 0, 1)], axis=1)
 
 
-def speaker_statistics(parts: dict) -> dict:
-    """speaker -> (mean, std + 1e-6) of each feature over every recording of
-    that speaker in the parts of ``parts`` (``load_spoken_digits``'s dict:
-    train_x/train_speakers, val_..., test_...), speed-perturbed copies with
-    their speaker."""
-    held = [p for p in ("train", "val", "test") if len(parts[f"{p}_x"])]   # refit: no validation part
-    x = np.concatenate([np.asarray(parts[f"{p}_x"], dtype=np.float64) for p in held])
-    speakers = np.array([s for p in held for s in parts[f"{p}_speakers"]])
+def speaker_statistics(x: np.ndarray, speakers) -> dict:
+    """speaker -> (mean, std + 1e-6) of each feature of ``x`` (one row per
+    recording) over every row of that speaker."""
+    x, speakers = np.asarray(x, dtype=np.float64).reshape(len(x), -1), np.asarray(speakers)
     return {s: (x[speakers == s].mean(axis=0), x[speakers == s].std(axis=0) + 1e-6)
             for s in np.unique(speakers)}
+
+
+def standardise_by_speaker(x: np.ndarray, speakers, stats: dict, key: str) -> np.ndarray:
+    """Each row of ``x`` standardised with its speaker's ``stats``
+    (``speaker_statistics``); a speaker without statistics is an error naming ``key``."""
+    x = np.asarray(x, dtype=np.float64)
+    unknown = sorted(set(speakers) - set(stats))
+    if unknown:
+        raise DataError(f"{key} = 'speaker': no recordings of speakers {unknown} "
+                        "to take their statistics from")
+    if not len(x):
+        return x
+    rows = x.reshape(len(x), -1)
+    mean = np.stack([stats[s][0] for s in speakers])
+    std = np.stack([stats[s][1] for s in speakers])
+    return ((rows - mean) / std).reshape(x.shape)
 
 
 def audio_encoder(data: Data, parts: dict):
@@ -282,6 +288,9 @@ def audio_encoder(data: Data, parts: dict):
     if data.audio_encoding == "map":
         return lambda f, speakers=None: np.asarray(f, dtype=np.float64)
     if data.audio_standardise == "speaker":
-        return SpeakerOnOffEncoder(speaker_statistics(parts), data.audio_on_off_z)
+        held = [p for p in ("train", "val", "test") if len(parts[f"{p}_x"])]   # refit: no validation part
+        stats = speaker_statistics(np.concatenate([parts[f"{p}_x"] for p in held]),
+                                   [s for p in held for s in parts[f"{p}_speakers"]])
+        return SpeakerOnOffEncoder(stats, data.audio_on_off_z)
     x = np.asarray(parts["train_x"], dtype=np.float64)
     return OnOffEncoder(x.mean(axis=0), x.std(axis=0) + 1e-6, data.audio_on_off_z)

@@ -228,6 +228,28 @@ def test_extra_voices_join_the_sequence_training_split_only(tmp_path, tone_speak
         merge({"fsdd": {"extra_root": "synth_digits"}}, "x.toml")    # the default task is MNIST rows
 
 
+def test_speaker_standardisation_centres_every_voice_of_every_split(tmp_path, tone_speakers):
+    tone_speakers(tmp_path / "main", ["ann", "bob", "cid"])
+    tone_speakers(tmp_path / "extra", ["syn-a"])
+    fsdd = dict(test_speakers=["cid"], validation_speakers=["bob"], frames=12, bands=8,
+                extra_root=str(tmp_path / "extra"), perturb=[0.8])
+    plain = spec(data=dict(task="fsdd", root=str(tmp_path / "main")), fsdd=fsdd)
+    cfg = spec(data=dict(task="fsdd", root=str(tmp_path / "main")), fsdd=dict(fsdd, standardise="speaker"))
+    for split in ("validation", "test"):          # one voice each: centred and scaled on its own statistics
+        x, y = load_split(cfg, split)
+        raw = load_split(plain, split)[0].numpy().astype(np.float64)
+        np.testing.assert_array_equal(y, load_split(plain, split)[1])
+        np.testing.assert_allclose(x.numpy(), (raw - raw.mean(0)) / (raw.std(0) + 1e-6), atol=1e-4)
+    x, y = load_split(cfg, "train")
+    # ann's 6 recordings, syn-a's 6, then both at 0.8x speed: each voice's rows, copies included, centred
+    assert x.shape == (24, 12, 8) and y.tolist() == load_split(plain, "train")[1].tolist()
+    ann = torch.cat([x[:6], x[12:18]])
+    np.testing.assert_allclose(ann.mean(0).numpy(), 0, atol=1e-5)
+    np.testing.assert_allclose(torch.cat([x[6:12], x[18:]]).mean(0).numpy(), 0, atol=1e-5)
+    with pytest.raises(ConfigError, match="fsdd.standardise"):
+        merge({"fsdd": {"standardise": "utterance"}}, "x.toml")
+
+
 def test_bad_seq_specs_name_the_key():
     with pytest.raises(ConfigError, match="data.tsk"):
         merge({"data": {"tsk": "fsdd"}}, "x.toml")

@@ -43,6 +43,7 @@ DEFAULTS: dict = {
         "perturb": [],            # training recordings also added played at these speeds (e.g. [0.9, 1.1])
         "extra_root": "",         # every recording of this folder (FSDD layout; "synth_digits": the
                                   # folder of `stdpnet data synth-digits`) joins training only
+        "standardise": "none",    # none (features in [0, 1]) | speaker: each speaker's own mean and sd
     },
     "events": {
         "steps": 10,              # time bins per stream
@@ -85,6 +86,7 @@ CHOICES = {
     "model_kind": MODELS,
     "data.task": TASKS,
     "fsdd.feature": ("logmel", "mfcc", "cochlea"),
+    "fsdd.standardise": ("none", "speaker"),
     "model.readout": ("mean", "last"),
     "model.positions": ("none", "sinusoidal"),
     "train.optimizer": ("adam", "sgd"),

@@ -15,6 +15,9 @@
   vocal tract's would); validation and test stay as recorded. With
   ``fsdd.extra_root`` every recording of another folder (other voices, e.g.
   the synthetic ones) joins the training split, speed copies included.
+  With ``fsdd.standardise = "speaker"`` every feature is standardised with
+  its speaker's mean and sd over all of that speaker's recordings (speed
+  copies included; a test speaker's from its own, unlabelled).
 * ``nmnist``: N-MNIST event streams (``<root>/nmnist/Train|Test/<digit>/<index>.bin``)
   binned into ``events.steps`` frames of OFF/ON counts.
 * ``synthetic_event_mnist``: MNIST digits moved and turned into OFF/ON
@@ -127,32 +130,57 @@ def _fsdd_extra(key: tuple, extra_root: str) -> dict:
 
 @functools.lru_cache(maxsize=2)
 def _fsdd_speed_copies(key: tuple, validation: tuple, factors: tuple, extra_root: str):
-    """Features and labels of the training recordings (the training
-    speakers', not ``validation``'s, then the extra folder's) played at each
-    speed of ``factors``, in that order."""
+    """Features, labels and speakers of the training recordings (the
+    training speakers', not ``validation``'s, then the extra folder's)
+    played at each speed of ``factors``, in that order."""
     from ...data.audio import speed_perturb
 
     out = _fsdd(*key)
     keep = ~np.isin(out["train_speakers"], validation)
     waves, labels = [w for w, k in zip(out["train_waveforms"], keep) if k], out["train_y"][keep]
+    speakers = list(np.asarray(out["train_speakers"])[keep])
     if extra_root:
         extra = _fsdd_extra(key, extra_root)
         waves, labels = waves + extra["train_waveforms"], np.concatenate([labels, extra["train_y"]])
+        speakers += list(extra["train_speakers"])
     xs = [out["features"].transform([speed_perturb(w, f, out["sample_rate"]) for w in waves])
           for f in factors]
-    return np.concatenate(xs), np.tile(labels, len(factors))
+    return np.concatenate(xs), np.tile(labels, len(factors)), speakers * len(factors)
+
+
+@functools.lru_cache(maxsize=2)
+def _fsdd_speaker_stats(key: tuple, validation: tuple, factors: tuple, extra_root: str) -> dict:
+    """speaker -> (mean, sd) of every feature over all of that speaker's
+    recordings (main folder, extra folder, speed copies): the statistics of
+    ``fsdd.standardise = "speaker"``. They need no labels; a test speaker's
+    come from its own recordings."""
+    from ...data.load import speaker_statistics
+
+    out = _fsdd(*key)
+    xs, speakers = [out["train_x"], out["test_x"]], list(out["train_speakers"]) + list(out["test_speakers"])
+    if extra_root:
+        extra = _fsdd_extra(key, extra_root)
+        xs.append(extra["train_x"])
+        speakers += list(extra["train_speakers"])
+    if factors:
+        copies_x, _, copies_speakers = _fsdd_speed_copies(key, validation, factors, extra_root)
+        xs.append(copies_x)
+        speakers += copies_speakers
+    return speaker_statistics(np.concatenate(xs), speakers)
 
 
 def _fsdd_split(cfg, split):
+    from ...data.load import standardise_by_speaker
     from ...data.synth import named_folder
 
     f = cfg["fsdd"]
     key = (str(fsdd_root(cfg)), tuple(f["test_speakers"]), f["feature"], f["frames"],
            f["bands"], float(f["trim_db"]))
     extra_root = str(named_folder(f["extra_root"])) if f["extra_root"] else ""
+    factors = tuple(float(v) for v in f["perturb"])
     out = _fsdd(*key)
     if split == "test":
-        x, y = out["test_x"], out["test_y"]
+        x, y, speakers = out["test_x"], out["test_y"], list(out["test_speakers"])
     else:
         held = np.isin(out["train_speakers"], f["validation_speakers"])
         if not held.any():
@@ -162,13 +190,19 @@ def _fsdd_split(cfg, split):
             raise DataError("fsdd.validation_speakers leave no speaker for training")
         pick = held if split == "validation" else ~held
         x, y = out["train_x"][pick], out["train_y"][pick]
+        speakers = list(np.asarray(out["train_speakers"])[pick])
         if split == "train" and extra_root:
             extra = _fsdd_extra(key, extra_root)
             x, y = np.concatenate([x, extra["train_x"]]), np.concatenate([y, extra["train_y"]])
-        if split == "train" and f["perturb"]:
-            copies_x, copies_y = _fsdd_speed_copies(key, tuple(f["validation_speakers"]),
-                                                    tuple(float(v) for v in f["perturb"]), extra_root)
+            speakers += list(extra["train_speakers"])
+        if split == "train" and factors:
+            copies_x, copies_y, copies_speakers = _fsdd_speed_copies(
+                key, tuple(f["validation_speakers"]), factors, extra_root)
             x, y = np.concatenate([x, copies_x]), np.concatenate([y, copies_y])
+            speakers += copies_speakers
+    if f["standardise"] == "speaker":
+        stats = _fsdd_speaker_stats(key, tuple(f["validation_speakers"]), factors, extra_root)
+        x = standardise_by_speaker(x, speakers, stats, "fsdd.standardise")
     x = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).reshape(-1, f["frames"], f["bands"])
     return x, torch.from_numpy(np.asarray(y, dtype=np.int64))
 
