@@ -148,29 +148,25 @@ def _fsdd_speed_copies(key: tuple, validation: tuple, factors: tuple, extra_root
     return np.concatenate(xs), np.tile(labels, len(factors)), speakers * len(factors)
 
 
-@functools.lru_cache(maxsize=2)
-def _fsdd_speaker_stats(key: tuple, validation: tuple, factors: tuple, extra_root: str) -> dict:
-    """speaker -> (mean, sd) of every feature over all of that speaker's
-    recordings (main folder, extra folder, speed copies): the statistics of
-    ``fsdd.standardise = "speaker"``. They need no labels; a test speaker's
-    come from its own recordings."""
-    from ...data.load import speaker_statistics
-
-    out = _fsdd(*key)
-    xs, speakers = [out["train_x"], out["test_x"]], list(out["train_speakers"]) + list(out["test_speakers"])
-    if extra_root:
-        extra = _fsdd_extra(key, extra_root)
-        xs.append(extra["train_x"])
-        speakers += list(extra["train_speakers"])
-    if factors:
-        copies_x, _, copies_speakers = _fsdd_speed_copies(key, validation, factors, extra_root)
-        xs.append(copies_x)
-        speakers += copies_speakers
-    return speaker_statistics(np.concatenate(xs), speakers)
-
-
 def _fsdd_split(cfg, split):
-    from ...data.load import standardise_by_speaker
+    """(sequences, labels) of ``split``; with ``fsdd.standardise = "speaker"``
+    each row standardised with its speaker's statistics over every split's
+    recordings of that speaker (speed copies included; no labels used)."""
+    from ...data.load import speaker_statistics, standardise_by_speaker
+
+    f = cfg["fsdd"]
+    x, y, speakers = _fsdd_rows(cfg, split)
+    if f["standardise"] == "speaker":
+        every = [_fsdd_rows(cfg, part) for part in SPLITS]
+        stats = speaker_statistics(np.concatenate([rows for rows, _, _ in every]),
+                                   [s for _, _, who in every for s in who])
+        x = standardise_by_speaker(x, speakers, stats, "fsdd.standardise")
+    x = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).reshape(-1, f["frames"], f["bands"])
+    return x, torch.from_numpy(np.asarray(y, dtype=np.int64))
+
+
+def _fsdd_rows(cfg, split):
+    """(features, labels, speakers) of ``split``, one row per recording."""
     from ...data.synth import named_folder
 
     f = cfg["fsdd"]
@@ -200,11 +196,7 @@ def _fsdd_split(cfg, split):
                 key, tuple(f["validation_speakers"]), factors, extra_root)
             x, y = np.concatenate([x, copies_x]), np.concatenate([y, copies_y])
             speakers += copies_speakers
-    if f["standardise"] == "speaker":
-        stats = _fsdd_speaker_stats(key, tuple(f["validation_speakers"]), factors, extra_root)
-        x = standardise_by_speaker(x, speakers, stats, "fsdd.standardise")
-    x = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).reshape(-1, f["frames"], f["bands"])
-    return x, torch.from_numpy(np.asarray(y, dtype=np.int64))
+    return x, y, speakers
 
 
 def _nmnist_root(cfg) -> Path:
