@@ -230,6 +230,11 @@ HEADLINES = (
      "stdpnet deep seq-repeat networks/deep_seq_fsdd.toml --models lstm --seeds 0-2 --folds speaker "
      "--set fsdd.trim_db=30 --set 'fsdd.perturb=[0.9,1.1]' --set fsdd.extra_root=synth_digits --set fsdd.standardise=speaker "
      "--threads 1 --out runs/select_seq_fsdd_loso_standardise --record seq_fsdd_loso_standardise"),
+    ("seq_fsdd_loso_baselines_standardise", "Spoken digits as frame sequences, leave one speaker out: "
+     "the GRU and the TCN given the LSTM's input with per-speaker standardisation (no choice of their own), tested",
+     "stdpnet deep seq-repeat networks/deep_seq_fsdd.toml --models gru,tcn --seeds 0-2 --folds speaker "
+     "--set fsdd.trim_db=30 --set 'fsdd.perturb=[0.9,1.1]' --set fsdd.extra_root=synth_digits --set fsdd.standardise=speaker "
+     "--threads 1 --out runs/seq_fsdd_loso_baselines_standardise --record seq_fsdd_loso_baselines_standardise"),
     ("seq_fsdd_loso_lite_standardise", "Spoken digits as frame sequences, leave one speaker out: LITE-SNN "
      "with the synthetic voices and per-speaker standardisation (chosen on validation, "
      "seq_fsdd_loso_lite_standardise_selection), tested",
@@ -299,6 +304,12 @@ HEADLINES = (
      "--set model.channels=[48,32] --set model.kernel=14 --set model.stride=14 "
      "--set model.substeps=2 --out runs/seq-mnist-permuted-substeps "
      "--record seq_mnist_permuted_substeps --threads 1 --device cpu"),
+    ("seq_mnist_permuted_substeps4_selection", "Permuted sequential MNIST: the strided LITE-SNN "
+     "with 4 neuron steps per input step (spike counts), on validation (CPU)",
+     "stdpnet deep seq-repeat networks/deep_seq_mnist_permuted.toml --models lite --seeds 0-2 "
+     "--set model.channels=[48,32] --set model.kernel=14 --set model.stride=14 "
+     "--set model.substeps=4 --validation-only --out runs/select_seq_permuted_substeps4 "
+     "--record seq_mnist_permuted_substeps4_selection --threads 1 --device cpu"),
     ("deep_mnist_vgg", "Torch path: MNIST, small VGG, ANN then DIET-SNN (T = 5) then IIR-SNN (T = 1)",
      "stdpnet deep repeat networks/deep_mnist_vgg.toml --methods diet,iir --seeds 0-2 "
      "--out runs/deep-mnist-vgg --record deep_mnist_vgg --threads 1"),
