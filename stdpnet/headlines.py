@@ -46,6 +46,10 @@ HEADLINES = (
     ("audiovisual_speakers", "Audio-visual network, test recordings from a speaker held out of all "
      "training",
      "stdpnet sweep networks/audiovisual_speakers.toml --seeds 0-2 --test --record audiovisual_speakers"),
+    ("audiovisual_speakers_standardise", "Audio-visual network, test recordings from a speaker held out "
+     "of all training; the audio ensemble chosen for unheard voices (per-speaker standardisation)",
+     "stdpnet sweep networks/audiovisual_speakers_standardise.toml --seeds 0-2 --test "
+     "--record audiovisual_speakers_standardise"),
     ("seq_mnist_rows", "Sequential MNIST, row by row: LITE-SNN against baselines of its size",
      "stdpnet deep seq-repeat networks/deep_seq_mnist_rows.toml --models lite,srnn,lstm,gru,tcn "
      "--seeds 0-2 --out runs/seq-mnist-rows --record seq_mnist_rows --threads 1"),
