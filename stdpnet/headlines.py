@@ -50,6 +50,10 @@ HEADLINES = (
      "of all training; the audio ensemble chosen for unheard voices (per-speaker standardisation)",
      "stdpnet sweep networks/audiovisual_speakers_standardise.toml --seeds 0-2 --test "
      "--record audiovisual_speakers_standardise"),
+    ("audiovisual_speakers_standardise_loso", "Audio-visual network, every speaker held out of all "
+     "training in turn (leave one speaker out); the audio ensemble chosen for unheard voices",
+     "stdpnet sweep networks/audiovisual_speakers_standardise.toml --folds speaker --seeds 0-2 --test "
+     "--record audiovisual_speakers_standardise_loso"),
     ("seq_mnist_rows", "Sequential MNIST, row by row: LITE-SNN against baselines of its size",
      "stdpnet deep seq-repeat networks/deep_seq_mnist_rows.toml --models lite,srnn,lstm,gru,tcn "
      "--seeds 0-2 --out runs/seq-mnist-rows --record seq_mnist_rows --threads 1"),
