@@ -328,6 +328,24 @@ def test_fold_figures_are_means_over_folds_per_seed_and_are_recorded_so(tmp_path
         fold_summary(rows[:-1], FOLD_KEY, ("test",))
 
 
+def test_fold_bars_of_a_multimodal_sweep_show_each_modality_beside_both(tmp_path, monkeypatch):
+    from stdpnet import plots
+    from stdpnet.experiments.folds import FOLD_KEY, fold_summary, write_folds
+
+    rows = [{FOLD_KEY: [f], "seed": seed, "task": f"{f}{seed}", "validation_accuracy": 0.9,
+             "test_accuracy": 0.95, "test_accuracy_image": 0.9, "test_accuracy_audio": audio}
+            for seed in (0, 1) for f, audio in zip("ab", (0.8, 0.6))]
+    drawn = {}
+    monkeypatch.setattr(plots, "plot_folds", lambda series, folds, path, names=None: drawn.update(
+        labels=[s["label"] for s in series], audio=series[-1]["per_fold"]))
+    write_folds(tmp_path, [("", fold_summary(rows, FOLD_KEY, ("validation", "test")))])
+    assert drawn["labels"] == ["validation, both modalities: mean over folds 90.0%",
+                               "test, both modalities: mean over folds 95.0%",
+                               "test, image only: mean over folds 90.0%",
+                               "test, audio only: mean over folds 70.0%"]
+    assert drawn["audio"] == pytest.approx({"['a']": 0.8, "['b']": 0.6})
+
+
 def test_a_selection_over_folds_records_each_settings_mean_over_folds_per_seed(tmp_path):
     from stdpnet import results
     from stdpnet.experiments.folds import FOLD_KEY, fold_summaries

@@ -73,14 +73,24 @@ def fold_summaries(rows: list[dict], fold_key: str, keys: list[str], splits: tup
     return [(cell, fold_summary(members, fold_key, splits)) for cell, members in cells.items()]
 
 
+# The figures folds.png draws, and their names there; a multimodal sweep's
+# test accuracy is of both modalities, drawn beside each modality alone.
+FOLD_BARS = {"validation_accuracy": "validation", "test_accuracy": "test",
+             "test_accuracy_image": "test, image only", "test_accuracy_audio": "test, audio only"}
+
+
 def write_folds(out: Path, summaries: list[tuple]) -> None:
     """folds.md: for each cell, each fold's accuracies and the mean over the
     folds per seed, and its mean and sd over seeds; folds.png: the accuracy
-    (vote) of every fold, per cell and split."""
-    series = [{"label": f"{cell + ', ' if cell else ''}{name.split('_')[0]}: mean over folds "
+    (vote) of every fold, per cell and split (with a multimodal sweep's
+    test, each modality alone beside both)."""
+    def label(name: str, figures: dict) -> str:
+        both = name in ("validation_accuracy", "test_accuracy") and "test_accuracy_image" in figures
+        return FOLD_BARS[name] + (", both modalities" if both else "")
+
+    series = [{"label": f"{cell + ', ' if cell else ''}{label(name, summary['figures'])}: mean over folds "
                         f"{100 * summary['figures'][name]['mean']:.1f}%", **summary["figures"][name]}
-              for cell, summary in summaries for name in ("validation_accuracy", "test_accuracy")
-              if name in summary["figures"]]
+              for cell, summary in summaries for name in FOLD_BARS if name in summary["figures"]]
     if series:
         held_out = summaries[0][1]["folds"]        # str() of each fold's speaker list
         plots.plot_folds(series, held_out, out / "folds.png",
