@@ -28,6 +28,17 @@ HEADLINES = (
      "labelling digits",
      "python benchmarks/labelling_size.py runs/measure_mnist_6400/tasks/* --sizes 1000 2500 5000 10000 "
      "--record mnist_6400_labelling"),
+    ("mnist_6400_labelling_seed2", "MNIST, 6,400 neurons: validation accuracy against the number of "
+     "labelling digits, a third seed",
+     "python benchmarks/labelling_size.py runs/measure_mnist_6400_seed2/tasks/* --sizes 1000 2500 5000 10000 "
+     "--record mnist_6400_labelling_seed2"),
+    ("mnist_6400_labelling_3_seeds", "MNIST, 6,400 neurons: validation accuracy against the number of "
+     "labelling digits, seeds 0-2 (mnist_6400_labelling and mnist_6400_labelling_seed2)",
+     "stdpnet pool-seeds mnist_6400_labelling mnist_6400_labelling_seed2 --record mnist_6400_labelling_3_seeds"),
+    ("mnist_6400_xtar", "MNIST, 6,400 neurons: validation accuracy after one epoch against the "
+     "power-law target x_tar (seed 0)",
+     "stdpnet sweep networks/mnist_6400.toml --set plasticity.x_tar=0.05,0.2 --set data.epochs=1 "
+     "--seeds 0 --record mnist_6400_xtar --out runs/select_xtar_mnist_6400"),
     ("caltech_3class", "Caltech-101, three classes, dense",
      "stdpnet sweep networks/caltech_3class.toml --seeds 0-2 --test --record caltech_3class"),
     ("caltech_3class_prune", "Caltech-101, three classes, pruned",
