@@ -5,6 +5,8 @@ then being the mean over its folds):
 
     python benchmarks/learning_curve.py runs/measure_mnist_6400/tasks/* \\
         [--record mnist_6400] [--plot docs/images/mnist_6400_curve.png]
+    python benchmarks/learning_curve.py --from-record mnist_6400_3_seeds \\
+        --plot docs/images/mnist_6400_curve.png
 
 Each run is scored by ``stdpnet curve`` (its epoch states labelled anew and
 scored on the validation split; epochs scored before are read back, not
@@ -12,7 +14,10 @@ scored again). Prints one row per epoch, mean ± sd over the runs, of the
 vote or (``--readout likelihood``) of the likelihood readout; with
 ``--record NAME`` writes ``NAME.validation_accuracy[_likelihood]_epoch<K>``
 (one value per seed) to the results registry; with ``--plot`` draws every
-seed's curve.
+seed's curve. ``--from-record NAME`` reads the curve of an earlier
+``--record NAME`` (or of a ``stdpnet pool-seeds`` record joining several)
+from the registry instead of scoring runs, so a curve whose seeds ran on
+different machines can be drawn where none of its runs are.
 The test split is never read.
 """
 from __future__ import annotations
@@ -55,17 +60,47 @@ def curves(run_dirs: list[Path], jobs: int | None,
     return out, len(next(iter(folds)))
 
 
+def recorded_curves(name: str, readout: str = "vote", root: Path | None = None) -> dict[int, dict[int, float]]:
+    """{seed: {epoch: validation accuracy}} of the registry entries
+    ``NAME.validation_accuracy[_likelihood]_epoch<K>`` that ``--record NAME``
+    (or ``stdpnet pool-seeds``) wrote."""
+    from stdpnet import results
+
+    stem = f"{name}.validation_accuracy" + ("_likelihood" if readout == "likelihood" else "") + "_epoch"
+    out: dict = {}
+    for entry in results.load_all(root):
+        tail = entry["name"][len(stem):] if entry["name"].startswith(stem) else ""
+        if tail.isdigit():
+            for seed, value in entry["values"].items():
+                out.setdefault(int(seed), {})[int(tail)] = float(value)
+    if not out:
+        raise SystemExit(f"{results.results_root() if root is None else root}: no entries {stem}<K> "
+                         f"(write them with --record {name})")
+    return {seed: dict(sorted(points.items())) for seed, points in sorted(out.items())}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("runs", type=Path, nargs="+", help="finished run folders, one per seed")
+    parser.add_argument("runs", type=Path, nargs="*", help="finished run folders, one per seed")
+    parser.add_argument("--from-record", metavar="NAME",
+                        help="read the curve recorded as NAME from results/ instead of scoring runs")
     parser.add_argument("--jobs", type=int, help="processes per scoring pass (default: one per usable core)")
     parser.add_argument("--record", metavar="NAME", help="write every epoch's figure to results/NAME.*")
     parser.add_argument("--plot", type=Path, help="a PNG of every seed's curve")
     parser.add_argument("--readout", choices=("vote", "likelihood"), default="vote",
                         help="the readout whose accuracy is shown and recorded (default: vote)")
     args = parser.parse_args()
-    key = "accuracy" if args.readout == "vote" else "accuracy_likelihood"
-    by_seed, n_folds = curves(args.runs, args.jobs, key)
+    if bool(args.runs) == bool(args.from_record):
+        parser.error("give either run folders or --from-record NAME")
+    if args.from_record and args.record:
+        parser.error("--record writes a curve scored from runs; --from-record reads one already written")
+    if args.from_record:
+        by_seed = recorded_curves(args.from_record, args.readout)
+        spec_path = args.from_record
+    else:
+        key = "accuracy" if args.readout == "vote" else "accuracy_likelihood"
+        by_seed, n_folds = curves(args.runs, args.jobs, key)
+        spec_path = runs.open_run(args.runs[0]).name
     epochs = sorted({e for points in by_seed.values() for e in points})
     print(f"| epochs | validation accuracy, {args.readout} (mean ± sd) | per seed |\n|---|---|---|")
     for epoch in epochs:
@@ -74,7 +109,6 @@ def main():
         sd = f" ± {v.std(ddof=1):.2f}" if len(v) > 1 else ""
         print(f"| {epoch} | {v.mean():.2f}%{sd} | "
               + ", ".join(f"{s}: {100 * a:.2f}%" for s, a in sorted(values.items())) + " |")
-    spec_path = runs.open_run(args.runs[0]).name
     if args.plot:
         from stdpnet.plots import plot_learning_curve
         plot_learning_curve({f"seed {seed}": [{"epoch": e, "accuracy": a} for e, a in sorted(points.items())]

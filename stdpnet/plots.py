@@ -2,6 +2,7 @@
 confusion, accuracy over training. Each function writes one PNG."""
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -117,7 +118,7 @@ def plot_learning_curve(curves: dict[str, list[dict]], path, split: str, title: 
     ax.set_xticks(sorted({p["epoch"] for points in curves.values() for p in points}))
     ax.set_xlabel("epochs of training")
     ax.set_ylabel(f"{split} accuracy (%)")
-    ax.set_title(title)
+    ax.set_title("\n".join(textwrap.wrap(title, 50)), fontsize=10)
     ax.grid(alpha=0.3)
     if len(curves) > 1:
         ax.legend()

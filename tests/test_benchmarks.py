@@ -114,3 +114,31 @@ def test_speaker_baseline_centroid_scores_the_class_means_with_nothing_to_choose
     assert scores["C"] is None and scores["validation"] > 0.5     # each digit is its own tone
     assert 0.0 <= scores["test"] <= 1.0
     assert len(sb.classifiers("logistic")) == len(sb.C_GRID)
+
+
+def test_learning_curve_from_a_record_reads_every_seed_and_epoch_and_draws_them(tmp_path, monkeypatch):
+    lc = benchmark("learning_curve")
+    from stdpnet import results
+
+    source = {"spec": "networks/x.toml", "spec_sha256": "0", "command": "c", "commit": "0", "machine": "m",
+              "date": "d"}
+    for epoch, values in ((1, {"0": 0.90, "2": 0.91}), (2, {"0": 0.92, "2": 0.89}), (10, {"0": 0.93})):
+        results.write(results.figure(f"pooled.validation_accuracy_epoch{epoch}", "t", "m", "validation", "%",
+                                     values, source), tmp_path)
+    results.write(results.figure("pooled.validation_accuracy_likelihood_epoch1", "t", "m", "validation", "%",
+                                 {"0": 0.5}, source), tmp_path)
+    results.write(results.figure("pooled_more.validation_accuracy_epoch1", "t", "m", "validation", "%",
+                                 {"5": 0.1}, source), tmp_path)
+    assert lc.recorded_curves("pooled", root=tmp_path) == {0: {1: 0.90, 2: 0.92, 10: 0.93}, 2: {1: 0.91, 2: 0.89}}
+    assert lc.recorded_curves("pooled", "likelihood", root=tmp_path) == {0: {1: 0.5}}
+    with pytest.raises(SystemExit, match="no entries absent.validation_accuracy_epoch"):
+        lc.recorded_curves("absent", root=tmp_path)
+    monkeypatch.setenv("STDPNET_RESULTS", str(tmp_path))
+    plot = tmp_path / "curve.png"
+    monkeypatch.setattr("sys.argv", ["learning_curve.py", "--from-record", "pooled", "--plot", str(plot)])
+    lc.main()
+    assert plot.stat().st_size > 0
+    monkeypatch.setattr("sys.argv", ["learning_curve.py", "--from-record", "pooled", "--record", "again"])
+    with pytest.raises(SystemExit):
+        lc.main()
+    assert not list(tmp_path.glob("again.*"))
