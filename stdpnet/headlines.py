@@ -39,10 +39,10 @@ HEADLINES = (
      "power-law target x_tar (seed 0)",
      "stdpnet sweep networks/mnist_6400.toml --set plasticity.x_tar=0.05,0.2 --set data.epochs=1 "
      "--seeds 0 --record mnist_6400_xtar --out runs/select_xtar_mnist_6400"),
-    ("mnist_6400_theta", "MNIST, 6,400 neurons: validation accuracy after one epoch against the "
-     "threshold step theta_plus (seed 0)",
-     "stdpnet sweep networks/mnist_6400.toml --set excitatory.theta_plus_mV=0.025,0.1 --set data.epochs=1 "
-     "--seeds 0 --record mnist_6400_theta --out runs/select_theta_mnist_6400"),
+    ("mnist_6400_xtar_edge", "MNIST, 6,400 neurons: validation accuracy after one epoch against the "
+     "power-law target x_tar, beyond the edge of the first grid (seed 0)",
+     "stdpnet sweep networks/mnist_6400.toml --set plasticity.x_tar=0.3,0.4 --set data.epochs=1 "
+     "--seeds 0 --record mnist_6400_xtar_edge --out runs/select_xtar_edge_mnist_6400"),
     ("caltech_3class", "Caltech-101, three classes, dense",
      "stdpnet sweep networks/caltech_3class.toml --seeds 0-2 --test --record caltech_3class"),
     ("caltech_3class_prune", "Caltech-101, three classes, pruned",
