@@ -43,6 +43,13 @@ HEADLINES = (
      "power-law target x_tar, beyond the edge of the first grid (seed 0)",
      "stdpnet sweep networks/mnist_6400.toml --set plasticity.x_tar=0.3,0.4 --set data.epochs=1 "
      "--seeds 0 --record mnist_6400_xtar_edge --out runs/select_xtar_edge_mnist_6400"),
+    ("mnist_6400_xtar_seeds", "MNIST, 6,400 neurons, one epoch, x_tar 0.2 (the best of the one-seed grid): "
+     "validation accuracy, seeds 0-2",
+     "stdpnet sweep networks/mnist_6400.toml --set plasticity.x_tar=0.2 --set data.epochs=1 --seeds 0-2 "
+     "--record mnist_6400_xtar_seeds --out runs/select_xtar_mnist_6400"),
+    ("mnist_6400_xtar_test", "MNIST, 6,400 neurons, one epoch, x_tar 0.2 (chosen on validation): test accuracy",
+     "stdpnet sweep networks/mnist_6400.toml --set plasticity.x_tar=0.2 --set data.epochs=1 --seeds 0-2 "
+     "--test --record mnist_6400_xtar_test --out runs/select_xtar_mnist_6400"),
     ("caltech_3class", "Caltech-101, three classes, dense",
      "stdpnet sweep networks/caltech_3class.toml --seeds 0-2 --test --record caltech_3class"),
     ("caltech_3class_prune", "Caltech-101, three classes, pruned",
