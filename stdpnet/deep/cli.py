@@ -344,10 +344,13 @@ def _ensure_extra_voices(cfgs) -> None:
               help="Set a dotted spec key, e.g. --set fsdd.feature=mfcc (repeatable).")
 @click.option("--validation-only", is_flag=True,
               help="A selection run: score the validation split only, never the test split.")
+@click.option("--resume", is_flag=True,
+              help="Continue an interrupted run (same spec and options) after its last epoch.")
 @friendly
 def train_seq_cmd(spec, kind, run_dir, force, device, threads, train_limit, test_limit, epochs,
-                  seed, sets, validation_only):
+                  seed, sets, validation_only, resume):
     """Train a sequence model of SPEC; best epoch on validation, test scored once."""
+    from ..errors import RunFolderError
     from . import runs
     from .seq import pipeline
     from .seq.config import load_spec, validate
@@ -363,9 +366,11 @@ def train_seq_cmd(spec, kind, run_dir, force, device, threads, train_limit, test
     validate(cfg, "options")
     _ensure_extra_voices([cfg])
     dev = _setup(device, threads, cfg["seed"])
-    run = runs.prepare_run(run_dir or Path("runs") / f"{cfg['name']}-{kind}", force)
+    run = runs.prepare_run(run_dir or Path("runs") / f"{cfg['name']}-{kind}", force, resume)
+    if resume and (run / runs.METRICS_FILE).is_file():
+        raise RunFolderError(f"{run} has finished ({runs.METRICS_FILE}): nothing to resume")
     m = pipeline.train_seq(cfg, kind, run, dev, _machine(dev), log=click.echo,
-                           score_test=not validation_only, settings=settings)
+                           score_test=not validation_only, settings=settings, resume=resume)
     test = "not scored" if m["test_accuracy"] is None else f"{m['test_accuracy']:.2f}%"
     click.echo(f"{kind}: validation {m['validation_accuracy']:.2f}% (epoch {m['best_epoch']}), "
                f"test {test}, {m['params']:,} parameters, "

@@ -107,6 +107,7 @@ def fit(model, train, val, *, epochs: int, lr: float, optimizer: str = "adam",
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
         history, start = state["history"], state["epoch"]
+        _set_rng_state(state.get("rng"))
         log(f"resuming {desc} after epoch {start}")
     loss_fn = nn.CrossEntropyLoss()
     for epoch in range(start, epochs):
@@ -153,8 +154,25 @@ def fit(model, train, val, *, epochs: int, lr: float, optimizer: str = "adam",
         if checkpoint is not None:
             save_torch(checkpoint, {"model": model.state_dict(), "optimizer": opt.state_dict(),
                                     "scheduler": sched.state_dict(), "history": history,
-                                    "epoch": epoch + 1})
+                                    "epoch": epoch + 1, "rng": _rng_state()})
     return history
+
+
+def _rng_state() -> dict:
+    """Torch's global random state (dropout draws from it), so that a resumed
+    run draws what an uninterrupted one would have."""
+    state = {"cpu": torch.get_rng_state()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict | None) -> None:
+    if state is None:   # a checkpoint without it: resume with the current state
+        return
+    torch.set_rng_state(state["cpu"].cpu())
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
 
 
 def prepare_stdb(snn: SpikingNetwork, alpha=0.3, beta=0.01, leak=1.0) -> SpikingNetwork:

@@ -65,6 +65,64 @@ def test_train_seq_writes_metrics_and_the_table_compares_runs(tmp_path, fake_mni
     assert r.exit_code != 0 and "train-seq" in r.output
 
 
+def _stop_at_step(monkeypatch, step):
+    """Ctrl-C during the ``step``-th training step of a spiking sequence model."""
+    from stdpnet.deep.seq import pipeline
+
+    real, calls = pipeline.clamp_neuron_parameters, []
+
+    def clamp(model):
+        calls.append(1)
+        if len(calls) == step:
+            raise KeyboardInterrupt
+        real(model)
+    monkeypatch.setattr(pipeline, "clamp_neuron_parameters", clamp)
+    return lambda: monkeypatch.setattr(pipeline, "clamp_neuron_parameters", real)
+
+
+def test_an_interrupted_sequence_run_resumes_to_what_an_uninterrupted_one_ends_with(
+        tmp_path, fake_mnist, monkeypatch):
+    spec = tmp_path / "seq.toml"    # dropout draws from torch's global random state
+    spec.write_text(SPEC.replace("epochs = 2", "epochs = 3").replace("hidden = [8]",
+                                                                     "hidden = [8]\ndropout = 0.3"))
+    args = ("train-seq", spec, "--model", "lite", "--threads", 1)
+    assert invoke(*args, "--run", tmp_path / "straight").exit_code == 0
+    restore = _stop_at_step(monkeypatch, 5)          # 3 batches an epoch: in the second epoch
+    r = invoke(*args, "--run", tmp_path / "stopped")
+    assert r.exit_code == 130 and not (tmp_path / "stopped" / "metrics.json").exists()
+    restore()
+    r = invoke(*args, "--run", tmp_path / "stopped", "--epochs", 4, "--resume")
+    assert r.exit_code != 0 and "other settings" in r.output and "--force" in r.output
+    r = invoke(*args, "--run", tmp_path / "stopped", "--resume")
+    assert r.exit_code == 0 and "resuming lite after epoch 1" in r.output, r.output
+    straight, resumed = (json.loads((tmp_path / run / "metrics.json").read_text())
+                         for run in ("straight", "stopped"))
+    for key in ("validation_accuracy", "best_epoch", "test_accuracy", "thresholds", "leaks"):
+        assert resumed[key] == straight[key], key
+    assert ([h["loss"] for h in resumed["history"]]
+            == pytest.approx([h["loss"] for h in straight["history"]], rel=1e-6))
+    a, b = (torch.load(tmp_path / run / "model.pt", weights_only=False)["state_dict"]
+            for run in ("straight", "stopped"))
+    assert all(torch.allclose(a[k].float(), b[k].float(), atol=1e-6) for k in a)
+    r = invoke(*args, "--run", tmp_path / "stopped", "--resume")
+    assert r.exit_code != 0 and "finished" in r.output
+
+
+def test_seq_repeat_resumes_a_stopped_run_instead_of_training_it_anew(tmp_path, fake_mnist,
+                                                                      monkeypatch):
+    spec = tmp_path / "seq.toml"
+    spec.write_text(SPEC)
+    out = tmp_path / "rep"
+    args = ("seq-repeat", spec, "--models", "lite", "--seeds", "0", "--out", out, "--threads", 1)
+    restore = _stop_at_step(monkeypatch, 4)
+    assert invoke(*args).exit_code == 130
+    restore()
+    r = invoke(*args)
+    assert r.exit_code == 0 and "resuming" in r.output, r.output
+    m = json.loads((out / "lite-seed0" / "metrics.json").read_text())
+    assert [h["epoch"] for h in m["history"]] == [1, 2] and m["test_accuracy"] is not None
+
+
 def test_bad_seq_spec_is_one_clear_line(tmp_path):
     spec = tmp_path / "bad.toml"
     spec.write_text('[data]\ntask = "cifar"\n')

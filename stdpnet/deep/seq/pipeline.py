@@ -31,18 +31,21 @@ from .data import describe, digit_shifts, fsdd_root, load_split
 from .models import SPIKING, build_seq_model
 
 COST_SEQUENCES = 1000   # validation sequences whose operations and spikes are counted
+BEST_FILE = "best.pt"   # the epoch with the best validation accuracy so far, for --resume
 EVENT_TASKS = ("nmnist", "synthetic_event_mnist")
 
 
 def train_seq(cfg: dict, kind: str, run: Path, dev, machine: dict, log: Callable = print,
               score_test: bool = True, settings: dict | None = None,
-              fold: str | None = None) -> dict:
+              fold: str | None = None, resume: bool = False) -> dict:
     """Train model ``kind`` on the spec's task; keep the epoch with the best
     validation accuracy, score the test split once with it (not at all
     without ``score_test``: a selection run), count its cost. ``settings``:
     the dotted keys a repeat changed in the spec, kept in metrics.json;
     ``fold``: the speaker held out for test when the run is one fold of a
-    leave-one-speaker-out repeat."""
+    leave-one-speaker-out repeat. The state after every epoch and the best
+    epoch so far are saved in ``run``; with ``resume`` an interrupted run
+    continues from them and ends as an uninterrupted one would."""
     cfg = copy.deepcopy(cfg)
     cfg["model_kind"] = kind
     t0 = time.perf_counter()
@@ -51,14 +54,20 @@ def train_seq(cfg: dict, kind: str, run: Path, dev, machine: dict, log: Callable
     torch.manual_seed(cfg["seed"])
     model, sizing = build_seq_model(kind, cfg["model"], info["features"], info["classes"])
     model.to(dev)
+    if resume and not runs.ran_with(run, cfg, merge):
+        raise RunFolderError(f"{run} was trained with other settings than these "
+                             f"({runs.CONFIG_FILE}); pass --force to train it anew")
     runs.write_config(run, cfg)
     t = cfg["train"]
     best = {"accuracy": -1.0, "epoch": 0, "state": None}
+    if resume and (run / BEST_FILE).is_file():
+        best = torch.load(run / BEST_FILE, map_location=dev, weights_only=False)
 
     def keep_best(row):
         if row["validation_accuracy"] > best["accuracy"]:
             best.update(accuracy=row["validation_accuracy"], epoch=row["epoch"],
                         state=copy.deepcopy(model.state_dict()))
+            runs.save_torch(run / BEST_FILE, best)
 
     spiking = kind in SPIKING
     history = fit(model, train, val, epochs=t["epochs"], lr=t["lr"], optimizer=t["optimizer"],
@@ -66,7 +75,7 @@ def train_seq(cfg: dict, kind: str, run: Path, dev, machine: dict, log: Callable
                   batch_size=cfg["data"]["batch_size"],
                   eval_batch_size=cfg["data"]["eval_batch_size"], device=dev, seed=cfg["seed"],
                   augment=digit_shifts(cfg), desc=kind, grad_clip=t["grad_clip"],
-                  on_epoch_end=keep_best,
+                  on_epoch_end=keep_best, checkpoint=run / runs.CHECKPOINT_FILE, resume=resume,
                   after_step=(lambda: clamp_neuron_parameters(model)) if spiking else None,
                   log=log)
     model.load_state_dict(best["state"])
@@ -192,6 +201,11 @@ def _finished(run: Path, score_test: bool, cfg: dict) -> bool:
     return not score_test or runs.read_metrics(run).get("test_accuracy") is not None
 
 
+def _stopped(run: Path, cfg: dict) -> bool:
+    """A run of exactly ``cfg`` that was stopped after at least one epoch."""
+    return (run / runs.CHECKPOINT_FILE).is_file() and runs.ran_with(run, cfg, merge)
+
+
 def score_test_of(run: Path, cfg: dict, dev) -> dict:
     """Score the test split once with the kept (best-validation) model of a
     finished selection run of exactly ``cfg``, and add it to its metrics:
@@ -260,9 +274,12 @@ def repeat(cfg: dict, kinds: list[str], seeds: list[int], out: Path, dev, machin
                         log(f"{run}: a finished selection run; scoring its kept model on test")
                         score_test_of(run, cfg_run, dev)
                     elif not _finished(run, score_test, cfg_run):
-                        runs.prepare_run(run, force=True)
+                        resume = _stopped(run, cfg_run)
+                        runs.prepare_run(run, force=not resume, resume=resume)
+                        if resume:
+                            log(f"{run}: stopped after an epoch; resuming it")
                         torch.manual_seed(seed)
-                        train_seq(cfg_run, kind, run, dev, machine, log=log,
+                        train_seq(cfg_run, kind, run, dev, machine, log=log, resume=resume,
                                   score_test=score_test, settings=settings, fold=held_out)
                     dirs.append(run)
     return dirs
