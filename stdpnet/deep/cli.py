@@ -198,7 +198,9 @@ def convert_cmd(ann_run, run_dir, force, device, threads, train_limit, test_limi
 @with_common
 @click.option("--timesteps", type=int, help="Override stdb/diet timesteps or iir.start.")
 @click.option("--epochs", type=int, help="Override the method's epochs (per stage for iir).")
-@click.option("--resume", is_flag=True, help="Continue an interrupted stdb/diet run.")
+@click.option("--resume", is_flag=True,
+              help="Continue an interrupted run: STDB and DIET after their last epoch, IIR "
+                   "after its last finished stage.")
 @friendly
 def train_snn_cmd(spec, method, init, run_dir, force, device, threads, train_limit, test_limit,
                   timesteps, epochs, resume):
@@ -213,9 +215,6 @@ def train_snn_cmd(spec, method, init, run_dir, force, device, threads, train_lim
         cfg[method]["epochs"] = epochs
     _apply_limits(cfg, train_limit, test_limit)
     validate(cfg, "options")
-    if resume and method == "iir":
-        raise click.UsageError("--resume works for stdb and diet; rerun an IIR schedule from "
-                               "its last finished stage with --init")
     dev = _setup(device, threads, cfg["seed"])
     run = runs.prepare_run(run_dir or Path("runs") / f"{cfg['name']}-{method}", force, resume)
     metrics = pipeline.train_snn(cfg, method, init, run, dev, _machine(dev), resume=resume,
@@ -236,7 +235,7 @@ def train_snn_cmd(spec, method, init, run_dir, force, device, threads, train_lim
 @friendly
 def repeat_cmd(spec, methods, seeds, out, record, device, threads, train_limit, test_limit):
     """The chain ANN -> METHODS of SPEC once per seed (finished runs of the
-    same settings are reused, an interrupted ANN or DIET run resumes); with --record, the
+    same settings are reused, an interrupted run resumes); with --record, the
     validation and test accuracy of each stage, mean and sd over the seeds,
     go to results/. Settings are the spec's: choose them on validation
     (the validation accuracy of every run is in its metrics.json)."""
@@ -262,7 +261,8 @@ def repeat_cmd(spec, methods, seeds, out, record, device, threads, train_limit, 
             run = Path(out) / f"seed{seed}-{stage}"
             same = runs.ran_with(run, cfg)    # a run of other settings starts again
             if not ((run / runs.METRICS_FILE).is_file() and same):
-                resume = same and stage != "iir" and (run / runs.CHECKPOINT_FILE).is_file()
+                resume = same and any((run / f).is_file()
+                                      for f in (runs.CHECKPOINT_FILE, pipeline.IIR_STAGE_FILE))
                 runs.prepare_run(run, force=not resume, resume=resume)
                 click.echo(f"seed {seed}: {stage}" + (" (resumed)" if resume else ""))
                 if stage == "ann":

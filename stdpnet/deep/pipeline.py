@@ -20,10 +20,11 @@ from .cost import ann_cost, snn_cost
 from .data import AUGMENT, INFO, load_images
 from .models import SpikingNetwork, build_model, fold_batch_norm
 from .neurons import configure_neurons, neuron_layers
-from .train import (accuracy_vs_timesteps, evaluate, fit, prepare_diet, prepare_stdb, train_iir,
-                    train_snn as train_snn_epochs)
+from .train import (accuracy_vs_timesteps, evaluate, fit, prepare_diet, prepare_stdb, rng_state,
+                    set_rng_state, train_iir, train_snn as train_snn_epochs)
 
 COST_IMAGES = 1000  # test images whose spikes are counted for the cost estimate
+IIR_STAGE_FILE = "iir_stage.pt"   # the IIR schedule after its last finished stage
 
 
 def load_split(cfg: dict, split: str):
@@ -63,7 +64,7 @@ def train_ann(cfg: dict, run: Path, dev, machine: dict, resume: bool = False,
     train, val = load_split(cfg, "train"), load_split(cfg, "validation")
     info = INFO[cfg["data"]["dataset"]]
     model = build_model(cfg["model"], info).to(dev)
-    runs.write_config(run, cfg)
+    runs.write_config(run, cfg, resume)
     a = cfg["ann"]
     t0 = time.perf_counter()
     history = fit(model, train, val, epochs=a["epochs"], lr=a["lr"], optimizer=a["optimizer"],
@@ -161,7 +162,7 @@ def train_snn(cfg: dict, method: str, init: Path | None, run: Path, dev, machine
                           "with an ANN run (converted here) or a converted run")
     train, val = load_split(cfg, "train"), load_split(cfg, "validation")
     snn, init_info = initial_snn(cfg, init, method, train[0], dev)
-    runs.write_config(run, cfg)
+    runs.write_config(run, cfg, resume)
     s = cfg["snn"]
     common = dict(optimizer=s["optimizer"], weight_decay=s["weight_decay"],
                   schedule=s["schedule"], batch_size=cfg["data"]["batch_size"],
@@ -181,22 +182,33 @@ def train_snn(cfg: dict, method: str, init: Path | None, run: Path, dev, machine
         prepare_diet(snn, d["gamma"], leak)
         skip_first = (method == "iir" and init_info.get("init_method") in ("diet", "iir")
                       and init_info.get("init_timesteps") == snn.timesteps)
-        history = []
-        if not skip_first:
+        done = _finished_stages(run, snn, dev) if method == "iir" and resume else None
+        history = done["history"] if done else []
+        if not skip_first and not done:
             history = train_snn_epochs(snn, train, val, epochs=d["epochs"], lr=d["lr"],
                                        desc=f"DIET T={snn.timesteps}",
-                                       checkpoint=run / runs.CHECKPOINT_FILE if method == "diet"
-                                       else None, resume=resume, **common)
+                                       checkpoint=run / runs.CHECKPOINT_FILE, resume=resume,
+                                       **common)
         if method == "iir":
             i = cfg["iir"]
-            first_acc = (history[-1]["validation_accuracy"] if history
-                         else runs.read_metrics(init).get("validation_accuracy"))
-            stages.append({"timesteps": snn.timesteps, "history": history,
-                           "validation_accuracy": first_acc, "from_init": skip_first})
+            if done:
+                stages = done["stages"]
+                log(f"resuming IIR after its T={snn.timesteps} stage")
+            else:
+                first_acc = (history[-1]["validation_accuracy"] if history
+                             else runs.read_metrics(init).get("validation_accuracy"))
+                stages.append({"timesteps": snn.timesteps, "history": history,
+                               "validation_accuracy": first_acc, "from_init": skip_first})
+                _save_stage(run, snn, history, stages)
             configure_neurons(snn.net, gamma=i["gamma"])
+            rows = list(stages)
+
+            def stage_done(timesteps, net, row):
+                rows.append(row)
+                _save_stage(run, net, history, rows)
             snn, more = train_iir(snn, train, val, stop=i["stop"], epochs=i["epochs"],
                                   final_epochs=i["final_epochs"], lr=i["lr"],
-                                  final_lr=i["final_lr"], **common)
+                                  final_lr=i["final_lr"], on_stage_end=stage_done, **common)
             stages += more
     seconds = time.perf_counter() - t0
     all_rows = history + [row for st_ in stages[1:] for row in st_["history"]]
@@ -228,6 +240,27 @@ def train_snn(cfg: dict, method: str, init: Path | None, run: Path, dev, machine
     plots.spike_rates(run / "spike_rates.png", cost["neurons"],
                       f"{method} SNN, T={snn.timesteps}")
     return metrics
+
+
+def _save_stage(run: Path, snn: SpikingNetwork, history: list, stages: list) -> None:
+    """The IIR schedule after a finished stage: the network at that stage's T,
+    the rows so far and Torch's random state, for ``--resume``."""
+    runs.save_torch(run / IIR_STAGE_FILE, {"timesteps": snn.timesteps,
+                                           "state_dict": snn.net.state_dict(),
+                                           "history": history, "stages": stages,
+                                           "rng": rng_state()})
+
+
+def _finished_stages(run: Path, snn: SpikingNetwork, dev) -> dict | None:
+    """Put ``snn`` in the state of the last IIR stage finished in ``run``;
+    its rows so far, or None when no stage has finished there."""
+    if not (run / IIR_STAGE_FILE).is_file():
+        return None
+    done = torch.load(run / IIR_STAGE_FILE, map_location=dev, weights_only=False)
+    snn.net.load_state_dict(done["state_dict"])
+    snn.timesteps = done["timesteps"]
+    set_rng_state(done["rng"])
+    return done
 
 
 def attack(cfg: dict, spec: Path, run_dir: Path, force: bool, dev, machine: dict,

@@ -60,7 +60,12 @@ def save_torch(path: Path, obj) -> None:
     _atomic(Path(path), lambda tmp: torch.save(obj, tmp))
 
 
-def write_config(run: Path, cfg: dict) -> None:
+def write_config(run: Path, cfg: dict, resume: bool = False, merge_config=merge) -> None:
+    """Write the settings a run trains with; when it ``resume``s, a folder
+    started with other settings is refused rather than continued."""
+    if resume and (Path(run) / CONFIG_FILE).is_file() and not ran_with(run, cfg, merge_config):
+        raise RunFolderError(f"{run} was started with other settings than these "
+                             f"({CONFIG_FILE}); pass --force to train it anew")
     write_text(run / CONFIG_FILE, dump_toml(cfg))
 
 

@@ -107,7 +107,7 @@ def fit(model, train, val, *, epochs: int, lr: float, optimizer: str = "adam",
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
         history, start = state["history"], state["epoch"]
-        _set_rng_state(state.get("rng"))
+        set_rng_state(state.get("rng"))
         log(f"resuming {desc} after epoch {start}")
     loss_fn = nn.CrossEntropyLoss()
     for epoch in range(start, epochs):
@@ -154,11 +154,11 @@ def fit(model, train, val, *, epochs: int, lr: float, optimizer: str = "adam",
         if checkpoint is not None:
             save_torch(checkpoint, {"model": model.state_dict(), "optimizer": opt.state_dict(),
                                     "scheduler": sched.state_dict(), "history": history,
-                                    "epoch": epoch + 1, "rng": _rng_state()})
+                                    "epoch": epoch + 1, "rng": rng_state()})
     return history
 
 
-def _rng_state() -> dict:
+def rng_state() -> dict:
     """Torch's global random state (dropout draws from it), so that a resumed
     run draws what an uninterrupted one would have."""
     state = {"cpu": torch.get_rng_state()}
@@ -167,7 +167,7 @@ def _rng_state() -> dict:
     return state
 
 
-def _set_rng_state(state: dict | None) -> None:
+def set_rng_state(state: dict | None) -> None:
     if state is None:   # a checkpoint without it: resume with the current state
         return
     torch.set_rng_state(state["cpu"].cpu())
@@ -208,7 +208,8 @@ def train_iir(snn: SpikingNetwork, train, val, *, stop: int = 1, epochs: int = 1
               **kw) -> tuple[SpikingNetwork, list[dict]]:
     """Retrain ``snn`` (already trained at its T) at T-1, T-2, ..., ``stop``;
     the last stage, whose step is the largest, for ``final_epochs`` at
-    ``final_lr`` where these are > 0.
+    ``final_lr`` where these are > 0. ``on_stage_start(T, snn)`` runs before
+    each stage, ``on_stage_end(T, snn, row)`` after it.
 
     Returns the last stage's network and one row per stage."""
     stages = []
@@ -223,5 +224,5 @@ def train_iir(snn: SpikingNetwork, train, val, *, stop: int = 1, epochs: int = 1
         stages.append({"timesteps": snn.timesteps, "history": history,
                        "validation_accuracy": history[-1]["validation_accuracy"] if history else None})
         if on_stage_end is not None:
-            on_stage_end(snn.timesteps, snn)
+            on_stage_end(snn.timesteps, snn, stages[-1])
     return snn, stages

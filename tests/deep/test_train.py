@@ -71,7 +71,7 @@ def test_iir_stage_starts_from_the_previous_stage_weights(trained_ann, data):
     out, stages = train_iir(
         snn, data, synthetic(64, seed=1), stop=1, epochs=1, final_epochs=2, lr=0.01,
         on_stage_start=lambda t, s: starts.__setitem__(t, (_snapshot(s.net), s.timesteps)),
-        on_stage_end=lambda t, s: ends.__setitem__(t, _snapshot(s.net)), **QUIET)
+        on_stage_end=lambda t, s, row: ends.__setitem__(t, _snapshot(s.net)), **QUIET)
     assert [st["timesteps"] for st in stages] == [2, 1] and out.timesteps == 1
     assert [len(st["history"]) for st in stages] == [1, 2]
     for t in (2, 1):

@@ -54,10 +54,7 @@ def train_seq(cfg: dict, kind: str, run: Path, dev, machine: dict, log: Callable
     torch.manual_seed(cfg["seed"])
     model, sizing = build_seq_model(kind, cfg["model"], info["features"], info["classes"])
     model.to(dev)
-    if resume and not runs.ran_with(run, cfg, merge):
-        raise RunFolderError(f"{run} was trained with other settings than these "
-                             f"({runs.CONFIG_FILE}); pass --force to train it anew")
-    runs.write_config(run, cfg)
+    runs.write_config(run, cfg, resume, merge)
     t = cfg["train"]
     best = {"accuracy": -1.0, "epoch": 0, "state": None}
     if resume and (run / BEST_FILE).is_file():
