@@ -147,8 +147,10 @@ def test_seq_repeat_trains_models_by_seeds_reuses_finished_runs_and_records(tmp_
     assert entry["values"] == {str(s): m["test_accuracy"] / 100 for s, m in enumerate(lite)}
     assert entry["n"] == 2 and entry["split"] == "test" and "seq-repeat" in entry["command"]
     assert lite[0]["seed"] == 0 and lite[1]["seed"] == 1
+    assert f"[1/4] {out / 'lite-seed0'}: training" in r.output and "[4/4]" in r.output
     stamp = (out / "lite-seed0" / "metrics.json").stat().st_mtime_ns
-    assert invoke(*args).exit_code == 0                     # finished runs are reused
+    r = invoke(*args)                                       # finished runs are reused
+    assert r.exit_code == 0 and "[3/4]" in r.output and "finished, reused" in r.output
     assert (out / "lite-seed0" / "metrics.json").stat().st_mtime_ns == stamp
     spec.write_text(SPEC.replace("epochs = 2", "epochs = 1").replace("channels = [8]", "channels = [8]\nstride = 2"))
     assert invoke(*args[:3], "lite", *args[4:]).exit_code == 0   # the spec changed: trained again

@@ -252,6 +252,7 @@ def repeat(cfg: dict, kinds: list[str], seeds: list[int], out: Path, dev, machin
     was stopped or ran other settings is trained again. Returns the run
     folders."""
     dirs = []
+    total = len(cells or [{}]) * len(folds or [None]) * len(kinds) * len(seeds)
     for settings in cells or [{}]:
         if folds and set(settings) & set(FOLD_KEYS):
             raise ConfigError(f"--folds speaker sets {' and '.join(FOLD_KEYS)}: do not --set them")
@@ -266,18 +267,21 @@ def repeat(cfg: dict, kinds: list[str], seeds: list[int], out: Path, dev, machin
                 for seed in seeds:
                     run = where / f"{kind}-seed{seed}"
                     cfg_run = {**copy.deepcopy(base_fold), "seed": seed, "model_kind": kind}
+                    step = f"[{len(dirs) + 1}/{total}] {run}"
                     if score_test and _finished(run, False, cfg_run) \
                             and not _finished(run, True, cfg_run):
-                        log(f"{run}: a finished selection run; scoring its kept model on test")
+                        log(f"{step}: a finished selection run; scoring its kept model on test")
                         score_test_of(run, cfg_run, dev)
                     elif not _finished(run, score_test, cfg_run):
                         resume = _stopped(run, cfg_run)
                         runs.prepare_run(run, force=not resume, resume=resume)
-                        if resume:
-                            log(f"{run}: stopped after an epoch; resuming it")
+                        log(f"{step}: " + ("stopped after an epoch; resuming it" if resume
+                                           else "training"))
                         torch.manual_seed(seed)
                         train_seq(cfg_run, kind, run, dev, machine, log=log, resume=resume,
                                   score_test=score_test, settings=settings, fold=held_out)
+                    else:
+                        log(f"{step}: finished, reused")
                     dirs.append(run)
     return dirs
 
