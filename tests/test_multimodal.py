@@ -452,6 +452,39 @@ def test_a_noise_level_draws_the_same_noise_wherever_it_stands_in_a_sweep():
     assert len(draws) == 3
 
 
+def test_an_interrupted_robustness_curve_keeps_its_measured_levels(small_audiovisual, monkeypatch):
+    """Ctrl-C during the third noise level; run again, only the levels not yet
+    measured are shown to the network, and the curve is the uninterrupted one."""
+    run_dir, _ = small_audiovisual
+    noises = [("image", "salt_pepper", [0.0, 0.3, 0.6])]
+    csv = run_dir / "robustness_image-salt_pepper.validation.csv"
+    partial = run_dir / "robustness_image-salt_pepper.validation.partial.npz"
+    measure = dict(quiet=True, jobs=1, split="validation", log=lambda *_: None)
+    robustness.robustness(run_dir, noises, **measure)
+    straight = csv.read_text()
+    assert not partial.exists()
+    real, shown = robustness.present_modes, []
+
+    def present(*args, **kwargs):
+        shown.append(1)
+        if len(shown) == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+    monkeypatch.setattr(robustness, "present_modes", present)
+    csv.unlink()
+    with pytest.raises(KeyboardInterrupt):
+        robustness.robustness(run_dir, noises, **measure)
+    assert partial.exists() and not csv.exists()
+    labels = np.load(partial)["labels"]       # a level is kept only for the same noise and pairs
+    assert set(robustness._levels_done(partial, noises, labels)) == {0, 1}
+    assert set(robustness._levels_done(partial, [("image", "salt_pepper", [0.0, 0.4, 0.6])],
+                                       labels)) == {0}
+    assert robustness._levels_done(partial, noises, labels[::-1]) == {}
+    shown.clear()
+    robustness.robustness(run_dir, noises, **measure)
+    assert len(shown) == 1 and csv.read_text() == straight and not partial.exists()
+
+
 def test_a_sweep_runs_audio_visual_networks_as_tasks(small_audiovisual):
     """A multimodal spec is swept like an ensemble's: keys of [cross], [pairs]
     and either ensemble (image.*, audio.*), one seed for all three parts,

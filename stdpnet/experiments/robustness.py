@@ -99,10 +99,19 @@ def robustness(run_dir: Path, noises: list, device: str | None = None, quiet: bo
                        "encode": audio_encoder(m.audio.data, a),
                        "speakers": a["val_speakers" if split == "validation" else "test_speakers"]}
     tag = "+".join(f"{mod}-{kind}" for mod, kind, _ in noises) + ("" if split == "test" else f".{split}")
+    partial = run_dir / f"robustness_{tag}.partial.npz"
+    done = _levels_done(partial, noises, ts.labels)
     rows_out, levels_out, kept = [], [], {}
     for k in range(lengths.pop()):
-        image_x, audio_x = noisy_inputs(m, data, ts, noises, k, audio_waves)
-        counts = present_modes(sim, state, image_x, audio_x, quiet=quiet, jobs=jobs or default_jobs())
+        if k in done:
+            counts = done[k]
+            log(f"level {k + 1}: counts kept from an interrupted run")
+        else:
+            image_x, audio_x = noisy_inputs(m, data, ts, noises, k, audio_waves)
+            counts = present_modes(sim, state, image_x, audio_x, quiet=quiet,
+                                   jobs=jobs or default_jobs())
+            done[k] = counts
+            runs.save_npz(partial, labels=ts.labels, **_partial_arrays(done, noises))
         acc = accuracies(counts, saved["rates_image"], saved["rates_audio"], ts.labels,
                          sim.n_image_neurons, m.readout.vote, saved["reliability"], float(saved["tilt"]))
         noise_levels = {f"{mod}_{kind}": levels[k] for mod, kind, levels in noises}
@@ -117,7 +126,36 @@ def robustness(run_dir: Path, noises: list, device: str | None = None, quiet: bo
     plot_robustness(rows_out, noises, run_dir / f"robustness_{tag}.png")
     runs.update_metrics(run_dir, robustness={**runs.load_json(run_dir / runs.METRICS).get("robustness", {}),
                                              tag: levels_out})
+    partial.unlink(missing_ok=True)
     return path
+
+
+def _partial_arrays(done: dict, noises: list) -> dict:
+    """The counts of the levels measured so far, with each level's values."""
+    arrays = {f"level{k}_{mode}": c.astype(np.int32) for k, counts in done.items()
+              for mode, c in counts.items()}
+    arrays.update({f"level{k}_values": np.array([levels[k] for _, _, levels in noises])
+                   for k in done})
+    return arrays
+
+
+def _levels_done(partial: Path, noises: list, labels: np.ndarray) -> dict:
+    """{level index: counts per readout mode} kept by an interrupted run of the
+    same noises on the same pairs: a level's noise and the network's answer to
+    it depend on nothing else (``noise_rng``), so they are not measured again."""
+    if not partial.is_file():
+        return {}
+    kept = runs.load_npz(partial)
+    if not np.array_equal(kept["labels"], labels):
+        return {}
+    done = {}
+    for k in range(len(noises[0][2])):
+        values = kept.get(f"level{k}_values")
+        if values is not None and values.tolist() == [levels[k] for _, _, levels in noises]:
+            prefix = f"level{k}_"
+            done[k] = {key[len(prefix):]: kept[key] for key in kept
+                       if key.startswith(prefix) and key != prefix + "values"}
+    return done
 
 
 def rescore(run_dir: Path) -> dict:
