@@ -3,6 +3,7 @@ and the command line writes a complete run folder."""
 import json
 
 import numpy as np
+import pytest
 from click.testing import CliRunner
 
 from stdpnet import runs
@@ -117,6 +118,33 @@ def test_scoring_the_other_split_reuses_the_labelling_counts_of_the_same_network
     assert not np.array_equal(runs.load_npz(run / runs.READOUT)["assign_counts"], saved)
     metrics = runs.load_json(run / runs.METRICS)["evaluate"]
     assert set(metrics) == {"validation", "test"} and metrics["validation"]["examples"] == 20
+
+
+def test_an_evaluation_stopped_while_scoring_keeps_its_labelling_counts(tmp_path, monkeypatch):
+    from stdpnet.experiments import ensemble
+
+    spec = tiny_spec(data__validation_examples=20)
+    run = runs.create(tmp_path / "run", spec)
+    training.train(spec, run, quiet=True)
+    real, calls = ensemble.present_split, []
+
+    def present(*args, desc="", **kwargs):
+        calls.append(desc)
+        if desc.startswith("scoring") and len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, desc=desc, **kwargs)
+    monkeypatch.setattr(ensemble, "present_split", present)
+    with pytest.raises(KeyboardInterrupt):
+        training.evaluate(run, quiet=True, split="validation", jobs=1)
+    assert "evaluate" not in runs.load_json(run / runs.METRICS)
+    kept = runs.load_npz(run / runs.READOUT)
+    result = training.evaluate(run, quiet=True, split="validation", jobs=1)
+    assert calls == ["labelling", "scoring (validation)", "scoring (validation)"]   # not labelled again
+    np.testing.assert_array_equal(runs.load_npz(run / runs.READOUT)["assign_counts"],
+                                  kept["assign_counts"])
+    np.testing.assert_array_equal(runs.load_npz(run / runs.READOUT)["assignments"],
+                                  kept["assignments"])
+    assert result["examples"] == 20
 
 
 def test_running_accuracy_from_a_trailing_window_equals_the_full_array():

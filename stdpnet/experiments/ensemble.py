@@ -188,6 +188,11 @@ def evaluate(run_dir: Path, device: str | None = None, quiet: bool = False,
     else:
         assign_counts, _, _ = present_split(sim, data.train_x[assign_idx], TEST, state, jobs,
                                             desc="labelling", quiet=quiet)
+        # kept at once, so an evaluation stopped while scoring does not label again
+        runs.update_npz(run_dir / runs.READOUT, assign_counts=assign_counts,
+                        assign_labels=data.train_y[assign_idx], labelling_digest=np.array(labelled),
+                        assignments=vote.labels_from_rates(vote.class_rates(
+                            assign_counts, data.train_y[assign_idx], data.n_classes)))
     t1 = time.perf_counter()
     counts, scored_state, scored_progress = present_split(sim, scored_x[:n_scored], TEST,
                                                           compression.zero_counters(state), jobs,
