@@ -452,6 +452,33 @@ def test_a_noise_level_draws_the_same_noise_wherever_it_stands_in_a_sweep():
     assert len(draws) == 3
 
 
+def test_evaluating_again_labels_only_a_changed_network(small_audiovisual, monkeypatch, tmp_path):
+    """The labelling counts are kept with the network they came from: the
+    same run evaluated again labels nothing anew and scores the same; a
+    changed network labels again."""
+    import shutil
+    from stdpnet import runs
+    run_dir, first = small_audiovisual
+    real, shown = audiovisual.present_split, []
+
+    def present(*args, desc="", **kwargs):
+        shown.append(desc)
+        return real(*args, desc=desc, **kwargs)
+    monkeypatch.setattr(audiovisual, "present_split", present)
+    again = audiovisual.evaluate(run_dir, quiet=True, jobs=1)
+    assert shown and not [d for d in shown if d.startswith("labelling")]
+    assert again["accuracy"] == first["accuracy"] and again["tilt"] == first["tilt"]
+    other = tmp_path / "other"
+    shutil.copytree(run_dir, other)
+    ckpt = runs.load_checkpoint(other)
+    key = next(k for k, v in sorted(ckpt.state.items()) if v.dtype.kind == "f" and np.ptp(v) > 0)
+    ckpt.state[key] = ckpt.state[key][::-1].copy()
+    runs.save_checkpoint(other, ckpt)
+    shown.clear()
+    audiovisual.evaluate(other, quiet=True, jobs=1)
+    assert [d for d in shown if d.startswith("labelling")] == ["labelling", "labelling (corrupted)"]
+
+
 def test_an_interrupted_robustness_curve_keeps_its_measured_levels(small_audiovisual, monkeypatch):
     """Ctrl-C during the third noise level; run again, only the levels not yet
     measured are shown to the network, and the curve is the uninterrupted one."""

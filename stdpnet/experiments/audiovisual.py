@@ -28,6 +28,7 @@ own labels, while only the image is shown; ``recall.audio_to_image``).
 """
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +44,7 @@ from ..engine.present import default_jobs, present, present_split
 from ..engine.simulator import TEST, TRAIN
 from ..errors import DataError, RunFolderError
 from ..readout import combine, likelihood, vote
-from ..spec import MultimodalSpec, dump_multimodal_spec, load_multimodal_spec
+from ..spec import MultimodalSpec, dump_multimodal_spec, dump_spec, load_multimodal_spec
 from . import ensemble
 
 MODES = ("image", "audio", "both")
@@ -337,6 +338,40 @@ def corrupted_labelling_counts(sim: MultimodalSimulator, m: MultimodalSpec, data
     return counts, noise, severity
 
 
+def labelling_digest(m: MultimodalSpec, data: Data, state: dict) -> str:
+    """What the labelling counts (clean and corrupted) depend on: both
+    ensembles' specs, the cross-modal section, the seed and the pairs, the
+    trained network (every array of its state) and the labelling pairs; not
+    [readout], so a changed readout re-uses them."""
+    h = hashlib.sha256("".join((dump_spec(m.image), dump_spec(m.audio), repr(m.cross), repr(m.pairs),
+                                str(m.seed))).encode())
+    for key in sorted(state):
+        h.update(key.encode() + np.ascontiguousarray(state[key]).tobytes())
+    for index in labelling_pairs(m, data):
+        h.update(np.ascontiguousarray(index, dtype=np.int64).tobytes())
+    return h.hexdigest()
+
+
+def labelling_counts(run_dir: Path, sim: MultimodalSimulator, m: MultimodalSpec, data: Data,
+                     state: dict, quiet: bool = False, jobs: int = 1) -> tuple:
+    """(clean counts, pair labels, corrupted counts, noise, severity) of the
+    labelling pairs: those kept in readout.npz by an earlier evaluation of
+    the same network and pairs, or measured now and kept at once (so an
+    evaluation stopped while scoring, or one of the other split, does not
+    label again)."""
+    digest = labelling_digest(m, data, state)
+    saved = runs.load_npz(run_dir / runs.READOUT) if (run_dir / runs.READOUT).exists() else {}
+    if str(saved.get("labelling_digest", "")) == digest:
+        return (saved["assign_counts"], saved["assign_labels"], saved["assign_counts_corrupted"],
+                saved["corruption_noise"], saved["corruption_severity"])
+    _, _, counts, labels = assign_labels(sim, m, data, state, quiet, jobs)
+    corrupted, noise, severity = corrupted_labelling_counts(sim, m, data, state, quiet, jobs)
+    runs.update_npz(run_dir / runs.READOUT, assign_counts=counts, assign_labels=labels,
+                    assign_counts_corrupted=corrupted, corruption_noise=noise,
+                    corruption_severity=severity, labelling_digest=np.array(digest))
+    return counts, labels, corrupted, noise, severity
+
+
 def rounded(d):
     """A nested dict of accuracies with every number rounded to 4 places."""
     return {k: rounded(v) if isinstance(v, dict) else round(v, 4) for k, v in d.items()}
@@ -356,8 +391,10 @@ def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
     n_i, n_classes = sim.n_image_neurons, data.n_classes
     jobs = jobs or default_jobs()
     t0 = time.perf_counter()
-    rates_image, rates_audio, assign_counts, assign_y = assign_labels(sim, m, data, state, quiet, jobs)
-    corrupted, noise, severity = corrupted_labelling_counts(sim, m, data, state, quiet, jobs)
+    assign_counts, assign_y, corrupted, noise, severity = labelling_counts(run_dir, sim, m, data, state,
+                                                                           quiet, jobs)
+    rates_image = vote.class_rates(assign_counts[:, :n_i], assign_y, n_classes)
+    rates_audio = vote.class_rates(assign_counts[:, n_i:], assign_y, n_classes)
     t1 = time.perf_counter()
     ts = scored_pairs(m, data, split)
     counts = present_modes(sim, state, *ts.inputs(data), quiet=quiet, jobs=jobs)
