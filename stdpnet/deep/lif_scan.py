@@ -158,7 +158,8 @@ class LIFScan(torch.autograd.Function):
 def lif_scan(layer, current: torch.Tensor) -> torch.Tensor:
     """Run spiking ``layer`` (linear surrogate) over ``current`` (..., steps)
     from rest; the outputs, same shape. Adds to the layer's spike count while
-    it is recording, as stepping it would."""
+    it is recording, and keeps its spikes while it is keeping, as stepping
+    it would."""
     if layer.mode != "spiking" or layer.surrogate != "linear":
         raise ValueError("lif_scan runs spiking layers with the linear surrogate only, "
                          f"got mode={layer.mode!r}, surrogate={layer.surrogate!r}")
@@ -169,4 +170,7 @@ def lif_scan(layer, current: torch.Tensor) -> torch.Tensor:
     if layer.recording:
         layer.spike_count += float((out.detach() > 0).sum())
         layer.neuron_steps += out.numel()
-    return out.reshape(steps, *current.shape[:-1]).movedim(0, -1)
+    out = out.reshape(steps, *current.shape[:-1]).movedim(0, -1)
+    if layer.keeping:
+        layer.kept.append(out.detach() > 0)
+    return out

@@ -67,6 +67,8 @@ class NeuronLayer(nn.Module):
     Parameters (one scalar per layer, as in DIET-SNN): ``threshold`` and
     ``leak`` (1.0 = IF). State, reset before each input by ``reset_state``:
     ``membrane``, ``last_spike`` and, while ``recording``, ``spike_count``.
+    While ``keeping``, every output's spikes (0/1, time last) are appended
+    to ``kept`` (see ``layer_spikes``).
     """
 
     def __init__(self, threshold: float = 1.0, leak: float = 1.0):
@@ -77,6 +79,7 @@ class NeuronLayer(nn.Module):
         self.surrogate = "stdb"
         self.alpha, self.beta, self.gamma = 0.3, 0.01, 0.3
         self.recording = False
+        self.keeping, self.kept = False, []
         self.reset_state()
 
     def extra_repr(self) -> str:
@@ -114,7 +117,27 @@ class NeuronLayer(nn.Module):
         if self.recording:
             self.spike_count += float(spike.detach().sum())
             self.neuron_steps += spike.numel()
+        if self.keeping:
+            self.kept.append((spike.detach() > 0).unsqueeze(-1))
         return self.threshold * spike
+
+
+@torch.no_grad()
+def layer_spikes(model: nn.Module, x: torch.Tensor) -> list[torch.Tensor]:
+    """The spikes of every neuron layer of ``model`` (in eval mode) while it
+    reads ``x``: per layer a bool tensor (batch, neurons..., neuron steps)."""
+    layers = neuron_layers(model)
+    was_training = model.training
+    model.eval()
+    for layer in layers:
+        layer.keeping, layer.kept = True, []
+    try:
+        model(x)
+        return [torch.cat(layer.kept, dim=-1) for layer in layers]
+    finally:
+        for layer in layers:
+            layer.keeping, layer.kept = False, []
+        model.train(was_training)
 
 
 def neuron_layers(model: nn.Module) -> list[NeuronLayer]:

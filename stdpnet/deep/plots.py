@@ -1,5 +1,5 @@
 """PNG plots of a deep run: accuracy vs timesteps, spike rate per layer,
-accuracy vs attack strength. Written atomically like every run file."""
+a spike raster of one input, accuracy vs attack strength. Written atomically like every run file."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -49,6 +49,22 @@ def spike_rates(path, neurons: list[dict], title: str = "") -> None:
     ax.set_ylabel("spikes / neuron / timestep")
     ax.set_title(title or "spike rate per layer")
     ax.grid(alpha=0.3, axis="y")
+    _save(fig, path)
+
+
+def spike_raster(path, layers: list[tuple], title: str = "") -> None:
+    """One panel per neuron layer: a black cell where a neuron (row) spiked
+    at a neuron step (column); ``layers``: (name, bool array neurons x steps)."""
+    heights = [min(max(len(spikes), 8), 64) for _, spikes in layers]
+    fig, axes = plt.subplots(len(layers), 1, figsize=(7, 1.2 + 0.04 * sum(heights) + 0.4 * len(layers)),
+                             sharex=True, squeeze=False, gridspec_kw={"height_ratios": heights})
+    for ax, (name, spikes) in zip(axes[:, 0], layers):
+        ax.imshow(spikes, aspect="auto", cmap="Greys", vmin=0, vmax=1, interpolation="nearest")
+        ax.set_ylabel(f"{name}\nneuron", fontsize=8)
+        ax.text(1.0, 1.0, f"{int(spikes.sum())} spikes", transform=ax.transAxes, ha="right",
+                va="bottom", fontsize=7)
+    axes[-1, 0].set_xlabel("neuron step")
+    axes[0, 0].set_title(title or "spikes", fontsize=9, loc="left")
     _save(fig, path)
 
 

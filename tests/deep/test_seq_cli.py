@@ -45,6 +45,7 @@ def test_train_seq_writes_metrics_and_the_table_compares_runs(tmp_path, fake_mni
         assert m["train_sequences"] == 120 and m["validation_sequences"] == 60
         assert m["params"] > 0 and m["ops_per_sequence"] > 0 and m["energy_uj_per_sequence"] > 0
         assert {"config.toml", "model.pt"} <= {p.name for p in (runs / kind).iterdir()}
+        assert (runs / kind / "spike_raster.png").exists() == (kind == "lite")
     lite = json.loads((runs / "lite" / "metrics.json").read_text())
     lstm = json.loads((runs / "lstm" / "metrics.json").read_text())
     assert lite["acs_per_sequence"] > 0 and lstm["acs_per_sequence"] == 0

@@ -161,3 +161,27 @@ def test_a_stride_beyond_the_kernel_is_refused():
     from stdpnet.errors import ConfigError
     with pytest.raises(ConfigError, match="model.stride"):
         merge({"model": {"kernel": 3, "stride": 4}}, "strided.toml")
+
+
+@pytest.mark.parametrize("kind, overrides", [("lite", {"channels": [6, 5], "substeps": 2}),
+                                             ("srnn", {"hidden": [7], "match_parameters": False})])
+def test_the_kept_spikes_are_the_counted_ones_neuron_by_neuron_and_step_by_step(kind, overrides):
+    from stdpnet.deep.neurons import layer_spikes, neuron_layers
+    from stdpnet.deep.seq.cost import count_ops
+
+    torch.manual_seed(0)
+    model, _ = build_seq_model(kind, model_spec(threshold=0.3, **overrides), 4, 3)
+    x = torch.rand(1, 9, 4) * 2
+    spikes = layer_spikes(model, x)
+    widths = overrides.get("channels", overrides.get("hidden"))
+    steps = 9 * overrides.get("substeps", 1)
+    assert [tuple(s.shape) for s in spikes] == [(1, w, steps) for w in widths]
+    assert all(s.dtype == torch.bool for s in spikes) and sum(int(s.sum()) for s in spikes) > 0
+    counted = count_ops(model, x, batch_size=1)["neurons"]
+    assert [int(s.sum()) for s in spikes] == [round(n["spikes_per_sequence"]) for n in counted]
+    assert all(not layer.keeping and not layer.kept for layer in neuron_layers(model))
+    if kind == "srnn":       # the last step's spikes are what the readout reads
+        last = spikes[-1][:, :, -1].float()
+        with torch.no_grad():
+            expected = model.head(last * model.neurons[-1].threshold)
+            assert torch.allclose(model(x), expected, atol=1e-5)

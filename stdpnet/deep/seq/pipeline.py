@@ -22,7 +22,7 @@ from ...errors import ConfigError, RunFolderError
 from .. import plots as deep_plots
 from .. import runs
 from ..config import overlay
-from ..neurons import clamp_neuron_parameters, neuron_layers
+from ..neurons import clamp_neuron_parameters, layer_spikes, neuron_layers
 from ..train import evaluate, fit
 from . import plots
 from .config import DEFAULTS, merge, validate
@@ -109,6 +109,12 @@ def train_seq(cfg: dict, kind: str, run: Path, dev, machine: dict, log: Callable
     if lifs:
         deep_plots.spike_rates(run / "spike_rates.png", cost["neurons"],
                                f"{kind}, {info['task']}")
+        spikes = layer_spikes(model, val[0][:1].to(dev))
+        deep_plots.spike_raster(
+            run / "spike_raster.png",
+            [(n["name"], s[0].reshape(-1, s.shape[-1]).cpu().numpy())
+             for n, s in zip(cost["neurons"], spikes)],
+            f"{kind}, {info['task']}: the first validation sequence (class {int(val[1][0])})")
     return metrics
 
 
