@@ -1,5 +1,6 @@
-"""PNG plots of a deep run: accuracy vs timesteps, spike rate per layer,
-a spike raster of one input, accuracy vs attack strength. Written atomically like every run file."""
+"""PNG plots of a deep run: accuracy vs timesteps, spike rate per layer, a
+spike raster of one input, accuracy vs attack strength. Written atomically
+like every run file."""
 from __future__ import annotations
 
 from pathlib import Path

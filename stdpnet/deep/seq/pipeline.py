@@ -254,9 +254,9 @@ def repeat(cfg: dict, kinds: list[str], seeds: list[int], out: Path, dev, machin
     for each; with ``folds`` (``speaker_folds``), once per fold in
     ``test=<speaker>/`` of that folder); a run that finished with the same
     settings is reused (a selection run, when the test is asked for, by
-    scoring the test split with its kept model: ``score_test_of``), one that
-    was stopped or ran other settings is trained again. Returns the run
-    folders."""
+    scoring the test split with its kept model: ``score_test_of``), one
+    stopped after an epoch resumes there, one that ran other settings is
+    trained again. Returns the run folders."""
     dirs = []
     total = len(cells or [{}]) * len(folds or [None]) * len(kinds) * len(seeds)
     for settings in cells or [{}]:
