@@ -1,6 +1,7 @@
-"""The user documents stay true to the code: every command line they show
-names a command and options that exist, and every file, link and anchor
-they point to is there."""
+"""The user documents and the results registry stay true to the code: every
+command line they show (and every command that recorded a figure) names a
+command and options that exist, with settings a shipped spec accepts, and
+every file, link and anchor they point to is there."""
 import re
 import shlex
 from pathlib import Path
