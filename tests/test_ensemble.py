@@ -5,7 +5,7 @@ import pytest
 
 from stdpnet.engine.simulator import TEST, TRAIN, Simulator
 from stdpnet.model.schedule import schedule_start
-from stdpnet.engine.present import present, present_split
+from stdpnet.engine.present import present, present_blocks, present_split
 
 from conftest import bar_images, tiny_spec
 
@@ -178,6 +178,16 @@ def test_test_set_split_across_processes_gives_the_same_counts(sim):
     for key in ("input.fired", "excitatory.fired", "inhibitory.fired"):
         np.testing.assert_array_equal(s1[key], s2[key])
     assert s2["input.fired"].sum() > 7 * 64
+    kept = []                  # in blocks of 20 (each cut in two), the last one continued from a save
+    blocks = present_blocks(sim, x, TEST, state, 2, 20, quiet=True,
+                            on_block=lambda *saved: kept.append(saved))
+    resumed = present_blocks(sim, x, TEST, state, 2, 20, done=kept[1], quiet=True)
+    assert [len(counts) for counts, _, _ in kept] == [20, 40, 45]
+    for three, s3, p3 in (blocks, resumed):
+        np.testing.assert_array_equal(one, three)
+        assert p3.presentations == p1.presentations
+        for key in ("input.fired", "excitatory.fired", "inhibitory.fired"):
+            np.testing.assert_array_equal(s1[key], s3[key])
 
 
 def test_a_presentation_does_not_depend_on_where_in_a_run_it_falls():

@@ -120,31 +120,43 @@ def test_scoring_the_other_split_reuses_the_labelling_counts_of_the_same_network
     assert set(metrics) == {"validation", "test"} and metrics["validation"]["examples"] == 20
 
 
-def test_an_evaluation_stopped_while_scoring_keeps_its_labelling_counts(tmp_path, monkeypatch):
+def test_an_evaluation_stopped_while_scoring_keeps_what_it_measured(tmp_path, monkeypatch):
+    """Ctrl-C in the second block of scored examples; run again, it labels
+    nothing anew, shows only the second block, and ends with the counts and
+    figures of an evaluation that was never stopped."""
+    import shutil
+    from stdpnet.engine import present as engine
     from stdpnet.experiments import ensemble
 
     spec = tiny_spec(data__validation_examples=20)
     run = runs.create(tmp_path / "run", spec)
     training.train(spec, run, quiet=True)
-    real, calls = ensemble.present_split, []
+    shutil.copytree(run, tmp_path / "straight")
+    straight = training.evaluate(tmp_path / "straight", quiet=True, split="validation", jobs=1)
+    monkeypatch.setattr(ensemble, "SCORE_BLOCK_WORK", 10 * spec.excitatory.n_neurons)  # 2 x 10
+    real, shown = engine.present_split, []
 
-    def present(*args, desc="", **kwargs):
-        calls.append(desc)
-        if desc.startswith("scoring") and len(calls) == 2:
+    def present(sim, images, *args, first_example=0, **kwargs):
+        shown.append((kwargs.get("desc", "block"), first_example, len(images)))
+        if len(shown) == stop_at:
             raise KeyboardInterrupt
-        return real(*args, desc=desc, **kwargs)
+        return real(sim, images, *args, first_example=first_example, **kwargs)
+    monkeypatch.setattr(engine, "present_split", present)
     monkeypatch.setattr(ensemble, "present_split", present)
+    stop_at = 3                                           # labelling, block 1, block 2
     with pytest.raises(KeyboardInterrupt):
         training.evaluate(run, quiet=True, split="validation", jobs=1)
     assert "evaluate" not in runs.load_json(run / runs.METRICS)
-    kept = runs.load_npz(run / runs.READOUT)
+    assert (run / "validation_scoring.partial.npz").exists()
+    shown.clear()
+    stop_at = None
     result = training.evaluate(run, quiet=True, split="validation", jobs=1)
-    assert calls == ["labelling", "scoring (validation)", "scoring (validation)"]   # not labelled again
-    np.testing.assert_array_equal(runs.load_npz(run / runs.READOUT)["assign_counts"],
-                                  kept["assign_counts"])
-    np.testing.assert_array_equal(runs.load_npz(run / runs.READOUT)["assignments"],
-                                  kept["assignments"])
-    assert result["examples"] == 20
+    assert shown == [("block", 10, 10)]                   # not labelled again, the first block kept
+    assert not (run / "validation_scoring.partial.npz").exists()
+    for key in ("accuracy", "accuracy_likelihood", "confusion", "neurons_per_class", "compression"):
+        assert result[key] == straight[key], key
+    np.testing.assert_array_equal(runs.load_npz(run / runs.READOUT)["validation_counts"],
+                                  runs.load_npz(tmp_path / "straight" / runs.READOUT)["validation_counts"])
 
 
 def test_running_accuracy_from_a_trailing_window_equals_the_full_array():

@@ -135,44 +135,61 @@ def can_split(sim: Simulator, mode: float) -> bool:
 _PARTS: dict = {}  # the work of present_split, inherited by its forked workers
 
 
-def _present_part(lo: int, hi: int):
-    sim, images, mode, state, queue = (_PARTS[k] for k in ("sim", "images", "mode", "state", "queue"))
+def _reporter(update: Callable[[int], object]) -> Callable:
+    """An ``on_chunk`` that passes on the examples done since its last call."""
     done = [0]
 
     def report(progress, state, counts):
-        queue.put(progress.position - done[0])
+        update(progress.position - done[0])
         done[0] = progress.position
+    return report
 
-    return present(sim, images[lo:hi], mode, state, on_chunk=report, quiet=True, first_example=lo)
+
+def _present_part(lo: int, hi: int):
+    sim, images, mode, state, queue, first = (_PARTS[k] for k in ("sim", "images", "mode", "state",
+                                                                  "queue", "first"))
+    return present(sim, images[lo:hi], mode, state, on_chunk=_reporter(queue.put), quiet=True,
+                   first_example=first + lo)
 
 
 def present_split(sim: Simulator, images: np.ndarray, mode: float, state: dict, jobs: int,
-                  desc: str = "presenting", quiet: bool = False):
+                  desc: str = "presenting", quiet: bool = False, first_example: int = 0,
+                  bar: tqdm | None = None):
     """``present`` (from a fresh schedule) with the sequence cut into ``jobs``
     contiguous parts run by as many processes at once. The counts are those of
     one process, example for example (see :func:`can_split`); the spike
-    counters of the returned state are the sums over the parts."""
+    counters of the returned state are the sums over the parts.
+    ``first_example`` as in ``present``; ``bar``: a progress bar to advance
+    instead of one of its own."""
     jobs = max(1, min(jobs, -(-len(images) // sim.slots)))  # at most one part per chunk
     if jobs == 1 or not can_split(sim, mode):
-        return present(sim, images, mode, state, desc=desc, quiet=quiet)
+        if bar is None:
+            return present(sim, images, mode, state, desc=desc, quiet=quiet, first_example=first_example)
+        return present(sim, images, mode, state, quiet=True, first_example=first_example,
+                       on_chunk=_reporter(bar.update))
     import multiprocessing
 
     ctx = multiprocessing.get_context("fork")  # workers inherit the compiled simulator
     bounds = np.linspace(0, len(images), jobs + 1).astype(int)
-    _PARTS.update(sim=sim, images=images, mode=mode, state=state, queue=ctx.SimpleQueue())
+    _PARTS.update(sim=sim, images=images, mode=mode, state=state, queue=ctx.SimpleQueue(),
+                  first=first_example)
     t0 = time.perf_counter()
+    own_bar = bar is None
+    if own_bar:
+        bar = tqdm(total=len(images), desc=desc, unit="ex", disable=quiet, smoothing=0.1,
+                   dynamic_ncols=True)
     try:
         with ctx.Pool(jobs) as pool:
             pending = pool.starmap_async(_present_part, zip(bounds[:-1], bounds[1:]))
-            with tqdm(total=len(images), desc=desc, unit="ex", disable=quiet, smoothing=0.1,
-                      dynamic_ncols=True) as bar:
-                while not pending.ready():
-                    pending.wait(0.25)
-                    while not _PARTS["queue"].empty():
-                        bar.update(_PARTS["queue"].get())
+            while not pending.ready():
+                pending.wait(0.25)
+                while not _PARTS["queue"].empty():
+                    bar.update(_PARTS["queue"].get())
             parts = pending.get()
     finally:
         _PARTS.clear()
+        if own_bar:
+            bar.close()
     counts = np.concatenate([c for c, _, _ in parts])
     out = dict(parts[0][1])
     for key in out:
@@ -183,3 +200,36 @@ def present_split(sim: Simulator, images: np.ndarray, mode: float, state: dict, 
                         presentations=sum(p.presentations for _, _, p in parts),
                         seconds=time.perf_counter() - t0)
     return counts, out, progress
+
+
+def present_blocks(sim: Simulator, images: np.ndarray, mode: float, state: dict, jobs: int,
+                   block: int, done: tuple | None = None, on_block: Callable | None = None,
+                   desc: str = "presenting", quiet: bool = False):
+    """``present_split`` block by block (``block`` examples each), so that the
+    work finished can be kept: after each block ``on_block(counts, counters,
+    presentations)`` gets the counts of every example so far, the spike
+    counters summed over them (from ``state``'s) and the presentations; an
+    earlier call's last such triple as ``done`` continues after it. Needs
+    independent presentations (:func:`can_split`); the result is that of one
+    ``present_split`` over all ``images``."""
+    if not can_split(sim, mode):
+        raise ValueError("presentations that depend on the ones before cannot be cut into blocks")
+    counts, counters, presentations = done or (np.zeros((0, sim.n_neurons), np.int32), {}, 0)
+    counters = dict(counters)
+    t0 = time.perf_counter()
+    out = state
+    with tqdm(total=len(images), initial=len(counts), desc=desc, unit="ex", disable=quiet,
+              smoothing=0.1, dynamic_ncols=True) as bar:
+        for lo in range(len(counts), len(images), block):
+            part, out, progress = present_split(sim, images[lo:lo + block], mode, state, jobs,
+                                                first_example=lo, bar=bar)
+            counts = np.concatenate([counts, part])
+            for key in out:
+                if key.endswith(".fired"):
+                    counters[key] = counters.get(key, 0) + (out[key] - state.get(key, 0))
+            presentations += progress.presentations
+            if on_block is not None:
+                on_block(counts, dict(counters), presentations)
+    out = {**out, **{key: state.get(key, 0) + value for key, value in counters.items()}}
+    return counts, out, Progress(position=len(images), intensity=sim.spec.input.intensity,
+                                 presentations=presentations, seconds=time.perf_counter() - t0)

@@ -14,7 +14,8 @@ import numpy as np
 
 from .. import runs
 from ..data.load import Dataset, load_dataset
-from ..engine.present import Progress, default_jobs, present, present_split
+from ..engine.present import (Progress, can_split, default_jobs, present, present_blocks,
+                              present_split)
 from ..engine.simulator import TEST, TRAIN, Simulator
 from ..errors import ConfigError, RunFolderError
 from ..model import compression
@@ -23,6 +24,10 @@ from ..spec import Spec, dump_spec
 
 
 RUNNING_WINDOW = 2000   # examples that label the neurons for the running accuracy
+# scored examples x excitatory neurons between two saves of an evaluation's
+# counts: 2,000 examples at 6,400 neurons (a minute or two), one block for
+# the small networks, whose whole evaluation takes seconds
+SCORE_BLOCK_WORK = 2000 * 6400
 
 
 def running_accuracy(counts, labels, position, chunk, window, n_classes):
@@ -181,7 +186,7 @@ def evaluate(run_dir: Path, device: str | None = None, quiet: bool = False,
     t0 = time.perf_counter()
     # the labelling counts depend only on the trained state and the labelled examples:
     # scoring the other split reuses them
-    labelled = _labelling_digest(spec, state, assign_idx)
+    labelled = _presentation_digest(spec, state, assign_idx)
     saved = runs.load_npz(run_dir / runs.READOUT) if (run_dir / runs.READOUT).exists() else {}
     if str(saved.get("labelling_digest", "")) == labelled:
         assign_counts = saved["assign_counts"]
@@ -194,10 +199,9 @@ def evaluate(run_dir: Path, device: str | None = None, quiet: bool = False,
                         assignments=vote.labels_from_rates(vote.class_rates(
                             assign_counts, data.train_y[assign_idx], data.n_classes)))
     t1 = time.perf_counter()
-    counts, scored_state, scored_progress = present_split(sim, scored_x[:n_scored], TEST,
-                                                          compression.zero_counters(state), jobs,
-                                                          desc=f"scoring ({split})", quiet=quiet)
-    t2 = time.perf_counter()
+    counts, scored_state, scored_progress, earlier_seconds = _score(
+        run_dir, sim, spec, state, scored_x[:n_scored], split, jobs, quiet)
+    t2 = time.perf_counter() + earlier_seconds
     rates = vote.class_rates(assign_counts, data.train_y[assign_idx], data.n_classes)
     assignments = vote.labels_from_rates(rates)
     pred = vote.predict(counts, assignments, data.n_classes)
@@ -288,9 +292,45 @@ def _score_state(sim, data, state, assign_idx, scored_x, scored_y, jobs, quiet) 
                                                  likelihood.log_likelihoods(counts, rates).argmax(axis=1))}
 
 
-def _labelling_digest(spec: Spec, state: dict, assign_idx: np.ndarray) -> str:
-    """What the labelling counts depend on: the spec, the frozen weights, mask
-    and thresholds, the seed, and which examples are labelled."""
+def _score(run_dir: Path, sim: Simulator, spec: Spec, state: dict, images: np.ndarray, split: str,
+           jobs: int, quiet: bool) -> tuple:
+    """The counts, summed spike counters and progress of the frozen network
+    shown ``images``, and the seconds an earlier, stopped evaluation spent on
+    them: with independent presentations, block by block, the counts so far
+    kept after each (``<split>_scoring.partial.npz``, removed at the end), so
+    a stopped evaluation run again shows only the examples not yet scored."""
+    start = compression.zero_counters(state)
+    if not can_split(sim, TEST):
+        return (*present_split(sim, images, TEST, start, jobs, desc=f"scoring ({split})",
+                               quiet=quiet), 0.0)
+    partial = run_dir / f"{split}_scoring.partial.npz"
+    digest = f"{split}:{_presentation_digest(spec, state, np.arange(len(images)))}"
+    saved = runs.load_npz(partial) if partial.exists() else {}
+    done, earlier = None, 0.0
+    if str(saved.get("digest", "")) == digest:
+        done = (saved["counts"], {k[len("counter."):]: v for k, v in saved.items()
+                                  if k.startswith("counter.")}, int(saved["presentations"]))
+        earlier = float(saved["seconds"])
+    t0 = time.perf_counter()
+
+    def keep(counts, counters, presentations):
+        runs.save_npz(partial, digest=np.array(digest), counts=counts,
+                      presentations=np.array(presentations),
+                      seconds=np.array(earlier + time.perf_counter() - t0),
+                      **{f"counter.{k}": v for k, v in counters.items()})
+
+    counts, out, progress = present_blocks(sim, images, TEST, start, jobs,
+                                           max(SCORE_BLOCK_WORK // spec.excitatory.n_neurons,
+                                               jobs * sim.slots), done, keep,
+                                           desc=f"scoring ({split})", quiet=quiet)
+    partial.unlink(missing_ok=True)
+    return counts, out, progress, earlier
+
+
+def _presentation_digest(spec: Spec, state: dict, assign_idx: np.ndarray) -> str:
+    """What the counts of the frozen network shown the examples at
+    ``assign_idx`` depend on: the spec, the frozen weights, mask and
+    thresholds, the seed, and which examples are shown."""
     h = hashlib.sha256(dump_spec(spec).encode())
     for key in ("input_exc.w", "input_exc.mask", "excitatory.theta", "input.seed"):
         if key in state:
