@@ -91,3 +91,27 @@ def write_tone_speakers(root, speakers, digits=3, takes=2):
 def tone_speakers():
     """``write_tone_speakers``, for tests that need a tiny spoken-digit folder."""
     return write_tone_speakers
+
+
+class CtrlC:
+    """A function wrapped to count its calls (``calls``) and raise
+    KeyboardInterrupt, as Ctrl-C would, at call number ``at`` (None: never)."""
+
+    def __init__(self, real, at=None):
+        self.real, self.at, self.calls = real, at, 0
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        if self.calls == self.at:
+            raise KeyboardInterrupt
+        return self.real(*args, **kwargs)
+
+
+@pytest.fixture
+def ctrl_c(monkeypatch):
+    """ctrl_c(module, name, at): ``module.name`` replaced by a ``CtrlC``."""
+    def wrap(module, name, at=None):
+        stop = CtrlC(getattr(module, name), at)
+        monkeypatch.setattr(module, name, stop)
+        return stop
+    return wrap

@@ -149,32 +149,22 @@ def test_repeat_chains_ann_diet_iir_per_seed_and_records_them(tmp_path, fake_mni
 
 
 def test_an_interrupted_iir_schedule_resumes_after_its_last_finished_stage(tmp_path, fake_mnist,
-                                                                           monkeypatch):
+                                                                           ctrl_c):
     from stdpnet.deep import train
 
     spec = tmp_path / "spec.toml"    # T = 3 (DIET), then IIR stages at T = 2 and 1; dropout draws
     spec.write_text(SPEC.format(runs=tmp_path).replace("classifier = [16]",
                                                        "classifier = [16]\ndropout = 0.2"))
     args = ("train-snn", spec, "--method", "iir", "--timesteps", 3, "--threads", 1)
-    real, steps = train.clamp_neuron_parameters, []
-
-    def count(net):
-        steps.append(1)
-        if len(steps) == stop_at:
-            raise KeyboardInterrupt
-        real(net)
-    monkeypatch.setattr(train, "clamp_neuron_parameters", count)
-    stop_at = None
+    steps = ctrl_c(train, "clamp_neuron_parameters")
     assert invoke(*args, "--run", tmp_path / "straight").exit_code == 0
-    total = len(steps)
-    steps.clear()
-    stop_at = total - 1                  # in the last stage (T = 1)
+    total, steps.calls, steps.at = steps.calls, 0, steps.calls - 1   # in the last stage (T = 1)
     r = invoke(*args, "--run", tmp_path / "stopped")
     assert r.exit_code == 130 and not (tmp_path / "stopped" / "metrics.json").exists()
-    steps.clear()
+    steps.calls, steps.at = 0, None
     r = invoke(*args, "--run", tmp_path / "stopped", "--resume")
     assert r.exit_code == 0 and "resuming IIR after its T=2 stage" in r.output, r.output
-    assert 0 < len(steps) < total / 2       # only the last stage was trained again
+    assert 0 < steps.calls < total / 2       # only the last stage was trained again
     straight, resumed = (json.loads((tmp_path / run / "metrics.json").read_text())
                          for run in ("straight", "stopped"))
     assert [s["timesteps"] for s in resumed["stages"]] == [3, 2, 1]

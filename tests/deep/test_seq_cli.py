@@ -66,32 +66,19 @@ def test_train_seq_writes_metrics_and_the_table_compares_runs(tmp_path, fake_mni
     assert r.exit_code != 0 and "train-seq" in r.output
 
 
-def _stop_at_step(monkeypatch, step):
-    """Ctrl-C during the ``step``-th training step of a spiking sequence model."""
+def test_an_interrupted_sequence_run_resumes_to_what_an_uninterrupted_one_ends_with(
+        tmp_path, fake_mnist, ctrl_c):
     from stdpnet.deep.seq import pipeline
 
-    real, calls = pipeline.clamp_neuron_parameters, []
-
-    def clamp(model):
-        calls.append(1)
-        if len(calls) == step:
-            raise KeyboardInterrupt
-        real(model)
-    monkeypatch.setattr(pipeline, "clamp_neuron_parameters", clamp)
-    return lambda: monkeypatch.setattr(pipeline, "clamp_neuron_parameters", real)
-
-
-def test_an_interrupted_sequence_run_resumes_to_what_an_uninterrupted_one_ends_with(
-        tmp_path, fake_mnist, monkeypatch):
     spec = tmp_path / "seq.toml"    # dropout draws from torch's global random state
     spec.write_text(SPEC.replace("epochs = 2", "epochs = 3").replace("hidden = [8]",
                                                                      "hidden = [8]\ndropout = 0.3"))
     args = ("train-seq", spec, "--model", "lite", "--threads", 1)
     assert invoke(*args, "--run", tmp_path / "straight").exit_code == 0
-    restore = _stop_at_step(monkeypatch, 5)          # 3 batches an epoch: in the second epoch
+    stop = ctrl_c(pipeline, "clamp_neuron_parameters", at=5)   # 3 training steps an epoch
     r = invoke(*args, "--run", tmp_path / "stopped")
     assert r.exit_code == 130 and not (tmp_path / "stopped" / "metrics.json").exists()
-    restore()
+    stop.at = None
     r = invoke(*args, "--run", tmp_path / "stopped", "--epochs", 4, "--resume")
     assert r.exit_code != 0 and "other settings" in r.output and "--force" in r.output
     r = invoke(*args, "--run", tmp_path / "stopped", "--resume")
@@ -110,14 +97,16 @@ def test_an_interrupted_sequence_run_resumes_to_what_an_uninterrupted_one_ends_w
 
 
 def test_seq_repeat_resumes_a_stopped_run_instead_of_training_it_anew(tmp_path, fake_mnist,
-                                                                      monkeypatch):
+                                                                      ctrl_c):
+    from stdpnet.deep.seq import pipeline
+
     spec = tmp_path / "seq.toml"
     spec.write_text(SPEC)
     out = tmp_path / "rep"
     args = ("seq-repeat", spec, "--models", "lite", "--seeds", "0", "--out", out, "--threads", 1)
-    restore = _stop_at_step(monkeypatch, 4)
+    stop = ctrl_c(pipeline, "clamp_neuron_parameters", at=4)
     assert invoke(*args).exit_code == 130
-    restore()
+    stop.at = None
     r = invoke(*args)
     assert r.exit_code == 0 and "resuming" in r.output, r.output
     m = json.loads((out / "lite-seed0" / "metrics.json").read_text())
