@@ -502,11 +502,13 @@ def test_an_interrupted_robustness_curve_keeps_its_measured_levels(small_audiovi
     with pytest.raises(KeyboardInterrupt):
         robustness.robustness(run_dir, noises, **measure)
     assert partial.exists() and not csv.exists()
-    labels = np.load(partial)["labels"]       # a level is kept only for the same noise and pairs
-    assert set(robustness._levels_done(partial, noises, labels)) == {0, 1}
+    kept = np.load(partial)           # a level is kept only for the same noise, pairs and network
+    labels, network = kept["labels"], str(kept["network"])
+    assert set(robustness._levels_done(partial, noises, labels, network)) == {0, 1}
     assert set(robustness._levels_done(partial, [("image", "salt_pepper", [0.0, 0.4, 0.6])],
-                                       labels)) == {0}
-    assert robustness._levels_done(partial, noises, labels[::-1]) == {}
+                                       labels, network)) == {0}
+    assert robustness._levels_done(partial, noises, labels[::-1], network) == {}
+    assert robustness._levels_done(partial, noises, labels, "another network") == {}
     shown.clear()
     robustness.robustness(run_dir, noises, **measure)
     assert len(shown) == 1 and csv.read_text() == straight and not partial.exists()

@@ -19,8 +19,8 @@ from ..errors import ConfigError, RunFolderError
 from ..plots import plot_robustness
 from ..spec import MultimodalSpec, is_multimodal
 from ..spec.grid import flatten
-from .audiovisual import (MODES, Data, ScoredPairs, accuracies, joint_trained_state, load_data,
-                          open_run, present_modes, scored_pairs)
+from .audiovisual import (MODES, Data, ScoredPairs, accuracies, joint_trained_state, labelling_digest,
+                          load_data, open_run, present_modes, scored_pairs)
 
 
 def fitted_readout(run_dir: Path) -> dict:
@@ -100,7 +100,8 @@ def robustness(run_dir: Path, noises: list, device: str | None = None, quiet: bo
                        "speakers": a["val_speakers" if split == "validation" else "test_speakers"]}
     tag = "+".join(f"{mod}-{kind}" for mod, kind, _ in noises) + ("" if split == "test" else f".{split}")
     partial = run_dir / f"robustness_{tag}.partial.npz"
-    done = _levels_done(partial, noises, ts.labels)
+    network = labelling_digest(m, data, state)
+    done = _levels_done(partial, noises, ts.labels, network)
     rows_out, levels_out, kept = [], [], {}
     for k in range(lengths.pop()):
         if k in done:
@@ -111,7 +112,8 @@ def robustness(run_dir: Path, noises: list, device: str | None = None, quiet: bo
             counts = present_modes(sim, state, image_x, audio_x, quiet=quiet,
                                    jobs=jobs or default_jobs())
             done[k] = counts
-            runs.save_npz(partial, labels=ts.labels, **_partial_arrays(done, noises))
+            runs.save_npz(partial, labels=ts.labels, network=np.array(network),
+                          **_partial_arrays(done, noises))
         acc = accuracies(counts, saved["rates_image"], saved["rates_audio"], ts.labels,
                          sim.n_image_neurons, m.readout.vote, saved["reliability"], float(saved["tilt"]))
         noise_levels = {f"{mod}_{kind}": levels[k] for mod, kind, levels in noises}
@@ -139,14 +141,15 @@ def _partial_arrays(done: dict, noises: list) -> dict:
     return arrays
 
 
-def _levels_done(partial: Path, noises: list, labels: np.ndarray) -> dict:
+def _levels_done(partial: Path, noises: list, labels: np.ndarray, network: str) -> dict:
     """{level index: counts per readout mode} kept by an interrupted run of the
-    same noises on the same pairs: a level's noise and the network's answer to
-    it depend on nothing else (``noise_rng``), so they are not measured again."""
+    same noises on the same pairs and network (``network``: its
+    ``labelling_digest``): a level's noise and the network's answer to it
+    depend on nothing else (``noise_rng``), so they are not measured again."""
     if not partial.is_file():
         return {}
     kept = runs.load_npz(partial)
-    if not np.array_equal(kept["labels"], labels):
+    if str(kept.get("network", "")) != network or not np.array_equal(kept["labels"], labels):
         return {}
     done = {}
     for k in range(len(noises[0][2])):
