@@ -479,6 +479,31 @@ def test_evaluating_again_labels_only_a_changed_network(small_audiovisual, monke
     assert [d for d in shown if d.startswith("labelling")] == ["labelling", "labelling (corrupted)"]
 
 
+def test_an_evaluation_stopped_while_scoring_shows_only_the_modes_not_yet_scored(
+        small_audiovisual, monkeypatch, tmp_path):
+    import shutil
+    run_dir, first = small_audiovisual
+    run = tmp_path / "run"
+    shutil.copytree(run_dir, run)
+    real, shown, stop = audiovisual.present_split, [], ["scoring (both)"]
+
+    def present(*args, desc="", **kwargs):
+        shown.append(desc)
+        if desc in stop:
+            raise KeyboardInterrupt
+        return real(*args, desc=desc, **kwargs)
+    monkeypatch.setattr(audiovisual, "present_split", present)
+    with pytest.raises(KeyboardInterrupt):
+        audiovisual.evaluate(run, quiet=True, jobs=1)
+    assert shown == ["scoring (image)", "scoring (audio)", "scoring (both)"]   # labels kept
+    assert (run / "test_scoring.partial.npz").exists()
+    shown.clear()
+    stop.clear()
+    again = audiovisual.evaluate(run, quiet=True, jobs=1)
+    assert shown == ["scoring (both)"] and not (run / "test_scoring.partial.npz").exists()
+    assert again["accuracy"] == first["accuracy"]
+
+
 def test_an_interrupted_robustness_curve_keeps_its_measured_levels(small_audiovisual, monkeypatch):
     """Ctrl-C during the third noise level; run again, only the levels not yet
     measured are shown to the network, and the curve is the uninterrupted one."""

@@ -205,16 +205,29 @@ def scored_pairs(m: MultimodalSpec, data: Data, split: str) -> ScoredPairs:
 
 
 def present_modes(sim: MultimodalSimulator, state: dict, image_x, audio_x, modes=MODES,
-                  quiet: bool = False, jobs: int = 1) -> dict:
+                  quiet: bool = False, jobs: int = 1, keep: tuple[Path, str] | None = None) -> dict:
     """Spike counts (n, image neurons + audio neurons) of each readout mode
-    (each sequence cut into ``jobs`` parts run at once; same counts for any number)."""
+    (each sequence cut into ``jobs`` parts run at once; same counts for any number).
+    ``keep`` = (file, digest of what the counts depend on): each mode's counts
+    are saved there once measured, and a mode saved under the same digest
+    by a stopped call is not shown again (the file goes once all are done)."""
     n = len(image_x)
     out = {}
+    if keep is not None and keep[0].exists():
+        saved = runs.load_npz(keep[0])
+        if str(saved.get("digest", "")) == keep[1]:
+            out = {mode: saved[mode] for mode in modes if mode in saved}
     for mode in modes:
+        if mode in out:
+            continue
         x = rows(image_x if mode in ("image", "both") else None,
                  audio_x if mode in ("audio", "both") else None, sim.n_image, sim.n_audio, n)
         out[mode], _, _ = present_split(sim, x, TEST, state, jobs, desc=f"scoring ({mode})",
                                         quiet=quiet)
+        if keep is not None:
+            runs.save_npz(keep[0], digest=np.array(keep[1]), **out)
+    if keep is not None:
+        keep[0].unlink(missing_ok=True)
     return out
 
 
@@ -397,7 +410,10 @@ def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
     rates_audio = vote.class_rates(assign_counts[:, n_i:], assign_y, n_classes)
     t1 = time.perf_counter()
     ts = scored_pairs(m, data, split)
-    counts = present_modes(sim, state, *ts.inputs(data), quiet=quiet, jobs=jobs)
+    scored = hashlib.sha256(np.concatenate([ts.audio_index, ts.image_index]).astype(np.int64).tobytes())
+    counts = present_modes(sim, state, *ts.inputs(data), quiet=quiet, jobs=jobs,
+                           keep=(run_dir / f"{split}_scoring.partial.npz",
+                                 f"{split}:{labelling_digest(m, data, state)}:{scored.hexdigest()}"))
     t2 = time.perf_counter()
     reliability = combine.calibrate(assign_counts, assign_y, n_i, n_classes,
                                     streams.rng(m.seed, "calibration_folds"), corrupted)
