@@ -366,13 +366,12 @@ def labelling_digest(m: MultimodalSpec, data: Data, state: dict) -> str:
 
 
 def labelling_counts(run_dir: Path, sim: MultimodalSimulator, m: MultimodalSpec, data: Data,
-                     state: dict, quiet: bool = False, jobs: int = 1) -> tuple:
+                     state: dict, digest: str, quiet: bool = False, jobs: int = 1) -> tuple:
     """(clean counts, pair labels, corrupted counts, noise, severity) of the
     labelling pairs: those kept in readout.npz by an earlier evaluation of
-    the same network and pairs, or measured now and kept at once (so an
-    evaluation stopped while scoring, or one of the other split, does not
-    label again)."""
-    digest = labelling_digest(m, data, state)
+    the same network and pairs (``digest``: ``labelling_digest``), or
+    measured now and kept at once (so an evaluation stopped while scoring,
+    or one of the other split, does not label again)."""
     saved = runs.load_npz(run_dir / runs.READOUT) if (run_dir / runs.READOUT).exists() else {}
     if str(saved.get("labelling_digest", "")) == digest:
         return (saved["assign_counts"], saved["assign_labels"], saved["assign_counts_corrupted"],
@@ -404,8 +403,9 @@ def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
     n_i, n_classes = sim.n_image_neurons, data.n_classes
     jobs = jobs or default_jobs()
     t0 = time.perf_counter()
+    network = labelling_digest(m, data, state)
     assign_counts, assign_y, corrupted, noise, severity = labelling_counts(run_dir, sim, m, data, state,
-                                                                           quiet, jobs)
+                                                                           network, quiet, jobs)
     rates_image = vote.class_rates(assign_counts[:, :n_i], assign_y, n_classes)
     rates_audio = vote.class_rates(assign_counts[:, n_i:], assign_y, n_classes)
     t1 = time.perf_counter()
@@ -413,7 +413,7 @@ def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
     scored = hashlib.sha256(np.concatenate([ts.audio_index, ts.image_index]).astype(np.int64).tobytes())
     counts = present_modes(sim, state, *ts.inputs(data), quiet=quiet, jobs=jobs,
                            keep=(run_dir / f"{split}_scoring.partial.npz",
-                                 f"{split}:{labelling_digest(m, data, state)}:{scored.hexdigest()}"))
+                                 f"{split}:{network}:{scored.hexdigest()}"))
     t2 = time.perf_counter()
     reliability = combine.calibrate(assign_counts, assign_y, n_i, n_classes,
                                     streams.rng(m.seed, "calibration_folds"), corrupted)
