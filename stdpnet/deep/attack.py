@@ -9,6 +9,7 @@ crafted on a source model (an ANN trained separately) and transferred.
 from __future__ import annotations
 
 import math
+import zlib
 
 import torch
 from torch import nn
@@ -77,30 +78,66 @@ def accuracy(model, images, labels, batch_size=100, device="cpu") -> float:
     return 100.0 * correct / max(1, len(images))
 
 
+def cell_seed(key: str, seed: int = 0) -> int:
+    """The random seed of one table cell (Poisson input, PGD's start): each
+    cell draws the same numbers whichever cells were measured before it."""
+    return (zlib.crc32(key.encode()) + 1_000_003 * seed) % 2**31
+
+
 def robustness_table(targets: dict, source_name: str, source, images, labels, eps_list,
-                     steps=10, step_size=None, batch_size=100, device="cpu", log=print) -> dict:
+                     steps=10, step_size=None, batch_size=100, device="cpu", log=print,
+                     measured: dict | None = None, keep=None, seed: int = 0) -> dict:
     """Clean / white-box / black-box FGSM and PGD accuracy of every target.
 
     Black-box examples are crafted once per attack and eps on ``source`` and
-    shared by all targets."""
+    shared by all targets. ``measured``: accuracies already measured, by cell
+    key (``name/clean``, ``name/white_box/pgd/0.1``, ...), reused rather than
+    measured again; ``keep(measured)`` runs after each new cell. Every cell
+    is seeded by its key, so a table finished in two goes equals one
+    measured at once."""
+    measured = {} if measured is None else measured
+    reused = len(measured)
+
+    def cell(key, measure):
+        if key not in measured:
+            torch.manual_seed(cell_seed(key, seed))
+            measured[key] = measure()
+            if keep is not None:
+                keep(measured)
+        return measured[key]
+
     transfer = {}
-    for kind in ATTACKS:
-        for eps in eps_list:
-            transfer[(kind, eps)] = craft_all(source, kind, images, labels, eps, batch_size,
-                                              device, f"{kind} eps={eps} on {source_name}",
-                                              steps=steps, step_size=step_size)
+
+    def crafted_on_source(kind, eps):
+        if (kind, eps) not in transfer:
+            with torch.random.fork_rng():   # leaves the cell's own draws as they were
+                torch.manual_seed(cell_seed(f"{source_name}/source/{kind}/{eps}", seed))
+                transfer[(kind, eps)] = craft_all(
+                    source, kind, images, labels, eps, batch_size, device,
+                    f"{kind} eps={eps} on {source_name}", steps=steps, step_size=step_size)
+        return transfer[(kind, eps)]
+
+    if reused:
+        log(f"reusing {reused} measured cells")
     rows = []
     for name, model in targets.items():
-        row = {"name": name, "clean": accuracy(model, images, labels, batch_size, device),
-               "white_box": {}, "black_box": {}}
+        row = {"name": name, "white_box": {}, "black_box": {},
+               "clean": cell(f"{name}/clean",
+                             lambda: accuracy(model, images, labels, batch_size, device))}
         for kind in ATTACKS:
             row["white_box"][kind], row["black_box"][kind] = {}, {}
             for eps in eps_list:
-                adv = craft_all(model, kind, images, labels, eps, batch_size, device,
-                                f"{kind} eps={eps} on {name}", steps=steps, step_size=step_size)
-                row["white_box"][kind][str(eps)] = accuracy(model, adv, labels, batch_size, device)
-                row["black_box"][kind][str(eps)] = accuracy(model, transfer[(kind, eps)], labels,
-                                                            batch_size, device)
+                row["white_box"][kind][str(eps)] = cell(
+                    f"{name}/white_box/{kind}/{eps}",
+                    lambda: accuracy(model, craft_all(model, kind, images, labels, eps,
+                                                      batch_size, device,
+                                                      f"{kind} eps={eps} on {name}",
+                                                      steps=steps, step_size=step_size),
+                                     labels, batch_size, device))
+                row["black_box"][kind][str(eps)] = cell(
+                    f"{name}/black_box/{kind}/{eps}",
+                    lambda: accuracy(model, crafted_on_source(kind, eps), labels,
+                                     batch_size, device))
         log(f"{name}: clean {row['clean']:.1f}%, " + ", ".join(
             f"{kind} eps={eps}: white {row['white_box'][kind][str(eps)]:.1f}% / "
             f"black {row['black_box'][kind][str(eps)]:.1f}%"

@@ -297,8 +297,10 @@ def repeat_cmd(spec, methods, seeds, out, record, device, threads, train_limit, 
 @click.option("--threads", type=int, help="CPU threads for torch (default: torch's own).")
 @click.option("--limit", type=int, help="Override attack.limit (test images attacked).")
 @click.option("--eps", help="Override attack.eps, e.g. 0.05,0.1.")
+@click.option("--resume", is_flag=True,
+              help="Continue an interrupted attack: measure only the accuracies it lacks.")
 @friendly
-def attack_cmd(spec, run_dir, force, device, threads, limit, eps):
+def attack_cmd(spec, run_dir, force, device, threads, limit, eps, resume):
     """FGSM/PGD, white-box and black-box, against the [[attack.targets]] of SPEC."""
     from . import pipeline
     from .attack import markdown_table
@@ -317,7 +319,8 @@ def attack_cmd(spec, run_dir, force, device, threads, limit, eps):
     validate(cfg, "options")
     dev = _setup(device, threads, cfg["seed"])
     run_dir = run_dir or Path("runs") / f"{cfg['name']}-attack"
-    table = pipeline.attack(cfg, spec, run_dir, force, dev, _machine(dev), log=click.echo)
+    table = pipeline.attack(cfg, spec, run_dir, force, dev, _machine(dev), log=click.echo,
+                           resume=resume)
     click.echo(markdown_table(table))
     click.echo(f"-> {run_dir}")
 

@@ -6,13 +6,14 @@ model.pt, metrics.json, plots) and returns the metrics.
 """
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Callable
 
 import torch
 
-from ..errors import ConfigError
+from ..errors import ConfigError, RunFolderError
 from . import plots, runs
 from .attack import markdown_table, robustness_table
 from .convert import convert
@@ -25,6 +26,7 @@ from .train import (accuracy_vs_timesteps, evaluate, fit, prepare_diet, prepare_
 
 COST_IMAGES = 1000  # test images whose spikes are counted for the cost estimate
 IIR_STAGE_FILE = "iir_stage.pt"   # the IIR schedule after its last finished stage
+ATTACK_CELLS_FILE = "attack.partial.json"   # the accuracies an attack has measured so far
 
 
 def load_split(cfg: dict, split: str):
@@ -264,9 +266,12 @@ def _finished_stages(run: Path, snn: SpikingNetwork, dev) -> dict | None:
 
 
 def attack(cfg: dict, spec: Path, run_dir: Path, force: bool, dev, machine: dict,
-           log: Callable = print) -> dict:
+           log: Callable = print, resume: bool = False) -> dict:
     """FGSM/PGD, white-box and black-box, against the [[attack.targets]] of
-    ``cfg``; the run folder is made once every target has loaded."""
+    ``cfg``; the run folder is made once every target has loaded. Each
+    accuracy is kept in the run folder (``attack.partial.json``) as soon as
+    it is measured; with ``resume`` an interrupted attack measures only the
+    cells it lacks."""
     a = cfg["attack"]
     if not a["targets"]:
         raise ConfigError(f"{spec}: attack.targets is empty: add [[attack.targets]] tables "
@@ -290,13 +295,21 @@ def attack(cfg: dict, spec: Path, run_dir: Path, force: bool, dev, machine: dict
     source_run = a["source"] or a["targets"][0]["run"]
     source_name = a["source"] or a["targets"][0]["name"]
     source = load_target({"name": source_name, "run": source_run})
-    run = runs.prepare_run(run_dir, force)
-    runs.write_config(run, cfg)
+    run = runs.prepare_run(run_dir, force, resume)
+    if resume and (run / runs.METRICS_FILE).is_file():
+        raise RunFolderError(f"{run} has finished ({runs.METRICS_FILE}): nothing to resume")
+    runs.write_config(run, cfg, resume)
+    models = runs.file_digest([Path(t["run"]) / runs.MODEL_FILE for t in a["targets"]]
+                              + [Path(source_run) / runs.MODEL_FILE])
+    measured = _measured_cells(run, models, log) if resume else {}
     cfg["data"]["test_limit"] = a["limit"]
     images, labels = load_split(cfg, "test")
     t0 = time.perf_counter()
     table = robustness_table(targets, source_name, source, images, labels, a["eps"],
-                             a["pgd_steps"], a["pgd_step_size"] or None, device=dev, log=log)
+                             a["pgd_steps"], a["pgd_step_size"] or None, device=dev, log=log,
+                             measured=measured, seed=cfg["seed"],
+                             keep=lambda cells: runs.write_json(
+                                 run / ATTACK_CELLS_FILE, {"models": models, "cells": cells}))
     table["targets"] = a["targets"]
     table["source_run"] = source_run
     table["seconds_total"] = time.perf_counter() - t0
@@ -304,4 +317,19 @@ def attack(cfg: dict, spec: Path, run_dir: Path, force: bool, dev, machine: dict
     runs.write_json(run / runs.METRICS_FILE, table)
     runs.write_text(run / "table.md", markdown_table(table))
     plots.accuracy_vs_attack(run / "accuracy_vs_attack.png", table)
+    (run / ATTACK_CELLS_FILE).unlink(missing_ok=True)   # metrics.json holds them all now
     return table
+
+
+def _measured_cells(run: Path, models: str, log: Callable) -> dict:
+    """The accuracies an interrupted attack kept in ``run``, when its target
+    and source models are still the ones it attacked (``models``: their
+    digest); else none."""
+    path = run / ATTACK_CELLS_FILE
+    if not path.is_file():
+        return {}
+    kept = json.loads(path.read_text())
+    if kept.get("models") != models:
+        log(f"{path}: the attacked models have changed since; measuring every cell anew")
+        return {}
+    return kept["cells"]

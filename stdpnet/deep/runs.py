@@ -5,6 +5,7 @@ interrupted command never leaves a half-written file.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -74,6 +75,15 @@ def ran_with(run: Path, cfg: dict, merge_config=merge) -> bool:
     ``merge_config`` (today's defaults fill the keys added since), equals it."""
     path = Path(run) / CONFIG_FILE
     return path.is_file() and merge_config(read_toml(path, "run configuration"), str(path)) == cfg
+
+
+def file_digest(paths) -> str:
+    """One digest of the bytes of ``paths``, in order: which trained models a
+    measurement was made on."""
+    h = hashlib.sha256()
+    for path in paths:
+        h.update(Path(path).read_bytes())
+    return h.hexdigest()[:16]
 
 
 def neuron_settings(net) -> dict:

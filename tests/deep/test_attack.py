@@ -49,3 +49,23 @@ def test_robustness_table_has_every_cell(trained_ann, data):
     text = markdown_table(table)
     assert text.count("| ann |") == 2 and text.count("| snn |") == 2
     assert "PGD ε=0.2" in text
+
+
+def test_an_interrupted_table_resumes_to_the_same_figures(trained_ann, data, ctrl_c):
+    from stdpnet.deep import attack
+
+    x, y = synthetic(24, seed=7)
+    snn = convert(trained_ann, data[0], timesteps=4, encoding="poisson")   # draws at random
+    args = ({"ann": trained_ann, "snn": snn}, "ann", trained_ann, x, y, [0.1, 0.2])
+    whole = robustness_table(*args, steps=2, log=lambda *a: None)
+
+    kept = {}
+    stop = ctrl_c(attack, "accuracy", at=7)
+    with pytest.raises(KeyboardInterrupt):
+        robustness_table(*args, steps=2, log=lambda *a: None, keep=lambda c: kept.update(c))
+    assert len(kept) == 6
+    measured = dict(kept)
+    stop.calls, stop.at = 0, None
+    resumed = robustness_table(*args, steps=2, log=lambda *a: None, measured=measured)
+    assert resumed == whole
+    assert stop.calls == 2 * (1 + 2 * 2 * 2) - 6   # only the cells not kept are measured

@@ -58,7 +58,7 @@ def invoke(*args):
     return result
 
 
-def test_the_whole_chain_writes_run_folders(tmp_path, fake_mnist):
+def test_the_whole_chain_writes_run_folders(tmp_path, fake_mnist, ctrl_c):
     runs = tmp_path / "runs"
     spec = tmp_path / "spec.toml"
     spec.write_text(SPEC.format(runs=runs))
@@ -100,6 +100,18 @@ def test_the_whole_chain_writes_run_folders(tmp_path, fake_mnist):
                                                       "IIR T=1, leak 0.5"]
     assert (runs / "attack" / "accuracy_vs_attack.png").exists()
     assert "| ANN |" in (runs / "attack" / "table.md").read_text()
+    r = invoke("attack", spec, "--run", runs / "attack", "--resume")
+    assert r.exit_code != 0 and "nothing to resume" in r.output
+
+    from stdpnet.deep import attack
+    stop = ctrl_c(attack, "accuracy", at=4)
+    assert invoke("attack", spec, "--run", runs / "attack2").exit_code == 130
+    assert len(json.loads((runs / "attack2" / "attack.partial.json").read_text())["cells"]) == 3
+    stop.at = None
+    r = invoke("attack", spec, "--run", runs / "attack2", "--resume")
+    assert r.exit_code == 0 and "reusing 3 measured cells" in r.output, r.output
+    assert json.loads((runs / "attack2" / "metrics.json").read_text())["rows"] == table["rows"]
+    assert not (runs / "attack2" / "attack.partial.json").exists()
 
 
 def test_bad_inputs_are_clear_errors(tmp_path, fake_mnist):
