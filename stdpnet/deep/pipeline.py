@@ -210,7 +210,9 @@ def train_snn(cfg: dict, method: str, init: Path | None, run: Path, dev, machine
                 _save_stage(run, net, history, rows)
             snn, more = train_iir(snn, train, val, stop=i["stop"], epochs=i["epochs"],
                                   final_epochs=i["final_epochs"], lr=i["lr"],
-                                  final_lr=i["final_lr"], on_stage_end=stage_done, **common)
+                                  final_lr=i["final_lr"], on_stage_end=stage_done,
+                                  stage_checkpoint=lambda t: run / f"iir_T{t}_checkpoint.pt",
+                                  resume=resume, **common)
             stages += more
     seconds = time.perf_counter() - t0
     all_rows = history + [row for st_ in stages[1:] for row in st_["history"]]

@@ -204,12 +204,15 @@ def next_stage(snn: SpikingNetwork) -> SpikingNetwork:
 
 def train_iir(snn: SpikingNetwork, train, val, *, stop: int = 1, epochs: int = 1,
               lr: float = 1e-4, final_epochs: int = 0, final_lr: float = 0.0,
-              on_stage_start=None, on_stage_end=None,
-              **kw) -> tuple[SpikingNetwork, list[dict]]:
+              on_stage_start=None, on_stage_end=None, stage_checkpoint=None,
+              resume: bool = False, **kw) -> tuple[SpikingNetwork, list[dict]]:
     """Retrain ``snn`` (already trained at its T) at T-1, T-2, ..., ``stop``;
     the last stage, whose step is the largest, for ``final_epochs`` at
     ``final_lr`` where these are > 0. ``on_stage_start(T, snn)`` runs before
-    each stage, ``on_stage_end(T, snn, row)`` after it.
+    each stage, ``on_stage_end(T, snn, row)`` after it. With
+    ``stage_checkpoint(T)`` (a path) each stage saves its state after every
+    epoch there, removed once ``on_stage_end`` has run; with ``resume`` a
+    stage stopped midway continues from it.
 
     Returns the last stage's network and one row per stage."""
     stages = []
@@ -218,11 +221,15 @@ def train_iir(snn: SpikingNetwork, train, val, *, stop: int = 1, epochs: int = 1
         if on_stage_start is not None:
             on_stage_start(snn.timesteps, snn)
         last = snn.timesteps == stop
+        checkpoint = stage_checkpoint(snn.timesteps) if stage_checkpoint is not None else None
         history = train_snn(snn, train, val, epochs=final_epochs if last and final_epochs
                             else epochs, lr=final_lr if last and final_lr else lr,
-                            desc=f"IIR T={snn.timesteps}", **kw)
+                            desc=f"IIR T={snn.timesteps}", checkpoint=checkpoint,
+                            resume=resume, **kw)
         stages.append({"timesteps": snn.timesteps, "history": history,
                        "validation_accuracy": history[-1]["validation_accuracy"] if history else None})
         if on_stage_end is not None:
             on_stage_end(snn.timesteps, snn, stages[-1])
+        if checkpoint is not None:
+            Path(checkpoint).unlink(missing_ok=True)
     return snn, stages

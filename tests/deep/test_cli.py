@@ -166,17 +166,20 @@ def test_an_interrupted_iir_schedule_resumes_after_its_last_finished_stage(tmp_p
 
     spec = tmp_path / "spec.toml"    # T = 3 (DIET), then IIR stages at T = 2 and 1; dropout draws
     spec.write_text(SPEC.format(runs=tmp_path).replace("classifier = [16]",
-                                                       "classifier = [16]\ndropout = 0.2"))
+                                                       "classifier = [16]\ndropout = 0.2")
+                    .replace("[iir]", "[iir]\nfinal_epochs = 2"))
     args = ("train-snn", spec, "--method", "iir", "--timesteps", 3, "--threads", 1)
     steps = ctrl_c(train, "clamp_neuron_parameters")
     assert invoke(*args, "--run", tmp_path / "straight").exit_code == 0
-    total, steps.calls, steps.at = steps.calls, 0, steps.calls - 1   # in the last stage (T = 1)
+    total, steps.calls, steps.at = steps.calls, 0, steps.calls - 1   # T = 1, its second epoch
     r = invoke(*args, "--run", tmp_path / "stopped")
     assert r.exit_code == 130 and not (tmp_path / "stopped" / "metrics.json").exists()
     steps.calls, steps.at = 0, None
     r = invoke(*args, "--run", tmp_path / "stopped", "--resume")
     assert r.exit_code == 0 and "resuming IIR after its T=2 stage" in r.output, r.output
-    assert 0 < steps.calls < total / 2       # only the last stage was trained again
+    assert "resuming IIR T=1 after epoch 1" in r.output, r.output
+    assert steps.calls == total // 4         # 4 epochs in all: only the last was trained again
+    assert not list((tmp_path / "stopped").glob("iir_T*_checkpoint.pt"))
     straight, resumed = (json.loads((tmp_path / run / "metrics.json").read_text())
                          for run in ("straight", "stopped"))
     assert [s["timesteps"] for s in resumed["stages"]] == [3, 2, 1]
