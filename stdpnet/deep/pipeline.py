@@ -21,8 +21,9 @@ from .cost import ann_cost, snn_cost
 from .data import AUGMENT, INFO, load_images
 from .models import SpikingNetwork, build_model, fold_batch_norm
 from .neurons import configure_neurons, neuron_layers
-from .train import (accuracy_vs_timesteps, evaluate, fit, prepare_diet, prepare_stdb, rng_state,
-                    set_rng_state, train_iir, train_snn as train_snn_epochs)
+from .train import (accuracy_vs_timesteps, epoch_seconds, evaluate, fit, prepare_diet,
+                    prepare_stdb, rng_state, set_rng_state, train_iir,
+                    train_snn as train_snn_epochs)
 
 COST_IMAGES = 1000  # test images whose spikes are counted for the cost estimate
 IIR_STAGE_FILE = "iir_stage.pt"   # the IIR schedule after its last finished stage
@@ -75,6 +76,7 @@ def train_ann(cfg: dict, run: Path, dev, machine: dict, resume: bool = False,
                   eval_batch_size=cfg["data"]["eval_batch_size"], device=dev,
                   augment=_augment(cfg), seed=cfg["seed"], desc="ANN",
                   checkpoint=run / runs.CHECKPOINT_FILE, resume=resume, log=log)
+    fitting = time.perf_counter() - t0
     runs.save_model(run, model, "ann")
     test = load_split(cfg, "test")
     test_acc = evaluate(model, *test, batch_size=cfg["data"]["eval_batch_size"], device=dev)
@@ -82,7 +84,8 @@ def train_ann(cfg: dict, run: Path, dev, machine: dict, resume: bool = False,
     metrics = {"kind": "ann", "method": "ann", "validation_accuracy": history[-1]["validation_accuracy"],
                "test_accuracy": test_acc, "test_images": len(test[0]), "train_images": len(train[0]),
                "validation_images": len(val[0]),
-               "history": history, "seconds_total": time.perf_counter() - t0,
+               "history": history,   # a resumed run counts the epochs it trained before too
+               "seconds_total": time.perf_counter() - t0 - fitting + epoch_seconds(history),
                "seconds_per_epoch": sum(h["seconds"] for h in history) / len(history),
                "cost": ann_cost(model, shape), "machine": machine}
     runs.write_json(run / runs.METRICS_FILE, metrics)
@@ -170,7 +173,6 @@ def train_snn(cfg: dict, method: str, init: Path | None, run: Path, dev, machine
                   schedule=s["schedule"], batch_size=cfg["data"]["batch_size"],
                   eval_batch_size=cfg["data"]["eval_batch_size"], device=dev,
                   augment=_augment(cfg), seed=cfg["seed"], log=log)
-    t0 = time.perf_counter()
     stages = []
     if method == "stdb":
         st = cfg["stdb"]
@@ -214,8 +216,8 @@ def train_snn(cfg: dict, method: str, init: Path | None, run: Path, dev, machine
                                   stage_checkpoint=lambda t: run / f"iir_T{t}_checkpoint.pt",
                                   resume=resume, **common)
             stages += more
-    seconds = time.perf_counter() - t0
     all_rows = history + [row for st_ in stages[1:] for row in st_["history"]]
+    seconds = epoch_seconds(all_rows)   # every epoch trained, those before a resume too
     eval_ts = sorted(set(s["eval_timesteps"]) | {snn.timesteps})
     test = load_split(cfg, "test")   # read once, for the final figures
     curve = accuracy_vs_timesteps(snn, *test, eval_ts, cfg["data"]["eval_batch_size"], dev)

@@ -145,7 +145,8 @@ def fit(model, train, val, *, epochs: int, lr: float, optimizer: str = "adam",
                            desc=f"{desc} validation")
         row = {"epoch": epoch + 1, "loss": total_loss / max(1, seen),
                "train_accuracy": 100.0 * correct / max(1, seen), "validation_accuracy": val_acc,
-               "seconds": seconds, "images_per_second": seen / seconds}
+               "seconds": seconds, "validation_seconds": time.perf_counter() - t0 - seconds,
+               "images_per_second": seen / seconds}
         history.append(row)
         if on_epoch_end is not None:
             on_epoch_end(row)
@@ -156,6 +157,12 @@ def fit(model, train, val, *, epochs: int, lr: float, optimizer: str = "adam",
                                     "scheduler": sched.state_dict(), "history": history,
                                     "epoch": epoch + 1, "rng": rng_state()})
     return history
+
+
+def epoch_seconds(history: list[dict]) -> float:
+    """Seconds the epochs of ``history`` took, training and validation: with
+    those a stopped run trained before it was resumed."""
+    return sum(r["seconds"] + r.get("validation_seconds", 0.0) for r in history)
 
 
 def rng_state() -> dict:

@@ -92,6 +92,8 @@ def test_an_interrupted_sequence_run_resumes_to_what_an_uninterrupted_one_ends_w
     a, b = (torch.load(tmp_path / run / "model.pt", weights_only=False)["state_dict"]
             for run in ("straight", "stopped"))
     assert all(torch.allclose(a[k].float(), b[k].float(), atol=1e-6) for k in a)
+    assert resumed["seconds_total"] >= sum(h["seconds"] + h["validation_seconds"]
+                                           for h in resumed["history"])   # epoch 1's time too
     r = invoke(*args, "--run", tmp_path / "stopped", "--resume")
     assert r.exit_code != 0 and "finished" in r.output
 

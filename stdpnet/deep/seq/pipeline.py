@@ -23,7 +23,7 @@ from .. import plots as deep_plots
 from .. import runs
 from ..config import overlay
 from ..neurons import clamp_neuron_parameters, layer_spikes, neuron_layers
-from ..train import evaluate, fit
+from ..train import epoch_seconds, evaluate, fit
 from . import plots
 from .config import DEFAULTS, merge, validate
 from .cost import count_ops
@@ -67,6 +67,7 @@ def train_seq(cfg: dict, kind: str, run: Path, dev, machine: dict, log: Callable
             runs.save_torch(run / BEST_FILE, best)
 
     spiking = kind in SPIKING
+    fitting = time.perf_counter()
     history = fit(model, train, val, epochs=t["epochs"], lr=t["lr"], optimizer=t["optimizer"],
                   weight_decay=t["weight_decay"], schedule=t["schedule"],
                   batch_size=cfg["data"]["batch_size"],
@@ -75,8 +76,9 @@ def train_seq(cfg: dict, kind: str, run: Path, dev, machine: dict, log: Callable
                   on_epoch_end=keep_best, checkpoint=run / runs.CHECKPOINT_FILE, resume=resume,
                   after_step=(lambda: clamp_neuron_parameters(model)) if spiking else None,
                   log=log)
+    fitting = time.perf_counter() - fitting
     model.load_state_dict(best["state"])
-    seconds = time.perf_counter() - t0
+    seconds = time.perf_counter() - t0 - fitting + epoch_seconds(history)   # a resumed run's too
     runs.save_torch(run / runs.MODEL_FILE, {"kind": "seq", "model": kind,
                                             "state_dict": model.state_dict(), "sizing": sizing,
                                             "info": info})
