@@ -293,7 +293,7 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
     interval) and sweep.png. Finished tasks are reused, so a stopped sweep
     completes when run again."""
     from . import results
-    from .experiments.sweep import parse_noises, run_sweep, sweep_splits
+    from .experiments.sweep import parse_noises, run_sweep, sweep_splits, tasks
     from .spec.grid import parse_seeds, parse_sets
     from .spec import is_multimodal, load_multimodal_spec
     multimodal = is_multimodal(spec_path)
@@ -325,11 +325,13 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
         grid = fold_grid | grid
         if record and with_test and len(grid) > 1:
             raise click.UsageError("--record --test with --folds needs one setting (no other --set)")
+    seed_list = parse_seeds(seeds) if seeds else [spec.seed]
+    tasks(spec, grid, seed_list)   # every --set key and value checked before data is fetched
     _ensure_data(*((spec.image, spec.audio) if multimodal else (spec,)))
     out = out or Path("runs") / f"sweep_{spec.name}"
     argv = sys.argv[sys.argv.index("sweep"):] if "sweep" in sys.argv else ["sweep", str(spec_path)]
     source = results.provenance(spec_path, "stdpnet " + shlex.join(argv)) if record else None
-    result = run_sweep(spec, grid, parse_seeds(seeds) if seeds else [spec.seed], out, workers=workers,
+    result = run_sweep(spec, grid, seed_list, out, workers=workers,
                        scheduler=scheduler, test=with_test, device=device, log=click.echo, quiet=quiet,
                        noises=parse_noises(list(noises)),
                        plot=not folds)    # folds.png instead: a fold's validation and test are other speakers

@@ -468,3 +468,21 @@ def test_record_without_test_needs_a_grid_of_settings(tmp_path):
     result = CliRunner().invoke(main, ["sweep", str(spec), "--record", "x", "--out", str(tmp_path / "s")])
     assert result.exit_code == 2 and "--record needs --test" in result.output
     assert not (tmp_path / "s").exists()
+
+
+def test_a_bad_set_key_is_refused_before_any_data_is_fetched(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from stdpnet.cli import main
+    from stdpnet.data import mnist
+    from stdpnet.spec import dump_spec
+    fetched = []
+    monkeypatch.setattr(mnist, "fetch_mnist", lambda *a, **k: fetched.append(a))
+    s = tiny_spec()
+    s.data.dataset, s.data.root = "mnist", str(tmp_path / "nowhere")
+    path = tmp_path / "tiny.toml"
+    path.write_text(dump_spec(s))
+    result = CliRunner().invoke(main, ["sweep", str(path), "--set", "plasticity.x_tarr=0.1,0.2",
+                                       "--out", str(tmp_path / "s")])
+    assert result.exit_code != 0 and "plasticity.x_tarr" in result.output, result.output
+    assert not fetched and not (tmp_path / "s").exists()
