@@ -369,15 +369,31 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
 
 
 @main.command("results")
+@click.argument("records", nargs=-1, metavar="[RECORD...]")
+@click.option("--split", type=click.Choice(["validation", "test"]),
+              help="Only the figures of this split.")
 @click.option("--write-docs", is_flag=True, help="Regenerate docs/results.md from the registry.")
 @click.option("--check", is_flag=True,
               help="List the entries whose spec file is missing or differs from the one recorded "
                    "(exit status 1 if any).")
 @friendly
-def results_cmd(write_docs, check):
-    """The results registry (results/*.json) as a table."""
+def results_cmd(records, split, write_docs, check):
+    """The results registry (results/*.json) as a table: every record, or
+    those named (shell-style patterns such as 'fsdd_*' allowed), each
+    figure with its mean, sd and every seed's value."""
     from . import results
     entries = results.load_all()
+    if records or split:
+        if write_docs or check:
+            raise click.UsageError("--write-docs and --check cover the whole registry: "
+                                   "name no RECORD and no --split with them")
+        shown = results.select(entries, records, split)
+        if not shown:
+            raise click.UsageError(f"no figure in {results.results_root()} matches "
+                                   + " ".join(records) + (f" with --split {split}" if split else "")
+                                   + "; `stdpnet results` lists them all")
+        click.echo(results.table(shown))
+        return
     if check:
         problems = results.check_sources(entries)
         for line in problems:

@@ -7,6 +7,7 @@ and a command behind it.
 """
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import math
@@ -147,6 +148,14 @@ def load_all(root: Path | None = None) -> list[dict]:
             raise ConfigError(f"{path}: missing {', '.join(missing)}")
         entries.append(entry)
     return entries
+
+
+def select(entries: list[dict], records=(), split: str | None = None) -> list[dict]:
+    """The entries of the records named (each a name or a shell-style
+    pattern, e.g. ``fsdd_*``; none: every record) on ``split`` (None: both)."""
+    return [e for e in entries
+            if (not records or any(fnmatch.fnmatchcase(e["name"].split(".")[0], r) for r in records))
+            and (split is None or e["split"] == split)]
 
 
 SETTINGS_SAME = "settings the same (comments or layout only)"   # check_sources: only comments changed

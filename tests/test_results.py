@@ -278,3 +278,27 @@ def test_pooled_figures_of_an_audio_visual_spec_keep_its_ensemble_specs(tmp_path
     results.pool("ab", ["a", "b"], "cmd", "AB", root=tmp_path)
     entry = json.loads((tmp_path / "ab.test_accuracy.json").read_text())
     assert entry["spec_parts"] == source["spec_parts"] and entry["values"] == {"0": 0.80, "1": 0.83}
+
+
+def test_results_shows_the_records_named_or_matched_on_the_split_asked_for(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from stdpnet.cli import main
+
+    source = results.provenance(REPO / "networks" / "mnist_quick.toml", "stdpnet sweep ...")
+    results.record_sweep("fsdd_a", source, fake_sweep({0: 0.71, 1: 0.73}), "A", root=tmp_path)
+    results.record_sweep("fsdd_b", source, fake_sweep({0: 0.91, 1: 0.93}), "B", root=tmp_path)
+    results.record_sweep("mnist_c", source, fake_sweep({0: 0.81, 1: 0.83}), "C", root=tmp_path)
+    monkeypatch.setenv("STDPNET_RESULTS", str(tmp_path))
+    runner = CliRunner()
+    shown = runner.invoke(main, ["results", "fsdd_*", "--split", "test"])
+    assert shown.exit_code == 0, shown.output
+    rows = [line for line in shown.output.splitlines() if line.startswith("| ") and "%" in line]
+    assert rows and all(" test " in r and r.split(" | ")[0][2:] in "AB" for r in rows)
+    assert {r.split(" | ")[0][2:] for r in rows} == {"A", "B"}
+    assert "72.00% ± 1.41" in shown.output                  # fsdd_a's test vote, mean of two seeds
+    one = runner.invoke(main, ["results", "mnist_c"])
+    assert one.exit_code == 0 and "| C |" in one.output and "| A |" not in one.output
+    assert "validation" in one.output and "test" in one.output
+    missing = runner.invoke(main, ["results", "caltech*"])
+    assert missing.exit_code != 0 and "caltech*" in missing.output
