@@ -478,8 +478,11 @@ def test_synthetic_voices_are_written_on_first_use(tmp_path, monkeypatch):
 
     monkeypatch.setenv("STDPNET_DATASETS", str(tmp_path))
     written = []
-    monkeypatch.setattr(synth, "synthesize_digits",
-                        lambda: written.append(synth.default_root()) or synth.default_root().mkdir(parents=True))
+    def synthesize():
+        written.append(synth.default_root())
+        synth.default_root().mkdir(parents=True, exist_ok=True)
+        (synth.default_root() / "manifest.csv").write_text("file\n")
+    monkeypatch.setattr(synth, "synthesize_digits", synthesize)
     spec = Spec()
     spec.data.dataset = "fsdd"
     _ensure_data(spec)
@@ -492,7 +495,7 @@ def test_synthetic_voices_are_written_on_first_use(tmp_path, monkeypatch):
     _ensure_data(spec)                                      # written once, then found
     assert written == [tmp_path / "synth_digits" / "recordings"]
     written.clear()
-    synth.default_root().rmdir()
+    (synth.default_root() / "manifest.csv").unlink()       # a writing stopped before its last file
     own.data.root = ""                                      # the dataset itself, from the default folder
     _ensure_data(own)
     assert written == [tmp_path / "synth_digits" / "recordings"]

@@ -23,6 +23,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ..errors import DataError
+from ..runs import atomic_write
 from .audio import DIGIT_WORDS, read_audio, write_wav
 from .paths import datasets_root
 
@@ -30,6 +31,7 @@ DEFAULT_VOICES = ("en-us", "en-us+f3", "en-us+m3", "en-gb", "en-gb+f2", "en-gb-s
                   "en-029", "en-gb-x-rp+f4")
 DEFAULT_SPEEDS = (130, 175)     # words per minute
 DEFAULT_PITCHES = (35, 65)      # espeak-ng pitch 0-99
+MANIFEST = "manifest.csv"   # the settings of every file; written last
 INSTALL_HINT = "install it with `sudo apt-get install -y espeak-ng` (Debian/Ubuntu)"
 
 
@@ -45,9 +47,11 @@ def named_folder(name: str) -> Path:
 
 def write_default_if_missing(folder: Path, log=print) -> None:
     """Write the synthetic digits when ``folder`` is ``default_root()`` and
-    does not exist yet (a command's first use of them)."""
-    if folder == default_root() and not folder.is_dir():
-        log(f"writing the synthetic spoken digits to {folder} (espeak-ng)")
+    has no manifest yet (a command's first use of them, or a writing that
+    was stopped before its last file: the manifest is written last)."""
+    if folder == default_root() and not (folder / MANIFEST).is_file():
+        state = "incomplete (no manifest.csv)" if folder.is_dir() else "missing"
+        log(f"the synthetic spoken digits in {folder} are {state}: writing them (espeak-ng)")
         synthesize_digits()
 
 
@@ -93,10 +97,13 @@ def synthesize_digits(dest: Path | str | None = None, voices: Sequence[str] = DE
                     write_wav(file, 0.5 * wave / max(np.abs(wave).max(), 1e-9), sample_rate)
                     rows.append((file.name, digit, name, index, voice, speed, pitch, rep))
                     bar.update()
-    with open(dest / "manifest.csv", "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(("file", "digit", "speaker", "index", "voice", "speed_wpm", "pitch", "repeat"))
-        writer.writerows(rows)
+    def write_manifest(tmp):   # last, and whole or not at all: it marks the folder complete
+        with open(tmp, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(("file", "digit", "speaker", "index", "voice", "speed_wpm", "pitch",
+                             "repeat"))
+            writer.writerows(rows)
+    atomic_write(dest / MANIFEST, write_manifest)
     return dest
 
 
