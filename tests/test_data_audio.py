@@ -158,6 +158,29 @@ def test_download_fsdd_from_a_local_archive(tmp_path, digits):
         fsdd.download_fsdd(tmp_path / "x" / "recordings", url=(tmp_path / "missing.zip").as_uri())
 
 
+def test_an_fsdd_extraction_stopped_midway_writes_no_recording(tmp_path, digits, monkeypatch):
+    archive = tmp_path / "fsdd.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for p in sorted(digits.glob("*_ann_*.wav")):
+            zf.write(p, f"free-spoken-digit-dataset-1.0.10/recordings/{p.name}")
+    real, reads = zipfile.ZipFile.read, []
+
+    def stop_at_the_fifth(self, info, *args):
+        reads.append(info)
+        if len(reads) == 5:
+            raise KeyboardInterrupt
+        return real(self, info, *args)
+    monkeypatch.setattr(zipfile.ZipFile, "read", stop_at_the_fifth)
+    dest = tmp_path / "fetched" / "recordings"
+    with pytest.raises(KeyboardInterrupt):
+        fsdd.extract_fsdd(archive, dest)
+    with pytest.raises(DataError, match="not found"):        # no partial dataset to train on
+        fsdd.list_fsdd(dest)
+    monkeypatch.setattr(zipfile.ZipFile, "read", real)
+    assert len(fsdd.list_fsdd(fsdd.extract_fsdd(archive, dest))) == 30
+    assert sorted(p.name for p in dest.parent.iterdir()) == ["recordings"]
+
+
 # ----------------------------------------------------------------- NIST SPHERE and TI-46
 
 @pytest.mark.parametrize("byte_format", ["01", "10"])

@@ -148,6 +148,36 @@ def test_extract_chosen_classes_from_official_style_archive(tmp_path):
     assert d["train_x"].shape == (2, 128)
     with pytest.raises(DataError, match="classes not found.*Faces_easy"):
         caltech.extract_caltech101(archive, tmp_path / "o2", ["watch", "Faces_easy"])
+    assert not (tmp_path / "o2").exists()                 # no class written when one is missing
+
+
+def test_an_extraction_stopped_midway_leaves_the_dataset_folder_as_it_was(tmp_path, monkeypatch):
+    files = {f"101_ObjectCategories/{c}/image_{i:04d}.jpg": jpeg_bytes(i)
+             for c in ["ant", "watch"] for i in (1, 2)}
+    archive = tmp_path / "c.tar.gz"
+    archive.write_bytes(_tar_gz(files))
+    written = []
+
+    def stop_after_two(target, data, counts):
+        if len(written) == 2:
+            raise KeyboardInterrupt
+        written.append(target)
+        real(target, data, counts)
+    real = caltech._write
+    monkeypatch.setattr(caltech, "_write", stop_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        caltech.extract_caltech101(archive, tmp_path / "new", ["ant", "watch"])
+    assert not (tmp_path / "new").exists() and written            # nothing half-written shows
+    (tmp_path / "old" / "ant").mkdir(parents=True)
+    (tmp_path / "old" / "ant" / "mine.jpg").write_bytes(b"kept")
+    written.clear()
+    with pytest.raises(KeyboardInterrupt):
+        caltech.extract_caltech101(archive, tmp_path / "old", ["ant", "watch"])
+    assert [p.name for p in (tmp_path / "old").rglob("*") if p.is_file()] == ["mine.jpg"]
+    monkeypatch.setattr(caltech, "_write", real)
+    caltech.extract_caltech101(archive, tmp_path / "old", ["ant", "watch"])  # run again: complete
+    assert len([p for p in (tmp_path / "old").rglob("*.jpg")]) == 5
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []   # no leftovers
 
 
 def test_download_caltech101_from_a_local_url(tmp_path):

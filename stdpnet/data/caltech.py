@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 from typing import Iterable, Sequence
 
 from ..errors import DataError
-from .fetch import download
+from .fetch import download, staged
 from .folder import load_folder
 from .paths import datasets_root
 
@@ -68,30 +68,32 @@ def extract_caltech101(archive: Path | str, dest: Path | str,
     if not archive.is_file():
         raise DataError(f"Caltech-101 archive {archive} not found")
     counts: dict[str, int] = {}
-    try:
-        if zipfile.is_zipfile(archive):
-            with zipfile.ZipFile(archive) as zf:
-                inner = [n for n in zf.namelist() if PurePosixPath(n).name == INNER_ARCHIVE]
-                if inner:
-                    with zf.open(inner[0]) as stream, tarfile.open(fileobj=stream, mode="r|gz") as tf:
-                        _extract_tar(tf, dest, wanted, counts)
-                else:  # a repacked zip with the category folders directly inside
-                    for info in zf.infolist():
-                        target = _target(info.filename, dest, wanted)
-                        if target is not None and not info.is_dir():
-                            _write(target, zf.read(info), counts)
-        elif tarfile.is_tarfile(archive):
-            with tarfile.open(archive, mode="r:*") as tf:
-                _extract_tar(tf, dest, wanted, counts)
-        else:
-            raise DataError(f"{archive} is neither a zip nor a tar archive")
-    except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error) as exc:
-        raise DataError(f"Caltech-101 archive {archive} is corrupt or truncated: {exc}") from exc
-    missing = sorted((wanted or set()) - set(counts))
-    if missing:
-        raise DataError(f"classes not found in {archive}: {', '.join(missing)}")
-    if not counts:
-        raise DataError(f"no {CATEGORY_DIR}/<class>/ images found in {archive}")
+    with staged(dest) as stage:   # every class asked for, or (stopped, broken) nothing
+        try:
+            if zipfile.is_zipfile(archive):
+                with zipfile.ZipFile(archive) as zf:
+                    inner = [n for n in zf.namelist() if PurePosixPath(n).name == INNER_ARCHIVE]
+                    if inner:
+                        with zf.open(inner[0]) as stream, \
+                                tarfile.open(fileobj=stream, mode="r|gz") as tf:
+                            _extract_tar(tf, stage, wanted, counts)
+                    else:  # a repacked zip with the category folders directly inside
+                        for info in zf.infolist():
+                            target = _target(info.filename, stage, wanted)
+                            if target is not None and not info.is_dir():
+                                _write(target, zf.read(info), counts)
+            elif tarfile.is_tarfile(archive):
+                with tarfile.open(archive, mode="r:*") as tf:
+                    _extract_tar(tf, stage, wanted, counts)
+            else:
+                raise DataError(f"{archive} is neither a zip nor a tar archive")
+        except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error) as exc:
+            raise DataError(f"Caltech-101 archive {archive} is corrupt or truncated: {exc}") from exc
+        missing = sorted((wanted or set()) - set(counts))
+        if missing:
+            raise DataError(f"classes not found in {archive}: {', '.join(missing)}")
+        if not counts:
+            raise DataError(f"no {CATEGORY_DIR}/<class>/ images found in {archive}")
     return dest
 
 

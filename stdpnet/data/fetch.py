@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import sys
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import DataError
@@ -59,3 +61,27 @@ class _NoBar:
 
     def close(self) -> None:
         pass
+
+
+@contextmanager
+def staged(dest: Path):
+    """A folder beside ``dest`` to extract into; its files move into ``dest``
+    only once the block ends without error, so an extraction that is
+    stopped or fails midway leaves ``dest`` as it was (and a later command
+    never reads half a dataset)."""
+    dest = Path(dest)
+    stage = dest.with_name(f".{dest.name}.part")
+    shutil.rmtree(stage, ignore_errors=True)   # a stopped extraction's leftovers
+    stage.mkdir(parents=True)
+    try:
+        yield stage
+        if not dest.exists():
+            stage.rename(dest)
+            return
+        for path in sorted(stage.rglob("*")):
+            if path.is_file():
+                target = dest / path.relative_to(stage)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, target)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)

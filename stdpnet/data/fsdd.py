@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 from typing import Sequence
 
 from ..errors import ConfigError, DataError
-from .fetch import download
+from .fetch import download, staged
 from .audio import Recording, build_dataset, split_recordings
 from .features import AudioFeatures
 from .paths import datasets_root
@@ -125,7 +125,8 @@ def download_fsdd(dest: Path | str | None = None, url: str = FSDD_URL, progress:
 
 
 def extract_fsdd(archive: Path | str, dest: Path | str) -> Path:
-    """Copy every ``recordings/{digit}_{speaker}_{index}.wav`` of a zip into ``dest``."""
+    """Copy every ``recordings/{digit}_{speaker}_{index}.wav`` of a zip into
+    ``dest``, all of them or, when stopped or broken midway, none."""
     archive, dest = Path(archive), Path(dest)
     try:
         with zipfile.ZipFile(archive) as zf:
@@ -134,9 +135,9 @@ def extract_fsdd(archive: Path | str, dest: Path | str) -> Path:
                        and NAME.match(PurePosixPath(i.filename).name)]
             if not members:
                 raise DataError(f"{archive} holds no recordings/{{digit}}_{{speaker}}_{{index}}.wav files")
-            dest.mkdir(parents=True, exist_ok=True)
-            for info in members:
-                (dest / PurePosixPath(info.filename).name).write_bytes(zf.read(info))
+            with staged(dest) as stage:
+                for info in members:
+                    (stage / PurePosixPath(info.filename).name).write_bytes(zf.read(info))
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise DataError(f"FSDD archive {archive} is corrupt or unreadable: {exc}") from exc
     return dest
