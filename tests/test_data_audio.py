@@ -341,6 +341,28 @@ def test_missing_espeak_is_a_clear_error(tmp_path):
         synth.synthesize_digits(tmp_path, espeak="no-such-espeak-binary")
 
 
+def test_synthesis_stopped_midway_leaves_no_recording_and_no_manifest(tmp_path, monkeypatch):
+    import sys
+    spoken, stop_at = [], [15]
+
+    def speak(exe, voice, speed, pitch, word, out):   # a stand-in for espeak-ng
+        if len(spoken) == stop_at[0]:
+            raise KeyboardInterrupt
+        spoken.append(word)
+        audio.write_wav(out, tone(seconds=0.2), 8000)
+    monkeypatch.setattr(synth, "_speak", speak)
+    dest = tmp_path / "voices" / "recordings"
+    args = dict(voices=["a", "b"], speeds=[160], pitches=[50], espeak=sys.executable,
+                progress=False)
+    with pytest.raises(KeyboardInterrupt):
+        synth.synthesize_digits(dest, **args)
+    assert spoken and not dest.exists()
+    assert list((tmp_path / "voices").iterdir()) == []          # nor a staging folder
+    stop_at[0] = None
+    synth.synthesize_digits(dest, **args)
+    assert len(fsdd.list_fsdd(dest)) == 20 and (dest / "manifest.csv").is_file()
+
+
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
 def test_synthesized_digits_follow_the_fsdd_layout(tmp_path):
     dest = synth.synthesize_digits(tmp_path / "rec", voices=["en-us", "en-us+f3"], speeds=[160],

@@ -23,8 +23,8 @@ import numpy as np
 from tqdm import tqdm
 
 from ..errors import DataError
-from ..runs import atomic_write
 from .audio import DIGIT_WORDS, read_audio, write_wav
+from .fetch import staged
 from .paths import datasets_root
 
 DEFAULT_VOICES = ("en-us", "en-us+f3", "en-us+m3", "en-gb", "en-gb+f2", "en-gb-scotland",
@@ -77,13 +77,15 @@ def synthesize_digits(dest: Path | str | None = None, voices: Sequence[str] = DE
     if len(set(names)) != len(names):
         raise DataError(f"voices {list(voices)} give repeated speaker names {names}")
     dest = Path(dest) if dest is not None else default_root()
-    dest.mkdir(parents=True, exist_ok=True)
+    (dest / MANIFEST).unlink(missing_ok=True)   # written anew: complete again once this ends
     rng = np.random.default_rng(seed)
     grid = list(itertools.product(speeds, pitches, range(repeats)))
     rows = []
     bar = tqdm(total=len(voices) * len(grid) * len(DIGIT_WORDS), desc="synthesising digits", unit="file",
                disable=not progress, file=sys.stderr)
-    with bar, tempfile.TemporaryDirectory() as tmp:
+    # every file or, stopped or failed midway, none: they move into ``dest``
+    # together, the manifest (which sorts after the recordings) last
+    with bar, tempfile.TemporaryDirectory() as tmp, staged(dest) as stage:
         raw = Path(tmp) / "raw.wav"
         for voice, name in zip(voices, names):
             for index, (speed, pitch, rep) in enumerate(grid):
@@ -93,17 +95,15 @@ def synthesize_digits(dest: Path | str | None = None, voices: Sequence[str] = DE
                 for digit, word in enumerate(DIGIT_WORDS):
                     _speak(exe, voice, speed, pitch, word, raw)
                     wave = _trim(read_audio(raw, sample_rate), sample_rate)
-                    file = dest / f"{digit}_{name}_{index}.wav"
+                    file = stage / f"{digit}_{name}_{index}.wav"
                     write_wav(file, 0.5 * wave / max(np.abs(wave).max(), 1e-9), sample_rate)
                     rows.append((file.name, digit, name, index, voice, speed, pitch, rep))
                     bar.update()
-    def write_manifest(tmp):   # last, and whole or not at all: it marks the folder complete
-        with open(tmp, "w", newline="") as f:
+        with open(stage / MANIFEST, "w", newline="") as f:
             writer = csv.writer(f)
             writer.writerow(("file", "digit", "speaker", "index", "voice", "speed_wpm", "pitch",
                              "repeat"))
             writer.writerows(rows)
-    atomic_write(dest / MANIFEST, write_manifest)
     return dest
 
 
