@@ -59,6 +59,17 @@ def test_bad_key_fails_on_the_command_line(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
+def test_a_spec_given_to_the_wrong_command_names_the_right_one(tmp_path):
+    networks = Path(__file__).resolve().parents[1] / "networks"
+    result = CliRunner().invoke(main, ["train", str(networks / "audiovisual_quick.toml"),
+                                       "--out", str(tmp_path / "run")])
+    assert result.exit_code != 0 and "stdpnet multimodal" in result.output
+    result = CliRunner().invoke(main, ["multimodal", str(networks / "mnist_quick.toml"),
+                                       "--out", str(tmp_path / "run")])
+    assert result.exit_code != 0 and "stdpnet train" in result.output
+    assert "mnist_quick.toml" in result.output and not (tmp_path / "run").exists()
+
+
 def test_existing_run_folder_is_not_overwritten(tmp_path):
     run = runs.create(tmp_path / "run", Spec(name="a").validate())
     (run / "weights.npz").write_bytes(b"precious")

@@ -458,6 +458,9 @@ def load_spec(path: str | Path) -> Spec:
     path = Path(path)
     table = read_toml(path)
     try:
+        if {"image_spec", "audio_spec"} & set(table):
+            raise ConfigError("an audio-visual spec (it names image_spec and audio_spec), not one "
+                              "ensemble's: run it with `stdpnet multimodal`")
         if "name" not in table:
             raise ConfigError("name: missing (the run's name; its folder is runs/<name>)")
         return spec_from_dict(table)

@@ -151,6 +151,10 @@ def load_multimodal_spec(path: str | Path) -> MultimodalSpec:
     table = read_toml(path)
     known = {f.name for f in fields(MultimodalSpec)} - {"image", "audio"}
     try:
+        if not {"image_spec", "audio_spec"} & set(table) and set(table) & set(Spec.SECTIONS):
+            raise ConfigError("one ensemble's spec (it has no image_spec and audio_spec): train it "
+                              "with `stdpnet train` or `stdpnet run`; `stdpnet multimodal` takes a "
+                              "spec naming the image and the audio ensembles' specs")
         if "name" not in table:
             raise ConfigError("name: missing (the run's name; its folder is runs/<name>)")
         spec = _build(MultimodalSpec, {k: v for k, v in table.items() if k in known}, "")
