@@ -102,6 +102,7 @@ def test_speaker_baseline_set_changes_one_setting_and_refuses_several_values(thr
         sb.with_settings(spec, ["data.nope=1"])
 
 
+@pytest.mark.filterwarnings("ignore:self.within_class_std_dev_")   # pure tones: no spread
 def test_speaker_baseline_centroid_scores_the_class_means_with_nothing_to_choose(three_voices):
     sb = benchmark("speaker_baseline")
     spec = spec_from_dict({"name": "tiny", "data": {"dataset": "fsdd", "root": str(three_voices),
