@@ -77,48 +77,72 @@ def accuracy_vs_timesteps(snn: SpikingNetwork, images, labels, timesteps, batch_
     return {t: 100.0 * c / max(1, len(images)) for t, c in correct.items()}
 
 
+CHECKPOINT_SECONDS = 300.0   # within an epoch, the state is saved at most this often
+
+
 def fit(model, train, val, *, epochs: int, lr: float, optimizer: str = "adam",
         momentum: float = 0.9, weight_decay: float = 0.0, schedule: str = "cosine",
         batch_size: int = 64, eval_batch_size: int = 500, device="cpu",
         augment=None,
         seed: int = 0, desc: str = "train", checkpoint: Path | None = None,
         resume: bool = False, after_step=None, grad_clip: float = 0.0,
-        on_epoch_end=None, log=print) -> list[dict]:
+        on_epoch_end=None, log=print,
+        checkpoint_seconds: float = CHECKPOINT_SECONDS) -> list[dict]:
     """Train with cross-entropy; one history row per epoch (loss, training and
     ``val`` accuracy, seconds). ``val``: the validation images and labels,
     scored after every epoch (never the test set).
 
     ``augment``: keyword arguments of ``data.augment``, or a function
     (batch, generator) -> batch (None: no augmentation).
-    With ``checkpoint`` the state after each epoch is saved there and, if
-    ``resume``, training continues from it. ``grad_clip`` > 0 caps the
-    gradient norm of each step; ``on_epoch_end(row)`` runs after each epoch's
-    validation, before the checkpoint."""
+    With ``checkpoint`` the state is saved there after each epoch and,
+    within an epoch, after the first batch that ends ``checkpoint_seconds``
+    or more after the last save; if ``resume``, training continues from it
+    (mid-epoch: with the next batch, the same shuffle and random draws).
+    ``grad_clip`` > 0 caps the gradient norm of each step;
+    ``on_epoch_end(row)`` runs after each epoch's validation, before the
+    checkpoint."""
     from .runs import save_torch
 
     x_train, y_train = train
     opt = make_optimizer(model.parameters(), optimizer, lr, momentum, weight_decay)
     steps_per_epoch = math.ceil(len(x_train) / batch_size)
     sched = make_scheduler(opt, schedule, epochs * steps_per_epoch)
-    history, start = [], 0
+    history, start, within = [], 0, None
     if resume and checkpoint is not None and Path(checkpoint).exists():
         state = torch.load(checkpoint, map_location=device, weights_only=False)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
-        history, start = state["history"], state["epoch"]
+        history, start, within = state["history"], state["epoch"], state.get("within")
         set_rng_state(state.get("rng"))
-        log(f"resuming {desc} after epoch {start}")
+        log(f"resuming {desc} after epoch {start}" + (
+            f", batch {within['batches']}/{steps_per_epoch}" if within else ""))
+
+    def save(epoch_done: int, within_epoch: dict | None = None):
+        if checkpoint is not None:
+            save_torch(checkpoint, {"model": model.state_dict(), "optimizer": opt.state_dict(),
+                                    "scheduler": sched.state_dict(), "history": history,
+                                    "epoch": epoch_done, "within": within_epoch,
+                                    "rng": rng_state()})
+
     loss_fn = nn.CrossEntropyLoss()
     for epoch in range(start, epochs):
         generator = torch.Generator().manual_seed(seed * 1000 + epoch)
+        order = torch.randperm(len(x_train), generator=generator)
+        first, total_loss, correct, seen, before = 0, 0.0, 0, 0, 0.0
+        if within is not None:   # this epoch stopped midway: its draws and sums so far
+            generator.set_state(within["generator"])
+            first, total_loss, correct, seen, before = (within[k] for k in (
+                "batches", "loss", "correct", "seen", "seconds"))
+            within = None
         model.train()
-        t0 = time.perf_counter()
-        total_loss = correct = seen = 0
-        bar = tqdm(batches(x_train, y_train, batch_size, shuffle=True, generator=generator),
-                   total=steps_per_epoch, desc=f"{desc} epoch {epoch + 1}/{epochs}",
-                   unit="batch", leave=False, mininterval=1.0)
-        for x, y in bar:
+        t0 = last_save = time.perf_counter()
+        bar = tqdm(range(first, steps_per_epoch), initial=first, total=steps_per_epoch,
+                   desc=f"{desc} epoch {epoch + 1}/{epochs}", unit="batch", leave=False,
+                   mininterval=1.0)
+        for b in bar:
+            idx = order[b * batch_size:(b + 1) * batch_size]
+            x, y = x_train[idx], y_train[idx]
             if callable(augment):
                 x = augment(x, generator)
             elif augment is not None:
@@ -137,25 +161,29 @@ def fit(model, train, val, *, epochs: int, lr: float, optimizer: str = "adam",
             total_loss += loss.item() * len(y)
             correct += int((out.argmax(1) == y).sum())
             seen += len(y)
-            elapsed = time.perf_counter() - t0
+            now = time.perf_counter()
             bar.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{100 * correct / seen:.2f}",
-                            img_s=f"{seen / elapsed:.0f}", refresh=False)   # redrawn at tqdm's own pace
-        seconds = time.perf_counter() - t0
+                            img_s=f"{seen / max(before + now - t0, 1e-9):.0f}",
+                            refresh=False)   # redrawn at tqdm's own pace
+            if now - last_save >= checkpoint_seconds and b + 1 < steps_per_epoch:
+                save(epoch, {"batches": b + 1, "generator": generator.get_state(),
+                             "loss": total_loss, "correct": correct, "seen": seen,
+                             "seconds": before + now - t0})
+                last_save = time.perf_counter()
+        seconds = before + time.perf_counter() - t0
+        t1 = time.perf_counter()
         val_acc = evaluate(model, *val, batch_size=eval_batch_size, device=device,
                            desc=f"{desc} validation")
         row = {"epoch": epoch + 1, "loss": total_loss / max(1, seen),
                "train_accuracy": 100.0 * correct / max(1, seen), "validation_accuracy": val_acc,
-               "seconds": seconds, "validation_seconds": time.perf_counter() - t0 - seconds,
+               "seconds": seconds, "validation_seconds": time.perf_counter() - t1,
                "images_per_second": seen / seconds}
         history.append(row)
         if on_epoch_end is not None:
             on_epoch_end(row)
         log(f"{desc} epoch {epoch + 1}/{epochs}: loss {row['loss']:.4f}, train "
             f"{row['train_accuracy']:.2f}%, validation {val_acc:.2f}%, {seconds:.1f} s")
-        if checkpoint is not None:
-            save_torch(checkpoint, {"model": model.state_dict(), "optimizer": opt.state_dict(),
-                                    "scheduler": sched.state_dict(), "history": history,
-                                    "epoch": epoch + 1, "rng": rng_state()})
+        save(epoch + 1)
     return history
 
 

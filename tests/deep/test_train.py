@@ -106,6 +106,38 @@ def test_interrupted_training_resumes_from_its_checkpoint(tmp_path):
     assert resumed[1]["validation_accuracy"] == straight[1]["validation_accuracy"]
 
 
+def test_training_stopped_midway_through_an_epoch_resumes_with_its_next_batch(tmp_path):
+    """Saved after every batch (checkpoint_seconds=0), a run stopped in its
+    second epoch trains only the batches it had not, with the same shuffle,
+    augmentation draws and dropout, to the weights of an uninterrupted run."""
+    train, val = synthetic(128, seed=0), synthetic(64, seed=1)
+    kw = dict(epochs=2, lr=0.01, augment=dict(pad=1, flip=True), **QUIET)
+    steps = []
+
+    def count(stop_at=None):
+        steps.append(1)
+        if len(steps) == stop_at:
+            raise KeyboardInterrupt
+
+    torch.manual_seed(0)
+    straight_model = tiny_model(dropout=0.3)
+    straight = fit(straight_model, train, val, **kw)
+    torch.manual_seed(0)
+    with pytest.raises(KeyboardInterrupt):
+        fit(tiny_model(dropout=0.3), train, val, checkpoint=tmp_path / "c.pt",
+            checkpoint_seconds=0, after_step=lambda: count(stop_at=7), **kw)   # epoch 2, batch 3
+    steps.clear()
+    torch.manual_seed(123)                    # the checkpoint brings back the draws
+    resumed_model = tiny_model(seed=5, dropout=0.3)
+    resumed = fit(resumed_model, train, val, checkpoint=tmp_path / "c.pt", resume=True,
+                  checkpoint_seconds=0, after_step=count, **kw)
+    assert len(steps) == 2                   # batches 3 and 4 of epoch 2 (4 an epoch)
+    assert [r["loss"] for r in resumed] == pytest.approx([r["loss"] for r in straight], rel=1e-6)
+    assert resumed[1]["train_accuracy"] == straight[1]["train_accuracy"]
+    a, b = straight_model.state_dict(), resumed_model.state_dict()
+    assert all(torch.allclose(a[k].float(), b[k].float(), atol=1e-6) for k in a)
+
+
 def test_a_callable_augmentation_sees_every_training_batch_and_no_validation_one():
     train, val = synthetic(128, seed=0), synthetic(64, seed=1)
     seen = []
