@@ -30,11 +30,6 @@ HEADER_SIZE = 1024
 _BYTE_ORDERS = {"01": "<", "10": ">", "1": "|"}
 
 
-def is_sphere(path: Path | str) -> bool:
-    with open(path, "rb") as f:
-        return f.read(len(MAGIC)) == MAGIC
-
-
 def read_sphere_header(path: Path | str) -> dict:
     """The header fields as a dict (ints for -i, floats for -r, str for -sN),
     plus 'header_size'."""

@@ -180,9 +180,6 @@ def build_model(model_cfg: dict, data_info: dict) -> nn.Module:
     return ResNet(scale(stem), [scale(s) for s in stages], blocks, **common)
 
 
-ARCHS = ("vgg", "resnet", *VGG_PRESETS, *RESNET_PRESETS)
-
-
 def fold_batch_norm(model: nn.Module) -> nn.Module:
     """Fold every BatchNorm2d into the convolution before it (eval statistics),
     leaving a bias on that convolution and an Identity in place of the BN."""
@@ -199,10 +196,6 @@ def fold_batch_norm(model: nn.Module) -> nn.Module:
                 conv.bias = nn.Parameter(bias)
                 parent._modules[name] = nn.Identity()
     return model
-
-
-def has_batch_norm(model: nn.Module) -> bool:
-    return any(isinstance(m, nn.BatchNorm2d) for m in model.modules())
 
 
 def encode(images: torch.Tensor, encoding: str) -> torch.Tensor:
