@@ -285,15 +285,18 @@ def _floats(text):
                    "(the other clean) at these levels, e.g. image:gaussian=0.8 or audio:white=0 "
                    "(SNR in dB); repeatable, one noise at a time; noise.md compares them.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--list", "list_only", is_flag=True,
+              help="Only list the tasks (settings, seed, run folder) and how far each has got; "
+                   "run nothing.")
 @friendly
 def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with_test, record, out, noises, examples,
-          device, quiet):
+          device, quiet, list_only):
     """Train and score a grid of settings x seeds of SPEC on Dask; writes
     sweep.csv (one row per cell and seed), summary.md (mean, sd, 95%
     interval) and sweep.png. Finished tasks are reused, so a stopped sweep
-    completes when run again."""
+    completes when run again (`--list` shows which)."""
     from . import results
-    from .experiments.sweep import parse_noises, run_sweep, sweep_splits, tasks
+    from .experiments.sweep import parse_noises, plan, run_sweep, sweep_splits, tasks
     from .spec.grid import parse_seeds, parse_sets
     from .spec import is_multimodal, load_multimodal_spec
     multimodal = is_multimodal(spec_path)
@@ -327,8 +330,11 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
             raise click.UsageError("--record --test with --folds needs one setting (no other --set)")
     seed_list = parse_seeds(seeds) if seeds else [spec.seed]
     tasks(spec, grid, seed_list)   # every --set key and value checked before data is fetched
-    _ensure_data(*((spec.image, spec.audio) if multimodal else (spec,)))
     out = out or Path("runs") / f"sweep_{spec.name}"
+    if list_only:
+        _list_tasks(plan(spec, grid, seed_list, out, with_test))
+        return
+    _ensure_data(*((spec.image, spec.audio) if multimodal else (spec,)))
     argv = sys.argv[sys.argv.index("sweep"):] if "sweep" in sys.argv else ["sweep", str(spec_path)]
     source = results.provenance(spec_path, "stdpnet " + shlex.join(argv)) if record else None
     result = run_sweep(spec, grid, seed_list, out, workers=workers,
@@ -366,6 +372,18 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
             click.echo(f"wrote {path}")
     if result["failed"]:
         sys.exit(1)
+
+
+def _list_tasks(planned: list[dict]) -> None:
+    """``sweep --list``: one line per task, then the count in each state."""
+    from collections import Counter
+    for t in planned:
+        shown = ", ".join(f"{k}={v}" for k, v in t["settings"].items()) or "the spec"
+        click.echo(f"{t['state']:<9} {shown}, seed {t['seed']}: {t['folder']}")
+    counts = Counter(t["state"] for t in planned)
+    click.echo(f"{len(planned)} tasks: " + ", ".join(
+        f"{counts[state]} {state}" for state in ("finished", "trained", "started", "to run")
+        if counts[state]))
 
 
 @main.command("results")

@@ -486,3 +486,26 @@ def test_a_bad_set_key_is_refused_before_any_data_is_fetched(tmp_path, monkeypat
                                        "--out", str(tmp_path / "s")])
     assert result.exit_code != 0 and "plasticity.x_tarr" in result.output, result.output
     assert not fetched and not (tmp_path / "s").exists()
+
+
+def test_list_shows_how_far_each_task_has_got_and_runs_nothing(tmp_path):
+    from click.testing import CliRunner
+
+    from stdpnet.cli import main
+    from stdpnet.experiments.sweep import plan
+    from stdpnet.spec import dump_spec
+    out, grid = tmp_path / "sweep", {"plasticity.x_tar": [0.05, 0.2, 0.3]}
+    done, started, _ = tasks(spec(), grid, [0])
+    run_task(done.spec, str(out / "tasks" / done.digest), ("validation",))
+    (out / "tasks" / started.digest).mkdir()
+    (out / "tasks" / started.digest / "checkpoint.npz").write_bytes(b"")
+    states = [t["state"] for t in plan(spec(), grid, [0], out)]
+    assert states == ["finished", "started", "to run"]
+    assert [t["state"] for t in plan(spec(), grid, [0], out, test=True)][0] == "trained"
+    path = tmp_path / "tiny.toml"
+    path.write_text(dump_spec(spec()))
+    listed = CliRunner().invoke(main, ["sweep", str(path), "--set", "plasticity.x_tar=0.05,0.2,0.3",
+                                       "--list", "--out", str(tmp_path / "other")])
+    assert listed.exit_code == 0, listed.output
+    assert "3 tasks: 3 to run" in listed.output and "plasticity.x_tar=0.2, seed 3:" in listed.output
+    assert not (tmp_path / "other").exists()                  # listing writes nothing

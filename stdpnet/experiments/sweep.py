@@ -217,12 +217,13 @@ def _trained_identity(spec) -> str:
     return json.dumps(changed, sort_keys=True, default=str)
 
 
-def adopt_folders(folder: Path, todo: list[Task]) -> dict:
+def adopt_folders(folder: Path, todo: list[Task], rename: bool = True) -> dict:
     """Task folders in ``folder`` named otherwise than by today's digests
     (written under an older digest scheme) whose spec is that of a task
     without a folder are renamed to the task's digest, so that their
     finished work is reused; the old name stays as a link to the new one
-    (for links and paths that name it). Returns {old name: task}."""
+    (for links and paths that name it). Returns {old name: task} (without
+    ``rename``: the folders that would be, left as they are)."""
     folder = Path(folder)
     waiting = {_trained_identity(t.spec): t for t in todo if not (folder / t.digest).exists()}
     known = {t.digest for t in todo}
@@ -237,7 +238,9 @@ def adopt_folders(folder: Path, todo: list[Task]) -> dict:
         except (StdpnetError, OSError):   # not a run folder of this kind: left alone
             continue
         task = waiting.pop(_trained_identity(stored), None)
-        if task is not None:
+        if task is not None and not rename:
+            adopted[old.name] = task
+        elif task is not None:
             old.rename(folder / task.digest)
             old.symlink_to(task.digest, target_is_directory=True)
             adopted[old.name] = task
@@ -307,6 +310,38 @@ def run_task(spec, run_dir: str, splits: tuple, device: str | None = None,
         for modality, kind, levels in noises:
             figures[split].update(noise_figures(run_dir, split, modality, kind, levels, device))
     return figures
+
+
+def task_state(run_dir: Path, splits: tuple) -> str:
+    """How far a task's run folder has got: ``finished`` (scored on every
+    split of ``splits``), ``trained`` (to be scored), ``started`` (training
+    resumes from its checkpoint) or ``to run``."""
+    run_dir = Path(run_dir)
+    evaluated = runs.load_json(run_dir / runs.METRICS).get("evaluate", {}) \
+        if (run_dir / runs.METRICS).is_file() else {}
+    if all(split in evaluated for split in splits):
+        return "finished"
+    from .audiovisual import CROSS
+    if (run_dir / runs.WEIGHTS).is_file() or (run_dir / CROSS).is_file():
+        return "trained"
+    if run_dir.is_dir() and any(run_dir.rglob(runs.CHECKPOINT)):
+        return "started"
+    return "to run"
+
+
+def plan(spec, sets: dict, seeds: list[int], out: Path, test: bool = False) -> list[dict]:
+    """What ``run_sweep`` would do, without doing any of it: every task's
+    settings, seed, run folder and state (``task_state``; a folder named by
+    an older digest counts as the task's)."""
+    out = Path(out)
+    todo = tasks(spec, sets, seeds)
+    older = {t.digest: name for name, t in
+             adopt_folders(out / "tasks", todo, rename=False).items()}
+    splits = sweep_splits(spec, test)
+    return [{"settings": t.settings, "seed": t.seed,
+             "folder": out / "tasks" / older.get(t.digest, t.digest),
+             "state": task_state(out / "tasks" / older.get(t.digest, t.digest), splits)}
+            for t in todo]
 
 
 def on_own_core(cores: list[int], fn: Callable, *args):
