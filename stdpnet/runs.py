@@ -189,16 +189,33 @@ class Checkpoint:
     """Where a presentation sequence stands, enough to resume it exactly:
     the network's carried state (``"group.variable"`` -> array), the spike
     counts of every example of the sequence (rows not yet shown are 0) and
-    the progress. Written as one file, so state and progress always agree."""
+    the progress. Written as one file, so state and progress always agree.
+    ``total``: the examples of the whole sequence (0: not said), so that a
+    watcher can tell how far it has got (``checkpoint_progress``)."""
     state: dict
     counts: np.ndarray
     progress: Progress
+    total: int = 0
 
 
 def save_checkpoint(run_dir: Path, ckpt: Checkpoint) -> None:
     save_npz(Path(run_dir) / CHECKPOINT, counts=ckpt.counts,
              progress=np.array(json.dumps(dataclasses.asdict(ckpt.progress))),
+             total=np.array(ckpt.total),
              **{f"state.{k}": v for k, v in ckpt.state.items()})
+
+
+def checkpoint_progress(path: Path) -> tuple[int, int] | None:
+    """(examples presented, examples of the sequence) of a checkpoint file,
+    read without its arrays; None when it says no total or cannot be read
+    (absent, or of another kind)."""
+    try:
+        with np.load(path, allow_pickle=False) as saved:   # reads only the members asked for
+            total = int(saved["total"]) if "total" in saved.files else 0
+            position = json.loads(str(saved["progress"]))["position"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return (int(position), total) if total > 0 else None
 
 
 def load_checkpoint(run_dir: Path) -> Checkpoint:
@@ -213,4 +230,4 @@ def load_checkpoint(run_dir: Path) -> Checkpoint:
     except (ValueError, TypeError) as exc:
         raise RunFolderError(f"{path}: unreadable progress ({exc})") from exc
     return Checkpoint({k[6:]: v for k, v in saved.items() if k.startswith("state.")},
-                      saved["counts"], progress)
+                      saved["counts"], progress, int(saved.get("total", 0)))

@@ -509,3 +509,34 @@ def test_list_shows_how_far_each_task_has_got_and_runs_nothing(tmp_path):
     assert listed.exit_code == 0, listed.output
     assert "3 tasks: 3 to run" in listed.output and "plasticity.x_tar=0.2, seed 3:" in listed.output
     assert not (tmp_path / "other").exists()                  # listing writes nothing
+
+
+def test_the_sweep_bar_shows_how_far_its_running_tasks_are_through_training(tmp_path):
+    import numpy as np
+
+    from stdpnet import runs
+    from stdpnet.engine.present import Progress
+    from stdpnet.experiments.sweep import watch_training
+
+    for name, position in (("a", 5), ("b", 30), ("c", 40)):   # c has finished its training
+        runs.save_checkpoint(tmp_path / name, runs.Checkpoint({}, np.zeros((0, 2), np.int32),
+                                                              Progress(position=position), total=40))
+
+    class Bar:
+        shown = []
+
+        def set_postfix_str(self, text):
+            self.shown.append(text)
+
+    bar, folders, stop = Bar(), {k: tmp_path / k for k in "abc"}, threading.Event()
+    watcher = watch_training(bar, folders, stop, every=0.01)
+    deadline = time.time() + 10
+    while "training 2 tasks: 35/80 examples" not in bar.shown and time.time() < deadline:
+        time.sleep(0.01)
+    folders.pop("a"), folders.pop("b")                       # both finished: nothing to show
+    while bar.shown[-1] != "" and time.time() < deadline:
+        time.sleep(0.01)
+    stop.set()
+    watcher.join(timeout=5)
+    assert "training 2 tasks: 35/80 examples" in bar.shown and bar.shown[-1] == ""
+    assert not watcher.is_alive()

@@ -26,6 +26,10 @@ def test_resume_ends_with_the_same_weights(tmp_path):
     partial = runs.load_checkpoint(broken).progress
     assert 0 < partial.position < 35 and partial.position == stopped.position
     assert not (broken / runs.WEIGHTS).exists()
+    # a sweep's bar reads how far the run is, without loading its arrays
+    from stdpnet.experiments.sweep import training_progress
+    assert runs.checkpoint_progress(broken / runs.CHECKPOINT) == (partial.position, 35)
+    assert training_progress([broken, straight, tmp_path / "none"]) == (1, partial.position, 35)
     training.train(spec, broken, quiet=True, resume=True)
 
     a = runs.load_npz(straight / runs.WEIGHTS)

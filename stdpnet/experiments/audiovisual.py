@@ -147,7 +147,7 @@ def train_cross(m: MultimodalSpec, run_dir: Path, data: Data, device: str | None
         state, counts, progress = sim.joint_state(states["image"], states["audio"]), None, None
 
     def on_chunk(progress, state, counts):
-        runs.save_checkpoint(run_dir, runs.Checkpoint(state, counts, progress))
+        runs.save_checkpoint(run_dir, runs.Checkpoint(state, counts, progress, len(x)))
         return {"ms/ex": f"{1000 * progress.seconds / max(progress.presentations, 1):.1f}"}
 
     if progress is None or progress.position < len(x):

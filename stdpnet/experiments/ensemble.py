@@ -89,7 +89,7 @@ def train(spec: Spec, run_dir: Path, device: str | None = None, resume: bool = F
                                window=RUNNING_WINDOW, n_classes=data.n_classes)
         if acc is not None:
             progress.history.append((progress.position, acc))
-        runs.save_checkpoint(run_dir, runs.Checkpoint(state, counts, progress))
+        runs.save_checkpoint(run_dir, runs.Checkpoint(state, counts, progress, len(images)))
         return {"acc": f"{acc:.3f}" if acc is not None else "-",
                 "ms/ex": f"{1000 * progress.seconds / max(progress.presentations, 1):.1f}"}
 
@@ -103,7 +103,7 @@ def train(spec: Spec, run_dir: Path, device: str | None = None, resume: bool = F
         extra["w_unquantised"] = state["input_exc.w"].reshape(data.n_input, -1).copy()
         summary = compression.finalise(state, spec)
         extra["mask"] = state["input_exc.mask"].reshape(data.n_input, -1) > 0
-        runs.save_checkpoint(run_dir, runs.Checkpoint(state, counts, progress))
+        runs.save_checkpoint(run_dir, runs.Checkpoint(state, counts, progress, len(images)))
     w = state["input_exc.w"].reshape(data.n_input, spec.excitatory.n_neurons)
     runs.save_npz(run_dir / runs.WEIGHTS, w=w, theta=state["excitatory.theta"], **extra)
     if summary is not None:

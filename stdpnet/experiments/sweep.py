@@ -34,6 +34,7 @@ import hashlib
 import json
 import math
 import os
+import threading
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -312,6 +313,39 @@ def run_task(spec, run_dir: str, splits: tuple, device: str | None = None,
     return figures
 
 
+WATCH_SECONDS = 5.0   # how often a sweep's bar reads its running tasks' checkpoints
+
+
+def training_progress(folders) -> tuple[int, int, int]:
+    """(tasks training, examples presented, examples to present in all) over
+    the run folders in ``folders`` whose checkpoints (an audio-visual task's
+    ensembles and paired phase each have one) say they are midway."""
+    tasks_training, done, total = 0, 0, 0
+    for folder in folders:
+        midway = [p for p in (runs.checkpoint_progress(c) for c in Path(folder).rglob(runs.CHECKPOINT))
+                  if p is not None and p[0] < p[1]]
+        tasks_training += bool(midway)
+        done += sum(p[0] for p in midway)
+        total += sum(p[1] for p in midway)
+    return tasks_training, done, total
+
+
+def watch_training(bar, folders: dict, stop: threading.Event,
+                   every: float = WATCH_SECONDS) -> threading.Thread:
+    """A thread that shows, beside ``bar``, how far the tasks of ``folders``
+    (a dict whose values are run folders; the sweep removes finished ones)
+    are through their training, until ``stop`` is set: the bar itself moves
+    only when a task ends, hours apart on large networks."""
+    def run():
+        while not stop.wait(every):
+            n, done, total = training_progress(folders.copy().values())   # copy(): atomic
+            bar.set_postfix_str(f"training {n} task{'s' * (n != 1)}: {done:,}/{total:,} examples"
+                                if n else "")
+    thread = threading.Thread(target=run, name="sweep-progress", daemon=True)
+    thread.start()
+    return thread
+
+
 def task_state(run_dir: Path, splits: tuple) -> str:
     """How far a task's run folder has got: ``finished`` (scored on every
     split of ``splits``), ``trained`` (to be scored), ``started`` (training
@@ -407,26 +441,24 @@ def run_sweep(spec, sets: dict, seeds: list[int], out: Path, workers: int | None
         call = (on_own_core, cores, run_task) if pin else (run_task,)
         futures = {client.submit(*call, t.spec, str(out / "tasks" / t.digest), splits, device, noises,
                                  key=f"task-{t.digest}-{'-'.join(splits)}", pure=False): t for t in todo}
+        running = {t.digest: out / "tasks" / t.digest for t in todo}
+        stop = threading.Event()
         with tqdm(total=len(todo), desc="sweep", unit="task", disable=quiet) as bar:
-            for future in as_completed(futures):
-                task = futures[future]
-                error_file = out / "errors" / f"{task.digest}.txt"
-                try:
-                    result = future.result()
-                except Exception as exc:  # one failing task must not stop the others
-                    failed.append((task, f"{type(exc).__name__}: {exc}"))
-                    error_file.parent.mkdir(parents=True, exist_ok=True)
-                    runs.save_text(error_file, "".join(traceback.format_exception(exc)))
-                    log(f"task {task.cell}, seed {task.seed} failed: {type(exc).__name__}: {exc} "
-                        f"(traceback: {error_file})")
-                else:
-                    error_file.unlink(missing_ok=True)
-                    row = {**{k: str(v) if isinstance(v, list) else v for k, v in task.settings.items()},
-                           "seed": task.seed, "task": task.digest}
-                    for split, figures in result.items():
-                        row.update({f"{split}_{k}": v for k, v in figures.items()})
-                    rows.append(row)
-                bar.update(1)
+            watcher = None if quiet else watch_training(bar, running, stop)
+            try:
+                for future in as_completed(futures):
+                    task = futures[future]
+                    running.pop(task.digest, None)
+                    try:
+                        rows.append(_row(task, future.result()))
+                        (out / "errors" / f"{task.digest}.txt").unlink(missing_ok=True)
+                    except Exception as exc:  # one failing task must not stop the others
+                        failed.append((task, _failure(task, exc, out, log)))
+                    bar.update(1)
+            finally:
+                stop.set()
+                if watcher is not None:
+                    watcher.join()
     finally:
         client.close()
         if cluster is not None:
@@ -438,6 +470,26 @@ def run_sweep(spec, sets: dict, seeds: list[int], out: Path, workers: int | None
     if noises:
         write_noise_table(out, summary, list(sets), splits, noises)
     return {"rows": rows, "failed": failed, "summary": summary, "tasks": todo}
+
+
+def _row(task: Task, result: dict) -> dict:
+    """sweep.csv's row of a finished task: its settings, seed, digest and
+    every figure per split."""
+    row = {**{k: str(v) if isinstance(v, list) else v for k, v in task.settings.items()},
+           "seed": task.seed, "task": task.digest}
+    for split, figures in result.items():
+        row.update({f"{split}_{k}": v for k, v in figures.items()})
+    return row
+
+
+def _failure(task: Task, exc: Exception, out: Path, log: Callable) -> str:
+    """Keep a failed task's traceback in ``out/errors/<digest>.txt`` and say so."""
+    error_file = out / "errors" / f"{task.digest}.txt"
+    error_file.parent.mkdir(parents=True, exist_ok=True)
+    runs.save_text(error_file, "".join(traceback.format_exception(exc)))
+    log(f"task {task.cell}, seed {task.seed} failed: {type(exc).__name__}: {exc} "
+        f"(traceback: {error_file})")
+    return f"{type(exc).__name__}: {exc}"
 
 
 def sweep_splits(spec, test: bool) -> tuple:
