@@ -379,7 +379,8 @@ def _list_tasks(planned: list[dict]) -> None:
     from collections import Counter
     for t in planned:
         shown = ", ".join(f"{k}={v}" for k, v in t["settings"].items()) or "the spec"
-        click.echo(f"{t['state']:<9} {shown}, seed {t['seed']}: {t['folder']}")
+        trained = f" ({t['trained'][0]:,}/{t['trained'][1]:,} examples)" if t["trained"] else ""
+        click.echo(f"{t['state']:<9} {shown}, seed {t['seed']}{trained}: {t['folder']}")
     counts = Counter(t["state"] for t in planned)
     click.echo(f"{len(planned)} tasks: " + ", ".join(
         f"{counts[state]} {state}" for state in ("finished", "trained", "started", "to run")

@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import tempfile
+import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -213,7 +214,7 @@ def checkpoint_progress(path: Path) -> tuple[int, int] | None:
         with np.load(path, allow_pickle=False) as saved:   # reads only the members asked for
             total = int(saved["total"]) if "total" in saved.files else 0
             position = json.loads(str(saved["progress"]))["position"]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile):
         return None
     return (int(position), total) if total > 0 else None
 

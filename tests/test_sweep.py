@@ -492,15 +492,20 @@ def test_list_shows_how_far_each_task_has_got_and_runs_nothing(tmp_path):
     from click.testing import CliRunner
 
     from stdpnet.cli import main
+    import numpy as np
+
+    from stdpnet import runs
+    from stdpnet.engine.present import Progress
     from stdpnet.experiments.sweep import plan
     from stdpnet.spec import dump_spec
     out, grid = tmp_path / "sweep", {"plasticity.x_tar": [0.05, 0.2, 0.3]}
     done, started, _ = tasks(spec(), grid, [0])
     run_task(done.spec, str(out / "tasks" / done.digest), ("validation",))
-    (out / "tasks" / started.digest).mkdir()
-    (out / "tasks" / started.digest / "checkpoint.npz").write_bytes(b"")
-    states = [t["state"] for t in plan(spec(), grid, [0], out)]
-    assert states == ["finished", "started", "to run"]
+    runs.save_checkpoint(out / "tasks" / started.digest, runs.Checkpoint(
+        {}, np.zeros((0, 2), np.int32), Progress(position=10), total=40))
+    planned = plan(spec(), grid, [0], out)
+    assert [t["state"] for t in planned] == ["finished", "started", "to run"]
+    assert [t["trained"] for t in planned] == [None, (10, 40), None]
     assert [t["state"] for t in plan(spec(), grid, [0], out, test=True)][0] == "trained"
     path = tmp_path / "tiny.toml"
     path.write_text(dump_spec(spec()))
@@ -528,7 +533,9 @@ def test_the_sweep_bar_shows_how_far_its_running_tasks_are_through_training(tmp_
         def set_postfix_str(self, text):
             self.shown.append(text)
 
-    bar, folders, stop = Bar(), {k: tmp_path / k for k in "abc"}, threading.Event()
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "checkpoint.npz").write_bytes(b"")         # being written: not counted
+    bar, folders, stop = Bar(), {k: tmp_path / k for k in "abcd"}, threading.Event()
     watcher = watch_training(bar, folders, stop, every=0.01)
     deadline = time.time() + 10
     while "training 2 tasks: 35/80 examples" not in bar.shown and time.time() < deadline:

@@ -365,17 +365,22 @@ def task_state(run_dir: Path, splits: tuple) -> str:
 
 def plan(spec, sets: dict, seeds: list[int], out: Path, test: bool = False) -> list[dict]:
     """What ``run_sweep`` would do, without doing any of it: every task's
-    settings, seed, run folder and state (``task_state``; a folder named by
-    an older digest counts as the task's)."""
+    settings, seed, run folder, state (``task_state``; a folder named by an
+    older digest counts as the task's) and, midway through training, the
+    examples trained on and in all."""
     out = Path(out)
     todo = tasks(spec, sets, seeds)
     older = {t.digest: name for name, t in
              adopt_folders(out / "tasks", todo, rename=False).items()}
     splits = sweep_splits(spec, test)
-    return [{"settings": t.settings, "seed": t.seed,
-             "folder": out / "tasks" / older.get(t.digest, t.digest),
-             "state": task_state(out / "tasks" / older.get(t.digest, t.digest), splits)}
-            for t in todo]
+    planned = []
+    for t in todo:
+        folder = out / "tasks" / older.get(t.digest, t.digest)
+        _, done, total = training_progress([folder])
+        planned.append({"settings": t.settings, "seed": t.seed, "folder": folder,
+                        "state": task_state(folder, splits),
+                        "trained": (done, total) if total else None})
+    return planned
 
 
 def on_own_core(cores: list[int], fn: Callable, *args):
