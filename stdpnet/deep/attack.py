@@ -106,15 +106,17 @@ def robustness_table(targets: dict, source_name: str, source, images, labels, ep
                 keep(measured)
         return measured[key]
 
+    def crafted_on(model, name, kind, eps):
+        return craft_all(model, kind, images, labels, eps, batch_size, device,
+                         f"{kind} eps={eps} on {name}", steps=steps, step_size=step_size)
+
     transfer = {}
 
     def crafted_on_source(kind, eps):
         if (kind, eps) not in transfer:
             with torch.random.fork_rng():   # leaves the cell's own draws as they were
                 torch.manual_seed(cell_seed(f"{source_name}/source/{kind}/{eps}", seed))
-                transfer[(kind, eps)] = craft_all(
-                    source, kind, images, labels, eps, batch_size, device,
-                    f"{kind} eps={eps} on {source_name}", steps=steps, step_size=step_size)
+                transfer[(kind, eps)] = crafted_on(source, source_name, kind, eps)
         return transfer[(kind, eps)]
 
     if reused:
@@ -129,11 +131,8 @@ def robustness_table(targets: dict, source_name: str, source, images, labels, ep
             for eps in eps_list:
                 row["white_box"][kind][str(eps)] = cell(
                     f"{name}/white_box/{kind}/{eps}",
-                    lambda: accuracy(model, craft_all(model, kind, images, labels, eps,
-                                                      batch_size, device,
-                                                      f"{kind} eps={eps} on {name}",
-                                                      steps=steps, step_size=step_size),
-                                     labels, batch_size, device))
+                    lambda: accuracy(model, crafted_on(model, name, kind, eps), labels,
+                                     batch_size, device))
                 row["black_box"][kind][str(eps)] = cell(
                     f"{name}/black_box/{kind}/{eps}",
                     lambda: accuracy(model, crafted_on_source(kind, eps), labels,
