@@ -183,7 +183,8 @@ def convert_cmd(ann_run, run_dir, force, device, threads, train_limit, test_limi
         cfg["convert"]["encoding"] = encoding
     _apply_limits(cfg, train_limit, test_limit)
     validate(cfg, "options")
-    run = runs.prepare_run(run_dir or Path("runs") / f"{cfg['name']}-converted", force)
+    run = runs.prepare_run(run_dir or Path("runs") / f"{cfg['name']}-converted", force,
+                           resumable=False)
     pipeline.convert_ann(cfg, ann, ann_run, run, dev, _machine(dev), log=click.echo)
     click.echo(f"-> {run}")
 

@@ -25,13 +25,20 @@ METRICS_FILE = "metrics.json"
 CHECKPOINT_FILE = "checkpoint.pt"  # the last finished epoch, for --resume
 
 
-def prepare_run(path: str | Path, force: bool = False, resume: bool = False) -> Path:
+def prepare_run(path: str | Path, force: bool = False, resume: bool = False,
+                resumable: bool = True) -> Path:
     """Create ``path``; refuse an existing non-empty folder unless ``force``
-    (which empties it) or ``resume`` (which keeps it)."""
+    (which empties it) or ``resume`` (which keeps it). A refused folder that
+    never finished (no metrics.json) is said to be resumable when the
+    command is (``resumable``)."""
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise RunFolderError(f"run folder {path} exists and is not a folder")
     if path.exists() and any(path.iterdir()) and not resume:
+        if not force and resumable and not (path / METRICS_FILE).is_file():
+            raise RunFolderError(f"run folder {path} was stopped before it finished: pass "
+                                 "--resume to continue it, --force to start it anew, or --run "
+                                 "to choose another")
         if not force:
             raise RunFolderError(f"run folder {path} already exists; pass --force to "
                                  "overwrite it or --run to choose another")

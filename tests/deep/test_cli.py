@@ -108,6 +108,8 @@ def test_the_whole_chain_writes_run_folders(tmp_path, fake_mnist, ctrl_c):
     assert invoke("attack", spec, "--run", runs / "attack2").exit_code == 130
     assert len(json.loads((runs / "attack2" / "attack.partial.json").read_text())["cells"]) == 3
     stop.at = None
+    r = invoke("attack", spec, "--run", runs / "attack2")      # stopped: says how to go on
+    assert r.exit_code != 0 and "--resume" in r.output and "stopped" in r.output
     r = invoke("attack", spec, "--run", runs / "attack2", "--resume")
     assert r.exit_code == 0 and "reusing 3 measured cells" in r.output, r.output
     assert json.loads((runs / "attack2" / "metrics.json").read_text())["rows"] == table["rows"]
