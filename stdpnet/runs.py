@@ -207,13 +207,14 @@ def save_checkpoint(run_dir: Path, ckpt: Checkpoint) -> None:
 
 
 def checkpoint_progress(path: Path) -> tuple[int, int] | None:
-    """(examples presented, examples of the sequence) of a checkpoint file,
-    read without its arrays; None when it says no total or cannot be read
-    (absent, or of another kind)."""
+    """(examples presented, examples of the sequence) of a checkpoint file or
+    of a scoring's partial counts, read without their arrays; None when it
+    says no total or cannot be read (absent, or of another kind)."""
     try:
         with np.load(path, allow_pickle=False) as saved:   # reads only the members asked for
             total = int(saved["total"]) if "total" in saved.files else 0
-            position = json.loads(str(saved["progress"]))["position"]
+            position = (int(saved["position"]) if "position" in saved.files
+                        else json.loads(str(saved["progress"]))["position"])
     except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile):
         return None
     return (int(position), total) if total > 0 else None

@@ -516,12 +516,12 @@ def test_list_shows_how_far_each_task_has_got_and_runs_nothing(tmp_path):
     assert not (tmp_path / "other").exists()                  # listing writes nothing
 
 
-def test_the_sweep_bar_shows_how_far_its_running_tasks_are_through_training(tmp_path):
+def test_the_sweep_bar_shows_how_far_its_running_tasks_are(tmp_path):
     import numpy as np
 
     from stdpnet import runs
     from stdpnet.engine.present import Progress
-    from stdpnet.experiments.sweep import watch_training
+    from stdpnet.experiments.sweep import watch_progress
 
     for name, position in (("a", 5), ("b", 30), ("c", 40)):   # c has finished its training
         runs.save_checkpoint(tmp_path / name, runs.Checkpoint({}, np.zeros((0, 2), np.int32),
@@ -535,15 +535,18 @@ def test_the_sweep_bar_shows_how_far_its_running_tasks_are_through_training(tmp_
 
     (tmp_path / "d").mkdir()
     (tmp_path / "d" / "checkpoint.npz").write_bytes(b"")         # being written: not counted
+    runs.save_npz(tmp_path / "c" / "test_scoring.partial.npz", counts=np.zeros((6, 2)),
+                  position=np.array(6), total=np.array(10))       # c is being scored
     bar, folders, stop = Bar(), {k: tmp_path / k for k in "abcd"}, threading.Event()
-    watcher = watch_training(bar, folders, stop, every=0.01)
+    watcher = watch_progress(bar, folders, stop, every=0.01)
     deadline = time.time() + 10
-    while "training 2 tasks: 35/80 examples" not in bar.shown and time.time() < deadline:
+    both = "training 2 tasks: 35/80 examples; scoring 1 task: 6/10 examples"
+    while both not in bar.shown and time.time() < deadline:
         time.sleep(0.01)
-    folders.pop("a"), folders.pop("b")                       # both finished: nothing to show
+    folders.pop("a"), folders.pop("b"), folders.pop("c")     # all finished: nothing to show
     while bar.shown[-1] != "" and time.time() < deadline:
         time.sleep(0.01)
     stop.set()
     watcher.join(timeout=5)
-    assert "training 2 tasks: 35/80 examples" in bar.shown and bar.shown[-1] == ""
+    assert both in bar.shown and bar.shown[-1] == ""
     assert not watcher.is_alive()

@@ -412,7 +412,7 @@ def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
     ts = scored_pairs(m, data, split)
     scored = hashlib.sha256(np.concatenate([ts.audio_index, ts.image_index]).astype(np.int64).tobytes())
     counts = present_modes(sim, state, *ts.inputs(data), quiet=quiet, jobs=jobs,
-                           keep=(run_dir / f"{split}_scoring.partial.npz",
+                           keep=(run_dir / f"{split}{ensemble.SCORING_PARTIAL}",
                                  f"{split}:{network}:{scored.hexdigest()}"))
     t2 = time.perf_counter()
     reliability = combine.calibrate(assign_counts, assign_y, n_i, n_classes,

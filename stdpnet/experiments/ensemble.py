@@ -28,6 +28,7 @@ RUNNING_WINDOW = 2000   # examples that label the neurons for the running accura
 # counts: 2,000 examples at 6,400 neurons (a minute or two), one block for
 # the small networks, whose whole evaluation takes seconds
 SCORE_BLOCK_WORK = 2000 * 6400
+SCORING_PARTIAL = "_scoring.partial.npz"   # <split>_scoring.partial.npz: the counts so far
 
 
 def running_accuracy(counts, labels, position, chunk, window, n_classes):
@@ -297,13 +298,14 @@ def _score(run_dir: Path, sim: Simulator, spec: Spec, state: dict, images: np.nd
     """The counts, summed spike counters and progress of the frozen network
     shown ``images``, and the seconds an earlier, stopped evaluation spent on
     them: with independent presentations, block by block, the counts so far
-    kept after each (``<split>_scoring.partial.npz``, removed at the end), so
+    kept after each (``<split>_scoring.partial.npz``, with how many there are
+    in all, removed at the end), so
     a stopped evaluation run again shows only the examples not yet scored."""
     start = compression.zero_counters(state)
     if not can_split(sim, TEST):
         return (*present_split(sim, images, TEST, start, jobs, desc=f"scoring ({split})",
                                quiet=quiet), 0.0)
-    partial = run_dir / f"{split}_scoring.partial.npz"
+    partial = run_dir / f"{split}{SCORING_PARTIAL}"
     digest = f"{split}:{_presentation_digest(spec, state, np.arange(len(images)))}"
     saved = runs.load_npz(partial) if partial.exists() else {}
     done, earlier = None, 0.0
@@ -315,6 +317,7 @@ def _score(run_dir: Path, sim: Simulator, spec: Spec, state: dict, images: np.nd
 
     def keep(counts, counters, presentations):
         runs.save_npz(partial, digest=np.array(digest), counts=counts,
+                      position=np.array(len(counts)), total=np.array(len(images)),
                       presentations=np.array(presentations),
                       seconds=np.array(earlier + time.perf_counter() - t0),
                       **{f"counter.{k}": v for k, v in counters.items()})

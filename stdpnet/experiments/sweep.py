@@ -50,6 +50,7 @@ from ..spec import (Cross, MultimodalSpec, Pairs, Readout, Spec, dump_multimodal
                     spec_from_dict)
 from ..spec.grid import set_dotted
 from . import ensemble
+from .ensemble import SCORING_PARTIAL
 
 @dataclass
 class Task:
@@ -313,34 +314,40 @@ def run_task(spec, run_dir: str, splits: tuple, device: str | None = None,
     return figures
 
 
-WATCH_SECONDS = 5.0   # how often a sweep's bar reads its running tasks' checkpoints
+WATCH_SECONDS = 5.0   # how often a sweep's bar reads how far its running tasks are
 
 
-def training_progress(folders) -> tuple[int, int, int]:
-    """(tasks training, examples presented, examples to present in all) over
-    the run folders in ``folders`` whose checkpoints (an audio-visual task's
-    ensembles and paired phase each have one) say they are midway."""
-    tasks_training, done, total = 0, 0, 0
+def task_progress(folders) -> dict:
+    """How far the run folders in ``folders`` are through the work whose
+    files say it: {phase: (tasks, examples done, examples in all)} for the
+    phases ``training`` (checkpoints; an audio-visual task's ensembles and
+    paired phase each have one) and ``scoring`` (a large network's partial
+    counts), counting only work midway."""
+    found = {}
     for folder in folders:
-        midway = [p for p in (runs.checkpoint_progress(c) for c in Path(folder).rglob(runs.CHECKPOINT))
-                  if p is not None and p[0] < p[1]]
-        tasks_training += bool(midway)
-        done += sum(p[0] for p in midway)
-        total += sum(p[1] for p in midway)
-    return tasks_training, done, total
+        for phase, pattern in (("training", runs.CHECKPOINT), ("scoring", f"*{SCORING_PARTIAL}")):
+            midway = [p for p in map(runs.checkpoint_progress, Path(folder).rglob(pattern))
+                      if p is not None and p[0] < p[1]]
+            if midway:
+                n, done, total = found.get(phase, (0, 0, 0))
+                found[phase] = (n + 1, done + sum(p[0] for p in midway),
+                                total + sum(p[1] for p in midway))
+    return found
 
 
-def watch_training(bar, folders: dict, stop: threading.Event,
+def watch_progress(bar, folders: dict, stop: threading.Event,
                    every: float = WATCH_SECONDS) -> threading.Thread:
     """A thread that shows, beside ``bar``, how far the tasks of ``folders``
     (a dict whose values are run folders; the sweep removes finished ones)
-    are through their training, until ``stop`` is set: the bar itself moves
-    only when a task ends, hours apart on large networks."""
+    are through their training and scoring (``task_progress``), until
+    ``stop`` is set: the bar itself moves only when a task ends, hours apart
+    on large networks."""
     def run():
         while not stop.wait(every):
-            n, done, total = training_progress(folders.copy().values())   # copy(): atomic
-            bar.set_postfix_str(f"training {n} task{'s' * (n != 1)}: {done:,}/{total:,} examples"
-                                if n else "")
+            found = task_progress(folders.copy().values())   # copy(): atomic
+            bar.set_postfix_str("; ".join(
+                f"{phase} {n} task{'s' * (n != 1)}: {done:,}/{total:,} examples"
+                for phase, (n, done, total) in found.items()))
     thread = threading.Thread(target=run, name="sweep-progress", daemon=True)
     thread.start()
     return thread
@@ -376,7 +383,7 @@ def plan(spec, sets: dict, seeds: list[int], out: Path, test: bool = False) -> l
     planned = []
     for t in todo:
         folder = out / "tasks" / older.get(t.digest, t.digest)
-        _, done, total = training_progress([folder])
+        _, done, total = task_progress([folder]).get("training", (0, 0, 0))
         planned.append({"settings": t.settings, "seed": t.seed, "folder": folder,
                         "state": task_state(folder, splits),
                         "trained": (done, total) if total else None})
@@ -449,7 +456,7 @@ def run_sweep(spec, sets: dict, seeds: list[int], out: Path, workers: int | None
         running = {t.digest: out / "tasks" / t.digest for t in todo}
         stop = threading.Event()
         with tqdm(total=len(todo), desc="sweep", unit="task", disable=quiet) as bar:
-            watcher = None if quiet else watch_training(bar, running, stop)
+            watcher = None if quiet else watch_progress(bar, running, stop)
             try:
                 for future in as_completed(futures):
                     task = futures[future]
