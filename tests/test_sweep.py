@@ -521,7 +521,7 @@ def test_the_sweep_bar_shows_how_far_its_running_tasks_are(tmp_path):
 
     from stdpnet import runs
     from stdpnet.engine.present import Progress
-    from stdpnet.experiments.sweep import watch_progress
+    from stdpnet.experiments.progress import watch_progress
 
     for name, position in (("a", 5), ("b", 30), ("c", 40)):   # c has finished its training
         runs.save_checkpoint(tmp_path / name, runs.Checkpoint({}, np.zeros((0, 2), np.int32),

@@ -27,7 +27,7 @@ def test_resume_ends_with_the_same_weights(tmp_path):
     assert 0 < partial.position < 35 and partial.position == stopped.position
     assert not (broken / runs.WEIGHTS).exists()
     # a sweep's bar reads how far the run is, without loading its arrays
-    from stdpnet.experiments.sweep import task_progress
+    from stdpnet.experiments.progress import task_progress
     assert runs.checkpoint_progress(broken / runs.CHECKPOINT) == (partial.position, 35)
     assert task_progress([broken, straight, tmp_path / "none"]) == {
         "training": (1, partial.position, 35)}
@@ -153,7 +153,7 @@ def test_an_evaluation_stopped_while_scoring_keeps_what_it_measured(tmp_path, mo
         training.evaluate(run, quiet=True, split="validation", jobs=1)
     assert "evaluate" not in runs.load_json(run / runs.METRICS)
     assert (run / "validation_scoring.partial.npz").exists()
-    from stdpnet.experiments.sweep import task_progress     # what a sweep's bar shows
+    from stdpnet.experiments.progress import task_progress     # what a sweep's bar shows
     assert task_progress([run]) == {"scoring": (1, 10, 20)}
     shown.clear()
     stop_at = None

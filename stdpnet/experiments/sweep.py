@@ -50,7 +50,7 @@ from ..spec import (Cross, MultimodalSpec, Pairs, Readout, Spec, dump_multimodal
                     spec_from_dict)
 from ..spec.grid import set_dotted
 from . import ensemble
-from .ensemble import SCORING_PARTIAL
+from .progress import task_progress, watch_progress
 
 @dataclass
 class Task:
@@ -314,45 +314,6 @@ def run_task(spec, run_dir: str, splits: tuple, device: str | None = None,
     return figures
 
 
-WATCH_SECONDS = 5.0   # how often a sweep's bar reads how far its running tasks are
-
-
-def task_progress(folders) -> dict:
-    """How far the run folders in ``folders`` are through the work whose
-    files say it: {phase: (tasks, examples done, examples in all)} for the
-    phases ``training`` (checkpoints; an audio-visual task's ensembles and
-    paired phase each have one) and ``scoring`` (a large network's partial
-    counts), counting only work midway."""
-    found = {}
-    for folder in folders:
-        for phase, pattern in (("training", runs.CHECKPOINT), ("scoring", f"*{SCORING_PARTIAL}")):
-            midway = [p for p in map(runs.checkpoint_progress, Path(folder).rglob(pattern))
-                      if p is not None and p[0] < p[1]]
-            if midway:
-                n, done, total = found.get(phase, (0, 0, 0))
-                found[phase] = (n + 1, done + sum(p[0] for p in midway),
-                                total + sum(p[1] for p in midway))
-    return found
-
-
-def watch_progress(bar, folders: dict, stop: threading.Event,
-                   every: float = WATCH_SECONDS) -> threading.Thread:
-    """A thread that shows, beside ``bar``, how far the tasks of ``folders``
-    (a dict whose values are run folders; the sweep removes finished ones)
-    are through their training and scoring (``task_progress``), until
-    ``stop`` is set: the bar itself moves only when a task ends, hours apart
-    on large networks."""
-    def run():
-        while not stop.wait(every):
-            found = task_progress(folders.copy().values())   # copy(): atomic
-            bar.set_postfix_str("; ".join(
-                f"{phase} {n} task{'s' * (n != 1)}: {done:,}/{total:,} examples"
-                for phase, (n, done, total) in found.items()))
-    thread = threading.Thread(target=run, name="sweep-progress", daemon=True)
-    thread.start()
-    return thread
-
-
 def task_state(run_dir: Path, splits: tuple) -> str:
     """How far a task's run folder has got: ``finished`` (scored on every
     split of ``splits``), ``trained`` (to be scored), ``started`` (training
@@ -462,10 +423,12 @@ def run_sweep(spec, sets: dict, seeds: list[int], out: Path, workers: int | None
                     task = futures[future]
                     running.pop(task.digest, None)
                     try:
-                        rows.append(_row(task, future.result()))
-                        (out / "errors" / f"{task.digest}.txt").unlink(missing_ok=True)
+                        result = future.result()
                     except Exception as exc:  # one failing task must not stop the others
                         failed.append((task, _failure(task, exc, out, log)))
+                    else:
+                        rows.append(_row(task, result))
+                        (out / "errors" / f"{task.digest}.txt").unlink(missing_ok=True)
                     bar.update(1)
             finally:
                 stop.set()
