@@ -117,10 +117,12 @@ def augment(images: torch.Tensor, generator: torch.Generator | None = None, pad:
     return padded[index].permute(0, 3, 1, 2).contiguous()
 
 
-def batches(images, labels, batch_size, shuffle=False, generator=None):
-    """Yield (images, labels) slices; shuffled with ``generator`` if asked."""
+def batches(images, labels, batch_size, shuffle=False, generator=None, order=None, first=0):
+    """Yield (images, labels) slices; shuffled with ``generator`` if asked,
+    or in ``order`` (indices) if given; from batch number ``first`` on."""
     n = len(images)
-    order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
-    for i in range(0, n, batch_size):
+    if order is None:
+        order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
+    for i in range(first * batch_size, n, batch_size):
         idx = order[i:i + batch_size]
         yield images[idx], labels[idx]

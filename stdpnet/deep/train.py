@@ -137,12 +137,11 @@ def fit(model, train, val, *, epochs: int, lr: float, optimizer: str = "adam",
             within = None
         model.train()
         t0 = last_save = time.perf_counter()
-        bar = tqdm(range(first, steps_per_epoch), initial=first, total=steps_per_epoch,
+        bar = tqdm(batches(x_train, y_train, batch_size, order=order, first=first),
+                   initial=first, total=steps_per_epoch,
                    desc=f"{desc} epoch {epoch + 1}/{epochs}", unit="batch", leave=False,
                    mininterval=1.0)
-        for b in bar:
-            idx = order[b * batch_size:(b + 1) * batch_size]
-            x, y = x_train[idx], y_train[idx]
+        for b, (x, y) in enumerate(bar, start=first):
             if callable(augment):
                 x = augment(x, generator)
             elif augment is not None:
