@@ -125,45 +125,52 @@ def test_scoring_the_other_split_reuses_the_labelling_counts_of_the_same_network
     assert set(metrics) == {"validation", "test"} and metrics["validation"]["examples"] == 20
 
 
-def test_an_evaluation_stopped_while_scoring_keeps_what_it_measured(tmp_path, monkeypatch):
-    """Ctrl-C in the second block of scored examples; run again, it labels
-    nothing anew, shows only the second block, and ends with the counts and
-    figures of an evaluation that was never stopped."""
+def test_an_evaluation_stopped_while_labelling_or_scoring_keeps_what_it_measured(tmp_path, monkeypatch):
+    """Ctrl-C in the third block of labelled examples, then, run again, in
+    the second block of scored ones; each time the run again shows only the
+    blocks not yet shown, and ends with the counts and figures of an
+    evaluation that was never stopped."""
     import shutil
     from stdpnet.engine import present as engine
     from stdpnet.experiments import ensemble
+    from stdpnet.experiments.progress import task_progress     # what a sweep's bar shows
 
     spec = tiny_spec(data__validation_examples=20)
     run = runs.create(tmp_path / "run", spec)
     training.train(spec, run, quiet=True)
     shutil.copytree(run, tmp_path / "straight")
     straight = training.evaluate(tmp_path / "straight", quiet=True, split="validation", jobs=1)
-    monkeypatch.setattr(ensemble, "SCORE_BLOCK_WORK", 10 * spec.excitatory.n_neurons)  # 2 x 10
+    monkeypatch.setattr(ensemble, "SCORE_BLOCK_WORK", 10 * spec.excitatory.n_neurons)  # 10 a block
     real, shown = engine.present_split, []
 
     def present(sim, images, *args, first_example=0, **kwargs):
-        shown.append((kwargs.get("desc", "block"), first_example, len(images)))
+        shown.append((first_example, len(images)))
         if len(shown) == stop_at:
             raise KeyboardInterrupt
         return real(sim, images, *args, first_example=first_example, **kwargs)
     monkeypatch.setattr(engine, "present_split", present)
-    monkeypatch.setattr(ensemble, "present_split", present)
-    stop_at = 3                                           # labelling, block 1, block 2
+    stop_at = 3                          # 40 labelled examples: the third block of 10
     with pytest.raises(KeyboardInterrupt):
         training.evaluate(run, quiet=True, split="validation", jobs=1)
+    assert task_progress([run]) == {"labelling": (1, 20, 40)}
+    shown.clear()
+    stop_at = 4                          # labelling's last two blocks, then 20 scored: the second
+    with pytest.raises(KeyboardInterrupt):
+        training.evaluate(run, quiet=True, split="validation", jobs=1)
+    assert shown[:2] == [(20, 10), (30, 10)] and shown[2:] == [(0, 10), (10, 10)]
     assert "evaluate" not in runs.load_json(run / runs.METRICS)
-    assert (run / "validation_scoring.partial.npz").exists()
-    from stdpnet.experiments.progress import task_progress     # what a sweep's bar shows
+    assert not (run / ensemble.LABELLING_PARTIAL).exists()
     assert task_progress([run]) == {"scoring": (1, 10, 20)}
     shown.clear()
     stop_at = None
     result = training.evaluate(run, quiet=True, split="validation", jobs=1)
-    assert shown == [("block", 10, 10)]                   # not labelled again, the first block kept
-    assert not (run / "validation_scoring.partial.npz").exists()
+    assert shown == [(10, 10)]                   # not labelled again, the first block kept
+    assert task_progress([run]) == {}
     for key in ("accuracy", "accuracy_likelihood", "confusion", "neurons_per_class", "compression"):
         assert result[key] == straight[key], key
-    np.testing.assert_array_equal(runs.load_npz(run / runs.READOUT)["validation_counts"],
-                                  runs.load_npz(tmp_path / "straight" / runs.READOUT)["validation_counts"])
+    for key in ("assign_counts", "validation_counts"):
+        np.testing.assert_array_equal(runs.load_npz(run / runs.READOUT)[key],
+                                      runs.load_npz(tmp_path / "straight" / runs.READOUT)[key])
 
 
 def test_running_accuracy_from_a_trailing_window_equals_the_full_array():

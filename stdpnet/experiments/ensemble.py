@@ -28,7 +28,9 @@ RUNNING_WINDOW = 2000   # examples that label the neurons for the running accura
 # counts: 2,000 examples at 6,400 neurons (a minute or two), one block for
 # the small networks, whose whole evaluation takes seconds
 SCORE_BLOCK_WORK = 2000 * 6400
-SCORING_PARTIAL = "_scoring.partial.npz"   # <split>_scoring.partial.npz: the counts so far
+# the counts so far of an evaluation stopped midway, kept block by block
+SCORING_PARTIAL = "_scoring.partial.npz"      # <split>_scoring.partial.npz: the scored split's
+LABELLING_PARTIAL = "labelling.partial.npz"   # the labelled training examples'
 
 
 def running_accuracy(counts, labels, position, chunk, window, n_classes):
@@ -189,11 +191,12 @@ def evaluate(run_dir: Path, device: str | None = None, quiet: bool = False,
     # scoring the other split reuses them
     labelled = _presentation_digest(spec, state, assign_idx)
     saved = runs.load_npz(run_dir / runs.READOUT) if (run_dir / runs.READOUT).exists() else {}
+    labelled_before = 0.0   # seconds a stopped evaluation spent labelling
     if str(saved.get("labelling_digest", "")) == labelled:
         assign_counts = saved["assign_counts"]
     else:
-        assign_counts, _, _ = present_split(sim, data.train_x[assign_idx], TEST, state, jobs,
-                                            desc="labelling", quiet=quiet)
+        assign_counts, _, _, labelled_before = _score(sim, spec, state, data.train_x[assign_idx],
+                                        run_dir / LABELLING_PARTIAL, "labelling", jobs, quiet)
         # kept at once, so an evaluation stopped while scoring does not label again
         runs.update_npz(run_dir / runs.READOUT, assign_counts=assign_counts,
                         assign_labels=data.train_y[assign_idx], labelling_digest=np.array(labelled),
@@ -201,7 +204,8 @@ def evaluate(run_dir: Path, device: str | None = None, quiet: bool = False,
                             assign_counts, data.train_y[assign_idx], data.n_classes)))
     t1 = time.perf_counter()
     counts, scored_state, scored_progress, earlier_seconds = _score(
-        run_dir, sim, spec, state, scored_x[:n_scored], split, jobs, quiet)
+        sim, spec, state, scored_x[:n_scored], run_dir / f"{split}{SCORING_PARTIAL}",
+        f"scoring ({split})", jobs, quiet)
     t2 = time.perf_counter() + earlier_seconds
     rates = vote.class_rates(assign_counts, data.train_y[assign_idx], data.n_classes)
     assignments = vote.labels_from_rates(rates)
@@ -219,7 +223,7 @@ def evaluate(run_dir: Path, device: str | None = None, quiet: bool = False,
     result = {"split": split, "accuracy": acc, "accuracy_likelihood": acc_likelihood,
               "examples": int(n_scored), "assign_examples": int(n_assign),
               "confusion": conf.tolist(), "device": sim.device,
-              "seconds": round(t2 - t1, 2), "assign_seconds": round(t1 - t0, 2), "jobs": jobs,
+              "seconds": round(t2 - t1, 2), "assign_seconds": round(t1 - t0 + labelled_before, 2), "jobs": jobs,
               "ms_per_example": round(1000 * (t2 - t1) / max(n_scored, 1), 3),
               "neurons_per_class": np.bincount(assignments[assignments >= 0],
                                                minlength=data.n_classes).tolist(),
@@ -293,20 +297,18 @@ def _score_state(sim, data, state, assign_idx, scored_x, scored_y, jobs, quiet) 
                                                  likelihood.log_likelihoods(counts, rates).argmax(axis=1))}
 
 
-def _score(run_dir: Path, sim: Simulator, spec: Spec, state: dict, images: np.ndarray, split: str,
-           jobs: int, quiet: bool) -> tuple:
+def _score(sim: Simulator, spec: Spec, state: dict, images: np.ndarray, partial: Path,
+           desc: str, jobs: int, quiet: bool) -> tuple:
     """The counts, summed spike counters and progress of the frozen network
-    shown ``images``, and the seconds an earlier, stopped evaluation spent on
-    them: with independent presentations, block by block, the counts so far
-    kept after each (``<split>_scoring.partial.npz``, with how many there are
-    in all, removed at the end), so
-    a stopped evaluation run again shows only the examples not yet scored."""
+    shown ``images``, and the seconds an earlier, stopped call spent on them:
+    with independent presentations, block by block, the counts so far kept
+    after each in ``partial`` (with how many there are in all; removed at the
+    end), so a stopped evaluation run again shows only the examples it has
+    not yet shown. The counts are those of one ``present_split``."""
     start = compression.zero_counters(state)
     if not can_split(sim, TEST):
-        return (*present_split(sim, images, TEST, start, jobs, desc=f"scoring ({split})",
-                               quiet=quiet), 0.0)
-    partial = run_dir / f"{split}{SCORING_PARTIAL}"
-    digest = f"{split}:{_presentation_digest(spec, state, np.arange(len(images)))}"
+        return (*present_split(sim, images, TEST, start, jobs, desc=desc, quiet=quiet), 0.0)
+    digest = f"{partial.name}:{_presentation_digest(spec, state, np.arange(len(images)))}"
     saved = runs.load_npz(partial) if partial.exists() else {}
     done, earlier = None, 0.0
     if str(saved.get("digest", "")) == digest:
@@ -324,8 +326,7 @@ def _score(run_dir: Path, sim: Simulator, spec: Spec, state: dict, images: np.nd
 
     counts, out, progress = present_blocks(sim, images, TEST, start, jobs,
                                            max(SCORE_BLOCK_WORK // spec.excitatory.n_neurons,
-                                               jobs * sim.slots), done, keep,
-                                           desc=f"scoring ({split})", quiet=quiet)
+                                               jobs * sim.slots), done, keep, desc=desc, quiet=quiet)
     partial.unlink(missing_ok=True)
     return counts, out, progress, earlier
 

@@ -1,14 +1,14 @@
 """How far running tasks are, read from the files they keep as they go
-(training checkpoints, a large network's partial scoring counts), for a
-sweep's progress bar: a task on a large network takes hours, and the bar
-itself moves only when one ends."""
+(training checkpoints, a large network's partial labelling and scoring
+counts), for a sweep's progress bar: a task on a large network takes hours,
+and the bar itself moves only when one ends."""
 from __future__ import annotations
 
 import threading
 from pathlib import Path
 
 from .. import runs
-from .ensemble import SCORING_PARTIAL
+from .ensemble import LABELLING_PARTIAL, SCORING_PARTIAL
 
 WATCH_SECONDS = 5.0   # how often a sweep's bar reads how far its running tasks are
 
@@ -17,11 +17,12 @@ def task_progress(folders) -> dict:
     """How far the run folders in ``folders`` are through the work whose
     files say it: {phase: (tasks, examples done, examples in all)} for the
     phases ``training`` (checkpoints; an audio-visual task's ensembles and
-    paired phase each have one) and ``scoring`` (a large network's partial
-    counts), counting only work midway."""
+    paired phase each have one), ``labelling`` and ``scoring`` (a large
+    network's partial counts), counting only work midway."""
     found = {}
     for folder in folders:
-        for phase, pattern in (("training", runs.CHECKPOINT), ("scoring", f"*{SCORING_PARTIAL}")):
+        for phase, pattern in (("training", runs.CHECKPOINT), ("labelling", LABELLING_PARTIAL),
+                               ("scoring", f"*{SCORING_PARTIAL}")):
             midway = [p for p in map(runs.checkpoint_progress, Path(folder).rglob(pattern))
                       if p is not None and p[0] < p[1]]
             if midway:
