@@ -358,7 +358,7 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
         fold_figures = summaries[0][1] if len(summaries) == 1 else None
         fold_cells = summaries
     if len(result["summary"]) > 1 and not folds:
-        from .experiments.sweep import best_cell
+        from .experiments.summary import best_cell
         best = best_cell(result["summary"])
         shown = ", ".join(f"{k}={best[k]}" for k in grid)
         click.echo(f"best on validation: {shown} ({100 * best['validation_accuracy'][0]:.2f}%)")

@@ -594,6 +594,7 @@ def test_a_sweep_task_scores_its_network_under_noise_once(small_audiovisual, mon
     again; the recorded figures and noise.md come from those columns."""
     from stdpnet import results
     from stdpnet.experiments import sweep
+    from stdpnet.experiments.summary import summarise, write_noise_table
     run_dir, result = small_audiovisual
     m = audiovisual.open_run(run_dir)
     noises = sweep.parse_noises(["image:gaussian=0,1", "audio:white=-5"])
@@ -609,8 +610,8 @@ def test_a_sweep_task_scores_its_network_under_noise_once(small_audiovisual, mon
     row = {"seed": 1, "task": "x", **{f"test_{k}": v for k, v in figures.items()}}
     names = {column: metric for column, metric, _, _ in results.recorded_noise_columns(row)}
     assert names["test_noise_audio_white_-5_both"] == "accuracy, both modalities, audio white at -5"
-    summary = sweep.summarise([row], [], ("test",))
-    sweep.write_noise_table(run_dir, summary, [], ("test",), tuple(noises))
+    summary = summarise([row], [], ("test",))
+    write_noise_table(run_dir, summary, [], ("test",), tuple(noises))
     table = (run_dir / "noise.md").read_text()
     assert f"| image:gaussian | 1 | {100 * figures['noise_image_gaussian_1_image']:.2f}%" in table
     for bad in ("image:gaussian", "image:gaussian=", "image:blur=0.5", "image:gaussian=a"):

@@ -16,8 +16,8 @@ import time
 import pytest
 
 from stdpnet.errors import ConfigError
-from stdpnet.experiments.sweep import (best_cell, run_sweep, run_task, task_digest, task_metrics,
-                                       tasks)
+from stdpnet.experiments.summary import best_cell
+from stdpnet.experiments.sweep import run_sweep, run_task, task_digest, task_metrics, tasks
 from stdpnet.spec.grid import parse_seeds, parse_sets
 
 from conftest import tiny_spec

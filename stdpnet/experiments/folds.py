@@ -15,7 +15,7 @@ import numpy as np
 from .. import plots, runs
 from ..errors import ConfigError
 from ..spec import MultimodalSpec
-from .sweep import mean_sd
+from .summary import mean_sd
 
 
 FOLD_KEY = "data.test_speakers"
