@@ -200,16 +200,40 @@ def test_a_run_of_several_epochs_keeps_each_epochs_state_for_the_learning_curve(
                                   runs.load_npz(run / runs.WEIGHTS)["w"])
     assert not np.array_equal(runs.load_npz(saved[0][2])["state.input_exc.w"], last["state.input_exc.w"])
     assert runs.load_checkpoint(run).counts.shape[0] == 80, "a window of chunk + 2,000 covers all 80"
-    curve = training.learning_curve(run, jobs=1, quiet=True)
-    assert [p["epoch"] for p in curve] == [1, 2] and (run / "learning_curve.png").exists()
+    import shutil
+    from stdpnet.engine import present as engine
+    shutil.copytree(run, tmp_path / "straight")
+    curve = training.learning_curve(tmp_path / "straight", jobs=1, quiet=True)
+    assert [p["epoch"] for p in curve] == [1, 2]
+    # Ctrl-C while epoch 1's validation digits are scored (40 labelled, 20 scored; 10 a block):
+    # run again, the curve shows only its last block of epoch 1, then all of epoch 2
+    monkeypatch.setattr(training, "SCORE_BLOCK_WORK", 10 * spec.excitatory.n_neurons)
+    real, shown = engine.present_split, []
+
+    def present(sim, images, *args, first_example=0, **kwargs):
+        shown.append((first_example, len(images)))
+        if len(shown) == stop_at:
+            raise KeyboardInterrupt
+        return real(sim, images, *args, first_example=first_example, **kwargs)
+    monkeypatch.setattr(engine, "present_split", present)
+    stop_at = 6
+    with pytest.raises(KeyboardInterrupt):
+        training.learning_curve(run, jobs=1, quiet=True)
+    shown.clear()
+    stop_at = None
+    assert training.learning_curve(run, jobs=1, quiet=True) == curve
+    assert shown == [(10, 10)] + [(lo, 10) for lo in (0, 10, 20, 30, 0, 10)]
+    assert not list((run / training.SNAPSHOTS).glob("*.partial.npz"))
+    assert (run / "learning_curve.png").exists()
     final = training.evaluate(run, quiet=True, split="validation", jobs=1)
     assert curve[-1]["accuracy"] == final["accuracy"]
     assert curve[-1]["accuracy_likelihood"] == final["accuracy_likelihood"]
     data = load_dataset(spec.data, spec.seed)      # the last state scored as an earlier epoch's is
     state = {k[6:]: v for k, v in last.items() if k.startswith("state.")}
     assign_idx = training.training_order(spec, data)[:spec.data.counts(len(data.train_x), len(data.test_x))[1]]
-    scored_afresh = training._score_state(training.Simulator(spec, data.n_input, modes=(training.TEST,)), data,
-                                          state, assign_idx, *data.split("validation"), 1, True)
+    scored_afresh = training._score_state(training.Simulator(spec, data.n_input, modes=(training.TEST,)), spec,
+                                          data, state, assign_idx, *data.split("validation"), 1, True,
+                                          tmp_path / "afresh")
     assert scored_afresh == {k: final[k] for k in ("accuracy", "accuracy_likelihood")}, \
         "an epoch's state is read by both readouts as evaluate reads them"
     monkeypatch.setattr(training, "_score_state", lambda *a: pytest.fail("scored again"))

@@ -239,7 +239,8 @@ def learning_curve(run_dir: Path, split: str = "validation", device: str | None 
     """The ``split`` accuracy of the state saved after every epoch (labels
     assigned anew from that state, as ``evaluate`` does), written to
     metrics.json under ``learning_curve.<split>`` and plotted in
-    learning_curve.png. Epochs scored before are not scored again."""
+    learning_curve.png. Epochs scored before are not scored again, and
+    an epoch stopped midway goes on from the counts it has kept."""
     if split == "test":
         raise ValueError("a learning curve is for choosing (the number of epochs): it reads the "
                          "validation split, never the test split")
@@ -269,7 +270,8 @@ def learning_curve(run_dir: Path, split: str = "validation", device: str | None 
                     ("input_exc.w", "input_exc.mask", "excitatory.theta") if k in final):
                 acc = {k: scored[k] for k in ("accuracy", "accuracy_likelihood")}   # the trained network
             else:
-                acc = _score_state(sim, data, state, assign_idx, scored_x, scored_y, jobs, quiet)
+                acc = _score_state(sim, spec, data, state, assign_idx, scored_x, scored_y, jobs, quiet,
+                                   run_dir / SNAPSHOTS / f"curve_epoch{epoch}")
             done[epoch] = {"epoch": epoch, "examples": position, **acc}
             runs.update_metrics(run_dir, learning_curve={split: sorted(done.values(),
                                                                        key=lambda p: p["epoch"])})
@@ -282,14 +284,17 @@ def learning_curve(run_dir: Path, split: str = "validation", device: str | None 
     return points
 
 
-def _score_state(sim, data, state, assign_idx, scored_x, scored_y, jobs, quiet) -> dict:
+def _score_state(sim, spec, data, state, assign_idx, scored_x, scored_y, jobs, quiet, kept: Path) -> dict:
     """Accuracy on ``scored_x`` of the vote and of the likelihood readout, as
-    ``evaluate`` reads them, with labels assigned on ``assign_idx``, state frozen."""
+    ``evaluate`` reads them, with labels assigned on ``assign_idx``, state
+    frozen. The counts are kept as they come, as ``evaluate`` keeps them
+    (``<kept>_labelling.partial.npz``, ``<kept>_scoring.partial.npz``)."""
     jobs = jobs or default_jobs()
-    assign_counts, _, _ = present_split(sim, data.train_x[assign_idx], TEST, state, jobs,
-                                        desc="labelling", quiet=quiet)
-    counts, _, _ = present_split(sim, scored_x, TEST, compression.zero_counters(state), jobs,
-                                 desc="scoring", quiet=quiet)
+    labelling = Path(f"{kept}_{LABELLING_PARTIAL}")   # kept until the scoring is done too
+    assign_counts = _score(sim, spec, state, data.train_x[assign_idx], labelling, "labelling", jobs,
+                           quiet, remove=False)[0]
+    counts = _score(sim, spec, state, scored_x, Path(f"{kept}{SCORING_PARTIAL}"), "scoring", jobs, quiet)[0]
+    labelling.unlink(missing_ok=True)
     rates = vote.class_rates(assign_counts, data.train_y[assign_idx], data.n_classes)
     return {"accuracy": vote.accuracy(scored_y, vote.predict(counts, vote.labels_from_rates(rates),
                                                              data.n_classes)),
@@ -298,13 +303,13 @@ def _score_state(sim, data, state, assign_idx, scored_x, scored_y, jobs, quiet) 
 
 
 def _score(sim: Simulator, spec: Spec, state: dict, images: np.ndarray, partial: Path,
-           desc: str, jobs: int, quiet: bool) -> tuple:
+           desc: str, jobs: int, quiet: bool, remove: bool = True) -> tuple:
     """The counts, summed spike counters and progress of the frozen network
     shown ``images``, and the seconds an earlier, stopped call spent on them:
     with independent presentations, block by block, the counts so far kept
     after each in ``partial`` (with how many there are in all; removed at the
-    end), so a stopped evaluation run again shows only the examples it has
-    not yet shown. The counts are those of one ``present_split``."""
+    end if ``remove``), so a stopped evaluation run again shows only the
+    examples it has not yet shown. The counts are those of one ``present_split``."""
     start = compression.zero_counters(state)
     if not can_split(sim, TEST):
         return (*present_split(sim, images, TEST, start, jobs, desc=desc, quiet=quiet), 0.0)
@@ -327,7 +332,8 @@ def _score(sim: Simulator, spec: Spec, state: dict, images: np.ndarray, partial:
     counts, out, progress = present_blocks(sim, images, TEST, start, jobs,
                                            max(SCORE_BLOCK_WORK // spec.excitatory.n_neurons,
                                                jobs * sim.slots), done, keep, desc=desc, quiet=quiet)
-    partial.unlink(missing_ok=True)
+    if remove:
+        partial.unlink(missing_ok=True)
     return counts, out, progress, earlier
 
 
