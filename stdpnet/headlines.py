@@ -50,6 +50,10 @@ HEADLINES = (
     ("mnist_6400_xtar_test", "MNIST, 6,400 neurons, one epoch, x_tar 0.2 (chosen on validation): test accuracy",
      "stdpnet sweep networks/mnist_6400.toml --set plasticity.x_tar=0.2 --set data.epochs=1 --seeds 0-2 "
      "--test --record mnist_6400_xtar_test --out runs/select_xtar_mnist_6400"),
+    ("fashion_400_select", "Fashion-MNIST, 400 neurons, one epoch: validation accuracy against the "
+     "power-law target x_tar and the input intensity",
+     "stdpnet sweep networks/fashion_400.toml --set plasticity.x_tar=0.05,0.1,0.2 --set input.intensity=1,2 "
+     "--seeds 0-2 --record fashion_400_select --out runs/select_fashion_400"),
     ("caltech_3class", "Caltech-101, three classes, dense",
      "stdpnet sweep networks/caltech_3class.toml --seeds 0-2 --test --record caltech_3class"),
     ("caltech_3class_prune", "Caltech-101, three classes, pruned",

@@ -140,8 +140,9 @@ def test_a_bad_idx_file_is_an_error_naming_it(tmp_path, case):
 def test_the_published_md5s_are_torchvisions():
     import torchvision.datasets
 
-    for known, cls in zip(idx.PUBLISHED, ("MNIST", "FashionMNIST", "KMNIST")):
-        resources = getattr(torchvision.datasets, cls).resources
+    titles = {known.title: known for known in idx.PUBLISHED}
+    for title, cls in (("MNIST", "MNIST"), ("Fashion-MNIST", "FashionMNIST"), ("KMNIST", "KMNIST")):
+        known, resources = titles[title], getattr(torchvision.datasets, cls).resources
         assert [known.md5[role] for role in idx.ROLES] == [digest for _, digest in resources]
         assert known.class_names == tuple(getattr(torchvision.datasets, cls).classes)[:10] or cls == "MNIST"
 

@@ -39,6 +39,8 @@ class Published:
     class_names: tuple
 
 
+FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
+                   "Bag", "Ankle boot")
 PUBLISHED = (
     Published("MNIST", {"train_images": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
                         "train_labels": "d53e105ee54ea40749a09fcbcd1e9432",
@@ -48,13 +50,19 @@ PUBLISHED = (
                                 "train_labels": "25c81989df183df01b3e8a0aad5dffbe",
                                 "test_images": "bef4ecab320f06d8554ea6380940ec79",
                                 "test_labels": "bb300cfdad3c16e7a12a480ee83cd310"},
-              ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
-               "Bag", "Ankle boot")),
+              FASHION_CLASSES),
     Published("KMNIST", {"train_images": "bdb82020997e1d708af4cf47b453dcf7",
                          "train_labels": "e144d726b3acfaa3e44228e80efcd344",
                          "test_images": "5c965bf0a639b31b8f53240b1b52f4d7",
                          "test_labels": "7320c461ea6c1c855c0b718fb2a4b134"},
               ("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo")),
+    # the same images and labels, gzipped anew by Debian (MD5s from the package's md5sums)
+    Published("Fashion-MNIST (Debian package dataset-fashion-mnist)",
+              {"train_images": "cf8536b0aa1a6ac5fa3f23001093305c",
+               "train_labels": "10bea18fdb374794d4bb42e356e600c9",
+               "test_images": "f78720b4224f21cce2f2ccf2d7a94c9a",
+               "test_labels": "0d30e22e447f3c33dab9ed536400ac01"},
+              FASHION_CLASSES),
 )
 
 
