@@ -195,8 +195,9 @@ def evaluate(run_dir: Path, device: str | None = None, quiet: bool = False,
     if str(saved.get("labelling_digest", "")) == labelled:
         assign_counts = saved["assign_counts"]
     else:
-        assign_counts, _, _, labelled_before = _score(sim, spec, state, data.train_x[assign_idx],
-                                        run_dir / LABELLING_PARTIAL, "labelling", jobs, quiet)
+        assign_counts, _, _, labelled_before = _score(
+            sim, spec, state, data.train_x[assign_idx], run_dir / LABELLING_PARTIAL, "labelling",
+            jobs, quiet)
         # kept at once, so an evaluation stopped while scoring does not label again
         runs.update_npz(run_dir / runs.READOUT, assign_counts=assign_counts,
                         assign_labels=data.train_y[assign_idx], labelling_digest=np.array(labelled),
@@ -223,7 +224,8 @@ def evaluate(run_dir: Path, device: str | None = None, quiet: bool = False,
     result = {"split": split, "accuracy": acc, "accuracy_likelihood": acc_likelihood,
               "examples": int(n_scored), "assign_examples": int(n_assign),
               "confusion": conf.tolist(), "device": sim.device,
-              "seconds": round(t2 - t1, 2), "assign_seconds": round(t1 - t0 + labelled_before, 2), "jobs": jobs,
+              "seconds": round(t2 - t1, 2), "assign_seconds": round(t1 - t0 + labelled_before, 2),
+              "jobs": jobs,
               "ms_per_example": round(1000 * (t2 - t1) / max(n_scored, 1), 3),
               "neurons_per_class": np.bincount(assignments[assignments >= 0],
                                                minlength=data.n_classes).tolist(),
