@@ -58,6 +58,10 @@ HEADLINES = (
      "edge of the first grid (higher x_tar, lower input intensity)",
      "stdpnet sweep networks/fashion_400.toml --set plasticity.x_tar=0.2,0.3,0.4 --set input.intensity=0.5,1 "
      "--seeds 0-2 --record fashion_400_select_edge --out runs/select_fashion_400"),
+    ("fashion_400", "Fashion-MNIST, 400 neurons, one epoch, x_tar 0.2 and input intensity 1 (chosen on "
+     "validation)",
+     "stdpnet sweep networks/fashion_400.toml --set plasticity.x_tar=0.2 --set input.intensity=1 --seeds 0-2 "
+     "--test --record fashion_400 --out runs/select_fashion_400"),
     ("caltech_3class", "Caltech-101, three classes, dense",
      "stdpnet sweep networks/caltech_3class.toml --seeds 0-2 --test --record caltech_3class"),
     ("caltech_3class_prune", "Caltech-101, three classes, pruned",
