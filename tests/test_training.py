@@ -125,14 +125,30 @@ def test_scoring_the_other_split_reuses_the_labelling_counts_of_the_same_network
     assert set(metrics) == {"validation", "test"} and metrics["validation"]["examples"] == 20
 
 
+class Blocks:
+    """Evaluations shown 10 examples a block; each block recorded in
+    ``shown`` as (first example, examples); Ctrl-C at block ``stop_at``."""
+
+    def __init__(self, monkeypatch, spec):
+        from stdpnet.engine import present as engine
+
+        monkeypatch.setattr(training, "SCORE_BLOCK_WORK", 10 * spec.excitatory.n_neurons)
+        self.real, self.shown, self.stop_at = engine.present_split, [], None
+        monkeypatch.setattr(engine, "present_split", self.present)
+
+    def present(self, sim, images, *args, first_example=0, **kwargs):
+        self.shown.append((first_example, len(images)))
+        if len(self.shown) == self.stop_at:
+            raise KeyboardInterrupt
+        return self.real(sim, images, *args, first_example=first_example, **kwargs)
+
+
 def test_an_evaluation_stopped_while_labelling_or_scoring_keeps_what_it_measured(tmp_path, monkeypatch):
     """Ctrl-C in the third block of labelled examples, then, run again, in
     the second block of scored ones; each time the run again shows only the
     blocks not yet shown, and ends with the counts and figures of an
     evaluation that was never stopped."""
     import shutil
-    from stdpnet.engine import present as engine
-    from stdpnet.experiments import ensemble
     from stdpnet.experiments.progress import task_progress     # what a sweep's bar shows
 
     spec = tiny_spec(data__validation_examples=20)
@@ -140,31 +156,23 @@ def test_an_evaluation_stopped_while_labelling_or_scoring_keeps_what_it_measured
     training.train(spec, run, quiet=True)
     shutil.copytree(run, tmp_path / "straight")
     straight = training.evaluate(tmp_path / "straight", quiet=True, split="validation", jobs=1)
-    monkeypatch.setattr(ensemble, "SCORE_BLOCK_WORK", 10 * spec.excitatory.n_neurons)  # 10 a block
-    real, shown = engine.present_split, []
-
-    def present(sim, images, *args, first_example=0, **kwargs):
-        shown.append((first_example, len(images)))
-        if len(shown) == stop_at:
-            raise KeyboardInterrupt
-        return real(sim, images, *args, first_example=first_example, **kwargs)
-    monkeypatch.setattr(engine, "present_split", present)
-    stop_at = 3                          # 40 labelled examples: the third block of 10
+    blocks = Blocks(monkeypatch, spec)
+    blocks.stop_at = 3                   # 40 labelled examples: the third block of 10
     with pytest.raises(KeyboardInterrupt):
         training.evaluate(run, quiet=True, split="validation", jobs=1)
     assert task_progress([run]) == {"labelling": (1, 20, 40)}
-    shown.clear()
-    stop_at = 4                          # labelling's last two blocks, then 20 scored: the second
+    blocks.shown.clear()
+    blocks.stop_at = 4                   # labelling's last two blocks, then 20 scored: the second
     with pytest.raises(KeyboardInterrupt):
         training.evaluate(run, quiet=True, split="validation", jobs=1)
-    assert shown[:2] == [(20, 10), (30, 10)] and shown[2:] == [(0, 10), (10, 10)]
+    assert blocks.shown[:2] == [(20, 10), (30, 10)] and blocks.shown[2:] == [(0, 10), (10, 10)]
     assert "evaluate" not in runs.load_json(run / runs.METRICS)
-    assert not (run / ensemble.LABELLING_PARTIAL).exists()
+    assert not (run / training.LABELLING_PARTIAL).exists()
     assert task_progress([run]) == {"scoring": (1, 10, 20)}
-    shown.clear()
-    stop_at = None
+    blocks.shown.clear()
+    blocks.stop_at = None
     result = training.evaluate(run, quiet=True, split="validation", jobs=1)
-    assert shown == [(10, 10)]                   # not labelled again, the first block kept
+    assert blocks.shown == [(10, 10)]                   # not labelled again, the first block kept
     assert task_progress([run]) == {}
     for key in ("accuracy", "accuracy_likelihood", "confusion", "neurons_per_class", "compression"):
         assert result[key] == straight[key], key
@@ -201,28 +209,19 @@ def test_a_run_of_several_epochs_keeps_each_epochs_state_for_the_learning_curve(
     assert not np.array_equal(runs.load_npz(saved[0][2])["state.input_exc.w"], last["state.input_exc.w"])
     assert runs.load_checkpoint(run).counts.shape[0] == 80, "a window of chunk + 2,000 covers all 80"
     import shutil
-    from stdpnet.engine import present as engine
     shutil.copytree(run, tmp_path / "straight")
     curve = training.learning_curve(tmp_path / "straight", jobs=1, quiet=True)
     assert [p["epoch"] for p in curve] == [1, 2]
     # Ctrl-C while epoch 1's validation digits are scored (40 labelled, 20 scored; 10 a block):
     # run again, the curve shows only its last block of epoch 1, then all of epoch 2
-    monkeypatch.setattr(training, "SCORE_BLOCK_WORK", 10 * spec.excitatory.n_neurons)
-    real, shown = engine.present_split, []
-
-    def present(sim, images, *args, first_example=0, **kwargs):
-        shown.append((first_example, len(images)))
-        if len(shown) == stop_at:
-            raise KeyboardInterrupt
-        return real(sim, images, *args, first_example=first_example, **kwargs)
-    monkeypatch.setattr(engine, "present_split", present)
-    stop_at = 6
+    blocks = Blocks(monkeypatch, spec)
+    blocks.stop_at = 6
     with pytest.raises(KeyboardInterrupt):
         training.learning_curve(run, jobs=1, quiet=True)
-    shown.clear()
-    stop_at = None
+    blocks.shown.clear()
+    blocks.stop_at = None
     assert training.learning_curve(run, jobs=1, quiet=True) == curve
-    assert shown == [(10, 10)] + [(lo, 10) for lo in (0, 10, 20, 30, 0, 10)]
+    assert blocks.shown == [(10, 10)] + [(lo, 10) for lo in (0, 10, 20, 30, 0, 10)]
     assert not list((run / training.SNAPSHOTS).glob("*.partial.npz"))
     assert (run / "learning_curve.png").exists()
     final = training.evaluate(run, quiet=True, split="validation", jobs=1)
