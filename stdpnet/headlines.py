@@ -62,6 +62,10 @@ HEADLINES = (
      "validation)",
      "stdpnet sweep networks/fashion_400.toml --set plasticity.x_tar=0.2 --set input.intensity=1 --seeds 0-2 "
      "--test --record fashion_400 --out runs/select_fashion_400"),
+    ("fashion_1600", "Fashion-MNIST, 1,600 neurons, one epoch, with the setting chosen on validation for "
+     "400 neurons (x_tar 0.2, input intensity 1)",
+     "stdpnet sweep networks/fashion_400.toml --set excitatory.n_neurons=1600 --set plasticity.x_tar=0.2 "
+     "--set input.intensity=1 --seeds 0-2 --test --record fashion_1600 --out runs/measure_fashion_1600"),
     ("caltech_3class", "Caltech-101, three classes, dense",
      "stdpnet sweep networks/caltech_3class.toml --seeds 0-2 --test --record caltech_3class"),
     ("caltech_3class_prune", "Caltech-101, three classes, pruned",
