@@ -479,29 +479,48 @@ def test_evaluating_again_labels_only_a_changed_network(small_audiovisual, monke
     assert [d for d in shown if d.startswith("labelling")] == ["labelling", "labelling (corrupted)"]
 
 
-def test_an_evaluation_stopped_while_scoring_shows_only_the_modes_not_yet_scored(
+def test_an_evaluation_stopped_while_labelling_or_scoring_goes_on_from_its_last_block(
         small_audiovisual, monkeypatch, tmp_path):
+    """Blocks of 200 pairs (300 labelling pairs, clean then corrupted; 250
+    test pairs per mode). Ctrl-C in the clean labelling's second block, then,
+    run again, in the audio mode's second: each time the run again shows only
+    the blocks not yet shown, and ends with the figures of an evaluation
+    never stopped, leaving no partial file."""
     import shutil
+    from stdpnet import runs
+    from stdpnet.engine import present as engine
+    from stdpnet.experiments import kept
+    from stdpnet.experiments.progress import task_progress     # what a sweep's bar shows
     run_dir, first = small_audiovisual
     run = tmp_path / "run"
     shutil.copytree(run_dir, run)
-    real, shown, stop = audiovisual.present_split, [], ["scoring (both)"]
+    (run / runs.READOUT).unlink()                              # labelled anew
+    monkeypatch.setattr(kept, "BLOCK_WORK", 1)                 # one chunk (200 pairs) a block
+    real, shown, stop = engine.present_split, [], [2]
 
-    def present(*args, desc="", **kwargs):
-        shown.append(desc)
-        if desc in stop:
+    def present(sim, x, *args, first_example=0, **kwargs):
+        shown.append((first_example, len(x)))
+        if len(shown) in stop:
             raise KeyboardInterrupt
-        return real(*args, desc=desc, **kwargs)
-    monkeypatch.setattr(audiovisual, "present_split", present)
+        return real(sim, x, *args, first_example=first_example, **kwargs)
+    monkeypatch.setattr(engine, "present_split", present)
     with pytest.raises(KeyboardInterrupt):
         audiovisual.evaluate(run, quiet=True, jobs=1)
-    assert shown == ["scoring (image)", "scoring (audio)", "scoring (both)"]   # labels kept
-    assert (run / "test_scoring.partial.npz").exists()
+    assert task_progress([run]) == {"labelling": (1, 200, 300)}
+    shown.clear()
+    stop[:] = [7]   # clean labelling's last block, corrupted labelling's two, the image mode, audio's
+    with pytest.raises(KeyboardInterrupt):
+        audiovisual.evaluate(run, quiet=True, jobs=1)
+    assert shown == [(200, 100), (0, 200), (200, 100), (0, 200), (200, 50), (0, 200), (200, 50)]
+    assert not list(run.glob(f"*{kept.LABELLING_PARTIAL}"))    # the labelling is in readout.npz
+    assert task_progress([run]) == {"scoring": (1, 200, 250)}  # the image mode done, audio midway
     shown.clear()
     stop.clear()
     again = audiovisual.evaluate(run, quiet=True, jobs=1)
-    assert shown == ["scoring (both)"] and not (run / "test_scoring.partial.npz").exists()
-    assert again["accuracy"] == first["accuracy"]
+    assert shown == [(200, 50), (0, 200), (200, 50)]            # audio's last block, then both
+    assert not list(run.glob("*.partial.npz"))
+    for key in ("accuracy", "tilt", "reliability", "cross_modal_gain"):
+        assert again[key] == first[key], key
 
 
 def test_an_interrupted_robustness_curve_keeps_its_measured_levels(small_audiovisual, monkeypatch):

@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from stdpnet import runs
-from stdpnet.experiments import ensemble as training
+from stdpnet.experiments import ensemble as training, kept
 from stdpnet.cli import main
 from stdpnet.spec import dump_spec
 from stdpnet.data.load import load_dataset
@@ -132,7 +132,7 @@ class Blocks:
     def __init__(self, monkeypatch, spec):
         from stdpnet.engine import present as engine
 
-        monkeypatch.setattr(training, "SCORE_BLOCK_WORK", 10 * spec.excitatory.n_neurons)
+        monkeypatch.setattr(kept, "BLOCK_WORK", 10 * spec.excitatory.n_neurons)
         self.real, self.shown, self.stop_at = engine.present_split, [], None
         monkeypatch.setattr(engine, "present_split", self.present)
 

@@ -45,7 +45,7 @@ from ..engine.simulator import TEST, TRAIN
 from ..errors import DataError, RunFolderError
 from ..readout import combine, likelihood, vote
 from ..spec import MultimodalSpec, dump_multimodal_spec, dump_spec, load_multimodal_spec
-from . import ensemble
+from . import ensemble, kept
 
 MODES = ("image", "audio", "both")
 CROSS = "cross.npz"
@@ -208,27 +208,28 @@ def present_modes(sim: MultimodalSimulator, state: dict, image_x, audio_x, modes
                   quiet: bool = False, jobs: int = 1, keep: tuple[Path, str] | None = None) -> dict:
     """Spike counts (n, image neurons + audio neurons) of each readout mode
     (each sequence cut into ``jobs`` parts run at once; same counts for any number).
-    ``keep`` = (file, digest of what the counts depend on): each mode's counts
-    are saved there once measured, and a mode saved under the same digest
-    by a stopped call is not shown again (the file goes once all are done)."""
-    n = len(image_x)
-    out = {}
-    if keep is not None and keep[0].exists():
-        saved = runs.load_npz(keep[0])
-        if str(saved.get("digest", "")) == keep[1]:
-            out = {mode: saved[mode] for mode in modes if mode in saved}
+    ``keep`` = (file prefix, digest of what the counts depend on): each mode's
+    counts are kept block by block in ``<prefix>_<mode>_scoring.partial.npz``
+    (``kept.present_kept``), so a stopped call run again shows only the
+    examples not yet shown; the files go once every mode is done."""
+    n, out = len(image_x), {}
     for mode in modes:
-        if mode in out:
-            continue
         x = rows(image_x if mode in ("image", "both") else None,
                  audio_x if mode in ("audio", "both") else None, sim.n_image, sim.n_audio, n)
-        out[mode], _, _ = present_split(sim, x, TEST, state, jobs, desc=f"scoring ({mode})",
-                                        quiet=quiet)
-        if keep is not None:
-            runs.save_npz(keep[0], digest=np.array(keep[1]), **out)
+        desc = f"scoring ({mode})"
+        if keep is None:
+            out[mode] = present_split(sim, x, TEST, state, jobs, desc=desc, quiet=quiet)[0]
+        else:
+            out[mode] = kept.present_kept(sim, x, state, _mode_partial(keep[0], mode), f"{keep[1]}:{mode}",
+                                          jobs, desc, quiet, remove=False)[0]
     if keep is not None:
-        keep[0].unlink(missing_ok=True)
+        for mode in modes:
+            _mode_partial(keep[0], mode).unlink(missing_ok=True)
     return out
+
+
+def _mode_partial(prefix: Path, mode: str) -> Path:
+    return Path(f"{prefix}_{mode}{kept.SCORING_PARTIAL}")
 
 
 def accuracies(counts: dict, rates_image, rates_audio, labels, n_image_neurons,
@@ -327,28 +328,37 @@ def labelling_pairs(m: MultimodalSpec, data: Data) -> tuple[np.ndarray, np.ndarr
 
 
 def assign_labels(sim: MultimodalSimulator, m: MultimodalSpec, data: Data, state: dict,
-                  quiet: bool = False, jobs: int = 1):
+                  quiet: bool = False, jobs: int = 1, keep: tuple[Path, str] | None = None):
     """Class-mean responses of both ensembles' neurons on labelled training
-    pairs shown together; returns (image rates, audio rates, counts, pair labels)."""
+    pairs shown together; returns (image rates, audio rates, counts, pair labels).
+    ``keep`` = (file, digest): the counts kept there block by block
+    (``kept.present_kept``; the file stays until the caller removes it)."""
     a_idx, i_idx = labelling_pairs(m, data)
     x = rows(data.image.train_x[i_idx], data.audio.train_x[a_idx], sim.n_image, sim.n_audio, len(a_idx))
-    counts, _, _ = present_split(sim, x, TEST, state, jobs, desc="labelling", quiet=quiet)
+    counts = _present(sim, x, state, jobs, "labelling", quiet, keep)
     n_i, labels = sim.n_image_neurons, data.audio.train_y[a_idx]
     return (vote.class_rates(counts[:, :n_i], labels, data.n_classes),
             vote.class_rates(counts[:, n_i:], labels, data.n_classes), counts, labels)
 
 
 def corrupted_labelling_counts(sim: MultimodalSimulator, m: MultimodalSpec, data: Data, state: dict,
-                               quiet: bool = False, jobs: int = 1) -> tuple:
+                               quiet: bool = False, jobs: int = 1,
+                               keep: tuple[Path, str] | None = None) -> tuple:
     """Spike counts of the labelling pairs shown again with one modality
     corrupted (``corrupted_pairs``), for the calibrated rule to learn from;
-    and each pair's noise and severity."""
+    and each pair's noise and severity. ``keep`` as in ``assign_labels``."""
     a_idx, i_idx = labelling_pairs(m, data)
     image_x, audio_x, noise, severity = corrupted_pairs(m, data, a_idx, i_idx,
                                                         streams.rng(m.seed, "calibration_noise"))
     x = rows(image_x, audio_x, sim.n_image, sim.n_audio, len(a_idx))
-    counts, _, _ = present_split(sim, x, TEST, state, jobs, desc="labelling (corrupted)", quiet=quiet)
-    return counts, noise, severity
+    return _present(sim, x, state, jobs, "labelling (corrupted)", quiet, keep), noise, severity
+
+
+def _present(sim, x, state, jobs, desc, quiet, keep: tuple[Path, str] | None) -> np.ndarray:
+    """The counts of ``x`` shown to the frozen network, kept block by block where ``keep`` says."""
+    if keep is None:
+        return present_split(sim, x, TEST, state, jobs, desc=desc, quiet=quiet)[0]
+    return kept.present_kept(sim, x, state, keep[0], keep[1], jobs, desc, quiet, remove=False)[0]
 
 
 def labelling_digest(m: MultimodalSpec, data: Data, state: dict) -> str:
@@ -371,16 +381,23 @@ def labelling_counts(run_dir: Path, sim: MultimodalSimulator, m: MultimodalSpec,
     labelling pairs: those kept in readout.npz by an earlier evaluation of
     the same network and pairs (``digest``: ``labelling_digest``), or
     measured now and kept at once (so an evaluation stopped while scoring,
-    or one of the other split, does not label again)."""
+    or one of the other split, does not label again). While measured, both
+    are kept block by block (``labelling.partial.npz``,
+    ``corrupted_labelling.partial.npz``): a labelling stopped midway goes on
+    from its last block."""
     saved = runs.load_npz(run_dir / runs.READOUT) if (run_dir / runs.READOUT).exists() else {}
     if str(saved.get("labelling_digest", "")) == digest:
         return (saved["assign_counts"], saved["assign_labels"], saved["assign_counts_corrupted"],
                 saved["corruption_noise"], saved["corruption_severity"])
-    _, _, counts, labels = assign_labels(sim, m, data, state, quiet, jobs)
-    corrupted, noise, severity = corrupted_labelling_counts(sim, m, data, state, quiet, jobs)
+    clean, dirty = run_dir / kept.LABELLING_PARTIAL, run_dir / f"corrupted_{kept.LABELLING_PARTIAL}"
+    _, _, counts, labels = assign_labels(sim, m, data, state, quiet, jobs, keep=(clean, f"clean:{digest}"))
+    corrupted, noise, severity = corrupted_labelling_counts(sim, m, data, state, quiet, jobs,
+                                                            keep=(dirty, f"corrupted:{digest}"))
     runs.update_npz(run_dir / runs.READOUT, assign_counts=counts, assign_labels=labels,
                     assign_counts_corrupted=corrupted, corruption_noise=noise,
                     corruption_severity=severity, labelling_digest=np.array(digest))
+    clean.unlink(missing_ok=True)
+    dirty.unlink(missing_ok=True)
     return counts, labels, corrupted, noise, severity
 
 
@@ -412,8 +429,7 @@ def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
     ts = scored_pairs(m, data, split)
     scored = hashlib.sha256(np.concatenate([ts.audio_index, ts.image_index]).astype(np.int64).tobytes())
     counts = present_modes(sim, state, *ts.inputs(data), quiet=quiet, jobs=jobs,
-                           keep=(run_dir / f"{split}{ensemble.SCORING_PARTIAL}",
-                                 f"{split}:{network}:{scored.hexdigest()}"))
+                           keep=(run_dir / split, f"{split}:{network}:{scored.hexdigest()}"))
     t2 = time.perf_counter()
     reliability = combine.calibrate(assign_counts, assign_y, n_i, n_classes,
                                     streams.rng(m.seed, "calibration_folds"), corrupted)

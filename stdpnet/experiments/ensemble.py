@@ -14,23 +14,17 @@ import numpy as np
 
 from .. import runs
 from ..data.load import Dataset, load_dataset
-from ..engine.present import (Progress, can_split, default_jobs, present, present_blocks,
-                              present_split)
+from ..engine.present import Progress, default_jobs, present
 from ..engine.simulator import TEST, TRAIN, Simulator
 from ..errors import ConfigError, RunFolderError
 from ..model import compression
 from ..readout import likelihood, vote
+from . import kept
+from .kept import LABELLING_PARTIAL, SCORING_PARTIAL
 from ..spec import Spec, dump_spec
 
 
 RUNNING_WINDOW = 2000   # examples that label the neurons for the running accuracy
-# scored examples x excitatory neurons between two saves of an evaluation's
-# counts: 2,000 examples at 6,400 neurons (a minute or two), one block for
-# the small networks, whose whole evaluation takes seconds
-SCORE_BLOCK_WORK = 2000 * 6400
-# the counts so far of an evaluation stopped midway, kept block by block
-SCORING_PARTIAL = "_scoring.partial.npz"      # <split>_scoring.partial.npz: the scored split's
-LABELLING_PARTIAL = "labelling.partial.npz"   # the labelled training examples'
 
 
 def running_accuracy(counts, labels, position, chunk, window, n_classes):
@@ -286,16 +280,16 @@ def learning_curve(run_dir: Path, split: str = "validation", device: str | None 
     return points
 
 
-def _score_state(sim, spec, data, state, assign_idx, scored_x, scored_y, jobs, quiet, kept: Path) -> dict:
+def _score_state(sim, spec, data, state, assign_idx, scored_x, scored_y, jobs, quiet, prefix: Path) -> dict:
     """Accuracy on ``scored_x`` of the vote and of the likelihood readout, as
     ``evaluate`` reads them, with labels assigned on ``assign_idx``, state
     frozen. The counts are kept as they come, as ``evaluate`` keeps them
-    (``<kept>_labelling.partial.npz``, ``<kept>_scoring.partial.npz``)."""
+    (``<prefix>_labelling.partial.npz``, ``<prefix>_scoring.partial.npz``)."""
     jobs = jobs or default_jobs()
-    labelling = Path(f"{kept}_{LABELLING_PARTIAL}")   # kept until the scoring is done too
+    labelling = Path(f"{prefix}_{LABELLING_PARTIAL}")   # kept until the scoring is done too
     assign_counts = _score(sim, spec, state, data.train_x[assign_idx], labelling, "labelling", jobs,
                            quiet, remove=False)[0]
-    counts = _score(sim, spec, state, scored_x, Path(f"{kept}{SCORING_PARTIAL}"), "scoring", jobs, quiet)[0]
+    counts = _score(sim, spec, state, scored_x, Path(f"{prefix}{SCORING_PARTIAL}"), "scoring", jobs, quiet)[0]
     labelling.unlink(missing_ok=True)
     rates = vote.class_rates(assign_counts, data.train_y[assign_idx], data.n_classes)
     return {"accuracy": vote.accuracy(scored_y, vote.predict(counts, vote.labels_from_rates(rates),
@@ -306,37 +300,12 @@ def _score_state(sim, spec, data, state, assign_idx, scored_x, scored_y, jobs, q
 
 def _score(sim: Simulator, spec: Spec, state: dict, images: np.ndarray, partial: Path,
            desc: str, jobs: int, quiet: bool, remove: bool = True) -> tuple:
-    """The counts, summed spike counters and progress of the frozen network
-    shown ``images``, and the seconds an earlier, stopped call spent on them:
-    with independent presentations, block by block, the counts so far kept
-    after each in ``partial`` (with how many there are in all; removed at the
-    end if ``remove``), so a stopped evaluation run again shows only the
-    examples it has not yet shown. The counts are those of one ``present_split``."""
-    start = compression.zero_counters(state)
-    if not can_split(sim, TEST):
-        return (*present_split(sim, images, TEST, start, jobs, desc=desc, quiet=quiet), 0.0)
+    """``kept.present_kept`` of the frozen network shown ``images``, its
+    spike counters counted from zero: (counts, summed counters, progress,
+    seconds an earlier, stopped call spent on them)."""
     digest = f"{partial.name}:{_presentation_digest(spec, state, np.arange(len(images)))}"
-    saved = runs.load_npz(partial) if partial.exists() else {}
-    done, earlier = None, 0.0
-    if str(saved.get("digest", "")) == digest:
-        done = (saved["counts"], {k[len("counter."):]: v for k, v in saved.items()
-                                  if k.startswith("counter.")}, int(saved["presentations"]))
-        earlier = float(saved["seconds"])
-    t0 = time.perf_counter()
-
-    def keep(counts, counters, presentations):
-        runs.save_npz(partial, digest=np.array(digest), counts=counts,
-                      position=np.array(len(counts)), total=np.array(len(images)),
-                      presentations=np.array(presentations),
-                      seconds=np.array(earlier + time.perf_counter() - t0),
-                      **{f"counter.{k}": v for k, v in counters.items()})
-
-    counts, out, progress = present_blocks(sim, images, TEST, start, jobs,
-                                           max(SCORE_BLOCK_WORK // spec.excitatory.n_neurons,
-                                               jobs * sim.slots), done, keep, desc=desc, quiet=quiet)
-    if remove:
-        partial.unlink(missing_ok=True)
-    return counts, out, progress, earlier
+    return kept.present_kept(sim, images, compression.zero_counters(state), partial, digest, jobs, desc,
+                             quiet, remove)
 
 
 def _presentation_digest(spec: Spec, state: dict, assign_idx: np.ndarray) -> str:

@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 from .. import runs
-from .ensemble import LABELLING_PARTIAL, SCORING_PARTIAL
+from .kept import LABELLING_PARTIAL, SCORING_PARTIAL
 
 WATCH_SECONDS = 5.0   # how often a sweep's bar reads how far its running tasks are
 
@@ -21,7 +21,7 @@ def task_progress(folders) -> dict:
     network's partial counts), counting only work midway."""
     found = {}
     for folder in folders:
-        for phase, pattern in (("training", runs.CHECKPOINT), ("labelling", LABELLING_PARTIAL),
+        for phase, pattern in (("training", runs.CHECKPOINT), ("labelling", f"*{LABELLING_PARTIAL}"),
                                ("scoring", f"*{SCORING_PARTIAL}")):
             midway = [p for p in map(runs.checkpoint_progress, Path(folder).rglob(pattern))
                       if p is not None and p[0] < p[1]]
