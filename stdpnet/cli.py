@@ -329,10 +329,10 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
         if record and with_test and len(grid) > 1:
             raise click.UsageError("--record --test with --folds needs one setting (no other --set)")
     seed_list = parse_seeds(seeds) if seeds else [spec.seed]
-    tasks(spec, grid, seed_list)   # every --set key and value checked before data is fetched
+    todo = tasks(spec, grid, seed_list)   # every --set key and value checked before data is fetched
     out = out or Path("runs") / f"sweep_{spec.name}"
     if list_only:
-        _list_tasks(plan(spec, grid, seed_list, out, with_test))
+        _list_tasks(plan(spec, grid, seed_list, out, with_test, todo))
         return
     _ensure_data(*((spec.image, spec.audio) if multimodal else (spec,)))
     argv = sys.argv[sys.argv.index("sweep"):] if "sweep" in sys.argv else ["sweep", str(spec_path)]
@@ -340,6 +340,7 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
     result = run_sweep(spec, grid, seed_list, out, workers=workers,
                        scheduler=scheduler, test=with_test, device=device, log=click.echo, quiet=quiet,
                        noises=parse_noises(list(noises)),
+                       todo=todo,
                        plot=not folds)    # folds.png instead: a fold's validation and test are other speakers
     click.echo((Path(out) / "summary.md").read_text())
     if noises and result["rows"]:

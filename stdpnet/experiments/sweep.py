@@ -322,13 +322,15 @@ def task_state(run_dir: Path, splits: tuple) -> str:
     return "to run"
 
 
-def plan(spec, sets: dict, seeds: list[int], out: Path, test: bool = False) -> list[dict]:
+def plan(spec, sets: dict, seeds: list[int], out: Path, test: bool = False,
+         todo: list[Task] | None = None) -> list[dict]:
     """What ``run_sweep`` would do, without doing any of it: every task's
     settings, seed, run folder, state (``task_state``; a folder named by an
     older digest counts as the task's) and, midway through training, the
-    examples trained on and in all."""
+    examples trained on and in all. ``todo``: ``tasks(spec, sets, seeds)``
+    if already built."""
     out = Path(out)
-    todo = tasks(spec, sets, seeds)
+    todo = todo or tasks(spec, sets, seeds)
     older = {t.digest: name for name, t in
              adopt_folders(out / "tasks", todo, rename=False).items()}
     splits = sweep_splits(spec, test)
@@ -377,11 +379,12 @@ def connect(workers: int | None, scheduler: str | None):
 def run_sweep(spec, sets: dict, seeds: list[int], out: Path, workers: int | None = None,
               scheduler: str | None = None, test: bool = False, device: str | None = None,
               log: Callable = print, quiet: bool = False, noises: list | None = None,
-              plot: bool = True) -> dict:
+              plot: bool = True, todo: list[Task] | None = None) -> dict:
     """Run every cell x seed on Dask; write sweep.csv, summary.md, sweep.png
     (unless not ``plot``) and, with ``noises`` ([(modality, kind, levels)],
-    audio-visual specs only), noise.md in ``out``. Returns {"rows": [...],
-    "failed": [(task, error)], "summary": [...]}."""
+    audio-visual specs only), noise.md in ``out``. ``todo``: ``tasks(spec,
+    sets, seeds)`` if already built. Returns {"rows": [...], "failed":
+    [(task, error)], "summary": [...]}."""
     from dask.distributed import as_completed
     from tqdm import tqdm
 
@@ -390,7 +393,7 @@ def run_sweep(spec, sets: dict, seeds: list[int], out: Path, workers: int | None
     if noises and not isinstance(spec, MultimodalSpec):
         raise ConfigError("--noise scores an audio-visual network with one modality corrupted: "
                           f"{spec.name} is a single ensemble")
-    todo = tasks(spec, sets, seeds)      # every cell checked before anything is written
+    todo = todo or tasks(spec, sets, seeds)      # every cell checked before anything is written
     out.mkdir(parents=True, exist_ok=True)
     for name, task in adopt_folders(out / "tasks", todo).items():
         log(f"task {task.cell}, seed {task.seed}: reusing {name} (named by an older digest)")

@@ -1,0 +1,116 @@
+"""Why the likelihood readout can fall below the vote: the Poisson model's
+total-rate term.
+
+The likelihood readout (``stdpnet.readout.likelihood``) scores class c by
+sum_n [count_n log(rate_cn) - rate_cn]. Its second term, the class's mean
+spike total, makes the total number of spikes evidence for a class. Where
+the classes' mean totals differ widely (Fashion-MNIST: a coat drives the
+network far harder than a sandal), an example whose total is off its class's
+mean is pulled to another class however its spikes are spread. The same
+model given each example's total (a multinomial over the neurons:
+sum_n count_n log(rate_cn / sum_m rate_cm)) reads only how the spikes are
+spread.
+
+For every task of a finished sweep (validation only, no simulation; the
+counts in each run's ``readout.npz``), this prints and records:
+
+- the vote and the Poisson likelihood readout, as the sweep scored them;
+- the multinomial readout (``multinomial``), the same class rates given
+  each example's total;
+- the ratio of the largest to the smallest class-mean spike total of the
+  labelling examples (``class_total_ratio``).
+
+    python benchmarks/likelihood_readout.py runs/select_fashion_400 \\
+        --spec networks/fashion_400.toml [--record fashion_400_likelihood]
+
+Cells are the sweep's swept settings (``sweep.csv``); the test split is
+never read.
+"""
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from stdpnet import results, runs
+from stdpnet.readout import likelihood, vote
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from spike_count_readout import NOT_SETTINGS, sweep_rows  # noqa: E402
+
+
+def multinomial_log_likelihoods(counts: np.ndarray, rates: np.ndarray,
+                                floor: float = likelihood.RATE_FLOOR) -> np.ndarray:
+    """(examples, classes) log-likelihood of how each example's spikes are
+    spread over the neurons, given its total: each class's rates (raised to
+    ``floor``, as ``likelihood.log_likelihoods`` raises them) normalised to
+    the probability that a spike comes from each neuron."""
+    lam = np.maximum(np.asarray(rates, dtype=np.float64), floor)
+    return np.asarray(counts, dtype=np.float64) @ np.log(lam / lam.sum(axis=1, keepdims=True)).T
+
+
+def readouts(readout: dict, n_classes: int) -> dict:
+    """Validation figures of one run from its labelling and validation counts."""
+    rates = vote.class_rates(readout["assign_counts"], readout["assign_labels"], n_classes)
+    counts, labels = readout["validation_counts"], readout["validation_labels"]
+    totals = rates.sum(axis=1)
+    return {
+        "vote": vote.accuracy(labels, vote.predict(counts, vote.labels_from_rates(rates), n_classes)),
+        "likelihood": vote.accuracy(labels, likelihood.log_likelihoods(counts, rates).argmax(axis=1)),
+        "multinomial": vote.accuracy(labels, multinomial_log_likelihoods(counts, rates).argmax(axis=1)),
+        "class_total_ratio": float(totals.max() / max(totals.min(), likelihood.RATE_FLOOR)),
+    }
+
+
+FIGURES = (("vote", "%"), ("likelihood", "%"), ("multinomial", "%"), ("class_total_ratio", "x"))
+METRICS = {
+    "multinomial": "accuracy, likelihood readout given each example's spike total (multinomial)",
+    "class_total_ratio": "largest over smallest class-mean spike total of the labelling examples",
+}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sweep", type=Path, help="a finished sweep's folder (sweep.csv, tasks/)")
+    parser.add_argument("--spec", required=True, help="the spec the sweep ran (for the record's provenance)")
+    parser.add_argument("--record", metavar="NAME", help="write each cell's figures to results/NAME.*")
+    args = parser.parse_args()
+    source = results.provenance(args.spec, "python " + shlex.join(sys.argv)) if args.record else None
+    rows = sweep_rows(args.sweep)
+    settings = [k for k in rows[0] if k not in NOT_SETTINGS and not k.startswith(("validation_", "test_"))]
+    cells: dict = {}   # {cell: {seed: {figure: value}}}
+    for r in rows:
+        task = args.sweep / "tasks" / r["task"]
+        readout = runs.load_npz(task / runs.READOUT)
+        if "validation_counts" not in readout:
+            sys.exit(f"{task}: no validation counts")
+        n_classes = int(max(readout["assign_labels"].max(), readout["validation_labels"].max())) + 1
+        figures = readouts(readout, n_classes)
+        for name in ("vote", "likelihood"):   # as the sweep scored them, or the counts are not its
+            if abs(figures[name] - float(r[f"validation_accuracy{'' if name == 'vote' else '_likelihood'}"])) > 1e-4:
+                sys.exit(f"{task}: the {name} readout of the kept counts differs from sweep.csv's")
+        cell = ",".join(f"{k}={r[k]}" for k in settings)
+        cells.setdefault(cell, {})[int(r["seed"])] = figures
+    print("\n| cell | vote | likelihood | multinomial | class total ratio |\n|---|---|---|---|---|")
+    for cell, per_seed in cells.items():
+        shown = []
+        for name, unit in FIGURES:
+            v = np.array([per_seed[s][name] for s in sorted(per_seed)]) * (100 if unit == "%" else 1)
+            shown.append(f"{v.mean():.2f}{unit} ± {v.std(ddof=1) if len(v) > 1 else 0:.2f}")
+        print(f"| {cell or '(spec)'} | " + " | ".join(shown) + " |")
+        if args.record:
+            title = results.title_of(args.record, "The likelihood readout given each example's spike total")
+            for name, unit in FIGURES:
+                if name not in METRICS:
+                    continue
+                entry = results.figure(f"{args.record}.{cell}_validation_{name}", title,
+                                       f"{METRICS[name]}, {cell}", "validation", unit,
+                                       {s: per_seed[s][name] for s in sorted(per_seed)}, source)
+                print(f"wrote {results.write(entry)}")
+
+
+if __name__ == "__main__":
+    main()
