@@ -45,6 +45,30 @@ def test_linear_on_counts_reads_class_structure_and_only_the_validation_counts()
     assert scr.linear_on_counts(readout) > 0.9
 
 
+def test_the_multinomial_readout_reads_how_spikes_are_spread_not_how_many_there_are():
+    """Class 1's examples fire four times as many spikes as class 0's. An
+    example of class 1 at a quarter of its class's total is pulled to class 0 by
+    the Poisson readout's total-rate term; the same rates given the total
+    read its spread and name class 1. Only validation counts are read."""
+    lr = benchmark("likelihood_readout")
+    rng = np.random.default_rng(0)
+    pattern = np.array([[3.0, 1.0, 1.0, 1.0], [1.0, 1.0, 1.0, 3.0]])    # where each class's spikes go
+    labels = np.arange(200) % 2
+    train = rng.poisson(pattern[labels] * np.where(labels == 1, 16.0, 4.0)[:, None])
+    val_y = np.ones(100, int)
+    val = rng.poisson(pattern[val_y] * 4.0)                          # class 1 at class 0's total
+    readout = {"assign_counts": train, "assign_labels": labels,
+               "validation_counts": val, "validation_labels": val_y,
+               "test_counts": val, "test_labels": 1 - val_y}           # never read: would score 0
+    figures = lr.readouts(readout, 2)
+    assert figures["multinomial"] > 0.9 and figures["likelihood"] < 0.5
+    assert 3.5 < figures["class_total_ratio"] < 4.5
+    scaled = lr.multinomial_log_likelihoods(3 * val, lr.vote.class_rates(train, labels, 2))
+    np.testing.assert_array_equal(scaled.argmax(axis=1),               # the total does not decide
+                                  lr.multinomial_log_likelihoods(val, lr.vote.class_rates(train, labels, 2))
+                                  .argmax(axis=1))
+
+
 @pytest.fixture
 def three_voices(tmp_path):
     """Three speakers x 10 digits x 3 repetitions, each digit its own tone."""
