@@ -458,13 +458,14 @@ def test_evaluating_again_labels_only_a_changed_network(small_audiovisual, monke
     changed network labels again."""
     import shutil
     from stdpnet import runs
+    from stdpnet.experiments import kept
     run_dir, first = small_audiovisual
-    real, shown = audiovisual.present_split, []
+    real, shown = kept.present_kept, []
 
-    def present(*args, desc="", **kwargs):
+    def present(sim, images, state, partial, digest, jobs, desc, *args, **kwargs):
         shown.append(desc)
-        return real(*args, desc=desc, **kwargs)
-    monkeypatch.setattr(audiovisual, "present_split", present)
+        return real(sim, images, state, partial, digest, jobs, desc, *args, **kwargs)
+    monkeypatch.setattr(kept, "present_kept", present)
     again = audiovisual.evaluate(run_dir, quiet=True, jobs=1)
     assert shown and not [d for d in shown if d.startswith("labelling")]
     assert again["accuracy"] == first["accuracy"] and again["tilt"] == first["tilt"]
