@@ -106,8 +106,8 @@ def main():
             for name, unit in FIGURES:
                 if name not in METRICS:
                     continue
-                entry = results.figure(f"{args.record}.{cell}_validation_{name}", title,
-                                       f"{METRICS[name]}, {cell}", "validation", unit,
+                entry = results.figure(f"{args.record}.{cell + '_' if cell else ''}validation_{name}", title,
+                                       f"{METRICS[name]}{', ' + cell if cell else ''}", "validation", unit,
                                        {s: per_seed[s][name] for s in sorted(per_seed)}, source)
                 print(f"wrote {results.write(entry)}")
 
