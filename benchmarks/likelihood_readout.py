@@ -18,7 +18,8 @@ counts in each run's ``readout.npz``), this prints and records:
 - the multinomial readout (``multinomial``), the same class rates given
   each example's total;
 - the ratio of the largest to the smallest class-mean spike total of the
-  labelling examples (``class_total_ratio``).
+  labelling examples (``class_total_ratio``), and the mean spike total of
+  a validation example (``spikes_per_example``).
 
     python benchmarks/likelihood_readout.py runs/select_fashion_400 \\
         --spec networks/fashion_400.toml [--record fashion_400_likelihood]
@@ -62,13 +63,16 @@ def readouts(readout: dict, n_classes: int) -> dict:
         "likelihood": vote.accuracy(labels, likelihood.log_likelihoods(counts, rates).argmax(axis=1)),
         "multinomial": vote.accuracy(labels, multinomial_log_likelihoods(counts, rates).argmax(axis=1)),
         "class_total_ratio": float(totals.max() / max(totals.min(), likelihood.RATE_FLOOR)),
+        "spikes_per_example": float(np.asarray(counts).sum(axis=1).mean()),
     }
 
 
-FIGURES = (("vote", "%"), ("likelihood", "%"), ("multinomial", "%"), ("class_total_ratio", "x"))
+FIGURES = (("vote", "%"), ("likelihood", "%"), ("multinomial", "%"), ("class_total_ratio", "x"),
+           ("spikes_per_example", ""))
 METRICS = {
     "multinomial": "accuracy, likelihood readout given each example's spike total (multinomial)",
     "class_total_ratio": "largest over smallest class-mean spike total of the labelling examples",
+    "spikes_per_example": "excitatory spikes per validation example",
 }
 
 
@@ -94,7 +98,8 @@ def main():
                 sys.exit(f"{task}: the {name} readout of the kept counts differs from sweep.csv's")
         cell = ",".join(f"{k}={r[k]}" for k in settings)
         cells.setdefault(cell, {})[int(r["seed"])] = figures
-    print("\n| cell | vote | likelihood | multinomial | class total ratio |\n|---|---|---|---|---|")
+    print("\n| cell | vote | likelihood | multinomial | class total ratio | spikes per example |\n"
+          "|---|---|---|---|---|---|")
     for cell, per_seed in cells.items():
         shown = []
         for name, unit in FIGURES:
