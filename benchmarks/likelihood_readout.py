@@ -70,6 +70,8 @@ def readouts(readout: dict, n_classes: int) -> dict:
 FIGURES = (("vote", "%"), ("likelihood", "%"), ("multinomial", "%"), ("class_total_ratio", "x"),
            ("spikes_per_example", ""))
 METRICS = {
+    "vote": "accuracy (vote) of the kept counts",
+    "likelihood": "accuracy, Poisson likelihood readout of the kept counts",
     "multinomial": "accuracy, likelihood readout given each example's spike total (multinomial)",
     "class_total_ratio": "largest over smallest class-mean spike total of the labelling examples",
     "spikes_per_example": "excitatory spikes per validation example",
@@ -109,8 +111,6 @@ def main():
         if args.record:
             title = results.title_of(args.record, "The likelihood readout given each example's spike total")
             for name, unit in FIGURES:
-                if name not in METRICS:
-                    continue
                 entry = results.figure(f"{args.record}.{cell + '_' if cell else ''}validation_{name}", title,
                                        f"{METRICS[name]}{', ' + cell if cell else ''}", "validation", unit,
                                        {s: per_seed[s][name] for s in sorted(per_seed)}, source)
