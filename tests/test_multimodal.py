@@ -488,6 +488,7 @@ def test_an_evaluation_stopped_while_labelling_or_scoring_goes_on_from_its_last_
     the blocks not yet shown, and ends with the figures of an evaluation
     never stopped, leaving no partial file."""
     import shutil
+    import time
     from stdpnet import runs
     from stdpnet.engine import present as engine
     from stdpnet.experiments import kept
@@ -499,11 +500,16 @@ def test_an_evaluation_stopped_while_labelling_or_scoring_goes_on_from_its_last_
     monkeypatch.setattr(kept, "BLOCK_WORK", 1)                 # one chunk (200 pairs) a block
     real, shown, stop = engine.present_split, [], [2]
 
+    spent = []      # seconds of each block shown
+
     def present(sim, x, *args, first_example=0, **kwargs):
         shown.append((first_example, len(x)))
         if len(shown) in stop:
             raise KeyboardInterrupt
-        return real(sim, x, *args, first_example=first_example, **kwargs)
+        t0 = time.perf_counter()
+        out = real(sim, x, *args, first_example=first_example, **kwargs)
+        spent.append(time.perf_counter() - t0)
+        return out
     monkeypatch.setattr(engine, "present_split", present)
     with pytest.raises(KeyboardInterrupt):
         audiovisual.evaluate(run, quiet=True, jobs=1)
@@ -515,10 +521,13 @@ def test_an_evaluation_stopped_while_labelling_or_scoring_goes_on_from_its_last_
     assert shown == [(200, 100), (0, 200), (200, 100), (0, 200), (200, 50), (0, 200), (200, 50)]
     assert not list(run.glob(f"*{kept.LABELLING_PARTIAL}"))    # the labelling is in readout.npz
     assert task_progress([run]) == {"scoring": (1, 200, 250)}  # the image mode done, audio midway
+    before = sum(float(np.load(p)["seconds"]) for p in run.glob(f"*{kept.SCORING_PARTIAL}"))
     shown.clear()
     stop.clear()
+    spent.clear()
     again = audiovisual.evaluate(run, quiet=True, jobs=1)
     assert shown == [(200, 50), (0, 200), (200, 50)]            # audio's last block, then both
+    assert again["seconds"] >= before + sum(spent) - 0.01       # the time spent before counted
     assert not list(run.glob("*.partial.npz"))
     for key in ("accuracy", "tilt", "reliability", "cross_modal_gain"):
         assert again[key] == first[key], key

@@ -377,28 +377,29 @@ def labelling_digest(m: MultimodalSpec, data: Data, state: dict) -> str:
 
 def labelling_counts(run_dir: Path, sim: MultimodalSimulator, m: MultimodalSpec, data: Data,
                      state: dict, digest: str, quiet: bool = False, jobs: int = 1) -> tuple:
-    """(clean counts, pair labels, corrupted counts, noise, severity) of the
-    labelling pairs: those kept in readout.npz by an earlier evaluation of
-    the same network and pairs (``digest``: ``labelling_digest``), or
-    measured now and kept at once (so an evaluation stopped while scoring,
-    or one of the other split, does not label again). While measured, both
-    are kept block by block (``labelling.partial.npz``,
-    ``corrupted_labelling.partial.npz``): a labelling stopped midway goes on
-    from its last block."""
+    """(clean counts, pair labels, corrupted counts, noise, severity, seconds
+    an earlier, stopped labelling spent) of the labelling pairs: those kept
+    in readout.npz by an earlier evaluation of the same network and pairs
+    (``digest``: ``labelling_digest``), or measured now and kept at once (so
+    an evaluation stopped while scoring, or one of the other split, does not
+    label again). While measured, both are kept block by block
+    (``labelling.partial.npz``, ``corrupted_labelling.partial.npz``): a
+    labelling stopped midway goes on from its last block."""
     saved = runs.load_npz(run_dir / runs.READOUT) if (run_dir / runs.READOUT).exists() else {}
     if str(saved.get("labelling_digest", "")) == digest:
         return (saved["assign_counts"], saved["assign_labels"], saved["assign_counts_corrupted"],
-                saved["corruption_noise"], saved["corruption_severity"])
-    clean, dirty = run_dir / kept.LABELLING_PARTIAL, run_dir / f"corrupted_{kept.LABELLING_PARTIAL}"
-    _, _, counts, labels = assign_labels(sim, m, data, state, quiet, jobs, keep=(clean, f"clean:{digest}"))
-    corrupted, noise, severity = corrupted_labelling_counts(sim, m, data, state, quiet, jobs,
-                                                            keep=(dirty, f"corrupted:{digest}"))
+                saved["corruption_noise"], saved["corruption_severity"], 0.0)
+    clean = (run_dir / kept.LABELLING_PARTIAL, f"clean:{digest}")
+    dirty = (run_dir / f"corrupted_{kept.LABELLING_PARTIAL}", f"corrupted:{digest}")
+    earlier = kept.seconds_kept(*clean) + kept.seconds_kept(*dirty)
+    _, _, counts, labels = assign_labels(sim, m, data, state, quiet, jobs, keep=clean)
+    corrupted, noise, severity = corrupted_labelling_counts(sim, m, data, state, quiet, jobs, keep=dirty)
     runs.update_npz(run_dir / runs.READOUT, assign_counts=counts, assign_labels=labels,
                     assign_counts_corrupted=corrupted, corruption_noise=noise,
                     corruption_severity=severity, labelling_digest=np.array(digest))
-    clean.unlink(missing_ok=True)
-    dirty.unlink(missing_ok=True)
-    return counts, labels, corrupted, noise, severity
+    clean[0].unlink(missing_ok=True)
+    dirty[0].unlink(missing_ok=True)
+    return counts, labels, corrupted, noise, severity, earlier
 
 
 def rounded(d):
@@ -421,16 +422,17 @@ def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
     jobs = jobs or default_jobs()
     t0 = time.perf_counter()
     network = labelling_digest(m, data, state)
-    assign_counts, assign_y, corrupted, noise, severity = labelling_counts(run_dir, sim, m, data, state,
-                                                                           network, quiet, jobs)
+    assign_counts, assign_y, corrupted, noise, severity, labelled_before = labelling_counts(
+        run_dir, sim, m, data, state, network, quiet, jobs)
     rates_image = vote.class_rates(assign_counts[:, :n_i], assign_y, n_classes)
     rates_audio = vote.class_rates(assign_counts[:, n_i:], assign_y, n_classes)
     t1 = time.perf_counter()
     ts = scored_pairs(m, data, split)
     scored = hashlib.sha256(np.concatenate([ts.audio_index, ts.image_index]).astype(np.int64).tobytes())
-    counts = present_modes(sim, state, *ts.inputs(data), quiet=quiet, jobs=jobs,
-                           keep=(run_dir / split, f"{split}:{network}:{scored.hexdigest()}"))
-    t2 = time.perf_counter()
+    keep = (run_dir / split, f"{split}:{network}:{scored.hexdigest()}")
+    scored_before = sum(kept.seconds_kept(_mode_partial(keep[0], mode), f"{keep[1]}:{mode}") for mode in MODES)
+    counts = present_modes(sim, state, *ts.inputs(data), quiet=quiet, jobs=jobs, keep=keep)
+    t2 = time.perf_counter() + scored_before     # with what a stopped evaluation spent
     reliability = combine.calibrate(assign_counts, assign_y, n_i, n_classes,
                                     streams.rng(m.seed, "calibration_folds"), corrupted)
     tilt, tilt_choice = combine.choose_tilt(assign_counts, assign_y, n_i, n_classes,
@@ -456,7 +458,7 @@ def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
               "vote_holdout": combine.vote_holdout(assign_counts, assign_y, n_i, n_classes,
                                                    streams.rng(m.seed, "holdout_folds"), corrupted, noise,
                                                    severity, m.readout.min_clean_accuracy),
-              "assign_seconds": round(t1 - t0, 2), "seconds": round(t2 - t1, 2),
+              "assign_seconds": round(t1 - t0 + labelled_before, 2), "seconds": round(t2 - t1, 2),
               "jobs": jobs, "device": sim.device}
     runs.record_evaluation(run_dir, split, result)
     return result

@@ -35,9 +35,9 @@ def present_kept(sim: Simulator, images: np.ndarray, state: dict, partial: Path,
     those of one ``present_split``."""
     if not can_split(sim, TEST):
         return (*present_split(sim, images, TEST, state, jobs, desc=desc, quiet=quiet), 0.0)
-    saved = runs.load_npz(partial) if partial.exists() else {}
+    saved = _saved(partial, digest)
     done, earlier = None, 0.0
-    if str(saved.get("digest", "")) == digest and int(saved.get("total", -1)) == len(images):
+    if saved and int(saved["total"]) == len(images):
         done = (saved["counts"], {k[len("counter."):]: v for k, v in saved.items()
                                   if k.startswith("counter.")}, int(saved["presentations"]))
         earlier = float(saved["seconds"])
@@ -56,3 +56,15 @@ def present_kept(sim: Simulator, images: np.ndarray, state: dict, partial: Path,
     if remove:
         partial.unlink(missing_ok=True)
     return counts, out, progress, earlier
+
+
+def seconds_kept(partial: Path, digest: str) -> float:
+    """The seconds spent on the counts kept in ``partial`` under ``digest``
+    by an earlier, stopped call (0 when there are none)."""
+    saved = _saved(partial, digest)
+    return float(saved["seconds"]) if saved else 0.0
+
+
+def _saved(partial: Path, digest: str) -> dict:
+    saved = runs.load_npz(partial) if partial.exists() else {}
+    return saved if str(saved.get("digest", "")) == digest else {}
