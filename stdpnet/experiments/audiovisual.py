@@ -216,12 +216,8 @@ def present_modes(sim: MultimodalSimulator, state: dict, image_x, audio_x, modes
     for mode in modes:
         x = rows(image_x if mode in ("image", "both") else None,
                  audio_x if mode in ("audio", "both") else None, sim.n_image, sim.n_audio, n)
-        desc = f"scoring ({mode})"
-        if keep is None:
-            out[mode] = present_split(sim, x, TEST, state, jobs, desc=desc, quiet=quiet)[0]
-        else:
-            out[mode] = kept.present_kept(sim, x, state, _mode_partial(keep[0], mode), f"{keep[1]}:{mode}",
-                                          jobs, desc, quiet, remove=False)[0]
+        kept_as = None if keep is None else (_mode_partial(keep[0], mode), f"{keep[1]}:{mode}")
+        out[mode] = _present(sim, x, state, jobs, f"scoring ({mode})", quiet, kept_as)
     if keep is not None:
         for mode in modes:
             _mode_partial(keep[0], mode).unlink(missing_ok=True)

@@ -19,9 +19,9 @@ from ..engine.simulator import TEST, TRAIN, Simulator
 from ..errors import ConfigError, RunFolderError
 from ..model import compression
 from ..readout import likelihood, vote
+from ..spec import Spec, dump_spec
 from . import kept
 from .kept import LABELLING_PARTIAL, SCORING_PARTIAL
-from ..spec import Spec, dump_spec
 
 
 RUNNING_WINDOW = 2000   # examples that label the neurons for the running accuracy
