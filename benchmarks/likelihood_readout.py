@@ -67,14 +67,12 @@ def readouts(readout: dict, n_classes: int) -> dict:
     }
 
 
-FIGURES = (("vote", "%"), ("likelihood", "%"), ("multinomial", "%"), ("class_total_ratio", "x"),
-           ("spikes_per_example", ""))
-METRICS = {
-    "vote": "accuracy (vote) of the kept counts",
-    "likelihood": "accuracy, Poisson likelihood readout of the kept counts",
-    "multinomial": "accuracy, likelihood readout given each example's spike total (multinomial)",
-    "class_total_ratio": "largest over smallest class-mean spike total of the labelling examples",
-    "spikes_per_example": "excitatory spikes per validation example",
+FIGURES = {   # name: (unit, metric)
+    "vote": ("%", "accuracy (vote) of the kept counts"),
+    "likelihood": ("%", "accuracy, Poisson likelihood readout of the kept counts"),
+    "multinomial": ("%", "accuracy, likelihood readout given each example's spike total (multinomial)"),
+    "class_total_ratio": ("x", "largest over smallest class-mean spike total of the labelling examples"),
+    "spikes_per_example": ("", "excitatory spikes per validation example"),
 }
 
 
@@ -104,15 +102,15 @@ def main():
           "|---|---|---|---|---|---|")
     for cell, per_seed in cells.items():
         shown = []
-        for name, unit in FIGURES:
+        for name, (unit, _) in FIGURES.items():
             v = np.array([per_seed[s][name] for s in sorted(per_seed)]) * (100 if unit == "%" else 1)
             shown.append(f"{v.mean():.2f}{unit} ± {v.std(ddof=1) if len(v) > 1 else 0:.2f}")
         print(f"| {cell or '(spec)'} | " + " | ".join(shown) + " |")
         if args.record:
             title = results.title_of(args.record, "The likelihood readout given each example's spike total")
-            for name, unit in FIGURES:
+            for name, (unit, metric) in FIGURES.items():
                 entry = results.figure(f"{args.record}.{cell + '_' if cell else ''}validation_{name}", title,
-                                       f"{METRICS[name]}{', ' + cell if cell else ''}", "validation", unit,
+                                       f"{metric}{', ' + cell if cell else ''}", "validation", unit,
                                        {s: per_seed[s][name] for s in sorted(per_seed)}, source)
                 print(f"wrote {results.write(entry)}")
 
