@@ -68,9 +68,21 @@ def data_synth(out, voices, repeats, seed):
 
 
 # ---------------------------------------------------------------- the ensemble
-def _spec_with_overrides(spec_path, examples, seed, device):
-    from .spec import load_spec
+def _spec_with_overrides(spec_path, examples, seed, device, sets=()):
+    from .errors import ConfigError
+    from .spec import load_spec, spec_from_dict
+    from .spec.grid import parse_sets, set_dotted
     spec = load_spec(spec_path)
+    if sets:
+        table = spec.to_dict()
+        for key, values in parse_sets(list(sets)).items():
+            if len(values) != 1:
+                raise click.UsageError(f"--set {key}: one value here (`stdpnet sweep` runs a grid of them)")
+            set_dotted(table, key, values[0])
+        try:
+            spec = spec_from_dict(table)
+        except ConfigError as exc:
+            raise ConfigError(f"--set: {exc}") from exc
     if examples is not None:
         spec.data.train_examples = examples
         if spec.data.assign_examples > examples:   # labels come from examples trained on
@@ -111,6 +123,9 @@ DEVICE = click.option("--device", type=click.Choice(["runtime", "standalone"]), 
 SPLIT = click.option("--split", type=click.Choice(["validation", "test"]), default="test", show_default=True,
                      help="What to score: the validation part (carved from the training side; "
                           "make every choice on it) or the test set (the final figure).")
+SET_ONE = click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+                       help="Change one setting of SPEC (repeatable), e.g. --set data.root=FOLDER; "
+                            "kept in the run's spec.toml.")
 JOBS = click.option("--jobs", type=click.IntRange(min=1),
                     help="Processes for labelling and testing (default: one per usable core; "
                          "the counts are the same for any number).")
@@ -125,24 +140,25 @@ JOBS = click.option("--jobs", type=click.IntRange(min=1),
                                            "labels then come from at most as many).")
 @DEVICE
 @click.option("--seed", type=int, help="Random seed (overrides the spec's).")
+@SET_ONE
 @click.option("--resume", type=click.Path(file_okay=False, path_type=Path),
               help="Continue an interrupted run folder from its last checkpoint.")
 @click.option("--force", is_flag=True, help="Overwrite an existing run folder.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @friendly
-def train(spec_path, out, examples, device, seed, resume, force, quiet):
+def train(spec_path, out, examples, device, seed, sets, resume, force, quiet):
     """Train an ensemble on SPEC (TOML); checkpoints after every chunk."""
     from . import runs
     from .experiments import ensemble
     if resume:
-        if spec_path:
-            raise click.UsageError("give either SPEC or --resume RUN, not both")
+        if spec_path or sets:
+            raise click.UsageError("give either SPEC (with any --set) or --resume RUN, not both")
         spec = runs.open_run(resume)
         run_dir = Path(resume)
     else:
         if not spec_path:
             raise click.UsageError("missing SPEC (a network spec, e.g. networks/mnist_quick.toml)")
-        spec = _spec_with_overrides(spec_path, examples, seed, device)
+        spec = _spec_with_overrides(spec_path, examples, seed, device, sets)
         run_dir = Path(out or Path("runs") / spec.name)
     with (runs.replacing(run_dir, force) if not resume else contextlib.nullcontext()):
         if not resume:
@@ -231,18 +247,18 @@ def plot(run_dir, examples):
                                            "labels then come from at most as many).")
 @DEVICE
 @click.option("--seed", type=int, help="Random seed (overrides the spec's).")
+@SET_ONE
 @click.option("--force", is_flag=True, help="Overwrite an existing run folder.")
 @click.pass_context
 @friendly
-def run_all(ctx, spec_path, out, examples, device, seed, force):
+def run_all(ctx, spec_path, out, examples, device, seed, sets, force):
     """Train, evaluate on the validation and the test split (the test split
     only for a spec with data.refit), and plot, in one go (fetches MNIST if
     needed)."""
-    from .spec import load_spec
-    spec = load_spec(spec_path)
+    spec = _spec_with_overrides(spec_path, examples, seed, device, sets)
     run_dir = out or Path("runs") / spec.name
     ctx.invoke(train, spec_path=spec_path, out=run_dir, examples=examples, device=device,
-               seed=seed, resume=None, force=force, quiet=False)
+               seed=seed, sets=sets, resume=None, force=force, quiet=False)
     for split in ("test",) if spec.data.refit else ("validation", "test"):
         ctx.invoke(evaluate, run_dir=run_dir, device=device, split=split, jobs=None, quiet=False)
     ctx.invoke(plot, run_dir=run_dir, examples=3)

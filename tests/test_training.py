@@ -103,6 +103,32 @@ def test_command_line_train_evaluate_plot(tmp_path):
     assert result.exit_code != 0 and "no epoch states" in result.output and str(run) in result.output
 
 
+def test_train_set_changes_one_setting_of_the_spec_and_keeps_it_in_the_run(tmp_path):
+    """``stdpnet train SPEC --set KEY=VALUE``: the run trains with the changed
+    settings and its spec.toml says so; a grid of values, an unknown key, a
+    wrong type or --set with --resume is refused, naming the key."""
+    from stdpnet.spec import load_spec
+    spec_path = tmp_path / "tiny.toml"
+    spec_path.write_text(dump_spec(tiny_spec()))
+    run, cli = tmp_path / "run", CliRunner()
+    result = cli.invoke(main, ["train", str(spec_path), "--out", str(run), "--quiet",
+                               "--set", "data.train_examples=20", "--set", "data.assign_examples=20",
+                               "--set", "plasticity.x_tar=0.3"])
+    assert result.exit_code == 0, result.output
+    kept = load_spec(run / runs.SPEC)
+    assert (kept.data.train_examples, kept.data.assign_examples, kept.plasticity.x_tar) == (20, 20, 0.3)
+    assert runs.load_json(run / runs.METRICS)["train"]["examples"] == 20
+    for sets, said in ((["plasticity.x_tar=0.1,0.2"], "--set plasticity.x_tar: one value"),
+                       (["plasticity.xtar=0.1"], "--set plasticity.xtar: not a key"),
+                       (["plasticity.x_tar=high"], "plasticity.x_tar: must be float")):
+        result = cli.invoke(main, ["train", str(spec_path), "--out", str(tmp_path / "other"), "--quiet",
+                                   *[a for s in sets for a in ("--set", s)]])
+        assert result.exit_code != 0 and said in result.output, result.output
+        assert not (tmp_path / "other").exists()
+    result = cli.invoke(main, ["train", "--resume", str(run), "--set", "data.train_examples=40"])
+    assert result.exit_code != 0 and "--resume" in result.output
+
+
 def test_scoring_the_other_split_reuses_the_labelling_counts_of_the_same_network(tmp_path):
     """evaluate --split validation, then test: the second labels nothing
     anew (same counts, no labelling time); a changed network labels again."""
