@@ -127,6 +127,12 @@ def test_train_set_changes_one_setting_of_the_spec_and_keeps_it_in_the_run(tmp_p
         assert not (tmp_path / "other").exists()
     result = cli.invoke(main, ["train", "--resume", str(run), "--set", "data.train_examples=40"])
     assert result.exit_code != 0 and "--resume" in result.output
+    result = cli.invoke(main, ["run", str(spec_path), "--out", str(tmp_path / "all"),
+                               "--set", "data.train_examples=20", "--set", "data.assign_examples=20",
+                               "--set", "data.validation_examples=20"])
+    assert result.exit_code == 0, result.output
+    assert load_spec(tmp_path / "all" / runs.SPEC).data.train_examples == 20
+    assert set(runs.load_json(tmp_path / "all" / runs.METRICS)["evaluate"]) == {"validation", "test"}
 
 
 def test_scoring_the_other_split_reuses_the_labelling_counts_of_the_same_network(tmp_path):
