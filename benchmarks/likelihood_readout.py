@@ -29,18 +29,16 @@ never read.
 """
 from __future__ import annotations
 
-import argparse
-import shlex
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from stdpnet import results, runs
+from stdpnet import results
 from stdpnet.readout import likelihood, vote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from spike_count_readout import NOT_SETTINGS, sweep_rows  # noqa: E402
+from spike_count_readout import kept_tasks, sweep_arguments  # noqa: E402
 
 
 def multinomial_log_likelihoods(counts: np.ndarray, rates: np.ndarray,
@@ -77,26 +75,14 @@ FIGURES = {   # name: (unit, metric)
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sweep", type=Path, help="a finished sweep's folder (sweep.csv, tasks/)")
-    parser.add_argument("--spec", required=True, help="the spec the sweep ran (for the record's provenance)")
-    parser.add_argument("--record", metavar="NAME", help="write each cell's figures to results/NAME.*")
-    args = parser.parse_args()
-    source = results.provenance(args.spec, "python " + shlex.join(sys.argv)) if args.record else None
-    rows = sweep_rows(args.sweep)
-    settings = [k for k in rows[0] if k not in NOT_SETTINGS and not k.startswith(("validation_", "test_"))]
+    args, source = sweep_arguments(__doc__.splitlines()[0])
     cells: dict = {}   # {cell: {seed: {figure: value}}}
-    for r in rows:
-        task = args.sweep / "tasks" / r["task"]
-        readout = runs.load_npz(task / runs.READOUT)
-        if "validation_counts" not in readout:
-            sys.exit(f"{task}: no validation counts")
+    for r, cell, task, readout in kept_tasks(args.sweep):
         n_classes = int(max(readout["assign_labels"].max(), readout["validation_labels"].max())) + 1
         figures = readouts(readout, n_classes)
         for name in ("vote", "likelihood"):   # as the sweep scored them, or the counts are not its
             if abs(figures[name] - float(r[f"validation_accuracy{'' if name == 'vote' else '_likelihood'}"])) > 1e-4:
                 sys.exit(f"{task}: the {name} readout of the kept counts differs from sweep.csv's")
-        cell = ",".join(f"{k}={r[k]}" for k in settings)
         cells.setdefault(cell, {})[int(r["seed"])] = figures
     print("\n| cell | vote | likelihood | multinomial | class total ratio | spikes per example |\n"
           "|---|---|---|---|---|---|")

@@ -63,22 +63,38 @@ def sweep_rows(sweep: Path) -> list[dict]:
     return rows
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def sweep_arguments(description: str) -> tuple[argparse.Namespace, dict | None]:
+    """The command line of a benchmark that reads a finished sweep: its
+    folder, the spec it ran and an optional record name; and the record's
+    provenance (None without ``--record``)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("sweep", type=Path, help="a finished sweep's folder (sweep.csv, tasks/)")
     parser.add_argument("--spec", required=True, help="the spec the sweep ran (for the record's provenance)")
     parser.add_argument("--record", metavar="NAME", help="write each cell's figures to results/NAME.*")
     args = parser.parse_args()
-    source = results.provenance(args.spec, "python " + shlex.join(sys.argv)) if args.record else None
-    rows = sweep_rows(args.sweep)
+    return args, results.provenance(args.spec, "python " + shlex.join(sys.argv)) if args.record else None
+
+
+def kept_tasks(sweep: Path):
+    """For every task of a finished sweep, one at a time (a large network's
+    counts take hundreds of MB): its sweep.csv row, its cell (the swept
+    settings as text), its folder and its readout.npz, which must hold
+    validation counts."""
+    rows = sweep_rows(sweep)
     settings = [k for k in rows[0] if k not in NOT_SETTINGS and not k.startswith(("validation_", "test_"))]
+    for r in rows:
+        task = sweep / "tasks" / r["task"]
+        readout = runs.load_npz(task / runs.READOUT)
+        if "validation_counts" not in readout:
+            sys.exit(f"{task}: no validation counts")
+        yield r, ",".join(f"{k}={r[k]}" for k in settings), task, readout
+
+
+def main():
+    args, source = sweep_arguments(__doc__.splitlines()[0])
     # {cell: {seed: {figure: [one value per fold]}}}
     cells: dict = {}
-    for r in rows:
-        readout = runs.load_npz(args.sweep / "tasks" / r["task"] / runs.READOUT)
-        if "validation_counts" not in readout:
-            sys.exit(f"{args.sweep / 'tasks' / r['task']}: no validation counts")
-        cell = ",".join(f"{k}={r[k]}" for k in settings)
+    for r, cell, _, readout in kept_tasks(args.sweep):
         per_seed = cells.setdefault(cell, {}).setdefault(int(r["seed"]), {})
         for figure, value in (("vote", float(r["validation_accuracy"])),
                               ("likelihood", float(r["validation_accuracy_likelihood"])),
