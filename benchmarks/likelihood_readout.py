@@ -19,7 +19,12 @@ counts in each run's ``readout.npz``), this prints and records:
   each example's total;
 - the ratio of the largest to the smallest class-mean spike total of the
   labelling examples (``class_total_ratio``), and the mean spike total of
-  a validation example (``spikes_per_example``).
+  a validation example (``spikes_per_example``);
+- where the totals come from: the distinct neurons that fire for a
+  validation example (``active_per_example``), the ratio of the largest to
+  the smallest class mean of that number over the labelling examples
+  (``class_active_ratio``), and which class labels the most neurons
+  (``most_labelled_class``) and its share of them (``largest_label_share``).
 
     python benchmarks/likelihood_readout.py runs/select_fashion_400 \\
         --spec networks/fashion_400.toml [--record fashion_400_likelihood]
@@ -56,12 +61,19 @@ def readouts(readout: dict, n_classes: int) -> dict:
     rates = vote.class_rates(readout["assign_counts"], readout["assign_labels"], n_classes)
     counts, labels = readout["validation_counts"], readout["validation_labels"]
     totals = rates.sum(axis=1)
+    active = vote.class_rates(np.asarray(readout["assign_counts"]) > 0, readout["assign_labels"],
+                              n_classes).sum(axis=1)
+    labelled = np.bincount(vote.labels_from_rates(rates) + 1, minlength=n_classes + 1)[1:]   # drops silent (-1)
     return {
         "vote": vote.accuracy(labels, vote.predict(counts, vote.labels_from_rates(rates), n_classes)),
         "likelihood": vote.accuracy(labels, likelihood.log_likelihoods(counts, rates).argmax(axis=1)),
         "multinomial": vote.accuracy(labels, multinomial_log_likelihoods(counts, rates).argmax(axis=1)),
         "class_total_ratio": float(totals.max() / max(totals.min(), likelihood.RATE_FLOOR)),
         "spikes_per_example": float(np.asarray(counts).sum(axis=1).mean()),
+        "active_per_example": float((np.asarray(counts) > 0).sum(axis=1).mean()),
+        "class_active_ratio": float(active.max() / max(active.min(), likelihood.RATE_FLOOR)),
+        "most_labelled_class": int(labelled.argmax()),
+        "largest_label_share": float(labelled.max() / len(rates[0])),
     }
 
 
@@ -71,6 +83,11 @@ FIGURES = {   # name: (unit, metric)
     "multinomial": ("%", "accuracy, likelihood readout given each example's spike total (multinomial)"),
     "class_total_ratio": ("x", "largest over smallest class-mean spike total of the labelling examples"),
     "spikes_per_example": ("", "excitatory spikes per validation example"),
+    "active_per_example": ("", "distinct excitatory neurons firing per validation example"),
+    "class_active_ratio": ("x", "largest over smallest class mean of the distinct neurons firing per "
+                                "labelling example"),
+    "most_labelled_class": ("", "the class that labels the most neurons (its index)"),
+    "largest_label_share": ("%", "share of the neurons labelled with the most common class"),
 }
 
 
@@ -84,8 +101,8 @@ def main():
             if abs(figures[name] - float(r[f"validation_accuracy{'' if name == 'vote' else '_likelihood'}"])) > 1e-4:
                 sys.exit(f"{task}: the {name} readout of the kept counts differs from sweep.csv's")
         cells.setdefault(cell, {})[int(r["seed"])] = figures
-    print("\n| cell | vote | likelihood | multinomial | class total ratio | spikes per example |\n"
-          "|---|---|---|---|---|---|")
+    print("\n| cell | " + " | ".join(name.replace("_", " ") for name in FIGURES) + " |\n"
+          "|---|" + "---|" * len(FIGURES))
     for cell, per_seed in cells.items():
         shown = []
         for name, (unit, _) in FIGURES.items():

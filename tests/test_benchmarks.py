@@ -69,6 +69,25 @@ def test_the_multinomial_readout_reads_how_spikes_are_spread_not_how_many_there_
                                   .argmax(axis=1))
 
 
+def test_class_totals_are_split_into_how_many_neurons_fire_and_which_class_labels_them():
+    """Class 1 drives three neurons of four, class 0 only the first, each
+    neuron at the same rate: class 1's total is three times class 0's because
+    three times as many neurons fire, and class 1 labels the three."""
+    lr = benchmark("likelihood_readout")
+    rng = np.random.default_rng(1)
+    driven = np.array([[1, 0, 0, 0], [0, 1, 1, 1]], dtype=float)
+    labels = np.arange(400) % 2
+    counts = rng.poisson(6.0 * driven[labels])
+    readout = {"assign_counts": counts, "assign_labels": labels,
+               "validation_counts": counts[:100], "validation_labels": labels[:100]}
+    figures = lr.readouts(readout, 2)
+    assert 2.8 < figures["class_total_ratio"] < 3.2 and 2.8 < figures["class_active_ratio"] < 3.2
+    assert 1.9 < figures["active_per_example"] < 2.1                  # 1 or 3 neurons, in turn
+    assert figures["most_labelled_class"] == 1 and figures["largest_label_share"] == 0.75
+    readout["assign_counts"] = counts * np.array([1, 1, 1, 0])          # the last neuron silent: no label
+    assert lr.readouts(readout, 2)["largest_label_share"] == 0.5
+
+
 @pytest.fixture
 def three_voices(tmp_path):
     """Three speakers x 10 digits x 3 repetitions, each digit its own tone."""
