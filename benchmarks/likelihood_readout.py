@@ -24,13 +24,17 @@ counts in each run's ``readout.npz``), this prints and records:
   validation example (``active_per_example``), the ratio of the largest to
   the smallest class mean of that number over the labelling examples
   (``class_active_ratio``), and which class labels the most neurons
-  (``most_labelled_class``) and its share of them (``largest_label_share``).
+  (``most_labelled_class``) and its share of them (``largest_label_share``);
+- what the neurons learned: the share of the neurons whose weight field is
+  nearest (cosine) the mean training input of the most labelled class
+  (``fields_nearest_most_labelled``); reads the run's ``weights.npz`` and
+  its training inputs.
 
     python benchmarks/likelihood_readout.py runs/select_fashion_400 \\
         --spec networks/fashion_400.toml [--record fashion_400_likelihood]
 
-Cells are the sweep's swept settings (``sweep.csv``); the test split is
-never read.
+Cells are the sweep's swept settings (``sweep.csv``); no figure is computed
+on the test split.
 """
 from __future__ import annotations
 
@@ -39,7 +43,8 @@ from pathlib import Path
 
 import numpy as np
 
-from stdpnet import results
+from stdpnet import results, runs
+from stdpnet.data.load import load_dataset
 from stdpnet.readout import likelihood, vote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -77,6 +82,30 @@ def readouts(readout: dict, n_classes: int) -> dict:
     }
 
 
+def nearest_class_means(weights: np.ndarray, inputs: np.ndarray, labels: np.ndarray,
+                        n_classes: int) -> np.ndarray:
+    """(neurons,) the class whose mean input each neuron's weight field
+    ((inputs, neurons)) is nearest to, by cosine."""
+    means = np.stack([np.asarray(inputs, dtype=np.float64)[labels == c].mean(axis=0) for c in range(n_classes)])
+    fields = np.asarray(weights, dtype=np.float64)
+    cosine = (means / np.linalg.norm(means, axis=1, keepdims=True)) @ (fields / np.linalg.norm(fields, axis=0))
+    return cosine.argmax(axis=0)
+
+
+_TRAINING: dict = {}   # {repr of a data section: (inputs, labels)}, the last one loaded
+
+
+def training_part(task: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The training inputs and labels of a task's spec, loaded once for the
+    tasks that share its data section (the seeds of a cell)."""
+    data = runs.open_run(task).data
+    if repr(data) not in _TRAINING:
+        _TRAINING.clear()
+        part = load_dataset(data)
+        _TRAINING[repr(data)] = part.train_x, part.train_y
+    return _TRAINING[repr(data)]
+
+
 FIGURES = {   # name: (unit, metric)
     "vote": ("%", "accuracy (vote) of the kept counts"),
     "likelihood": ("%", "accuracy, Poisson likelihood readout of the kept counts"),
@@ -88,6 +117,8 @@ FIGURES = {   # name: (unit, metric)
                                 "labelling example"),
     "most_labelled_class": ("", "the class that labels the most neurons (its index)"),
     "largest_label_share": ("%", "share of the neurons labelled with the most common class"),
+    "fields_nearest_most_labelled": ("%", "share of the neurons whose weight field is nearest (cosine) the "
+                                          "mean training input of the most labelled class"),
 }
 
 
@@ -97,6 +128,9 @@ def main():
     for r, cell, task, readout in kept_tasks(args.sweep):
         n_classes = int(max(readout["assign_labels"].max(), readout["validation_labels"].max())) + 1
         figures = readouts(readout, n_classes)
+        inputs, labels = training_part(task)
+        nearest = nearest_class_means(runs.load_npz(task / runs.WEIGHTS)["w"], inputs, labels, n_classes)
+        figures["fields_nearest_most_labelled"] = float(np.mean(nearest == figures["most_labelled_class"]))
         for name in ("vote", "likelihood"):   # as the sweep scored them, or the counts are not its
             if abs(figures[name] - float(r[f"validation_accuracy{'' if name == 'vote' else '_likelihood'}"])) > 1e-4:
                 sys.exit(f"{task}: the {name} readout of the kept counts differs from sweep.csv's")

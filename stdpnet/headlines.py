@@ -67,18 +67,18 @@ HEADLINES = (
      "stdpnet sweep networks/fashion_400.toml --set excitatory.n_neurons=1600 --set plasticity.x_tar=0.2 "
      "--set input.intensity=1 --seeds 0-2 --test --record fashion_1600 --out runs/measure_fashion_1600"),
     ("fashion_400_likelihood", "Fashion-MNIST, 400 neurons (the chosen setting): the likelihood readout "
-     "given each example's spike total, how far the classes' spike totals differ, and how many neurons "
-     "fire and which class labels them, on validation",
+     "given each example's spike total, how far the classes' spike totals differ, how many neurons "
+     "fire, which class labels them and which class mean their fields are nearest, on validation",
      "python benchmarks/likelihood_readout.py runs/select_fashion_400 --spec networks/fashion_400.toml "
      "--record fashion_400_likelihood"),
     ("fashion_1600_likelihood", "Fashion-MNIST, 1,600 neurons: the likelihood readout given each example's "
-     "spike total, how far the classes' spike totals differ, and how many neurons fire and which class "
-     "labels them, on validation",
+     "spike total, how far the classes' spike totals differ, how many neurons fire, which class "
+     "labels them and which class mean their fields are nearest, on validation",
      "python benchmarks/likelihood_readout.py runs/measure_fashion_1600 --spec networks/fashion_400.toml "
      "--record fashion_1600_likelihood"),
     ("mnist_1600_likelihood", "MNIST, 1,600 neurons: the likelihood readout given each example's spike "
-     "total, how far the classes' spike totals differ, and how many neurons fire and which class labels "
-     "them, on validation (runs of `stdpnet sweep "
+     "total, how far the classes' spike totals differ, how many neurons fire, which class labels "
+     "them and which class mean their fields are nearest, on validation (runs of `stdpnet sweep "
      "networks/mnist_1600.toml --seeds 0-2 --out runs/measure_mnist_1600_validation`)",
      "python benchmarks/likelihood_readout.py runs/measure_mnist_1600_validation --spec networks/mnist_1600.toml "
      "--record mnist_1600_likelihood"),

@@ -88,6 +88,15 @@ def test_class_totals_are_split_into_how_many_neurons_fire_and_which_class_label
     assert lr.readouts(readout, 2)["largest_label_share"] == 0.5
 
 
+def test_each_field_is_matched_to_the_class_whose_mean_input_it_is_nearest_to():
+    lr = benchmark("likelihood_readout")
+    inputs = np.array([[9.0, 1.0, 0.0], [7.0, 3.0, 0.0], [0.0, 2.0, 8.0], [0.0, 6.0, 4.0]])
+    labels = np.array([0, 0, 1, 1])                       # class means (8, 2, 0) and (0, 4, 6)
+    fields = np.array([[80.0, 20.0, 1.0], [1.0, 35.0, 50.0], [6.0, 3.0, 1.0]]).T    # (inputs, neurons)
+    np.testing.assert_array_equal(lr.nearest_class_means(fields, inputs, labels, 2), [0, 1, 0])
+    np.testing.assert_array_equal(lr.nearest_class_means(fields, inputs, 1 - labels, 2), [1, 0, 1])
+
+
 @pytest.fixture
 def three_voices(tmp_path):
     """Three speakers x 10 digits x 3 repetitions, each digit its own tone."""
