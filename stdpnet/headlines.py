@@ -76,6 +76,16 @@ HEADLINES = (
      "labels them and which class mean their fields are nearest, on validation",
      "python benchmarks/likelihood_readout.py runs/measure_fashion_1600 --spec networks/fashion_400.toml "
      "--record fashion_1600_likelihood"),
+    ("fashion_1600_inhibition", "Fashion-MNIST, 1,600 neurons (as fashion_1600): validation accuracy with "
+     "two and four times the lateral inhibition (inh_to_exc 34 and 68; the spec's is 17)",
+     "stdpnet sweep networks/fashion_400.toml --set excitatory.n_neurons=1600 --set plasticity.x_tar=0.2 "
+     "--set input.intensity=1 --set connections.inh_to_exc=34,68 --seeds 0-2 --record fashion_1600_inhibition "
+     "--out runs/measure_fashion_1600_inhibition"),
+    ("fashion_1600_inhibition_likelihood", "Fashion-MNIST, 1,600 neurons, two and four times the lateral "
+     "inhibition: how many neurons fire, which class labels them and which class mean their fields are "
+     "nearest, and the likelihood readouts, on validation",
+     "python benchmarks/likelihood_readout.py runs/measure_fashion_1600_inhibition --spec networks/fashion_400.toml "
+     "--record fashion_1600_inhibition_likelihood"),
     ("mnist_1600_likelihood", "MNIST, 1,600 neurons: the likelihood readout given each example's spike "
      "total, how far the classes' spike totals differ, how many neurons fire, which class labels "
      "them and which class mean their fields are nearest, on validation (runs of `stdpnet sweep "
