@@ -137,6 +137,13 @@ def test_a_bad_idx_file_is_an_error_naming_it(tmp_path, case):
     assert name in str(err.value)
 
 
+@pytest.mark.parametrize("dataset", ["idx", "folder"])
+def test_a_missing_dataset_folder_is_named_as_data_root(tmp_path, dataset):
+    missing = tmp_path / "not_here"
+    with pytest.raises(DataError, match=r"not_here \(data\.root\) not found"):
+        load_dataset(Data(dataset=dataset, root=str(missing), validation_examples=6))
+
+
 def test_the_published_md5s_are_torchvisions():
     import torchvision.datasets
 

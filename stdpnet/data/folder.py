@@ -24,7 +24,7 @@ def class_folders(root: Path | str) -> list[str]:
     """The names of ``root``'s visible subfolders, sorted: every class there is."""
     root = Path(root)
     if not root.is_dir():
-        raise DataError(f"image folder {root} not found: expected <root>/<class>/<image>")
+        raise DataError(f"image folder {root} (data.root) not found: expected <root>/<class>/<image>")
     return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
@@ -32,7 +32,7 @@ def list_class_images(root: Path | str, classes: Sequence[str]) -> dict[str, lis
     """Image files of each class, sorted by name; DataError for a missing or empty class."""
     root = Path(root)
     if not root.is_dir():
-        raise DataError(f"image folder {root} not found: expected <root>/<class>/<image>")
+        raise DataError(f"image folder {root} (data.root) not found: expected <root>/<class>/<image>")
     if len(set(classes)) != len(classes) or not classes:
         raise DataError(f"classes must be a non-empty list without repeats, got {list(classes)}")
     images = {}

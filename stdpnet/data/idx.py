@@ -70,7 +70,7 @@ def find_files(root: Path | str) -> dict[str, Path]:
     """The four IDX files of ``root`` by role; a gzipped file wins over its unpacked copy."""
     root = Path(root)
     if not root.is_dir():
-        raise DataError(f"IDX folder {root} not found: expected {', '.join(USUAL_NAMES)} "
+        raise DataError(f"IDX folder {root} (data.root) not found: expected {', '.join(USUAL_NAMES)} "
                         f"(each optionally .gz) in it")
     files = {}
     for role, (stem, dims) in ROLES.items():
