@@ -230,7 +230,7 @@ def curve(run_dir, device, jobs, quiet):
               help="Examples in the spike raster (validation examples where there are any).")
 @friendly
 def plot(run_dir, examples):
-    """Receptive fields, spike raster, thresholds, confusion, accuracy over training
+    """Receptive fields, spike raster, thresholds, confusion, labelling, accuracy over training
     (for a multimodal RUN: both ensembles, cross-modal weights, audio to spikes)."""
     from .report import plot_multimodal_run, plot_run
     from .spec import is_multimodal

@@ -75,27 +75,56 @@ def plot_theta(theta_mV, path):
     return _save(fig, path)
 
 
+def _names_of(class_names, n: int) -> list[str]:
+    """``class_names`` where there is one per class, else the label numbers."""
+    if class_names is not None and len(class_names) == n:
+        return list(class_names)
+    return [str(k) for k in range(n)]
+
+
+def _class_ticks(ax, names: list[str]) -> None:
+    """The class names along the x axis, slanted where they are words."""
+    long = max(len(name) for name in names) > 2
+    ax.set_xticks(range(len(names)), names, rotation=45 if long else 0, ha="right" if long else "center")
+
+
 def plot_confusion(conf, path, class_names=None):
     """The confusion matrix, rows true and columns predicted classes, labelled
     with ``class_names`` (default: the label numbers)."""
     conf = np.asarray(conf)
     n = len(conf)
-    names = list(class_names) if class_names is not None and len(class_names) == n else [
-        str(k) for k in range(n)]
+    names = _names_of(class_names, n)
     fig, ax = plt.subplots(figsize=(6, 5.5))
     im = ax.imshow(conf, cmap="Blues")
     for r in range(n):
         for c in range(n):
             ax.text(c, r, conf[r, c], ha="center", va="center", fontsize=7,
                     color="white" if conf[r, c] > conf.max() / 2 else "black")
-    long = max(len(name) for name in names) > 2
-    ax.set_xticks(range(n), names, rotation=45 if long else 0, ha="right" if long else "center")
+    _class_ticks(ax, names)
     ax.set_yticks(range(n), names)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     acc = np.trace(conf) / max(conf.sum(), 1)
     ax.set_title(f"confusion (accuracy {acc:.1%})")
     fig.colorbar(im, ax=ax, fraction=0.046)
+    return _save(fig, path)
+
+
+def plot_labelling(neurons_per_class, path, spikes_per_class=None, class_names=None):
+    """How the labelling shares the neurons out: the neurons labelled with
+    each class and, where given, the mean spikes a labelling example of each
+    class evokes (a class that takes many neurons and many spikes dominates)."""
+    names = _names_of(class_names, len(neurons_per_class))
+    panels = [("neurons labelled", neurons_per_class, "tab:blue")]
+    if spikes_per_class is not None:
+        panels.append(("spikes per labelling example", spikes_per_class, "tab:orange"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4), squeeze=False)
+    for ax, (label, values, colour) in zip(axes[0], panels):
+        ax.bar(range(len(names)), values, color=colour)
+        _class_ticks(ax, names)
+        ax.set_ylabel(label)
+        ax.set_xlabel("class")
+    axes[0][0].set_title(f"labelling ({sum(neurons_per_class)} neurons labelled)")
     return _save(fig, path)
 
 

@@ -45,6 +45,10 @@ def plot_run(run_dir: Path, raster_examples: int = 3) -> list[Path]:
         if split in evaluated:
             written.append(plots.plot_confusion(evaluated[split]["confusion"], run_dir / "confusion.png",
                                                 data.class_names))
+            if "neurons_per_class" in evaluated[split]:
+                written.append(plots.plot_labelling(evaluated[split]["neurons_per_class"],
+                                                    run_dir / "labelling.png",
+                                                    evaluated[split].get("spikes_per_class"), data.class_names))
             break
     if raster_examples > 0:
         state = trained_state(run_dir)

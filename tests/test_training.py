@@ -97,8 +97,12 @@ def test_command_line_train_evaluate_plot(tmp_path):
     assert 1 < peak["binaries"] < 2000 and 50 < peak["process"] < 8000
     result = cli.invoke(main, ["plot", str(run), "--examples", "2"])
     assert result.exit_code == 0, result.output
-    for name in ("receptive_fields.png", "theta.png", "confusion.png", "raster.png"):
+    for name in ("receptive_fields.png", "theta.png", "confusion.png", "raster.png", "labelling.png"):
         assert (run / name).stat().st_size > 1000
+    readout = runs.load_npz(run / runs.READOUT)   # the labelling plot's spikes: each class's mean total
+    labels, counts = readout["assign_labels"], readout["assign_counts"]
+    totals = [counts[labels == c].sum(axis=1).mean() for c in range(max(labels) + 1)]
+    np.testing.assert_allclose(metrics["evaluate"]["test"]["spikes_per_class"], totals, atol=1e-3)
     result = cli.invoke(main, ["curve", str(run), "--quiet"])   # one epoch: no curve to draw
     assert result.exit_code != 0 and "no epoch states" in result.output and str(run) in result.output
 

@@ -223,6 +223,8 @@ def evaluate(run_dir: Path, device: str | None = None, quiet: bool = False,
               "ms_per_example": round(1000 * (t2 - t1) / max(n_scored, 1), 3),
               "neurons_per_class": np.bincount(assignments[assignments >= 0],
                                                minlength=data.n_classes).tolist(),
+              # the mean excitatory spikes a labelling example of each class evokes
+              "spikes_per_class": np.round(rates.sum(axis=1), 3).tolist(),
               "compression": compression.accounting(spec, scored_state, n_scored,
                                                     scored_progress.presentations, steps)}
     runs.record_evaluation(run_dir, split, result)
