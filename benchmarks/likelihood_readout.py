@@ -92,18 +92,19 @@ def nearest_class_means(weights: np.ndarray, inputs: np.ndarray, labels: np.ndar
     return cosine.argmax(axis=0)
 
 
-_TRAINING: dict = {}   # {repr of a data section: (inputs, labels)}, the last one loaded
+_TRAINING: dict = {}   # {(repr of a data section, seed): (inputs, labels)}, the last one loaded
 
 
 def training_part(task: Path) -> tuple[np.ndarray, np.ndarray]:
-    """The training inputs and labels of a task's spec, loaded once for the
-    tasks that share its data section (the seeds of a cell)."""
-    data = runs.open_run(task).data
-    if repr(data) not in _TRAINING:
+    """The training inputs and labels of a task's spec (its seed carves the
+    validation part of some kinds), loaded once for tasks that share them."""
+    spec = runs.open_run(task)
+    key = (repr(spec.data), spec.seed)
+    if key not in _TRAINING:
         _TRAINING.clear()
-        part = load_dataset(data)
-        _TRAINING[repr(data)] = part.train_x, part.train_y
-    return _TRAINING[repr(data)]
+        part = load_dataset(spec.data, spec.seed)
+        _TRAINING[key] = part.train_x, part.train_y
+    return _TRAINING[key]
 
 
 FIGURES = {   # name: (unit, metric)
