@@ -96,6 +96,16 @@ HEADLINES = (
      "are nearest, and the likelihood readouts, on validation",
      "python benchmarks/likelihood_readout.py runs/measure_fashion_1600_progress --spec networks/fashion_400.toml "
      "--record fashion_1600_progress_likelihood"),
+    ("fashion_400_progress", "Fashion-MNIST, 400 neurons (as fashion_400) trained on the first 10,000, "
+     "20,000 and 35,000 of its 50,000 images: validation accuracy",
+     "stdpnet sweep networks/fashion_400.toml --set plasticity.x_tar=0.2 --set input.intensity=1 "
+     "--set data.train_examples=10000,20000,35000 --seeds 0-2 --record fashion_400_progress "
+     "--out runs/measure_fashion_400_progress"),
+    ("fashion_400_progress_likelihood", "Fashion-MNIST, 400 neurons, after 10,000, 20,000 and 35,000 "
+     "training images: how many neurons fire, which class labels them and which class mean their fields "
+     "are nearest, and the likelihood readouts, on validation",
+     "python benchmarks/likelihood_readout.py runs/measure_fashion_400_progress --spec networks/fashion_400.toml "
+     "--record fashion_400_progress_likelihood"),
     ("mnist_1600_likelihood", "MNIST, 1,600 neurons: the likelihood readout given each example's spike "
      "total, how far the classes' spike totals differ, how many neurons fire, which class labels "
      "them and which class mean their fields are nearest, on validation (runs of `stdpnet sweep "
