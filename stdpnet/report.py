@@ -45,11 +45,14 @@ def plot_run(run_dir: Path, raster_examples: int = 3) -> list[Path]:
         if split in evaluated:
             written.append(plots.plot_confusion(evaluated[split]["confusion"], run_dir / "confusion.png",
                                                 data.class_names))
-            if "neurons_per_class" in evaluated[split]:
-                written.append(plots.plot_labelling(evaluated[split]["neurons_per_class"],
-                                                    run_dir / "labelling.png",
-                                                    evaluated[split].get("spikes_per_class"), data.class_names))
             break
+    # every split is scored with the same labelling; an evaluation older than
+    # spikes_per_class has only neurons_per_class
+    labelled = sorted((e for e in evaluated.values() if "neurons_per_class" in e),
+                      key=lambda e: "spikes_per_class" in e)
+    if labelled:
+        written.append(plots.plot_labelling(labelled[-1]["neurons_per_class"], run_dir / "labelling.png",
+                                            labelled[-1].get("spikes_per_class"), data.class_names))
     if raster_examples > 0:
         state = trained_state(run_dir)
         # two spare slots, so that a quiet example's louder re-presentation shows
