@@ -68,9 +68,10 @@ def readouts(readout: dict, n_classes: int) -> dict:
     totals = rates.sum(axis=1)
     active = vote.class_rates(np.asarray(readout["assign_counts"]) > 0, readout["assign_labels"],
                               n_classes).sum(axis=1)
-    labelled = np.bincount(vote.labels_from_rates(rates) + 1, minlength=n_classes + 1)[1:]   # drops silent (-1)
+    assignments = vote.labels_from_rates(rates)
+    labelled = vote.neurons_per_class(assignments, n_classes)
     return {
-        "vote": vote.accuracy(labels, vote.predict(counts, vote.labels_from_rates(rates), n_classes)),
+        "vote": vote.accuracy(labels, vote.predict(counts, assignments, n_classes)),
         "likelihood": vote.accuracy(labels, likelihood.log_likelihoods(counts, rates).argmax(axis=1)),
         "multinomial": vote.accuracy(labels, multinomial_log_likelihoods(counts, rates).argmax(axis=1)),
         "class_total_ratio": float(totals.max() / max(totals.min(), likelihood.RATE_FLOOR)),

@@ -29,6 +29,12 @@ def labels_from_rates(rates: np.ndarray) -> np.ndarray:
     return assignments
 
 
+def neurons_per_class(assignments: np.ndarray, n_classes: int) -> np.ndarray:
+    """(classes,) how many neurons each class labels (silent neurons, -1, left out)."""
+    assignments = np.asarray(assignments)
+    return np.bincount(assignments[assignments >= 0], minlength=n_classes)
+
+
 def assign_labels(counts: np.ndarray, labels: np.ndarray, n_classes: int) -> np.ndarray:
     """(examples, neurons) spike counts -> (neurons,) class labels; -1 for silent neurons."""
     return labels_from_rates(class_rates(counts, labels, n_classes))
