@@ -106,6 +106,16 @@ HEADLINES = (
      "are nearest, and the likelihood readouts, on validation",
      "python benchmarks/likelihood_readout.py runs/measure_fashion_400_progress --spec networks/fashion_400.toml "
      "--record fashion_400_progress_likelihood"),
+    ("fashion_equal_totals", "Fashion-MNIST, 400 and 1,600 neurons (as fashion_400 and fashion_1600) with "
+     "every image scaled to the training images' mean total (data.equal_totals): validation accuracy",
+     "stdpnet sweep networks/fashion_400.toml --set excitatory.n_neurons=400,1600 --set plasticity.x_tar=0.2 "
+     "--set input.intensity=1 --set data.equal_totals=true --seeds 0-2 --record fashion_equal_totals "
+     "--out runs/measure_fashion_equal_totals"),
+    ("fashion_equal_totals_likelihood", "Fashion-MNIST, 400 and 1,600 neurons, every image scaled to the "
+     "same total: how many neurons fire, which class labels them and which class mean their fields are "
+     "nearest, and the likelihood readouts, on validation",
+     "python benchmarks/likelihood_readout.py runs/measure_fashion_equal_totals --spec networks/fashion_400.toml "
+     "--record fashion_equal_totals_likelihood"),
     ("mnist_1600_likelihood", "MNIST, 1,600 neurons: the likelihood readout given each example's spike "
      "total, how far the classes' spike totals differ, how many neurons fire, which class labels "
      "them and which class mean their fields are nearest, on validation (runs of `stdpnet sweep "

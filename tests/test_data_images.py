@@ -194,6 +194,36 @@ def test_npz_without_test_arrays_carves_the_last_share_of_each_class(tmp_path):
     assert len(a.train_x) + len(a.val_x) == 45
 
 
+def test_equal_totals_gives_every_image_the_training_mean_total(tmp_path):
+    """data.equal_totals: each image of every part is scaled to the mean
+    total of the training part, so a faint image drives as much input as a
+    bright one; a blank image stays blank; the ink's layout is unchanged."""
+    y = np.arange(30) % 3
+    x = images_of(y).reshape(30, -1).astype(np.float64)
+    x[::2] *= 0.25                                   # faint and bright images of every class
+    x[1] = 0                                         # one blank training image
+    path = tmp_path / "set.npz"
+    np.savez(path, x=x, y=y)
+    data = Data(dataset="npz", root=str(path), validation_per_class=2)
+    raw, equal = load_dataset(data), load_dataset(dataclasses.replace(data, equal_totals=True))
+    target = raw.train_x.sum(axis=1).mean()
+    for part in ("train", "validation", "test"):
+        before, after = raw.split(part)[0], equal.split(part)[0]
+        lit = before.sum(axis=1) > 0
+        np.testing.assert_allclose(after[lit].sum(axis=1), target)
+        assert not after[~lit].any()
+        np.testing.assert_allclose(after[lit] * before[lit].sum(axis=1, keepdims=True),
+                                   before[lit] * target)   # the same image, scaled
+    assert (~(raw.train_x.sum(axis=1) > 0)).any()        # the blank image is in the training part
+    assert raw.train_x.sum(axis=1).std() > 0.2 * target  # and the totals did differ
+
+
+def test_equal_totals_is_for_image_ensembles_only():
+    with pytest.raises(ConfigError, match=r"data\.equal_totals"):
+        spec_from_dict({"name": "x", "data": {"dataset": "fsdd", "equal_totals": True}})
+    spec_from_dict({"name": "x", "data": {"dataset": "synthetic", "equal_totals": True}})
+
+
 def test_the_commands_say_when_the_test_part_is_carved(tmp_path, capsys):
     from stdpnet.cli import _ensure_data
 

@@ -331,6 +331,11 @@ def test_multimodal_spec_errors_name_the_key(tmp_path):
                                      .replace("[data]", "[data]\nrefit = true"))
     with pytest.raises(ConfigError, match="audio spec: data.refit"):   # validation pairs stay apart
         load_multimodal_spec(tmp_path / "m.toml")
+    (tmp_path / "a.toml").write_text((REPO / "networks" / "fsdd_audio.toml").read_text())
+    (tmp_path / "i.toml").write_text((REPO / "networks" / "mnist_quick.toml").read_text()
+                                     .replace("[data]", "[data]\nequal_totals = true"))
+    with pytest.raises(ConfigError, match="image spec: data.equal_totals"):  # noise works on 0..255
+        load_multimodal_spec(tmp_path / "m.toml")
 
 
 def test_noise_names_are_checked():

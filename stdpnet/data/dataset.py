@@ -19,7 +19,7 @@ class Dataset:
     """Three disjoint parts: training (what the network learns and is labelled
     on), validation (carved from the training side: every choice is made on
     it) and test (read once, by the final evaluation)."""
-    train_x: np.ndarray   # (n, n_input) values in 0..255
+    train_x: np.ndarray   # (n, n_input) values in 0..255 (beyond with data.equal_totals)
     train_y: np.ndarray
     test_x: np.ndarray
     test_y: np.ndarray
@@ -54,6 +54,22 @@ def refitted(data: Dataset) -> Dataset:
     return dataclasses.replace(data, train_x=np.concatenate([data.train_x, data.val_x]),
                                train_y=np.concatenate([data.train_y, data.val_y]),
                                val_x=data.val_x[:0], val_y=data.val_y[:0])
+
+
+def equal_totals(data: Dataset) -> Dataset:
+    """``data`` with every example scaled so its inputs sum to the training
+    part's mean sum (``data.equal_totals``): an image with little ink drives
+    the same total input rate as one with much. Blank examples stay blank."""
+    target = data.train_x.sum(axis=1).mean()
+
+    def scaled(x):
+        if x is None:
+            return None
+        totals = x.sum(axis=1, keepdims=True, dtype=np.float64)
+        return np.divide(x * target, totals, out=np.zeros(x.shape), where=totals > 0)
+
+    return dataclasses.replace(data, train_x=scaled(data.train_x), val_x=scaled(data.val_x),
+                               test_x=scaled(data.test_x))
 
 
 def carve(x: np.ndarray, y: np.ndarray, held: np.ndarray):

@@ -14,7 +14,7 @@ import numpy as np
 from ..errors import ConfigError, DataError
 from ..spec import Data
 from ..streams import stream_seed
-from .dataset import Dataset, carve, last_mask, n_classes_of, refitted
+from .dataset import Dataset, carve, equal_totals, last_mask, n_classes_of, refitted
 from .image_sets import is_image_set, load_image_set
 
 SYNTHETIC_SIZE = 1000   # examples of a synthetic part whose count the spec leaves at 0 (all)
@@ -40,7 +40,8 @@ def load_dataset(data: Data, seed: int = 0) -> Dataset:
     """The training, validation and test parts of ``data.dataset`` (with
     ``data.refit``, the validation part joins the training part)."""
     parts = _load_parts(data, seed)
-    return refitted(parts) if data.refit else parts
+    parts = refitted(parts) if data.refit else parts
+    return equal_totals(parts) if data.equal_totals else parts
 
 
 def _load_parts(data: Data, seed: int) -> Dataset:

@@ -114,6 +114,9 @@ class Data:
     # = `stdpnet data synth-digits`'s folder) joins the training part, never validation or test
     audio_extra_root: str = ""
     epochs: int = 1                # passes over the training examples (small audio sets)
+    # scale every image so its inputs sum to the training part's mean sum: each
+    # drives the same total input rate, whatever its ink (values may pass 255)
+    equal_totals: bool = False
     # train on the validation part too: the final run of a setting chosen on
     # validation (sweep --test), which then has no validation figure
     refit: bool = False
@@ -182,6 +185,9 @@ class Data:
                lambda v: isinstance(v, str) and (not v or self.dataset in ("fsdd", "synth_digits")),
                "must be a folder of spoken digits, and only adds to the spoken-digit datasets "
                "(fsdd, synth_digits)")
+        _check(s, "equal_totals", self.equal_totals,
+               lambda v: not v or self.dataset not in ("fsdd", "synth_digits"),
+               "scales images; spoken digits are standardised by audio_standardise instead")
 
 
 @dataclass
