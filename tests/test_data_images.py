@@ -423,6 +423,15 @@ def test_three_idx_classes_flow_through_training_evaluation_and_plots(tmp_path):
     result = cli.invoke(main, ["plot", str(run), "--examples", "1"])
     assert result.exit_code == 0, result.output
     assert (run / "confusion.png").stat().st_size > 1000
+    both = Image.open(run / "labelling.png").size            # neurons and spikes per class
+    metrics = runs.load_json(run / runs.METRICS)
+    for scored_split in metrics["evaluate"].values():         # as an evaluation older than spikes_per_class
+        del scored_split["spikes_per_class"]
+    runs.save_json(run / runs.METRICS, metrics)
+    result = cli.invoke(main, ["plot", str(run), "--examples", "0"])
+    assert result.exit_code == 0, result.output
+    neurons_only = Image.open(run / "labelling.png").size
+    assert neurons_only[0] < 0.6 * both[0] and neurons_only[1] == both[1]
 
 
 def test_image_kinds_are_dispatched():
