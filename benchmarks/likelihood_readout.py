@@ -28,7 +28,11 @@ counts in each run's ``readout.npz``), this prints and records:
 - what the neurons learned: the share of the neurons whose weight field is
   nearest (cosine) the mean training input of the most labelled class
   (``fields_nearest_most_labelled``); reads the run's ``weights.npz`` and
-  its training inputs.
+  its training inputs;
+- what each class brings: the mean input total (the ink of an image) of the
+  most labelled class's training examples over that of all of them
+  (``most_labelled_input_total``), and the largest over the smallest
+  class-mean input total (``class_input_ratio``).
 
     python benchmarks/likelihood_readout.py runs/select_fashion_400 \\
         --spec networks/fashion_400.toml [--record fashion_400_likelihood]
@@ -93,6 +97,13 @@ def nearest_class_means(weights: np.ndarray, inputs: np.ndarray, labels: np.ndar
     return cosine.argmax(axis=0)
 
 
+def class_input_totals(inputs: np.ndarray, labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """(classes,) each class's mean input total over the mean total of all
+    the examples: how much more input an example of the class brings."""
+    totals = np.asarray(inputs, dtype=np.float64).sum(axis=1)
+    return np.array([totals[labels == c].mean() for c in range(n_classes)]) / totals.mean()
+
+
 _TRAINING: dict = {}   # {(repr of a data section, seed): (inputs, labels)}, the last one loaded
 
 
@@ -121,6 +132,9 @@ FIGURES = {   # name: (unit, metric)
     "largest_label_share": ("%", "share of the neurons labelled with the most common class"),
     "fields_nearest_most_labelled": ("%", "share of the neurons whose weight field is nearest (cosine) the "
                                           "mean training input of the most labelled class"),
+    "most_labelled_input_total": ("x", "mean input total of the most labelled class's training examples "
+                                       "over that of all of them"),
+    "class_input_ratio": ("x", "largest over smallest class-mean input total of the training examples"),
 }
 
 
@@ -133,6 +147,9 @@ def main():
         inputs, labels = training_part(task)
         nearest = nearest_class_means(runs.load_npz(task / runs.WEIGHTS)["w"], inputs, labels, n_classes)
         figures["fields_nearest_most_labelled"] = float(np.mean(nearest == figures["most_labelled_class"]))
+        ink = class_input_totals(inputs, labels, n_classes)
+        figures["most_labelled_input_total"] = float(ink[figures["most_labelled_class"]])
+        figures["class_input_ratio"] = float(ink.max() / ink.min())
         for name in ("vote", "likelihood"):   # as the sweep scored them, or the counts are not its
             if abs(figures[name] - float(r[f"validation_accuracy{'' if name == 'vote' else '_likelihood'}"])) > 1e-4:
                 sys.exit(f"{task}: the {name} readout of the kept counts differs from sweep.csv's")

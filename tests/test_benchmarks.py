@@ -97,6 +97,14 @@ def test_each_field_is_matched_to_the_class_whose_mean_input_it_is_nearest_to():
     np.testing.assert_array_equal(lr.nearest_class_means(fields, inputs, 1 - labels, 2), [1, 0, 1])
 
 
+def test_class_input_totals_are_each_class_mean_over_the_mean_of_all():
+    lr = benchmark("likelihood_readout")
+    inputs = np.array([[9.0, 1.0, 0.0], [7.0, 3.0, 0.0], [0.0, 2.0, 8.0], [10.0, 6.0, 4.0]])
+    labels = np.array([0, 0, 1, 1])                       # totals 10, 10 and 10, 20: mean 12.5
+    np.testing.assert_allclose(lr.class_input_totals(inputs, labels, 2), [0.8, 1.2])
+    np.testing.assert_allclose(lr.class_input_totals(inputs, 1 - labels, 2), [1.2, 0.8])
+
+
 @pytest.fixture
 def three_voices(tmp_path):
     """Three speakers x 10 digits x 3 repetitions, each digit its own tone."""
