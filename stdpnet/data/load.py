@@ -38,7 +38,9 @@ def bars(n: int, size: int = 8, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 def load_dataset(data: Data, seed: int = 0) -> Dataset:
     """The training, validation and test parts of ``data.dataset`` (with
-    ``data.refit``, the validation part joins the training part)."""
+    ``data.refit``, the validation part joins the training part; with
+    ``data.equal_totals``, every example is scaled to the training part's
+    mean total)."""
     parts = _load_parts(data, seed)
     parts = refitted(parts) if data.refit else parts
     return equal_totals(parts) if data.equal_totals else parts
