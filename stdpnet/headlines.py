@@ -116,6 +116,19 @@ HEADLINES = (
      "nearest, and the likelihood readouts, on validation",
      "python benchmarks/likelihood_readout.py runs/measure_fashion_equal_totals --spec networks/fashion_400.toml "
      "--record fashion_equal_totals_likelihood"),
+    ("mnist_400_equal_totals", "MNIST, 400 neurons (as mnist_400) with every digit scaled to the training "
+     "digits' mean total (data.equal_totals): validation accuracy",
+     "stdpnet sweep networks/mnist_400.toml --set data.equal_totals=true --seeds 0-2 "
+     "--record mnist_400_equal_totals --out runs/measure_mnist_400_equal_totals"),
+    ("mnist_1600_equal_totals", "MNIST, 1,600 neurons (as mnist_1600) with every digit scaled to the "
+     "training digits' mean total (data.equal_totals): validation accuracy",
+     "stdpnet sweep networks/mnist_1600.toml --set data.equal_totals=true --seeds 0-2 "
+     "--record mnist_1600_equal_totals --out runs/measure_mnist_1600_equal_totals"),
+    ("mnist_1600_equal_totals_likelihood", "MNIST, 1,600 neurons, every digit scaled to the same total: how "
+     "many neurons fire, which class labels them and which class mean their fields are nearest, and the "
+     "likelihood readouts, on validation",
+     "python benchmarks/likelihood_readout.py runs/measure_mnist_1600_equal_totals --spec networks/mnist_1600.toml "
+     "--record mnist_1600_equal_totals_likelihood"),
     ("mnist_1600_likelihood", "MNIST, 1,600 neurons: the likelihood readout given each example's spike "
      "total, how far the classes' spike totals differ, how many neurons fire, which class labels "
      "them and which class mean their fields are nearest, on validation (runs of `stdpnet sweep "
