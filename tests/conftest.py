@@ -10,10 +10,11 @@ import pytest
 from stdpnet.spec import Spec
 from stdpnet.engine.cache import cache_root
 
-# Parallel test workers (pytest -n 2) compile into their own caches: a worker
-# never rebuilds a binary that another one is running.
+# Parallel test workers (pytest -n 2) share one compile cache, as the tasks of
+# a sweep do: a network shape is compiled once, by whichever worker needs it
+# first, while the other waits on its build lock.
 if os.environ.get("PYTEST_XDIST_WORKER"):
-    os.environ["STDPNET_CACHE"] = str(cache_root() / f"tests-{os.environ['PYTEST_XDIST_WORKER']}")
+    os.environ["STDPNET_CACHE"] = str(cache_root() / "tests")
 
 REPO = Path(__file__).resolve().parents[1]
 
