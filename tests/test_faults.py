@@ -263,7 +263,7 @@ def test_ctrl_c_in_a_terminal_stops_cleanly_and_resumes_exactly(tmp_path):
     import time
 
     spec = tiny_spec()
-    spec.data.train_examples = spec.data.assign_examples = 400
+    spec.data.train_examples = spec.data.assign_examples = 200
     path = tmp_path / "s.toml"
     path.write_text(dump_spec(spec))
     command = [sys.executable, "-c", "from stdpnet.cli import main; main()", "train"]
@@ -279,7 +279,7 @@ def test_ctrl_c_in_a_terminal_stops_cleanly_and_resumes_exactly(tmp_path):
     err = err.decode()
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
-    assert not (broken / runs.WEIGHTS).exists() or runs.load_checkpoint(broken).progress.position == 400
+    assert not (broken / runs.WEIGHTS).exists() or runs.load_checkpoint(broken).progress.position == 200
     subprocess.run(command + ["--resume", str(broken), "--quiet"], check=True)
     np.testing.assert_array_equal(np.load(straight / runs.WEIGHTS)["w"], np.load(broken / runs.WEIGHTS)["w"])
 

@@ -258,9 +258,11 @@ def speakers_folder(tmp_path, speakers=("ann", "bob", "cat", "dan")):
 
 
 def audio_spec(root):
+    """Maps of 4 bands and their deltas over 8 frames: 64 inputs, the shape of
+    the 8x8 bars, so the compiled networks of tiny_spec serve."""
     s = spec()
     s.data.dataset, s.data.root = "fsdd", str(root)
-    s.data.audio_bands = s.data.audio_frames = 8
+    s.data.audio_bands, s.data.audio_frames = 4, 8
     s.data.train_examples = s.data.assign_examples = s.data.test_examples = 0
     return s.validate()
 
