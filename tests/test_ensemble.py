@@ -165,6 +165,28 @@ def test_devices_learn_the_same_thing():
     np.testing.assert_allclose(a.state["excitatory.theta"], b.state["excitatory.theta"], atol=1e-12)
 
 
+def test_a_raster_shows_the_spikes_the_network_counts_and_compiles_nothing(sim, monkeypatch):
+    """The raster re-simulates a few test presentations on the runtime device
+    without Cython (whose first compile of a whole network takes minutes on a
+    fresh machine): the spikes it records are those the compiled network counts."""
+    from brian2.codegen.runtime.cython_rt.extension_manager import cython_extension_manager
+
+    def no_compiling(*args, **kwargs):
+        raise AssertionError("the raster compiled a Cython extension")
+    monkeypatch.setattr(cython_extension_manager, "create_extension", no_compiling)
+    x, _ = bar_images(sim.slots, seed=7)
+    state = sim.initial_state(4)
+    counted = sim.run_chunk(x, np.ones(sim.slots), chunk_state(sim, {**state, **sim.parameters()}, TEST))
+    raster = Simulator(sim.spec, 64, device="runtime", slots=sim.slots).raster(x, state)
+    i, t = raster["excitatory"]
+    slot = np.floor(t / sim.slot + 1e-9).astype(int)
+    counts = np.zeros_like(counted.counts)
+    np.add.at(counts, (slot, i), 1)
+    assert counts.sum() > 0 and len(raster["input"][0]) > 0 and len(raster["inhibitory"][0]) > 0
+    np.testing.assert_array_equal(raster["example"], counted.example)
+    np.testing.assert_array_equal(counts, counted.counts)
+
+
 def test_test_set_split_across_processes_gives_the_same_counts(sim):
     """Each presentation draws from its own Poisson stream and starts from a
     reset state, so two processes on two halves count what one process counts."""

@@ -112,7 +112,7 @@ class MultimodalSimulator(Simulator):
         from brian2 import SpikeMonitor
 
         state = self._raster_state(state)
-        model, net = self._fresh("runtime", False)
+        model, net = self._fresh("runtime", False, target="numpy")  # a few examples: no compiling
         for timed_array, values in self._stimuli(model, pixels, np.ones(len(pixels))).items():
             timed_array.values[:] = values
         for key, value in state.items():

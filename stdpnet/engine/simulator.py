@@ -79,11 +79,15 @@ class Simulator:
         """Which compiled network serves chunks in ``mode``: the learning one or the test one."""
         return _learning(mode)
 
-    def _fresh(self, device, learning: bool, **kwargs) -> tuple[Ensemble, Network]:
+    def _fresh(self, device, learning: bool, target: str = "cython", **kwargs) -> tuple[Ensemble, Network]:
+        """A new network on ``device``; on the runtime device, code for ``target``
+        (Cython compiles each code object once per machine, a minute or more
+        for a whole network the first time; numpy compiles nothing and runs a
+        few examples in seconds)."""
         reinit_devices()
         set_device(device, **kwargs)
         if device == "runtime":
-            prefs.codegen.target = "cython"
+            prefs.codegen.target = target
         prefs.core.default_float_dtype = np.dtype(PRECISIONS[self.spec.schedule.precision]).type
         # Brian2's runtime check of float32 state compares with 1e50, which numpy cannot cast
         warnings.filterwarnings("ignore", "overflow encountered in cast", RuntimeWarning,
@@ -199,7 +203,9 @@ class Simulator:
         return args
 
     def _run_runtime(self, pixels, active, state, record_all=False):
-        ens, net = self._fresh("runtime", self._variant(state["schedule.mode"]))
+        # a raster shows a few examples once: not worth compiling for
+        target = "numpy" if record_all else "cython"
+        ens, net = self._fresh("runtime", self._variant(state["schedule.mode"]), target)
         for timed_array, values in self._stimuli(ens, pixels, active).items():
             timed_array.values[:] = values
         for key, value in state.items():
