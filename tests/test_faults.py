@@ -252,6 +252,38 @@ def test_files_of_processes_that_are_gone_are_removed_from_the_compile_cache(tmp
     assert (build / "static_arrays" / "_array_input_exc_w").exists() and (build / "main").exists()
 
 
+def test_a_build_waiting_for_running_binaries_is_not_overtaken_by_later_runs(tmp_path):
+    """A process that must rebuild a network waits for the chunks running
+    from its folder, but a chunk started after it asked waits for the build."""
+    import threading
+    import time
+    from stdpnet.engine.cache import build_lock
+    build = tmp_path / "build"
+    order, first_done = [], threading.Event()
+
+    def hold(name, exclusive, until=None):
+        with build_lock(build, exclusive):
+            order.append(name)
+            if until is not None:
+                until.wait(10)
+
+    running = threading.Thread(target=hold, args=("running chunk", False, first_done), daemon=True)
+    running.start()
+    while order != ["running chunk"]:
+        time.sleep(0.01)
+    builder = threading.Thread(target=hold, args=("build", True), daemon=True)
+    builder.start()
+    time.sleep(0.5)  # the builder now waits for the running chunk
+    later = threading.Thread(target=hold, args=("later chunk", False), daemon=True)
+    later.start()
+    time.sleep(0.3)
+    assert order == ["running chunk"]  # both wait: the build for the running chunk
+    first_done.set()
+    for thread in (running, builder, later):
+        thread.join(10)
+    assert order == ["running chunk", "build", "later chunk"]
+
+
 def test_ctrl_c_in_a_terminal_stops_cleanly_and_resumes_exactly(tmp_path):
     """SIGINT to the whole process group (what Ctrl-C does) while training:
     exit status 130, the documented message, no traceback; --resume ends with

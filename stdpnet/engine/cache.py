@@ -36,15 +36,24 @@ def cache_root() -> Path:
 def build_lock(build_dir: Path, exclusive: bool):
     """Held exclusively while a network is generated and compiled into
     ``build_dir``, shared while one of its binaries runs: processes run one
-    binary side by side, and none rewrites or relinks it under another."""
+    binary side by side, and none rewrites or relinks it under another.
+
+    A process waiting to build closes a gate that shared holders pass on
+    their way in, so that sweep workers running chunk after chunk cannot
+    keep it waiting: it waits for the chunks already running, not for those
+    started after it asked (``flock`` alone would let them in ahead of it)."""
     path = Path(str(build_dir) + ".lock")
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+    with open(Path(str(build_dir) + ".gate"), "a") as gate, open(path, "a") as lock:
+        fcntl.flock(gate, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        if not exclusive:
+            fcntl.flock(gate, fcntl.LOCK_UN)  # passed the gate
+        fcntl.flock(lock, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
         try:
             yield
         finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            fcntl.flock(gate, fcntl.LOCK_UN)
 
 
 _PID_FILE = re.compile(r"^(?:results_|pid)(\d+)")
