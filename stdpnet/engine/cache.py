@@ -150,13 +150,34 @@ def _normalised(source: bytes) -> bytes:
     return b"\n".join(out[:-1])
 
 
-def generated_digest(build_dir: Path) -> str:
-    """Hash of the sources the makefile compiles, normalised as above."""
+def _makefile_sources(build_dir: Path) -> tuple[str, list[str]]:
+    """The makefile's text and the sources it compiles (paths relative to ``build_dir``)."""
     makefile = (Path(build_dir) / "makefile").read_text()
     names = []
     for line in makefile.splitlines():
         if line.startswith(("SRCS =", "H_SRCS =")):
             names += line.split("=", 1)[1].split()
+    return makefile, names
+
+
+def remove_unused_sources(build_dir: Path) -> int:
+    """Delete generated code objects that neither the makefile lists nor a
+    compiled object file stands beside (each process that renumbers Brian2's
+    names writes a new set, which the digest then finds equal to the compiled
+    one); returns how many were removed. Call it with the build folder locked
+    exclusively, after generating."""
+    listed = {Path(build_dir, name) for name in _makefile_sources(build_dir)[1]}
+    removed = 0
+    for path in Path(build_dir, "code_objects").glob("*"):
+        if path.suffix in (".cpp", ".h") and path not in listed and not path.with_suffix(".o").exists():
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def generated_digest(build_dir: Path) -> str:
+    """Hash of the sources the makefile compiles, normalised as above."""
+    makefile, names = _makefile_sources(build_dir)
     h = hashlib.sha256(_RENAMED.sub(rb"\1", makefile.encode()))
     for name in sorted(names, key=lambda n: _RENAMED.sub(rb"\1", n.encode())):
         h.update(_RENAMED.sub(rb"\1", name.encode()))

@@ -25,7 +25,8 @@ from ..model.plasticity import StdpRule, stdp_rule
 from ..model.schedule import TEST, TRAIN, schedule_start, slot_duration
 from ..spec import Spec
 from ..spec.ensemble import PRECISIONS
-from .cache import build_key, build_lock, cache_root, generated_digest, remove_stale_files
+from .cache import (build_key, build_lock, cache_root, generated_digest, remove_stale_files,
+                    remove_unused_sources)
 from .device import StandaloneDevice
 
 __all__ = ["TRAIN", "TEST", "ChunkResult", "Simulator", "run_parameters"]
@@ -109,6 +110,7 @@ class Simulator:
             # more, and make recompiles whatever Brian2 rewrote: compile only
             # if the sources differ from those the cached binary was built from
             device.build(directory=str(build_dir), compile=False, run=False)
+            remove_unused_sources(build_dir)
             digest = generated_digest(build_dir)
             stamp = build_dir / "compiled_from.sha256"
             if not ((build_dir / "main").exists() and stamp.exists() and stamp.read_text() == digest):
