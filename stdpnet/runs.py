@@ -121,6 +121,12 @@ def record_evaluation(run_dir: Path, split: str, result: dict) -> dict:
     return update_metrics(run_dir, evaluate={**metrics.get("evaluate", {}), split: result})
 
 
+def _contents(run_dir: Path) -> list[Path]:
+    """What ``run_dir`` holds, less the temporary files of writes whose process
+    was killed (``atomic_write``'s): a folder holding only those is empty."""
+    return [p for p in run_dir.iterdir() if not (p.name.startswith(".") and p.name.endswith(".tmp"))]
+
+
 def _check_replaceable(run_dir: Path) -> None:
     """Only a run folder (one holding spec.toml) is ever replaced."""
     if not run_dir.is_dir() or not (run_dir / SPEC).is_file():
@@ -132,12 +138,16 @@ def create(run_dir: Path, spec: Spec, force: bool = False, spec_text: str | None
     """A new run folder holding the spec (or ``spec_text``); an existing one is
     kept unless ``force`` (and then only if it is a run folder)."""
     run_dir = Path(run_dir)
-    if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
+    if run_dir.exists() and (not run_dir.is_dir() or _contents(run_dir)):
         if not force:
             raise RunFolderError(f"{run_dir} already exists: pass --force to overwrite it, "
                                  f"or --resume {run_dir} to continue it")
         _check_replaceable(run_dir)
-        shutil.rmtree(run_dir)
+        # the spec goes last (replaced below), so that a process killed while
+        # emptying the folder leaves a run folder that can still be replaced
+        for entry in run_dir.iterdir():
+            if entry.name != SPEC:
+                shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
         save_text(run_dir / SPEC, dump_spec(spec) if spec_text is None else spec_text)
@@ -154,7 +164,7 @@ def replacing(run_dir: Path, force: bool):
     checkpoint). If the new run ends before that, for any reason, the new
     folder is removed and the old one put back."""
     run_dir = Path(run_dir)
-    if not (run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir()))):
+    if not (run_dir.exists() and (not run_dir.is_dir() or _contents(run_dir))):
         yield run_dir
         return
     never_started = (run_dir / SPEC).is_file() and not any(run_dir.rglob(CHECKPOINT))

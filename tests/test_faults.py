@@ -71,6 +71,31 @@ def test_a_failed_force_keeps_the_old_run_and_a_started_one_replaces_it(tmp_path
     assert runs.open_run(run).seed == 7 and not list((tmp_path / "runs").glob(".*replaced*"))
 
 
+def test_a_process_killed_while_making_a_run_folder_leaves_one_a_rerun_replaces(tmp_path, monkeypatch):
+    """A sweep worker killed while writing a task's spec leaves its temporary
+    file: the folder counts as empty. One killed while emptying a run folder
+    for a new run leaves the old spec in it to the last, so the folder is
+    still a run folder that --force (or a sweep) replaces."""
+    import shutil
+    spec = tiny_spec()
+    run = tmp_path / "tasks" / "abc"
+    run.mkdir(parents=True)
+    (run / ".spec.toml.k2j4x.tmp").write_text("name = ")  # the write a kill cut short
+    assert runs.open_run(runs.create(run, spec)).name == spec.name
+
+    (run / "image").mkdir()
+    (run / "image" / "weights.npz").write_bytes(b"old")
+    (run / "metrics.json").write_text("{}")
+    real_rmtree = shutil.rmtree
+
+    def rmtree_then_look(path, *args, **kwargs):
+        real_rmtree(path, *args, **kwargs)
+        assert (run / runs.SPEC).is_file(), "a kill here would leave a folder no rerun replaces"
+    monkeypatch.setattr(runs.shutil, "rmtree", rmtree_then_look)
+    runs.create(run, spec, force=True)
+    assert sorted(p.name for p in run.iterdir()) == [runs.SPEC]
+
+
 def test_an_empty_spec_or_one_without_a_name_is_an_error(tmp_path):
     for text in ("", "seed = 1\n"):
         (tmp_path / "s.toml").write_text(text)
