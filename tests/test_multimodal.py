@@ -622,6 +622,28 @@ def test_a_reused_task_takes_a_changed_readout_and_is_scored_again_not_trained(s
     assert sweep.run_task(m, str(copy), ("test",))["test"] == figures
 
 
+def test_a_task_folder_whose_making_was_cut_short_is_made_again(small_audiovisual, tmp_path, monkeypatch):
+    """A sweep worker killed after writing a task's spec but before its two
+    ensembles' leaves a folder the task makes again, not one it fails on."""
+    from stdpnet import runs
+    from stdpnet.experiments import sweep
+    from stdpnet.spec import dump_multimodal_spec
+    m = audiovisual.open_run(small_audiovisual[0])
+    half = tmp_path / "task"
+    runs.create(half, m, spec_text=dump_multimodal_spec(m, "image/spec.toml", "audio/spec.toml"))
+    assert not audiovisual.is_created(half)
+
+    class Trained(Exception):
+        pass
+
+    def train_cross(*args, **kwargs):
+        raise Trained
+    monkeypatch.setattr(audiovisual, "train_cross", train_cross)
+    with pytest.raises(Trained):
+        sweep.run_task(m, str(half), ("test",))
+    assert audiovisual.is_created(half) and audiovisual.open_run(half).image == m.image
+
+
 def test_a_sweep_task_scores_its_network_under_noise_once(small_audiovisual, monkeypatch):
     """--noise: a task's row gains each mode's accuracy at each level (level
     0 is the clean evaluation); a finished noise sweep is read back, not run

@@ -93,6 +93,12 @@ def create_run(run_dir: Path, m: MultimodalSpec, force: bool = False) -> Path:
     return Path(run_dir)
 
 
+def is_created(run_dir: Path) -> bool:
+    """Whether ``create_run`` finished in ``run_dir``: its spec and both
+    ensembles' (a process killed in between leaves the first alone)."""
+    return all((Path(run_dir) / part / runs.SPEC).is_file() for part in ("", "image", "audio"))
+
+
 def open_run(run_dir: Path) -> MultimodalSpec:
     run_dir = Path(run_dir)
     if not (run_dir / runs.SPEC).is_file():

@@ -271,15 +271,15 @@ def run_task(spec, run_dir: str, splits: tuple, device: str | None = None,
     """Train the task's network and score it on ``splits`` (and under each of
     ``noises``), unless its run folder already holds those results. Runs in
     a Dask worker (one thread)."""
+    from . import audiovisual
+
     run_dir = Path(run_dir)
-    if isinstance(spec, MultimodalSpec) and (run_dir / runs.SPEC).exists():
+    if isinstance(spec, MultimodalSpec) and audiovisual.is_created(run_dir):
         take_readout(spec, run_dir)
     evaluated = runs.load_json(run_dir / runs.METRICS).get("evaluate", {})
     if not all(s in evaluated for s in splits):
         if isinstance(spec, MultimodalSpec):
-            from . import audiovisual
-
-            if not (run_dir / runs.SPEC).exists():
+            if not audiovisual.is_created(run_dir):
                 audiovisual.create_run(run_dir, spec, force=True)
             data = audiovisual.load_data(spec)
             if not (run_dir / audiovisual.CROSS).exists():
