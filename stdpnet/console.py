@@ -1,8 +1,10 @@
 """What both command lines (``stdpnet`` and ``stdpnet deep``) share: one
-decorator that turns the project's errors into one clear message."""
+decorator that turns the project's errors into one clear message and shows
+the project's notices (such as a network being compiled)."""
 from __future__ import annotations
 
 import functools
+import logging
 import sys
 
 import click
@@ -20,6 +22,7 @@ def friendly(command):
     nothing is left half-written)."""
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
+        show_notices()
         try:
             interrupts.install()
             return command(*args, **kwargs)
@@ -33,6 +36,23 @@ def friendly(command):
                 raise
             raise click.ClickException(message) from exc
     return wrapper
+
+
+class _Notices(logging.Handler):
+    """The ``stdpnet`` loggers' messages as lines on stderr, above any progress bar."""
+
+    def emit(self, record):
+        from tqdm import tqdm
+        tqdm.write(self.format(record), file=sys.stderr)
+
+
+def show_notices() -> None:
+    """Show what the ``stdpnet`` loggers say at level INFO and above (a
+    library leaves logging to its caller; the command line is that caller)."""
+    logger = logging.getLogger("stdpnet")
+    if not any(isinstance(h, _Notices) for h in logger.handlers):
+        logger.addHandler(_Notices())
+        logger.setLevel(logging.INFO)
 
 
 def _interrupted():

@@ -43,6 +43,31 @@ def test_a_second_network_of_the_same_shape_reuses_the_binary_and_learns_the_sam
         np.testing.assert_array_equal(again.state[key], value, err_msg=key)
 
 
+def test_a_compile_is_announced_and_done_once_per_shape(tmp_path, monkeypatch, caplog):
+    """Compiling takes half a minute or more: the engine says so (the
+    command line shows it), and a network already compiled is not compiled
+    or announced again."""
+    import logging
+    from pathlib import Path
+    from stdpnet.engine.device import StandaloneDevice
+    monkeypatch.setenv("STDPNET_CACHE", str(tmp_path))
+    compiled = []
+
+    def compile_source(self, directory, *args, **kwargs):   # no compiler: an empty binary
+        compiled.append(directory)
+        Path(directory, "main").write_text("")
+    monkeypatch.setattr(StandaloneDevice, "compile_source", compile_source)
+    caplog.set_level(logging.INFO, logger="stdpnet")
+    Simulator(tiny_spec(), 64, modes=(TRAIN, TEST))
+    said = " / ".join(r.getMessage() for r in caplog.records)
+    assert len(compiled) == 2 and str(tmp_path) in said
+    for kind in ("learning", "test"):
+        assert f"compiling the {kind} network" in said and f"compiled the {kind} network in" in said
+    caplog.clear()
+    Simulator(tiny_spec(), 64, modes=(TRAIN, TEST))
+    assert len(compiled) == 2 and not caplog.records
+
+
 def test_lateral_inhibition_silences_the_losers():
     """Neuron 0 gets 4x the input weights of the others; with inhibition only it
     fires, without inhibition the others fire too."""

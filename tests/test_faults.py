@@ -96,6 +96,22 @@ def test_a_process_killed_while_making_a_run_folder_leaves_one_a_rerun_replaces(
     assert sorted(p.name for p in run.iterdir()) == [runs.SPEC]
 
 
+def test_the_command_lines_show_the_engines_notices():
+    import logging
+
+    import click
+    from stdpnet.console import friendly
+
+    @click.command()
+    @friendly
+    def command():
+        logging.getLogger("stdpnet.engine.simulator").info("compiling the test network")
+        logging.getLogger("stdpnet.engine.simulator").debug("a detail")
+    for _ in range(2):   # shown once, however many commands one process runs
+        result = CliRunner().invoke(command)
+        assert result.exit_code == 0 and result.output == "compiling the test network\n"
+
+
 def test_an_empty_spec_or_one_without_a_name_is_an_error(tmp_path):
     for text in ("", "seed = 1\n"):
         (tmp_path / "s.toml").write_text(text)

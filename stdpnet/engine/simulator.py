@@ -10,9 +10,11 @@ The runtime device builds the same objects afresh for each chunk.
 """
 from __future__ import annotations
 
+import logging
 import os
-import warnings
 import shutil
+import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +32,8 @@ from .cache import (build_key, build_lock, cache_root, generated_digest, remove_
 from .device import StandaloneDevice
 
 __all__ = ["TRAIN", "TEST", "ChunkResult", "Simulator", "run_parameters"]
+
+log = logging.getLogger(__name__)
 
 
 def run_parameters(spec: Spec, rule: StdpRule) -> dict:
@@ -115,9 +119,13 @@ class Simulator:
             stamp = build_dir / "compiled_from.sha256"
             if not ((build_dir / "main").exists() and stamp.exists() and stamp.read_text() == digest):
                 from brian2.codegen.cpp_prefs import get_compiler_and_args
+                kind = "learning" if learning else "test"
+                log.info(f"compiling the {kind} network of this shape (once; kept in {build_dir.parent})")
+                start = time.perf_counter()
                 device.compile_source(str(build_dir), get_compiler_and_args()[0], debug=False,
                                       clean=False)
                 stamp.write_text(digest)
+                log.info(f"compiled the {kind} network in {time.perf_counter() - start:.0f} s")
         self._standalone[learning] = (ens, device, build_dir)
 
     # ------------------------------------------------------------------ state
