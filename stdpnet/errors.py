@@ -15,3 +15,7 @@ class DataError(StdpnetError):
 
 class RunFolderError(StdpnetError):
     """A run folder is missing, incomplete, or would be overwritten."""
+
+
+class BuildError(StdpnetError):
+    """A network could not be compiled (no C++ compiler, or one that fails)."""

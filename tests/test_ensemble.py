@@ -68,6 +68,33 @@ def test_a_compile_is_announced_and_done_once_per_shape(tmp_path, monkeypatch, c
     assert len(compiled) == 2 and not caplog.records
 
 
+def test_a_failed_compile_is_tried_once_more_from_clean_then_named(tmp_path, monkeypatch):
+    """Object files left by a compile that was killed can make ``make`` fail:
+    the network is compiled once more from clean. If that fails too (no
+    compiler), the error names the build folder and the compiler needed."""
+    from pathlib import Path
+    from stdpnet.engine.device import StandaloneDevice
+    from stdpnet.errors import BuildError
+    monkeypatch.setenv("STDPNET_CACHE", str(tmp_path))
+    calls = []
+
+    def compile_source(self, directory, compiler, debug, clean):
+        calls.append(clean)
+        if not clean:
+            raise RuntimeError("Project compilation failed (error code: 512).")
+        Path(directory, "main").write_text("")
+    monkeypatch.setattr(StandaloneDevice, "compile_source", compile_source)
+    sim = Simulator(tiny_spec(), 64)
+    assert calls == [False, True]
+    assert (Path(sim._standalone[True][2]) / "compiled_from.sha256").is_file()
+
+    def no_compiler(self, directory, compiler, debug, clean):
+        raise RuntimeError("Project compilation failed (error code: 512).")
+    monkeypatch.setattr(StandaloneDevice, "compile_source", no_compiler)
+    with pytest.raises(BuildError, match=r"standalone/\w+: compiling the test network failed.*g\+\+"):
+        Simulator(tiny_spec(), 64, modes=(TEST,))
+
+
 def test_lateral_inhibition_silences_the_losers():
     """Neuron 0 gets 4x the input weights of the others; with inhibition only it
     fires, without inhibition the others fire too."""

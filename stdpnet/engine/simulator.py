@@ -25,6 +25,7 @@ from brian2.devices.device import reinit_devices
 from ..model.ensemble import Ensemble, build_ensemble
 from ..model.plasticity import StdpRule, stdp_rule
 from ..model.schedule import TEST, TRAIN, schedule_start, slot_duration
+from ..errors import BuildError
 from ..spec import Spec
 from ..spec.ensemble import PRECISIONS
 from .cache import (build_key, build_lock, cache_root, generated_digest, remove_stale_files,
@@ -118,12 +119,10 @@ class Simulator:
             digest = generated_digest(build_dir)
             stamp = build_dir / "compiled_from.sha256"
             if not ((build_dir / "main").exists() and stamp.exists() and stamp.read_text() == digest):
-                from brian2.codegen.cpp_prefs import get_compiler_and_args
                 kind = "learning" if learning else "test"
                 log.info(f"compiling the {kind} network of this shape (once; kept in {build_dir.parent})")
                 start = time.perf_counter()
-                device.compile_source(str(build_dir), get_compiler_and_args()[0], debug=False,
-                                      clean=False)
+                _compile(device, build_dir, kind)
                 stamp.write_text(digest)
                 log.info(f"compiled the {kind} network in {time.perf_counter() - start:.0f} s")
         self._standalone[learning] = (ens, device, build_dir)
@@ -259,6 +258,25 @@ class Simulator:
         return ChunkResult(example=np.asarray(ens.slot_log.example[0], dtype=np.int64),
                            intensity=np.asarray(ens.slot_log.intensity[0]), counts=counts,
                            state=state)
+
+
+def _compile(device: StandaloneDevice, build_dir: Path, kind: str) -> None:
+    """Compile the generated network in ``build_dir``: what make finds up to
+    date is kept; if that fails (object files of a compile that was killed
+    can break it), once more from clean."""
+    from brian2.codegen.cpp_prefs import get_compiler_and_args
+
+    compiler = get_compiler_and_args()[0]
+    try:
+        device.compile_source(str(build_dir), compiler, debug=False, clean=False)
+    except RuntimeError:
+        try:
+            device.compile_source(str(build_dir), compiler, debug=False, clean=True)
+        except RuntimeError as exc:
+            why = str(exc).rstrip(".")
+            raise BuildError(f"{build_dir}: compiling the {kind} network failed ({why}; the "
+                             "compiler's output is above); the networks are compiled with a C++ "
+                             "compiler, g++ (on Debian: apt install g++)") from exc
 
 
 def _learning(mode) -> bool:
