@@ -622,6 +622,28 @@ def test_a_reused_task_takes_a_changed_readout_and_is_scored_again_not_trained(s
     assert sweep.run_task(m, str(copy), ("test",))["test"] == figures
 
 
+def test_plot_draws_both_ensembles_recall_and_audio_without_compiling(small_audiovisual, tmp_path,
+                                                                      monkeypatch):
+    """`stdpnet plot` on an audio-visual run: receptive fields, cross-modal
+    weights, the recall panels, both ensembles' raster and the audio stages;
+    the rasters are simulated on the numpy target (no Cython to compile)."""
+    import shutil
+    from brian2.codegen.runtime.cython_rt.extension_manager import cython_extension_manager
+    from click.testing import CliRunner
+    from stdpnet.cli import main
+
+    def no_compiling(*args, **kwargs):
+        raise AssertionError("a plot compiled a Cython extension")
+    monkeypatch.setattr(cython_extension_manager, "create_extension", no_compiling)
+    run = tmp_path / "run"
+    shutil.copytree(small_audiovisual[0], run)
+    result = CliRunner().invoke(main, ["plot", str(run), "--examples", "2"])
+    assert result.exit_code == 0, result.output
+    for name in ("receptive_fields_image.png", "receptive_fields_audio.png", "cross_image_to_audio.png",
+                 "cross_audio_to_image.png", "recall.png", "raster_multimodal.png", "audio_to_spikes.png"):
+        assert f"wrote {run / name}" in result.output and (run / name).stat().st_size > 1000
+
+
 def test_a_task_folder_whose_making_was_cut_short_is_made_again(small_audiovisual, tmp_path, monkeypatch):
     """A sweep worker killed after writing a task's spec but before its two
     ensembles' leaves a folder the task makes again, not one it fails on."""
