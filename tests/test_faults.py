@@ -291,6 +291,11 @@ def test_files_of_processes_that_are_gone_are_removed_from_the_compile_cache(tmp
     assert not (build / "static_arrays" / f"pid{dead}_input_exc_w").exists()
     assert (build / f"results_{alive}").exists() and (build / "static_arrays" / f"pid{alive}_input_exc_w").exists()
     assert (build / "static_arrays" / "_array_input_exc_w").exists() and (build / "main").exists()
+    generated = tmp_path / ".generated"   # the code a build generates in a folder of its own
+    for pid in (dead, alive):
+        (generated / f"pid{pid}_0f5da47bcbdf2700" / "code_objects").mkdir(parents=True)
+    assert remove_stale_files(generated) == 1
+    assert [p.name for p in generated.iterdir()] == [f"pid{alive}_0f5da47bcbdf2700"]
 
 
 def test_a_build_waiting_for_running_binaries_is_not_overtaken_by_later_runs(tmp_path):

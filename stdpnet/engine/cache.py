@@ -87,8 +87,9 @@ def binaries_running(cache: Path) -> list[int]:
 def remove_stale_files(build_dir: Path) -> int:
     """Delete the per-process files of processes that are gone (a killed run
     leaves its ``results_<pid>/`` folder and ``static_arrays/pid<pid>_*``
-    argument files behind); returns how many were removed. Call it with the
-    build folder locked exclusively."""
+    argument files behind, a killed build its ``pid<pid>_*`` folder of
+    generated code); returns how many were removed. No lock is needed: no
+    live process uses them."""
     import shutil
 
     removed = 0

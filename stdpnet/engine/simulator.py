@@ -102,29 +102,49 @@ class Simulator:
         ens = self._model(learning)
         return ens, Network(*ens.objects)
 
-    def _build_standalone(self, learning: bool):
-        build_dir = cache_root() / "standalone" / self._key(learning)
-        build_dir.parent.mkdir(parents=True, exist_ok=True)
+    def _generate(self, learning: bool, directory: Path) -> tuple[Ensemble, StandaloneDevice]:
+        """The network's C++ written into ``directory`` (about a second; no compiling)."""
         # one device object per binary: each keeps the names of its own arrays
         device = StandaloneDevice()
-        with build_lock(build_dir, exclusive=True):
-            remove_stale_files(build_dir)
-            ens, net = self._fresh(device, learning, build_on_run=False, directory=str(build_dir))
-            net.run(self.slots * self.slot * second, namespace={})
-            # generating the C++ takes a second, compiling it half a minute or
-            # more, and make recompiles whatever Brian2 rewrote: compile only
-            # if the sources differ from those the cached binary was built from
-            device.build(directory=str(build_dir), compile=False, run=False)
-            remove_unused_sources(build_dir)
-            digest = generated_digest(build_dir)
-            stamp = build_dir / "compiled_from.sha256"
-            if not ((build_dir / "main").exists() and stamp.exists() and stamp.read_text() == digest):
-                kind = "learning" if learning else "test"
-                log.info(f"compiling the {kind} network of this shape (once; kept in {build_dir.parent})")
-                start = time.perf_counter()
-                _compile(device, build_dir, kind)
-                stamp.write_text(digest)
-                log.info(f"compiled the {kind} network in {time.perf_counter() - start:.0f} s")
+        ens, net = self._fresh(device, learning, build_on_run=False, directory=str(directory))
+        net.run(self.slots * self.slot * second, namespace={})
+        device.build(directory=str(directory), compile=False, run=False)
+        return ens, device
+
+    def _build_standalone(self, learning: bool):
+        """The compiled network of this shape and mode, from the cache. Compiling
+        takes half a minute or more: the C++ is generated in a folder of this
+        process's own and compared with the sources the cached binary was built
+        from. Only if they differ is the shared folder locked exclusively (other
+        processes' chunks of that shape wait) to generate and compile there;
+        make recompiles whatever Brian2 rewrote."""
+        key = self._key(learning)
+        build_dir = cache_root() / "standalone" / key
+        scratch = cache_root() / "standalone" / ".generated" / f"pid{os.getpid()}_{key}"
+        remove_stale_files(scratch.parent)   # (those of killed processes)
+        shutil.rmtree(scratch, ignore_errors=True)
+        ens, device = self._generate(learning, scratch)
+        digest = generated_digest(scratch)
+        shutil.rmtree(scratch, ignore_errors=True)
+        with build_lock(build_dir, exclusive=False):
+            current = _compiled_from(build_dir) == digest
+            if current:
+                remove_stale_files(build_dir)
+                device.project_dir = str(build_dir)   # run arguments go beside the binary
+        if not current:
+            with build_lock(build_dir, exclusive=True):
+                remove_stale_files(build_dir)
+                ens, device = self._generate(learning, build_dir)
+                remove_unused_sources(build_dir)
+                digest = generated_digest(build_dir)
+                if _compiled_from(build_dir) != digest:
+                    kind = "learning" if learning else "test"
+                    log.info(f"compiling the {kind} network of this shape (once; kept in "
+                             f"{build_dir.parent})")
+                    start = time.perf_counter()
+                    _compile(device, build_dir, kind)
+                    (build_dir / COMPILED_FROM).write_text(digest)
+                    log.info(f"compiled the {kind} network in {time.perf_counter() - start:.0f} s")
         self._standalone[learning] = (ens, device, build_dir)
 
     # ------------------------------------------------------------------ state
@@ -258,6 +278,15 @@ class Simulator:
         return ChunkResult(example=np.asarray(ens.slot_log.example[0], dtype=np.int64),
                            intensity=np.asarray(ens.slot_log.intensity[0]), counts=counts,
                            state=state)
+
+
+COMPILED_FROM = "compiled_from.sha256"   # the digest of the sources the binary was compiled from
+
+
+def _compiled_from(build_dir: Path) -> str | None:
+    """``generated_digest`` of the sources ``build_dir``'s binary was compiled from (None: no binary)."""
+    stamp = build_dir / COMPILED_FROM
+    return stamp.read_text() if (build_dir / "main").exists() and stamp.exists() else None
 
 
 def _compile(device: StandaloneDevice, build_dir: Path, kind: str) -> None:
