@@ -19,7 +19,7 @@ def sim():
     return Simulator(tiny_spec(), 64, device="standalone")
 
 
-def test_a_second_network_of_the_same_shape_reuses_the_binary_and_learns_the_same(sim):
+def test_a_second_network_of_the_same_shape_reuses_the_binary_and_learns_the_same(sim, tmp_path):
     """Brian2 renumbers the internal names of a second network in one process;
     the cached binary is still the right one: not rebuilt, same chunk result."""
     from stdpnet.engine.cache import cache_root
@@ -31,8 +31,12 @@ def test_a_second_network_of_the_same_shape_reuses_the_binary_and_learns_the_sam
     sources = {p: p.stat().st_mtime_ns for p in binary.parent.glob("code_objects/*")}
     again = Simulator(tiny_spec(), 64, device="standalone").run_chunk(x, np.ones(10), state)
     assert binary.stat().st_mtime_ns == built
-    # generated elsewhere and found equal: nothing written beside the binary
+    # generated elsewhere and found equal: nothing written beside the binary,
+    # whose static arrays are those a generation now writes
     assert {p: p.stat().st_mtime_ns for p in binary.parent.glob("code_objects/*")} == sources
+    sim._generate(True, tmp_path)
+    for path in (tmp_path / "static_arrays").iterdir():
+        assert path.read_bytes() == (binary.parent / "static_arrays" / path.name).read_bytes(), path.name
     np.testing.assert_array_equal(again.counts, first.counts)
     assert first.counts.sum() > 0
     for key, value in first.state.items():
