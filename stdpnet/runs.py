@@ -37,6 +37,9 @@ SPEC, CHECKPOINT, WEIGHTS, READOUT, METRICS = (
     "spec.toml", "checkpoint.npz", "weights.npz", "readout.npz", "metrics.json")
 
 
+_TEMPORARY = ".tmp"   # atomic_write's temporary files: ".<name>.<random>.tmp"
+
+
 def atomic_write(path: Path, write) -> None:
     """Call ``write(tmp)`` on a temporary file beside ``path``, then move it into place."""
     try:
@@ -44,7 +47,7 @@ def atomic_write(path: Path, write) -> None:
     except OSError as exc:
         raise RunFolderError(f"{path.parent}: cannot create the folder ({exc.strerror})") from exc
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TEMPORARY)
     except OSError as exc:
         raise RunFolderError(f"{path}: cannot write here ({exc.strerror})") from exc
     os.close(fd)
@@ -124,7 +127,7 @@ def record_evaluation(run_dir: Path, split: str, result: dict) -> dict:
 def _contents(run_dir: Path) -> list[Path]:
     """What ``run_dir`` holds, less the temporary files of writes whose process
     was killed (``atomic_write``'s): a folder holding only those is empty."""
-    return [p for p in run_dir.iterdir() if not (p.name.startswith(".") and p.name.endswith(".tmp"))]
+    return [p for p in run_dir.iterdir() if not (p.name.startswith(".") and p.name.endswith(_TEMPORARY))]
 
 
 def _check_replaceable(run_dir: Path) -> None:

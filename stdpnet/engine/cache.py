@@ -186,3 +186,10 @@ def generated_digest(build_dir: Path) -> str:
     return h.hexdigest()
 
 
+COMPILED_FROM = "compiled_from.sha256"   # beside a binary: the digest of its sources
+
+
+def compiled_from(build_dir: Path) -> str | None:
+    """``generated_digest`` of the sources ``build_dir``'s binary was compiled from (None: no binary)."""
+    stamp = Path(build_dir) / COMPILED_FROM
+    return stamp.read_text() if (Path(build_dir) / "main").exists() and stamp.exists() else None

@@ -28,8 +28,8 @@ from ..model.schedule import TEST, TRAIN, schedule_start, slot_duration
 from ..errors import BuildError
 from ..spec import Spec
 from ..spec.ensemble import PRECISIONS
-from .cache import (build_key, build_lock, cache_root, generated_digest, remove_stale_files,
-                    remove_unused_sources)
+from .cache import (COMPILED_FROM, build_key, build_lock, cache_root, compiled_from,
+                    generated_digest, remove_stale_files, remove_unused_sources)
 from .device import StandaloneDevice
 
 __all__ = ["TRAIN", "TEST", "ChunkResult", "Simulator", "run_parameters"]
@@ -127,7 +127,7 @@ class Simulator:
         digest = generated_digest(scratch)
         shutil.rmtree(scratch, ignore_errors=True)
         with build_lock(build_dir, exclusive=False):
-            current = _compiled_from(build_dir) == digest
+            current = compiled_from(build_dir) == digest
             if current:
                 remove_stale_files(build_dir)
                 device.project_dir = str(build_dir)   # run arguments go beside the binary
@@ -137,7 +137,7 @@ class Simulator:
                 ens, device = self._generate(learning, build_dir)
                 remove_unused_sources(build_dir)
                 digest = generated_digest(build_dir)
-                if _compiled_from(build_dir) != digest:
+                if compiled_from(build_dir) != digest:
                     kind = "learning" if learning else "test"
                     log.info(f"compiling the {kind} network of this shape (once; kept in "
                              f"{build_dir.parent})")
@@ -278,15 +278,6 @@ class Simulator:
         return ChunkResult(example=np.asarray(ens.slot_log.example[0], dtype=np.int64),
                            intensity=np.asarray(ens.slot_log.intensity[0]), counts=counts,
                            state=state)
-
-
-COMPILED_FROM = "compiled_from.sha256"   # the digest of the sources the binary was compiled from
-
-
-def _compiled_from(build_dir: Path) -> str | None:
-    """``generated_digest`` of the sources ``build_dir``'s binary was compiled from (None: no binary)."""
-    stamp = build_dir / COMPILED_FROM
-    return stamp.read_text() if (build_dir / "main").exists() and stamp.exists() else None
 
 
 def _compile(device: StandaloneDevice, build_dir: Path, kind: str) -> None:
