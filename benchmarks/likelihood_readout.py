@@ -47,12 +47,12 @@ from pathlib import Path
 
 import numpy as np
 
-from stdpnet import results, runs
+from stdpnet import runs
 from stdpnet.data.load import load_dataset
 from stdpnet.readout import likelihood, vote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from spike_count_readout import kept_tasks, sweep_arguments  # noqa: E402
+from spike_count_readout import kept_tasks, print_and_record, sweep_arguments  # noqa: E402
 
 
 def multinomial_log_likelihoods(counts: np.ndarray, rates: np.ndarray,
@@ -154,21 +154,8 @@ def main():
             if abs(figures[name] - float(r[f"validation_accuracy{'' if name == 'vote' else '_likelihood'}"])) > 1e-4:
                 sys.exit(f"{task}: the {name} readout of the kept counts differs from sweep.csv's")
         cells.setdefault(cell, {})[int(r["seed"])] = figures
-    print("\n| cell | " + " | ".join(name.replace("_", " ") for name in FIGURES) + " |\n"
-          "|---|" + "---|" * len(FIGURES))
-    for cell, per_seed in cells.items():
-        shown = []
-        for name, (unit, _) in FIGURES.items():
-            v = np.array([per_seed[s][name] for s in sorted(per_seed)]) * (100 if unit == "%" else 1)
-            shown.append(f"{v.mean():.2f}{unit} ± {v.std(ddof=1) if len(v) > 1 else 0:.2f}")
-        print(f"| {cell or '(spec)'} | " + " | ".join(shown) + " |")
-        if args.record:
-            title = results.title_of(args.record, "The likelihood readout given each example's spike total")
-            for name, (unit, metric) in FIGURES.items():
-                entry = results.figure(f"{args.record}.{cell + '_' if cell else ''}validation_{name}", title,
-                                       f"{metric}{', ' + cell if cell else ''}", "validation", unit,
-                                       {s: per_seed[s][name] for s in sorted(per_seed)}, source)
-                print(f"wrote {results.write(entry)}")
+    print_and_record(cells, FIGURES, args.record, source,
+                     "The likelihood readout given each example's spike total")
 
 
 if __name__ == "__main__":

@@ -135,6 +135,36 @@ HEADLINES = (
      "networks/mnist_1600.toml --seeds 0-2 --out runs/measure_mnist_1600_validation`)",
      "python benchmarks/likelihood_readout.py runs/measure_mnist_1600_validation --spec networks/mnist_1600.toml "
      "--record mnist_1600_likelihood"),
+    ("mnist_400_equal_totals_drive", "MNIST, 400 neurons, every digit scaled to the same total: "
+     "each class's matched drive (the data alone) against its share of the neurons' labels, "
+     "on validation",
+     "python benchmarks/matched_drive.py runs/measure_mnist_400_equal_totals --spec networks/mnist_400.toml "
+     "--record mnist_400_equal_totals_drive"),
+    ("mnist_1600_drive", "MNIST, 1,600 neurons: "
+     "each class's matched drive (the data alone) against its share of the neurons' labels, "
+     "on validation",
+     "python benchmarks/matched_drive.py runs/measure_mnist_1600_validation --spec networks/mnist_1600.toml "
+     "--record mnist_1600_drive"),
+    ("mnist_1600_equal_totals_drive", "MNIST, 1,600 neurons, every digit scaled to the same total: "
+     "each class's matched drive (the data alone) against its share of the neurons' labels, "
+     "on validation",
+     "python benchmarks/matched_drive.py runs/measure_mnist_1600_equal_totals --spec networks/mnist_1600.toml "
+     "--record mnist_1600_equal_totals_drive"),
+    ("fashion_400_drive", "Fashion-MNIST, 400 neurons (the chosen setting): "
+     "each class's matched drive (the data alone) against its share of the neurons' labels, "
+     "on validation",
+     "python benchmarks/matched_drive.py runs/select_fashion_400 --spec networks/fashion_400.toml "
+     "--record fashion_400_drive"),
+    ("fashion_1600_drive", "Fashion-MNIST, 1,600 neurons: "
+     "each class's matched drive (the data alone) against its share of the neurons' labels, "
+     "on validation",
+     "python benchmarks/matched_drive.py runs/measure_fashion_1600 --spec networks/fashion_400.toml "
+     "--record fashion_1600_drive"),
+    ("fashion_equal_totals_drive", "Fashion-MNIST, 400 and 1,600 neurons, every image scaled to the same total: "
+     "each class's matched drive (the data alone) against its share of the neurons' labels, "
+     "on validation",
+     "python benchmarks/matched_drive.py runs/measure_fashion_equal_totals --spec networks/fashion_400.toml "
+     "--record fashion_equal_totals_drive"),
     ("caltech_3class", "Caltech-101, three classes, dense",
      "stdpnet sweep networks/caltech_3class.toml --seeds 0-2 --test --record caltech_3class"),
     ("caltech_3class_prune", "Caltech-101, three classes, pruned",

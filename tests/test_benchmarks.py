@@ -105,6 +105,39 @@ def test_class_input_totals_are_each_class_mean_over_the_mean_of_all():
     np.testing.assert_allclose(lr.class_input_totals(inputs, 1 - labels, 2), [1.2, 0.8])
 
 
+def test_matched_drive_is_highest_for_a_class_whose_input_stays_on_the_same_few_pixels():
+    """Every example carries a total of 200. Class 0 puts it on the same 4
+    pixels, class 1 on 40 fixed pixels, class 2 on 4 pixels that move: a
+    field on class 0's mean takes 50 per example, class 1's 5, class 2's
+    little more than a uniform field's 200 / 64. Doubling class 1's inputs
+    doubles its drive."""
+    md = benchmark("matched_drive")
+    rng = np.random.default_rng(0)
+    inputs = np.zeros((300, 64))
+    labels = np.arange(300) % 3
+    for i, c in enumerate(labels):
+        pixels = np.arange(4) if c == 0 else np.arange(10, 50) if c == 1 else rng.choice(64, 4, replace=False)
+        inputs[i, pixels] = 200.0 / len(pixels)
+    drive = md.matched_drive(inputs, labels, 3)                 # over the classes' mean
+    assert drive.mean() == pytest.approx(1.0) and drive[0] / drive[1] == pytest.approx(10.0)
+    assert 200.0 / 64 < drive[2] / drive[1] * 5.0 < 4.0
+    doubled = inputs * np.where(labels == 1, 2.0, 1.0)[:, None]
+    ratio = md.matched_drive(doubled, labels, 3) / md.matched_drive(inputs, labels, 3)
+    assert ratio[1] / ratio[0] == pytest.approx(2.0) and ratio[2] / ratio[0] == pytest.approx(1.0)
+
+
+def test_drive_figures_name_the_most_driven_and_the_most_labelled_class():
+    md = benchmark("matched_drive")
+    drive = np.array([1.5, 0.5, 1.0])
+    agree = md.drive_figures(drive, np.array([0.5, 0.2, 0.3]))
+    assert agree == {"drive_share_correlation": pytest.approx(1.0), "most_driven_class": 0,
+                     "most_driven_share": 0.5, "most_labelled_class": 0, "most_labelled_drive": 1.5}
+    apart = md.drive_figures(drive, np.array([0.1, 0.6, 0.3]))
+    assert apart["drive_share_correlation"] == pytest.approx(-1.0)
+    assert (apart["most_driven_class"], apart["most_driven_share"]) == (0, 0.1)
+    assert (apart["most_labelled_class"], apart["most_labelled_drive"]) == (1, 0.5)
+
+
 @pytest.fixture
 def three_voices(tmp_path):
     """Three speakers x 10 digits x 3 repetitions, each digit its own tone."""

@@ -1,0 +1,96 @@
+"""Which class takes the most neurons: the drive a class gives the neurons
+tuned to it.
+
+Normalisation keeps the total of every neuron's input weights fixed, so a
+neuron whose field is a class's mean input (scaled to that total) receives,
+from an example x of the class, the current x . m_c / sum(m_c). A class
+whose examples put their input on the pixels its typical example uses
+(small, consistent shapes: the digit 1, a trouser) drives such a neuron
+harder than a class whose input spreads or moves (a sandal's thin straps),
+whatever the examples' totals. This is the class's *matched drive*, a
+property of the data alone; the benchmark sets it against how many neurons
+each class labels in a trained network.
+
+For every task of a finished sweep (validation and training parts only, no
+simulation; the labelling counts in each run's ``readout.npz``), this prints
+and records:
+
+- ``drive_share_correlation``: the rank correlation (Spearman) over the
+  classes between their matched drive and their share of the labels;
+- ``most_driven_class``: the class of the largest matched drive, and
+  ``most_driven_share``: its share of the labels;
+- ``most_labelled_class``: the class that labels the most neurons, and
+  ``most_labelled_drive``: its matched drive over the classes' mean.
+
+    python benchmarks/matched_drive.py runs/measure_mnist_1600_equal_totals \\
+        --spec networks/mnist_1600.toml [--record mnist_1600_equal_totals_drive]
+
+The inputs are the training part as the network is given it (after
+``data.equal_totals``, where the spec sets it); no figure is computed on
+the test split.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import spearmanr
+
+from stdpnet.readout import vote
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from likelihood_readout import training_part  # noqa: E402
+from spike_count_readout import kept_tasks, print_and_record, sweep_arguments  # noqa: E402
+
+
+def matched_drive(inputs: np.ndarray, labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """(classes,) the mean input x . m_c / sum(m_c) that an example x of each
+    class c gives a neuron whose field is the class's mean input m_c, over
+    the mean of the classes' drives."""
+    x = np.asarray(inputs, dtype=np.float64)
+    drive = np.empty(n_classes)
+    for c in range(n_classes):
+        examples = x[labels == c]
+        field = examples.mean(axis=0)
+        drive[c] = (examples @ (field / field.sum())).mean()
+    return drive / drive.mean()
+
+
+def label_shares(readout: dict, n_classes: int) -> np.ndarray:
+    """(classes,) the share of the neurons each class labels."""
+    rates = vote.class_rates(readout["assign_counts"], readout["assign_labels"], n_classes)
+    return vote.neurons_per_class(vote.labels_from_rates(rates), n_classes) / len(rates[0])
+
+
+def drive_figures(drive: np.ndarray, shares: np.ndarray) -> dict:
+    driven, labelled = int(drive.argmax()), int(shares.argmax())
+    return {"drive_share_correlation": float(spearmanr(drive, shares).statistic),
+            "most_driven_class": driven, "most_driven_share": float(shares[driven]),
+            "most_labelled_class": labelled, "most_labelled_drive": float(drive[labelled])}
+
+
+FIGURES = {   # name: (unit, metric)
+    "drive_share_correlation": ("", "rank correlation over the classes of their matched drive and their "
+                                    "share of the neurons' labels"),
+    "most_driven_class": ("", "the class of the largest matched drive (its index)"),
+    "most_driven_share": ("%", "share of the neurons labelled with the class of the largest matched drive"),
+    "most_labelled_class": ("", "the class that labels the most neurons (its index)"),
+    "most_labelled_drive": ("x", "matched drive of the most labelled class over the classes' mean"),
+}
+
+
+def main():
+    args, source = sweep_arguments(__doc__.splitlines()[0])
+    cells: dict = {}   # {cell: {seed: {figure: value}}}
+    for r, cell, task, readout in kept_tasks(args.sweep):
+        n_classes = int(max(readout["assign_labels"].max(), readout["validation_labels"].max())) + 1
+        inputs, labels = training_part(task)
+        figures = drive_figures(matched_drive(inputs, labels, n_classes), label_shares(readout, n_classes))
+        cells.setdefault(cell, {})[int(r["seed"])] = figures
+    print_and_record(cells, FIGURES, args.record, source,
+                     "The matched drive of each class and its share of the labels")
+
+
+if __name__ == "__main__":
+    main()
