@@ -19,8 +19,9 @@ and records:
   classes between their matched drive and their share of the labels;
 - ``most_driven_class``: the class of the largest matched drive, and
   ``most_driven_share``: its share of the labels;
-- ``most_labelled_class``: the class that labels the most neurons, and
-  ``most_labelled_drive``: its matched drive over the classes' mean.
+- ``most_labelled_class``: the class that labels the most neurons,
+  ``most_labelled_drive``: its matched drive over the classes' mean, and
+  ``most_labelled_drive_rank``: where that drive ranks (1: the largest).
 
     python benchmarks/matched_drive.py runs/measure_mnist_1600_equal_totals \\
         --spec networks/mnist_1600.toml [--record mnist_1600_equal_totals_drive]
@@ -67,7 +68,8 @@ def drive_figures(drive: np.ndarray, shares: np.ndarray) -> dict:
     driven, labelled = int(drive.argmax()), int(shares.argmax())
     return {"drive_share_correlation": float(spearmanr(drive, shares).statistic),
             "most_driven_class": driven, "most_driven_share": float(shares[driven]),
-            "most_labelled_class": labelled, "most_labelled_drive": float(drive[labelled])}
+            "most_labelled_class": labelled, "most_labelled_drive": float(drive[labelled]),
+            "most_labelled_drive_rank": int((drive > drive[labelled]).sum()) + 1}
 
 
 FIGURES = {   # name: (unit, metric)
@@ -77,6 +79,8 @@ FIGURES = {   # name: (unit, metric)
     "most_driven_share": ("%", "share of the neurons labelled with the class of the largest matched drive"),
     "most_labelled_class": ("", "the class that labels the most neurons (its index)"),
     "most_labelled_drive": ("x", "matched drive of the most labelled class over the classes' mean"),
+    "most_labelled_drive_rank": ("", "rank of the most labelled class's matched drive among the classes' "
+                                     "(1: the largest)"),
 }
 
 
