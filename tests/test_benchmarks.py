@@ -136,7 +136,8 @@ def test_drive_figures_name_the_most_driven_and_the_most_labelled_class():
     apart = md.drive_figures(drive, np.array([0.1, 0.6, 0.3]))
     assert apart["drive_share_correlation"] == pytest.approx(-1.0)
     assert (apart["most_driven_class"], apart["most_driven_share"]) == (0, 0.1)
-    assert (apart["most_labelled_class"], apart["most_labelled_drive"], apart["most_labelled_drive_rank"]) == (1, 0.5, 3)
+    assert apart["most_labelled_class"] == 1
+    assert (apart["most_labelled_drive"], apart["most_labelled_drive_rank"]) == (0.5, 3)
 
 
 @pytest.fixture
