@@ -47,7 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stdpnet import runs
+from stdpnet import results, runs
 from stdpnet.data.load import load_dataset
 from stdpnet.readout import likelihood, vote
 
@@ -128,7 +128,7 @@ FIGURES = {   # name: (unit, metric)
     "active_per_example": ("", "distinct excitatory neurons firing per validation example"),
     "class_active_ratio": ("x", "largest over smallest class mean of the distinct neurons firing per "
                                 "labelling example"),
-    "most_labelled_class": ("", "the class that labels the most neurons (its index)"),
+    "most_labelled_class": (results.CLASS, "the class that labels the most neurons (its index)"),
     "largest_label_share": ("%", "share of the neurons labelled with the most common class"),
     "fields_nearest_most_labelled": ("%", "share of the neurons whose weight field is nearest (cosine) the "
                                           "mean training input of the most labelled class"),

@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import spearmanr
 
+from stdpnet import results
 from stdpnet.readout import vote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -75,9 +76,9 @@ def drive_figures(drive: np.ndarray, shares: np.ndarray) -> dict:
 FIGURES = {   # name: (unit, metric)
     "drive_share_correlation": ("", "rank correlation over the classes of their matched drive and their "
                                     "share of the neurons' labels"),
-    "most_driven_class": ("", "the class of the largest matched drive (its index)"),
+    "most_driven_class": (results.CLASS, "the class of the largest matched drive (its index)"),
     "most_driven_share": ("%", "share of the neurons labelled with the class of the largest matched drive"),
-    "most_labelled_class": ("", "the class that labels the most neurons (its index)"),
+    "most_labelled_class": (results.CLASS, "the class that labels the most neurons (its index)"),
     "most_labelled_drive": ("x", "matched drive of the most labelled class over the classes' mean"),
     "most_labelled_drive_rank": ("", "rank of the most labelled class's matched drive among the classes' "
                                      "(1: the largest)"),

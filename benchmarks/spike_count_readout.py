@@ -93,23 +93,20 @@ def kept_tasks(sweep: Path):
 def print_and_record(cells: dict, figures: dict, record: str | None, source: dict | None,
                      default_title: str) -> None:
     """Print a table of ``cells`` ({cell: {seed: {figure: value}}}), mean ±
-    sd over the seeds of every figure of ``figures`` ({name: (unit, metric)};
-    unit "%" shows a fraction as a percentage), and with ``record`` write
-    each cell's figures to the results registry as ``RECORD.[CELL_]validation_NAME``."""
+    sd over the seeds of every figure of ``figures`` ({name: (unit, metric)}),
+    as the results registry shows them, and with ``record`` write each
+    cell's figures to the registry as ``RECORD.[CELL_]validation_NAME``."""
+    title = results.title_of(record, default_title) if record else default_title
     print("\n| cell | " + " | ".join(name.replace("_", " ") for name in figures) + " |\n"
           "|---|" + "---|" * len(figures))
     for cell, per_seed in cells.items():
-        shown = []
-        for name, (unit, _) in figures.items():
-            v = np.array([per_seed[s][name] for s in sorted(per_seed)]) * (100 if unit == "%" else 1)
-            shown.append(f"{v.mean():.2f}{unit} ± {v.std(ddof=1) if len(v) > 1 else 0:.2f}")
-        print(f"| {cell or '(spec)'} | " + " | ".join(shown) + " |")
+        entries = [results.figure(f"{record}.{cell + '_' if cell else ''}validation_{name}", title,
+                                  f"{metric}{', ' + cell if cell else ''}", "validation", unit,
+                                  {s: per_seed[s][name] for s in sorted(per_seed)}, source or {})
+                   for name, (unit, metric) in figures.items()]
+        print(f"| {cell or '(spec)'} | " + " | ".join(results.mean_sd(e) for e in entries) + " |")
         if record:
-            title = results.title_of(record, default_title)
-            for name, (unit, metric) in figures.items():
-                entry = results.figure(f"{record}.{cell + '_' if cell else ''}validation_{name}", title,
-                                       f"{metric}{', ' + cell if cell else ''}", "validation", unit,
-                                       {s: per_seed[s][name] for s in sorted(per_seed)}, source)
+            for entry in entries:
                 print(f"wrote {results.write(entry)}")
 
 def main():

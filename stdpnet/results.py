@@ -205,7 +205,12 @@ def _settings_change(commit: str, spec: str, sha: str, repo: Path) -> str:
         f", {SETTINGS_SAME}"
 
 
+CLASS = "class"   # the unit of a figure that names a class by its index: no mean, no sd
+
+
 def _value(entry: dict, x: float) -> str:
+    if entry["unit"] == CLASS:
+        return f"{int(x)}"
     if entry["unit"] == "%":
         return f"{100 * x:.2f}%"
     if not entry["unit"] and float(x).is_integer() and abs(x) >= 1000:
@@ -213,7 +218,11 @@ def _value(entry: dict, x: float) -> str:
     return f"{x:.3g} {entry['unit']}".strip()
 
 
-def _mean_sd(entry: dict) -> str:
+def mean_sd(entry: dict) -> str:
+    """An entry's mean ± sd over its seeds, in its unit, as the tables show it."""
+    if entry["unit"] == CLASS:   # a class index has no mean: the same in every seed, or not
+        classes = set(entry["values"].values())
+        return f"{_value(entry, classes.pop())} in every seed" if len(classes) == 1 else "differs by seed"
     if entry["n"] < 2 or entry["sd"] is None or math.isnan(entry["sd"]):
         return f"{_value(entry, entry['mean'])} (n = 1)"
     sd = entry["sd"] if abs(entry["sd"]) > 1e-9 * abs(entry["mean"]) else 0.0   # rounding, not spread
@@ -227,7 +236,7 @@ def table(entries: list[dict], titles: bool = True) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for e in entries:
         seeds = ", ".join(f"{s}: {_value(e, v)}" for s, v in e["values"].items())
-        cells = ([e["title"]] if titles else []) + [e["metric"], e["split"], _mean_sd(e), str(e["n"]), seeds]
+        cells = ([e["title"]] if titles else []) + [e["metric"], e["split"], mean_sd(e), str(e["n"]), seeds]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

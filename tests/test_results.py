@@ -204,6 +204,18 @@ def test_counts_are_shown_in_full_and_other_figures_to_three_digits():
     assert "2.16 µJ ±" in text and "0: 2.15 µJ" in text
 
 
+def test_a_class_index_is_shown_per_seed_never_as_a_mean():
+    source = results.provenance(REPO / "networks" / "mnist_quick.toml", "demo")
+    same = results.figure("demo.same", "A demo", "most labelled class", "validation", results.CLASS,
+                          {0: 4.0, 1: 4.0, 2: 4.0}, source)
+    apart = results.figure("demo.apart", "A demo", "most labelled class", "validation", results.CLASS,
+                           {0: 3.0, 1: 0.0, 2: 3.0}, source)
+    text = results.table([same, apart])
+    assert "| 4 in every seed | 3 | 0: 4, 1: 4, 2: 4 |" in text
+    assert "| differs by seed | 3 | 0: 3, 1: 0, 2: 3 |" in text
+    assert "±" not in text.split("\n", 2)[2]      # (below the header)
+
+
 def test_an_entry_named_after_a_swept_folder_is_one_file_of_the_registry(tmp_path):
     source = results.provenance(REPO / "networks" / "mnist_quick.toml", "stdpnet sweep ... --record demo")
     name = "demo.data.audio_extra_root=datasets/voices%2/recordings_validation_accuracy"
