@@ -104,19 +104,24 @@ def class_input_totals(inputs: np.ndarray, labels: np.ndarray, n_classes: int) -
     return np.array([totals[labels == c].mean() for c in range(n_classes)]) / totals.mean()
 
 
-_TRAINING: dict = {}   # {(repr of a data section, seed): (inputs, labels)}, the last one loaded
+_LOADED: dict = {}   # {(repr of a data section, seed): Dataset}, the last one loaded
+
+
+def dataset_of(task: Path):
+    """The dataset of a task's spec (its seed carves the validation part of
+    some kinds), loaded once for tasks that share it."""
+    spec = runs.open_run(task)
+    key = (repr(spec.data), spec.seed)
+    if key not in _LOADED:
+        _LOADED.clear()
+        _LOADED[key] = load_dataset(spec.data, spec.seed)
+    return _LOADED[key]
 
 
 def training_part(task: Path) -> tuple[np.ndarray, np.ndarray]:
-    """The training inputs and labels of a task's spec (its seed carves the
-    validation part of some kinds), loaded once for tasks that share them."""
-    spec = runs.open_run(task)
-    key = (repr(spec.data), spec.seed)
-    if key not in _TRAINING:
-        _TRAINING.clear()
-        part = load_dataset(spec.data, spec.seed)
-        _TRAINING[key] = part.train_x, part.train_y
-    return _TRAINING[key]
+    """The training inputs and labels of a task's spec."""
+    part = dataset_of(task)
+    return part.train_x, part.train_y
 
 
 FIGURES = {   # name: (unit, metric)

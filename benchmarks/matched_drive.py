@@ -23,8 +23,11 @@ and records:
   ``most_labelled_drive``: its matched drive over the classes' mean, and
   ``most_labelled_drive_rank``: where that drive ranks (1: the largest).
 
+With ``--plot PNG`` it draws every class at its drive and its share of the
+labels, one panel per cell.
+
     python benchmarks/matched_drive.py runs/measure_mnist_1600_equal_totals \\
-        --spec networks/mnist_1600.toml [--record mnist_1600_equal_totals_drive]
+        --spec networks/mnist_1600.toml [--record mnist_1600_equal_totals_drive] [--plot PNG]
 
 The inputs are the training part as the network is given it (after
 ``data.equal_totals``, where the spec sets it); no figure is computed on
@@ -39,10 +42,11 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from stdpnet import results
+from stdpnet.plots import plot_class_drive
 from stdpnet.readout import vote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from likelihood_readout import training_part  # noqa: E402
+from likelihood_readout import dataset_of  # noqa: E402
 from spike_count_readout import kept_tasks, print_and_record, sweep_arguments  # noqa: E402
 
 
@@ -86,15 +90,23 @@ FIGURES = {   # name: (unit, metric)
 
 
 def main():
-    args, source = sweep_arguments(__doc__.splitlines()[0])
+    args, source = sweep_arguments(__doc__.splitlines()[0], plot=True)
     cells: dict = {}   # {cell: {seed: {figure: value}}}
+    panels: dict = {}  # {cell: {"title", "drive", "share": one row per seed each}}
     for r, cell, task, readout in kept_tasks(args.sweep):
         n_classes = int(max(readout["assign_labels"].max(), readout["validation_labels"].max())) + 1
-        inputs, labels = training_part(task)
-        figures = drive_figures(matched_drive(inputs, labels, n_classes), label_shares(readout, n_classes))
-        cells.setdefault(cell, {})[int(r["seed"])] = figures
+        part = dataset_of(task)
+        drive = matched_drive(part.train_x, part.train_y, n_classes)
+        shares = label_shares(readout, n_classes)
+        cells.setdefault(cell, {})[int(r["seed"])] = drive_figures(drive, shares)
+        panel = panels.setdefault(cell, {"title": cell or args.spec, "drive": [], "share": []})
+        panel["drive"].append(drive)
+        panel["share"].append(shares)
     print_and_record(cells, FIGURES, args.record, source,
                      "The matched drive of each class and its share of the labels")
+    if args.plot:
+        plot_class_drive(list(panels.values()), args.plot, part.class_names)
+        print(f"wrote {args.plot}")
 
 
 if __name__ == "__main__":

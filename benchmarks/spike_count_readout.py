@@ -63,14 +63,16 @@ def sweep_rows(sweep: Path) -> list[dict]:
     return rows
 
 
-def sweep_arguments(description: str) -> tuple[argparse.Namespace, dict | None]:
+def sweep_arguments(description: str, plot: bool = False) -> tuple[argparse.Namespace, dict | None]:
     """The command line of a benchmark that reads a finished sweep: its
-    folder, the spec it ran and an optional record name; and the record's
-    provenance (None without ``--record``)."""
+    folder, the spec it ran, an optional record name (and with ``plot`` an
+    optional picture); and the record's provenance (None without ``--record``)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("sweep", type=Path, help="a finished sweep's folder (sweep.csv, tasks/)")
     parser.add_argument("--spec", required=True, help="the spec the sweep ran (for the record's provenance)")
     parser.add_argument("--record", metavar="NAME", help="write each cell's figures to results/NAME.*")
+    if plot:
+        parser.add_argument("--plot", type=Path, metavar="PNG", help="draw the figures of every cell")
     args = parser.parse_args()
     return args, results.provenance(args.spec, "python " + shlex.join(sys.argv)) if args.record else None
 

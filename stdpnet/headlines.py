@@ -164,7 +164,7 @@ HEADLINES = (
      "each class's matched drive (the data alone) against its share of the neurons' labels, "
      "on validation",
      "python benchmarks/matched_drive.py runs/measure_fashion_equal_totals --spec networks/fashion_400.toml "
-     "--record fashion_equal_totals_drive"),
+     "--record fashion_equal_totals_drive --plot docs/images/fashion_equal_totals_drive.png"),
     ("caltech_3class", "Caltech-101, three classes, dense",
      "stdpnet sweep networks/caltech_3class.toml --seeds 0-2 --test --record caltech_3class"),
     ("caltech_3class_prune", "Caltech-101, three classes, pruned",

@@ -371,3 +371,23 @@ def plot_audio_examples(examples: list[dict], path, titles=None):
         if titles:
             a[0].set_ylabel(titles[r])
     return _save(fig, path)
+
+
+def plot_class_drive(panels: list[dict], path, class_names=None):
+    """Which class takes the neurons: per panel (``title``; ``drive``: each
+    class's matched drive and ``share``: its share of the labels, one row
+    per seed each), every class as a point at the means over the seeds,
+    with the share's sd."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4.0), squeeze=False)
+    for ax, panel in zip(axes[0], panels):
+        share = 100 * np.asarray(panel["share"], dtype=float)
+        drive = np.asarray(panel["drive"], dtype=float).mean(axis=0)
+        ax.errorbar(drive, share.mean(axis=0), yerr=share.std(axis=0, ddof=1) if len(share) > 1 else None,
+                    fmt="o", ms=4, capsize=2)
+        for c, (x, y) in enumerate(zip(drive, share.mean(axis=0))):
+            ax.annotate(class_names[c] if class_names else str(c), (x, y), fontsize=7,
+                        xytext=(3, 3), textcoords="offset points")
+        ax.set_xlabel("matched drive (over the classes' mean)")
+        ax.set_ylabel("share of the neurons' labels (%)")
+        ax.set_title("\n".join(textwrap.wrap(panel["title"].replace(",", ", "), 48)), fontsize=8)
+    return _save(fig, path)

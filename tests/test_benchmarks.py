@@ -238,3 +238,17 @@ def test_learning_curve_from_a_record_reads_every_seed_and_epoch_and_draws_them(
     with pytest.raises(SystemExit):
         lc.main()
     assert not list(tmp_path.glob("again.*"))
+
+
+def test_the_drive_picture_puts_each_class_at_its_mean_drive_and_share_named(tmp_path, monkeypatch):
+    from stdpnet import plots
+    drawn = {}
+    monkeypatch.setattr(plots, "_save", lambda fig, path: drawn.setdefault("fig", fig))
+    panels = [{"title": "a,b", "drive": [[1.5, 0.5], [1.5, 0.5]], "share": [[0.6, 0.4], [0.8, 0.2]]},
+              {"title": "one seed", "drive": [[0.9, 1.1]], "share": [[0.3, 0.7]]}]
+    plots.plot_class_drive(panels, tmp_path / "drive.png", ("Trouser", "Sneaker"))
+    first, second = drawn["fig"].axes
+    assert [t.get_text() for t in first.texts] == ["Trouser", "Sneaker"]
+    assert [t.xy for t in first.texts] == [(1.5, pytest.approx(70.0)), (0.5, pytest.approx(30.0))]
+    assert [t.xy for t in second.texts] == [(0.9, pytest.approx(30.0)), (1.1, pytest.approx(70.0))]
+    assert first.get_title() == "a, b"
