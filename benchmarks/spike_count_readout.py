@@ -111,6 +111,7 @@ def print_and_record(cells: dict, figures: dict, record: str | None, source: dic
             for entry in entries:
                 print(f"wrote {results.write(entry)}")
 
+
 def main():
     args, source = sweep_arguments(__doc__.splitlines()[0])
     # {cell: {seed: {figure: [one value per fold]}}}
