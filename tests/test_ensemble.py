@@ -381,13 +381,15 @@ def test_single_precision_simulates_float32_state_on_both_devices():
     both devices, which agree with each other (the compiled neuron update
     computes in float, not only stores in it); the spikes stay close to those
     of double precision (the same neurons win); an unknown precision is an
-    error naming the key."""
+    error naming the key. (The runtime device runs numpy code here: the
+    Cython runtime is compared with the standalone device, in double
+    precision, above.)"""
     from stdpnet.errors import ConfigError
     x, _ = bar_images(10, seed=5)
     from stdpnet.engine.cache import cache_root
     out, code = {}, {}
     for precision, device in (("single", "standalone"), ("single", "runtime"), ("double", "standalone")):
-        sim = Simulator(tiny_spec(schedule__precision=precision), 64, device=device)
+        sim = Simulator(tiny_spec(schedule__precision=precision), 64, device=device, runtime_target="numpy")
         out[precision, device] = sim.run_chunk(x, np.ones(10),
                                                chunk_state(sim, sim.initial_state(5), TRAIN))
         if device == "standalone":   # the neuron state update computes in the precision chosen

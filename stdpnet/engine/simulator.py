@@ -58,12 +58,15 @@ class Simulator:
     """Runs chunks of presentations of one ensemble on the chosen device."""
 
     def __init__(self, spec: Spec, n_input: int, device: str | None = None,
-                 slots: int | None = None, modes: tuple = (TRAIN,)):
+                 slots: int | None = None, modes: tuple = (TRAIN,), runtime_target: str = "cython"):
         """The standalone binaries of ``modes`` (TRAIN, TEST) are compiled now,
-        any other on its first chunk."""
+        any other on its first chunk. ``runtime_target``: the code the runtime
+        device runs chunks with, Cython (compiled once per machine) or numpy
+        (nothing compiled, slower per step; the same spikes)."""
         self.spec = spec
         self.n_input = n_input
         self.device = device or spec.device
+        self.runtime_target = runtime_target
         self.slots = slots or spec.schedule.checkpoint_every
         self.slot = slot_duration(spec)
         self.n_neurons = spec.excitatory.n_neurons
@@ -233,7 +236,7 @@ class Simulator:
 
     def _run_runtime(self, pixels, active, state, record_all=False):
         # a raster shows a few examples once: not worth compiling for
-        target = "numpy" if record_all else "cython"
+        target = "numpy" if record_all else self.runtime_target
         ens, net = self._fresh("runtime", self._variant(state["schedule.mode"]), target)
         for timed_array, values in self._stimuli(ens, pixels, active).items():
             timed_array.values[:] = values
