@@ -118,12 +118,6 @@ def dataset_of(task: Path):
     return _LOADED[key]
 
 
-def training_part(task: Path) -> tuple[np.ndarray, np.ndarray]:
-    """The training inputs and labels of a task's spec."""
-    part = dataset_of(task)
-    return part.train_x, part.train_y
-
-
 FIGURES = {   # name: (unit, metric)
     "vote": ("%", "accuracy (vote) of the kept counts"),
     "likelihood": ("%", "accuracy, Poisson likelihood readout of the kept counts"),
@@ -149,7 +143,8 @@ def main():
     for r, cell, task, readout in kept_tasks(args.sweep):
         n_classes = int(max(readout["assign_labels"].max(), readout["validation_labels"].max())) + 1
         figures = readouts(readout, n_classes)
-        inputs, labels = training_part(task)
+        part = dataset_of(task)
+        inputs, labels = part.train_x, part.train_y
         nearest = nearest_class_means(runs.load_npz(task / runs.WEIGHTS)["w"], inputs, labels, n_classes)
         figures["fields_nearest_most_labelled"] = float(np.mean(nearest == figures["most_labelled_class"]))
         ink = class_input_totals(inputs, labels, n_classes)
