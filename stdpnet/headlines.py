@@ -120,6 +120,15 @@ HEADLINES = (
      "digits' mean total (data.equal_totals): validation accuracy",
      "stdpnet sweep networks/mnist_400.toml --set data.equal_totals=true --seeds 0-2 "
      "--record mnist_400_equal_totals --out runs/measure_mnist_400_equal_totals"),
+    ("mnist_400_theta_rest_decay", "MNIST, 400 neurons (as mnist_400): validation accuracy with the adaptive "
+     "threshold decaying over the presentation only (the reset's default) or also over the 150 ms rest it "
+     "skips (schedule.theta_rest_decay)",
+     "stdpnet sweep networks/mnist_400.toml --set schedule.theta_rest_decay=false,true --seeds 0-2 "
+     "--record mnist_400_theta_rest_decay --out runs/select_theta_rest_decay_mnist_400"),
+    ("mnist_400_simulated_rest", "MNIST, 400 neurons (as mnist_400) with the 150 ms rest simulated "
+     "(schedule.rest_mode = simulate): validation accuracy",
+     "stdpnet sweep networks/mnist_400.toml --set schedule.rest_mode=simulate --seeds 0-2 "
+     "--record mnist_400_simulated_rest --out runs/measure_mnist_400_simulated_rest"),
     ("mnist_1600_equal_totals", "MNIST, 1,600 neurons (as mnist_1600) with every digit scaled to the "
      "training digits' mean total (data.equal_totals): validation accuracy",
      "stdpnet sweep networks/mnist_1600.toml --set data.equal_totals=true --seeds 0-2 "

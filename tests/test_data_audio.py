@@ -544,3 +544,17 @@ def test_synthetic_voices_are_written_on_first_use(tmp_path, monkeypatch):
     own.data.root = ""                                      # the dataset itself, from the default folder
     _ensure_data(own)
     assert written == [tmp_path / "synth_digits" / "recordings"]
+
+
+def test_validation_repetitions_that_hold_out_every_training_recording_are_an_error():
+    """Eight repetitions per digit: the test part takes 0-4, so repetitions
+    5-7 as validation would leave nothing to train on."""
+    from stdpnet.data.load import validation_recordings
+    from stdpnet.errors import ConfigError
+    from stdpnet.spec import Data
+
+    files = [f"{d}_ana_{r}.wav" for d in range(2) for r in (5, 6, 7)]
+    with pytest.raises(ConfigError, match=r"data.validation_indices: \[5, 6, 7\] hold out every training"):
+        validation_recordings(Data(dataset="fsdd", validation_indices=[5, 6, 7]), files, ["ana"] * 6)
+    held = validation_recordings(Data(dataset="fsdd", validation_indices=[7]), files, ["ana"] * 6)
+    assert held.tolist() == [False, False, True] * 2

@@ -210,3 +210,10 @@ def test_shared_subset_loads_with_a_balanced_seeded_split():
     assert np.bincount(d["train_y"]).tolist() == [30] * 5
     assert 0.0 <= d["test_x"].min() and d["test_x"].max() <= 1.0
     assert set(d["train_files"]).isdisjoint(d["test_files"])
+
+
+@pytest.mark.parametrize("member", ["101_ObjectCategories/../evil.jpg", "101_ObjectCategories/./a.jpg",
+                                    "x/101_ObjectCategories/ant/.hidden.jpg"])
+def test_archive_members_that_would_climb_out_or_hide_are_not_extracted(tmp_path, member):
+    assert caltech._target(member, tmp_path / "dest", None) is None
+    assert caltech._target("x/101_ObjectCategories/ant/a.jpg", tmp_path / "dest", None) == tmp_path / "dest/ant/a.jpg"

@@ -244,6 +244,13 @@ def test_the_commands_say_when_the_test_part_is_carved(tmp_path, capsys):
     ({"x": np.zeros((4, 3, 3)), "y": np.arange(4) % 2, "x_test": np.zeros((2, 3, 3))},
      r"x_test without its partner"),
     ({"x": np.zeros((4, 3, 3)), "y": np.array([0.5, 1, 0, 1])}, r"y: labels must be integers"),
+    ({"x": np.full((4, 3, 3), 0.5), "y": np.arange(4) % 2, "x_test": np.full((2, 3, 3), 7.0),
+      "y_test": np.arange(2)}, r"x_test: float pixel values beyond 1, but .*bad\.npz: x holds floats in \[0, 1\]"),
+    ({"x": np.array([["a"] * 3] * 4)[:, :, None].repeat(3, axis=2)[..., None].repeat(3, axis=3),
+      "y": np.arange(4) % 2}, r"x: images must be numbers, got dtype <U1"),
+    ({"x": np.zeros((4, 3, 3)), "y": np.array([0, 1, -1, 1]), "x_test": np.zeros((2, 3, 3)),
+      "y_test": np.arange(2), "class_names": np.array(["a", "b"])},
+     r"y: labels \[-1\] have no name \(2 class names name labels 0..1\)"),
 ])
 def test_a_bad_npz_file_is_an_error_naming_it(tmp_path, arrays, words):
     path = tmp_path / "bad.npz"
@@ -256,7 +263,73 @@ def test_a_bad_npz_file_is_an_error_naming_it(tmp_path, arrays, words):
         load_dataset(Data(dataset="npz", root=str(path)))
 
 
+def test_npz_class_names_stored_as_bytes_are_read_as_text(tmp_path):
+    y = np.arange(12) % 2
+    path = tmp_path / "bytes.npz"
+    np.savez(path, x=images_of(y), y=y, class_names=np.array([b"circle", b"square"]))
+    d = load_dataset(Data(dataset="npz", root=str(path), validation_per_class=1, test_fraction=0.25))
+    assert d.class_names == ("circle", "square")
+
+
+def test_npz_floats_in_0_1_are_scaled_alike_in_both_parts(tmp_path):
+    """Both arrays in [0, 1] are scaled by 255 together, whatever each one's
+    maximum (a test image peaking at 0.6 is not read as 0..255)."""
+    y = np.arange(12) % 2
+    path = tmp_path / "unit.npz"
+    np.savez(path, x=np.full((12, 3, 3), 1.0), y=y, x_test=np.full((4, 3, 3), 0.6), y_test=np.arange(4) % 2)
+    d = load_dataset(Data(dataset="npz", root=str(path), validation_per_class=1))
+    assert d.train_x.max() == pytest.approx(255.0) and d.test_x.max() == pytest.approx(153.0)
+
+
 # -------------------------------------------------------------------- folder
+
+@pytest.mark.parametrize("mode, ramp", [("I;16", lambda r: (r * 65535).round().astype(np.uint16)),
+                                        ("F", lambda r: r.astype(np.float32)),
+                                        ("I", lambda r: (r * 65535).round().astype(np.int32))])
+def test_16_bit_and_float_images_are_scaled_not_clipped(tmp_path, mode, ramp):
+    """Pillow's grey conversion clips 16-bit and float pixels; they are scaled
+    to the 8-bit image's values instead."""
+    from stdpnet.data.images import to_gray
+
+    r = np.tile(np.linspace(0.05, 0.95, 8), (8, 1))
+    Image.fromarray((r * 255).round().astype(np.uint8)).save(tmp_path / "eight.png")
+    path = tmp_path / "deep.tif"
+    Image.fromarray(ramp(r)).save(path)
+    assert Image.open(path).mode == mode
+    np.testing.assert_allclose(to_gray(path, 8, fit="stretch"), to_gray(tmp_path / "eight.png", 8, fit="stretch"),
+                               atol=1.5 / 255)
+    Image.fromarray(np.full((8, 8), 300.0, np.float32)).save(tmp_path / "bright.tif")
+    with pytest.raises(DataError, match=r"bright\.tif: pixel values 300\.\.300 of a F image are not in 0\.\.255"):
+        to_gray(tmp_path / "bright.tif", 8)
+
+
+def test_an_image_too_large_to_decode_is_an_error_naming_it(tmp_path, monkeypatch):
+    from stdpnet.data.images import read_image
+
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "huge.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10)      # 64 pixels: over twice the limit
+    with pytest.raises(DataError, match=r"cannot read image .*huge\.png: .*decompression bomb"):
+        read_image(tmp_path / "huge.png")
+
+
+def test_a_partial_test_part_ordered_by_class_scores_every_class():
+    """data.test_examples below the test part's size: every class in its
+    share, kept in the part's order, the same examples every time."""
+    from stdpnet.data.dataset import scored_subset
+
+    y = np.repeat([0, 1, 2], [4, 4, 5])
+    chosen = scored_subset(y, 7)
+    assert len(chosen) == 7 and np.all(np.diff(chosen) > 0)
+    assert sorted(np.bincount(y[chosen]).tolist()) == [2, 2, 3]
+    np.testing.assert_array_equal(chosen, scored_subset(y, 7))
+    np.testing.assert_array_equal(scored_subset(y, 13), np.arange(13))
+
+
+def test_an_image_size_under_4_is_refused_by_the_spec():
+    with pytest.raises(ConfigError, match=r"data.image_size: must be >= 4"):
+        spec_from_dict({"name": "x", "data": {"dataset": "folder", "root": "r", "image_size": 2}})
+
+
 
 def test_folder_of_pngs_gives_its_classes_and_caltech_is_the_same_loader(tmp_path):
     root = png_folder(tmp_path / "pngs")

@@ -184,6 +184,32 @@ def test_test_mode_freezes_weights_and_theta(sim):
     assert not np.allclose(r.state["input_exc.w"], state["input_exc.w"])
 
 
+@pytest.mark.parametrize("rest_mode, rest_decay, decay_ms", [
+    ("simulate", False, 20 + 150), ("reset", True, 20 + 150), ("reset", False, 20 + 10)])
+def test_theta_decays_over_the_slot_or_also_over_the_rest_it_skips(rest_mode, rest_decay, decay_ms):
+    """Without input, theta decays by exp(-decay / tau_theta) per learning
+    slot: a simulated rest decays it over presentation and rest, the reset
+    over the presentation and delay settling only, unless
+    ``theta_rest_decay`` adds the rest it skips (numpy runtime: nothing
+    compiled)."""
+    spec = tiny_spec(excitatory__tau_theta_ms=1000.0, schedule__presentation_ms=20.0,
+                     connections__delay_max_ms=10.0,
+                     schedule__checkpoint_every=3, schedule__rest_mode=rest_mode,
+                     schedule__theta_rest_decay=rest_decay)
+    sim = Simulator(spec, 64, device="runtime", runtime_target="numpy")
+    state = sim.initial_state(1)
+    r = sim.run_chunk(np.zeros((3, 64)), np.ones(3), chunk_state(sim, state, TRAIN))
+    assert r.counts.sum() == 0
+    np.testing.assert_allclose(r.state["excitatory.theta"],
+                               state["excitatory.theta"] * np.exp(-3 * decay_ms / 1000.0), rtol=1e-12)
+
+
+def test_theta_rest_decay_is_refused_where_the_rest_is_simulated():
+    from stdpnet.errors import ConfigError
+    with pytest.raises(ConfigError, match="schedule.theta_rest_decay.*reset"):
+        tiny_spec(schedule__rest_mode="simulate", schedule__theta_rest_decay=True)
+
+
 def test_silent_example_is_shown_again_louder(sim):
     """A faint image evokes too few spikes: the schedule repeats it with
     intensity 2, 3, 4, ... until >= min_spikes, then moves on."""
@@ -383,7 +409,7 @@ def test_single_precision_simulates_float32_state_on_both_devices():
     of double precision (the same neurons win); an unknown precision is an
     error naming the key. (The runtime device runs numpy code here: the
     Cython runtime is compared with the standalone device, in double
-    precision, above.)"""
+    precision, above; any other runtime target is refused.)"""
     from stdpnet.errors import ConfigError
     x, _ = bar_images(10, seed=5)
     from stdpnet.engine.cache import cache_root
@@ -406,6 +432,8 @@ def test_single_precision_simulates_float32_state_on_both_devices():
     np.testing.assert_array_equal(a.counts.argmax(axis=1), double.counts.argmax(axis=1))
     with pytest.raises(ConfigError, match="precision"):
         tiny_spec(schedule__precision="half")
+    with pytest.raises(ValueError, match="runtime_target.*'cpp'"):
+        Simulator(tiny_spec(), 64, device="runtime", runtime_target="cpp")
 
 
 def test_refractoriness_is_tested_by_a_comparison_of_times(sim):

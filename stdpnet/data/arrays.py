@@ -14,17 +14,37 @@ def pixels(x: np.ndarray, source: str) -> np.ndarray:
     (n, D), as pixel values 0..255 (uint8 kept as it is, else float64). An
     integer array holds pixel values 0..255; a float array in [0, 1] is scaled
     by 255."""
+    return pixel_parts((x, source))[0]
+
+
+def pixel_parts(*parts: tuple[np.ndarray, str]) -> list[np.ndarray]:
+    """``pixels`` of the image arrays of one dataset, given as (array, source)
+    pairs, on one scale: floats are scaled by 255 when every float array is
+    in [0, 1]; floats in [0, 1] in one array and beyond 1 in another is an
+    error naming both."""
+    checked = [_values(x, source) for x, source in parts]
+    floats = [(x, source) for (x, floating), (_, source) in zip(checked, parts) if floating]
+    unit = [source for x, source in floats if x.max() <= 1.0]
+    beyond = [source for x, source in floats if x.max() > 1.0]
+    if unit and beyond:
+        raise DataError(f"{beyond[0]}: float pixel values beyond 1, but {unit[0]} holds floats in "
+                        "[0, 1]: give every image array on one scale (0..255 or 0..1)")
+    return [255.0 * x if floating and unit else x for x, floating in checked]
+
+
+def _values(x: np.ndarray, source: str) -> tuple[np.ndarray, bool]:
+    """(pixel values 0..255 or floats in [0, 1], whether the array held floats)."""
     x = np.asarray(x)
+    if x.dtype.kind not in "uif":
+        raise DataError(f"{source}: images must be numbers, got dtype {x.dtype}")
     floating = x.dtype.kind == "f"
     if x.ndim == 4 and x.shape[-1] in (1, 3):
         x = x[..., 0] if x.shape[-1] == 1 else x @ np.array([0.299, 0.587, 0.114])
     if x.ndim not in (2, 3) or len(x) == 0 or 0 in x.shape:
         raise DataError(f"{source}: images must be a non-empty (n, height, width) or (n, inputs) "
                         f"array, got shape {x.shape}")
-    if x.dtype.kind not in "uif":
-        raise DataError(f"{source}: images must be numbers, got dtype {x.dtype}")
     if x.dtype == np.uint8:
-        return x
+        return x, False
     x = x.astype(np.float64)
     if not np.isfinite(x).all():
         raise DataError(f"{source}: images hold NaN or infinite values")
@@ -32,9 +52,7 @@ def pixels(x: np.ndarray, source: str) -> np.ndarray:
     if lo < 0 or hi > 255:
         raise DataError(f"{source}: pixel values must be in 0..255 (or floats in [0, 1]), "
                         f"found {lo:g}..{hi:g}")
-    if floating and hi <= 1.0:
-        x = 255.0 * x
-    return x
+    return x, floating
 
 
 def image_shape_of(x: np.ndarray) -> tuple[int, int]:
@@ -55,6 +73,8 @@ def labels_of(y: np.ndarray, n: int, source: str) -> np.ndarray:
         raise DataError(f"{source}: {len(y)} labels for {n} images")
     if y.dtype.kind not in "ui" and not (y.dtype.kind == "f" and np.all(y == np.round(y))):
         raise DataError(f"{source}: labels must be integers, got dtype {y.dtype}")
+    if len(y) and (y.min() < -2**62 or y.max() > 2**62):
+        raise DataError(f"{source}: labels must be class numbers, found {y.min()}..{y.max()}")
     return y.astype(np.int64)
 
 
@@ -82,8 +102,9 @@ def encode_labels(train_y: np.ndarray, test_y: np.ndarray, train_source: str, te
     if len(unseen):
         raise DataError(f"{test_source}: labels {unseen[:5].tolist()} never occur in the training labels "
                         f"({train_source})")
-    if names is not None and (classes.min() < 0 or classes.max() >= len(names)):
-        raise DataError(f"{train_source}: label {classes.max()} has no name "
-                        f"({len(names)} class names)")
+    nameless = classes[(classes < 0) | (classes >= len(names))] if names is not None else []
+    if len(nameless):
+        raise DataError(f"{train_source}: labels {nameless[:5].tolist()} have no name "
+                        f"({len(names)} class names name labels 0..{len(names) - 1})")
     class_names = tuple(str(names[c]) if names is not None else str(c) for c in classes)
     return np.searchsorted(classes, train_y), np.searchsorted(classes, test_y), class_names

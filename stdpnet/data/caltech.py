@@ -110,8 +110,9 @@ def _target(name: str, dest: Path, wanted: set[str] | None) -> Path | None:
     if CATEGORY_DIR not in parts:
         return None
     rest = parts[parts.index(CATEGORY_DIR) + 1:]
-    if len(rest) != 2 or rest[1].startswith(".") or (wanted is not None and rest[0] not in wanted):
-        return None
+    if (len(rest) != 2 or rest[0] in ("", ".", "..") or rest[1].startswith(".")
+            or (wanted is not None and rest[0] not in wanted)):
+        return None   # (".." would climb out of dest)
     return dest / rest[0] / rest[1]
 
 

@@ -87,16 +87,37 @@ def last_mask(n: int, k: int, what: str) -> np.ndarray:
     return np.arange(n) >= n - k
 
 
-def per_class_mask(y: np.ndarray, per_class: int, seed: int) -> np.ndarray:
-    """``per_class`` examples of every class, chosen from each class's own stream."""
+def per_class_mask(y: np.ndarray, per_class: int, seed: int, names=None, source: str = "") -> np.ndarray:
+    """``per_class`` examples of every class, chosen from each class's own
+    stream; ``names`` (of labels 0..K-1) and ``source`` (the data) for errors."""
     mask = np.zeros(len(y), dtype=bool)
     for c in np.unique(y):
         members = np.flatnonzero(y == c)
         if per_class >= len(members):
-            raise ConfigError(f"data.validation_per_class: {per_class} would leave class {c} "
-                              f"({len(members)} training examples) nothing to train on")
+            name = repr(names[c]) if names is not None else c
+            raise ConfigError(f"data.validation_per_class: {per_class} would leave class {name} "
+                              f"({len(members)} training examples{f' in {source}' if source else ''}) "
+                              "nothing to train on")
         mask[rng(seed, f"validation_class_{c}").choice(members, per_class, replace=False)] = True
     return mask
+
+
+def scored_subset(y: np.ndarray, n: int) -> np.ndarray:
+    """Indices of ``n`` examples of a part labelled ``y`` (``data.test_examples``):
+    all of them when ``n`` covers the part, else every class in its share
+    (largest remainders), drawn from a fixed stream per class (the same
+    examples for every run and seed) and kept in the part's order. A part
+    ordered by class (image folders) is thus scored on every class, not
+    the first few."""
+    if n >= len(y):
+        return np.arange(len(y))
+    classes, sizes = np.unique(y, return_counts=True)
+    shares = n * sizes / len(y)
+    take = np.floor(shares).astype(int)
+    take[np.argsort(take - shares, kind="stable")[:n - take.sum()]] += 1
+    chosen = [rng(0, f"scored_class_{c}").choice(np.flatnonzero(y == c), k, replace=False)
+              for c, k in zip(classes, take)]
+    return np.sort(np.concatenate(chosen))
 
 
 def n_classes_of(*labels: np.ndarray) -> int:

@@ -69,7 +69,8 @@ def split_files(images: dict[str, list[Path]], n_train_per_class: int | None = N
         n = len(files)
         n_train = n_train_per_class if n_train_per_class is not None else int(round(train_fraction * n))
         if not 0 < n_train < n:
-            raise DataError(f"class {name!r} has {n} images: cannot take {n_train} for training "
+            key = "data.train_per_class: " if n_train_per_class is not None else ""
+            raise DataError(f"{key}class {name!r} has {n} images: cannot take {n_train} for training "
                             f"and leave at least one for testing")
         rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
         order = rng.permutation(n)

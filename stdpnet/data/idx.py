@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from .arrays import encode_labels, labels_of, pixels
+from .arrays import encode_labels, labels_of, pixel_parts
 
 # role -> (file name stem pattern, dimensions)
 ROLES = {"train_images": (r"train[-.]images", 3), "train_labels": (r"train[-.]labels", 1),
@@ -151,10 +151,11 @@ def load_idx(root: Path | str) -> dict:
     known = identify(files)
     arrays = {role: read_idx(path, ROLES[role][1]) for role, path in files.items()}
     out = {"files": files, "title": known.title if known else None}
+    out["train_x"], out["test_x"] = pixel_parts(*((arrays[f"{part}_images"], str(files[f"{part}_images"]))
+                                                  for part in ("train", "test")))
     for part in ("train", "test"):
-        images, labels = files[f"{part}_images"], files[f"{part}_labels"]
-        out[f"{part}_x"] = pixels(arrays[f"{part}_images"], str(images))
-        out[f"{part}_y"] = labels_of(arrays[f"{part}_labels"], len(out[f"{part}_x"]), str(labels))
+        out[f"{part}_y"] = labels_of(arrays[f"{part}_labels"], len(out[f"{part}_x"]),
+                                     str(files[f"{part}_labels"]))
     if out["train_x"].shape[1:] != out["test_x"].shape[1:]:
         raise DataError(f"{files['test_images']}: images of shape {out['test_x'].shape[1:]}, but the "
                         f"training images ({files['train_images']}) are {out['train_x'].shape[1:]}")

@@ -35,7 +35,7 @@ def load_image_set(data: Data, seed: int = 0) -> Dataset:
         from .npz import load_npz
 
         a = load_npz(data.root, data.test_fraction)
-        held = per_class_mask(a["train_y"], data.validation_per_class, seed)
+        held = per_class_mask(a["train_y"], data.validation_per_class, seed, a["class_names"], data.root)
         return assemble(a, held, a["shape"])
     if data.dataset.startswith(TORCHVISION):
         return torchvision_set(data)
@@ -84,7 +84,7 @@ def folder_set(data: Data, seed: int) -> Dataset:
              n_test_per_class=data.test_per_class)
     c = {**c, "train_x": 255.0 * c["train_x"].astype(np.float64),
          "test_x": 255.0 * c["test_x"].astype(np.float64)}
-    held = per_class_mask(c["train_y"], data.validation_per_class, seed)
+    held = per_class_mask(c["train_y"], data.validation_per_class, seed, c["class_names"], c["root"])
     return assemble(c, held, image_shape(data.image_size, data.preprocess))
 
 

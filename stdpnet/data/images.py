@@ -28,7 +28,7 @@ def read_image(path: Path | str) -> Image.Image:
         with Image.open(path) as img:
             img.load()  # decode now: a truncated JPEG fails here, not later
             return img.copy()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as exc:
         raise DataError(f"cannot read image {path}: {exc}") from exc
 
 
@@ -44,11 +44,12 @@ def to_gray(image: Image.Image | np.ndarray | Path | str, size: tuple[int, int] 
     height, width = _size(size)
     if fit not in FITS:
         raise DataError(f"fit must be one of {FITS}, got {fit!r}")
+    source = str(image) if isinstance(image, (str, Path)) else "an image"
     if isinstance(image, (str, Path)):
         image = read_image(image)
     if isinstance(image, np.ndarray):
         image = _array_to_pil(image)
-    gray = image.convert("L")
+    gray = _gray_8bit(image, source)
     if fit == "crop":
         gray = _crop_to_aspect(gray, width / height)
     elif fit == "pad":
@@ -132,6 +133,25 @@ def _dog_parts(gray: np.ndarray, sigmas: tuple[float, float]) -> tuple[np.ndarra
         raise DataError(f"DoG sigmas must satisfy 0 < centre < surround, got {tuple(sigmas)}")
     return (gaussian_filter(gray, s_center, mode="nearest"),
             gaussian_filter(gray, s_surround, mode="nearest"))
+
+
+def _gray_8bit(image: Image.Image, source: str) -> Image.Image:
+    """``image`` as 8-bit grey. Pillow's own conversion clips 16-bit and
+    float pixels to 0..255; they are scaled instead: 16-bit images by 65535,
+    float ones in [0, 1] by 255 (0..255 kept), 32-bit integer ones as 8-bit
+    if they stay within 0..255, else as 16-bit."""
+    if image.mode not in ("I", "F") and not image.mode.startswith("I;16"):
+        return image.convert("L")
+    values = np.asarray(image, dtype=np.float64)
+    lo, hi = (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
+    if image.mode == "F":
+        full = 1.0 if hi <= 1.0 else 255.0
+    else:
+        full = 255.0 if image.mode == "I" and hi <= 255 else 65535.0
+    if not np.isfinite(values).all() or lo < 0 or hi > full:
+        raise DataError(f"cannot read image {source}: pixel values {lo:g}..{hi:g} of a "
+                        f"{image.mode} image are not in 0..{full:g}")
+    return Image.fromarray(np.round(values * (255.0 / full)).astype(np.uint8))
 
 
 def _array_to_pil(array: np.ndarray) -> Image.Image:

@@ -188,7 +188,11 @@ def validation_recordings(data: Data, files: list, speakers: list, test_speakers
         for name in files:
             match = _RECORDING.match(PurePath(name).stem)
             indices.append(int(match.group(3)) if match else -1)
-        return np.isin(indices, data.validation_indices)
+        held = np.isin(indices, data.validation_indices)
+        if len(held) and held.all():
+            raise ConfigError(f"data.validation_indices: {list(data.validation_indices)} hold out every "
+                              f"training recording (repetitions {sorted(set(indices))}): none left to train on")
+        return held
     names = sorted(set(speakers))
     chosen = data.validation_speakers or names[-1:]
     if not data.validation_speakers and data.validation_pick == "next" and test_speakers:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from .arrays import encode_labels, image_shape_of, labels_of, pixels
+from .arrays import encode_labels, image_shape_of, labels_of, pixel_parts, pixels
 
 ALIASES = {"x": ("x", "x_train"), "y": ("y", "y_train")}
 
@@ -77,22 +77,26 @@ def load_npz(path: Path | str, test_fraction: float = 0.2) -> dict:
     """
     path = Path(path)
     arrays = _read(path)
-    x = pixels(_pick(arrays, "x", path), f"{path}: x")
-    y = labels_of(_pick(arrays, "y", path), len(x), f"{path}: y")
     present = {"x_test", "y_test"} & set(arrays)
     if len(present) == 1:
         raise DataError(f"{path}: has {present.pop()} without its partner; give both x_test and y_test "
                         f"or neither")
     carved = not present
     if carved:
+        x = pixels(_pick(arrays, "x", path), f"{path}: x")
+    else:
+        x, test_x = pixel_parts((_pick(arrays, "x", path), f"{path}: x"),
+                                (arrays["x_test"], f"{path}: x_test"))
+    y = labels_of(_pick(arrays, "y", path), len(x), f"{path}: y")
+    if carved:
         held = test_share(y, test_fraction, f"{path}: y")
         x, y, test_x, test_y = x[~held], y[~held], x[held], y[held]
     else:
-        test_x = pixels(arrays["x_test"], f"{path}: x_test")
         test_y = labels_of(arrays["y_test"], len(test_x), f"{path}: y_test")
         if test_x.shape[1:] != x.shape[1:]:
             raise DataError(f"{path}: x_test has images of shape {test_x.shape[1:]}, x {x.shape[1:]}")
-    names = [str(n) for n in np.ravel(arrays["class_names"])] if "class_names" in arrays else None
+    names = [n.decode() if isinstance(n, bytes) else str(n) for n in np.ravel(arrays["class_names"])] \
+        if "class_names" in arrays else None
     train_y, test_y, class_names = encode_labels(y, test_y, f"{path}: y",
                                                  f"{path}: {'y' if carved else 'y_test'}", names)
     return {"train_x": x, "train_y": train_y, "test_x": test_x, "test_y": test_y,

@@ -66,6 +66,8 @@ class Simulator:
         self.spec = spec
         self.n_input = n_input
         self.device = device or spec.device
+        if runtime_target not in ("cython", "numpy"):
+            raise ValueError(f"runtime_target must be 'cython' or 'numpy', got {runtime_target!r}")
         self.runtime_target = runtime_target
         self.slots = slots or spec.schedule.checkpoint_every
         self.slot = slot_duration(spec)

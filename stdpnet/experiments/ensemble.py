@@ -13,6 +13,7 @@ from typing import Callable
 import numpy as np
 
 from .. import runs
+from ..data.dataset import scored_subset
 from ..data.load import Dataset, load_dataset
 from ..engine.present import Progress, default_jobs, present
 from ..engine.simulator import TEST, TRAIN, Simulator
@@ -177,7 +178,7 @@ def evaluate(run_dir: Path, device: str | None = None, quiet: bool = False,
     order = training_order(spec, data)
     _, n_assign, n_test = spec.data.counts(len(data.train_x), len(data.test_x))
     assign_idx = order[:n_assign]
-    n_scored = n_test if split == "test" else len(scored_x)
+    scored = scored_subset(scored_y, n_test if split == "test" else len(scored_x))
 
     jobs = jobs or default_jobs()
     t0 = time.perf_counter()
@@ -199,13 +200,13 @@ def evaluate(run_dir: Path, device: str | None = None, quiet: bool = False,
                             assign_counts, data.train_y[assign_idx], data.n_classes)))
     t1 = time.perf_counter()
     counts, scored_state, scored_progress, earlier_seconds = _score(
-        sim, spec, state, scored_x[:n_scored], run_dir / f"{split}{SCORING_PARTIAL}",
+        sim, spec, state, scored_x[scored], run_dir / f"{split}{SCORING_PARTIAL}",
         f"scoring ({split})", jobs, quiet)
     t2 = time.perf_counter() + earlier_seconds
     rates = vote.class_rates(assign_counts, data.train_y[assign_idx], data.n_classes)
     assignments = vote.labels_from_rates(rates)
     pred = vote.predict(counts, assignments, data.n_classes)
-    y = scored_y[:n_scored]
+    y = scored_y[scored]
     acc = vote.accuracy(y, pred)
     # the same counts read by the Poisson likelihood readout (reported beside the vote)
     acc_likelihood = vote.accuracy(y, likelihood.log_likelihoods(counts, rates).argmax(axis=1))
@@ -216,15 +217,15 @@ def evaluate(run_dir: Path, device: str | None = None, quiet: bool = False,
                     f"{split}_labels": y, f"{split}_predictions": pred})
     steps = int(round(sim.slot / (spec.schedule.dt_for(False) * 1e-3)))   # the test network's
     result = {"split": split, "accuracy": acc, "accuracy_likelihood": acc_likelihood,
-              "examples": int(n_scored), "assign_examples": int(n_assign),
+              "examples": len(scored), "assign_examples": int(n_assign),
               "confusion": conf.tolist(), "device": sim.device,
               "seconds": round(t2 - t1, 2), "assign_seconds": round(t1 - t0 + labelled_before, 2),
               "jobs": jobs,
-              "ms_per_example": round(1000 * (t2 - t1) / max(n_scored, 1), 3),
+              "ms_per_example": round(1000 * (t2 - t1) / max(len(scored), 1), 3),
               "neurons_per_class": vote.neurons_per_class(assignments, data.n_classes).tolist(),
               # the mean excitatory spikes a labelling example of each class evokes
               "spikes_per_class": np.round(rates.sum(axis=1), 3).tolist(),
-              "compression": compression.accounting(spec, scored_state, n_scored,
+              "compression": compression.accounting(spec, scored_state, len(scored),
                                                     scored_progress.presentations, steps)}
     runs.record_evaluation(run_dir, split, result)
     return result

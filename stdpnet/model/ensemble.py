@@ -186,7 +186,7 @@ def build_ensemble(spec: Spec, rule: StdpRule, n_input: int, slots: int, prefix:
 
     weight_sum = spec.connections.weight_sum_per_input * n_input
     ns_exc = {**neurons.excitatory_namespace(exc_p), **rule.namespace, "weight_sum": weight_sum,
-              "slot": slot}
+              "theta_decay_time": spec.schedule.theta_decay_seconds(spec.connections.delay_max_ms) * second}
     excitatory = NeuronGroup(
         n, neurons.EXCITATORY + rule.post_traces + ("""
         wsum : 1

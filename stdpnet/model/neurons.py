@@ -35,7 +35,7 @@ n_spikes : integer
 """
 EXCITATORY_THRESHOLD = "v > v_thresh - theta_offset + theta"
 EXCITATORY_RESET = "v = v_reset\ntheta += plastic * theta_plus\nn_spikes += 1"
-THETA_DECAY = "theta *= exp(-plastic * slot / tau_theta)"
+THETA_DECAY = "theta *= exp(-plastic * theta_decay_time / tau_theta)"   # once per slot
 
 INHIBITORY = """
 dv/dt = ((v_rest - v) + ge * (E_exc - v) + gi * (E_inh - v)) / tau_m : volt (unless refractory)

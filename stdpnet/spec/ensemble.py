@@ -139,8 +139,9 @@ class Data:
         if self.dataset in NEEDS_ROOT:
             _check(s, "root", self.root, lambda v: bool(v.strip()),
                    f"dataset {self.dataset!r} needs {NEEDS_ROOT[self.dataset]}")
-        for key in ("image_size", "train_per_class", "test_per_class", "epochs"):
+        for key in ("train_per_class", "test_per_class", "epochs"):
             _check(s, key, getattr(self, key), positive, "must be > 0")
+        _check(s, "image_size", self.image_size, lambda v: v >= 4, "must be >= 4 (pixels a side)")
         for key in ("audio_bands", "audio_frames"):     # a map needs two of each (data/features.py)
             _check(s, key, getattr(self, key), lambda v: v >= 2, "must be >= 2")
         for key in ("train_examples", "assign_examples", "test_examples", "validation_examples",
@@ -304,6 +305,9 @@ class Schedule:
     # "reset": replace the rest by an exact reset of all decaying state (faster);
     # "simulate": simulate the rest period with the input off.
     rest_mode: str = "reset"
+    # reset mode only: the adaptive threshold also decays over the rest it skips
+    # (presentation + rest, as "simulate" decays it); false: over the slot alone
+    theta_rest_decay: bool = False
     checkpoint_every: int = 1000   # presentations per compiled chunk / checkpoint
     # time step of the test network (labelling, validation, test); 0: dt_ms.
     # A larger one alters the spikes: check the validation accuracy (docs/speed.md)
@@ -323,6 +327,15 @@ class Schedule:
         tail = self.rest_ms if self.rest_mode == "simulate" else delay_max_ms
         return int(round((self.presentation_ms + tail) / dt)) * dt * 1e-3
 
+    def theta_decay_seconds(self, delay_max_ms: float) -> float:
+        """Seconds the adaptive threshold decays per slot: the learning
+        network's slot, or with ``theta_rest_decay`` in reset mode the
+        presentation and the rest the reset stands in for."""
+        if self.theta_rest_decay and self.rest_mode == "reset":
+            dt = self.dt_ms
+            return int(round((self.presentation_ms + max(self.rest_ms, delay_max_ms)) / dt)) * dt * 1e-3
+        return self.slot_seconds(delay_max_ms)
+
     def validate(self, s="schedule"):
         for key in ("dt_ms", "presentation_ms", "checkpoint_every"):
             _check(s, key, getattr(self, key), positive, "must be > 0")
@@ -330,6 +343,8 @@ class Schedule:
         _check(s, "rest_ms", self.rest_ms, non_negative, "must be >= 0")
         _check(s, "rest_mode", self.rest_mode, lambda v: v in REST_MODES,
                "must be 'reset' or 'simulate'")
+        _check(s, "theta_rest_decay", self.theta_rest_decay, lambda v: not v or self.rest_mode == "reset",
+               "applies to rest_mode 'reset' only (a simulated rest decays theta itself)")
         _check(s, "precision", self.precision, lambda v: v in PRECISIONS,
                "must be 'double' or 'single'")
 
