@@ -153,6 +153,11 @@ def train(spec_path, out, examples, device, seed, sets, resume, force, quiet):
     if resume:
         if spec_path or sets:
             raise click.UsageError("give either SPEC (with any --set) or --resume RUN, not both")
+        given = [o for o, v in (("--out", out), ("--examples", examples), ("--seed", seed), ("--force", force))
+                 if v not in (None, False)]
+        if given:
+            raise click.UsageError(f"--resume continues the run as it was started: {', '.join(given)} "
+                                   "cannot change it")
         spec = runs.open_run(resume)
         run_dir = Path(resume)
     else:
@@ -259,7 +264,13 @@ def run_all(ctx, spec_path, out, examples, device, seed, sets, force):
     run_dir = out or Path("runs") / spec.name
     ctx.invoke(train, spec_path=spec_path, out=run_dir, examples=examples, device=device,
                seed=seed, sets=sets, resume=None, force=force, quiet=False)
-    for split in ("test",) if spec.data.refit else ("validation", "test"):
+    from .data.load import load_dataset
+    from .report import shown_split
+    scored = ("validation", "test")
+    if spec.data.refit or shown_split(load_dataset(spec.data, spec.seed)) == "test":
+        click.echo("no validation part (data.refit, or none carved): scoring the test split only")
+        scored = ("test",)
+    for split in scored:
         ctx.invoke(evaluate, run_dir=run_dir, device=device, split=split, jobs=None, quiet=False)
     ctx.invoke(plot, run_dir=run_dir, examples=3)
 
@@ -331,11 +342,21 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
         if text is not None:
             if key in grid:
                 raise click.UsageError(f"give {option} or --set {key}, not both")
-            grid[key] = [int(v) if key.endswith("levels") else v for v in _floats(text)]
+            values = _floats(text)
+            if not values:
+                raise click.BadParameter(f"{option} {text!r}: no value given")
+            if key.endswith("levels") and not all(v.is_integer() for v in values):
+                raise click.BadParameter(f"{option} {text!r}: levels are whole numbers")
+            grid[key] = [int(v) if key.endswith("levels") else v for v in values]
             spec.compression.enabled = True
+    if record is not None:
+        results.check_name(record)
     if record and not with_test and not grid:
         raise click.UsageError("--record needs --test (a recorded figure is the test score of the chosen "
                                "setting), or a grid of --set values whose validation figures it keeps")
+    if record and with_test and not folds and any(len(values) > 1 for values in grid.values()):
+        raise click.UsageError("--record --test records the one setting chosen on validation: give each "
+                               "--set key one value")
     if folds:
         from .experiments.folds import speaker_folds
         spec, fold_grid = speaker_folds(spec)
@@ -365,7 +386,7 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
     if folds and result["rows"] and not result["failed"]:
         from .experiments.folds import fold_summaries, write_folds
         fold_key, *others = grid
-        summaries = fold_summaries(result["rows"], fold_key, others, sweep_splits(spec, with_test))
+        summaries = fold_summaries(result["rows"], fold_key, others, sweep_splits(todo[0].spec, with_test))
         write_folds(Path(out), summaries)
         click.echo((Path(out) / "folds.md").read_text())
         if len(summaries) > 1:
@@ -374,12 +395,12 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
                        f"({100 * best[1]['figures']['validation_accuracy']['mean']:.2f}%)")
         fold_figures = summaries[0][1] if len(summaries) == 1 else None
         fold_cells = summaries
-    if len(result["summary"]) > 1 and not folds:
+    if len(result["summary"]) > 1 and not folds and "validation" in sweep_splits(todo[0].spec, with_test):
         from .experiments.summary import best_cell
         best = best_cell(result["summary"])
         shown = ", ".join(f"{k}={best[k]}" for k in grid)
         click.echo(f"best on validation: {shown} ({100 * best['validation_accuracy'][0]:.2f}%)")
-    click.echo(f"wrote {out}/sweep.csv, summary.md, sweep.png ({len(result['rows'])} tasks done, "
+    click.echo(f"wrote {out}/{', '.join(result['written'])} ({len(result['rows'])} tasks done, "
                f"{len(result['failed'])} failed)")
     if record:
         title = results.title_of(record, spec.name)
@@ -503,8 +524,8 @@ def multimodal(spec_path, out, device, resume, force, jobs, quiet):
     from .report import plot_multimodal_run
     from .spec import load_multimodal_spec
     if resume:
-        if spec_path:
-            raise click.UsageError("give either SPEC or --resume RUN, not both")
+        if spec_path or out or force:
+            raise click.UsageError("give either SPEC (with --out, --force) or --resume RUN, not both")
         m, run_dir = audiovisual.open_run(resume), Path(resume)
     else:
         if not spec_path:

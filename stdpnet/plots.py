@@ -13,10 +13,15 @@ import numpy as np  # noqa: E402
 
 
 def _save(fig, path: Path) -> Path:
+    """Write ``fig`` to ``path`` through a temporary file (a stopped save
+    leaves no half picture), in the format its suffix names."""
+    from .runs import atomic_write
+
+    path = Path(path)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format=path.suffix[1:] or "png", dpi=110))
     plt.close(fig)
-    return Path(path)
+    return path
 
 
 def weight_grid(w: np.ndarray, shape: tuple, n_rows: int | None = None,

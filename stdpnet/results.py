@@ -13,6 +13,8 @@ import json
 import math
 import os
 import platform
+import re
+import shlex
 import subprocess
 import sys
 from datetime import date
@@ -28,8 +30,21 @@ FIELDS = ("name", "title", "metric", "split", "unit", "values", "mean", "sd", "n
           "commit", "command", "machine", "date")
 
 
+RECORD_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_+-]*$")
+
+
+def check_name(name: str) -> str:
+    """``name`` if it can name a record: its entries are ``name.<figure>``,
+    so a dot (or a path separator) would make it another record's."""
+    if not RECORD_NAME.match(name or ""):
+        raise ConfigError(f"--record {name!r}: a record's name is letters, digits, '_', '+' and '-' "
+                          "(no '.', which separates it from its figures)")
+    return name
+
+
 def title_of(name: str, default: str) -> str:
-    """The title ``HEADLINES`` gives record ``name``, else ``default``."""
+    """The title ``HEADLINES`` gives record ``name`` (a valid name), else ``default``."""
+    check_name(name)
     return next((t for n, t, _ in HEADLINES if n == name), default)
 
 
@@ -371,6 +386,10 @@ def record_sweep(name: str, source: dict, result: dict, title: str,
     if not rows or "test_accuracy" not in rows[0]:
         raise ConfigError(f"--record {name}: the sweep must be run with --test")
     figures = [f for f in RECORDED if f[0] in rows[0]] + recorded_noise_columns(rows[0])
+    if "validation_train_ms_per_example" not in rows[0]:   # refit: only the test split was scored
+        figures += [(column.replace("validation_", "test_", 1), *rest) for column, *rest in RECORDED
+                    if column.startswith("validation_train_") and column.replace("validation_", "test_", 1)
+                    in rows[0]]
     if rows[0].get("test_sparsity", 0) > 0:
         figures += [f for f in RECORDED_PRUNED if f[0] in rows[0]]
     paths = []
@@ -413,6 +432,10 @@ def pool(name: str, sources: list[str], command: str, title: str, root: Path | N
             differing = sorted({str(p.get(key)) for p in parts})
             if len(differing) > 1:
                 raise ConfigError(f"pool {name}: {suffix}: the records differ in {key} ({', '.join(differing)})")
+        differing = sorted({" ".join(command_settings(p["command"])) or "the spec as it is" for p in parts})
+        if len(differing) > 1:
+            raise ConfigError(f"pool {name}: {suffix}: the records were made with other settings "
+                              f"({'; '.join(differing)})")
         values: dict = {}
         for p in parts:
             twice = sorted(set(values) & set(p["values"]))
@@ -432,6 +455,25 @@ def pool(name: str, sources: list[str], command: str, title: str, root: Path | N
     if not pooled:
         raise ConfigError(f"pool {name}: the records {sources} share no figure of a validation or test split")
     return [write(entry, root) for entry in pooled]     # every figure checked before any is written
+
+
+SETTING_OPTIONS = ("--set", "--examples", "--prune", "--levels", "--folds", "--noise")
+
+
+def command_settings(command: str) -> list[str]:
+    """The options of a recorded command that change what is measured
+    (``--set KEY=V``, ``--examples`` ...), sorted: the seeds, folders and
+    workers may differ between records of one setting, these may not."""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return [command]
+    found = []
+    for k, word in enumerate(words):
+        option, sep, value = word.partition("=")
+        if option in SETTING_OPTIONS:
+            found.append(f"{option} {value if sep else (words[k + 1] if k + 1 < len(words) else '')}")
+    return sorted(found)
 
 
 def _seed_order(seed: str) -> tuple:

@@ -38,6 +38,8 @@ SPEC, CHECKPOINT, WEIGHTS, READOUT, METRICS = (
 
 
 _TEMPORARY = ".tmp"   # atomic_write's temporary files: ".<name>.<random>.tmp"
+_UMASK = os.umask(0o022)   # read (umask can only be read by setting it) ...
+os.umask(_UMASK)           # ... and put back: files get the modes the user's umask gives
 
 
 def atomic_write(path: Path, write) -> None:
@@ -53,6 +55,7 @@ def atomic_write(path: Path, write) -> None:
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~_UMASK)   # mkstemp makes it private (0600)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -128,6 +128,18 @@ def test_counts_past_the_data_are_errors_and_zero_means_all():
                          ({"test_examples": 81}, "test_examples: 81, but the test part")):
         with pytest.raises(ConfigError, match=key):
             Data(**{"train_examples": 100, **changes}).counts(500, 80)
+    with pytest.raises(ConfigError, match=r"data.assign_examples: must be at most data.train_examples \(100\)"):
+        Data(train_examples=100, assign_examples=101).validate()   # known before any data is read
+
+
+def test_written_files_have_the_mode_the_umask_gives_not_a_private_one(tmp_path):
+    runs.save_text(tmp_path / "a.txt", "x")     # (through a private temporary file)
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o666 & ~runs._UMASK
+
+
+def test_resume_refuses_options_that_would_change_the_run(tmp_path):
+    result = cli("train", "--resume", tmp_path / "r", "--examples", "20", "--seed", "4")
+    assert result.exit_code == 2 and "--examples, --seed cannot change it" in result.output
 
 
 def test_a_corrupt_metrics_file_is_named_before_any_work(tmp_path):
@@ -494,3 +506,12 @@ def test_a_binary_whose_parent_died_before_it_could_ask_to_die_with_it_is_not_st
     from stdpnet.engine.device import _die_with
     assert subprocess.call(["true"], preexec_fn=_die_with(os.getpid())) == 0
     assert subprocess.call(["true"], preexec_fn=_die_with(os.getpid() + 1)) == -signal.SIGKILL
+
+
+def test_run_of_data_without_a_validation_part_scores_test_only(tmp_path):
+    spec = tmp_path / "s.toml"
+    spec.write_text(dump_spec(tiny_spec(data__validation_examples=0)))
+    result = cli("run", spec, "--out", tmp_path / "r")
+    assert result.exit_code == 0, result.output
+    assert "scoring the test split only" in result.output
+    assert set(runs.load_json(tmp_path / "r" / runs.METRICS)["evaluate"]) == {"test"}

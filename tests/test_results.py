@@ -314,3 +314,37 @@ def test_results_shows_the_records_named_or_matched_on_the_split_asked_for(tmp_p
     assert "validation" in one.output and "test" in one.output
     missing = runner.invoke(main, ["results", "caltech*"])
     assert missing.exit_code != 0 and "caltech*" in missing.output
+
+
+def test_a_refit_sweep_records_its_training_time_from_the_test_tasks(tmp_path):
+    """A refit sweep scores only the test split: its training figures are
+    those of the test tasks."""
+    rows = [{"seed": s, "task": f"t{s}", "test_accuracy": 0.8, "test_accuracy_likelihood": 0.81,
+             "test_train_ms_per_example": 2.0 + s, "test_train_peak_mb": 30.0} for s in (0, 1)]
+    source = results.provenance(REPO / "networks" / "mnist_quick.toml", "stdpnet sweep ...")
+    names = {p.name for p in results.record_sweep("refit", source, {"rows": rows, "failed": [], "summary": [{}]},
+                                                  "r", root=tmp_path)}
+    assert {"refit.test_train_ms_per_example.json", "refit.test_train_peak_mb.json"} <= names
+    entry = json.loads((tmp_path / "refit.test_train_ms_per_example.json").read_text())
+    assert entry["split"] == "training" and entry["values"] == {"0": 2.0, "1": 3.0}
+
+
+@pytest.mark.parametrize("name", ["", "a.b", "runs/x", ".x"])
+def test_a_record_name_is_one_plain_word(name):
+    with pytest.raises(ConfigError, match="a record's name"):
+        results.check_name(name)
+    assert results.check_name("mnist_400_theta-2") == "mnist_400_theta-2"
+
+
+def test_pooling_refuses_records_made_with_other_settings(tmp_path):
+    spec = REPO / "networks" / "mnist_quick.toml"
+    a = results.provenance(spec, "stdpnet sweep networks/mnist_quick.toml --seeds 0 --test --record a")
+    b = results.provenance(spec, "stdpnet sweep networks/mnist_quick.toml --set plasticity.x_tar=0.2 "
+                                 "--seeds 1 --workers 1 --test --record b")
+    c = results.provenance(spec, "stdpnet sweep networks/mnist_quick.toml --seeds 2 --out o --test --record c")
+    results.record_sweep("a", a, fake_sweep({0: 0.80}), "A", root=tmp_path)
+    results.record_sweep("b", b, fake_sweep({1: 0.81}), "A", root=tmp_path)
+    results.record_sweep("c", c, fake_sweep({2: 0.82}), "A", root=tmp_path)
+    with pytest.raises(ConfigError, match=r"other settings \(--set plasticity.x_tar=0.2; the spec as it is\)"):
+        results.pool("ab", ["a", "b"], "cmd", "AB", root=tmp_path)
+    assert results.pool("ac", ["a", "c"], "cmd", "AC", root=tmp_path)   # seeds, folders, workers may differ

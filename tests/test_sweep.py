@@ -217,9 +217,24 @@ def test_sets_and_seeds_parse_as_toml_values():
     assert parse_sets(['data.audio_perturb=[],[0.9, 1.1]', 'data.test_speakers=["a,b"],["c"]']) == {
         "data.audio_perturb": [[], [0.9, 1.1]], "data.test_speakers": [["a,b"], ["c"]]}
     assert parse_seeds("0-4") == [0, 1, 2, 3, 4] and parse_seeds("1,3") == [1, 3]
-    for bad in ("a-b", "2,2", "-1"):
-        with pytest.raises(ConfigError):
+    for bad in ("a-b", "2,2", "-1", "0,5-2", "0-99999999999", "2147483648"):
+        with pytest.raises(ConfigError, match="--seeds"):
             parse_seeds(bad)
+    for bad, words in (("seed=1,2", "seeds are given by --seeds"), ("image.seed=1", "--seeds"),
+                       ("plasticity.x_tar=,", "no value given")):
+        with pytest.raises(ConfigError, match=words):
+            parse_sets([bad])
+
+
+def test_two_cells_of_one_setting_are_refused_so_no_seed_counts_twice():
+    for values in ([0.1, 0.1], [1, 1.0]):
+        with pytest.raises(ConfigError, match="same setting"):
+            tasks(spec(), {"plasticity.x_tar": values}, [0, 1])
+
+
+def test_refit_cells_beside_cells_that_validate_are_refused():
+    with pytest.raises(ConfigError, match="data.refit: some cells"):
+        tasks(spec(), {"data.refit": [False, True]}, [0])
 
 
 def test_a_setting_is_chosen_on_validation_and_never_on_test():
@@ -469,6 +484,12 @@ def test_record_without_test_needs_a_grid_of_settings(tmp_path):
     spec.write_text(dump_spec(tiny_spec()))
     result = CliRunner().invoke(main, ["sweep", str(spec), "--record", "x", "--out", str(tmp_path / "s")])
     assert result.exit_code == 2 and "--record needs --test" in result.output
+    result = CliRunner().invoke(main, ["sweep", str(spec), "--set", "plasticity.x_tar=0.1,0.2", "--test",
+                                       "--record", "x", "--out", str(tmp_path / "s")])
+    assert result.exit_code == 2 and "give each --set key one value" in result.output
+    result = CliRunner().invoke(main, ["sweep", str(spec), "--set", "plasticity.x_tar=0.1,0.2",
+                                       "--record", "x.y", "--out", str(tmp_path / "s")])
+    assert result.exit_code == 1 and "a record's name" in result.output
     assert not (tmp_path / "s").exists()
 
 

@@ -26,6 +26,8 @@ def bars(n: int, size: int = 8, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     labels = rng.integers(0, 2, n)
     images = rng.integers(0, 20, (n, size, size)).astype(np.float64)
+    if n == 0:
+        return images.reshape(0, size * size), labels.astype(np.int64)
     pos = rng.integers(0, size, n)
     for k in range(n):
         rows = [pos[k], (pos[k] + 1) % size]

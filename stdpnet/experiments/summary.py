@@ -59,8 +59,15 @@ def summarise(rows: list[dict], keys: list[str], splits: tuple) -> list[dict]:
 
 
 def write_outputs(out: Path, rows: list[dict], summary: list[dict], keys: list[str], splits: tuple,
-                  plot: bool = True):
+                  plot: bool = True) -> list[str]:
+    """sweep.csv, summary.md and (``plot``) sweep.png in ``out``; a table or
+    picture that this sweep has nothing for is removed, not left from an
+    earlier run. Returns the names written."""
+    written = ["summary.md"]
+    if not rows:
+        (out / "sweep.csv").unlink(missing_ok=True)
     if rows:
+        written.insert(0, "sweep.csv")
         columns = list(rows[0])
 
         def write_csv(tmp):
@@ -71,7 +78,8 @@ def write_outputs(out: Path, rows: list[dict], summary: list[dict], keys: list[s
         runs.atomic_write(out / "sweep.csv", write_csv)
     shown = ("accuracy", "accuracy_likelihood", "accuracy_image", "accuracy_audio", "train_ms_per_example")
     figures = [(s, m) for s in splits for m in shown if summary and f"{s}_{m}" in summary[0]
-               and not (s == "test" and m == "train_ms_per_example")]   # the same training
+               # the training time once: under validation, or under test where only test is scored
+               and not (s == "test" and m == "train_ms_per_example" and "validation" in splits)]
     head = keys + ["n"] + [f"{s} {m} (mean ± sd; 95% CI)" for s, m in figures]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for e in summary:
@@ -85,6 +93,10 @@ def write_outputs(out: Path, rows: list[dict], summary: list[dict], keys: list[s
     runs.save_text(out / "summary.md", "\n".join(lines) + "\n")
     if plot and summary and keys and "validation_accuracy" in summary[0]:   # (none after a refit)
         plots.plot_sweep_summary(summary, keys[0], out / "sweep.png")
+        written.append("sweep.png")
+    else:
+        (out / "sweep.png").unlink(missing_ok=True)
+    return written
 
 
 def write_noise_table(out: Path, summary: list[dict], keys: list[str], splits: tuple,

@@ -124,7 +124,7 @@ def tasks(spec, sets: dict, seeds: list[int]) -> list[Task]:
     cells = [{}]
     for key, values in sets.items():
         cells = [{**c, key: v} for c in cells for v in values]
-    out = []
+    out, seen = [], {}
     for settings in cells:
         for seed in seeds:
             table = copy.deepcopy(base)
@@ -135,10 +135,21 @@ def tasks(spec, sets: dict, seeds: list[int]) -> list[Task]:
             try:
                 cell = _from_table(table, multimodal)
             except (ConfigError, TypeError) as exc:
-                shown = ", ".join(f"{k}={v}" for k, v in settings.items())
-                raise ConfigError(f"sweep cell {shown}: {exc}") from exc
-            out.append(Task(settings, seed, cell, task_digest(cell)))
+                raise ConfigError(f"sweep cell {_shown(settings)}: {exc}") from exc
+            task = Task(settings, seed, cell, task_digest(cell))
+            if task.digest in seen and seen[task.digest] != settings:
+                raise ConfigError(f"sweep cells {_shown(seen[task.digest])} and {_shown(settings)} are the "
+                                  "same setting: give each value once")
+            seen[task.digest] = settings
+            out.append(task)
+    if len({isinstance(t.spec, Spec) and t.spec.data.refit for t in out}) > 1:
+        raise ConfigError("data.refit: some cells train on the validation part and some do not; choose "
+                          "on validation first, then refit only the chosen setting (with --test)")
     return out
+
+
+def _shown(settings: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in settings.items()) or "(the spec)"
 
 
 def task_metrics(run_dir: Path, split: str) -> dict:
@@ -333,7 +344,7 @@ def plan(spec, sets: dict, seeds: list[int], out: Path, test: bool = False,
     todo = todo or tasks(spec, sets, seeds)
     older = {t.digest: name for name, t in
              adopt_folders(out / "tasks", todo, rename=False).items()}
-    splits = sweep_splits(spec, test)
+    splits = sweep_splits(todo[0].spec, test)   # (data.refit is the same in every cell)
     planned = []
     for t in todo:
         folder = out / "tasks" / older.get(t.digest, t.digest)
@@ -366,7 +377,10 @@ def connect(workers: int | None, scheduler: str | None):
     from dask.distributed import Client, LocalCluster
 
     if scheduler:
-        return Client(scheduler), None
+        try:
+            return Client(scheduler, timeout="30s"), None
+        except (OSError, TimeoutError) as exc:
+            raise ConfigError(f"--scheduler {scheduler}: no Dask scheduler answers there ({exc})") from exc
     n = workers or default_jobs()
     with dask.config.set({"distributed.worker.profile.enabled": False,
                           "distributed.admin.tick.interval": "1s",
@@ -384,7 +398,7 @@ def run_sweep(spec, sets: dict, seeds: list[int], out: Path, workers: int | None
     (unless not ``plot``) and, with ``noises`` ([(modality, kind, levels)],
     audio-visual specs only), noise.md in ``out``. ``todo``: ``tasks(spec,
     sets, seeds)`` if already built. Returns {"rows": [...], "failed":
-    [(task, error)], "summary": [...]}."""
+    [(task, error)], "summary": [...], "tasks": todo, "written": [names]}."""
     from dask.distributed import as_completed
     from tqdm import tqdm
 
@@ -397,7 +411,7 @@ def run_sweep(spec, sets: dict, seeds: list[int], out: Path, workers: int | None
     out.mkdir(parents=True, exist_ok=True)
     for name, task in adopt_folders(out / "tasks", todo).items():
         log(f"task {task.cell}, seed {task.seed}: reusing {name} (named by an older digest)")
-    splits = sweep_splits(spec, test)
+    splits = sweep_splits(todo[0].spec, test)   # (data.refit is the same in every cell)
     client, cluster = connect(workers, scheduler)
     rows, failed = [], []
     try:
@@ -435,10 +449,11 @@ def run_sweep(spec, sets: dict, seeds: list[int], out: Path, workers: int | None
     order = {t.digest: k for k, t in enumerate(todo)}
     rows.sort(key=lambda r: order[r["task"]])
     summary = summarise(rows, list(sets), splits)
-    write_outputs(out, rows, summary, list(sets), splits, plot)
+    written = write_outputs(out, rows, summary, list(sets), splits, plot)
     if noises:
         write_noise_table(out, summary, list(sets), splits, noises)
-    return {"rows": rows, "failed": failed, "summary": summary, "tasks": todo}
+        written.append("noise.md")
+    return {"rows": rows, "failed": failed, "summary": summary, "tasks": todo, "written": written}
 
 
 def _row(task: Task, result: dict) -> dict:
@@ -464,7 +479,8 @@ def _failure(task: Task, exc: Exception, out: Path, log: Callable) -> str:
 def sweep_splits(spec, test: bool) -> tuple:
     """The splits every task scores: validation, and test when asked; only
     test for a spec with ``data.refit`` (trained on its validation part), which
-    must be asked for."""
+    must be asked for. ``spec``: a task's (``tasks`` makes refit the same in
+    every cell)."""
     if isinstance(spec, Spec) and spec.data.refit:
         if not test:
             raise ConfigError(f"{spec.name}: data.refit trains on the validation part, so there is no "

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from .grid import MAX_SEED
 from .toml import dump_toml, read_toml
 
 RULES = ("power_law", "diehl_cook_triplet", "pair_additive")
@@ -47,7 +48,6 @@ def _check(section: str, key: str, value: Any, ok, what: str) -> None:
 
 
 RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$")
-MAX_SEED = 2**31 - 1   # seeds live in the compiled network as 32-bit integers
 
 
 def check_run(name: str, seed: int, device: str) -> None:
@@ -147,6 +147,10 @@ class Data:
         for key in ("train_examples", "assign_examples", "test_examples", "validation_examples",
                     "validation_per_class"):
             _check(s, key, getattr(self, key), non_negative, "must be >= 0")
+        _check(s, "assign_examples", self.assign_examples,
+               lambda v: not self.train_examples or v <= self.train_examples,
+               f"must be at most data.train_examples ({self.train_examples}): labels come from "
+               "examples trained on")
         _check(s, "validation_indices", self.validation_indices,
                lambda v: all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in v),
                "must list recording indices (integers >= 0)")

@@ -29,7 +29,11 @@ def parse_sets(texts: list[str]) -> dict:
             raise ConfigError(f"--set {text!r}: expected KEY=VALUE[,VALUE...], e.g. plasticity.x_tar=0.05,0.1")
         if key in sets:
             raise ConfigError(f"--set {key}: given twice")
+        if key.split(".")[-1] == "seed":
+            raise ConfigError(f"--set {key}: seeds are given by --seeds")
         sets[key] = [parse_value(v.strip()) for v in split_top_level(values) if v.strip()]
+        if not sets[key]:
+            raise ConfigError(f"--set {text!r}: no value given")
     return sets
 
 
@@ -51,13 +55,21 @@ def split_top_level(text: str) -> list[str]:
     return items + [text[start:]]
 
 
+MAX_SEED = 2**31 - 1   # seeds live in the compiled network as 32-bit integers
+MAX_SEEDS = 10_000     # seeds one command may ask for
+
+
 def parse_seeds(text: str) -> list[int]:
     """'0-4' -> [0, 1, 2, 3, 4]; '1,3' -> [1, 3]."""
     seeds = []
     try:
         for part in text.split(","):
             lo, sep, hi = part.strip().partition("-")
-            seeds += list(range(int(lo), int(hi) + 1)) if sep else [int(lo)]
+            lo, hi = int(lo), int(hi) if sep else int(lo)
+            if hi < lo or hi - lo >= MAX_SEEDS or hi > MAX_SEED:
+                raise ConfigError(f"--seeds {text!r}: {part.strip()} is not a range of at most "
+                                  f"{MAX_SEEDS:,} seeds, each at most {MAX_SEED}")
+            seeds += list(range(lo, hi + 1))
     except ValueError as exc:
         raise ConfigError(f"--seeds {text!r}: expected e.g. 0-4 or 0,2,5") from exc
     if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
