@@ -573,3 +573,15 @@ def test_the_sweep_bar_shows_how_far_its_running_tasks_are(tmp_path):
     watcher.join(timeout=5)
     assert both in bar.shown and bar.shown[-1] == ""
     assert not watcher.is_alive()
+
+
+def test_a_tasks_dask_key_names_what_it_scores():
+    """On a scheduler shared by two sweeps, a task scored with another noise
+    or split is another Dask key (Dask would hand back the other result)."""
+    from stdpnet.experiments.sweep import _task_key
+
+    t = tasks(spec(), {}, [0])[0]
+    clean = _task_key(t, ("validation",), ())
+    assert clean == _task_key(t, ("validation",), ())
+    assert len({clean, _task_key(t, ("validation", "test"), ()),
+                _task_key(t, ("validation",), (("audio", "white", (0.0,)),))}) == 3

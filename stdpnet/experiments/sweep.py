@@ -421,7 +421,7 @@ def run_sweep(spec, sets: dict, seeds: list[int], out: Path, workers: int | None
         pin = cluster is not None and len(cluster.workers) <= len(cores)
         call = (on_own_core, cores, run_task) if pin else (run_task,)
         futures = {client.submit(*call, t.spec, str(out / "tasks" / t.digest), splits, device, noises,
-                                 key=f"task-{t.digest}-{'-'.join(splits)}", pure=False): t for t in todo}
+                                 key=_task_key(t, splits, noises), pure=False): t for t in todo}
         running = {t.digest: out / "tasks" / t.digest for t in todo}
         stop = threading.Event()
         with tqdm(total=len(todo), desc="sweep", unit="task", disable=quiet) as bar:
@@ -454,6 +454,13 @@ def run_sweep(spec, sets: dict, seeds: list[int], out: Path, workers: int | None
         write_noise_table(out, summary, list(sets), splits, noises)
         written.append("noise.md")
     return {"rows": rows, "failed": failed, "summary": summary, "tasks": todo, "written": written}
+
+
+def _task_key(task: Task, splits: tuple, noises: tuple) -> str:
+    """The Dask key of a task's scoring: a scheduler shared by two sweeps
+    gives one sweep's result to the other only where all of it is the same."""
+    scored = hashlib.sha256(json.dumps([list(splits), noises], default=str).encode()).hexdigest()[:8]
+    return f"task-{task.digest}-{scored}"
 
 
 def _row(task: Task, result: dict) -> dict:
