@@ -137,7 +137,7 @@ def tasks(spec, sets: dict, seeds: list[int]) -> list[Task]:
             except (ConfigError, TypeError) as exc:
                 raise ConfigError(f"sweep cell {_shown(settings)}: {exc}") from exc
             task = Task(settings, seed, cell, task_digest(cell))
-            if task.digest in seen and seen[task.digest] != settings:
+            if task.digest in seen:
                 raise ConfigError(f"sweep cells {_shown(seen[task.digest])} and {_shown(settings)} are the "
                                   "same setting: give each value once")
             seen[task.digest] = settings
