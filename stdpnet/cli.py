@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import shlex
 import sys
 from pathlib import Path
@@ -153,8 +154,8 @@ def train(spec_path, out, examples, device, seed, sets, resume, force, quiet):
     if resume:
         if spec_path or sets:
             raise click.UsageError("give either SPEC (with any --set) or --resume RUN, not both")
-        given = [o for o, v in (("--out", out), ("--examples", examples), ("--seed", seed), ("--force", force))
-                 if v not in (None, False)]
+        given = [option for option, v in (("--out", out), ("--examples", examples), ("--seed", seed),
+                                          ("--force", force)) if v not in (None, False)]
         if given:
             raise click.UsageError(f"--resume continues the run as it was started: {', '.join(given)} "
                                    "cannot change it")
@@ -276,10 +277,14 @@ def run_all(ctx, spec_path, out, examples, device, seed, sets, force):
 
 
 def _floats(text):
+    """'0.5,1' -> [0.5, 1.0]: at least one finite number."""
     try:
-        return [float(x) for x in text.split(",") if x.strip()]
+        values = [float(x) for x in text.split(",") if x.strip()]
     except ValueError as exc:
         raise click.BadParameter(f"expected comma-separated numbers, got {text!r}") from exc
+    if not values or not all(math.isfinite(v) for v in values):
+        raise click.BadParameter(f"expected comma-separated finite numbers, got {text!r}")
+    return values
 
 
 @main.command()
@@ -343,8 +348,6 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
             if key in grid:
                 raise click.UsageError(f"give {option} or --set {key}, not both")
             values = _floats(text)
-            if not values:
-                raise click.BadParameter(f"{option} {text!r}: no value given")
             if key.endswith("levels") and not all(v.is_integer() for v in values):
                 raise click.BadParameter(f"{option} {text!r}: levels are whole numbers")
             grid[key] = [int(v) if key.endswith("levels") else v for v in values]

@@ -332,8 +332,8 @@ def plot_recall(panels: list[dict], path, slot: float):
     return _save(fig, path)
 
 
-def plot_robustness(rows: list[dict], noises: list, path):
-    """Accuracy against noise level for each readout mode."""
+def plot_robustness(rows: list[dict], noises: list, path, split: str = "test"):
+    """Accuracy on ``split`` against noise level for each readout mode."""
     modality, kind, levels = noises[0]
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     for key, label, style in (("acc_image", "image only", "s--"), ("acc_audio", "audio only", "^--"),
@@ -344,7 +344,7 @@ def plot_robustness(rows: list[dict], noises: list, path):
     unit = {"gaussian": "sigma", "salt_pepper": "fraction", "occlusion": "area",
             "white": "SNR dB", "babble": "SNR dB"}
     ax.set_xlabel(" / ".join(f"{m} {k} ({unit[k]})" for m, k, _ in noises))
-    ax.set_ylabel("test accuracy (%)")
+    ax.set_ylabel(f"{split} accuracy (%)")
     ax.grid(alpha=0.3)
     ax.legend()
     return _save(fig, path)

@@ -78,8 +78,8 @@ def plot_multimodal_run(run_dir: Path, raster_examples: int = 3) -> list[Path]:
         w = runs.load_npz(run_dir / part / runs.WEIGHTS)["w"]
         written.append(plots.plot_receptive_fields(w, d.shape, run_dir / f"receptive_fields_{part}.png",
                                                    title=f"{part} ensemble input weights"))
-    if (run_dir / runs.READOUT).exists():
-        labels = runs.load_npz(run_dir / runs.READOUT)
+    labels = runs.load_npz(run_dir / runs.READOUT) if (run_dir / runs.READOUT).exists() else {}
+    if "assign_image" in labels and "assign_audio" in labels:   # (not after an evaluation stopped midway)
         cross = runs.load_npz(run_dir / audiovisual.CROSS)
         for name, src, dst in (("image_to_audio", "assign_image", "assign_audio"),
                                ("audio_to_image", "assign_audio", "assign_image")):

@@ -561,6 +561,7 @@ def test_an_interrupted_robustness_curve_keeps_its_measured_levels(small_audiovi
     with pytest.raises(KeyboardInterrupt):
         robustness.robustness(run_dir, noises, **measure)
     assert partial.exists() and not csv.exists()
+    assert not any(tag.endswith(".partial") for tag in robustness.rescore(run_dir))   # not a finished curve
     kept = np.load(partial)           # a level is kept only for the same noise, pairs and network
     labels, network = kept["labels"], str(kept["network"])
     assert set(robustness._levels_done(partial, noises, labels, network)) == {0, 1}
@@ -642,6 +643,33 @@ def test_plot_draws_both_ensembles_recall_and_audio_without_compiling(small_audi
     for name in ("receptive_fields_image.png", "receptive_fields_audio.png", "cross_image_to_audio.png",
                  "cross_audio_to_image.png", "recall.png", "raster_multimodal.png", "audio_to_spikes.png"):
         assert f"wrote {run / name}" in result.output and (run / name).stat().st_size > 1000
+
+
+def test_plot_after_an_evaluation_stopped_while_scoring_draws_what_it_can(small_audiovisual, tmp_path):
+    """readout.npz then holds the labelling counts only: the cross-modal
+    maps (which need the neurons' labels) are left out, the rest is drawn."""
+    import shutil
+    from click.testing import CliRunner
+    from stdpnet import runs
+    from stdpnet.cli import main
+
+    run = tmp_path / "run"
+    shutil.copytree(small_audiovisual[0], run)
+    readout = runs.load_npz(run / runs.READOUT)
+    (run / runs.READOUT).unlink()
+    runs.save_npz(run / runs.READOUT, **{k: v for k, v in readout.items()
+                                         if not k.startswith(("assign_", "rates_"))})
+    result = CliRunner().invoke(main, ["plot", str(run), "--examples", "0"])
+    assert result.exit_code == 0, result.output
+    assert "receptive_fields_audio.png" in result.output and "cross_image_to_audio" not in result.output
+
+
+def test_the_ensembles_of_an_audio_visual_spec_hold_images_and_spoken_digits():
+    for image, audio, words in (
+            (tiny_spec(data__dataset="fsdd"), tiny_spec(), "image_spec: data.dataset 'fsdd'"),
+            (tiny_spec(), tiny_spec(data__dataset="mnist"), "audio_spec: data.dataset 'mnist'")):
+        with pytest.raises(ConfigError, match=words):
+            MultimodalSpec(name="swapped", image_spec="-", audio_spec="-", image=image, audio=audio).validate()
 
 
 def test_a_task_folder_whose_making_was_cut_short_is_made_again(small_audiovisual, tmp_path, monkeypatch):

@@ -97,3 +97,24 @@ def test_image_noise_errors_are_clear():
         noise.occlusion(np.ones((2, 8, 8), np.float32), size=9, rng=rng())
     with pytest.raises(DataError, match="must be one of"):
         noise.add_image_noise(np.ones((2, 8, 8), np.float32), "speckle", 0.1, rng())
+
+
+def test_a_noise_level_must_be_a_finite_number():
+    """NaN would silence an ensemble and record a curve all the same; an
+    infinite level could not be kept in the run's files."""
+    import click
+
+    from stdpnet.cli import _floats
+    from stdpnet.errors import ConfigError
+    from stdpnet.experiments.sweep import parse_noises
+
+    rng = np.random.default_rng(0)
+    with pytest.raises(DataError, match="sigma must be a number >= 0, got nan"):
+        noise.gaussian_noise(np.full((2, 4), 0.5), float("nan"), rng)
+    with pytest.raises(DataError, match="finite number of dB, got inf"):
+        noise.white_noise(np.sin(np.arange(100.0)), float("inf"), rng)
+    for text in ("nan", "inf,10", ",", ""):
+        with pytest.raises(click.BadParameter):
+            _floats(text)
+    with pytest.raises(ConfigError, match="finite"):
+        parse_noises(["audio:white=-inf"])

@@ -30,8 +30,8 @@ def gaussian_noise(images: np.ndarray, sigma: float, rng: np.random.Generator,
     [0, 1] pixel scale), then clip to [0, 1]. With ``exact`` each image's noise
     is shifted and scaled so its sample mean is 0 and its sample std is ``sigma``."""
     x = _images(images)
-    if sigma < 0:
-        raise DataError(f"gaussian sigma must be >= 0, got {sigma}")
+    if not 0 <= sigma < np.inf:
+        raise DataError(f"gaussian sigma must be a number >= 0, got {sigma}")
     if sigma == 0:
         return x.copy()
     noise = rng.standard_normal(x.shape)
@@ -131,6 +131,8 @@ def scale_to_snr(signal: np.ndarray, noise: np.ndarray, snr: float, clip: bool =
     n = np.asarray(noise, dtype=np.float64)
     if s.ndim != 1 or n.shape != s.shape:
         raise DataError(f"signal and noise must be 1-D of equal length, got {s.shape} and {n.shape}")
+    if not np.isfinite(snr):
+        raise DataError(f"the SNR must be a finite number of dB, got {snr}")
     p_signal, p_noise = np.sum(s ** 2), np.sum(n ** 2)
     if p_signal == 0:
         raise DataError("cannot set an SNR for a silent signal")

@@ -125,7 +125,7 @@ def robustness(run_dir: Path, noises: list, device: str | None = None, quiet: bo
     runs.save_npz(path.with_suffix(".npz"), labels=ts.labels, split=np.array(split),
                   levels=np.array([[lv[k] for _, _, lv in noises] for k in range(len(rows_out))]), **kept)
     runs.atomic_write(path, lambda tmp: _write_csv(tmp, rows_out))
-    plot_robustness(rows_out, noises, run_dir / f"robustness_{tag}.png")
+    plot_robustness(rows_out, noises, run_dir / f"robustness_{tag}.png", split)
     runs.update_metrics(run_dir, robustness={**runs.load_json(run_dir / runs.METRICS).get("robustness", {}),
                                              tag: levels_out})
     partial.unlink(missing_ok=True)
@@ -170,6 +170,8 @@ def rescore(run_dir: Path) -> dict:
     saved = fitted_readout(run_dir)
     out = {}
     for path in sorted(run_dir.glob("robustness_*.npz")):
+        if path.name.endswith(".partial.npz"):     # a curve stopped midway: not scored yet
+            continue
         kept = runs.load_npz(path)
         out[path.stem[len("robustness_"):]] = [
             (levels.tolist(), accuracies({mode: kept[f"level{k}_{mode}"] for mode in MODES},

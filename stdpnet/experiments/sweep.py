@@ -185,9 +185,9 @@ def parse_noises(texts: list[str]) -> list[tuple[str, str, list[float]]]:
             values = [float(v) for v in levels.split(",") if v.strip()]
         except ValueError:
             values = []
-        if not sep or not values:
-            raise ConfigError(f"--noise {text!r}: expected MODALITY:KIND=LEVEL[,LEVEL...], "
-                              "e.g. image:gaussian=0.4,0.8")
+        if not sep or not values or not all(math.isfinite(v) for v in values):
+            raise ConfigError(f"--noise {text!r}: expected MODALITY:KIND=LEVEL[,LEVEL...] (finite "
+                              "numbers), e.g. image:gaussian=0.4,0.8")
         noises.append((*parse_noise(name.strip()), values))
     return noises
 

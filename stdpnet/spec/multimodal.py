@@ -133,6 +133,13 @@ class MultimodalSpec:
             if self.image.connections.delay_max_ms != self.audio.connections.delay_max_ms:
                 raise ConfigError("connections.delay_max_ms: the image and audio specs must agree "
                                   "(it sets the slot length)")
+        spoken = ("fsdd", "synth_digits")
+        if self.image is not None and self.image.data.dataset in spoken:
+            raise ConfigError(f"image_spec: data.dataset {self.image.data.dataset!r} is spoken digits; "
+                              "the image ensemble needs images")
+        if self.audio is not None and self.audio.data.dataset not in spoken + ("synthetic",):
+            raise ConfigError(f"audio_spec: data.dataset {self.audio.data.dataset!r}: the audio ensemble "
+                              "needs spoken digits (fsdd, synth_digits)")
         for name in ("image", "audio"):
             ens = getattr(self, name)
             if ens is not None and ens.schedule.test_dt_ms:
