@@ -273,9 +273,10 @@ def repeat_cmd(spec, methods, seeds, out, record, device, threads, train_limit, 
                                        log=click.echo)
             metrics = runs.read_metrics(run)
             finished.setdefault(stage, {})[seed] = metrics
+            shown = {split: "n/a" if metrics[f"{split}_accuracy"] is None else f"{metrics[f'{split}_accuracy']:.2f}%"
+                     for split in ("validation", "test")}     # (no validation figure: a stage of 0 epochs)
             click.echo(f"seed {seed}, {stage}" + (f" T={metrics['timesteps']}" if stage != "ann" else "")
-                       + f": validation {metrics['validation_accuracy']:.2f}%, "
-                       f"test {metrics['test_accuracy']:.2f}%")
+                       + f": validation {shown['validation']}, test {shown['test']}")
             previous = run
     if record:
         title = results.title_of(record, cfg["name"])

@@ -212,6 +212,10 @@ def validate(cfg: dict, where: str) -> None:
         for k in ("name", "run"):
             if k not in target:
                 raise ConfigError(f"{where}: {label} needs a {k!r}")
+        if target.get("timesteps", 1) < 1:
+            raise ConfigError(f"{where}: {label}.timesteps must be >= 1, got {target['timesteps']}")
+        if not 0.0 <= target.get("leak", 1.0) <= 1.0:
+            raise ConfigError(f"{where}: {label}.leak must be in [0, 1], got {target['leak']}")
         if target.get("encoding", "direct") not in ("direct", "poisson"):
             raise ConfigError(f"{where}: {label}.encoding must be direct or poisson, "
                               f"got {target['encoding']!r}")

@@ -88,6 +88,7 @@ def train_ann(cfg: dict, run: Path, dev, machine: dict, resume: bool = False,
                "seconds_total": time.perf_counter() - t0 - fitting + epoch_seconds(history),
                "seconds_per_epoch": sum(h["seconds"] for h in history) / len(history),
                "cost": ann_cost(model, shape), "machine": machine}
+    runs.save_rng(run)
     runs.write_json(run / runs.METRICS_FILE, metrics)
     return metrics
 
@@ -165,9 +166,12 @@ def train_snn(cfg: dict, method: str, init: Path | None, run: Path, dev, machine
     if method == "stdb" and init is None:
         raise ConfigError("--method stdb starts from a converted SNN: pass --init "
                           "with an ANN run (converted here) or a converted run")
+    if init is not None:
+        runs.restore_rng(init)     # a chain draws alike in one process or stage by stage
     train, val = load_split(cfg, "train"), load_split(cfg, "validation")
     snn, init_info = initial_snn(cfg, init, method, train[0], dev)
     runs.write_config(run, cfg, resume)
+    runs.write_init(run, init, resume)
     s = cfg["snn"]
     common = dict(optimizer=s["optimizer"], weight_decay=s["weight_decay"],
                   schedule=s["schedule"], batch_size=cfg["data"]["batch_size"],
@@ -235,6 +239,7 @@ def train_snn(cfg: dict, method: str, init: Path | None, run: Path, dev, machine
                "thresholds": [n.threshold.item() for n in neuron_layers(snn.net)],
                "leaks": [n.leak.item() for n in neuron_layers(snn.net)],
                "cost": cost, "machine": machine}
+    runs.save_rng(run)
     runs.write_json(run / runs.METRICS_FILE, metrics)
     curves = {f"{method}, trained at T={snn.timesteps}": curve}
     if stages:

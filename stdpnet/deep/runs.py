@@ -23,6 +23,8 @@ MODEL_FILE = "model.pt"
 CONFIG_FILE = "config.toml"
 METRICS_FILE = "metrics.json"
 CHECKPOINT_FILE = "checkpoint.pt"  # the last finished epoch, for --resume
+RNG_FILE = "rng_state.pt"          # torch's random state as the run finished: the next stage goes on from it
+INIT_FILE = "init.json"            # the run an SNN starts from, and the digest of its model
 
 
 def prepare_run(path: str | Path, force: bool = False, resume: bool = False,
@@ -66,6 +68,38 @@ def write_json(path: Path, data) -> None:
 
 def save_torch(path: Path, obj) -> None:
     _atomic(Path(path), lambda tmp: torch.save(obj, tmp))
+
+
+def save_rng(run: Path) -> None:
+    """Keep torch's random state as ``run`` finishes (before its metrics.json)."""
+    state = {"cpu": torch.get_rng_state(),
+             "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}
+    save_torch(Path(run) / RNG_FILE, state)
+
+
+def restore_rng(run: Path) -> None:
+    """Go on with the random state ``run`` finished with, so a stage started
+    from a finished run draws (dropout, ...) as it would have straight after
+    it in one process; a run without it leaves the state as it is."""
+    path = Path(run) / RNG_FILE
+    if not path.is_file():
+        return
+    state = torch.load(path, weights_only=False)
+    torch.set_rng_state(state["cpu"])
+    if state["cuda"] is not None and torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def write_init(run: Path, init: Path | None, resume: bool = False) -> None:
+    """Record the run ``run`` starts from and its model's digest; a resumed
+    run started from another (or a retrained) one is refused."""
+    start = {"init_run": str(init), "model_digest": file_digest([Path(init) / MODEL_FILE])} if init else {}
+    path = Path(run) / INIT_FILE
+    if resume and path.is_file() and json.loads(path.read_text()) != start:
+        raise RunFolderError(f"{run} was started from {json.loads(path.read_text()).get('init_run')} "
+                             f"(or that run's model has changed since): --resume continues only from it; "
+                             "pass --force to train anew")
+    write_json(path, start)
 
 
 def write_config(run: Path, cfg: dict, resume: bool = False, merge_config=merge) -> None:

@@ -189,3 +189,39 @@ def test_an_interrupted_iir_schedule_resumes_after_its_last_finished_stage(tmp_p
         assert resumed[key] == pytest.approx(straight[key]), key
     assert ([s["validation_accuracy"] for s in resumed["stages"]]
             == [s["validation_accuracy"] for s in straight["stages"]])
+
+
+def test_a_stage_started_from_a_kept_run_draws_as_in_one_uninterrupted_chain(tmp_path, fake_mnist):
+    """With dropout, DIET trained after an ANN that this process trained and
+    after the same ANN kept from an earlier run (a stopped repeat run
+    again) ends with the same weights: each stage goes on from the random
+    state its starting run finished with."""
+    import shutil
+
+    spec = tmp_path / "spec.toml"
+    spec.write_text(SPEC.format(runs=tmp_path / "runs").replace("[model]", "[model]\ndropout = 0.3"))
+    out = tmp_path / "rep"
+    assert invoke("repeat", spec, "--seeds", "0", "--methods", "diet", "--out", out, "--threads", 1).exit_code == 0
+    straight = torch.load(out / "seed0-diet" / "model.pt", weights_only=False)["state_dict"]
+    shutil.rmtree(out / "seed0-diet")
+    assert invoke("repeat", spec, "--seeds", "0", "--methods", "diet", "--out", out, "--threads", 1).exit_code == 0
+    again = torch.load(out / "seed0-diet" / "model.pt", weights_only=False)["state_dict"]
+    assert all(torch.equal(straight[k], again[k]) for k in straight)
+
+
+def test_a_resumed_snn_must_start_from_the_run_it_started_from(tmp_path):
+    from stdpnet.deep import runs
+    from stdpnet.errors import RunFolderError
+
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / runs.MODEL_FILE).write_bytes(name.encode())
+    run = tmp_path / "snn"
+    run.mkdir()
+    runs.write_init(run, tmp_path / "a")
+    runs.write_init(run, tmp_path / "a", resume=True)
+    with pytest.raises(RunFolderError, match="was started from .*a"):
+        runs.write_init(run, tmp_path / "b", resume=True)
+    (tmp_path / "a" / runs.MODEL_FILE).write_bytes(b"retrained")
+    with pytest.raises(RunFolderError, match="has changed since"):
+        runs.write_init(run, tmp_path / "a", resume=True)

@@ -27,6 +27,8 @@ def test_defaults_are_valid_and_round_trip_through_toml():
     ({"stdb": {"leak": 1.5}}, "stdb.leak"),
     ({"attack": {"targets": [{"name": "x"}]}}, "attack.targets[0]"),
     ({"attack": {"targets": [{"name": "x", "run": "r", "encoding": "rate"}]}}, "encoding"),
+    ({"attack": {"targets": [{"name": "x", "run": "r", "timesteps": 0}]}}, "attack.targets[0].timesteps must be >= 1"),
+    ({"attack": {"targets": [{"name": "x", "run": "r", "leak": -3.0}]}}, "attack.targets[0].leak must be in [0, 1]"),
 ])
 def test_bad_values_name_the_key(spec, words):
     with pytest.raises(ConfigError, match=words.replace("[", r"\[").replace("]", r"\]")):

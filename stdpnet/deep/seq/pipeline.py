@@ -264,6 +264,8 @@ def repeat(cfg: dict, kinds: list[str], seeds: list[int], out: Path, dev, machin
     for settings in cells or [{}]:
         if folds and set(settings) & set(FOLD_KEYS):
             raise ConfigError(f"--folds speaker sets {' and '.join(FOLD_KEYS)}: do not --set them")
+        if "model_kind" in settings:
+            raise ConfigError("--set model_kind: the models are given by --models")
         base = apply_settings(cfg, settings)
         # one folder per cell, even when a value is a path (fsdd.extra_root)
         folder = Path(out) / cell_name(settings).replace("/", "%2F") if settings else Path(out)
