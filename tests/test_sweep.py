@@ -585,3 +585,12 @@ def test_a_tasks_dask_key_names_what_it_scores():
     assert clean == _task_key(t, ("validation",), ())
     assert len({clean, _task_key(t, ("validation", "test"), ()),
                 _task_key(t, ("validation",), (("audio", "white", (0.0,)),))}) == 3
+
+
+def test_a_sweep_with_nothing_finished_leaves_no_table_or_picture_of_an_earlier_one(tmp_path):
+    from stdpnet.experiments.summary import write_outputs
+
+    for name in ("sweep.csv", "sweep.png"):
+        (tmp_path / name).write_text("an earlier sweep's")
+    assert write_outputs(tmp_path, [], [], ["plasticity.x_tar"], ("validation",)) == ["summary.md"]
+    assert not (tmp_path / "sweep.csv").exists() and not (tmp_path / "sweep.png").exists()

@@ -9,19 +9,13 @@ import numpy as np
 from ..errors import DataError
 
 
-def pixels(x: np.ndarray, source: str) -> np.ndarray:
-    """Images (n, H, W), (n, H, W, C) with C = 1 or 3 (made grey), or flat
-    (n, D), as pixel values 0..255 (uint8 kept as it is, else float64). An
-    integer array holds pixel values 0..255; a float array in [0, 1] is scaled
-    by 255."""
-    return pixel_parts((x, source))[0]
-
-
-def pixel_parts(*parts: tuple[np.ndarray, str]) -> list[np.ndarray]:
-    """``pixels`` of the image arrays of one dataset, given as (array, source)
-    pairs, on one scale: floats are scaled by 255 when every float array is
-    in [0, 1]; floats in [0, 1] in one array and beyond 1 in another is an
-    error naming both."""
+def pixels(*parts: tuple[np.ndarray, str]) -> list[np.ndarray]:
+    """The image arrays of one dataset, given as (array, source) pairs, as
+    pixel values 0..255 (uint8 kept as it is, else float64). Each array holds
+    images (n, H, W), (n, H, W, C) with C = 1 or 3 (made grey), or flat (n, D).
+    Integers are pixel values 0..255; floats are scaled by 255 when every
+    float array is in [0, 1]: floats in [0, 1] in one array and beyond 1 in
+    another is an error naming both."""
     checked = [_values(x, source) for x, source in parts]
     floats = [(x, source) for (x, floating), (_, source) in zip(checked, parts) if floating]
     unit = [source for x, source in floats if x.max() <= 1.0]

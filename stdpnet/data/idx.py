@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from .arrays import encode_labels, labels_of, pixel_parts
+from .arrays import encode_labels, labels_of, pixels
 
 # role -> (file name stem pattern, dimensions)
 ROLES = {"train_images": (r"train[-.]images", 3), "train_labels": (r"train[-.]labels", 1),
@@ -151,8 +151,8 @@ def load_idx(root: Path | str) -> dict:
     known = identify(files)
     arrays = {role: read_idx(path, ROLES[role][1]) for role, path in files.items()}
     out = {"files": files, "title": known.title if known else None}
-    out["train_x"], out["test_x"] = pixel_parts(*((arrays[f"{part}_images"], str(files[f"{part}_images"]))
-                                                  for part in ("train", "test")))
+    out["train_x"], out["test_x"] = pixels(*((arrays[f"{part}_images"], str(files[f"{part}_images"]))
+                                             for part in ("train", "test")))
     for part in ("train", "test"):
         out[f"{part}_y"] = labels_of(arrays[f"{part}_labels"], len(out[f"{part}_x"]),
                                      str(files[f"{part}_labels"]))

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from .arrays import encode_labels, image_shape_of, labels_of, pixel_parts, pixels
+from .arrays import encode_labels, image_shape_of, labels_of, pixels
 
 ALIASES = {"x": ("x", "x_train"), "y": ("y", "y_train")}
 
@@ -82,16 +82,14 @@ def load_npz(path: Path | str, test_fraction: float = 0.2) -> dict:
         raise DataError(f"{path}: has {present.pop()} without its partner; give both x_test and y_test "
                         f"or neither")
     carved = not present
-    if carved:
-        x = pixels(_pick(arrays, "x", path), f"{path}: x")
-    else:
-        x, test_x = pixel_parts((_pick(arrays, "x", path), f"{path}: x"),
-                                (arrays["x_test"], f"{path}: x_test"))
+    x, *test = pixels((_pick(arrays, "x", path), f"{path}: x"),
+                      *([] if carved else [(arrays["x_test"], f"{path}: x_test")]))
     y = labels_of(_pick(arrays, "y", path), len(x), f"{path}: y")
     if carved:
         held = test_share(y, test_fraction, f"{path}: y")
         x, y, test_x, test_y = x[~held], y[~held], x[held], y[held]
     else:
+        test_x = test[0]
         test_y = labels_of(arrays["y_test"], len(test_x), f"{path}: y_test")
         if test_x.shape[1:] != x.shape[1:]:
             raise DataError(f"{path}: x_test has images of shape {test_x.shape[1:]}, x {x.shape[1:]}")

@@ -64,8 +64,6 @@ def write_outputs(out: Path, rows: list[dict], summary: list[dict], keys: list[s
     picture that this sweep has nothing for is removed, not left from an
     earlier run. Returns the names written."""
     written = ["summary.md"]
-    if not rows:
-        (out / "sweep.csv").unlink(missing_ok=True)
     if rows:
         written.insert(0, "sweep.csv")
         columns = list(rows[0])
@@ -76,6 +74,8 @@ def write_outputs(out: Path, rows: list[dict], summary: list[dict], keys: list[s
                 writer.writeheader()
                 writer.writerows(rows)
         runs.atomic_write(out / "sweep.csv", write_csv)
+    else:
+        (out / "sweep.csv").unlink(missing_ok=True)
     shown = ("accuracy", "accuracy_likelihood", "accuracy_image", "accuracy_audio", "train_ms_per_example")
     figures = [(s, m) for s in splits for m in shown if summary and f"{s}_{m}" in summary[0]
                # the training time once: under validation, or under test where only test is scored
