@@ -307,10 +307,12 @@ RECORDED = (("test_accuracy", "accuracy (vote; audio-visual: both modalities)", 
             ("test_accuracy_image", "accuracy, image only", "test", "%"),
             ("test_accuracy_audio", "accuracy, audio only", "test", "%"),
             ("test_cross_modal_gain", "both minus the better single modality", "test", "%"),
-            ("validation_accuracy", "accuracy (vote; audio-visual: both modalities)", "validation", "%"),
-            ("validation_train_ms_per_example", "training time per example", "training", "ms"),
-            ("validation_train_peak_mb", "peak resident memory in training (Python process or "
-             "compiled binary, the larger)", "training", "MB"))
+            ("validation_accuracy", "accuracy (vote; audio-visual: both modalities)", "validation", "%"))
+# a task's training figures, under its validation columns (or its test ones, refit: only test scored)
+TRAINING = (("train_ms_per_example", "training time per example", "ms"),
+            ("train_peak_mb", "peak resident memory in training (Python process or compiled binary, "
+             "the larger)", "MB"))
+RECORDED += tuple((f"validation_{column}", metric, "training", unit) for column, metric, unit in TRAINING)
 # a pruned network's savings (recorded only where it is pruned): dense over pruned
 RECORDED_PRUNED = (("test_synaptic_op_reduction", "synaptic operations per inference, dense / pruned",
                     "test", "x"),
@@ -386,10 +388,9 @@ def record_sweep(name: str, source: dict, result: dict, title: str,
     if not rows or "test_accuracy" not in rows[0]:
         raise ConfigError(f"--record {name}: the sweep must be run with --test")
     figures = [f for f in RECORDED if f[0] in rows[0]] + recorded_noise_columns(rows[0])
-    if "validation_train_ms_per_example" not in rows[0]:   # refit: only the test split was scored
-        figures += [(column.replace("validation_", "test_", 1), *rest) for column, *rest in RECORDED
-                    if column.startswith("validation_train_") and column.replace("validation_", "test_", 1)
-                    in rows[0]]
+    if "validation_accuracy" not in rows[0]:   # refit: the training figures are under test
+        figures += [(f"test_{column}", metric, "training", unit) for column, metric, unit in TRAINING
+                    if f"test_{column}" in rows[0]]
     if rows[0].get("test_sparsity", 0) > 0:
         figures += [f for f in RECORDED_PRUNED if f[0] in rows[0]]
     paths = []
