@@ -19,6 +19,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from ..errors import ConfigError
 from .data import augment as augment_batch
 from .data import batches
 from .models import SpikingNetwork
@@ -147,7 +148,14 @@ def fit(model, train, val, *, epochs: int, lr: float, optimizer: str = "adam",
             elif augment is not None:
                 x = augment_batch(x, generator, **augment)
             x, y = x.to(device), y.to(device)
-            out = model(x)
+            try:
+                out = model(x)
+            except ValueError as exc:
+                if len(y) == 1 and "more than 1 value per channel" in str(exc):
+                    raise ConfigError(f"{desc}: batch {b + 1} of {steps_per_epoch} holds one training "
+                                      "example, on which batch normalisation cannot train here: change "
+                                      "the batch size or the number of training examples") from exc
+                raise
             loss = loss_fn(out, y)
             opt.zero_grad(set_to_none=True)
             loss.backward()

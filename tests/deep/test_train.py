@@ -151,3 +151,15 @@ def test_a_callable_augmentation_sees_every_training_batch_and_no_validation_one
     history = fit(tiny_model(), train, val, epochs=2, lr=0.01, augment=blank, **QUIET)
     assert seen == [32] * 8                # 4 batches per epoch, validation untouched
     assert history[-1]["validation_accuracy"] < 50   # 100% when the batches are not blanked
+
+
+def test_a_last_batch_of_one_that_batch_normalisation_cannot_train_on_is_one_line_naming_it():
+    """A model whose batch normalisation sees one value per channel cannot
+    train on a batch of one example: a ConfigError, not torch's traceback."""
+    from stdpnet.errors import ConfigError
+
+    model = torch.nn.Sequential(torch.nn.BatchNorm1d(4), torch.nn.Flatten(), torch.nn.Linear(4, 2))
+    x, y = torch.rand(5, 4, 1), torch.tensor([0, 1, 0, 1, 0])
+    with pytest.raises(ConfigError, match="batch 3 of 3 holds one training example"):
+        fit(model, (x, y), (x, y), epochs=1, lr=0.01, log=lambda *a: None, batch_size=2)
+    fit(model, (x[:4], y[:4]), (x, y), epochs=1, lr=0.01, log=lambda *a: None, batch_size=2)
