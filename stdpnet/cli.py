@@ -383,13 +383,14 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
                        todo=todo,
                        plot=not folds)    # folds.png instead: a fold's validation and test are other speakers
     click.echo((Path(out) / "summary.md").read_text())
+    splits = sweep_splits(todo[0].spec, with_test)
     if noises and result["rows"]:
         click.echo((Path(out) / "noise.md").read_text())
     fold_figures = fold_cells = None
     if folds and result["rows"] and not result["failed"]:
         from .experiments.folds import fold_summaries, write_folds
         fold_key, *others = grid
-        summaries = fold_summaries(result["rows"], fold_key, others, sweep_splits(todo[0].spec, with_test))
+        summaries = fold_summaries(result["rows"], fold_key, others, splits)
         write_folds(Path(out), summaries)
         click.echo((Path(out) / "folds.md").read_text())
         if len(summaries) > 1:
@@ -398,7 +399,7 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
                        f"({100 * best[1]['figures']['validation_accuracy']['mean']:.2f}%)")
         fold_figures = summaries[0][1] if len(summaries) == 1 else None
         fold_cells = summaries
-    if len(result["summary"]) > 1 and not folds and "validation" in sweep_splits(todo[0].spec, with_test):
+    if len(result["summary"]) > 1 and not folds and "validation" in splits:
         from .experiments.summary import best_cell
         best = best_cell(result["summary"])
         shown = ", ".join(f"{k}={best[k]}" for k in grid)

@@ -86,8 +86,9 @@ def restore_rng(run: Path) -> None:
         return
     state = torch.load(path, weights_only=False)
     torch.set_rng_state(state["cpu"])
-    if state["cuda"] is not None and torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
-        torch.cuda.set_rng_state_all(state["cuda"])
+    cuda = state["cuda"]
+    if cuda is not None and torch.cuda.is_available() and len(cuda) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(cuda)
 
 
 def write_init(run: Path, init: Path | None, resume: bool = False) -> None:
