@@ -336,6 +336,17 @@ def test_multimodal_spec_errors_name_the_key(tmp_path):
                                      .replace("[data]", "[data]\nequal_totals = true"))
     with pytest.raises(ConfigError, match="image spec: data.equal_totals"):  # noise works on 0..255
         load_multimodal_spec(tmp_path / "m.toml")
+    mnist = (REPO / "networks" / "mnist_quick.toml").read_text()
+    for dataset, preprocess, refused in (("folder", "on_off", True), ("caltech101", "dog", True),
+                                         ("torchvision:CIFAR10", "on_off", True), ("folder", "gray", False),
+                                         ("torchvision:FashionMNIST", "on_off", False)):
+        (tmp_path / "i.toml").write_text(mnist.replace(
+            'dataset = "mnist"', f'dataset = "{dataset}"\nroot = "{tmp_path}"\npreprocess = "{preprocess}"'))
+        if refused:   # noise would land on the ON/OFF maps, not on the picture
+            with pytest.raises(ConfigError, match=f"image spec: data.preprocess = '{preprocess}'"):
+                load_multimodal_spec(tmp_path / "m.toml")
+        else:
+            assert load_multimodal_spec(tmp_path / "m.toml").image.data.preprocess == preprocess
 
 
 def test_noise_names_are_checked():

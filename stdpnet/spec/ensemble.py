@@ -121,6 +121,13 @@ class Data:
     # validation (sweep --test), which then has no validation figure
     refit: bool = False
 
+    @property
+    def filtered(self) -> bool:
+        """Whether the network's inputs are difference-of-Gaussians maps of the
+        pictures rather than the pictures (folder, caltech101, CIFAR-10 unless
+        ``preprocess = "gray"``)."""
+        return self.preprocess != "gray" and self.dataset in ("folder", "caltech101", "torchvision:CIFAR10")
+
     def counts(self, n_train: int, n_test: int) -> tuple[int, int, int]:
         """(training, labelling, test) examples used, for data with ``n_train``
         training and ``n_test`` test examples; asking for more is an error."""

@@ -148,6 +148,11 @@ class MultimodalSpec:
             if ens is not None and ens.data.refit:
                 raise ConfigError(f"{name} spec: data.refit: an audio-visual network keeps its "
                                   "validation pairs apart; refit is for single-ensemble specs")
+            if ens is not None and ens.data.filtered:
+                raise ConfigError(f"{name} spec: data.preprocess = {ens.data.preprocess!r}: the noise of an "
+                                  "audio-visual network (robustness curves, the calibrated rule) is added to "
+                                  "its inputs, which would be the filtered maps, not the picture; use "
+                                  "preprocess = \"gray\"")
             if ens is not None and ens.data.equal_totals:
                 raise ConfigError(f"{name} spec: data.equal_totals: the noise of an audio-visual "
                                   "network is added to images in 0..255; equal_totals is for "
