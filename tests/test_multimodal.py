@@ -103,6 +103,18 @@ def test_pairs_match_digits_and_are_seeded():
         pair_indices(audio_y, np.where(image_y == 9, 0, image_y), 10, np.random.default_rng(0))
 
 
+def test_scored_pairs_weigh_every_digit_alike():
+    audio_y = np.repeat(np.arange(10), 50)          # recordings sorted by digit, as listed
+    image_y = np.random.default_rng(0).integers(0, 10, 500)
+    for n in (300, 1100):                          # not a multiple of the 500 recordings
+        a, i = pair_indices(audio_y, image_y, n, np.random.default_rng(3), shuffle=False)
+        counts = np.bincount(audio_y[a], minlength=10)
+        assert len(a) == n and counts.max() - counts.min() <= 1, counts
+        assert np.array_equal(audio_y[a], image_y[i])
+    a, _ = pair_indices(audio_y, image_y, 1000, np.random.default_rng(3), shuffle=False)
+    assert np.array_equal(a, np.tile(np.arange(500), 2))   # a multiple: each recording twice, in order
+
+
 def test_combined_vote_sums_or_normalises_and_a_silent_ensemble_abstains():
     rates_i = np.array([[1, 1, 0, 0], [0, 0, 1, 1]])     # neuron labels 0, 0, 1, 1
     rates_a = np.array([[1, 0], [0, 1]])                 # neuron labels 0, 1

@@ -72,10 +72,16 @@ def load_data(m: MultimodalSpec) -> Data:
 def pair_indices(audio_labels: np.ndarray, image_labels: np.ndarray, n: int,
                  rng: np.random.Generator, shuffle: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """``n`` (audio, image) index pairs of the same digit: the recordings in a
-    seeded order (cycled), each with a random image of its digit."""
+    seeded order (cycled), each with a random image of its digit. Unshuffled
+    (scored pairs), every recording is taken ``n // k`` times and the ``n % k``
+    left over are spread evenly over the list (sorted by speaker and digit),
+    so no speaker or digit counts more than its share."""
     audio_labels, image_labels = np.asarray(audio_labels), np.asarray(image_labels)
-    order = np.concatenate([rng.permutation(len(audio_labels)) if shuffle else np.arange(len(audio_labels))
-                            for _ in range(-(-n // len(audio_labels)))])[:n]
+    k = len(audio_labels)
+    if shuffle:
+        order = np.concatenate([rng.permutation(k) for _ in range(-(-n // k))])[:n]
+    else:
+        order = np.concatenate([np.tile(np.arange(k), n // k), np.arange(n % k) * k // max(n % k, 1)])
     by_class = {c: np.flatnonzero(image_labels == c) for c in np.unique(audio_labels)}
     for c, members in by_class.items():
         if len(members) == 0:
