@@ -522,7 +522,8 @@ def caltech_figure(spec_path, out):
 @friendly
 def multimodal(spec_path, out, device, resume, force, jobs, quiet):
     """Audio-visual network: train both ensembles, then the cross-modal synapses
-    on paired digits; test image-only, audio-only and both; plot."""
+    on paired digits; score image-only, audio-only and both on the validation
+    pairs, then on the test pairs; plot."""
     from . import runs
     from .experiments import audiovisual
     from .report import plot_multimodal_run
