@@ -250,6 +250,24 @@ def test_speaker_standardisation_centres_every_voice_of_every_split(tmp_path, to
         merge({"fsdd": {"standardise": "utterance"}}, "x.toml")
 
 
+@pytest.mark.parametrize("standardise", ["none", "speaker"])
+def test_training_and_validation_read_no_test_voice(tmp_path, tone_speakers, monkeypatch, standardise):
+    # a selection run (--validation-only) never reads the test speakers' recordings
+    import stdpnet.data.audio as audio
+    from stdpnet.deep.seq import data as seq_data
+
+    tone_speakers(tmp_path, ["ann", "bob", "cid"])
+    cfg = spec(data=dict(task="fsdd", root=str(tmp_path)),
+               fsdd=dict(test_speakers=["cid"], validation_speakers=["bob"], frames=12, bands=8,
+                         standardise=standardise))
+    read, real = [], audio.read_audio
+    monkeypatch.setattr(audio, "read_audio", lambda path, *a, **k: read.append(str(path)) or real(path, *a, **k))
+    seq_data._fsdd.cache_clear()
+    assert len(load_split(cfg, "train")[0]) == 6 and len(load_split(cfg, "validation")[0]) == 6
+    assert read and not [p for p in read if "_cid_" in p]
+    assert len(load_split(cfg, "test")[0]) == 6 and [p for p in read if "_cid_" in p]
+
+
 def test_bad_seq_specs_name_the_key():
     with pytest.raises(ConfigError, match="data.tsk"):
         merge({"data": {"tsk": "fsdd"}}, "x.toml")

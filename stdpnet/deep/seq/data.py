@@ -110,12 +110,24 @@ def fsdd_root(cfg) -> Path:
     return root
 
 
-@functools.lru_cache(maxsize=2)
-def _fsdd(root: str, test: tuple, feature: str, frames: int, bands: int, trim_db: float):
-    from ...data.fsdd import load_fsdd
+@functools.lru_cache(maxsize=4)
+def _fsdd(root: str, test: tuple, feature: str, frames: int, bands: int, trim_db: float,
+          part: str = "train"):
+    """The recordings of ``part``, all under the ``train_*`` keys: 'train',
+    every speaker but ``test``'s (training and validation); 'test', only
+    theirs, so that no run reads the test voices before it scores them."""
+    from ...data.audio import build_dataset
+    from ...data.fsdd import list_fsdd
 
-    return load_fsdd(root, split="speaker", test_speakers=list(test), feature=feature,
-                     n_bands=bands, n_frames=frames, trim_db=trim_db, return_waveforms=True)
+    names = sorted({r.speaker for r in list_fsdd(root)})
+    missing = sorted(set(test) - set(names))
+    if missing:
+        raise DataError(f"fsdd.test_speakers {missing} are not among the speakers {names}")
+    keep = [s for s in names if (s in test) == (part == "test")]
+    if not keep:
+        raise DataError(f"fsdd.test_speakers {list(test)} leave no speaker for training")
+    return build_dataset(list_fsdd(root, keep), [], Path(root), feature, bands, frames,
+                         return_waveforms=True, trim_db=trim_db)
 
 
 def _fsdd_extra(key: tuple, extra_root: str) -> dict:
@@ -124,7 +136,7 @@ def _fsdd_extra(key: tuple, extra_root: str) -> dict:
     from ...data.fsdd import other_voices
 
     main = _fsdd(*key)
-    return other_voices(extra_root, main["features"], main["train_speakers"] + main["test_speakers"],
+    return other_voices(extra_root, main["features"], main["train_speakers"] + list(key[1]),
                         "fsdd.extra_root")
 
 
@@ -157,7 +169,8 @@ def _fsdd_split(cfg, split):
     f = cfg["fsdd"]
     x, y, speakers = _fsdd_rows(cfg, split)
     if f["standardise"] == "speaker":
-        every = [_fsdd_rows(cfg, part) for part in SPLITS]
+        # a speaker's statistics are its own recordings': the test voices' only for the test split
+        every = [_fsdd_rows(cfg, part) for part in (("test",) if split == "test" else ("train", "validation"))]
         stats = speaker_statistics(np.concatenate([rows for rows, _, _ in every]),
                                    [s for _, _, who in every for s in who])
         x = standardise_by_speaker(x, speakers, stats, "fsdd.standardise")
@@ -174,9 +187,9 @@ def _fsdd_rows(cfg, split):
            f["bands"], float(f["trim_db"]))
     extra_root = str(named_folder(f["extra_root"])) if f["extra_root"] else ""
     factors = tuple(float(v) for v in f["perturb"])
-    out = _fsdd(*key)
+    out = _fsdd(*key, "test" if split == "test" else "train")
     if split == "test":
-        x, y, speakers = out["test_x"], out["test_y"], list(out["test_speakers"])
+        x, y, speakers = out["train_x"], out["train_y"], list(out["train_speakers"])
     else:
         held = np.isin(out["train_speakers"], f["validation_speakers"])
         if not held.any():
