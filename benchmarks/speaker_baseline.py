@@ -103,7 +103,7 @@ def main():
                     help="logistic regression (C chosen on validation) or nearest class centroid")
     ap.add_argument("--record", metavar="NAME", help="write the means over folds to results/NAME.*")
     ap.add_argument("--validation-only", action="store_true",
-                    help="score the validation speakers only (choosing an input); the test speakers are not read")
+                    help="score the validation speakers only (choosing an input); the test speakers are not scored")
     ap.add_argument("--refit", action="store_true",
                     help="fit the test model on the training and validation speakers (C chosen on validation)")
     args = ap.parse_args()

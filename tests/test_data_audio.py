@@ -483,6 +483,8 @@ def test_speaker_standardisation_takes_out_what_is_common_to_a_voice(tmp_path):
         Data(dataset="fsdd", audio_standardise="utterance").validate()
     with pytest.raises(ConfigError, match="data.audio_standardise.*audio_encoding"):
         Data(dataset="fsdd", audio_standardise="speaker", audio_encoding="map").validate()
+    with pytest.raises(ConfigError, match="data.audio_standardise.*audio_split"):   # would pool test repetitions
+        Data(dataset="fsdd", audio_standardise="speaker").validate()
 
     # through the loader: every speaker's inputs, the held-out ones included, centred on its own mean
     for s, speaker in enumerate(("ann", "bob", "cat")):     # one trains, one validates, one tests

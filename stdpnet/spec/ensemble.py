@@ -184,6 +184,10 @@ class Data:
         _check(s, "audio_standardise", self.audio_standardise,
                lambda v: v == "training" or self.audio_encoding == "on_off",
                "'speaker' standardises the ON/OFF code: it needs audio_encoding = 'on_off'")
+        _check(s, "audio_standardise", self.audio_standardise,
+               lambda v: v == "training" or self.audio_split == "speaker",
+               "'speaker' needs audio_split = 'speaker': with the index split a speaker's statistics "
+               "would pool its training and test recordings")
         _check(s, "audio_trim_db", self.audio_trim_db, non_negative, "must be >= 0 (0 keeps every frame)")
         _check(s, "validation_pick", self.validation_pick, lambda v: v in ("last", "next"),
                "must be 'last' or 'next'")
