@@ -35,6 +35,27 @@ def test_silent_lite_costs_only_its_analog_layers():
     assert cost["spikes_per_sequence"] == 0
 
 
+@pytest.mark.parametrize("positions", ["none", "sinusoidal"])
+def test_a_last_step_readout_computes_and_costs_the_last_step_only(positions):
+    torch.manual_seed(0)
+    model = LiteSNN(F_IN, CLASSES, channels=[C1, C2], kernel=K, readout="last", positions=positions,
+                    neuron=dict(threshold=1e-3))
+    every = LiteSNN(F_IN, CLASSES, channels=[C1, C2], kernel=K, readout="mean", positions=positions,
+                    neuron=dict(threshold=1e-3))
+    every.load_state_dict(model.state_dict())
+    model.eval(), every.eval()
+    x = torch.rand(3, T, F_IN)
+    with torch.no_grad():   # the same scores as the last step of the per-step outputs
+        torch.testing.assert_close(model(x), every.step_outputs(x)[:, -1])
+    ops = by_name(count_ops(model, x))
+    assert ops["head"] == ("mac", C2 * CLASSES) and ops["attention.out"] == ("mac", C2 * C2)
+    assert ops["attention.scores"] == ("mac", 2 * T * C2)   # the last query meets every key
+    if positions == "sinusoidal":
+        assert ops["attention.positions"] == ("ac", (1 + T) * C2)
+    with pytest.raises(ValueError, match="readout"):
+        LiteSNN(F_IN, CLASSES, readout="first")
+
+
 def test_saturated_lite_accumulates_once_per_spike_and_synapse():
     model = tiny_lite(1e-3)
     with torch.no_grad():   # every neuron fires at every step

@@ -14,7 +14,8 @@
   event per synapse.
 * Attention scores and the weighted sum of values are products of analog
   numbers: 2 x (allowed query-key pairs) x dim MACs per sequence; adding
-  the position code to queries and keys, 2 x steps x dim ACs (additions).
+  the position code to queries and keys, (queries + steps) x dim ACs
+  (additions). A last-step readout computes one query and one readout.
 
 Energy per operation as in ``deep/cost.py`` (45 nm, 32-bit float, Horowitz
 2014): MAC 4.6 pJ, AC 0.9 pJ; memory traffic and neuron updates are not

@@ -108,27 +108,30 @@ class SpikeAttention(nn.Module):
         self.weights = None
         self.recording, self.macs, self.acs, self.sequences = False, 0, 0, 0
 
-    def forward(self, s: torch.Tensor) -> torch.Tensor:
+    def forward(self, s: torch.Tensor, last: bool = False) -> torch.Tensor:
+        """The attention's output at every step, (b, t, dim); ``last``: the
+        last step's query only, (b, 1, dim), all that a last-step readout uses."""
         b, t, dim = s.shape
         h = self.heads
+        n_q = 1 if last else t
 
         def split(z):
-            return z.view(b, t, h, dim // h).transpose(1, 2)   # (b, h, t, d)
+            return z.view(b, z.shape[1], h, dim // h).transpose(1, 2)   # (b, h, steps, d)
 
-        q, k, v = self.q(s), self.k(s), self.v(s)
+        q, k, v = self.q(s[:, -n_q:]), self.k(s), self.v(s)
         if self.positions == "sinusoidal":
             code = sinusoidal_positions(t, dim, s.device)
-            q, k = q + code, k + code
+            q, k = q + code[-n_q:], k + code
         q, k, v = split(q), split(k), split(v)
-        allowed = attention_mask(t, self.causal, self.window, s.device)
+        allowed = attention_mask(t, self.causal, self.window, s.device)[-n_q:]
         scores = (q @ k.transpose(-1, -2)) / math.sqrt(dim // h)
         weights = torch.softmax(scores.masked_fill(~allowed, float("-inf")), dim=-1)
         self.weights = weights.detach()
         if self.recording:   # q.k per allowed pair and weight x value per pair, every head
             self.macs += 2 * int(allowed.sum()) * dim * b
-            self.acs += 2 * t * dim * b if self.positions == "sinusoidal" else 0
+            self.acs += (n_q + t) * dim * b if self.positions == "sinusoidal" else 0
             self.sequences += b
-        return self.out((weights @ v).transpose(1, 2).reshape(b, t, dim))
+        return self.out((weights @ v).transpose(1, 2).reshape(b, n_q, dim))
 
 
 class LiteSNN(nn.Module):
@@ -140,6 +143,8 @@ class LiteSNN(nn.Module):
                  batch_norm: bool = True, neuron: dict | None = None, positions: str = "none",
                  stride: int = 1, substeps: int = 1):
         super().__init__()
+        if readout not in ("mean", "last"):
+            raise ValueError(f"readout must be 'mean' or 'last', got {readout!r}")
         if not 1 <= stride <= kernel:
             raise ValueError(f"stride must lie in 1..kernel ({kernel}) so no step is skipped, "
                              f"got {stride}")
@@ -190,8 +195,15 @@ class LiteSNN(nn.Module):
         return self.head(self.drop(s))
 
     def forward(self, x):
-        out = self.step_outputs(x)
-        return out[:, -1] if self.readout == "last" else out.mean(1)
+        if self.readout == "mean":
+            return self.step_outputs(x).mean(1)
+        # the last step's scores: its attention query and the readout computed
+        # once, not at every step (what the cost counts is what is computed)
+        s = self.features(x)
+        last = s[:, -1]
+        if self.attention is not None:
+            last = last + self.attention(s, last=True)[:, 0]
+        return self.head(self.drop(last))
 
 
 class TemporalCNN(LiteSNN):
