@@ -51,21 +51,26 @@ def pgd(model, images, labels, eps: float, steps: int = 10, step_size: float | N
     return x
 
 
-def craft(model, kind: str, images, labels, eps, steps=10, step_size=None, seed=0):
+def craft(model, kind: str, images, labels, eps, steps=10, step_size=None, generator=None):
     if kind == "fgsm":
         return fgsm(model, images, labels, eps)
     if kind == "pgd":
-        generator = torch.Generator().manual_seed(seed)
         return pgd(model, images, labels, eps, steps, step_size, generator=generator)
     raise ValueError(f"attack must be one of {ATTACKS}, got {kind!r}")
 
 
-def craft_all(model, kind, images, labels, eps, batch_size=100, device="cpu", desc="", **kw):
+def craft_all(model, kind, images, labels, eps, batch_size=100, device="cpu", desc="",
+              seed=0, **kw):
+    """``kind`` examples of every image, batch by batch; ``seed``: of the one
+    generator that draws PGD's random start for every batch in turn (the
+    same starts whatever the batch size)."""
+    generator = torch.Generator().manual_seed(seed)
     out = []
-    it = tqdm(enumerate(batches(images, labels, batch_size)), leave=False,
+    it = tqdm(batches(images, labels, batch_size), leave=False,
               total=math.ceil(len(images) / batch_size), desc=desc)
-    for i, (x, y) in it:
-        out.append(craft(model, kind, x.to(device), y.to(device), eps, seed=i, **kw).cpu())
+    for x, y in it:
+        out.append(craft(model, kind, x.to(device), y.to(device), eps, generator=generator,
+                         **kw).cpu())
     return torch.cat(out)
 
 
@@ -106,17 +111,19 @@ def robustness_table(targets: dict, source_name: str, source, images, labels, ep
                 keep(measured)
         return measured[key]
 
-    def crafted_on(model, name, kind, eps):
+    def crafted_on(model, name, kind, eps, key):
         return craft_all(model, kind, images, labels, eps, batch_size, device,
-                         f"{kind} eps={eps} on {name}", steps=steps, step_size=step_size)
+                         f"{kind} eps={eps} on {name}", seed=cell_seed(f"{key}/start", seed),
+                         steps=steps, step_size=step_size)
 
     transfer = {}
 
     def crafted_on_source(kind, eps):
         if (kind, eps) not in transfer:
             with torch.random.fork_rng():   # leaves the cell's own draws as they were
-                torch.manual_seed(cell_seed(f"{source_name}/source/{kind}/{eps}", seed))
-                transfer[(kind, eps)] = crafted_on(source, source_name, kind, eps)
+                key = f"{source_name}/source/{kind}/{eps}"
+                torch.manual_seed(cell_seed(key, seed))
+                transfer[(kind, eps)] = crafted_on(source, source_name, kind, eps, key)
         return transfer[(kind, eps)]
 
     if reused:
@@ -131,7 +138,8 @@ def robustness_table(targets: dict, source_name: str, source, images, labels, ep
             for eps in eps_list:
                 row["white_box"][kind][str(eps)] = cell(
                     f"{name}/white_box/{kind}/{eps}",
-                    lambda: accuracy(model, crafted_on(model, name, kind, eps), labels,
+                    lambda: accuracy(model, crafted_on(model, name, kind, eps,
+                                                        f"{name}/white_box/{kind}/{eps}"), labels,
                                      batch_size, device))
                 row["black_box"][kind][str(eps)] = cell(
                     f"{name}/black_box/{kind}/{eps}",

@@ -2,7 +2,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from stdpnet.deep.attack import (fgsm, markdown_table, pgd,  # noqa: E402
+from stdpnet.deep.attack import (craft_all, fgsm, markdown_table, pgd,  # noqa: E402
                                  robustness_table)
 from stdpnet.deep.convert import convert  # noqa: E402
 
@@ -32,6 +32,15 @@ def test_pgd_stays_within_eps_and_pixel_range(trained_ann):
     assert (adv - x).abs().max().item() <= eps + 1e-6
     assert adv.min().item() >= 0 and adv.max().item() <= 1
     assert _loss(trained_ann, adv, y) > _loss(trained_ann, x, y)
+
+
+def test_pgd_starts_come_from_the_cell_seed_whatever_the_batch_size(trained_ann):
+    x, y = synthetic(24, seed=5)
+    whole = craft_all(trained_ann, "pgd", x, y, 0.1, batch_size=24, seed=3, steps=1)
+    assert torch.equal(whole, craft_all(trained_ann, "pgd", x, y, 0.1, batch_size=8, seed=3, steps=1))
+    # another cell (seed) starts elsewhere, batch by batch, not from the batch's index
+    other = craft_all(trained_ann, "pgd", x, y, 0.1, batch_size=8, seed=4, steps=1)
+    assert all(not torch.equal(whole[k:k + 8], other[k:k + 8]) for k in (0, 8, 16))
 
 
 def test_robustness_table_has_every_cell(trained_ann, data):
