@@ -76,6 +76,22 @@ def test_a_compile_is_announced_and_done_once_per_shape(tmp_path, monkeypatch, c
     assert len(compiled) == 3 and not unused.exists()
     assert (build / "compiled_from.sha256").read_text() != "other sources"
 
+    # another process compiled other sources into the folder after this network
+    # was built (code edited under a running sweep): the next chunk builds this
+    # network's binary again before it runs, rather than run the other model
+    class Ran(Exception):
+        pass
+
+    def run(self, directory, **kwargs):
+        raise Ran(Path(directory, "compiled_from.sha256").read_text())
+    monkeypatch.setattr(StandaloneDevice, "run", run)
+    ours = (build / "compiled_from.sha256").read_text()
+    (build / "compiled_from.sha256").write_text("other sources")
+    with pytest.raises(Ran, match=ours):
+        sim.run_chunk(np.zeros((sim.slots, 64)), np.ones(sim.slots),
+                      chunk_state(sim, sim.initial_state(0), TRAIN))
+    assert len(compiled) == 4
+
 
 def test_a_failed_compile_is_tried_once_more_from_clean_then_named(tmp_path, monkeypatch):
     """Object files left by a compile that was killed can make ``make`` fail:

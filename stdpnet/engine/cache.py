@@ -21,7 +21,7 @@ from pathlib import Path
 
 import brian2
 
-from ..model import ensemble, neurons, plasticity, schedule
+from ..model import ensemble, integration, neurons, plasticity, schedule
 from ..model.plasticity import StdpRule
 from ..spec import Spec
 from .device import device_source
@@ -121,7 +121,7 @@ def build_key(spec: Spec, rule: StdpRule, n_input: int, slots: int, learning: bo
     model["compression"] = {k: d["compression"][k] for k in ("enabled", "criterion")}
     # learning rates, targets and inhibition strengths are run-time parameters
     model["plasticity"] = {k: v for k, v in d["plasticity"].items() if not rule.is_run_time(k)}
-    source = "".join(inspect.getsource(m) for m in (neurons, plasticity, schedule, ensemble))
+    source = "".join(inspect.getsource(m) for m in (neurons, plasticity, schedule, ensemble, integration))
     blob = json.dumps([model, n_input, slots, brian2.__version__, source, rule.on_pre,
                        rule.on_post, device_source(), learning], sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]

@@ -150,7 +150,7 @@ class Simulator:
                     _compile(device, build_dir, kind)
                     (build_dir / COMPILED_FROM).write_text(digest)
                     log.info(f"compiled the {kind} network in {time.perf_counter() - start:.0f} s")
-        self._standalone[learning] = (ens, device, build_dir)
+        self._standalone[learning] = (ens, device, build_dir, digest)
 
     # ------------------------------------------------------------------ state
     def initial_state(self, seed: int) -> dict:
@@ -207,13 +207,22 @@ class Simulator:
             learning = self._variant(state["schedule.mode"])
             if learning not in self._standalone:
                 self._build_standalone(learning)
-            ens, device, build_dir = self._standalone[learning]
-            args = {_view(ens, key): _quantity(ens, key, value) for key, value in state.items()}
-            args.update(self._stimuli(ens, pixels, active))
             results = f"results_{os.getpid()}"
-            with build_lock(build_dir, exclusive=False):
-                device.run(directory=str(build_dir), results_directory=results, with_output=False,
-                           run_args=args)
+            for attempt in range(3):
+                ens, device, build_dir, digest = self._standalone[learning]
+                args = {_view(ens, key): _quantity(ens, key, value) for key, value in state.items()}
+                args.update(self._stimuli(ens, pixels, active))
+                with build_lock(build_dir, exclusive=False):
+                    if compiled_from(build_dir) == digest:
+                        device.run(directory=str(build_dir), results_directory=results,
+                                   with_output=False, run_args=args)
+                        break
+                # another process rebuilt the folder from other sources meanwhile (code
+                # edited under a running sweep): build this network's again, then run it
+                self._build_standalone(learning)
+            else:
+                raise BuildError(f"{build_dir}: other processes keep compiling other code into this "
+                                 "folder; run them with different STDPNET_CACHE folders")
             if getattr(device, "_last_run_completed_fraction", 1.0) < 1.0:
                 # Ctrl-C reached the binary too, which stops early and keeps what it
                 # simulated: the chunk did not run, the last checkpoint stands
