@@ -96,6 +96,15 @@ def test_pruning_keeps_the_survivors_weights_unless_asked():
     state = {"input_exc.w": w.ravel().copy()}
     compression.compress(state, spec, 0.75, quantise_now=False)
     np.testing.assert_allclose(state["excitatory.weight_target"], kept.sum(axis=0))
+    # a step that prunes none of a neuron's synapses leaves its target, even
+    # where its sum lies below it (weights held at w_max; rounding): as dense
+    state = {"input_exc.w": w.ravel().copy(), "excitatory.weight_target": np.full(10, 40.0)}
+    compression.compress(state, spec, 0.0, quantise_now=False)
+    np.testing.assert_array_equal(state["excitatory.weight_target"], np.full(10, 40.0))
+    assert (w.sum(axis=0) < 40.0).all()
+    compression.compress(state, spec, 0.5, quantise_now=False)   # now each neuron loses synapses
+    live = np.where(state["input_exc.mask"].reshape(64, 10) > 0, w, 0.0)
+    np.testing.assert_allclose(state["excitatory.weight_target"], live.sum(axis=0))
 
 
 @pytest.mark.parametrize("during", [True, False])
@@ -196,7 +205,7 @@ def test_op_count_matches_a_hand_count():
                      [1, 0],    # input 1: 1
                      [0, 1]])   # input 2: 1
     assert compression.synaptic_ops(spikes, mask) == 3 * 2 + 0 * 1 + 2 * 1
-    spec = tiny_spec(excitatory__n_neurons=2)
+    spec = tiny_spec(excitatory__n_neurons=2, compression__enabled=True)
     spec.compression.levels = 4
     state = {"input.fired": spikes, "input_exc.mask": mask.ravel(),
              "excitatory.fired": np.array([4, 1]), "inhibitory.fired": np.array([2, 0])}
@@ -207,6 +216,12 @@ def test_op_count_matches_a_hand_count():
     assert c["lateral_ops_per_inference"] == (5 + 2 * 1) / 2
     assert c["neuron_updates_per_inference"] == 2 * 2 * 10 * 3 / 2
     assert c["synapses_kept"] == 4 and c["bits_per_weight"] == 2
+    # levels in a spec whose compression is off quantise nothing: full precision, no saving
+    spec.compression.enabled = False
+    dense = {**state, "input_exc.mask": np.ones(6)}
+    a = compression.accounting(spec, dense, n_examples=2, presentations=3, steps_per_presentation=10)
+    assert a["counts"]["bits_per_weight"] == 32 and a["counts"]["levels"] is None
+    assert a["model"]["energy_improvement"] == 1.0 and a["model"]["area_improvement"] == 1.0
 
 
 def test_engine_counters_match_recorded_spikes():
@@ -250,6 +265,34 @@ def test_training_prunes_quantises_and_reports(tmp_path, sim):
     assert 1.5 < counts["synaptic_op_reduction"] < 3.0
     assert result["compression"]["model"]["energy_improvement"] > 1
     assert "compression" in runs.load_json(run / runs.METRICS)["evaluate"]["test"]
+
+
+def test_a_run_stopped_before_its_weights_file_resumes_to_the_same_files(tmp_path, monkeypatch):
+    """Stopped after the final pruning and quantisation but before weights.npz
+    is written: --resume writes what an unstopped run writes (the unquantised
+    weights too, not the quantised ones twice)."""
+    spec = tiny_spec()
+    c = spec.compression
+    c.enabled, c.interval, c.target_sparsity, c.levels, c.quantisation = True, 20, 0.5, 4, "fitted"
+    straight = runs.create(tmp_path / "straight", spec.validate())
+    training.train(spec, straight, quiet=True)
+    stopped = runs.create(tmp_path / "stopped", spec)
+    real = runs.save_npz
+
+    def killed(path, **arrays):
+        if Path(path).name == runs.WEIGHTS:
+            raise KeyboardInterrupt
+        return real(path, **arrays)
+    monkeypatch.setattr(runs, "save_npz", killed)
+    with pytest.raises(KeyboardInterrupt):
+        training.train(spec, stopped, quiet=True)
+    monkeypatch.setattr(runs, "save_npz", real)
+    training.train(spec, stopped, quiet=True, resume=True)
+    a, b = runs.load_npz(straight / runs.WEIGHTS), runs.load_npz(stopped / runs.WEIGHTS)
+    assert set(a) == set(b) >= {"w", "w_unquantised", "mask"}
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    training.trained_state(stopped)   # the checkpoint agrees with weights.npz
 
 
 def test_compression_section_is_validated():

@@ -101,9 +101,12 @@ def train(spec: Spec, run_dir: Path, device: str | None = None, resume: bool = F
         extra["w_unquantised"] = state["input_exc.w"].reshape(data.n_input, -1).copy()
         summary = compression.finalise(state, spec)
         extra["mask"] = state["input_exc.mask"].reshape(data.n_input, -1) > 0
-        runs.save_checkpoint(run_dir, runs.Checkpoint(state, counts, progress, len(images)))
     w = state["input_exc.w"].reshape(data.n_input, spec.excitatory.n_neurons)
     runs.save_npz(run_dir / runs.WEIGHTS, w=w, theta=state["excitatory.theta"], **extra)
+    if spec.compression.enabled:
+        # the finalised state after weights.npz: stopped between the two, the checkpoint
+        # is the unfinalised one, which --resume finalises (with w_unquantised) again
+        runs.save_checkpoint(run_dir, runs.Checkpoint(state, counts, progress, len(images)))
     if summary is not None:
         runs.update_metrics(run_dir, pruning=summary)
     runs.update_metrics(run_dir, train={

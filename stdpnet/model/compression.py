@@ -126,12 +126,17 @@ def compress(state: dict, spec: Spec, sparsity: float, quantise_now: bool) -> di
         score, tiebreak = np.asarray(state[CORR], float).reshape(-1, n), w
     else:
         score, tiebreak = w, None
-    mask = prune_mask(score, mask, sparsity, tiebreak)
-    w = np.where(mask > 0, w, 0.0)
+    pruned = prune_mask(score, mask, sparsity, tiebreak)
+    w = np.where(pruned > 0, w, 0.0)
     if cfg.normalise_to == "retained":  # never scale the survivors up
         # (a checkpoint from before weight_target existed normalised to the full sum)
         full = np.full(n, spec.connections.weight_sum_per_input * w.shape[0])
-        state[TARGET] = np.minimum(np.asarray(state.get(TARGET, full), float), w.sum(axis=0))
+        target = np.asarray(state.get(TARGET, full), float)
+        # only a neuron that lost synapses now: a step that prunes none of a neuron's
+        # synapses leaves its target (and its learning) as a dense network's
+        lost = (pruned != mask).any(axis=0)
+        state[TARGET] = np.where(lost, np.minimum(target, w.sum(axis=0)), target)
+    mask = pruned
     levels = None
     if quantise_now and cfg.levels:
         w, levels = quantise_weights(w, mask, cfg, spec.plasticity.w_max)
@@ -159,8 +164,15 @@ def finalise(state: dict, spec: Spec) -> dict:
 
 
 # ---------------------------------------------------------------- accounting
+def levels_in_use(cfg: Compression) -> int:
+    """The weight levels of the trained network: 0 (full precision) unless
+    compression is on and quantises."""
+    return cfg.levels if cfg.enabled else 0
+
+
 def bits_per_weight(cfg: Compression) -> int:
-    return int(math.ceil(math.log2(cfg.levels))) if cfg.levels else cfg.reference_bits
+    levels = levels_in_use(cfg)
+    return int(math.ceil(math.log2(levels))) if levels else cfg.reference_bits
 
 
 def synaptic_ops(input_spikes: np.ndarray, mask: np.ndarray) -> int:
@@ -198,7 +210,7 @@ def accounting(spec: Spec, state: dict, n_examples: int, presentations: int,
     per = 1.0 / max(n_examples, 1)
 
     e_ref_op = op_energy_pJ(cfg, cfg.reference_bits, True)
-    e_op = op_energy_pJ(cfg, bits, cfg.levels == 0)
+    e_op = op_energy_pJ(cfg, bits, levels_in_use(cfg) == 0)
     fixed = lateral * e_ref_op + updates * cfg.e_neuron_update_pJ
     energy = ops * e_op + fixed
     energy_dense = dense_ops * e_ref_op + fixed
@@ -207,7 +219,7 @@ def accounting(spec: Spec, state: dict, n_examples: int, presentations: int,
     return {
         "counts": {
             "synapses_total": total, "synapses_kept": kept, "sparsity": 1 - kept / total,
-            "levels": cfg.levels or None, "bits_per_weight": bits,
+            "levels": levels_in_use(cfg) or None, "bits_per_weight": bits,
             "examples": int(n_examples), "presentations": int(presentations),
             "input_spikes_per_inference": input_spikes.sum() * per,
             "synaptic_ops_per_inference": ops * per,
