@@ -76,7 +76,8 @@ def _spec_with_overrides(spec_path, examples, seed, device, sets=()):
     spec = load_spec(spec_path)
     if sets:
         table = spec.to_dict()
-        for key, values in parse_sets(list(sets)).items():
+        settings = parse_sets(list(sets))
+        for key, values in settings.items():
             if len(values) != 1:
                 raise click.UsageError(f"--set {key}: one value here (`stdpnet sweep` runs a grid of them)")
             set_dotted(table, key, values[0])
@@ -84,6 +85,9 @@ def _spec_with_overrides(spec_path, examples, seed, device, sets=()):
             spec = spec_from_dict(table)
         except ConfigError as exc:
             raise ConfigError(f"--set: {exc}") from exc
+        for key in settings:
+            if spec.inert(key):
+                raise ConfigError(f"--set {key}: changes nothing: {spec.inert(key)}")
     if examples is not None:
         spec.data.train_examples = examples
         if spec.data.assign_examples > examples:   # labels come from examples trained on

@@ -232,6 +232,14 @@ def test_two_cells_of_one_setting_are_refused_so_no_seed_counts_twice():
             tasks(spec(), {"plasticity.x_tar": values}, [0, 1])
 
 
+def test_a_compression_setting_with_compression_off_is_refused():
+    # it would train dense networks under different names (the seeds of one setting)
+    with pytest.raises(ConfigError, match="compression.levels changes nothing: compression is off"):
+        tasks(spec(), {"compression.levels": [0, 4]}, [0])
+    on = tasks(spec(), {"compression.enabled": [True], "compression.levels": [0, 4]}, [0])
+    assert [t.spec.compression.levels for t in on] == [0, 4]
+
+
 def test_refit_cells_beside_cells_that_validate_are_refused():
     with pytest.raises(ConfigError, match="data.refit: some cells"):
         tasks(spec(), {"data.refit": [False, True]}, [0])

@@ -124,7 +124,8 @@ def test_train_set_changes_one_setting_of_the_spec_and_keeps_it_in_the_run(tmp_p
     assert runs.load_json(run / runs.METRICS)["train"]["examples"] == 20
     for sets, said in ((["plasticity.x_tar=0.1,0.2"], "--set plasticity.x_tar: one value"),
                        (["plasticity.xtar=0.1"], "--set plasticity.xtar: not a key"),
-                       (["plasticity.x_tar=high"], "plasticity.x_tar: must be float")):
+                       (["plasticity.x_tar=high"], "plasticity.x_tar: must be float"),
+                       (["compression.levels=4"], "--set compression.levels: changes nothing")):
         result = cli.invoke(main, ["train", str(spec_path), "--out", str(tmp_path / "other"), "--quiet",
                                    *[a for s in sets for a in ("--set", s)]])
         assert result.exit_code != 0 and said in result.output, result.output

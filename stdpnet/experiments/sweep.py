@@ -136,6 +136,9 @@ def tasks(spec, sets: dict, seeds: list[int]) -> list[Task]:
                 cell = _from_table(table, multimodal)
             except (ConfigError, TypeError) as exc:
                 raise ConfigError(f"sweep cell {_shown(settings)}: {exc}") from exc
+            for key in settings:
+                if not multimodal and cell.inert(key):
+                    raise ConfigError(f"sweep cell {_shown(settings)}: {key} changes nothing: {cell.inert(key)}")
             task = Task(settings, seed, cell, task_digest(cell))
             if task.digest in seen:
                 raise ConfigError(f"sweep cells {_shown(seen[task.digest])} and {_shown(settings)} are the "

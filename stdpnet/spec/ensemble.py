@@ -454,6 +454,15 @@ class Spec:
                    "as dt_ms does, so both networks' slots last as long")
         return self
 
+    def inert(self, key: str) -> str | None:
+        """Why changing the dotted ``key`` would change nothing in this spec
+        (None: it acts), for --set and sweep cells."""
+        section, _, name = key.partition(".")
+        if section == "compression" and name != "enabled" and not self.compression.enabled:
+            return ("compression is off (compression.enabled = false): add --set compression.enabled=true "
+                    "(a sweep's --prune and --levels switch it on)")
+        return None
+
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
