@@ -332,7 +332,7 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
     interval) and sweep.png. Finished tasks are reused, so a stopped sweep
     completes when run again (`--list` shows which)."""
     from . import results
-    from .experiments.sweep import parse_noises, plan, run_sweep, sweep_splits, tasks
+    from .experiments.sweep import check_noises, parse_noises, plan, run_sweep, sweep_splits, tasks
     from .spec.grid import parse_seeds, parse_sets
     from .spec import is_multimodal, load_multimodal_spec
     multimodal = is_multimodal(spec_path)
@@ -374,16 +374,17 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
             raise click.UsageError("--record --test with --folds needs one setting (no other --set)")
     seed_list = parse_seeds(seeds) if seeds else [spec.seed]
     todo = tasks(spec, grid, seed_list)   # every --set key and value checked before data is fetched
+    noise_list = check_noises(spec, parse_noises(list(noises)))   # and every --noise
     out = out or Path("runs") / f"sweep_{spec.name}"
     if list_only:
-        _list_tasks(plan(spec, grid, seed_list, out, with_test, todo))
+        _list_tasks(plan(spec, grid, seed_list, out, with_test, todo, noise_list))
         return
     _ensure_data(*((spec.image, spec.audio) if multimodal else (spec,)))
     argv = sys.argv[sys.argv.index("sweep"):] if "sweep" in sys.argv else ["sweep", str(spec_path)]
     source = results.provenance(spec_path, "stdpnet " + shlex.join(argv)) if record else None
     result = run_sweep(spec, grid, seed_list, out, workers=workers,
                        scheduler=scheduler, test=with_test, device=device, log=click.echo, quiet=quiet,
-                       noises=parse_noises(list(noises)),
+                       noises=noise_list,
                        todo=todo,
                        plot=not folds)    # folds.png instead: a fold's validation and test are other speakers
     click.echo((Path(out) / "summary.md").read_text())

@@ -501,7 +501,7 @@ def test_record_without_test_needs_a_grid_of_settings(tmp_path):
     assert not (tmp_path / "s").exists()
 
 
-def test_a_bad_set_key_is_refused_before_any_data_is_fetched(tmp_path, monkeypatch):
+def test_a_bad_set_key_or_noise_is_refused_before_any_data_is_fetched(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
     from stdpnet.cli import main
@@ -513,10 +513,12 @@ def test_a_bad_set_key_is_refused_before_any_data_is_fetched(tmp_path, monkeypat
     s.data.dataset, s.data.root = "mnist", str(tmp_path / "nowhere")
     path = tmp_path / "tiny.toml"
     path.write_text(dump_spec(s))
-    result = CliRunner().invoke(main, ["sweep", str(path), "--set", "plasticity.x_tarr=0.1,0.2",
-                                       "--out", str(tmp_path / "s")])
-    assert result.exit_code != 0 and "plasticity.x_tarr" in result.output, result.output
-    assert not fetched and not (tmp_path / "s").exists()
+    for option, said in ((["--set", "plasticity.x_tarr=0.1,0.2"], "plasticity.x_tarr"),
+                         (["--noise", "image:gaussian=0.4"], "single ensemble"),   # and --list too
+                         (["--noise", "image:gaussian=0.4", "--list"], "single ensemble")):
+        result = CliRunner().invoke(main, ["sweep", str(path), *option, "--out", str(tmp_path / "s")])
+        assert result.exit_code != 0 and said in result.output, result.output
+        assert not fetched and not (tmp_path / "s").exists()
 
 
 def test_list_shows_how_far_each_task_has_got_and_runs_nothing(tmp_path):
@@ -545,6 +547,24 @@ def test_list_shows_how_far_each_task_has_got_and_runs_nothing(tmp_path):
     assert listed.exit_code == 0, listed.output
     assert "3 tasks: 3 to run" in listed.output and "plasticity.x_tar=0.2, seed 3:" in listed.output
     assert not (tmp_path / "other").exists()                  # listing writes nothing
+
+
+def test_a_task_not_yet_scored_with_the_sweeps_noise_is_not_finished(tmp_path):
+    from stdpnet import runs
+    from stdpnet.experiments.sweep import task_state
+
+    runs.update_metrics(tmp_path, evaluate={"validation": {"accuracy": 0.9}})
+    (tmp_path / runs.WEIGHTS).write_bytes(b"")
+    noise = ("image", "gaussian", [0.4, 0.8])
+    assert task_state(tmp_path, ("validation",)) == "finished"
+    assert task_state(tmp_path, ("validation",), (noise,)) == "trained"
+    curve = [{"noise": {"image_gaussian": level}, "accuracy": {}} for level in (0.4, 0.8)]
+    runs.update_metrics(tmp_path, robustness={"image-gaussian": curve})      # the test split's
+    assert task_state(tmp_path, ("validation",), (noise,)) == "trained"
+    runs.update_metrics(tmp_path, robustness={"image-gaussian.validation": curve[:1]})
+    assert task_state(tmp_path, ("validation",), (noise,)) == "trained"       # one level of two
+    runs.update_metrics(tmp_path, robustness={"image-gaussian.validation": curve})
+    assert task_state(tmp_path, ("validation",), (noise,)) == "finished"
 
 
 def test_the_sweep_bar_shows_how_far_its_running_tasks_are(tmp_path):

@@ -195,6 +195,15 @@ def parse_noises(texts: list[str]) -> list[tuple[str, str, list[float]]]:
     return noises
 
 
+def check_noises(spec, noises: list | None) -> tuple:
+    """``noises`` as a tuple, refused for a single ensemble."""
+    noises = tuple(noises or ())
+    if noises and not isinstance(spec, MultimodalSpec):
+        raise ConfigError("--noise scores an audio-visual network with one modality corrupted: "
+                          f"{spec.name} is a single ensemble")
+    return noises
+
+
 def noise_figures(run_dir: Path, split: str, modality: str, kind: str, levels: list,
                   device: str | None = None) -> dict:
     """Accuracy of each mode at each level of one noise (the other modality
@@ -202,17 +211,22 @@ def noise_figures(run_dir: Path, split: str, modality: str, kind: str, levels: l
     sweep is there, else measured now."""
     from . import robustness
 
-    def kept():
-        tag = f"{modality}-{kind}" + ("" if split == "test" else f".{split}")
-        return runs.load_json(run_dir / runs.METRICS).get("robustness", {}).get(tag, [])
-
-    done = kept()
-    if [e["noise"][f"{modality}_{kind}"] for e in done] != list(levels):
+    done = noise_kept(run_dir, split, modality, kind, levels)
+    if done is None:
         robustness.robustness(run_dir, [(modality, kind, list(levels))], device=device, quiet=True,
                               log=lambda *_: None, jobs=1, split=split)
-        done = kept()
+        done = noise_kept(run_dir, split, modality, kind, levels)
     return {noise_column(modality, kind, level, mode): e["accuracy"][mode]
             for level, e in zip(levels, done) for mode in NOISE_MODES}
+
+
+def noise_kept(run_dir: Path, split: str, modality: str, kind: str, levels: list) -> list | None:
+    """The run's robustness sweep of this noise at exactly these levels on
+    ``split`` (its metrics.json entries), or None when it has not been measured."""
+    tag = f"{modality}-{kind}" + ("" if split == "test" else f".{split}")
+    metrics = Path(run_dir) / runs.METRICS
+    done = runs.load_json(metrics).get("robustness", {}).get(tag, []) if metrics.is_file() else []
+    return done if [e["noise"][f"{modality}_{kind}"] for e in done] == list(levels) else None
 
 
 def _trained_identity(spec) -> str:
@@ -319,14 +333,15 @@ def run_task(spec, run_dir: str, splits: tuple, device: str | None = None,
     return figures
 
 
-def task_state(run_dir: Path, splits: tuple) -> str:
+def task_state(run_dir: Path, splits: tuple, noises: tuple = ()) -> str:
     """How far a task's run folder has got: ``finished`` (scored on every
-    split of ``splits``), ``trained`` (to be scored), ``started`` (training
-    resumes from its checkpoint) or ``to run``."""
+    split of ``splits``, with every noise of ``noises``), ``trained`` (to be
+    scored), ``started`` (training resumes from its checkpoint) or ``to run``."""
     run_dir = Path(run_dir)
     evaluated = runs.load_json(run_dir / runs.METRICS).get("evaluate", {}) \
         if (run_dir / runs.METRICS).is_file() else {}
-    if all(split in evaluated for split in splits):
+    if all(split in evaluated for split in splits) and all(
+            noise_kept(run_dir, split, *noise) is not None for split in splits for noise in noises):
         return "finished"
     from .audiovisual import CROSS
     if (run_dir / runs.WEIGHTS).is_file() or (run_dir / CROSS).is_file():
@@ -337,13 +352,14 @@ def task_state(run_dir: Path, splits: tuple) -> str:
 
 
 def plan(spec, sets: dict, seeds: list[int], out: Path, test: bool = False,
-         todo: list[Task] | None = None) -> list[dict]:
+         todo: list[Task] | None = None, noises: list | None = None) -> list[dict]:
     """What ``run_sweep`` would do, without doing any of it: every task's
     settings, seed, run folder, state (``task_state``; a folder named by an
     older digest counts as the task's) and, midway through training, the
     examples trained on and in all. ``todo``: ``tasks(spec, sets, seeds)``
     if already built."""
     out = Path(out)
+    noises = check_noises(spec, noises)
     todo = todo or tasks(spec, sets, seeds)
     older = {t.digest: name for name, t in
              adopt_folders(out / "tasks", todo, rename=False).items()}
@@ -353,7 +369,7 @@ def plan(spec, sets: dict, seeds: list[int], out: Path, test: bool = False,
         folder = out / "tasks" / older.get(t.digest, t.digest)
         _, done, total = task_progress([folder]).get("training", (0, 0, 0))
         planned.append({"settings": t.settings, "seed": t.seed, "folder": folder,
-                        "state": task_state(folder, splits),
+                        "state": task_state(folder, splits, noises),
                         "trained": (done, total) if total else None})
     return planned
 
@@ -406,10 +422,7 @@ def run_sweep(spec, sets: dict, seeds: list[int], out: Path, workers: int | None
     from tqdm import tqdm
 
     out = Path(out)
-    noises = tuple(noises or ())
-    if noises and not isinstance(spec, MultimodalSpec):
-        raise ConfigError("--noise scores an audio-visual network with one modality corrupted: "
-                          f"{spec.name} is a single ensemble")
+    noises = check_noises(spec, noises)
     todo = todo or tasks(spec, sets, seeds)      # every cell checked before anything is written
     out.mkdir(parents=True, exist_ok=True)
     for name, task in adopt_folders(out / "tasks", todo).items():

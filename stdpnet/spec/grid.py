@@ -30,7 +30,7 @@ def parse_sets(texts: list[str]) -> dict:
         if key in sets:
             raise ConfigError(f"--set {key}: given twice")
         if key.split(".")[-1] == "seed":
-            raise ConfigError(f"--set {key}: seeds are given by --seeds")
+            raise ConfigError(f"--set {key}: seeds are given by --seeds (sweep) or --seed (train, run)")
         sets[key] = [parse_value(v.strip()) for v in split_top_level(values) if v.strip()]
         if not sets[key]:
             raise ConfigError(f"--set {text!r}: no value given")
