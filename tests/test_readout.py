@@ -53,8 +53,16 @@ def test_likelihood_readout_weighs_neurons_by_what_their_counts_tell_apart():
     assert ll.argmax(axis=1).tolist() == [1]
     assert vote.predict(counts, vote.labels_from_rates(rates), 2).tolist() == [0]  # the vote
     # a rate never seen (0) is raised to the floor: one spike costs ln(floor), not -inf
-    assert likelihood.log_likelihoods(np.array([[1]]), np.array([[0.0]]))[0, 0] == pytest.approx(
-        np.log(likelihood.RATE_FLOOR) - likelihood.RATE_FLOOR)
+    assert likelihood.log_likelihoods(np.array([[1, 0]]), np.array([[0.0, 2.0]]))[0, 0] == pytest.approx(
+        np.log(likelihood.RATE_FLOOR) - likelihood.RATE_FLOOR - 2.0)
+
+
+def test_a_class_with_no_rates_is_never_chosen_by_the_likelihood():
+    # class 2 had no labelling example: floored, it would explain a silent example best
+    rates = vote.class_rates(np.array([[4, 1], [1, 3]]), np.array([0, 1]), 3)
+    ll = likelihood.log_likelihoods(np.array([[0, 0], [3, 0]]), rates)
+    assert ll[:, 2].tolist() == [-np.inf, -np.inf]
+    assert ll.argmax(axis=1).tolist() == [1, 0]
 
 
 def test_class_rates_are_class_means_and_silent_neurons_get_no_label():

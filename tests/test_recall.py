@@ -117,3 +117,11 @@ def test_the_schedule_key_is_checked_and_named(tmp_path):
         (tmp_path / "m.toml").write_text(good + f"[cross]\nschedule = {value}\n")
         with pytest.raises(ConfigError, match="cross.schedule"):
             load_multimodal_spec(tmp_path / "m.toml")
+    # the joint schedule never prunes: an ensemble spec with compression on is refused there
+    (tmp_path / "i.toml").write_text((REPO / "networks" / "mnist_quick.toml").read_text()
+                                     + "\n[compression]\nenabled = true\n")
+    (tmp_path / "m.toml").write_text(good + '[cross]\nschedule = "joint"\n')
+    with pytest.raises(ConfigError, match="image spec: compression.enabled: the joint schedule"):
+        load_multimodal_spec(tmp_path / "m.toml")
+    (tmp_path / "m.toml").write_text(good)
+    assert load_multimodal_spec(tmp_path / "m.toml").image.compression.enabled

@@ -20,9 +20,14 @@ RATE_FLOOR = 1e-3  # spikes per presentation assumed for a neuron never seen fir
 def log_likelihoods(counts: np.ndarray, rates: np.ndarray, floor: float = RATE_FLOOR) -> np.ndarray:
     """(examples, classes) Poisson log-likelihood of the counts under each class's
     mean rates (rates below ``floor`` are raised to it; the log(count!) term,
-    the same for every class, is left out)."""
-    lam = np.maximum(np.asarray(rates, dtype=np.float64), floor)
-    return np.asarray(counts, dtype=np.float64) @ np.log(lam).T - lam.sum(axis=1)
+    the same for every class, is left out). A class without any rate (none of
+    its examples labelled, or none evoking a spike) has no model: -inf, never
+    chosen (floored, it would explain a silent example best)."""
+    rates = np.asarray(rates, dtype=np.float64)
+    lam = np.maximum(rates, floor)
+    out = np.asarray(counts, dtype=np.float64) @ np.log(lam).T - lam.sum(axis=1)
+    out[:, ~(rates > 0).any(axis=1)] = -np.inf
+    return out
 
 
 def evidence_per_spike(counts: np.ndarray, rates: np.ndarray,

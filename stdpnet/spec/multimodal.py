@@ -145,6 +145,10 @@ class MultimodalSpec:
             if ens is not None and ens.schedule.test_dt_ms:
                 raise ConfigError(f"{name} spec: schedule.test_dt_ms: an audio-visual network runs "
                                   "every stage at schedule.dt_ms; leave test_dt_ms at 0")
+            if ens is not None and ens.compression.enabled and self.cross.schedule == "joint":
+                raise ConfigError(f"{name} spec: compression.enabled: the joint schedule trains the "
+                                  "ensembles on the pairs, where nothing prunes or quantises them; use "
+                                  "[cross] schedule = \"staged\" or switch compression off")
             if ens is not None and ens.data.refit:
                 raise ConfigError(f"{name} spec: data.refit: an audio-visual network keeps its "
                                   "validation pairs apart; refit is for single-ensemble specs")
