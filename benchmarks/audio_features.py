@@ -3,8 +3,11 @@
 A sanity proxy for choosing the audio ensemble's input, not the network's
 accuracy: nearest class centroid, nearest of 10 k-means prototypes per class
 (closest in spirit to STDP neurons, each of which learns one template) and
-multinomial logistic regression on the [0, 1] feature vectors, FSDD index split (test = repetitions 0-4) and a
-speaker split. Run: ``python benchmarks/audio_features.py [--root DIR]``.
+multinomial logistic regression on the [0, 1] feature vectors, scored on
+validation recordings only (a choice is made on them): repetitions 5-9 of
+the index split's training side, and the last training speaker of the
+speaker split whose test speaker is theo. No test recording is read.
+Run: ``python benchmarks/audio_features.py [--root DIR]``.
 """
 from __future__ import annotations
 
@@ -20,13 +23,13 @@ from stdpnet.data.audio import build_dataset, split_recordings
 from stdpnet.data.fsdd import list_fsdd
 
 
-def nearest_centroid(train_x, train_y, test_x, test_y):
+def nearest_centroid(train_x, train_y, score_x, score_y):
     centroids = np.stack([train_x[train_y == c].mean(axis=0) for c in range(10)])
-    d = ((test_x[:, None, :] - centroids[None]) ** 2).sum(axis=2)
-    return float((d.argmin(axis=1) == test_y).mean())
+    d = ((score_x[:, None, :] - centroids[None]) ** 2).sum(axis=2)
+    return float((d.argmin(axis=1) == score_y).mean())
 
 
-def nearest_prototype(train_x, train_y, test_x, test_y, per_class=10, iters=30, seed=0):
+def nearest_prototype(train_x, train_y, score_x, score_y, per_class=10, iters=30, seed=0):
     rng = np.random.default_rng(seed)
     prototypes, labels = [], []
     for c in range(10):
@@ -39,11 +42,11 @@ def nearest_prototype(train_x, train_y, test_x, test_y, per_class=10, iters=30, 
                     centres[j] = x[nearest == j].mean(axis=0)
         prototypes.append(centres)
         labels += [c] * per_class
-    d = ((test_x[:, None] - np.concatenate(prototypes)[None]) ** 2).sum(axis=2)
-    return float((np.array(labels)[d.argmin(axis=1)] == test_y).mean())
+    d = ((score_x[:, None] - np.concatenate(prototypes)[None]) ** 2).sum(axis=2)
+    return float((np.array(labels)[d.argmin(axis=1)] == score_y).mean())
 
 
-def logistic(train_x, train_y, test_x, test_y, l2=1e-3, steps=300):
+def logistic(train_x, train_y, score_x, score_y, l2=1e-3, steps=300):
     torch.manual_seed(0)
     x, y = torch.from_numpy(train_x), torch.from_numpy(train_y)
     mean, std = x.mean(0), x.std(0) + 1e-6
@@ -58,8 +61,8 @@ def logistic(train_x, train_y, test_x, test_y, l2=1e-3, steps=300):
         return loss
     opt.step(closure)
     with torch.no_grad():
-        pred = model((torch.from_numpy(test_x) - mean) / std).argmax(1).numpy()
-    return float((pred == test_y).mean())
+        pred = model((torch.from_numpy(score_x) - mean) / std).argmax(1).numpy()
+    return float((pred == score_y).mean())
 
 
 def main():
@@ -70,19 +73,22 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(1)
     recs = list_fsdd(args.root)
-    splits = {"index": split_recordings(recs, "index"),
-              "speaker(theo)": split_recordings(recs, "speaker", test_speakers=["theo"])}
+    index_training, _ = split_recordings(recs, "index")   # repetitions 0-4 are the test set
+    heard, _ = split_recordings(recs, "speaker", test_speakers=["theo"])   # theo is the test voice
+    splits = {"index (validation: repetitions 5-9)": split_recordings(index_training, "index", range(5, 10)),
+              "speaker (validation: last training speaker)": split_recordings(heard, "speaker")}
     sizes = [(20, 20)] if args.quick else [(20, 20), (13, 20), (28, 28)]
-    print("| feature | bands x frames | time | split | nearest centroid | nearest of 10 prototypes/class "
+    print("| feature | bands x frames | time | split (validation accuracy) | nearest centroid | nearest of 10 prototypes/class "
           "| logistic regression |")
     print("|---|---|---|---|---|---|---|")
     for kind, (bands, frames), mode in itertools.product(("logmel", "mfcc", "cochlea"), sizes, ("stretch", "pad")):
         if mode == "pad" and (bands, frames) != (20, 20):
             continue
         n_frames = frames if mode == "stretch" else 100
-        for name, (train, test) in splits.items():
+        for name, (train, validation) in splits.items():
             t = time.time()
-            d = build_dataset(train, test, Path(args.root), kind, bands, n_frames, time_mode=mode)
+            # (build_dataset's second part, under its test_* keys, is the validation part here)
+            d = build_dataset(train, validation, Path(args.root), kind, bands, n_frames, time_mode=mode)
             nc = nearest_centroid(d["train_x"], d["train_y"], d["test_x"], d["test_y"])
             kp = nearest_prototype(d["train_x"], d["train_y"], d["test_x"], d["test_y"])
             lr = logistic(d["train_x"], d["train_y"], d["test_x"], d["test_y"])
