@@ -86,8 +86,8 @@ def _spec_with_overrides(spec_path, examples, seed, device, sets=()):
         except ConfigError as exc:
             raise ConfigError(f"--set: {exc}") from exc
         for key in settings:
-            if spec.inert(key):
-                raise ConfigError(f"--set {key}: changes nothing: {spec.inert(key)}")
+            if why := spec.inert(key):
+                raise ConfigError(f"--set {key}: changes nothing: {why}")
     if examples is not None:
         spec.data.train_examples = examples
         if spec.data.assign_examples > examples:   # labels come from examples trained on

@@ -63,6 +63,7 @@ def test_a_class_with_no_rates_is_never_chosen_by_the_likelihood():
     ll = likelihood.log_likelihoods(np.array([[0, 0], [3, 0]]), rates)
     assert ll[:, 2].tolist() == [-np.inf, -np.inf]
     assert ll.argmax(axis=1).tolist() == [1, 0]
+    assert np.isfinite(likelihood.log_likelihoods(np.array([[0, 0]]), np.zeros((3, 2)))).all()  # all silent
 
 
 def test_class_rates_are_class_means_and_silent_neurons_get_no_label():

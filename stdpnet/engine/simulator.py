@@ -208,7 +208,7 @@ class Simulator:
             if learning not in self._standalone:
                 self._build_standalone(learning)
             results = f"results_{os.getpid()}"
-            for attempt in range(3):
+            for _ in range(3):
                 ens, device, build_dir, digest = self._standalone[learning]
                 args = {_view(ens, key): _quantity(ens, key, value) for key, value in state.items()}
                 args.update(self._stimuli(ens, pixels, active))

@@ -103,11 +103,10 @@ def train(spec: Spec, run_dir: Path, device: str | None = None, resume: bool = F
         extra["mask"] = state["input_exc.mask"].reshape(data.n_input, -1) > 0
     w = state["input_exc.w"].reshape(data.n_input, spec.excitatory.n_neurons)
     runs.save_npz(run_dir / runs.WEIGHTS, w=w, theta=state["excitatory.theta"], **extra)
-    if spec.compression.enabled:
+    if summary is not None:
         # the finalised state after weights.npz: stopped between the two, the checkpoint
         # is the unfinalised one, which --resume finalises (with w_unquantised) again
         runs.save_checkpoint(run_dir, runs.Checkpoint(state, counts, progress, len(images)))
-    if summary is not None:
         runs.update_metrics(run_dir, pruning=summary)
     runs.update_metrics(run_dir, train={
         "examples": int(progress.position), "presentations": int(progress.presentations),

@@ -137,8 +137,8 @@ def tasks(spec, sets: dict, seeds: list[int]) -> list[Task]:
             except (ConfigError, TypeError) as exc:
                 raise ConfigError(f"sweep cell {_shown(settings)}: {exc}") from exc
             for key in settings:
-                if not multimodal and cell.inert(key):
-                    raise ConfigError(f"sweep cell {_shown(settings)}: {key} changes nothing: {cell.inert(key)}")
+                if not multimodal and (why := cell.inert(key)):
+                    raise ConfigError(f"sweep cell {_shown(settings)}: {key} changes nothing: {why}")
             task = Task(settings, seed, cell, task_digest(cell))
             if task.digest in seen:
                 raise ConfigError(f"sweep cells {_shown(seen[task.digest])} and {_shown(settings)} are the "

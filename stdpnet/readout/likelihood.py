@@ -26,7 +26,9 @@ def log_likelihoods(counts: np.ndarray, rates: np.ndarray, floor: float = RATE_F
     rates = np.asarray(rates, dtype=np.float64)
     lam = np.maximum(rates, floor)
     out = np.asarray(counts, dtype=np.float64) @ np.log(lam).T - lam.sum(axis=1)
-    out[:, ~(rates > 0).any(axis=1)] = -np.inf
+    empty = ~(rates > 0).any(axis=1)
+    if not empty.all():   # (a network silent for every class keeps its floored scores)
+        out[:, empty] = -np.inf
     return out
 
 
