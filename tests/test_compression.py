@@ -247,7 +247,7 @@ def test_engine_counters_match_recorded_spikes():
 
 # ------------------------------------------------------------------ training
 def test_training_prunes_quantises_and_reports(tmp_path, sim):
-    spec = tiny_spec()
+    spec = tiny_spec(data__epochs=2)
     c = spec.compression
     c.enabled, c.interval, c.target_sparsity, c.levels = True, 10, 0.5, 4
     c.criterion = "correlation"
@@ -258,6 +258,9 @@ def test_training_prunes_quantises_and_reports(tmp_path, sim):
     assert ((~mask).sum(axis=0) == 32).all()
     assert (w[~mask] == 0).all()
     assert set(np.unique(w[mask])) <= set(np.linspace(0, spec.plasticity.w_max, 4))
+    last = runs.load_npz(training.snapshots(run)[-1][2])   # the learning curve's last point
+    np.testing.assert_array_equal(last["state.input_exc.w"].reshape(w.shape), w)
+    np.testing.assert_array_equal(last["state.input_exc.mask"].reshape(w.shape) > 0, mask)
     result = training.evaluate(run, quiet=True)
     counts = result["compression"]["counts"]
     assert counts["sparsity"] == pytest.approx(0.5)

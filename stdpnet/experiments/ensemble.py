@@ -101,6 +101,8 @@ def train(spec: Spec, run_dir: Path, device: str | None = None, resume: bool = F
         extra["w_unquantised"] = state["input_exc.w"].reshape(data.n_input, -1).copy()
         summary = compression.finalise(state, spec)
         extra["mask"] = state["input_exc.mask"].reshape(data.n_input, -1) > 0
+        if spec.data.epochs > 1:   # the last epoch's point is the network evaluate scores
+            save_snapshot(run_dir, spec.data.epochs, progress.position, state)
     w = state["input_exc.w"].reshape(data.n_input, spec.excitatory.n_neurons)
     runs.save_npz(run_dir / runs.WEIGHTS, w=w, theta=state["excitatory.theta"], **extra)
     if summary is not None:
