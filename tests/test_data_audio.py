@@ -560,3 +560,20 @@ def test_validation_repetitions_that_hold_out_every_training_recording_are_an_er
         validation_recordings(Data(dataset="fsdd", validation_indices=[5, 6, 7]), files, ["ana"] * 6)
     held = validation_recordings(Data(dataset="fsdd", validation_indices=[7]), files, ["ana"] * 6)
     assert held.tolist() == [False, False, True] * 2
+
+
+def test_speaker_names_and_test_repetitions_are_refused_outside_their_split():
+    """Speakers named under the index split (where every voice is in every
+    part) and validation repetitions that are test repetitions are errors,
+    not settings read as nothing."""
+    from stdpnet.data.load import validation_recordings
+    from stdpnet.errors import ConfigError
+    from stdpnet.spec import Data
+
+    for key in ("test_speakers", "validation_speakers"):
+        with pytest.raises(ConfigError, match=rf"data.{key}.*audio_split = 'speaker'"):
+            Data(dataset="fsdd", **{key: ["carol"]}).validate()
+        Data(dataset="fsdd", audio_split="speaker", **{key: ["carol"]}).validate()
+    files = [f"{d}_ana_{r}.wav" for d in range(2) for r in (5, 6, 7)]
+    with pytest.raises(ConfigError, match=r"data.validation_indices: \[4\] are test repetitions"):
+        validation_recordings(Data(dataset="fsdd", validation_indices=[4, 7]), files, ["ana"] * 6)

@@ -115,8 +115,11 @@ def write_wav(path: Path | str, waveform: np.ndarray, sample_rate: int = 8000) -
     return path
 
 
+TEST_REPETITIONS = (0, 1, 2, 3, 4)   # the index split's test repetitions (FSDD's split)
+
+
 def split_recordings(recordings: Sequence[Recording], split: str = "index",
-                     test_indices: Sequence[int] = (0, 1, 2, 3, 4),
+                     test_indices: Sequence[int] = TEST_REPETITIONS,
                      test_speakers: Sequence[str] | None = None) -> tuple[list[Recording], list[Recording]]:
     """Split into (train, test).
 

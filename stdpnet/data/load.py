@@ -186,6 +186,11 @@ def validation_recordings(data: Data, files: list, speakers: list, test_speakers
     with ``validation_pick = "next"`` the first speaker after the test
     speakers in alphabetical order, wrapping round)."""
     if data.audio_split == "index":
+        from .audio import TEST_REPETITIONS
+        taken = sorted(set(data.validation_indices) & set(TEST_REPETITIONS))
+        if taken:
+            raise ConfigError(f"data.validation_indices: {taken} are test repetitions (the index split "
+                              f"tests on {list(TEST_REPETITIONS)}); validation comes from the training side")
         indices = []
         for name in files:
             match = _RECORDING.match(PurePath(name).stem)

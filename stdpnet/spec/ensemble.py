@@ -193,6 +193,10 @@ class Data:
                "must be 'last' or 'next'")
         _check(s, "test_speakers", self.test_speakers,
                lambda v: all(isinstance(x, str) for x in v), "must list speaker names")
+        for key in ("test_speakers", "validation_speakers"):   # else every voice is in every part
+            _check(s, key, getattr(self, key), lambda v: not v or self.audio_split == "speaker",
+                   "names speakers, which only the speaker split holds out: set "
+                   "data.audio_split = 'speaker' (the index split holds out repetitions)")
         _check(s, "audio_perturb", self.audio_perturb,
                lambda v: all(isinstance(x, (int, float)) and not isinstance(x, bool) and 0.5 <= x <= 2
                              and x != 1 for x in v),
