@@ -93,6 +93,25 @@ def test_idx_folder_gives_classes_shape_and_the_last_training_images_as_validati
     assert d.train_y.tolist() == (np.arange(48) % 3).tolist()
 
 
+def test_idx_training_images_stored_class_by_class_are_refused(tmp_path):
+    """The last images as validation would be the last class(es) only: an
+    error naming the files and the classes, not a network that never sees
+    them."""
+    root = tmp_path / "sorted"
+    root.mkdir()
+    ty, vy = np.repeat([0, 1, 2], 20), np.arange(24) % 3
+    for name, array in zip(NAMES, (images_of(ty), ty, images_of(vy, seed=1), vy)):
+        write_idx(root / f"{name}.gz", array)
+    with pytest.raises(DataError, match=r"sorted: stored class by class.* \['2'\] only and never trained on"):
+        load_dataset(Data(dataset="idx", root=str(root), validation_examples=20))
+    with pytest.raises(DataError, match=r"stored class by class, so the last 12 .* \['2'\] only;"):
+        load_dataset(Data(dataset="idx", root=str(root), validation_examples=12))
+    shuffled = np.random.default_rng(0).permutation(60)
+    for name, array in zip(NAMES[:2], (images_of(ty)[shuffled], ty[shuffled])):
+        write_idx(root / f"{name}.gz", array)
+    assert load_dataset(Data(dataset="idx", root=str(root), validation_examples=12)).n_classes == 3
+
+
 def test_emnist_style_names_and_labels_from_one(tmp_path):
     """EMNIST letters: prefixed file names, test files called 'test', labels 1..26."""
     names = [n.replace("t10k", "test") for n in NAMES]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, DataError
 from ..spec import Data
 from .dataset import Dataset, carve, last_mask, per_class_mask
 
@@ -52,8 +52,21 @@ def assemble(a: dict, held: np.ndarray, shape: tuple) -> Dataset:
 
 
 def last_k_set(a: dict, data: Data, shape: tuple, what: str) -> Dataset:
-    """Validation = the last ``data.validation_examples`` training examples (as MNIST)."""
-    return assemble(a, last_mask(len(a["train_x"]), data.validation_examples, what), shape)
+    """Validation = the last ``data.validation_examples`` training examples (as
+    MNIST). Training examples stored class by class are refused: the last ones
+    would be one class, never trained on."""
+    held = last_mask(len(a["train_x"]), data.validation_examples, what)
+    y = a["train_y"]
+    lost = sorted(set(y[held].tolist()) - set(y[~held].tolist()))
+    in_order = held.any() and len(np.unique(y[held])) < len(np.unique(y)) and (np.diff(y) >= 0).all()
+    if lost or in_order:
+        names = a.get("class_names")
+        named = [names[c] if names is not None else c for c in (lost or np.unique(y[held]).tolist())]
+        raise DataError(f"{what}: stored class by class, so the last {data.validation_examples} "
+                        f"(data.validation_examples) would be class{'es' if len(named) > 1 else ''} "
+                        f"{named} only{' and never trained on' if lost else ''}; shuffle the "
+                        "training examples once, or store them as an npz (validation drawn per class)")
+    return assemble(a, held, shape)
 
 
 def folder_root(data: Data) -> Path:
