@@ -1,9 +1,15 @@
 """Spike counts and an operations/energy estimate for ANNs and SNNs.
 
 An ANN layer costs one multiply-accumulate (MAC) per synapse per image. In an
-SNN only non-zero inputs cost anything, and a spike costs an accumulate (AC)
-per synapse it feeds: the layer's MACs times the density of non-zero inputs,
-summed over timesteps. With direct (analog) input the first layer still
+SNN only spikes cost anything, and a spike costs an accumulate (AC) per
+synapse it feeds: the layer's MACs times the density of non-zero inputs,
+summed over timesteps. A spike that reaches a layer through an average pool
+still feeds every synapse of its pooled position, so a pooled layer is
+charged the spikes that entered the pool times that fan-out (the layer's
+MACs per input position), not its non-zero pooled values. The papers'
+convention (DIET-SNN: the previous layer's spike rate times the layer's
+MACs) counts each pooled spike once per pooled synapse, the pool area fewer;
+it is reported beside. With direct (analog) input the first layer still
 multiplies: T times its MACs.
 
 Energy per operation, 45 nm CMOS, 32-bit floating point (Horowitz, ISSCC
@@ -62,6 +68,9 @@ def ann_cost(net: nn.Module, image_shape) -> dict:
     }
 
 
+POOLS = (nn.AvgPool2d, nn.AdaptiveAvgPool2d)
+
+
 @torch.no_grad()
 def snn_cost(snn, images: torch.Tensor, batch_size: int = 500) -> dict:
     """Spike counts per neuron layer and ACs/MACs per image, measured on ``images``."""
@@ -69,20 +78,35 @@ def snn_cost(snn, images: torch.Tensor, batch_size: int = 500) -> dict:
     macs = macs_per_image(net, tuple(images.shape[1:]))
     layers = weight_layers(net)
     first = layers[0][0]
-    nonzero = {name: 0.0 for name, _ in layers}  # summed density x batch over steps
+    # per weight layer: spikes that reach it (summed over images and steps), the
+    # elements they come from (its input, or a pool's input) and its own input's
+    events = {name: 0.0 for name, _ in layers}
+    source_size, input_size = {}, {}
+    pooled = {}   # the spikes entering the last pool, until a weight layer takes them
 
-    hooks = []
+    def take(name, x):
+        came = pooled.pop("spikes", None)
+        count, size = came if came is not None else (float((x != 0).sum()), x[0].numel())
+        events[name] += count
+        source_size[name], input_size[name] = size, x[0].numel()
+
+    hooks, spiking = [], set(neuron_layers(net))
     for name, layer in layers:
-        if name == first:
-            continue
+        if name != first:
+            hooks.append(layer.register_forward_pre_hook(lambda m, inputs, name=name: take(name, inputs[0])))
+    def pool(module, inputs):   # the first pool after spiking sees the spikes
+        if "spikes" not in pooled:
+            pooled["spikes"] = float((inputs[0] != 0).sum()), inputs[0][0].numel()
 
-        def pre_hook(module, inputs, name=name):
-            x = inputs[0]
-            nonzero[name] += float((x != 0).sum()) / x[0].numel()
-        hooks.append(layer.register_forward_pre_hook(pre_hook))
+    for module in net.modules():
+        if isinstance(module, POOLS):
+            hooks.append(module.register_forward_pre_hook(pool))
+        elif module in spiking:   # new spikes: what an earlier pool saw is spent
+            hooks.append(module.register_forward_pre_hook(lambda m, inputs: pooled.clear()))
 
     def on_step(x):  # the first layer sees the encoder's output (before Normalize)
-        nonzero[first] += float((x != 0).sum()) / x[0].numel()
+        pooled.clear()
+        take(first, x)
 
     try:
         spikes, steps, n = count_spikes(neuron_layers(net),
@@ -94,17 +118,22 @@ def snn_cost(snn, images: torch.Tensor, batch_size: int = 500) -> dict:
             layer.recording = False
 
     T = snn.timesteps
-    rows, acs, mac_ops = [], 0.0, 0.0
+    rows, acs, acs_rate, mac_ops = [], 0.0, 0.0, 0.0
     for name, _ in layers:
-        density = nonzero[name] / (n * T)  # mean fraction of non-zero inputs per step
+        density = events[name] / (n * T * source_size[name])   # spikes per source element and step
         if name == first and snn.encoding == "direct":
-            ops, kind = macs[name] * T, "mac"
+            ops = rate_ops = macs[name] * T
+            kind = "mac"
             mac_ops += ops
         else:
-            ops, kind = macs[name] * density * T, "ac"
+            ops = macs[name] * events[name] / (n * input_size[name])   # spikes x fan-out
+            rate_ops = macs[name] * density * T
+            kind = "ac"
             acs += ops
+            acs_rate += rate_ops
         rows.append({"name": name, "macs": macs[name], "input_density": density,
-                     "ops_per_image": ops, "op": kind})
+                     "pooled": source_size[name] != input_size[name],
+                     "ops_per_image": ops, "ops_per_image_rate_convention": rate_ops, "op": kind})
     names = [n_ for n_, m in net.named_modules() if m in set(neuron_layers(net))]
     neurons = [{"name": name, "spikes_per_image": s / n, "rate": (s / st if st else 0.0)}
                for name, s, st in zip(names, spikes, steps)]
@@ -119,6 +148,7 @@ def snn_cost(snn, images: torch.Tensor, batch_size: int = 500) -> dict:
         "neurons": neurons,
         "spikes_per_image": sum(s["spikes_per_image"] for s in neurons),
         "acs_per_image": acs,
+        "acs_per_image_rate_convention": acs_rate,
         "macs_per_image": mac_ops,
         "energy_uj_per_image": energy,
         "ann_macs_per_image": ann_macs,

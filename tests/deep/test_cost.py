@@ -34,6 +34,14 @@ def test_snn_cost_counts_spikes_and_accumulates(trained_ann, data):
             snn(x[i:i + 16])
     hook.remove()
     assert cost["neurons"][0]["spikes_per_image"] == pytest.approx(sum(counted) / 40)
+    # the conv after the 2x2 pool: each of those spikes feeds its pooled position's
+    # synapses (MACs / 4x4x4 inputs); the papers' rate convention counts 4 times fewer
+    pooled = rest[0]
+    assert pooled["pooled"] and not any(r["pooled"] for r in rest[1:])
+    assert pooled["ops_per_image"] == pytest.approx(pooled["macs"] / 64 * sum(counted) / 40)
+    assert pooled["ops_per_image_rate_convention"] == pytest.approx(pooled["ops_per_image"] / 4)
+    assert pooled["input_density"] == pytest.approx(sum(counted) / (40 * 6 * 256))
+    assert cost["acs_per_image"] == pytest.approx(sum(r["ops_per_image"] for r in rest))
     expected = (first["ops_per_image"] * MAC_PJ + sum(r["ops_per_image"] for r in rest) * AC_PJ)
     assert cost["energy_uj_per_image"] == pytest.approx(expected * 1e-6)
 
