@@ -107,10 +107,12 @@ CHOICES = {
 POSITIVE = {"data.batch_size", "data.eval_batch_size", "ann.epochs", "ann.lr", "model.width",
             "convert.calibration_samples", "stdb.timesteps", "diet.timesteps", "stdb.lr",
             "diet.lr", "iir.lr", "iir.start", "iir.stop", "attack.pgd_steps", "attack.limit",
-            "stdb.threshold_scale", "diet.threshold_scale", "model.blocks", "model.stem"}
+            "stdb.threshold_scale", "diet.threshold_scale", "model.blocks", "model.stem",
+            "stdb.alpha", "diet.gamma", "iir.gamma"}   # surrogate heights: 0 or less learns nothing or backwards
 NON_NEGATIVE = {"data.train_limit", "data.test_limit", "data.validation_images", "stdb.epochs", "diet.epochs",
-                "iir.epochs", "iir.final_epochs", "iir.final_lr", "ann.weight_decay", "snn.weight_decay", "attack.pgd_step_size"}
-UNIT_INTERVAL = {"model.dropout", "stdb.leak", "diet.leak"}
+                "iir.epochs", "iir.final_epochs", "iir.final_lr", "ann.weight_decay", "snn.weight_decay", "attack.pgd_step_size",
+                "stdb.beta", "ann.momentum"}
+UNIT_INTERVAL = {"stdb.leak", "diet.leak"}
 TARGET_KEYS = {"name": str, "run": str, "encoding": str, "timesteps": int, "leak": float}
 
 
@@ -173,6 +175,8 @@ def validate(cfg: dict, where: str) -> None:
     for dotted in UNIT_INTERVAL:
         if not 0 <= get(dotted) <= 1:
             raise ConfigError(f"{where}: {dotted} must be in [0, 1], got {get(dotted)!r}")
+    if not 0 <= cfg["model"]["dropout"] < 1:   # 1 would drop every unit (and scale by 1/0)
+        raise ConfigError(f"{where}: model.dropout must be in [0, 1), got {cfg['model']['dropout']!r}")
     if not 0 < cfg["convert"]["percentile"] <= 100:
         raise ConfigError(f"{where}: convert.percentile must be in (0, 100], "
                           f"got {cfg['convert']['percentile']!r}")
@@ -196,6 +200,13 @@ def validate(cfg: dict, where: str) -> None:
     for key in ("classifier", "stages"):
         if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in m[key]):
             raise ConfigError(f"{where}: model.{key} must list positive integers, got {m[key]!r}")
+    if not m["stages"]:
+        raise ConfigError(f"{where}: model.stages must list at least one stage width, got []")
+    names = [t.get("name") for t in cfg["attack"]["targets"] if isinstance(t, dict)]
+    repeated = sorted({n for n in names if n is not None and names.count(n) > 1})
+    if repeated:   # each names a row of the table and its cells' keys
+        raise ConfigError(f"{where}: attack.targets: the name {repeated[0]!r} is given to "
+                          f"{names.count(repeated[0])} targets; each needs its own")
     for i, target in enumerate(cfg["attack"]["targets"]):
         label = f"attack.targets[{i}]"
         if not isinstance(target, dict):

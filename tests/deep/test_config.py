@@ -29,6 +29,15 @@ def test_defaults_are_valid_and_round_trip_through_toml():
     ({"attack": {"targets": [{"name": "x", "run": "r", "encoding": "rate"}]}}, "encoding"),
     ({"attack": {"targets": [{"name": "x", "run": "r", "timesteps": 0}]}}, "attack.targets[0].timesteps must be >= 1"),
     ({"attack": {"targets": [{"name": "x", "run": "r", "leak": -3.0}]}}, "attack.targets[0].leak must be in [0, 1]"),
+    ({"attack": {"targets": [{"name": "M", "run": "a"}, {"name": "M", "run": "b"}]}},
+     "attack.targets: the name 'M' is given to 2 targets"),
+    ({"diet": {"gamma": -0.3}}, "diet.gamma must be > 0"),
+    ({"iir": {"gamma": 0.0}}, "iir.gamma must be > 0"),
+    ({"stdb": {"alpha": -1.0}}, "stdb.alpha must be > 0"),
+    ({"stdb": {"beta": -5.0}}, "stdb.beta must be >= 0"),
+    ({"ann": {"momentum": -2.0}}, "ann.momentum must be >= 0"),
+    ({"model": {"dropout": 1.0}}, "model.dropout must be in .0, 1."),
+    ({"model": {"stages": []}}, "model.stages must list at least one"),
 ])
 def test_bad_values_name_the_key(spec, words):
     with pytest.raises(ConfigError, match=words.replace("[", r"\[").replace("]", r"\]")):
