@@ -143,6 +143,13 @@ def initial_snn(cfg: dict, init: Path | None, method: str, train_images, dev):
     if init_cfg["data"]["dataset"] != cfg["data"]["dataset"]:
         raise ConfigError(f"--init {init} was trained on {init_cfg['data']['dataset']}, "
                           f"the spec asks for {cfg['data']['dataset']}")
+    held, ours = init_cfg["data"]["validation_images"], cfg["data"]["validation_images"]
+    if ours > held or init_cfg["data"]["root"] != cfg["data"]["root"]:
+        raise ConfigError(f"--init {init} held out the last {held} training images of "
+                          f"{init_cfg['data']['root'] or 'the default folder'}; the spec validates on the "
+                          f"last {ours} of {cfg['data']['root'] or 'the default folder'}: its validation "
+                          "would hold images the run it starts from trained on (data.validation_images "
+                          "and data.root must hold out at most what that run held out)")
     cfg["model"] = init_cfg["model"]  # the checkpoint fixes the architecture
     encoding = cfg["stdb"]["encoding"] if method == "stdb" else "direct"
     if ckpt["kind"] == "ann":

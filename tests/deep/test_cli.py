@@ -81,6 +81,10 @@ def test_the_whole_chain_writes_run_folders(tmp_path, fake_mnist, ctrl_c):
 
     r = invoke("train-snn", spec, "--method", "diet", "--init", runs / "ann", "--run", runs / "diet")
     assert r.exit_code == 0, r.output
+    wider = tmp_path / "wider.toml"   # validating on images the ANN trained on: refused
+    wider.write_text(SPEC.format(runs=runs).replace("validation_images = 60", "validation_images = 80"))
+    r = invoke("train-snn", wider, "--method", "iir", "--init", runs / "diet", "--run", runs / "wider")
+    assert r.exit_code != 0 and "held out the last 60" in r.output and "last 80" in r.output, r.output
     r = invoke("train-snn", spec, "--method", "iir", "--init", runs / "diet", "--run", runs / "iir")
     assert r.exit_code == 0, r.output
     iir = json.loads((runs / "iir" / "metrics.json").read_text())
