@@ -288,6 +288,8 @@ def test_a_run_stopped_before_its_weights_file_resumes_to_the_same_files(tmp_pat
     monkeypatch.setattr(runs, "save_npz", killed)
     with pytest.raises(KeyboardInterrupt):
         training.train(spec, stopped, quiet=True)
+    # what a sweep reads of a finished run is there before its mark (weights.npz)
+    assert {"train", "pruning"} <= set(runs.load_json(stopped / runs.METRICS))
     monkeypatch.setattr(runs, "save_npz", real)
     training.train(spec, stopped, quiet=True, resume=True)
     resumed = runs.load_npz(stopped / runs.WEIGHTS)

@@ -103,18 +103,19 @@ def train(spec: Spec, run_dir: Path, device: str | None = None, resume: bool = F
         extra["mask"] = state["input_exc.mask"].reshape(data.n_input, -1) > 0
         if spec.data.epochs > 1:   # the last epoch's point is the network evaluate scores
             save_snapshot(run_dir, spec.data.epochs, progress.position, state)
+    # what training measured before weights.npz, the mark of a finished run:
+    # a run stopped in between is finished by --resume, which writes both again
+    runs.update_metrics(run_dir, **({"pruning": summary} if summary is not None else {}), train={
+        "examples": int(progress.position), "presentations": int(progress.presentations),
+        "seconds": round(progress.seconds, 2), "device": sim.device,
+        "ms_per_example": round(1000 * progress.seconds / max(progress.position, 1), 3),
+        "peak_mb": peak_memory_mb(), "running_accuracy": progress.history})
     w = state["input_exc.w"].reshape(data.n_input, spec.excitatory.n_neurons)
     runs.save_npz(run_dir / runs.WEIGHTS, w=w, theta=state["excitatory.theta"], **extra)
     if summary is not None:
         # the finalised state after weights.npz: stopped between the two, the checkpoint
         # is the unfinalised one, which --resume finalises (with w_unquantised) again
         runs.save_checkpoint(run_dir, runs.Checkpoint(state, counts, progress, len(images)))
-        runs.update_metrics(run_dir, pruning=summary)
-    runs.update_metrics(run_dir, train={
-        "examples": int(progress.position), "presentations": int(progress.presentations),
-        "seconds": round(progress.seconds, 2), "device": sim.device,
-        "ms_per_example": round(1000 * progress.seconds / max(progress.position, 1), 3),
-        "peak_mb": peak_memory_mb(), "running_accuracy": progress.history})
     return state, progress
 
 
