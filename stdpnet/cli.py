@@ -448,11 +448,13 @@ def results_cmd(records, split, write_docs, check):
     those named (shell-style patterns such as 'fsdd_*' allowed), each
     figure with its mean, sd and every seed's value."""
     from . import results
-    entries = results.load_all()
+    if (records or split) and (write_docs or check):
+        raise click.UsageError("--write-docs and --check cover the whole registry: "
+                               "name no RECORD and no --split with them")
+    if write_docs:
+        results.check_beside_docs()
+    entries = results.whole_registry() if write_docs or check else results.load_all()
     if records or split:
-        if write_docs or check:
-            raise click.UsageError("--write-docs and --check cover the whole registry: "
-                                   "name no RECORD and no --split with them")
         shown = results.select(entries, records, split)
         if not shown:
             raise click.UsageError(f"no figure in {results.results_root()} matches "

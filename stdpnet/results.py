@@ -158,6 +158,9 @@ def load_all(root: Path | None = None) -> list[dict]:
             entry = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError) as exc:
             raise ConfigError(f"{path}: not a readable results file ({exc})") from exc
+        if not isinstance(entry, dict) or not isinstance(entry.get("values", {}), dict):
+            raise ConfigError(f"{path}: not a results entry (a JSON object whose 'values' maps "
+                              "each seed to its figure)")
         missing = [f for f in FIELDS if f not in entry]
         if missing:
             raise ConfigError(f"{path}: missing {', '.join(missing)}")
@@ -179,10 +182,10 @@ SETTINGS_SAME = "settings the same (comments or layout only)"   # check_sources:
 def check_sources(entries: list[dict], repo: Path | None = None) -> list[str]:
     """One line per spec that an entry names (its spec, and the ensemble
     specs of a multimodal one: ``spec_parts``) but ``repo`` (default: the
-    current folder) lacks, or holds with other bytes than were recorded. For
+    checkout holding the registry) lacks, or holds with other bytes than were recorded. For
     a TOML spec whose recorded version git still has (the entry's commit),
     the line says whether its settings changed or only comments and layout."""
-    repo = Path(repo or ".")
+    repo = Path(repo or results_root().resolve().parent)   # the checkout the registry is in
     found: dict[str, list[str]] = {}
     for e in entries:
         for spec, sha in [(e["spec"], e["spec_sha256"]), *e.get("spec_parts", {}).items()]:
@@ -299,6 +302,26 @@ def _provenance(group: list[dict]) -> list[str]:
 
 def doc_path() -> Path:
     return Path(__file__).resolve().parents[1] / "docs" / "results.md"
+
+
+def whole_registry() -> list[dict]:
+    """Every entry, for the commands that cover the whole registry (``--check``,
+    ``--write-docs``): an empty or missing registry is an error (the command
+    was run outside the checkout), not a registry with nothing to check."""
+    entries = load_all()
+    if not entries:
+        raise ConfigError(f"{results_root().resolve()}: no records here; run from the checkout's "
+                          "root (where results/ is) or set STDPNET_RESULTS")
+    return entries
+
+
+def check_beside_docs() -> None:
+    """docs/results.md is written only from the registry beside it."""
+    beside = doc_path().parents[1] / "results"
+    if results_root().resolve() != beside.resolve():
+        raise ConfigError(f"{doc_path()} is generated from {beside}, not from "
+                          f"{results_root().resolve()}: run from the checkout's root, without "
+                          "STDPNET_RESULTS pointing elsewhere")
 
 
 # the sweep columns a record keeps (those a sweep has): column, metric, split, unit

@@ -348,3 +348,29 @@ def test_pooling_refuses_records_made_with_other_settings(tmp_path):
     with pytest.raises(ConfigError, match=r"other settings \(--set plasticity.x_tar=0.2; the spec as it is\)"):
         results.pool("ab", ["a", "b"], "cmd", "AB", root=tmp_path)
     assert results.pool("ac", ["a", "c"], "cmd", "AC", root=tmp_path)   # seeds, folders, workers may differ
+
+
+def test_check_and_write_docs_refuse_a_registry_that_is_not_the_checkouts(tmp_path, monkeypatch):
+    """Outside the checkout ./results is empty: --check must not pass having
+    checked nothing, and --write-docs must not turn docs/results.md into an
+    empty registry's page (nor any registry's but the one beside it). A file
+    that is not an entry is an error naming it."""
+    from click.testing import CliRunner
+
+    from stdpnet.cli import main
+
+    doc = results.doc_path().read_bytes()
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    refused = runner.invoke(main, ["results", "--check"])
+    assert refused.exit_code != 0 and "no records here" in refused.output, refused.output
+    refused = runner.invoke(main, ["results", "--write-docs"])
+    assert refused.exit_code != 0 and "is generated from" in refused.output, refused.output
+    source = results.provenance(REPO / "networks" / "mnist_quick.toml", "stdpnet sweep ...")
+    results.record_sweep("a", source, fake_sweep({0: 0.80}), "A", root=tmp_path / "results")
+    refused = runner.invoke(main, ["results", "--write-docs"])
+    assert refused.exit_code != 0 and "is generated from" in refused.output, refused.output
+    assert results.doc_path().read_bytes() == doc
+    (tmp_path / "results" / "odd.json").write_text("7")
+    refused = runner.invoke(main, ["results"])
+    assert refused.exit_code == 1 and "odd.json: not a results entry" in refused.output, refused.output
