@@ -185,6 +185,10 @@ HEADLINES = (
      "stdpnet sweep networks/audiovisual.toml --seeds 0-2 --test --noise image:gaussian=1 "
      "--noise image:salt_pepper=0.5 --noise image:occlusion=0.5 --noise audio:white=-10 "
      "--noise audio:babble=-10 --record audiovisual"),
+    ("audiovisual_schedule", "Audio-visual network: the staged and the joint schedule on the "
+     "validation pairs",
+     "stdpnet sweep networks/audiovisual.toml --set cross.schedule=staged,joint --seeds 0-2 --workers 2 "
+     "--out runs/measure_audiovisual --record audiovisual_schedule"),
     ("audiovisual_recall", "Audio-visual network: cross-modal recall at the recall gain chosen on "
      "validation",
      "python benchmarks/recall_gain.py runs/measure_audiovisual/tasks/* --gains G --split test "

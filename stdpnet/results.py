@@ -330,7 +330,10 @@ RECORDED = (("test_accuracy", "accuracy (vote; audio-visual: both modalities)", 
             ("test_accuracy_image", "accuracy, image only", "test", "%"),
             ("test_accuracy_audio", "accuracy, audio only", "test", "%"),
             ("test_cross_modal_gain", "both minus the better single modality", "test", "%"),
-            ("validation_accuracy", "accuracy (vote; audio-visual: both modalities)", "validation", "%"))
+            ("validation_accuracy", "accuracy (vote; audio-visual: both modalities)", "validation", "%"),
+            ("validation_accuracy_image", "accuracy, image only", "validation", "%"),
+            ("validation_accuracy_audio", "accuracy, audio only", "validation", "%"),
+            ("validation_cross_modal_gain", "both minus the better single modality", "validation", "%"))
 # a task's training figures, under its validation columns (or its test ones, refit: only test scored)
 TRAINING = (("train_ms_per_example", "training time per example", "ms"),
             ("train_peak_mb", "peak resident memory in training (Python process or compiled binary, "
