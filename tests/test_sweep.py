@@ -209,6 +209,25 @@ def test_a_folder_named_by_an_older_digest_is_reused_by_its_task(tmp_path):
     assert adopt_folders(folder, grid) == {}
 
 
+def test_a_folder_trained_before_a_default_changed_is_not_reused_as_its_task(tmp_path):
+    """The digest covers values away from the defaults, so a folder trained
+    when a default was other has today's digest: its task refuses it, naming
+    the setting, rather than report the old network's figures; the same
+    settings written out in full are its own."""
+    from stdpnet import runs
+
+    task = tasks(spec(), {}, [0])[0]
+    trained_then = copy.deepcopy(task.spec)
+    trained_then.plasticity.mu = task.spec.plasticity.mu + 0.1   # the default of its day
+    run_dir = tmp_path / task.digest
+    runs.create(run_dir, trained_then)
+    with pytest.raises(ConfigError, match=r"plasticity.mu: 1.0 -> 0.9\).*delete the folder"):
+        run_task(task.spec, str(run_dir), ("validation",))
+    assert not (run_dir / runs.WEIGHTS).exists()
+    from stdpnet.experiments.sweep import settings_differ
+    assert settings_differ(runs.open_run(runs.create(tmp_path / "same", task.spec)), task.spec) == []
+
+
 def test_sets_and_seeds_parse_as_toml_values():
     assert parse_sets(["plasticity.x_tar=0.05,0.1", "excitatory.n_neurons=100,400",
                        "compression.enabled=true", "plasticity.rule=pair_additive"]) == {

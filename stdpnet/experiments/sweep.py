@@ -238,6 +238,29 @@ def _trained_identity(spec) -> str:
     return json.dumps(changed, sort_keys=True, default=str)
 
 
+def settings_differ(stored, spec) -> list[str]:
+    """``key: stored -> asked`` for every value a task folder's spec holds
+    otherwise than the task: none, unless a default changed after the folder
+    was trained (the digest covers only values that differ from the
+    defaults). An audio-visual spec's readout (``take_readout`` takes it) and
+    sub-spec paths are left out."""
+    def flat(obj, prefix=""):
+        out = {}
+        for f in dataclasses.fields(obj):
+            if f.name in ("image_spec", "audio_spec") or (
+                    isinstance(obj, MultimodalSpec) and f.name == "readout"):
+                continue
+            value = getattr(obj, f.name)
+            if dataclasses.is_dataclass(value):
+                out.update(flat(value, f"{prefix}{f.name}."))
+            else:
+                out[prefix + f.name] = json.loads(json.dumps(value, default=str))
+        return out
+
+    old, new = flat(stored), flat(spec)
+    return [f"{key}: {old.get(key)!r} -> {new[key]!r}" for key in sorted(new) if old.get(key) != new[key]]
+
+
 def adopt_folders(folder: Path, todo: list[Task], rename: bool = True) -> dict:
     """Task folders in ``folder`` named otherwise than by today's digests
     (written under an older digest scheme) whose spec is that of a task
@@ -302,6 +325,11 @@ def run_task(spec, run_dir: str, splits: tuple, device: str | None = None,
     from . import audiovisual
 
     run_dir = Path(run_dir)
+    if (run_dir / runs.SPEC).is_file() and (differ := settings_differ(
+            _open_task_spec(run_dir, isinstance(spec, MultimodalSpec)), spec)):
+        raise ConfigError(f"{run_dir}: trained with other settings than its task asks "
+                          f"({'; '.join(differ[:3])}{'; ...' if len(differ) > 3 else ''}): a default "
+                          "changed since; delete the folder to run the task again")
     if isinstance(spec, MultimodalSpec) and audiovisual.is_created(run_dir):
         take_readout(spec, run_dir)
     evaluated = runs.load_json(run_dir / runs.METRICS).get("evaluate", {})
