@@ -20,7 +20,7 @@ from stdpnet.experiments.summary import best_cell
 from stdpnet.experiments.sweep import run_sweep, run_task, task_digest, task_metrics, tasks
 from stdpnet.spec.grid import parse_seeds, parse_sets
 
-from conftest import tiny_spec
+from conftest import REPO, tiny_spec
 from test_data_caltech import jpeg_bytes
 
 
@@ -207,6 +207,15 @@ def test_a_folder_named_by_an_older_digest_is_reused_by_its_task(tmp_path):
     assert (folder / "0123456789abcdef").resolve() == (folder / grid[1].digest).resolve()
     assert runs.open_run(folder / grid[1].digest).plasticity.x_tar == 0.6
     assert adopt_folders(folder, grid) == {}
+    # a sweep of the other readout: a folder under today's digest is its task's, not an old
+    # name of the task that differs from it only in its readout
+    from stdpnet.experiments import audiovisual
+    from stdpnet.spec import load_multimodal_spec
+
+    pair = tasks(load_multimodal_spec(REPO / "networks" / "audiovisual_quick.toml"),
+                 {"readout.vote": ["normalised", "summed"]}, [0])
+    audiovisual.create_run(folder / pair[0].digest, pair[0].spec, force=True)
+    assert adopt_folders(folder, pair[1:]) == {} and not (folder / pair[1].digest).exists()
 
 
 def test_a_folder_trained_before_a_default_changed_is_not_reused_as_its_task(tmp_path):

@@ -281,6 +281,8 @@ def adopt_folders(folder: Path, todo: list[Task], rename: bool = True) -> dict:
             stored = _open_task_spec(old, isinstance(todo[0].spec, MultimodalSpec))
         except (StdpnetError, OSError):   # not a run folder of this kind: left alone
             continue
+        if old.name == task_digest(stored):   # today's name of another task (another readout)
+            continue
         task = waiting.pop(_trained_identity(stored), None)
         if task is not None and not rename:
             adopted[old.name] = task
