@@ -286,12 +286,20 @@ def render_doc(entries: list[dict]) -> str:
 
 
 def _provenance(group: list[dict]) -> list[str]:
+    """Where a section's figures come from; written by several commands, one
+    line per command with its own commit, machine and date."""
     lines = []
-    for key, label in (("command", "Command"), ("spec", "Spec"), ("commit", "Commit"),
-                       ("machine", "Machine"), ("date", "Date")):
+    keys = ("command", "commit", "machine", "date")
+    sources = sorted({tuple(str(e[k]) for k in keys) for e in group})
+    labels = (("command", "Command"), ("spec", "Spec"), ("commit", "Commit"), ("machine", "Machine"),
+              ("date", "Date")) if len(sources) == 1 else (("spec", "Spec"),)
+    for key, label in labels:
         values = sorted({str(e[key]) for e in group})
         shown = "; ".join(f"`{v}`" if key in ("command", "spec") else v for v in values)
         lines.append(f"- {label}: {shown}")
+    if len(sources) > 1:
+        lines += [f"- Command: `{command}`, commit {commit_}, {where}, {day}"
+                  for command, commit_, where, day in sources]
     parts = {(p["name"].split(".")[0], ", ".join(p["seeds"]), p["command"], p["commit"], p["date"])
              for e in group for p in e.get("pooled_from", [])}
     for record, seeds, command, commit_, day in sorted(parts):

@@ -63,6 +63,21 @@ def test_a_recorded_sweep_keeps_every_seed_and_its_mean_and_sd(tmp_path):
     assert "## A demo" in doc and "Not measured under this protocol yet" in doc
 
 
+def test_a_section_written_by_two_commands_pairs_each_with_its_own_commit_and_date(tmp_path):
+    spec = REPO / "networks" / "mnist_quick.toml"
+    for command, commit_, day, seeds in (("stdpnet sweep b", "bbbb", "2026-12-01", {0: 0.8, 1: 0.9}),
+                                          ("python benchmarks/a.py", "aaaa", "2026-12-05", {0: 0.7, 1: 0.6})):
+        source = {**results.provenance(spec, command), "commit": commit_, "date": day}
+        results.write(results.figure(f"demo.{command[-1]}", "A demo", "accuracy", "test", "%", seeds, source),
+                      tmp_path)
+    doc = results.render_doc(results.load_all(tmp_path))
+    where = results.provenance(spec, "x")["machine"]
+    assert [line for line in doc.splitlines() if line.startswith("- Command:")] == [
+        f"- Command: `python benchmarks/a.py`, commit aaaa, {where}, 2026-12-05",
+        f"- Command: `stdpnet sweep b`, commit bbbb, {where}, 2026-12-01"]
+    assert "- Commit:" not in doc and "- Date:" not in doc
+
+
 def test_a_pruned_network_records_its_savings_and_a_dense_one_does_not(tmp_path):
     source = results.provenance(REPO / "networks" / "mnist_quick.toml", "stdpnet sweep ...")
     dense, pruned = fake_sweep({0: 0.80, 1: 0.82}), fake_sweep({0: 0.80, 1: 0.82})
