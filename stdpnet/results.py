@@ -8,6 +8,7 @@ and a command behind it.
 from __future__ import annotations
 
 import fnmatch
+import glob
 import hashlib
 import json
 import math
@@ -353,6 +354,23 @@ RECORDED_PRUNED = (("test_synaptic_op_reduction", "synaptic operations per infer
                    ("test_energy_improvement", "energy per inference (model), dense / pruned", "test", "x"))
 
 
+def drop_stale(name: str, source: dict, written: list[Path], root: Path | None = None) -> list[Path]:
+    """Remove the figures of record ``name`` that an earlier run of the same
+    command wrote and this one did not (a cell, noise level or figure no
+    longer measured), so the record holds one recording; figures other
+    commands wrote under the name are kept. Returns the removed files."""
+    root = Path(root or results_root())
+    kept = {Path(p).resolve() for p in written}
+    dropped = []
+    for path in sorted(root.glob(f"{glob.escape(name)}.*.json")):
+        entry = json.loads(path.read_text())
+        if path.resolve() not in kept and entry.get("name", "").split(".")[0] == name \
+                and entry.get("command") == source["command"]:
+            path.unlink()
+            dropped.append(path)
+    return dropped
+
+
 def record_selection(name: str, source: dict, result: dict, keys: list[str], title: str,
                      root: Path | None = None, folds: list[tuple] | None = None) -> list[Path]:
     """Registry entries from a sweep over a grid scored on validation only:
@@ -388,6 +406,7 @@ def record_selection(name: str, source: dict, result: dict, keys: list[str], tit
             entry = figure(f"{name}.{cell}_{column}", title, f"{metric}{what}, {cell}", split, unit,
                            per_seed, source)
             paths.append(write(entry, root))
+    drop_stale(name, source, paths, root)
     return paths
 
 
@@ -436,6 +455,7 @@ def record_sweep(name: str, source: dict, result: dict, title: str,
         shown = f"{metric}, mean over {len(folds['folds'])} folds" if folds is not None else metric
         entry = figure(f"{name}.{column}", title, shown, split, unit, values, source)
         paths.append(write(entry, root))
+    drop_stale(name, source, paths, root)
     return paths
 
 

@@ -78,6 +78,25 @@ def test_a_section_written_by_two_commands_pairs_each_with_its_own_commit_and_da
     assert "- Commit:" not in doc and "- Date:" not in doc
 
 
+def test_recording_a_name_again_leaves_no_figure_of_the_earlier_recording(tmp_path):
+    """A figure the earlier run of the same command wrote and this one does not
+    is removed; a figure another command wrote under the name is kept."""
+    spec = REPO / "networks" / "mnist_quick.toml"
+    source = results.provenance(spec, "stdpnet sweep ... --record demo")
+    results.record_sweep("demo", source, fake_sweep({0: 0.80, 1: 0.84}), "A demo", root=tmp_path)
+    curve = results.figure("demo.curve_epoch_1", "A demo", "accuracy", "validation", "%", {0: 0.7, 1: 0.8},
+                           results.provenance(spec, "python benchmarks/learning_curve.py --record demo"))
+    results.write(curve, tmp_path)
+    again = fake_sweep({0: 0.81, 1: 0.85})
+    for row in again["rows"]:
+        del row["test_accuracy_likelihood"]
+    results.record_sweep("demo", source, again, "A demo", root=tmp_path)
+    names = sorted(p.name for p in tmp_path.glob("demo.*.json"))
+    assert "demo.test_accuracy_likelihood.json" not in names and "demo.test_accuracy.json" in names
+    assert "demo.curve_epoch_1.json" in names
+    assert json.loads((tmp_path / "demo.test_accuracy.json").read_text())["values"] == {"0": 0.81, "1": 0.85}
+
+
 def test_a_pruned_network_records_its_savings_and_a_dense_one_does_not(tmp_path):
     source = results.provenance(REPO / "networks" / "mnist_quick.toml", "stdpnet sweep ...")
     dense, pruned = fake_sweep({0: 0.80, 1: 0.82}), fake_sweep({0: 0.80, 1: 0.82})
