@@ -23,8 +23,10 @@ def test_assignment_uses_mean_not_sum():
 def test_vote_by_mean_count_of_class_neurons():
     assignments = np.array([0, 0, 1, -1])
     # class 0 neurons fire 2 and 0 (mean 1), class 1 neuron fires 3; the silent-labelled ignored
-    counts = np.array([[2, 0, 3, 100], [4, 4, 1, 0]])
-    np.testing.assert_array_equal(vote.predict(counts, assignments, 2), [1, 0])
+    # (counted for the last class, its 100 spikes would win the second row); a sum over the
+    # class's neurons would give the third row (2 + 2 against 3) to class 0
+    counts = np.array([[2, 0, 3, 100], [4, 4, 1, 100], [2, 2, 3, 0]])
+    np.testing.assert_array_equal(vote.predict(counts, assignments, 2), [1, 0, 1])
 
 
 def test_class_without_neurons_never_wins_over_a_responding_class():
@@ -83,6 +85,11 @@ def test_fit_temperature_recovers_the_temperature_the_labels_were_drawn_with():
         assert likelihood.fit_temperature(log_lik, labels) == pytest.approx(t_true, rel=0.15)
     with pytest.raises(ValueError, match="no examples"):
         likelihood.fit_temperature(np.zeros((0, 5)), np.zeros(0, dtype=int))
+    # an example of a class without rates (-inf) cannot be predicted at any T: left out
+    extra = np.vstack([log_lik, np.full((1, 5), 3.0)])
+    extra[-1, 4] = -np.inf
+    assert likelihood.fit_temperature(extra, np.append(labels, 4)) == \
+        pytest.approx(likelihood.fit_temperature(log_lik, labels), rel=1e-6)
 
 
 def test_fit_reliability_recovers_an_example_dependent_weight():
@@ -103,3 +110,9 @@ def test_fit_reliability_recovers_an_example_dependent_weight():
     assert a == pytest.approx(-1.0, abs=0.25) and b == pytest.approx(1.5, abs=0.25)
     (offset,), = likelihood.fit_reliability([log_lik], [features[:, :1]], labels)
     assert 1 / np.logaddexp(0, offset) == pytest.approx(likelihood.fit_temperature(log_lik, labels), rel=0.02)
+    # pairs whose class an ensemble has no rates for (-inf) are left out, not an infinite loss
+    unknown = np.vstack([log_lik, np.zeros((3, 5))])
+    unknown[-3:, 2] = -np.inf
+    again = likelihood.fit_reliability([unknown], [np.vstack([features, np.ones((3, 2))])],
+                                       np.append(labels, [2, 2, 2]))
+    np.testing.assert_allclose(again, [[a, b]], rtol=1e-4)

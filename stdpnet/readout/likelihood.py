@@ -36,7 +36,9 @@ def evidence_per_spike(counts: np.ndarray, rates: np.ndarray,
                        log_lik: np.ndarray | None = None) -> np.ndarray:
     """(examples,) how much better the best class explains the counts than a
     class-blind model does (every neuron at its mean rate over the classes):
-    the log-likelihood difference per spike (0 for a silent example). Counts
+    the log-likelihood difference per spike (for a silent example, the mean
+    class's total rate less the lowest; every caller lets a silent ensemble
+    abstain). Counts
     that no class explains better than the class-blind model (e.g. a
     recording drowned in noise) score about 0 or below. ``log_lik``: the
     counts' ``log_likelihoods`` under ``rates``, if already computed."""
@@ -50,19 +52,31 @@ def fit_temperature(log_lik: np.ndarray, labels: np.ndarray) -> float:
     """The temperature T that makes softmax(log_lik / T) best calibrated: the
     one that minimises the mean negative log-probability of the true labels
     (temperature scaling, Guo et al. 2017). ``log_lik`` (examples, classes)
-    should come from rates fitted on other examples, or T comes out too small."""
+    should come from rates fitted on other examples, or T comes out too small;
+    examples whose class has no rates there (-inf) are left out."""
     from scipy.optimize import minimize_scalar
     from scipy.special import log_softmax
 
     log_lik, labels = np.asarray(log_lik, dtype=np.float64), np.asarray(labels)
+    keep = _predictable(labels, [log_lik])
+    log_lik, labels = log_lik[keep], labels[keep]
     if len(labels) == 0:
-        raise ValueError("fit_temperature: no examples")
+        raise ValueError("fit_temperature: no examples whose class has rates")
     rows = np.arange(len(labels))
 
     def loss(log_t):
         return -log_softmax(log_lik / np.exp(log_t), axis=1)[rows, labels].mean()
 
     return float(np.exp(minimize_scalar(loss, bounds=(-5.0, 10.0), method="bounded").x))
+
+
+def _predictable(labels: np.ndarray, log_liks: list) -> np.ndarray:
+    """Mask of the examples whose true class every one of ``log_liks`` can
+    name (a class without rates in the fitting examples is -inf there: no
+    temperature or weight predicts it, and one such example would make the
+    loss infinite for every parameter)."""
+    rows = np.arange(len(labels))
+    return np.logical_and.reduce([np.isfinite(ll[rows, labels]) for ll in log_liks])
 
 
 RELIABILITY_FEATURES = ("offset", "evidence", "log_spikes")  # the columns of reliability_features
@@ -102,15 +116,18 @@ def fit_reliability(log_liks: list, features: list, labels: np.ndarray) -> np.nd
     log-likelihoods from class rates fitted on other examples, rows of 0
     where the ensemble abstains; ``features``: per ensemble, (examples, k)
     ``reliability_features``. Starts from each ensemble's own
-    ``fit_temperature`` as the offset, the other parameters 0."""
+    ``fit_temperature`` as the offset, the other parameters 0. Examples
+    whose class some ensemble has no rates for are left out of the fit."""
     from scipy.optimize import minimize
     from scipy.special import log_softmax
 
     labels = np.asarray(labels)
     log_liks = [np.asarray(x, dtype=np.float64) for x in log_liks]
     features = [np.asarray(f, dtype=np.float64) for f in features]
+    keep = _predictable(labels, log_liks)
+    log_liks, features, labels = [x[keep] for x in log_liks], [f[keep] for f in features], labels[keep]
     if len(labels) == 0:
-        raise ValueError("fit_reliability: no examples")
+        raise ValueError("fit_reliability: no examples whose class has rates")
     rows, k = np.arange(len(labels)), features[0].shape[1]
 
     def loss(params):
