@@ -280,14 +280,14 @@ def run_all(ctx, spec_path, out, examples, device, seed, sets, force):
     ctx.invoke(plot, run_dir=run_dir, examples=3)
 
 
-def _floats(text):
-    """'0.5,1' -> [0.5, 1.0]: at least one finite number."""
+def _floats(text, option: str):
+    """'0.5,1' -> [0.5, 1.0]: at least one finite number (``option`` named in the error)."""
     try:
         values = [float(x) for x in text.split(",") if x.strip()]
     except ValueError as exc:
-        raise click.BadParameter(f"expected comma-separated numbers, got {text!r}") from exc
+        raise click.BadParameter(f"{option} {text!r}: expected comma-separated numbers") from exc
     if not values or not all(math.isfinite(v) for v in values):
-        raise click.BadParameter(f"expected comma-separated finite numbers, got {text!r}")
+        raise click.BadParameter(f"{option} {text!r}: expected comma-separated finite numbers")
     return values
 
 
@@ -351,7 +351,7 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
         if text is not None:
             if key in grid:
                 raise click.UsageError(f"give {option} or --set {key}, not both")
-            values = _floats(text)
+            values = _floats(text, option)
             if key.endswith("levels") and not all(v.is_integer() for v in values):
                 raise click.BadParameter(f"{option} {text!r}: levels are whole numbers")
             grid[key] = [int(v) if key.endswith("levels") else v for v in values]
@@ -606,7 +606,8 @@ def robustness(run_dir, noise, levels, device, split, jobs, quiet):
     from .experiments import robustness as robustness_experiment
     if len(noise) != len(levels):
         raise click.UsageError("give one --levels per --noise")
-    noises = [(*robustness_experiment.parse_noise(n), _floats(lv)) for n, lv in zip(noise, levels)]
+    noises = [(*robustness_experiment.parse_noise(n), robustness_experiment.check_levels(
+        n, _floats(lv, f"--levels (of --noise {n})"))) for n, lv in zip(noise, levels)]
     if len({mod for mod, _, _ in noises}) != len(noises):
         raise click.UsageError("at most one --noise per modality")
     path = robustness_experiment.robustness(run_dir, noises, device=device, quiet=quiet, log=click.echo,

@@ -113,8 +113,25 @@ def test_a_noise_level_must_be_a_finite_number():
         noise.gaussian_noise(np.full((2, 4), 0.5), float("nan"), rng)
     with pytest.raises(DataError, match="finite number of dB, got inf"):
         noise.white_noise(np.sin(np.arange(100.0)), float("inf"), rng)
-    for text in ("nan", "inf,10", ",", ""):
-        with pytest.raises(click.BadParameter):
-            _floats(text)
+    for text in ("nan", "inf,10", ",", "", "0.5,x"):
+        with pytest.raises(click.BadParameter, match="--prune"):
+            _floats(text, "--prune")
     with pytest.raises(ConfigError, match="finite"):
         parse_noises(["audio:white=-inf"])
+    # a level outside its model's range is refused before anything is simulated
+    for bad, words in (("image:salt_pepper=0.1,2", r"\[2.0\] out of range.* in \[0, 1\]"),
+                       ("image:occlusion=1.5", r"occlusion: levels \[1.5\]"),
+                       ("image:gaussian=-1", r"gaussian: levels \[-1.0\] .*sigma in \[0, inf\]")):
+        with pytest.raises(ConfigError, match=words):
+            parse_noises([bad])
+    assert parse_noises(["audio:white=-40,40", "image:salt_pepper=0,1"])[1][2] == [0.0, 1.0]
+
+
+def test_robustness_refuses_a_level_out_of_range_before_reading_the_run(tmp_path):
+    from click.testing import CliRunner
+
+    from stdpnet.cli import main
+
+    result = CliRunner().invoke(main, ["robustness", str(tmp_path), "--noise", "image:salt_pepper",
+                                       "--levels", "0.1,2"])
+    assert result.exit_code == 1 and "--noise image:salt_pepper: levels [2.0] out of range" in result.output

@@ -4,6 +4,7 @@ run's current readout (``rescore``)."""
 from __future__ import annotations
 
 import csv
+import math
 import zlib
 from pathlib import Path
 from typing import Callable
@@ -40,6 +41,21 @@ def parse_noise(text: str) -> tuple[str, str]:
         choices = [f"{k}:{v}" for k, vs in known.items() for v in vs]
         raise ConfigError(f"--noise {text!r}: choose one of {', '.join(choices)}")
     return modality, kind
+
+
+LEVEL_RANGES = {"gaussian": (0.0, math.inf, "sigma"), "salt_pepper": (0.0, 1.0, "a fraction"),
+                "occlusion": (0.0, 1.0, "a fraction of the area")}   # audio: any SNR in dB
+
+
+def check_levels(text: str, levels: list[float]) -> list[float]:
+    """``levels`` of noise ``text`` ('image:salt_pepper'), each in the range
+    its model takes: refused before anything is simulated, naming the noise."""
+    low, high, what = LEVEL_RANGES.get(text.partition(":")[2], (-math.inf, math.inf, ""))
+    bad = [v for v in levels if not low <= v <= high]
+    if bad:
+        raise ConfigError(f"--noise {text}: levels {bad} out of range; its level is {what} in "
+                          f"[{low:g}, {high:g}]")
+    return levels
 
 
 def noise_rng(seed: int, modality: str, kind: str, level: float) -> np.random.Generator:

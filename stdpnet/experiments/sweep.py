@@ -179,7 +179,7 @@ def task_metrics(run_dir: Path, split: str) -> dict:
 
 def parse_noises(texts: list[str]) -> list[tuple[str, str, list[float]]]:
     """['image:gaussian=0.4,0.8', ...] -> [('image', 'gaussian', [0.4, 0.8]), ...]."""
-    from .robustness import parse_noise
+    from .robustness import check_levels, parse_noise
 
     noises = []
     for text in texts:
@@ -191,7 +191,7 @@ def parse_noises(texts: list[str]) -> list[tuple[str, str, list[float]]]:
         if not sep or not values or not all(math.isfinite(v) for v in values):
             raise ConfigError(f"--noise {text!r}: expected MODALITY:KIND=LEVEL[,LEVEL...] (finite "
                               "numbers), e.g. image:gaussian=0.4,0.8")
-        noises.append((*parse_noise(name.strip()), values))
+        noises.append((*parse_noise(name.strip()), check_levels(name.strip(), values)))
     return noises
 
 
