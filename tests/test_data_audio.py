@@ -414,6 +414,29 @@ def test_perturbed_copies_join_the_training_part_only(tmp_path):
     assert deltas["feature_shape"] == (8, 16)
 
 
+def test_a_recording_rewritten_in_place_is_read_again(tmp_path):
+    """The features are cached per process; a file rewritten under its name
+    (the folder's own time unchanged) is not served from the cache."""
+    import os
+
+    from stdpnet.data.load import load_spoken_digits
+    from stdpnet.spec import Data
+
+    for s, speaker in enumerate(("ann", "bob", "cat")):
+        for digit in range(10):
+            audio.write_wav(tmp_path / f"{digit}_{speaker}_0.wav", tone(200 + 100 * digit + 20 * s, seconds=0.2))
+    data = Data(dataset="fsdd", root=str(tmp_path), audio_split="speaker", test_speakers=["cat"],
+                audio_bands=8, audio_frames=8)
+    before = load_spoken_digits(data)
+    folder_time = tmp_path.stat().st_mtime_ns
+    audio.write_wav(tmp_path / "3_ann_0.wav", tone(1900.0, seconds=0.4))
+    os.utime(tmp_path, ns=(folder_time, folder_time))
+    after = load_spoken_digits(data)
+    row = before["train_files"].index("3_ann_0.wav")
+    assert not np.array_equal(after["train_x"][row], before["train_x"][row])
+    np.testing.assert_array_equal(np.delete(after["train_x"], row, 0), np.delete(before["train_x"], row, 0))
+
+
 def test_extra_voices_join_the_training_part_only(tmp_path):
     from stdpnet.data.load import load_dataset, load_spoken_digits
     from stdpnet.spec import Data

@@ -16,6 +16,7 @@ from ..spec import Data
 from ..streams import stream_seed
 from .dataset import Dataset, carve, equal_totals, last_mask, n_classes_of, refitted
 from .image_sets import is_image_set, load_image_set
+from .paths import folder_state
 
 SYNTHETIC_SIZE = 1000   # examples of a synthetic part whose count the spec leaves at 0 (all)
 
@@ -97,13 +98,14 @@ def load_spoken_digits(data: Data, return_waveforms: bool = False) -> dict:
     """Spoken-digit features (values in [0, 1]) as ``stdpnet.data.fsdd.load_fsdd`` returns them.
 
     Read once per process for a folder and settings (the features of every
-    recording take seconds; the folder's entries are part of the key), so
+    recording take seconds; every file's name, size and time are part of
+    the key), so
     the arrays are shared between callers: do not change them in place.
     With ``data.refit`` the validation recordings are trained on (before the
     speed-perturbed copies and the ON/OFF statistics are made), and the
     validation part is empty."""
     root = spoken_digits_root(data)
-    entries = root.stat().st_mtime_ns if root.is_dir() else 0
+    entries = folder_state(root)
     out = dict(_spoken_digits(str(root), entries, data.audio_split, tuple(data.test_speakers or ()),
                               data.audio_feature, data.audio_bands, data.audio_frames, data.audio_deltas,
                               float(data.audio_trim_db)))
@@ -215,7 +217,7 @@ def validation_recordings(data: Data, files: list, speakers: list, test_speakers
 
 
 @functools.lru_cache(maxsize=2)
-def _spoken_digits(root: str, entries: int, split: str, test_speakers: tuple, feature: str,
+def _spoken_digits(root: str, entries: str, split: str, test_speakers: tuple, feature: str,
                    bands: int, frames: int, deltas: bool, trim_db: float) -> dict:
     from .fsdd import load_fsdd
 

@@ -36,7 +36,7 @@ import numpy as np
 import torch
 
 from ...errors import ConfigError, DataError
-from ...data.paths import datasets_root, shared_datasets
+from ...data.paths import datasets_root, folder_state, shared_datasets
 from . import events as ev
 
 SPLITS = ("train", "validation", "test")
@@ -112,10 +112,11 @@ def fsdd_root(cfg) -> Path:
 
 @functools.lru_cache(maxsize=4)
 def _fsdd(root: str, test: tuple, feature: str, frames: int, bands: int, trim_db: float,
-          part: str = "train"):
+          state: str, part: str = "train"):
     """The recordings of ``part``, all under the ``train_*`` keys: 'train',
     every speaker but ``test``'s (training and validation); 'test', only
-    theirs, so that no run reads the test voices before it scores them."""
+    theirs, so that no run reads the test voices before it scores them.
+    ``state``: the folder's ``folder_state`` (a rewritten file is read again)."""
     from ...data.audio import build_dataset
     from ...data.fsdd import list_fsdd
 
@@ -183,8 +184,9 @@ def _fsdd_rows(cfg, split):
     from ...data.synth import named_folder
 
     f = cfg["fsdd"]
-    key = (str(fsdd_root(cfg)), tuple(f["test_speakers"]), f["feature"], f["frames"],
-           f["bands"], float(f["trim_db"]))
+    root = fsdd_root(cfg)
+    key = (str(root), tuple(f["test_speakers"]), f["feature"], f["frames"], f["bands"],
+           float(f["trim_db"]), folder_state(root))
     extra_root = str(named_folder(f["extra_root"])) if f["extra_root"] else ""
     factors = tuple(float(v) for v in f["perturb"])
     out = _fsdd(*key, "test" if split == "test" else "train")
