@@ -297,6 +297,10 @@ def test_stretch_makes_durations_comparable_and_pad_keeps_them():
     assert np.abs(s[0] - s[1]).mean() < 0.05
     active = [(m.max(axis=1) > 0.3).sum() for m in p]
     assert 70 <= active[0] <= 82 and 32 <= active[1] <= 42  # ~80 and ~40 frames of 10 ms
+    # the padded frames are silence: their slope columns read "flat" (0.5)
+    d = features.feature_map(fast, kind="logmel", n_bands=13, n_frames=100, time_mode="pad", deltas=True)
+    np.testing.assert_allclose(d[:20, 13:], 0.5)
+    np.testing.assert_allclose(d[-20:, 13:], 0.5)
 
 
 def test_trimming_drops_the_silence_around_the_word_only():

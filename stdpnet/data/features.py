@@ -117,7 +117,7 @@ class AudioFeatures:
         """(bands, n_frames): each band's slope in time, 0.5 for none, 0 and 1
         for the steepest fall and rise of the utterance (any band)."""
         d = _fix_time(torchaudio.functional.compute_deltas(full[None], win_length=5)[0],
-                      self.n_frames, self.time_mode)
+                      self.n_frames, self.time_mode, fill=0.0)   # padded silence is flat
         return 0.5 + 0.5 * d / d.abs().max().clamp(min=1e-6)
 
     def _bands(self, full: torch.Tensor) -> torch.Tensor:
@@ -254,8 +254,9 @@ def _scale_rows(m: torch.Tensor) -> torch.Tensor:
     return (m - lo) / (hi - lo).clamp(min=1e-6)
 
 
-def _fix_time(m: torch.Tensor, n_frames: int, mode: str) -> torch.Tensor:
-    """(bands, T) -> (bands, n_frames); 'pad' fills with each band's minimum."""
+def _fix_time(m: torch.Tensor, n_frames: int, mode: str, fill: float | None = None) -> torch.Tensor:
+    """(bands, T) -> (bands, n_frames); 'pad' fills with ``fill``, by default
+    each band's minimum (silence)."""
     t = m.shape[1]
     if mode == "stretch":
         if t == 1:
@@ -266,5 +267,5 @@ def _fix_time(m: torch.Tensor, n_frames: int, mode: str) -> torch.Tensor:
         start = (t - n_frames) // 2
         return m[:, start:start + n_frames]
     left = (n_frames - t) // 2
-    floor = m.min(dim=1, keepdim=True).values
+    floor = m.min(dim=1, keepdim=True).values if fill is None else m.new_full((m.shape[0], 1), fill)
     return torch.cat([floor.expand(-1, left), m, floor.expand(-1, n_frames - t - left)], dim=1)
