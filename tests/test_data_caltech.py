@@ -1,3 +1,4 @@
+import hashlib
 import io
 import tarfile
 import zipfile
@@ -186,9 +187,15 @@ def test_download_caltech101_from_a_local_url(tmp_path):
         zf.writestr("caltech-101/101_ObjectCategories.tar.gz",
                     _tar_gz({"101_ObjectCategories/watch/image_0001.jpg": jpeg_bytes(3)}))
     dest = tmp_path / "datasets" / "caltech101"
-    assert caltech.download_caltech101(dest, ["watch"], url=archive.as_uri(), progress=False) == dest
+    with pytest.raises(DataError, match=r"served.zip: MD5 .* does not match the published 3138e19"):
+        caltech.download_caltech101(dest, ["watch"], url=archive.as_uri(), progress=False)   # not the official
+    assert not (dest.parent / "caltech-101.zip").exists() and not list(dest.parent.glob("*.part"))
+    md5 = hashlib.md5(archive.read_bytes()).hexdigest()
+    assert caltech.download_caltech101(dest, ["watch"], url=archive.as_uri(), progress=False, md5=md5) == dest
     assert (dest / "watch" / "image_0001.jpg").is_file()
     assert (dest.parent / "caltech-101.zip").is_file()  # kept: a second call does not download
+    with pytest.raises(DataError, match=r"caltech-101.zip \(kept from an earlier download; delete it"):
+        caltech.download_caltech101(dest, ["watch"], url="http://nowhere.invalid/x.zip", progress=False)
 
 
 def test_extract_from_plain_tar_gz_and_corrupt_archive(tmp_path):

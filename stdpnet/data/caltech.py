@@ -21,6 +21,7 @@ from .paths import datasets_root
 
 DEFAULT_CLASSES = ("Faces_easy", "Motorbikes", "airplanes", "watch", "Leopards")
 CALTECH101_URL = "https://data.caltech.edu/records/mzrjq-6wc02/files/caltech-101.zip"
+CALTECH101_MD5 = "3138e1922a9193bfa496528edbbc45d0"   # as torchvision publishes it for this URL
 INNER_ARCHIVE = "101_ObjectCategories.tar.gz"
 CATEGORY_DIR = "101_ObjectCategories"
 
@@ -46,12 +47,14 @@ def default_root() -> Path:
 # --------------------------------------------------------------------------- download
 
 def download_caltech101(dest: Path | str | None = None, classes: Iterable[str] | None = DEFAULT_CLASSES,
-                        url: str = CALTECH101_URL, progress: bool = True) -> Path:
-    """Fetch the official archive (about 130 MB) and extract ``classes``
-    (None = all 101 + background) into ``dest`` (default ``<datasets>/caltech101``).
-    The zip is kept beside it, so a second call does not download again."""
+                        url: str = CALTECH101_URL, progress: bool = True,
+                        md5: str | None = CALTECH101_MD5) -> Path:
+    """Fetch the official archive (about 130 MB), check its published MD5,
+    and extract ``classes`` (None = all 101 + background) into ``dest``
+    (default ``<datasets>/caltech101``). The zip is kept beside it, so a
+    second call does not download again (it is checked again)."""
     dest = Path(dest) if dest is not None else default_root()
-    archive = download(url, dest.parent / "caltech-101.zip", progress=progress)
+    archive = download(url, dest.parent / "caltech-101.zip", progress=progress, md5=md5)
     return extract_caltech101(archive, dest, classes)
 
 

@@ -16,32 +16,52 @@ CHUNK = 1 << 16
 
 
 def download(url: str, path: Path | str, sha256: str | None = None,
-             progress: bool = True, timeout: float = 60.0) -> Path:
+             progress: bool = True, timeout: float = 60.0, md5: str | None = None) -> Path:
     """Stream ``url`` into ``path`` (via ``path.part``, so a broken transfer
-    never leaves a file that looks complete). Skip when ``path`` exists."""
+    never leaves a file that looks complete), checked against ``sha256`` and
+    ``md5`` where given. A ``path`` already there is not fetched again, but
+    checked the same way."""
     path = Path(path)
+    expected = {name: value for name, value in (("sha256", sha256), ("md5", md5)) if value}
     if path.exists():
+        digests = {name: hashlib.new(name) for name in expected}
+        with open(path, "rb") as f:
+            while chunk := f.read(CHUNK):
+                for d in digests.values():
+                    d.update(chunk)
+        _check_digests(digests, expected, f"{path} (kept from an earlier download; delete it to "
+                                          "fetch it again)")
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     part = path.with_name(path.name + ".part")
-    digest = hashlib.sha256()
+    digests = {name: hashlib.new(name) for name in expected}
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response, open(part, "wb") as out:
             total = int(response.headers.get("Content-Length") or 0) or None
             bar = _progress_bar(total, path.name, progress)
             while chunk := response.read(CHUNK):
                 out.write(chunk)
-                digest.update(chunk)
+                for d in digests.values():
+                    d.update(chunk)
                 bar.update(len(chunk))
             bar.close()
     except (urllib.error.URLError, OSError) as exc:
         part.unlink(missing_ok=True)
         raise DataError(f"could not download {url} to {path}: {exc}") from exc
-    if sha256 and digest.hexdigest() != sha256:
+    try:
+        _check_digests(digests, expected, url)
+    except DataError:
         part.unlink(missing_ok=True)
-        raise DataError(f"{url}: SHA-256 {digest.hexdigest()} does not match the expected {sha256}")
+        raise
     shutil.move(part, path)
     return path
+
+
+def _check_digests(digests: dict, expected: dict, what: str) -> None:
+    for name, value in expected.items():
+        if digests[name].hexdigest() != value:
+            raise DataError(f"{what}: {name.upper()} {digests[name].hexdigest()} does not match the "
+                            f"published {value}")
 
 
 def _progress_bar(total: int | None, name: str, enabled: bool):
