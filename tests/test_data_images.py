@@ -184,6 +184,10 @@ def test_a_known_idx_set_is_checked_against_its_published_md5s(tmp_path, monkeyp
     write_idx(files["test_labels"], np.full(24, 2, dtype=np.uint8))    # one file not the published one
     with pytest.raises(DataError, match=r"t10k-labels-idx1-ubyte\.gz: MD5 .* not Tiny-Fashion's published"):
         load_dataset(Data(dataset="idx", root=str(root), validation_examples=6))
+    files["test_labels"].unlink()                                       # an unpacked one in its place
+    write_idx(root / "t10k-labels-idx1-ubyte", np.full(24, 2, dtype=np.uint8))
+    with pytest.raises(DataError, match=r"t10k-labels-idx1-ubyte: an unpacked file beside Tiny-Fashion's"):
+        load_dataset(Data(dataset="idx", root=str(root), validation_examples=6))
 
 
 # ----------------------------------------------------------------------- npz
@@ -407,8 +411,20 @@ def test_torchvision_fashion_mnist_from_its_folder_layout(tmp_path, monkeypatch)
     with pytest.raises(DataError, match=r"FashionMNIST/raw: the train images have shape \(30, 6, 6\), "
                                          r"Fashion-MNIST has \(60000, 28, 28\)"):
         load_dataset(Data(dataset="torchvision:FashionMNIST", root=str(tmp_path)))
+    # the unpacked file torchvision reads must be what the checked .gz holds
+    monkeypatch.setitem(vision.KNOWN, "FashionMNIST", dataclasses.replace(
+        vision.KNOWN["FashionMNIST"], counts=(30, 12), image=(SIDE, SIDE)))
+    labels = (raw / "t10k-labels-idx1-ubyte").read_bytes()
+    (raw / "t10k-labels-idx1-ubyte").write_bytes(labels[:8] + bytes(len(labels) - 8))   # all class 0
+    with pytest.raises(DataError, match=r"t10k-labels-idx1-ubyte: not what t10k-labels-idx1-ubyte\.gz "
+                                         r"beside it holds"):
+        load_dataset(Data(dataset="torchvision:FashionMNIST", root=str(tmp_path)))
+    (raw / "t10k-labels-idx1-ubyte").write_bytes(labels)
     (raw / "t10k-labels-idx1-ubyte.gz").write_bytes(b"spoiled")
     with pytest.raises(DataError, match=r"t10k-labels-idx1-ubyte\.gz: MD5 does not match Fashion-MNIST"):
+        load_dataset(Data(dataset="torchvision:FashionMNIST", root=str(tmp_path)))
+    (raw / "t10k-labels-idx1-ubyte.gz").unlink()      # unpacked alone: nothing to check it against
+    with pytest.raises(DataError, match=r"t10k-labels-idx1-ubyte\.gz not found"):
         load_dataset(Data(dataset="torchvision:FashionMNIST", root=str(tmp_path)))
 
 

@@ -124,8 +124,9 @@ def md5(path: Path) -> str:
 
 def identify(files: dict[str, Path]) -> Published | None:
     """The published dataset whose MD5s the gzipped files match, or None (unknown).
-    Files that match one dataset's checksums beside one that does not: DataError
-    naming the odd file."""
+    Files that match one dataset's checksums beside one that does not, or
+    beside an unpacked one (which has no published MD5): DataError naming
+    the odd file."""
     digests = {role: md5(path) for role, path in files.items() if path.suffix == ".gz"}
     for known in PUBLISHED:
         matching = [role for role, digest in digests.items() if digest == known.md5[role]]
@@ -136,6 +137,11 @@ def identify(files: dict[str, Path]) -> Published | None:
                             f"{known.md5[role]} (the other files here are {known.title}'s); the file is "
                             f"corrupt or from another dataset: download it again")
         if matching:
+            unpacked = [role for role, path in files.items() if path.suffix != ".gz"]
+            if unpacked:   # only the .gz carry the published MD5s
+                raise DataError(f"{files[unpacked[0]]}: an unpacked file beside {known.title}'s "
+                                f"published .gz files cannot be checked against them: put its .gz "
+                                f"there instead")
             return known
     return None
 

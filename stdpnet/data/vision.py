@@ -9,6 +9,8 @@ their published MD5s, then the counts, image shapes and labels.
 """
 from __future__ import annotations
 
+import gzip
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,8 +75,8 @@ def check_files(name: str, root: Path) -> None:
         needed = [(folder / f, digest) for f, digest in cls.train_list + cls.test_list]
         needed.append((folder / cls.meta["filename"], cls.meta["md5"]))
     else:   # torchvision reads the unpacked files; the .gz beside them carry the published MD5s
-        needed = [(folder / f.removesuffix(".gz"), None) for f, _ in cls.resources]
-        needed += [(folder / f, digest) for f, digest in cls.resources if (folder / f).is_file()]
+        needed = [(folder / f, digest) for f, digest in cls.resources]
+        needed += [(folder / f.removesuffix(".gz"), None) for f, _ in cls.resources]
     for path, digest in needed:
         if not path.is_file():
             raise DataError(f"{KNOWN[name].title}: {path} not found; {offline_help(name, root)}")
@@ -82,6 +84,22 @@ def check_files(name: str, root: Path) -> None:
             raise DataError(f"{path}: MD5 does not match {KNOWN[name].title}'s published {digest}: "
                             f"the file is corrupt or truncated; delete it and "
                             f"{offline_help(name, root).replace('put', 'put a good copy of', 1)}")
+    if name != "CIFAR10":   # what torchvision reads must be what the checked .gz holds
+        for f, _ in cls.resources:
+            unpacked = folder / f.removesuffix(".gz")
+            if md5(unpacked) != unpacked_md5(folder / f):
+                raise DataError(f"{unpacked}: not what {f} beside it holds (that file matches "
+                                f"{KNOWN[name].title}'s published MD5); delete it and run `stdpnet data "
+                                f"fetch torchvision:{name} --root {root}`, which unpacks it again")
+
+
+def unpacked_md5(gz: Path) -> str:
+    """The MD5 of what the gzipped file ``gz`` holds."""
+    h = hashlib.md5()
+    with gzip.open(gz, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def load_torchvision(name: str, root: Path | str | None = None) -> dict:
