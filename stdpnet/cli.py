@@ -306,7 +306,8 @@ def _floats(text, option: str):
 @click.option("--scheduler", help="Address of a running Dask scheduler (e.g. tcp://host:8786) "
                                   "instead of a local cluster.")
 @click.option("--test", "with_test", is_flag=True,
-              help="Also score the test split: only for the final, chosen setting.")
+              help="Also score the test split: only for the final, chosen setting (one value per "
+                   "--set key).")
 @click.option("--record", metavar="NAME",
               help="Write the figures to the results registry (results/NAME.*.json): with --test, "
                    "of the one cell swept; without, the validation figures of every cell of a --set "
@@ -361,9 +362,9 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
     if record and not with_test and not grid:
         raise click.UsageError("--record needs --test (a recorded figure is the test score of the chosen "
                                "setting), or a grid of --set values whose validation figures it keeps")
-    if record and with_test and not folds and any(len(values) > 1 for values in grid.values()):
-        raise click.UsageError("--record --test records the one setting chosen on validation: give each "
-                               "--set key one value")
+    if with_test and any(len(values) > 1 for values in grid.values()):
+        raise click.UsageError("--test scores the one setting chosen on validation: give each --set key "
+                               "one value (compare settings without --test)")
     if folds:
         from .experiments.folds import speaker_folds
         spec, fold_grid = speaker_folds(spec)

@@ -446,6 +446,9 @@ def test_sweep_folds_speaker_runs_every_fold_and_records_the_mean_over_folds(tmp
     assert refused.exit_code != 0 and "do not --set it too" in refused.output
     refused = CliRunner().invoke(main, ["sweep", str(path), "--folds", "speaker", "--set",
                                         "data.audio_frames=4,5", "--test", "--record", "x"])
+    assert refused.exit_code != 0 and "give each --set key one value" in refused.output
+    refused = CliRunner().invoke(main, ["sweep", str(path), "--folds", "speaker", "--set",
+                                        "data.audio_frames=4", "--test", "--record", "x"])
     assert refused.exit_code != 0 and "needs one setting" in refused.output
 
 
@@ -523,6 +526,9 @@ def test_record_without_test_needs_a_grid_of_settings(tmp_path):
     result = CliRunner().invoke(main, ["sweep", str(spec), "--set", "plasticity.x_tar=0.1,0.2", "--test",
                                        "--record", "x", "--out", str(tmp_path / "s")])
     assert result.exit_code == 2 and "give each --set key one value" in result.output
+    result = CliRunner().invoke(main, ["sweep", str(spec), "--prune", "0.5,0.9", "--test",   # recorded or not
+                                       "--out", str(tmp_path / "s")])
+    assert result.exit_code == 2 and "--test scores the one setting chosen on validation" in result.output
     result = CliRunner().invoke(main, ["sweep", str(spec), "--set", "plasticity.x_tar=0.1,0.2",
                                        "--record", "x.y", "--out", str(tmp_path / "s")])
     assert result.exit_code == 1 and "a record's name" in result.output
