@@ -266,6 +266,13 @@ def test_a_compression_setting_with_compression_off_is_refused():
         tasks(spec(), {"compression.levels": [0, 4]}, [0])
     on = tasks(spec(), {"compression.enabled": [True], "compression.levels": [0, 4]}, [0])
     assert [t.spec.compression.levels for t in on] == [0, 4]
+    # an audio-visual spec's ensembles alike
+    from stdpnet.spec import load_multimodal_spec
+    pair = load_multimodal_spec(REPO / "networks" / "audiovisual_quick.toml")
+    with pytest.raises(ConfigError, match="image.compression.levels changes nothing: compression is off"):
+        tasks(pair, {"image.compression.levels": [0, 4]}, [0])
+    assert len(tasks(pair, {"image.compression.enabled": [True], "image.compression.levels": [0, 4],
+                            "cross.eta": [0.01]}, [0])) == 2
 
 
 def test_refit_cells_beside_cells_that_validate_are_refused():

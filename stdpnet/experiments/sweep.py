@@ -137,7 +137,10 @@ def tasks(spec, sets: dict, seeds: list[int]) -> list[Task]:
             except (ConfigError, TypeError) as exc:
                 raise ConfigError(f"sweep cell {_shown(settings)}: {exc}") from exc
             for key in settings:
-                if not multimodal and (why := cell.inert(key)):
+                part, _, rest = key.partition(".")   # an audio-visual spec's ensemble keys
+                owner, key_there = ((getattr(cell, part), rest) if multimodal and part in ("image", "audio")
+                                    else (None, key) if multimodal else (cell, key))
+                if owner is not None and (why := owner.inert(key_there)):
                     raise ConfigError(f"sweep cell {_shown(settings)}: {key} changes nothing: {why}")
             task = Task(settings, seed, cell, task_digest(cell))
             if task.digest in seen:
