@@ -42,9 +42,10 @@ def macs_per_image(net: nn.Module, image_shape) -> dict[str, int]:
                 fan_in = module.in_features
             counts[name] = int(output[0].numel() * fan_in)
         hooks.append(layer.register_forward_hook(hook))
-    modes = [layer.mode for layer in neuron_layers(net)]
+    modes, training = [layer.mode for layer in neuron_layers(net)], net.training
     for layer in neuron_layers(net):
         layer.mode = "analog"
+    net.eval()   # a zero image must not move batch-norm statistics
     try:
         with torch.no_grad():
             param = next(net.parameters())
@@ -54,6 +55,7 @@ def macs_per_image(net: nn.Module, image_shape) -> dict[str, int]:
             h.remove()
         for layer, mode in zip(neuron_layers(net), modes):
             layer.mode = mode
+        net.train(training)
     return counts
 
 
@@ -108,10 +110,13 @@ def snn_cost(snn, images: torch.Tensor, batch_size: int = 500) -> dict:
         pooled.clear()
         take(first, x)
 
+    training = snn.training
+    snn.eval()   # counted as the network is scored: no dropout
     try:
         spikes, steps, n = count_spikes(neuron_layers(net),
                                         lambda x: snn(x, recording=True, on_step=on_step), images, batch_size)
     finally:
+        snn.train(training)
         for h in hooks:
             h.remove()
         for layer in neuron_layers(net):

@@ -52,3 +52,15 @@ def test_poisson_input_makes_the_first_layer_accumulate(trained_ann, data):
     cost = snn_cost(snn, synthetic(32, seed=8)[0])
     first = cost["layers"][0]
     assert first["op"] == "ac" and 0 < first["input_density"] < 1
+
+
+def test_cost_is_counted_as_the_network_is_scored_whatever_its_mode(data):
+    """A network left in training mode is counted without dropout (as it is
+    scored), and left in the mode it was in."""
+    from .conftest import tiny_model
+
+    snn = convert(tiny_model(dropout=0.5), data[0], timesteps=4)
+    x = synthetic(24, seed=9)[0]
+    scored = snn_cost(snn.eval(), x)
+    snn.train()
+    assert snn_cost(snn, x)["acs_per_image"] == scored["acs_per_image"] and snn.training
