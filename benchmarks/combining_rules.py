@@ -24,6 +24,7 @@ import numpy as np
 
 from stdpnet import runs
 from stdpnet.errors import ConfigError
+from stdpnet.experiments.sweep import one_setting
 from stdpnet.spec import Readout
 
 # simplest first: no fitted parameter, then Poisson rates, then the fitted weighting
@@ -65,6 +66,7 @@ def main():
     parser.add_argument("--spec", type=Path, default=Path("networks/audiovisual.toml"),
                         help="the spec the runs were made from (for the record)")
     args = parser.parse_args()
+    one_setting(args.runs, multimodal=True)   # the seeds of one setting, not a sweep's cells
     by_run = {run: conditions(run, args.split) for run in args.runs}
     names = list(next(iter(by_run.values())))
     print(f"| condition ({args.split}) | " + " | ".join(RULES) + " | better single modality |")

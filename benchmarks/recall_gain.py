@@ -28,6 +28,7 @@ from stdpnet import results, runs
 from stdpnet.engine.multimodal import MultimodalSimulator
 from stdpnet.errors import ConfigError
 from stdpnet.experiments import audiovisual
+from stdpnet.experiments.sweep import one_setting
 
 DIRECTIONS = (("image", "image_to_audio"), ("audio", "audio_to_image"))
 
@@ -98,6 +99,7 @@ def main():
         raise SystemExit("--record records test figures: use --split test")
     source = results.provenance("networks/audiovisual.toml",
                                 "python " + shlex.join(sys.argv)) if args.record else None
+    one_setting(args.runs, multimodal=True)   # the seeds of one setting, not a sweep's cells
     rows = []
     for run in args.runs:
         rows += recall_at(run, gains, args.split)

@@ -237,6 +237,23 @@ def test_a_folder_trained_before_a_default_changed_is_not_reused_as_its_task(tmp
     assert settings_differ(runs.open_run(runs.create(tmp_path / "same", task.spec)), task.spec) == []
 
 
+def test_run_folders_read_as_one_settings_seeds_must_differ_in_their_seeds_only(tmp_path):
+    """A benchmark given a sweep's tasks/* reads them as the seeds of one
+    setting: folders of another cell are refused, naming the setting."""
+    from stdpnet.experiments import audiovisual
+    from stdpnet.experiments.sweep import one_setting
+    from stdpnet.spec import load_multimodal_spec
+
+    grid = tasks(load_multimodal_spec(REPO / "networks" / "audiovisual_quick.toml"),
+                 {"cross.schedule": ["staged", "joint"]}, [0, 1])
+    for task in grid:
+        audiovisual.create_run(tmp_path / task.digest, task.spec, force=True)
+    staged = [tmp_path / t.digest for t in grid if t.settings["cross.schedule"] == "staged"]
+    one_setting(staged, multimodal=True)
+    with pytest.raises(ConfigError, match=r"not the setting of .*cross.schedule: 'staged' -> 'joint'"):
+        one_setting([tmp_path / t.digest for t in grid], multimodal=True)
+
+
 def test_sets_and_seeds_parse_as_toml_values():
     assert parse_sets(["plasticity.x_tar=0.05,0.1", "excitatory.n_neurons=100,400",
                        "compression.enabled=true", "plasticity.rule=pair_additive"]) == {

@@ -264,6 +264,18 @@ def settings_differ(stored, spec) -> list[str]:
     return [f"{key}: {old.get(key)!r} -> {new[key]!r}" for key in sorted(new) if old.get(key) != new[key]]
 
 
+def one_setting(run_dirs: list[Path], multimodal: bool = False) -> None:
+    """Run folders read together as the seeds of one setting (a benchmark
+    given ``tasks/*``) must differ in their seeds only: a ConfigError names
+    the first that does not, and how."""
+    specs = [_open_task_spec(Path(d), multimodal) for d in run_dirs]
+    for run_dir, spec in zip(run_dirs[1:], specs[1:]):
+        differ = [d for d in settings_differ(specs[0], spec) if not d.split(":")[0].endswith("seed")]
+        if differ:
+            raise ConfigError(f"{run_dir}: not the setting of {run_dirs[0]} ({'; '.join(differ[:3])}): "
+                              "give the run folders of one setting")
+
+
 def adopt_folders(folder: Path, todo: list[Task], rename: bool = True) -> dict:
     """Task folders in ``folder`` named otherwise than by today's digests
     (written under an older digest scheme) whose spec is that of a task
