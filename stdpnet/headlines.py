@@ -188,7 +188,7 @@ HEADLINES = (
     ("audiovisual_schedule", "Audio-visual network: the staged and the joint schedule on the "
      "validation pairs",
      "stdpnet sweep networks/audiovisual.toml --set cross.schedule=staged,joint --seeds 0-2 --workers 2 "
-     "--out runs/measure_audiovisual --record audiovisual_schedule"),
+     "--out runs/select_av_schedule --record audiovisual_schedule"),
     ("audiovisual_recall", "Audio-visual network: cross-modal recall at the recall gain chosen on "
      "validation",
      "python benchmarks/recall_gain.py runs/measure_audiovisual/tasks/* --gains G --split test "
