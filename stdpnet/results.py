@@ -355,17 +355,19 @@ RECORDED_PRUNED = (("test_synaptic_op_reduction", "synaptic operations per infer
 
 
 def drop_stale(name: str, source: dict, written: list[Path], root: Path | None = None) -> list[Path]:
-    """Remove the figures of record ``name`` that an earlier run of the same
-    command wrote and this one did not (a cell, noise level or figure no
-    longer measured), so the record holds one recording; figures other
-    commands wrote under the name are kept. Returns the removed files."""
+    """Remove the figures of record ``name`` that an earlier recording by the
+    same program (``stdpnet sweep``, whatever its options) of the same spec
+    wrote and this one did not (a cell, noise level or figure no longer
+    measured), so the record holds one recording; figures other commands
+    wrote under the name are kept. Returns the removed files."""
     root = Path(root or results_root())
     kept = {Path(p).resolve() for p in written}
+    program = shlex.split(source["command"])[:2]
     dropped = []
     for path in sorted(root.glob(f"{glob.escape(name)}.*.json")):
         entry = json.loads(path.read_text())
         if path.resolve() not in kept and entry.get("name", "").split(".")[0] == name \
-                and entry.get("command") == source["command"]:
+                and shlex.split(entry.get("command", ""))[:2] == program and entry.get("spec") == source["spec"]:
             path.unlink()
             dropped.append(path)
     return dropped

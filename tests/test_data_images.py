@@ -102,9 +102,9 @@ def test_idx_training_images_stored_class_by_class_are_refused(tmp_path):
     ty, vy = np.repeat([0, 1, 2], 20), np.arange(24) % 3
     for name, array in zip(NAMES, (images_of(ty), ty, images_of(vy, seed=1), vy)):
         write_idx(root / f"{name}.gz", array)
-    with pytest.raises(DataError, match=r"sorted: stored class by class.* \['2'\] only and never trained on"):
+    with pytest.raises(DataError, match=r"sorted: the last 20 .* would hold class \['2'\], never trained on"):
         load_dataset(Data(dataset="idx", root=str(root), validation_examples=20))
-    with pytest.raises(DataError, match=r"stored class by class, so the last 12 .* \['2'\] only;"):
+    with pytest.raises(DataError, match=r"the last 12 .* would be class \['2'\] only \(stored class by class\)"):
         load_dataset(Data(dataset="idx", root=str(root), validation_examples=12))
     shuffled = np.random.default_rng(0).permutation(60)
     for name, array in zip(NAMES[:2], (images_of(ty)[shuffled], ty[shuffled])):

@@ -90,7 +90,8 @@ def test_recording_a_name_again_leaves_no_figure_of_the_earlier_recording(tmp_pa
     again = fake_sweep({0: 0.81, 1: 0.85})
     for row in again["rows"]:
         del row["test_accuracy_likelihood"]
-    results.record_sweep("demo", source, again, "A demo", root=tmp_path)
+    rerun = {**source, "command": "stdpnet sweep ... --workers 2 --record demo"}   # other options alike
+    results.record_sweep("demo", rerun, again, "A demo", root=tmp_path)
     names = sorted(p.name for p in tmp_path.glob("demo.*.json"))
     assert "demo.test_accuracy_likelihood.json" not in names and "demo.test_accuracy.json" in names
     assert "demo.curve_epoch_1.json" in names

@@ -233,6 +233,11 @@ def test_a_folder_trained_before_a_default_changed_is_not_reused_as_its_task(tmp
     with pytest.raises(ConfigError, match=r"plasticity.mu: 1.0 -> 0.9\).*delete the folder"):
         run_task(task.spec, str(run_dir), ("validation",))
     assert not (run_dir / runs.WEIGHTS).exists()
+    from stdpnet.experiments.sweep import plan    # --list says so before the sweep runs
+    (tmp_path / "sweep" / "tasks").mkdir(parents=True)
+    run_dir.rename(tmp_path / "sweep" / "tasks" / task.digest)
+    assert [p["state"] for p in plan(spec(), {}, [0], tmp_path / "sweep", todo=[task])] == \
+        ["stale (other settings)"]
     from stdpnet.experiments.sweep import settings_differ
     assert settings_differ(runs.open_run(runs.create(tmp_path / "same", task.spec)), task.spec) == []
 
@@ -252,6 +257,9 @@ def test_run_folders_read_as_one_settings_seeds_must_differ_in_their_seeds_only(
     one_setting(staged, multimodal=True)
     with pytest.raises(ConfigError, match=r"not the setting of .*cross.schedule: 'staged' -> 'joint'"):
         one_setting([tmp_path / t.digest for t in grid], multimodal=True)
+    (tmp_path / "old_name").symlink_to(staged[0], target_is_directory=True)   # one network twice
+    with pytest.raises(ConfigError, match=r"old_name: the same folder or seed as"):
+        one_setting(staged + [tmp_path / "old_name"], multimodal=True)
 
 
 def test_sets_and_seeds_parse_as_toml_values():

@@ -15,6 +15,7 @@ from typing import Sequence
 
 from ..errors import ConfigError, DataError
 from .fetch import download, staged
+from .paths import folder_state
 from .audio import Recording, build_dataset, split_recordings
 from .features import AudioFeatures
 from .paths import datasets_root
@@ -100,7 +101,7 @@ def other_voices(name: str, features: AudioFeatures, speakers: Sequence[str], ke
     if not root.is_dir():
         raise DataError(f"{key}: folder {root} not found (write synthetic voices with "
                         f"`stdpnet data synth-digits --out FOLDER`)")
-    extra = _featurised(str(root), root.stat().st_mtime_ns, features)
+    extra = _featurised(str(root), folder_state(root), features)
     shared = sorted(set(extra["train_speakers"]) & set(speakers))
     if shared:
         raise DataError(f"{key}: speakers {shared} of {root} are also in the main folder; "
@@ -109,7 +110,7 @@ def other_voices(name: str, features: AudioFeatures, speakers: Sequence[str], ke
 
 
 @functools.lru_cache(maxsize=2)
-def _featurised(root: str, entries: int, features: AudioFeatures) -> dict:
+def _featurised(root: str, entries: str, features: AudioFeatures) -> dict:
     """Every recording of a folder (read once per folder state: ``entries``
     is its modification time)."""
     return build_dataset(list_fsdd(root), [], Path(root), features, sample_rate=features.sample_rate,

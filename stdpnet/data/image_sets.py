@@ -62,10 +62,11 @@ def last_k_set(a: dict, data: Data, shape: tuple, what: str) -> Dataset:
     if lost or in_order:
         names = a.get("class_names")
         named = [names[c] if names is not None else c for c in (lost or np.unique(y[held]).tolist())]
-        raise DataError(f"{what}: stored class by class, so the last {data.validation_examples} "
-                        f"(data.validation_examples) would be class{'es' if len(named) > 1 else ''} "
-                        f"{named} only{' and never trained on' if lost else ''}; shuffle the "
-                        "training examples once, or store them as an npz (validation drawn per class)")
+        held_as = (f"would hold class{'es' if len(named) > 1 else ''} {named}, never trained on" if lost
+                   else f"would be class{'es' if len(named) > 1 else ''} {named} only (stored class by class)")
+        raise DataError(f"{what}: the last {data.validation_examples} (data.validation_examples) "
+                        f"{held_as}; shuffle the training examples once, or store them as an npz "
+                        "(validation drawn per class)")
     return assemble(a, held, shape)
 
 

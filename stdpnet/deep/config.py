@@ -200,7 +200,7 @@ def validate(cfg: dict, where: str) -> None:
     for key in ("classifier", "stages"):
         if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in m[key]):
             raise ConfigError(f"{where}: model.{key} must list positive integers, got {m[key]!r}")
-    if not m["stages"]:
+    if not m["stages"] and m["arch"] == "resnet":
         raise ConfigError(f"{where}: model.stages must list at least one stage width, got []")
     names = [t.get("name") for t in cfg["attack"]["targets"] if isinstance(t, dict)]
     repeated = sorted({n for n in names if n is not None and names.count(n) > 1})

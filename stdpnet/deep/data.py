@@ -29,7 +29,8 @@ AUGMENT = {"mnist": dict(pad=2, flip=False), "cifar10": dict(pad=4, flip=True),
            "cifar100": dict(pad=4, flip=True)}
 
 
-def _root(root) -> Path:
+def images_root(root) -> Path:
+    """The folder a spec's ``data.root`` names ("" = the datasets folder)."""
     return Path(root) if root else datasets_root()
 
 
@@ -46,7 +47,7 @@ def load_images(dataset: str, split: str, root=None, limit: int = 0,
         images, labels = load_mnist(split, root=root or None)
         images = images[:, None]
     else:
-        images, labels = load_cifar(dataset, split, _root(root), download, verify)
+        images, labels = load_cifar(dataset, split, images_root(root), download, verify)
     if limit:
         images, labels = images[:limit], labels[:limit]
     x = torch.from_numpy(np.ascontiguousarray(images)).float().div_(255.0)

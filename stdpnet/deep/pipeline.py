@@ -18,7 +18,7 @@ from . import plots, runs
 from .attack import markdown_table, robustness_table
 from .convert import convert
 from .cost import ann_cost, snn_cost
-from .data import AUGMENT, INFO, load_images
+from .data import AUGMENT, INFO, images_root, load_images
 from .models import SpikingNetwork, build_model, fold_batch_norm
 from .neurons import configure_neurons, neuron_layers
 from .train import (accuracy_vs_timesteps, epoch_seconds, evaluate, fit, prepare_diet,
@@ -144,7 +144,8 @@ def initial_snn(cfg: dict, init: Path | None, method: str, train_images, dev):
         raise ConfigError(f"--init {init} was trained on {init_cfg['data']['dataset']}, "
                           f"the spec asks for {cfg['data']['dataset']}")
     held, ours = init_cfg["data"]["validation_images"], cfg["data"]["validation_images"]
-    if ours > held or init_cfg["data"]["root"] != cfg["data"]["root"]:
+    roots = [images_root(c["data"]["root"]).resolve() for c in (init_cfg, cfg)]
+    if ours > held or roots[0] != roots[1]:
         raise ConfigError(f"--init {init} held out the last {held} training images of "
                           f"{init_cfg['data']['root'] or 'the default folder'}; the spec validates on the "
                           f"last {ours} of {cfg['data']['root'] or 'the default folder'}: its validation "

@@ -266,14 +266,20 @@ def settings_differ(stored, spec) -> list[str]:
 
 def one_setting(run_dirs: list[Path], multimodal: bool = False) -> None:
     """Run folders read together as the seeds of one setting (a benchmark
-    given ``tasks/*``) must differ in their seeds only: a ConfigError names
-    the first that does not, and how."""
+    given ``tasks/*``) must differ in their seeds only, each seed once: a
+    ConfigError names the first that does not, and how."""
     specs = [_open_task_spec(Path(d), multimodal) for d in run_dirs]
     for run_dir, spec in zip(run_dirs[1:], specs[1:]):
         differ = [d for d in settings_differ(specs[0], spec) if not d.split(":")[0].endswith("seed")]
         if differ:
             raise ConfigError(f"{run_dir}: not the setting of {run_dirs[0]} ({'; '.join(differ[:3])}): "
                               "give the run folders of one setting")
+    seen: dict = {}
+    for run_dir, spec in zip(run_dirs, specs):   # a link to a folder, or a readout twin: one network twice
+        for (place, seed), first in seen.items():
+            if place == Path(run_dir).resolve() or seed == spec.seed:
+                raise ConfigError(f"{run_dir}: the same folder or seed as {first}: give each seed's run once")
+        seen[(Path(run_dir).resolve(), spec.seed)] = run_dir
 
 
 def adopt_folders(folder: Path, todo: list[Task], rename: bool = True) -> dict:
@@ -413,8 +419,10 @@ def plan(spec, sets: dict, seeds: list[int], out: Path, test: bool = False,
     for t in todo:
         folder = out / "tasks" / older.get(t.digest, t.digest)
         _, done, total = task_progress([folder]).get("training", (0, 0, 0))
+        stale = (folder / runs.SPEC).is_file() and settings_differ(
+            _open_task_spec(folder, isinstance(t.spec, MultimodalSpec)), t.spec)
         planned.append({"settings": t.settings, "seed": t.seed, "folder": folder,
-                        "state": task_state(folder, splits, noises),
+                        "state": "stale (other settings)" if stale else task_state(folder, splits, noises),
                         "trained": (done, total) if total else None})
     return planned
 

@@ -37,7 +37,7 @@ def test_defaults_are_valid_and_round_trip_through_toml():
     ({"stdb": {"beta": -5.0}}, "stdb.beta must be >= 0"),
     ({"ann": {"momentum": -2.0}}, "ann.momentum must be >= 0"),
     ({"model": {"dropout": 1.0}}, "model.dropout must be in .0, 1."),
-    ({"model": {"stages": []}}, "model.stages must list at least one"),
+    ({"model": {"arch": "resnet", "stages": []}}, "model.stages must list at least one"),
 ])
 def test_bad_values_name_the_key(spec, words):
     with pytest.raises(ConfigError, match=words.replace("[", r"\[").replace("]", r"\]")):
