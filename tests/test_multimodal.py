@@ -618,7 +618,7 @@ def test_a_sweep_runs_audio_visual_networks_as_tasks(small_audiovisual):
     assert one.seed == one.image.seed == one.audio.seed == 1
     with pytest.raises(ConfigError, match="image.excitatory.n_neurons=0"):
         tasks(m, {"image.excitatory.n_neurons": [0]}, [0])
-    figures = run_task(grid[0].spec, str(run_dir), ("test",))["test"]   # finished: nothing runs
+    figures = run_task(m, str(run_dir), ("test",))["test"]   # finished: nothing runs
     assert figures == task_metrics(run_dir, "test")
     assert figures["accuracy"] == result["accuracy"]["both"]
     assert figures["accuracy_image"] == result["accuracy"]["image"]

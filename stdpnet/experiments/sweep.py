@@ -264,6 +264,17 @@ def settings_differ(stored, spec) -> list[str]:
     return [f"{key}: {old.get(key)!r} -> {new[key]!r}" for key in sorted(new) if old.get(key) != new[key]]
 
 
+def stale_settings(run_dir: Path, spec) -> list[str]:
+    """``settings_differ`` of the run folder a task would reuse; none for a
+    folder not (or not completely) made, which the task makes again."""
+    from .audiovisual import is_created
+
+    multimodal = isinstance(spec, MultimodalSpec)
+    if not (is_created(run_dir) if multimodal else (Path(run_dir) / runs.SPEC).is_file()):
+        return []
+    return settings_differ(_open_task_spec(Path(run_dir), multimodal), spec)
+
+
 def one_setting(run_dirs: list[Path], multimodal: bool = False) -> None:
     """Run folders read together as the seeds of one setting (a benchmark
     given ``tasks/*``) must differ in their seeds only, each seed once: a
@@ -348,8 +359,7 @@ def run_task(spec, run_dir: str, splits: tuple, device: str | None = None,
     from . import audiovisual
 
     run_dir = Path(run_dir)
-    if (run_dir / runs.SPEC).is_file() and (differ := settings_differ(
-            _open_task_spec(run_dir, isinstance(spec, MultimodalSpec)), spec)):
+    if differ := stale_settings(run_dir, spec):
         raise ConfigError(f"{run_dir}: trained with other settings than its task asks "
                           f"({'; '.join(differ[:3])}{'; ...' if len(differ) > 3 else ''}): a default "
                           "changed since; delete the folder to run the task again")
@@ -419,10 +429,9 @@ def plan(spec, sets: dict, seeds: list[int], out: Path, test: bool = False,
     for t in todo:
         folder = out / "tasks" / older.get(t.digest, t.digest)
         _, done, total = task_progress([folder]).get("training", (0, 0, 0))
-        stale = (folder / runs.SPEC).is_file() and settings_differ(
-            _open_task_spec(folder, isinstance(t.spec, MultimodalSpec)), t.spec)
         planned.append({"settings": t.settings, "seed": t.seed, "folder": folder,
-                        "state": "stale (other settings)" if stale else task_state(folder, splits, noises),
+                        "state": "stale (other settings)" if stale_settings(folder, t.spec)
+                        else task_state(folder, splits, noises),
                         "trained": (done, total) if total else None})
     return planned
 
