@@ -75,7 +75,7 @@ class MultimodalSimulator(Simulator):
         return bool((counts[:n_i].sum() >= k or not shown["image"][0])
                     and (counts[n_i:].sum() >= k or not shown["audio"][0]))
 
-    def initial_state(self, seed: int | None = None) -> dict:
+    def initial_state(self) -> dict:
         """Fresh ensembles (each as its spec's ``train`` starts it, from its
         own seed) and fresh cross-modal weights: the ``joint`` schedule's start."""
         fresh = [Simulator(spec, n, device="runtime").initial_state(spec.seed)

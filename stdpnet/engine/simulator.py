@@ -154,7 +154,8 @@ class Simulator:
 
     # ------------------------------------------------------------------ state
     def initial_state(self, seed: int) -> dict:
-        """Weights (U[0,1)+0.01)*scale, random delays, theta_init: a fresh network."""
+        """Weights (U[0,1)+0.01)*scale and theta_init: a fresh network (its
+        delays are a fixed pattern of the network, not state)."""
         rng = np.random.default_rng(seed)
         c, e, i = self.spec.connections, self.spec.excitatory, self.spec.inhibitory
         n_syn = self.n_input * self.n_neurons
