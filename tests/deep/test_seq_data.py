@@ -171,6 +171,8 @@ def test_spoken_digits_hold_out_whole_speakers(tmp_path, tone_speakers):
     np.testing.assert_allclose(load_split(cfg, "train")[0], x, atol=1e-6)
     with pytest.raises(ConfigError, match="fsdd.trim_db"):
         merge({"fsdd": {"trim_db": -1.0}}, "x.toml")
+    limited = {**cfg, "data": {**cfg["data"], "test_limit": 3}}   # the rows go digit by digit
+    assert sorted(load_split(limited, "test")[1].tolist()) == [0, 1, 2], "every digit in its share"
     cfg["fsdd"]["validation_speakers"] = ["dan"]
     with pytest.raises(DataError, match="dan"):
         load_split(cfg, "train")
@@ -275,6 +277,8 @@ def test_bad_seq_specs_name_the_key():
         merge({"model": {"channels": [10], "heads": 3}}, "x.toml")
     with pytest.raises(ConfigError, match="overlap"):
         merge({"fsdd": {"test_speakers": ["a"], "validation_speakers": ["a"]}}, "x.toml")
+    with pytest.raises(ConfigError, match=r"model.dropout must be in \[0, 1\)"):
+        merge({"model": {"dropout": 1.0}}, "x.toml")
     from stdpnet.deep.seq.pipeline import apply_settings
 
     with pytest.raises(ConfigError, match="--set: data.augment must be bool"):

@@ -99,7 +99,7 @@ POSITIVE = {"data.batch_size", "data.eval_batch_size", "fsdd.frames", "fsdd.band
 NON_NEGATIVE = {"data.validation_examples", "data.train_limit", "data.test_limit",
                 "events.motion_px", "model.attention_window", "train.weight_decay",
                 "train.grad_clip", "data.permutation_seed", "fsdd.trim_db"}
-UNIT_INTERVAL = {"model.leak", "model.dropout"}
+UNIT_INTERVAL = {"model.leak"}
 
 
 def _get(cfg, dotted):
@@ -128,6 +128,8 @@ def validate(cfg: dict, where: str) -> None:
     for dotted in UNIT_INTERVAL:
         if not 0 <= _get(cfg, dotted) <= 1:
             raise ConfigError(f"{where}: {dotted} must be in [0, 1], got {_get(cfg, dotted)!r}")
+    if not 0 <= _get(cfg, "model.dropout") < 1:   # 1 drops every unit: nothing learns
+        raise ConfigError(f"{where}: model.dropout must be in [0, 1), got {_get(cfg, 'model.dropout')!r}")
     for dotted in ("model.channels", "model.hidden"):
         v = _get(cfg, dotted)
         if not v or not all(isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in v):

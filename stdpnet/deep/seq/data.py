@@ -36,6 +36,7 @@ import numpy as np
 import torch
 
 from ...errors import ConfigError, DataError
+from ...data.dataset import scored_subset
 from ...data.paths import datasets_root, folder_state, shared_datasets
 from . import events as ev
 
@@ -242,8 +243,9 @@ def load_split(cfg: dict, split: str):
     limit = d["test_limit"] if split == "test" else d["train_limit"]
     if task == "fsdd":
         x, y = _fsdd_split(cfg, split)
-        if limit and split != "validation":
-            x, y = x[:limit], y[:limit]
+        if limit and split != "validation":   # every digit in its share (the rows go digit by digit)
+            keep = torch.from_numpy(scored_subset(y.numpy(), limit))
+            x, y = x[keep], y[keep]
         return x, y
     if task == "nmnist":
         root = _nmnist_root(cfg)

@@ -266,6 +266,8 @@ def repeat(cfg: dict, kinds: list[str], seeds: list[int], out: Path, dev, machin
             raise ConfigError(f"--folds speaker sets {' and '.join(FOLD_KEYS)}: do not --set them")
         if "model_kind" in settings:
             raise ConfigError("--set model_kind: the models are given by --models")
+        if "name" in settings:   # (a seed is refused by --set itself: --seeds gives them)
+            raise ConfigError("--set name: each run is named by its folder under --out")
         base = apply_settings(cfg, settings)
         # one folder per cell, even when a value is a path (fsdd.extra_root)
         folder = Path(out) / cell_name(settings).replace("/", "%2F") if settings else Path(out)
