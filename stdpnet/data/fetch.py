@@ -23,26 +23,28 @@ def download(url: str, path: Path | str, sha256: str | None = None,
     checked the same way."""
     path = Path(path)
     expected = {name: value for name, value in (("sha256", sha256), ("md5", md5)) if value}
+    digests = {name: hashlib.new(name) for name in expected}
+
+    def digest(chunk: bytes) -> None:
+        for d in digests.values():
+            d.update(chunk)
+
     if path.exists():
-        digests = {name: hashlib.new(name) for name in expected}
         with open(path, "rb") as f:
             while chunk := f.read(CHUNK):
-                for d in digests.values():
-                    d.update(chunk)
+                digest(chunk)
         _check_digests(digests, expected, f"{path} (kept from an earlier download; delete it to "
                                           "fetch it again)")
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     part = path.with_name(path.name + ".part")
-    digests = {name: hashlib.new(name) for name in expected}
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response, open(part, "wb") as out:
             total = int(response.headers.get("Content-Length") or 0) or None
             bar = _progress_bar(total, path.name, progress)
             while chunk := response.read(CHUNK):
                 out.write(chunk)
-                for d in digests.values():
-                    d.update(chunk)
+                digest(chunk)
                 bar.update(len(chunk))
             bar.close()
     except (urllib.error.URLError, OSError) as exc:

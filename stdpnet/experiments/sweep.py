@@ -137,9 +137,10 @@ def tasks(spec, sets: dict, seeds: list[int]) -> list[Task]:
             except (ConfigError, TypeError) as exc:
                 raise ConfigError(f"sweep cell {_shown(settings)}: {exc}") from exc
             for key in settings:
-                part, _, rest = key.partition(".")   # an audio-visual spec's ensemble keys
-                owner, key_there = ((getattr(cell, part), rest) if multimodal and part in ("image", "audio")
-                                    else (None, key) if multimodal else (cell, key))
+                owner, key_there = cell, key
+                if multimodal:   # its ensembles' keys are image.* and audio.*
+                    part, _, rest = key.partition(".")
+                    owner, key_there = (getattr(cell, part), rest) if part in ("image", "audio") else (None, key)
                 if owner is not None and (why := owner.inert(key_there)):
                     raise ConfigError(f"sweep cell {_shown(settings)}: {key} changes nothing: {why}")
             task = Task(settings, seed, cell, task_digest(cell))
