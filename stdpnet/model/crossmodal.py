@@ -18,7 +18,9 @@ the other ensemble's activity directly.
 Cross-modal STDP is the power law of the input synapses with a presynaptic
 trace x_src kept per synapse (event-driven):
 
-    on a presynaptic spike:   ge_post += gain * recall_gain * w ;  x_src += 1
+    on a presynaptic spike:   ge_post += gain * w ;  x_src += 1
+                              (gain * recall_gain * w where the slot does not show
+                               the receiving ensemble's own modality: recall)
     on a postsynaptic spike:  dw = cross_plastic * eta (x_src - x_tar)(w_max - w)^mu
 
 ``cross_plastic`` (the schedule's ``cross_learning``) is 1 only in the joint training phase and only for slots
