@@ -93,6 +93,37 @@ def test_a_compile_is_announced_and_done_once_per_shape(tmp_path, monkeypatch, c
     assert len(compiled) == 4
 
 
+def test_every_source_reads_the_standard_headers_precompiled(sim):
+    """The makefile has each source include a header of the standard library
+    precompiled for the build's own flags, and GCC takes the .gch: one made
+    with other flags it would pass over in silence and parse the text."""
+    import re
+    import shlex
+    import subprocess
+    from pathlib import Path
+    build = Path(sim._standalone[True][2])
+    flags = shlex.split(re.search(r"^OPTIMISATIONS = (.*)$", (build / "makefile").read_text(),
+                                  re.M).group(1))
+    assert flags[-2] == "-include"
+    gch = Path(flags[-1] + ".gch")
+    assert gch.is_file()
+    source = sorted((build / "code_objects").glob("*.cpp"))[0]
+    out = subprocess.run(["g++", "-H", "-c", *flags, "-I.", str(source), "-o", "/dev/null"],
+                         cwd=build, capture_output=True, text=True)
+    assert out.returncode == 0 and f"! {gch}" in out.stderr.splitlines(), out.stderr[:500]
+
+
+def test_a_header_that_cannot_be_precompiled_leaves_no_gch(tmp_path, monkeypatch):
+    """One header per set of flags; a compiler that fails leaves neither a
+    .gch nor a half-written one, and the header is then read as text."""
+    from stdpnet.engine import precompiled
+    fast, slow = precompiled.header(tmp_path, "-O3"), precompiled.header(tmp_path, "-O0")
+    assert fast != slow and fast.read_text() == slow.read_text()
+    monkeypatch.setenv("CXX", "false")
+    assert not precompiled.precompile(fast, "-O3")
+    assert [p.name for p in fast.parent.iterdir()] == [precompiled.NAME]
+
+
 def test_a_failed_compile_is_tried_once_more_from_clean_then_named(tmp_path, monkeypatch):
     """Object files left by a compile that was killed can make ``make`` fail:
     the network is compiled once more from clean. If that fails too (no
@@ -285,19 +316,46 @@ def test_a_trailing_window_keeps_the_last_counts_of_the_full_array(sim):
 
 
 def test_devices_learn_the_same_thing():
-    """Same seed, same counter-based random streams: the runtime and the
-    standalone device give the same spikes and weights."""
+    """Same seed, same counter-based random streams: the runtime device and
+    the standalone device give the same spikes and weights. (The runtime
+    device runs numpy code here; its Cython stream is the next test's.)"""
     spec = tiny_spec()
     x, _ = bar_images(10, seed=5)
     out = {}
     for device in ("standalone", "runtime"):
-        sim = Simulator(spec, 64, device=device)
+        sim = Simulator(spec, 64, device=device, runtime_target="numpy")
         out[device] = sim.run_chunk(x, np.ones(10), chunk_state(sim, sim.initial_state(5), TRAIN))
     a, b = out["standalone"], out["runtime"]
     np.testing.assert_array_equal(a.example, b.example)
     np.testing.assert_array_equal(a.counts, b.counts)
     np.testing.assert_allclose(a.state["input_exc.w"], b.state["input_exc.w"], rtol=0, atol=1e-9)
     np.testing.assert_allclose(a.state["excitatory.theta"], b.state["excitatory.theta"], atol=1e-12)
+
+
+def test_the_cython_random_stream_draws_the_doubles_of_the_numpy_one():
+    """``counter_uniform`` is written three times (C++, Cython, numpy): the
+    Cython code draws bit for bit what the numpy code does, for seeds and
+    counters across the int32 range (the C++ code is held to the numpy one
+    by the spikes of the test above)."""
+    from brian2 import Network, NeuronGroup, prefs, set_device
+    from brian2.devices.device import reinit_devices
+    from stdpnet.model.neurons import counter_uniform
+
+    rng = np.random.default_rng(0)
+    seed, k = (rng.integers(-2**31, 2**31, 500, dtype=np.int64).astype(np.int32) for _ in "ab")
+    drawn = {}
+    for target in ("cython", "numpy"):
+        reinit_devices()
+        set_device("runtime")
+        prefs.codegen.target = target
+        group = NeuronGroup(500, "u : 1\nseed : integer\nk : integer",
+                            namespace={"counter_uniform": counter_uniform})
+        group.seed, group.k = seed, k
+        group.run_regularly("u = counter_uniform(seed, i, k)", when="start")
+        Network(group).run(group.clock.dt)
+        drawn[target] = np.asarray(group.u[:])
+    np.testing.assert_array_equal(drawn["cython"], drawn["numpy"])
+    assert 0 < drawn["numpy"].min() and drawn["numpy"].max() < 1 and len(set(drawn["numpy"])) == 500
 
 
 def test_a_raster_shows_the_spikes_the_network_counts_and_compiles_nothing(sim, monkeypatch):
@@ -411,7 +469,7 @@ def test_a_coarser_test_step_changes_the_test_network_only():
     assert build_key(coarse, rule, 64, 10, False) != build_key(spec, rule, 64, 10, False)
     sim = Simulator(coarse, 64, device="runtime")
     for learning, dt, steps in ((True, 0.5, 400), (False, 1.0, 200)):
-        ens, _ = sim._fresh("runtime", learning)
+        ens, _ = sim._fresh("runtime", learning, "numpy")
         assert defaultclock.dt == dt * ms
         assert ens.input.namespace["presentation_steps"] == steps
     with pytest.raises(ConfigError, match="test_dt_ms"):

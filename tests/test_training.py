@@ -12,7 +12,7 @@ from stdpnet.cli import main
 from stdpnet.spec import dump_spec
 from stdpnet.data.load import load_dataset
 
-from conftest import tiny_spec
+from conftest import REPO, tiny_spec
 
 
 def test_resume_ends_with_the_same_weights(tmp_path):
@@ -105,6 +105,35 @@ def test_command_line_train_evaluate_plot(tmp_path):
     np.testing.assert_allclose(metrics["evaluate"]["test"]["spikes_per_class"], totals, atol=1e-3)
     result = cli.invoke(main, ["curve", str(run), "--quiet"])   # one epoch: no curve to draw
     assert result.exit_code != 0 and "no epoch states" in result.output and str(run) in result.output
+
+
+def test_an_image_run_needs_no_torch(tmp_path):
+    """Torch is an optional extra: training, evaluating and plotting an image
+    run work where it is not installed (and so never wait for its import);
+    a spoken-digit spec there says what to install."""
+    import subprocess
+    import sys
+    import textwrap
+    spec_path = tmp_path / "tiny.toml"
+    spec_path.write_text(dump_spec(tiny_spec()))
+    script = textwrap.dedent(f"""
+        import sys
+        for name in ("torch", "torchaudio", "torchvision"):
+            sys.modules[name] = None      # importing it now raises ImportError
+        from stdpnet.cli import main
+        run = {str(tmp_path / "run")!r}
+        for args in (["train", {str(spec_path)!r}, "--out", run], ["evaluate", run], ["plot", run]):
+            main(args + (["--quiet"] if args[0] != "plot" else []), standalone_mode=False)
+        try:
+            main(["train", {str(REPO / "networks" / "fsdd_audio.toml")!r}, "--out", run + "_audio"],
+                 standalone_mode=False)
+        except Exception as exc:
+            print(exc)
+        print("ok")
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stderr[-2000:]
+    assert 'torchaudio, which is not installed: pip install -e ".[torch]"' in done.stdout + done.stderr
 
 
 def test_train_set_changes_one_setting_of_the_spec_and_keeps_it_in_the_run(tmp_path):

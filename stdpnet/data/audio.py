@@ -12,11 +12,9 @@ from typing import Sequence
 
 import numpy as np
 import soundfile
-import torch
-import torchaudio
 
 from ..errors import DataError
-from .features import AudioFeatures
+from .features import AudioFeatures     # (says what to install where torch is missing)
 from .sphere import MAGIC as SPHERE_MAGIC
 from .sphere import read_sphere
 
@@ -98,6 +96,9 @@ def read_audio(path: Path | str, sample_rate: int | None = 8000) -> np.ndarray:
 def resample(waveform: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     if from_rate == to_rate:
         return np.asarray(waveform, dtype=np.float32)
+    import torch
+    import torchaudio
+
     x = torch.from_numpy(np.ascontiguousarray(waveform, dtype=np.float32))
     return torchaudio.functional.resample(x, int(from_rate), int(to_rate)).numpy()
 

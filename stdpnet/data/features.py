@@ -37,10 +37,15 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-import torch
-import torchaudio
 
 from ..errors import DataError
+
+try:
+    import torch
+    import torchaudio
+except ImportError as exc:  # torch is an optional extra; only spoken digits need it here
+    raise DataError("spoken digits are read and featurised with torchaudio, which is not "
+                    "installed: pip install -e \".[torch]\"") from exc
 
 KINDS = ("logmel", "mfcc", "cochlea")
 TIME_MODES = ("stretch", "pad")

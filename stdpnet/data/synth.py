@@ -23,7 +23,6 @@ import numpy as np
 from tqdm import tqdm
 
 from ..errors import DataError
-from .audio import DIGIT_WORDS, read_audio, write_wav
 from .fetch import staged
 from .paths import datasets_root
 
@@ -68,6 +67,10 @@ def synthesize_digits(dest: Path | str | None = None, voices: Sequence[str] = DE
     ``<datasets>/synth_digits/recordings``), plus ``manifest.csv`` with the
     settings of each file. Returns ``dest``.
     """
+    # (here, not above: the audio module imports torch, which the commands
+    # that only ask for this module's folder names need not wait for)
+    from .audio import DIGIT_WORDS, read_audio, write_wav
+
     exe = shutil.which(espeak)
     if exe is None:
         raise DataError(f"{espeak} not found on PATH: {INSTALL_HINT}")

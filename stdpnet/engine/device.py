@@ -1,7 +1,8 @@
 """Brian2's cpp_standalone device with two fixes to its network loop, faster
 loops for thresholds and all-to-all synapses (``stdpnet.engine.kernels``;
-the same results bit for bit), and binaries that end with the process that
-runs them."""
+the same results bit for bit), the standard headers read precompiled
+(``stdpnet.engine.precompiled``), and binaries that end with the process
+that runs them."""
 from __future__ import annotations
 
 import ctypes
@@ -9,13 +10,14 @@ import inspect
 import os
 import signal
 import subprocess
+from pathlib import Path
 from types import SimpleNamespace
 
 import brian2.devices.cpp_standalone.device as cpp_standalone
 from brian2 import prefs
 from brian2.devices.cpp_standalone.device import CPPStandaloneDevice
 
-from . import kernels
+from . import kernels, precompiled
 
 _PR_SET_PDEATHSIG = 1
 
@@ -63,7 +65,20 @@ _SAME_STEP_DT = "if(s==t || fabs(s-t) < 1e-4 * fmin(minclock->dt[0], clock->dt[0
 
 
 class StandaloneDevice(CPPStandaloneDevice):
-    """cpp_standalone with the two fixes above to its network loop."""
+    """cpp_standalone with the two fixes above to its network loop. With
+    ``precompiled_root`` set, every source reads the standard headers from
+    a precompiled header kept there; ``standard_header`` is then (header,
+    compiler flags) for ``precompiled.precompile`` to make before the compile."""
+
+    precompiled_root: Path | None = None
+    standard_header: tuple[Path, str] | None = None
+
+    def generate_makefile(self, writer, compiler, compiler_flags, linker_flags, nb_threads, debug):
+        if compiler != "msvc" and self.precompiled_root is not None:
+            self.standard_header = (precompiled.header(self.precompiled_root, compiler_flags),
+                                    compiler_flags)
+            compiler_flags = f'{compiler_flags} -include "{self.standard_header[0]}"'
+        super().generate_makefile(writer, compiler, compiler_flags, linker_flags, nb_threads, debug)
 
     def generate_network_source(self, writer, compiler):
         network = self.code_object_class().templater.network(None, None, maximum_run_time=None)

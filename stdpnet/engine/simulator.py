@@ -31,6 +31,7 @@ from ..spec.ensemble import PRECISIONS
 from .cache import (COMPILED_FROM, build_key, build_lock, cache_root, compiled_from,
                     generated_digest, remove_stale_files, remove_unused_sources)
 from .device import StandaloneDevice
+from .precompiled import precompile
 
 __all__ = ["TRAIN", "TEST", "ChunkResult", "Simulator", "run_parameters"]
 
@@ -111,6 +112,7 @@ class Simulator:
         """The network's C++ written into ``directory`` (about a second; no compiling)."""
         # one device object per binary: each keeps the names of its own arrays
         device = StandaloneDevice()
+        device.precompiled_root = cache_root() / "precompiled"
         ens, net = self._fresh(device, learning, build_on_run=False, directory=str(directory))
         net.run(self.slots * self.slot * second, namespace={})
         device.build(directory=str(directory), compile=False, run=False)
@@ -298,10 +300,13 @@ class Simulator:
 def _compile(device: StandaloneDevice, build_dir: Path, kind: str) -> None:
     """Compile the generated network in ``build_dir``: what make finds up to
     date is kept; if that fails (object files of a compile that was killed
-    can break it), once more from clean."""
+    can break it), once more from clean. The standard headers are precompiled
+    first where they are not yet (once per machine and compiler flags)."""
     from brian2.codegen.cpp_prefs import get_compiler_and_args
 
     compiler = get_compiler_and_args()[0]
+    if device.standard_header is not None:
+        precompile(*device.standard_header)
     try:
         device.compile_source(str(build_dir), compiler, debug=False, clean=False)
     except RuntimeError:

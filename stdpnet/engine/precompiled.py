@@ -1,0 +1,60 @@
+"""A precompiled header of the C++ standard library for the compiled networks.
+
+Each of a network's forty-odd source files includes ``<random>``,
+``<iostream>`` and the like, and parsing those headers is most of the time
+a compile takes. GCC reads a precompiled copy instead when ``-include
+HEADER`` names a header with a valid ``HEADER.gch`` beside it. One is made
+per set of compiler flags, in the compile cache, and kept there.
+
+A compiler that cannot make or read the ``.gch`` reads the header as text:
+the network compiles to the same code, only more slowly.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shlex
+import subprocess
+from pathlib import Path
+
+# every standard header a generated network source includes (Brian2 2.9.0)
+HEADERS = ("algorithm", "climits", "cmath", "csignal", "cstdlib", "ctime", "fstream", "iostream",
+           "map", "random", "set", "string", "tuple", "utility", "vector")
+NAME = "stdpnet_std.h"
+
+
+def header(root: Path, flags: str) -> Path:
+    """The header for compiles with ``flags``: ``root/<hash of flags>/stdpnet_std.h``,
+    written if missing (nothing is compiled here)."""
+    path = root / hashlib.sha256(flags.encode()).hexdigest()[:16] / NAME
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _replace(path, "".join(f"#include <{name}>\n" for name in HEADERS).encode())
+    return path
+
+
+def precompile(path: Path, flags: str) -> bool:
+    """Compile ``path`` into ``path.gch`` with ``flags`` (by ``$CXX``, as make
+    does) unless it is there; whether a ``.gch`` is there afterwards. A failed
+    compile leaves none."""
+    gch = path.with_name(path.name + ".gch")
+    if gch.exists():
+        return True
+    scratch = gch.with_name(f"{gch.name}.pid{os.getpid()}")
+    command = [os.environ.get("CXX", "g++"), "-x", "c++-header", *shlex.split(flags),
+               str(path), "-o", str(scratch)]
+    try:
+        done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+    except OSError:     # no such compiler: make will say so
+        done = False
+    if done:
+        os.replace(scratch, gch)    # whole or not at all, for a process compiling beside this one
+    else:
+        scratch.unlink(missing_ok=True)
+    return done
+
+
+def _replace(path: Path, data: bytes) -> None:
+    scratch = path.with_name(f"{path.name}.pid{os.getpid()}")
+    scratch.write_bytes(data)
+    os.replace(scratch, path)
