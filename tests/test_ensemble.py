@@ -124,6 +124,21 @@ def test_a_header_that_cannot_be_precompiled_leaves_no_gch(tmp_path, monkeypatch
     assert [p.name for p in fast.parent.iterdir()] == [precompiled.NAME]
 
 
+def test_a_network_builds_without_the_precompiled_header_where_it_cannot_be_written(tmp_path, monkeypatch):
+    """The precompiled header only saves time: where its folder cannot be
+    made, the network is generated and compiled without it."""
+    from pathlib import Path
+    from stdpnet.engine.device import StandaloneDevice
+    monkeypatch.setenv("STDPNET_CACHE", str(tmp_path))
+    (tmp_path / "precompiled").write_text("")       # a file where the folder would go
+
+    def compile_source(self, directory, *args, **kwargs):   # no compiler: an empty binary
+        Path(directory, "main").write_text("")
+    monkeypatch.setattr(StandaloneDevice, "compile_source", compile_source)
+    sim = Simulator(tiny_spec(), 64)
+    assert "-include" not in (Path(sim._standalone[True][2]) / "makefile").read_text()
+
+
 def test_a_failed_compile_is_tried_once_more_from_clean_then_named(tmp_path, monkeypatch):
     """Object files left by a compile that was killed can make ``make`` fail:
     the network is compiled once more from clean. If that fails too (no

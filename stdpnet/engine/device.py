@@ -75,9 +75,12 @@ class StandaloneDevice(CPPStandaloneDevice):
 
     def generate_makefile(self, writer, compiler, compiler_flags, linker_flags, nb_threads, debug):
         if compiler != "msvc" and self.precompiled_root is not None:
-            self.standard_header = (precompiled.header(self.precompiled_root, compiler_flags),
-                                    compiler_flags)
-            compiler_flags = f'{compiler_flags} -include "{self.standard_header[0]}"'
+            try:
+                self.standard_header = (precompiled.header(self.precompiled_root, compiler_flags),
+                                        compiler_flags)
+                compiler_flags = f'{compiler_flags} -include "{self.standard_header[0]}"'
+            except OSError:     # (a speed-up only: without the header, the same network)
+                self.standard_header = None
         super().generate_makefile(writer, compiler, compiler_flags, linker_flags, nb_threads, debug)
 
     def generate_network_source(self, writer, compiler):

@@ -40,21 +40,20 @@ def precompile(path: Path, flags: str) -> bool:
     gch = path.with_name(path.name + ".gch")
     if gch.exists():
         return True
-    scratch = gch.with_name(f"{gch.name}.pid{os.getpid()}")
+    scratch = gch.with_name(f"pid{os.getpid()}_{gch.name}")   # (a killed one's: cache.remove_stale_files)
     command = [os.environ.get("CXX", "g++"), "-x", "c++-header", *shlex.split(flags),
                str(path), "-o", str(scratch)]
     try:
-        done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
-    except OSError:     # no such compiler: make will say so
-        done = False
-    if done:
-        os.replace(scratch, gch)    # whole or not at all, for a process compiling beside this one
-    else:
-        scratch.unlink(missing_ok=True)
-    return done
+        if subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0:
+            os.replace(scratch, gch)    # whole or not at all, for a process compiling beside this one
+            return True
+    except OSError:     # no such compiler (make will say so), or the folder went
+        pass
+    scratch.unlink(missing_ok=True)
+    return False
 
 
 def _replace(path: Path, data: bytes) -> None:
-    scratch = path.with_name(f"{path.name}.pid{os.getpid()}")
+    scratch = path.with_name(f"pid{os.getpid()}_{path.name}")
     scratch.write_bytes(data)
     os.replace(scratch, path)

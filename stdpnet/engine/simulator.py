@@ -306,6 +306,7 @@ def _compile(device: StandaloneDevice, build_dir: Path, kind: str) -> None:
 
     compiler = get_compiler_and_args()[0]
     if device.standard_header is not None:
+        remove_stale_files(device.standard_header[0].parent)
         precompile(*device.standard_header)
     try:
         device.compile_source(str(build_dir), compiler, debug=False, clean=False)
