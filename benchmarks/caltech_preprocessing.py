@@ -1,20 +1,41 @@
-"""Which Caltech-101 preprocessing separates the 5-class subset best with a
-*simple* readout? A sanity proxy, not the spiking network's accuracy: nearest
-class centroid and multinomial logistic regression on the [0, 1] vectors,
-100 training images per class (seed 0), all other images for testing.
-Run: ``python benchmarks/caltech_preprocessing.py [--root DIR]``.
+"""Which Caltech-101 preprocessing separates a spec's classes best with a
+*simple* readout, judged on validation images only? A sanity proxy, not the
+spiking network's accuracy: nearest class centroid and multinomial logistic
+regression on the [0, 1] vectors.
+
+For every seed the spec's split is made as the network makes it (its
+classes, ``train_per_class``, ``test_per_class``, that seed); only the
+training side is read: ``--validation-per-class`` images of each class
+(drawn as the network draws its validation images) are scored, the rest
+fit. No test image is scored.
+Run: ``python benchmarks/caltech_preprocessing.py --spec networks/caltech_3class.toml
+--seeds 0-2 [--record caltech_preprocessing]``.
 """
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+import shlex
+import sys
 
 import numpy as np
 import torch
 
+from stdpnet import results
 from stdpnet.data.caltech import load_caltech
+from stdpnet.data.dataset import per_class_mask
+from stdpnet.data.image_sets import CALTECH_CLASSES, folder_root
+from stdpnet.errors import StdpnetError
+from stdpnet.spec import load_spec
+from stdpnet.spec.grid import parse_seeds
 
 from audio_features import logistic  # same readout as the audio benchmark
+
+# (preprocess, size, DoG sigmas, fit): the spec's setting is the first
+SETTINGS = [("on_off", 28, (1.0, 2.0), "pad"), ("on_off", 28, (1.0, 2.0), "stretch"),
+            ("on_off", 28, (1.0, 2.0), "crop"), ("on_off", 28, (0.7, 1.4), "pad"),
+            ("on_off", 28, (1.0, 3.0), "pad"), ("on_off", 32, (1.0, 2.0), "pad"),
+            ("dog", 28, (1.0, 2.0), "pad"), ("gray", 28, (1.0, 2.0), "pad")]
+READOUTS = {"centroid": "nearest class centroid", "logistic": "logistic regression"}
 
 
 def nearest_centroid(train_x, train_y, test_x, test_y):
@@ -24,24 +45,53 @@ def nearest_centroid(train_x, train_y, test_x, test_y):
     return float((classes[d.argmin(axis=1)] == test_y).mean())
 
 
+def validation_scores(spec, setting, seed: int, per_class: int) -> dict:
+    """Both readouts' validation accuracy of one preprocessing ``setting`` for one seed."""
+    mode, size, sigmas, fit = setting
+    d = spec.data
+    c = load_caltech(folder_root(d), list(d.classes) or list(CALTECH_CLASSES), size=size, n_train_per_class=d.train_per_class,
+                     n_test_per_class=d.test_per_class, preprocess=mode, sigmas=sigmas, fit=fit, seed=seed)
+    held = per_class_mask(c["train_y"], per_class, seed, c["class_names"], c["root"])
+    x, y = c["train_x"], c["train_y"]
+    xy = (x[~held], y[~held], x[held], y[held])
+    return {"centroid": nearest_centroid(*xy), "logistic": logistic(*xy)}
+
+
+def name_of(setting) -> str:
+    mode, size, (center, surround), fit = setting
+    return f"{mode}_{size}_dog{center:g}-{surround:g}_{fit}"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", default=str(Path(__file__).resolve().parents[1].parent
-                                              / "shared" / "datasets" / "caltech101_subset"))
+    parser.add_argument("--spec", required=True, help="a caltech101 spec (its classes and split)")
+    parser.add_argument("--seeds", default="0-2", help="split seeds, e.g. 0-2")
+    parser.add_argument("--validation-per-class", type=int, default=100,
+                        help="training images of each class scored, not fitted (default 100)")
+    parser.add_argument("--record", metavar="NAME", help="write each setting's figures to results/NAME.*")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    settings = [("on_off", 28, (1.0, 2.0), "pad"), ("on_off", 28, (1.0, 2.0), "stretch"),
-                ("on_off", 28, (1.0, 2.0), "crop"), ("on_off", 28, (0.7, 1.4), "pad"),
-                ("on_off", 28, (1.0, 3.0), "pad"), ("on_off", 32, (1.0, 2.0), "pad"),
-                ("dog", 28, (1.0, 2.0), "pad"), ("gray", 28, (1.0, 2.0), "pad")]
-    print("| preprocess | size | DoG sigmas | fit | inputs | nearest centroid | logistic regression |")
-    print("|---|---|---|---|---|---|---|")
-    for mode, size, sigmas, fit in settings:
-        d = load_caltech(args.root, size=size, n_train_per_class=100, preprocess=mode,
-                         sigmas=sigmas, fit=fit, seed=0)
-        xy = (d["train_x"], d["train_y"], d["test_x"], d["test_y"])
-        print(f"| {mode} | {size}x{size} | {sigmas} | {fit} | {d['train_x'].shape[1]} "
-              f"| {nearest_centroid(*xy):.3f} | {logistic(*xy):.3f} |", flush=True)
+    try:
+        spec = load_spec(args.spec)
+        seeds = parse_seeds(args.seeds)
+        if spec.data.dataset != "caltech101":
+            raise StdpnetError(f"{args.spec}: data.dataset is {spec.data.dataset!r}, not 'caltech101'")
+        source = results.provenance(args.spec, "python " + shlex.join(sys.argv)) if args.record else None
+        scores = {name_of(s): {seed: validation_scores(spec, s, seed, args.validation_per_class)
+                               for seed in seeds} for s in SETTINGS}
+    except StdpnetError as exc:
+        sys.exit(f"error: {exc}")
+    title = results.title_of(args.record, "Caltech preprocessing, simple readouts") if args.record else ""
+    print("| preprocessing | " + " | ".join(READOUTS.values()) + " |\n|---|---|---|")
+    for setting, per_seed in scores.items():
+        entries = [results.figure(f"{args.record}.{setting}_validation_accuracy_{readout}", title,
+                                  f"accuracy, {label} on the pixels, {setting}", "validation", "%",
+                                  {s: per_seed[s][readout] for s in seeds}, source or {})
+                   for readout, label in READOUTS.items()]
+        print(f"| {setting} | " + " | ".join(results.mean_sd(e) for e in entries) + " |", flush=True)
+        if args.record:
+            for entry in entries:
+                print(f"wrote {results.write(entry)}")
 
 
 if __name__ == "__main__":

@@ -174,6 +174,10 @@ HEADLINES = (
      "on validation",
      "python benchmarks/matched_drive.py runs/measure_fashion_equal_totals --spec networks/fashion_400.toml "
      "--record fashion_equal_totals_drive --plot docs/images/fashion_equal_totals_drive.png"),
+    ("caltech_preprocessing", "Caltech-101, three classes: the image preprocessing judged by simple "
+     "readouts on validation images (a proxy, not the network)",
+     "python benchmarks/caltech_preprocessing.py --spec networks/caltech_3class.toml --seeds 0-2 "
+     "--record caltech_preprocessing"),
     ("caltech_3class", "Caltech-101, three classes, dense",
      "stdpnet sweep networks/caltech_3class.toml --seeds 0-2 --test --record caltech_3class"),
     ("caltech_3class_prune", "Caltech-101, three classes, pruned",
