@@ -31,10 +31,13 @@ CASES = (("rows", "networks/deep_seq_mnist_rows.toml", 28, 28),
          ("pixels392", "networks/deep_seq_length.toml", 392, 2))
 
 
-def stepped(layer, current):
-    """The neuron stepped through time, one call per timestep."""
+def stepped(layer, current, substeps: int = 1):
+    """The neuron stepped through time, one call per neuron step; as in
+    ``run_lif``, each input step's current is held for ``substeps`` of them
+    and their spikes are summed."""
     layer.reset_state()
-    return torch.stack([layer(current[..., t]) for t in range(current.shape[-1])], -1)
+    return torch.stack([sum(layer(current[..., t]) for _ in range(substeps))
+                        for t in range(current.shape[-1])], -1)
 
 
 def step_seconds(model, x, y, run_lif) -> float:
