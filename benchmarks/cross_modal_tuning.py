@@ -13,16 +13,20 @@ scores the same pairs). The test pairs are never read. Prints one JSON line per 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
 
 from stdpnet import streams
 from stdpnet.engine.multimodal import MultimodalSimulator
+from stdpnet.errors import StdpnetError
 from stdpnet.experiments import audiovisual
 from stdpnet.readout import combine
+from stdpnet.spec.grid import parse_value
 
 
 def validate(run_dir: Path, m, data, n_pairs: int) -> dict:
@@ -52,9 +56,14 @@ def main():
     for setting in args.settings:
         m = audiovisual.open_run(args.run)
         for item in setting.split(","):
-            key, value = item.split("=")
-            setattr(m.cross, key, float(value))
-        m.validate()
+            key, _, value = item.partition("=")
+            if key not in {f.name for f in dataclasses.fields(m.cross)}:
+                sys.exit(f"--settings {setting!r}: {key!r} is not a key of [cross]")
+            setattr(m.cross, key, parse_value(value))
+        try:
+            m.validate()
+        except StdpnetError as exc:
+            sys.exit(f"--settings {setting!r}: {exc}")
         with tempfile.TemporaryDirectory() as tmp:
             run_dir = audiovisual.create_run(Path(tmp) / "run", m)
             for part in ("image", "audio"):

@@ -54,9 +54,10 @@ def main():
                                      "not quantised); drop --before-final")
                 state[compression.W] = np.asarray(before, float).ravel()
             compression.compress(state, spec, sparsity, quantise_now=True)
-            counts = runs.load_npz(run / runs.CHECKPOINT)["counts"]
-            runs.save_npz(run / runs.CHECKPOINT, counts=counts,
-                          **{f"state.{k}": v for k, v in state.items()})
+            ckpt = runs.load_checkpoint(run)        # the pruned state, as training would end
+            ckpt.state = state
+            runs.save_checkpoint(run, ckpt)
+            runs.update_npz(run / runs.WEIGHTS, w=state[compression.W], theta=state["excitatory.theta"])
             (run / runs.SPEC).write_text(dump_spec(spec))
             result = training.evaluate(run, quiet=True, split="validation")
             c = result["compression"]["counts"]

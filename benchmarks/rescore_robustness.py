@@ -24,6 +24,7 @@ def main():
     parser.add_argument("run", type=Path, help="a multimodal run folder with robustness_*.npz files")
     args = parser.parse_args()
     columns = ["image", "audio"] + [f"both: {rule}" for rule in Readout.VOTES]
+    keys = [("image",), ("audio",)] + [("both_by_rule", rule) for rule in Readout.VOTES]
     try:
         sweeps = rescore(args.run)
     except StdpnetError as exc:
@@ -33,7 +34,14 @@ def main():
         print("|---" * (len(columns) + 1) + "|")
         for levels, acc in rows:
             print(f"| {', '.join(f'{v:g}' for v in levels)} | "
-                  + " | ".join(f"{100 * acc[c]:.1f}%" for c in columns) + " |")
+                  + " | ".join(f"{100 * _at(acc, key):.1f}%" for key in keys) + " |")
+
+
+def _at(accuracies: dict, key: tuple) -> float:
+    """One figure of ``rescore``'s nested accuracies (``("both_by_rule", rule)``)."""
+    for part in key:
+        accuracies = accuracies[part]
+    return accuracies
 
 
 if __name__ == "__main__":

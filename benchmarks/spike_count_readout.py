@@ -122,7 +122,7 @@ def main():
                               ("likelihood", float(r["validation_accuracy_likelihood"])),
                               ("linear_counts", linear_on_counts(readout))):
             per_seed.setdefault(figure, []).append(value)
-        print(f"{cell} seed {r['seed']} {r['data.test_speakers']}: linear on counts "
+        print(f"{cell} seed {r['seed']} {r.get('data.test_speakers', '')}: linear on counts "
               f"{100 * per_seed['linear_counts'][-1]:.1f}%", flush=True)
     print("\n| cell | vote | likelihood | linear classifier on the spike counts |\n|---|---|---|---|")
     for cell, per_seed in cells.items():
@@ -135,9 +135,9 @@ def main():
             folds = len(next(iter(per_seed.values()))["linear_counts"])
             title = results.title_of(args.record, "Logistic regression on an ensemble's spike counts")
             entry = results.figure(
-                f"{args.record}.{cell}_validation_accuracy_linear_counts", title,
+                f"{args.record}.{cell + '_' if cell else ''}validation_accuracy_linear_counts", title,
                 f"accuracy, logistic regression on the labelling examples' spike counts, "
-                f"mean over {folds} folds, {cell}", "validation", "%",
+                f"mean over {folds} folds{', ' + cell if cell else ''}", "validation", "%",
                 {s: float(np.mean(per_seed[s]["linear_counts"])) for s in sorted(per_seed)}, source)
             print(f"wrote {results.write(entry)}")
 

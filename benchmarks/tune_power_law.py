@@ -17,6 +17,7 @@ Settings not given keep the Plasticity defaults; ``{}`` is the shipped setting.
 """
 import argparse
 import copy
+import dataclasses
 import json
 import time
 
@@ -51,6 +52,8 @@ def main():
     for cfg in args.configs:
         tried = copy.deepcopy(spec)
         for key, value in cfg.items():
+            if key not in {f.name for f in dataclasses.fields(tried.plasticity)}:
+                raise SystemExit(f"configs: {key!r} is not a key of [plasticity]")
             setattr(tried.plasticity, key, value)
         # rates, targets and the exponent are run-time parameters: one binary for every setting
         sim = Simulator(tried.validate(), data.n_input)
