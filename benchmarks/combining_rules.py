@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from stdpnet import runs
-from stdpnet.errors import ConfigError
+from stdpnet.errors import ConfigError, StdpnetError
 from stdpnet.experiments.sweep import one_setting
 from stdpnet.spec import Readout
 
@@ -66,8 +66,11 @@ def main():
     parser.add_argument("--spec", type=Path, default=Path("networks/audiovisual.toml"),
                         help="the spec the runs were made from (for the record)")
     args = parser.parse_args()
-    one_setting(args.runs, multimodal=True)   # the seeds of one setting, not a sweep's cells
-    by_run = {run: conditions(run, args.split) for run in args.runs}
+    try:
+        one_setting(args.runs, multimodal=True)   # the seeds of one setting, not a sweep's cells
+        by_run = {run: conditions(run, args.split) for run in args.runs}
+    except StdpnetError as exc:
+        sys.exit(f"error: {exc}")
     names = list(next(iter(by_run.values())))
     print(f"| condition ({args.split}) | " + " | ".join(RULES) + " | better single modality |")
     print("|---|" + "---|" * (len(RULES) + 1))

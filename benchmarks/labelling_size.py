@@ -49,6 +49,10 @@ def main():
     parser.add_argument("--draws", type=int, default=5, help="random subsets per size (default 5)")
     parser.add_argument("--record", metavar="NAME", help="write every figure to results/NAME.*")
     args = parser.parse_args()
+    spec_file = Path("networks") / f"{runs.open_run(args.runs[0]).name}.toml"
+    if args.record and not spec_file.is_file():    # said now, not after the scoring
+        sys.exit(f"--record: the record names the run's spec {spec_file}, which is not there "
+                 "(run this from the repository root)")
     by_seed = {}
     for run_dir in args.runs:
         path = run_dir / runs.READOUT
@@ -59,7 +63,10 @@ def main():
         if spec.seed in by_seed:
             sys.exit(f"{run_dir}: a second run of seed {spec.seed}; give one run per seed")
         n_classes = int(max(readout["assign_labels"].max(), readout["validation_labels"].max())) + 1
-        by_seed[spec.seed] = {k: accuracies(readout, k, args.draws, n_classes) for k in args.sizes}
+        try:
+            by_seed[spec.seed] = {k: accuracies(readout, k, args.draws, n_classes) for k in args.sizes}
+        except ValueError as exc:
+            sys.exit(f"{run_dir}: {exc}")
     print("| labelling digits | vote (mean ± sd) | likelihood (mean ± sd) |\n|---|---|---|")
     for k in args.sizes:
         v = 100 * np.array([by_seed[s][k] for s in sorted(by_seed)])
@@ -68,8 +75,7 @@ def main():
     if args.record:
         from stdpnet import results
 
-        name = runs.open_run(args.runs[0]).name
-        source = results.provenance(Path("networks") / f"{name}.toml", "python " + shlex.join(sys.argv))
+        source = results.provenance(spec_file, "python " + shlex.join(sys.argv))
         title = results.title_of(args.record, args.record)
         for k in args.sizes:
             for column, readout_name in ((0, "vote"), (1, "likelihood")):

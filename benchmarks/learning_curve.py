@@ -94,6 +94,10 @@ def main():
         parser.error("give either run folders or --from-record NAME")
     if args.from_record and args.record:
         parser.error("--record writes a curve scored from runs; --from-record reads one already written")
+    spec_file = Path("networks") / f"{runs.open_run(args.runs[0]).name}.toml" if args.runs else None
+    if args.record and not spec_file.is_file():    # said now, not after hours of scoring
+        sys.exit(f"--record: the record names the runs' spec {spec_file}, which is not there "
+                 "(run this from the repository root)")
     if args.from_record:
         by_seed = recorded_curves(args.from_record, args.readout)
         spec_path = args.from_record
@@ -118,7 +122,6 @@ def main():
     if args.record:
         from stdpnet import results
 
-        spec_file = Path("networks") / f"{spec_path}.toml"
         source = results.provenance(spec_file, "python " + shlex.join(sys.argv))
         title = results.title_of(args.record, args.record)
         for epoch in epochs:

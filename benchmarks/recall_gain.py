@@ -26,7 +26,7 @@ import numpy as np
 
 from stdpnet import results, runs
 from stdpnet.engine.multimodal import MultimodalSimulator
-from stdpnet.errors import ConfigError
+from stdpnet.errors import ConfigError, StdpnetError
 from stdpnet.experiments import audiovisual
 from stdpnet.experiments.sweep import one_setting
 
@@ -99,7 +99,10 @@ def main():
         raise SystemExit("--record records test figures: use --split test")
     source = results.provenance("networks/audiovisual.toml",
                                 "python " + shlex.join(sys.argv)) if args.record else None
-    one_setting(args.runs, multimodal=True)   # the seeds of one setting, not a sweep's cells
+    try:
+        one_setting(args.runs, multimodal=True)   # the seeds of one setting, not a sweep's cells
+    except StdpnetError as exc:
+        sys.exit(f"error: {exc}")
     rows = []
     for run in args.runs:
         rows += recall_at(run, gains, args.split)

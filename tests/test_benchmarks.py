@@ -252,3 +252,36 @@ def test_the_drive_picture_puts_each_class_at_its_mean_drive_and_share_named(tmp
     assert [t.xy for t in first.texts] == [(1.5, pytest.approx(70.0)), (0.5, pytest.approx(30.0))]
     assert [t.xy for t in second.texts] == [(0.9, pytest.approx(30.0)), (1.1, pytest.approx(70.0))]
     assert first.get_title() == "a, b"
+
+
+def test_the_scan_benchmark_times_the_computation_run_lif_does():
+    """lif_scan_speed's baseline (the neuron stepped per neuron step) gives the
+    spike counts of ``run_lif``, with neuron steps per input step too."""
+    import torch
+    from stdpnet.deep.seq import models
+    stepped = benchmark("lif_scan_speed").stepped
+    layer = models._lif_layers([4], {"threshold": 1.0, "leak": 0.9, "gamma": 0.3,
+                                     "train_threshold": True, "train_leak": True})[0]
+    current = 2 * torch.rand(2, 4, 7, generator=torch.Generator().manual_seed(0))
+    for substeps in (1, 3):
+        scanned = models.run_lif(layer, current, substeps)
+        assert scanned.sum() > 0
+        torch.testing.assert_close(stepped(layer, current, substeps), scanned)
+
+
+def test_pruning_a_trained_run_after_the_fact_scores_the_pruned_copy(tmp_path, monkeypatch, capsys):
+    """prune_after_training prunes and quantises a copy of a finished run and
+    scores it on validation; the run itself is left as it was."""
+    import sys
+    from stdpnet import runs
+    from stdpnet.experiments import ensemble as training
+    from conftest import tiny_spec
+    spec = tiny_spec(data__validation_examples=20)
+    run = runs.create(tmp_path / "dense", spec)
+    training.train(spec, run, quiet=True)
+    weights = runs.load_npz(run / runs.WEIGHTS)["w"].copy()
+    monkeypatch.setattr(sys, "argv", ["prune_after_training.py", str(run), "--sparsity", "0.5", "--levels", "4"])
+    benchmark("prune_after_training").main()
+    cells = [c.strip() for c in capsys.readouterr().out.strip().splitlines()[-1].strip("|").split("|")]
+    assert cells[:2] == ["0.5", "4 uniform"] and float(cells[4].rstrip("x")) > 1.5, cells
+    np.testing.assert_array_equal(runs.load_npz(run / runs.WEIGHTS)["w"], weights)
