@@ -57,9 +57,9 @@ def data_fetch(name, root, wheel):
 @click.option("--voices", default=None, metavar="V1,V2,...",
               help="espeak-ng voices, one speaker each, e.g. en-us,en-us+f3 "
                    "(`espeak-ng --voices=en`, `--voices=variant`) [default: eight English voices].")
-@click.option("--repeats", type=int, default=1, show_default=True,
+@click.option("--repeats", type=click.IntRange(min=1), default=1, show_default=True,
               help="Recordings per digit, voice, speed and pitch.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @friendly
 def data_synth(out, voices, repeats, seed):
     """Spoken digits from espeak-ng, in the FSDD file layout."""
@@ -373,7 +373,7 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
         grid = fold_grid | grid
         if record and with_test and len(grid) > 1:
             raise click.UsageError("--record --test with --folds needs one setting (no other --set)")
-    seed_list = parse_seeds(seeds) if seeds else [spec.seed]
+    seed_list = parse_seeds(seeds) if seeds is not None else [spec.seed]
     todo = tasks(spec, grid, seed_list)   # every --set key and value checked before data is fetched
     noise_list = check_noises(spec, parse_noises(list(noises)))   # and every --noise
     out = out or Path("runs") / f"sweep_{spec.name}"
@@ -505,6 +505,9 @@ def caltech_figure(spec_path, out):
     from .plots import plot_preprocessing
     from .spec import load_spec
     d = load_spec(spec_path).data
+    if d.dataset not in ("caltech101", "folder"):
+        raise click.UsageError(f"{spec_path}: data.dataset is {d.dataset!r}; the figure shows the "
+                               "images of a caltech101 or folder spec")
     root = folder_root(d)
     classes = list(d.classes) or (class_folders(root) if d.dataset == "folder" else list(CALTECH_CLASSES))
     files = list_class_images(root, classes)

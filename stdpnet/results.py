@@ -511,6 +511,11 @@ def pool(name: str, sources: list[str], command: str, title: str, root: Path | N
                              parts[0]["unit"], values, source))
     if not pooled:
         raise ConfigError(f"pool {name}: the records {sources} share no figure of a validation or test split")
+    others = sorted({str(e.get("spec")) for e in load_all(root) if e["name"].startswith(name + ".")}
+                    - {pooled[0]["spec"]})
+    if others:
+        raise ConfigError(f"pool {name}: the record {name!r} holds figures of another spec "
+                          f"({', '.join(others)}); choose another name")
     return [write(entry, root) for entry in pooled]     # every figure checked before any is written
 
 

@@ -297,6 +297,11 @@ def test_pooling_refuses_a_seed_twice_or_records_of_another_spec(tmp_path):
     with pytest.raises(ConfigError, match="no record 'missing'"):
         results.pool("am", ["a", "missing"], "cmd", "AM", root=tmp_path)
     assert not list(tmp_path.glob("a?.*")), "nothing is written when pooling is refused"
+    results.record_sweep("b", source, fake_sweep({2: 0.83}), "B", root=tmp_path)
+    kept = (tmp_path / "c.test_accuracy.json").read_text()
+    with pytest.raises(ConfigError, match="'c' holds figures of another spec"):   # not written over
+        results.pool("c", ["a", "b"], "cmd", "AB", root=tmp_path)
+    assert (tmp_path / "c.test_accuracy.json").read_text() == kept
 
 
 def test_pool_seeds_on_the_command_line_records_its_own_command_and_names_a_missing_record(tmp_path, monkeypatch):

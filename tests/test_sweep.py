@@ -581,10 +581,18 @@ def test_a_bad_set_key_or_noise_is_refused_before_any_data_is_fetched(tmp_path, 
     path.write_text(dump_spec(s))
     for option, said in ((["--set", "plasticity.x_tarr=0.1,0.2"], "plasticity.x_tarr"),
                          (["--noise", "image:gaussian=0.4"], "single ensemble"),   # and --list too
-                         (["--noise", "image:gaussian=0.4", "--list"], "single ensemble")):
+                         (["--noise", "image:gaussian=0.4", "--list"], "single ensemble"),
+                         (["--seeds", ""], "--seeds ''")):        # not the spec's seed in silence
         result = CliRunner().invoke(main, ["sweep", str(path), *option, "--out", str(tmp_path / "s")])
         assert result.exit_code != 0 and said in result.output, result.output
         assert not fetched and not (tmp_path / "s").exists()
+
+
+def test_a_scheduler_address_that_is_not_one_is_named():
+    from stdpnet.errors import ConfigError
+    from stdpnet.experiments.sweep import connect
+    with pytest.raises(ConfigError, match="--scheduler garbage: no Dask scheduler answers"):
+        connect(None, "garbage")
 
 
 def test_list_shows_how_far_each_task_has_got_and_runs_nothing(tmp_path):

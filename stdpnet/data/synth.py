@@ -80,8 +80,8 @@ def synthesize_digits(dest: Path | str | None = None, voices: Sequence[str] = DE
     if len(set(names)) != len(names):
         raise DataError(f"voices {list(voices)} give repeated speaker names {names}")
     dest = Path(dest) if dest is not None else default_root()
-    (dest / MANIFEST).unlink(missing_ok=True)   # written anew: complete again once this ends
     rng = np.random.default_rng(seed)
+    (dest / MANIFEST).unlink(missing_ok=True)   # written anew: complete again once this ends
     grid = list(itertools.product(speeds, pitches, range(repeats)))
     rows = []
     bar = tqdm(total=len(voices) * len(grid) * len(DIGIT_WORDS), desc="synthesising digits", unit="file",

@@ -250,6 +250,8 @@ def repeat_cmd(spec, methods, seeds, out, record, device, threads, train_limit, 
         raise click.BadParameter(f"diet and/or iir, got {methods!r}", param_hint="--methods")
     argv = sys.argv[sys.argv.index("repeat"):] if "repeat" in sys.argv else ["repeat", str(spec)]
     source = results.provenance(spec, "stdpnet deep " + shlex.join(argv)) if record else None
+    if record:
+        results.check_name(record)     # said now, not after the training
     finished = {}
     for seed in parse_seeds(seeds):
         cfg = load_spec(spec)
@@ -469,6 +471,8 @@ def seq_repeat_cmd(spec, models, seeds, out, record, device, threads, epochs, se
         raise click.BadParameter(f"unknown model kinds {unknown}", param_hint="--models")
     argv = sys.argv[sys.argv.index("seq-repeat"):] if "seq-repeat" in sys.argv else ["seq-repeat", str(spec)]
     source = results.provenance(spec, "stdpnet deep " + shlex.join(argv)) if record else None
+    if record:
+        results.check_name(record)     # said now, not after the training
     dev = _setup(device, threads, cfg["seed"])
     grid = parse_sets(list(sets))
     cells = [dict(zip(grid, values)) for values in itertools.product(*grid.values())]

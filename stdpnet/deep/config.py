@@ -7,9 +7,12 @@ naming the file and the dotted key.
 from __future__ import annotations
 
 import copy
+import math
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..spec.ensemble import RUN_NAME
+from ..spec.grid import MAX_SEED
 from ..spec.toml import read_toml
 
 DEFAULTS: dict = {
@@ -157,7 +160,26 @@ def overlay(defaults: dict, spec: dict, where: str) -> dict:
     return cfg
 
 
+def check_common(cfg: dict, where: str) -> None:
+    """What every Torch-path spec needs: a name that is one plain folder name
+    (the run goes to runs/<name>-...), a seed that fits 32 bits, and finite
+    numbers only (a NaN rate trains to NaN and says nothing)."""
+    name = cfg["name"]
+    if not RUN_NAME.match(name) or ".." in name:
+        raise ConfigError(f"{where}: name {name!r} must be a plain folder name (letters, digits, '.', "
+                          "'_', '+', '-'; no path separators, no '..', at most 128 characters)")
+    if not 0 <= cfg["seed"] <= MAX_SEED:
+        raise ConfigError(f"{where}: seed must be in 0 .. {MAX_SEED}, got {cfg['seed']}")
+    for key, value in cfg.items():
+        for sub, v in (value.items() if isinstance(value, dict) else [(None, value)]):
+            items = v if isinstance(v, list) else [v]
+            if any(isinstance(x, float) and not math.isfinite(x) for x in items):
+                raise ConfigError(f"{where}: {key}{'.' + sub if sub else ''} must be finite, got {v!r}")
+
+
 def validate(cfg: dict, where: str) -> None:
+    check_common(cfg, where)
+
     def get(dotted):
         table, key = dotted.split(".")
         return cfg[table][key]

@@ -36,6 +36,9 @@ def prepare_run(path: str | Path, force: bool = False, resume: bool = False,
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise RunFolderError(f"run folder {path} exists and is not a folder")
+    if resume and path.is_dir() and any(path.iterdir()) and not (path / CONFIG_FILE).is_file():
+        raise RunFolderError(f"{path} is not a deep run folder (no {CONFIG_FILE}): nothing of it "
+                             "to resume; choose another --run")
     if path.exists() and any(path.iterdir()) and not resume:
         if not force and resumable and not (path / METRICS_FILE).is_file():
             raise RunFolderError(f"run folder {path} was stopped before it finished: pass "

@@ -461,7 +461,7 @@ def connect(workers: int | None, scheduler: str | None):
     if scheduler:
         try:
             return Client(scheduler, timeout="30s"), None
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:   # (ValueError: not an address)
             raise ConfigError(f"--scheduler {scheduler}: no Dask scheduler answers there ({exc})") from exc
     n = workers or default_jobs()
     with dask.config.set({"distributed.worker.profile.enabled": False,

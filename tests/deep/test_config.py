@@ -42,3 +42,23 @@ def test_defaults_are_valid_and_round_trip_through_toml():
 def test_bad_values_name_the_key(spec, words):
     with pytest.raises(ConfigError, match=words.replace("[", r"\[").replace("]", r"\]")):
         merge(spec, "spec.toml")
+
+
+@pytest.mark.parametrize("spec, words", [
+    ({"name": "/tmp/elsewhere"}, "name '/tmp/elsewhere' must be a plain folder name"),
+    ({"name": ".."}, "plain folder name"),
+    ({"seed": 2**31}, "seed must be in 0 .. 2147483647"),
+    ({"ann": {"weight_decay": float("nan")}}, "ann.weight_decay must be finite"),
+    ({"ann": {"lr": float("inf")}}, "ann.lr must be finite"),
+])
+def test_names_seeds_and_numbers_a_run_cannot_use_are_named(spec, words):
+    with pytest.raises(ConfigError, match=words.replace(".", r"\.").replace("(", r"\(")):
+        merge(spec)
+
+
+def test_a_sequence_spec_is_held_to_the_same_names_seeds_and_finite_numbers():
+    from stdpnet.deep.seq.config import merge as merge_seq
+    with pytest.raises(ConfigError, match=r"train\.lr must be finite"):
+        merge_seq({"train": {"lr": float("inf")}})
+    with pytest.raises(ConfigError, match="plain folder name"):
+        merge_seq({"name": "a/b"})

@@ -62,6 +62,8 @@ def test_run_folder_refuses_to_overwrite_without_force(tmp_path):
     assert runs.read_metrics(run) == {"a": 1}
     with pytest.raises(RunFolderError, match="not a deep run folder"):   # no config.toml: not ours
         runs.prepare_run(run, force=True)
+    with pytest.raises(RunFolderError, match="not a deep run folder"):   # nor written into
+        runs.prepare_run(run, resume=True)
     assert runs.read_metrics(run) == {"a": 1}
     runs.write_text(run / runs.CONFIG_FILE, 'name = "r"\n')
     runs.prepare_run(run, force=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ...errors import ConfigError
 from ...spec.toml import read_toml
-from ..config import overlay
+from ..config import check_common, overlay
 
 MODELS = ("lite", "srnn", "lstm", "gru", "tcn")
 TASKS = ("mnist_rows", "mnist_pixels", "fsdd", "nmnist", "synthetic_event_mnist")
@@ -115,6 +115,7 @@ def merge(spec: dict, where: str = "spec") -> dict:
 
 
 def validate(cfg: dict, where: str) -> None:
+    check_common(cfg, where)
     for dotted, options in CHOICES.items():
         if _get(cfg, dotted) not in options:
             raise ConfigError(f"{where}: {dotted} must be one of {', '.join(options)}, "
