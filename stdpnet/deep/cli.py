@@ -37,6 +37,8 @@ def _setup(device: str | None, threads: int | None, seed: int):
     except RuntimeError as exc:
         raise click.BadParameter(f"{device!r} is not a torch device ({exc})",
                                  param_hint="--device") from exc
+    if dev.type not in ("cpu", "cuda"):     # (torch names more: mps, xpu, meta...)
+        raise click.BadParameter(f"{device!r}: the Torch path runs on cpu or cuda", param_hint="--device")
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise click.BadParameter("CUDA was asked for but torch sees no GPU here",
                                  param_hint="--device")

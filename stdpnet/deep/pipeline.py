@@ -275,7 +275,7 @@ def _finished_stages(run: Path, snn: SpikingNetwork, dev) -> dict | None:
     its rows so far, or None when no stage has finished there."""
     if not (run / IIR_STAGE_FILE).is_file():
         return None
-    done = torch.load(run / IIR_STAGE_FILE, map_location=dev, weights_only=False)
+    done = runs.load_torch(run / IIR_STAGE_FILE, dev)
     snn.net.load_state_dict(done["state_dict"])
     snn.timesteps = done["timesteps"]
     set_rng_state(done["rng"])
@@ -345,7 +345,12 @@ def _measured_cells(run: Path, models: str, log: Callable) -> dict:
     path = run / ATTACK_CELLS_FILE
     if not path.is_file():
         return {}
-    kept = json.loads(path.read_text())
+    try:
+        kept = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RunFolderError(f"{path} is not valid JSON ({exc}); delete it to measure every cell anew") from exc
+    if not isinstance(kept, dict) or "cells" not in kept:
+        raise RunFolderError(f"{path} holds no attack cells; delete it to measure every cell anew")
     if kept.get("models") != models:
         log(f"{path}: the attacked models have changed since; measuring every cell anew")
         return {}

@@ -80,6 +80,19 @@ def save_rng(run: Path) -> None:
     save_torch(Path(run) / RNG_FILE, state)
 
 
+def load_torch(path: Path, map_location=None) -> dict:
+    """A torch file of a run folder (model, checkpoint, random state); one
+    that is truncated, corrupt or holds no dict is an error naming it."""
+    try:
+        value = torch.load(path, map_location=map_location, weights_only=False)
+    except Exception as exc:    # torch raises many kinds for a damaged file
+        raise RunFolderError(f"{path} is truncated or corrupt ({str(exc).splitlines()[0]}); delete it, "
+                             "or the run folder, and run again") from exc
+    if not isinstance(value, dict):
+        raise RunFolderError(f"{path} is not a file of a stdpnet run (it holds a {type(value).__name__})")
+    return value
+
+
 def restore_rng(run: Path) -> None:
     """Go on with the random state ``run`` finished with, so a stage started
     from a finished run draws (dropout, ...) as it would have straight after
@@ -87,7 +100,7 @@ def restore_rng(run: Path) -> None:
     path = Path(run) / RNG_FILE
     if not path.is_file():
         return
-    state = torch.load(path, weights_only=False)
+    state = load_torch(path)
     torch.set_rng_state(state["cpu"])
     cuda = state["cuda"]
     if cuda is not None and torch.cuda.is_available() and len(cuda) == torch.cuda.device_count():
@@ -158,9 +171,12 @@ def read_metrics(run: Path) -> dict:
     if not path.exists():
         return {}
     try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
+        metrics = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise RunFolderError(f"{path} is not valid JSON ({exc})") from exc
+    if not isinstance(metrics, dict):
+        raise RunFolderError(f"{path} holds no table of figures")
+    return metrics
 
 
 def load_run(run: str | Path, data_info: dict | None = None, device="cpu"):
@@ -173,10 +189,9 @@ def load_run(run: str | Path, data_info: dict | None = None, device="cpu"):
         if not (run / name).exists():
             raise RunFolderError(f"{run / name} not found: is {run} a deep run folder?")
     cfg = merge(read_toml(run / CONFIG_FILE, "run configuration"), str(run / CONFIG_FILE))
-    try:
-        ckpt = torch.load(run / MODEL_FILE, map_location=device, weights_only=False)
-    except Exception as exc:
-        raise RunFolderError(f"{run / MODEL_FILE} is truncated or corrupt ({exc})") from exc
+    ckpt = load_torch(run / MODEL_FILE, device)
+    if ckpt.get("kind") not in ("ann", "snn") or "state_dict" not in ckpt:
+        raise RunFolderError(f"{run / MODEL_FILE} is not the model of a deep run (no kind or state_dict)")
     net = build_model(cfg["model"], data_info or INFO[cfg["data"]["dataset"]])
     if ckpt.get("batch_norm_folded"):
         fold_batch_norm(net)

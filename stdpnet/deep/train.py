@@ -102,7 +102,7 @@ def fit(model, train, val, *, epochs: int, lr: float, optimizer: str = "adam",
     ``grad_clip`` > 0 caps the gradient norm of each step;
     ``on_epoch_end(row)`` runs after each epoch's validation, before the
     checkpoint."""
-    from .runs import save_torch
+    from .runs import load_torch, save_torch
 
     x_train, y_train = train
     opt = make_optimizer(model.parameters(), optimizer, lr, momentum, weight_decay)
@@ -110,7 +110,7 @@ def fit(model, train, val, *, epochs: int, lr: float, optimizer: str = "adam",
     sched = make_scheduler(opt, schedule, epochs * steps_per_epoch)
     history, start, within = [], 0, None
     if resume and checkpoint is not None and Path(checkpoint).exists():
-        state = torch.load(checkpoint, map_location=device, weights_only=False)
+        state = load_torch(Path(checkpoint), device)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])

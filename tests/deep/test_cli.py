@@ -136,6 +136,8 @@ def test_bad_inputs_are_clear_errors(tmp_path, fake_mnist):
     r = invoke("train-ann", good, "--device", "cuda:0" if not torch.cuda.is_available()
                else "nonsense", "--run", tmp_path / "z")
     assert r.exit_code != 0 and "--device" in r.output
+    r = invoke("train-ann", good, "--device", "meta", "--run", tmp_path / "z")   # torch names it; no tensor lives there
+    assert r.exit_code != 0 and "runs on cpu or cuda" in r.output and "Traceback" not in r.output
 
 
 def test_repeat_chains_ann_diet_iir_per_seed_and_records_them(tmp_path, fake_mnist, monkeypatch):

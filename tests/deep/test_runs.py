@@ -79,3 +79,13 @@ def test_missing_or_broken_run_files_are_named(tmp_path):
     (tmp_path / "model.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(RunFolderError, match="model.pt"):
         runs.load_run(tmp_path)
+    runs.save_torch(tmp_path / "model.pt", [1, 2])          # a torch file, but not a run's
+    with pytest.raises(RunFolderError, match="model.pt is not a file of a stdpnet run"):
+        runs.load_run(tmp_path)
+    runs.save_torch(tmp_path / "model.pt", {"weights": 1})
+    with pytest.raises(RunFolderError, match="not the model of a deep run"):
+        runs.load_run(tmp_path)
+    for text in (b"[1]", b"\xff\xfe"):                       # JSON of no table; not UTF-8
+        (tmp_path / "metrics.json").write_bytes(text)
+        with pytest.raises(RunFolderError, match="metrics.json"):
+            runs.read_metrics(tmp_path)

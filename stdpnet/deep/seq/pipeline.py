@@ -58,7 +58,7 @@ def train_seq(cfg: dict, kind: str, run: Path, dev, machine: dict, log: Callable
     t = cfg["train"]
     best = {"accuracy": -1.0, "epoch": 0, "state": None}
     if resume and (run / BEST_FILE).is_file():
-        best = torch.load(run / BEST_FILE, map_location=dev, weights_only=False)
+        best = runs.load_torch(run / BEST_FILE, dev)
 
     def keep_best(row):
         if row["validation_accuracy"] > best["accuracy"]:
@@ -216,7 +216,7 @@ def score_test_of(run: Path, cfg: dict, dev) -> dict:
     finished selection run of exactly ``cfg``, and add it to its metrics:
     the figure that training it again with the test asked for would give,
     without the training. Returns the metrics."""
-    ckpt = torch.load(run / runs.MODEL_FILE, map_location=dev, weights_only=False)
+    ckpt = runs.load_torch(run / runs.MODEL_FILE, dev)
     model, _ = build_seq_model(ckpt["model"], cfg["model"], ckpt["info"]["features"],
                                ckpt["info"]["classes"])
     model.load_state_dict(ckpt["state_dict"])
