@@ -165,6 +165,17 @@ def load_all(root: Path | None = None) -> list[dict]:
         missing = [f for f in FIELDS if f not in entry]
         if missing:
             raise ConfigError(f"{path}: missing {', '.join(missing)}")
+        number = (int, float)
+        wrong = [f for f, ok in (("name", isinstance(entry["name"], str)),
+                                 ("values", bool(entry["values"]) and all(
+                                     isinstance(v, number) and not isinstance(v, bool)
+                                     for v in entry["values"].values())),
+                                 ("mean", isinstance(entry["mean"], number)),
+                                 ("sd", entry["sd"] is None or isinstance(entry["sd"], number)),
+                                 ("n", isinstance(entry["n"], int))) if not ok]
+        if wrong:
+            raise ConfigError(f"{path}: {', '.join(wrong)} of the wrong type (name: text; values: a "
+                              "number for each seed; mean, sd: numbers; n: a count)")
         entries.append(entry)
     return entries
 

@@ -414,3 +414,10 @@ def test_check_and_write_docs_refuse_a_registry_that_is_not_the_checkouts(tmp_pa
     (tmp_path / "results" / "odd.json").write_text("7")
     refused = runner.invoke(main, ["results"])
     assert refused.exit_code == 1 and "odd.json: not a results entry" in refused.output, refused.output
+    entry = json.loads(next((tmp_path / "results").glob("a.*.json")).read_text())
+    for change, said in (({"values": {"0": "abc"}}, "values of the wrong type"),
+                         ({"values": {}}, "values of the wrong type"),
+                         ({"mean": "x", "name": 5}, "name, mean of the wrong type")):
+        (tmp_path / "results" / "odd.json").write_text(json.dumps(entry | change))
+        refused = runner.invoke(main, ["results"])
+        assert refused.exit_code == 1 and f"odd.json: {said}" in refused.output, refused.output
