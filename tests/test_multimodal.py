@@ -774,3 +774,10 @@ def test_the_joint_phase_resumes_to_the_same_cross_modal_weights(small_audiovisu
     a, b = np.load(run_dir / audiovisual.CROSS), np.load(copy / audiovisual.CROSS)
     for name in ("image_to_audio", "audio_to_image"):
         np.testing.assert_array_equal(a[name], b[name])
+
+
+def test_an_audio_visual_run_of_synthetic_audio_is_refused_naming_the_key():
+    """Synthetic bars stand in for audio in the simulator's tests only: a run
+    (whose calibration corrupts recordings) says so before any data is read."""
+    with pytest.raises(ConfigError, match="audio_spec: data.dataset 'synthetic' has no recordings"):
+        audiovisual.load_data(tiny_multimodal())

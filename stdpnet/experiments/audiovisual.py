@@ -42,7 +42,7 @@ from ..data.load import Dataset, audio_encoder, load_dataset, load_spoken_digits
 from ..engine.multimodal import MultimodalSimulator, rows
 from ..engine.present import default_jobs, present, present_split
 from ..engine.simulator import TEST, TRAIN
-from ..errors import DataError, RunFolderError
+from ..errors import ConfigError, DataError, RunFolderError
 from ..readout import combine, likelihood, vote
 from ..spec import MultimodalSpec, dump_multimodal_spec, dump_spec, load_multimodal_spec
 from . import ensemble, kept
@@ -66,6 +66,9 @@ class Data:
 
 
 def load_data(m: MultimodalSpec) -> Data:
+    if m.audio.data.dataset == "synthetic":     # (bars: the simulator's tests' stand-in)
+        raise ConfigError("audio_spec: data.dataset 'synthetic' has no recordings for the audio-visual "
+                          "run's noisy pairs; use spoken digits (fsdd, synth_digits)")
     return Data(load_dataset(m.image.data, m.image.seed), load_dataset(m.audio.data, m.audio.seed))
 
 
