@@ -9,6 +9,7 @@ from . import plots, runs
 from .data.load import audio_encoder, load_dataset, load_spoken_digits
 from .engine.multimodal import MultimodalSimulator
 from .engine.simulator import Simulator
+from .errors import RunFolderError
 from .experiments import audiovisual
 from .experiments.ensemble import trained_state
 
@@ -23,6 +24,10 @@ def plot_run(run_dir: Path, raster_examples: int = 3) -> list[Path]:
     run_dir = Path(run_dir)
     spec = runs.open_run(run_dir)
     weights = runs.load_npz(run_dir / runs.WEIGHTS)
+    missing = [k for k in ("w", "theta") if k not in weights]
+    if missing:
+        raise RunFolderError(f"{run_dir / runs.WEIGHTS}: no {' or '.join(missing)}; delete {runs.WEIGHTS} "
+                             f"and rewrite it with `stdpnet train --resume {run_dir}`")
     data = load_dataset(spec.data, spec.seed)
     written = []
     if "w_unquantised" in weights and "mask" in weights:

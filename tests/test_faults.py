@@ -515,3 +515,10 @@ def test_run_of_data_without_a_validation_part_scores_test_only(tmp_path):
     assert result.exit_code == 0, result.output
     assert "scoring the test split only" in result.output
     assert set(runs.load_json(tmp_path / "r" / runs.METRICS)["evaluate"]) == {"test"}
+
+
+def test_plotting_a_run_whose_weights_file_lacks_its_weights_names_the_file(tmp_path):
+    run = runs.create(tmp_path / "run", tiny_spec())
+    runs.save_npz(run / runs.WEIGHTS, theta=np.zeros(10))
+    result = cli("plot", run)
+    assert result.exit_code == 1 and "weights.npz: no w;" in result.output and "Traceback" not in result.output
