@@ -6,8 +6,8 @@ regression on the [0, 1] vectors.
 For every seed the spec's split is made as the network makes it (its
 classes, ``train_per_class``, ``test_per_class``, that seed); only the
 training side is read: ``--validation-per-class`` images of each class
-(drawn as the network draws its validation images) are scored, the rest
-fit. No test image is scored.
+(drawn from each class's own stream) are scored, the rest fit. No test
+image is scored.
 Run: ``python benchmarks/caltech_preprocessing.py --spec networks/caltech_3class.toml
 --seeds 0-2 [--record caltech_preprocessing]``.
 """
@@ -30,7 +30,7 @@ from stdpnet.spec.grid import parse_seeds
 
 from audio_features import logistic  # same readout as the audio benchmark
 
-# (preprocess, size, DoG sigmas, fit): the spec's setting is the first
+# (preprocess, size, DoG sigmas, fit): the shipped defaults first
 SETTINGS = [("on_off", 28, (1.0, 2.0), "pad"), ("on_off", 28, (1.0, 2.0), "stretch"),
             ("on_off", 28, (1.0, 2.0), "crop"), ("on_off", 28, (0.7, 1.4), "pad"),
             ("on_off", 28, (1.0, 3.0), "pad"), ("on_off", 32, (1.0, 2.0), "pad"),

@@ -52,13 +52,15 @@ def main():
                         help="validation pairs scored (the validation recordings cycled)")
     args = parser.parse_args()
     base = audiovisual.open_run(args.run)
+    for setting in args.settings:      # every key checked before anything is measured
+        for key in (item.partition("=")[0] for item in setting.split(",")):
+            if key not in {f.name for f in dataclasses.fields(base.cross)}:
+                sys.exit(f"--settings {setting!r}: {key!r} is not a key of [cross]")
     data = audiovisual.load_data(base)
     for setting in args.settings:
         m = audiovisual.open_run(args.run)
         for item in setting.split(","):
             key, _, value = item.partition("=")
-            if key not in {f.name for f in dataclasses.fields(m.cross)}:
-                sys.exit(f"--settings {setting!r}: {key!r} is not a key of [cross]")
             setattr(m.cross, key, parse_value(value))
         try:
             m.validate()

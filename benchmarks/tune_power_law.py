@@ -49,11 +49,13 @@ def main():
     order = np.random.default_rng(args.seed).permutation(len(data.train_x))
     train_idx, label_idx = order[:args.train_digits], order[:LABELLED]
     val_x, val_y = data.split("validation")
+    known = {f.name for f in dataclasses.fields(spec.plasticity)}
+    unknown = sorted({k for cfg in args.configs for k in cfg} - known)
+    if unknown:                        # said before anything is trained
+        raise SystemExit(f"configs: {', '.join(map(repr, unknown))} not a key of [plasticity]")
     for cfg in args.configs:
         tried = copy.deepcopy(spec)
         for key, value in cfg.items():
-            if key not in {f.name for f in dataclasses.fields(tried.plasticity)}:
-                raise SystemExit(f"configs: {key!r} is not a key of [plasticity]")
             setattr(tried.plasticity, key, value)
         # rates, targets and the exponent are run-time parameters: one binary for every setting
         sim = Simulator(tried.validate(), data.n_input)

@@ -114,14 +114,37 @@ def test_every_source_reads_the_standard_headers_precompiled(sim):
 
 
 def test_a_header_that_cannot_be_precompiled_leaves_no_gch(tmp_path, monkeypatch):
-    """One header per set of flags; a compiler that fails leaves neither a
-    .gch nor a half-written one, and the header is then read as text."""
+    """One header per set of flags and compiler; a compiler that fails
+    leaves neither a .gch nor the file it had begun to write, and the header
+    is then read as text."""
     from stdpnet.engine import precompiled
     fast, slow = precompiled.header(tmp_path, "-O3"), precompiled.header(tmp_path, "-O0")
     assert fast != slow and fast.read_text() == slow.read_text()
-    monkeypatch.setenv("CXX", "false")
-    assert not precompiled.precompile(fast, "-O3")
-    assert [p.name for p in fast.parent.iterdir()] == [precompiled.NAME]
+    failing = tmp_path / "cxx"       # writes its -o file, then fails
+    failing.write_text('#!/bin/sh\nfor a; do [ "$prev" = "-o" ] && echo half > "$a"; prev=$a; done\nexit 1\n')
+    failing.chmod(0o755)
+    monkeypatch.setenv("CXX", str(failing))
+    other = precompiled.header(tmp_path, "-O3")
+    assert other.parent != fast.parent          # another compiler: another folder
+    assert not precompiled.precompile(other, "-O3")
+    assert [p.name for p in other.parent.iterdir()] == [precompiled.NAME]
+
+
+def test_a_relative_cache_names_the_header_by_its_whole_path(tmp_path, monkeypatch):
+    """make runs inside the build folder: a relative $STDPNET_CACHE still
+    gives the makefile a header it can find."""
+    import re
+    import shlex
+    from pathlib import Path
+    from stdpnet.engine.device import StandaloneDevice
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("STDPNET_CACHE", "cache")
+    monkeypatch.setattr(StandaloneDevice, "compile_source",
+                        lambda self, directory, *a, **k: Path(directory, "main").write_text(""))
+    sim = Simulator(tiny_spec(), 64)
+    makefile = (Path(sim._standalone[True][2]) / "makefile").read_text()
+    header = Path(shlex.split(re.search(r"^OPTIMISATIONS = (.*)$", makefile, re.M).group(1))[-1])
+    assert header.is_absolute() and header.is_file()
 
 
 def test_a_network_builds_without_the_precompiled_header_where_it_cannot_be_written(tmp_path, monkeypatch):

@@ -162,8 +162,9 @@ def overlay(defaults: dict, spec: dict, where: str) -> dict:
 
 def check_common(cfg: dict, where: str) -> None:
     """What every Torch-path spec needs: a name that is one plain folder name
-    (the run goes to runs/<name>-...), a seed that fits 32 bits, and finite
-    numbers only (a NaN rate trains to NaN and says nothing)."""
+    (the run goes to runs/<name>-...), a seed in the range of every stdpnet
+    spec (0 .. MAX_SEED), and finite numbers only (a NaN rate trains to NaN
+    and says nothing)."""
     name = cfg["name"]
     if not RUN_NAME.match(name) or ".." in name:
         raise ConfigError(f"{where}: name {name!r} must be a plain folder name (letters, digits, '.', "

@@ -86,8 +86,8 @@ def load_torch(path: Path, map_location=None) -> dict:
     try:
         value = torch.load(path, map_location=map_location, weights_only=False)
     except Exception as exc:    # torch raises many kinds for a damaged file
-        raise RunFolderError(f"{path} is truncated or corrupt ({str(exc).splitlines()[0]}); delete it, "
-                             "or the run folder, and run again") from exc
+        raise RunFolderError(f"{path} cannot be read ({type(exc).__name__}: {str(exc).splitlines()[0]}); "
+                             "delete it, or the run folder, and run again") from exc
     if not isinstance(value, dict):
         raise RunFolderError(f"{path} is not a file of a stdpnet run (it holds a {type(value).__name__})")
     return value

@@ -11,6 +11,7 @@ the network compiles to the same code, only more slowly.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shlex
@@ -24,13 +25,28 @@ NAME = "stdpnet_std.h"
 
 
 def header(root: Path, flags: str) -> Path:
-    """The header for compiles with ``flags``: ``root/<hash of flags>/stdpnet_std.h``,
+    """The header for compiles with ``flags`` by ``$CXX``: ``root/<hash>/stdpnet_std.h``,
+    the hash of the flags, the compiler, its version and the header's text,
+    so another compiler or a changed header never meets an old ``.gch``;
     written if missing (nothing is compiled here)."""
-    path = root / hashlib.sha256(flags.encode()).hexdigest()[:16] / NAME
+    text = "".join(f"#include <{name}>\n" for name in HEADERS)
+    cxx = os.environ.get("CXX", "g++")
+    key = "\n".join((flags, cxx, compiler_version(cxx), text))
+    path = root / hashlib.sha256(key.encode()).hexdigest()[:16] / NAME
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        _replace(path, "".join(f"#include <{name}>\n" for name in HEADERS).encode())
+        _replace(path, text.encode())
     return path
+
+
+@functools.lru_cache(maxsize=None)
+def compiler_version(cxx: str) -> str:
+    """The first line ``cxx --version`` prints ("" where it does not run)."""
+    try:
+        out = subprocess.run([cxx, "--version"], capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return out.splitlines()[0] if out else ""
 
 
 def precompile(path: Path, flags: str) -> bool:

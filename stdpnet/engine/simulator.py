@@ -112,7 +112,7 @@ class Simulator:
         """The network's C++ written into ``directory`` (about a second; no compiling)."""
         # one device object per binary: each keeps the names of its own arrays
         device = StandaloneDevice()
-        device.precompiled_root = cache_root() / "precompiled"
+        device.precompiled_root = cache_root().absolute() / "precompiled"   # make runs in the build folder
         ens, net = self._fresh(device, learning, build_on_run=False, directory=str(directory))
         net.run(self.slots * self.slot * second, namespace={})
         device.build(directory=str(directory), compile=False, run=False)
