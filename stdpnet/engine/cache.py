@@ -88,8 +88,8 @@ def remove_stale_files(build_dir: Path) -> int:
     """Delete the per-process files of processes that are gone (a killed run
     leaves its ``results_<pid>/`` folder and ``static_arrays/pid<pid>_*``
     argument files behind, a killed build its ``pid<pid>_*`` folder of
-    generated code, a killed precompile its ``pid<pid>_*.gch``); returns how many were removed. No lock is needed: no
-    live process uses them."""
+    generated code, a killed precompile its ``pid<pid>_*.gch``); returns how
+    many were removed. No lock is needed: no live process uses them."""
     import shutil
 
     removed = 0

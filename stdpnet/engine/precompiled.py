@@ -4,7 +4,7 @@ Each of a network's forty-odd source files includes ``<random>``,
 ``<iostream>`` and the like, and parsing those headers is most of the time
 a compile takes. GCC reads a precompiled copy instead when ``-include
 HEADER`` names a header with a valid ``HEADER.gch`` beside it. One is made
-per set of compiler flags, in the compile cache, and kept there.
+per compiler and set of flags, in the compile cache, and kept there.
 
 A compiler that cannot make or read the ``.gch`` reads the header as text:
 the network compiles to the same code, only more slowly.
