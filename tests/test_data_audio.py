@@ -544,6 +544,11 @@ def test_synth_digits_command_takes_voices(tmp_path, monkeypatch):
     assert cli.invoke(main, ["data", "synth-digits", "--out", str(tmp_path)]).exit_code == 0
     assert asked[0]["voices"] == ["en-us", "en-gb+f2"] and asked[0]["repeats"] == 2
     assert list(asked[1]["voices"]) == list(synth.DEFAULT_VOICES)
+    (tmp_path / synth.MANIFEST).write_text("kept")
+    for option, value in (("--seed", "-5"), ("--repeats", "0")):   # refused before the folder is touched
+        result = cli.invoke(main, ["data", "synth-digits", "--out", str(tmp_path), option, value])
+        assert result.exit_code == 2 and option in result.output and len(asked) == 2
+    assert (tmp_path / synth.MANIFEST).read_text() == "kept"
 
 
 def test_synthetic_voices_are_written_on_first_use(tmp_path, monkeypatch):

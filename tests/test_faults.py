@@ -522,3 +522,9 @@ def test_plotting_a_run_whose_weights_file_lacks_its_weights_names_the_file(tmp_
     runs.save_npz(run / runs.WEIGHTS, theta=np.zeros(10))
     result = cli("plot", run)
     assert result.exit_code == 1 and "weights.npz: no w;" in result.output and "Traceback" not in result.output
+
+
+def test_the_caltech_figure_of_a_spec_of_other_images_is_refused():
+    from conftest import REPO
+    result = cli("caltech-figure", REPO / "networks" / "mnist_quick.toml")
+    assert result.exit_code == 2 and "data.dataset is 'mnist'" in result.output
