@@ -236,8 +236,8 @@ def curve(run_dir, device, jobs, quiet):
 
 @main.command()
 @click.argument("run_dir", metavar="RUN", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--examples", type=int, default=3, show_default=True,
-              help="Examples in the spike raster (validation examples where there are any).")
+@click.option("--examples", type=click.IntRange(min=0), default=3, show_default=True,
+              help="Examples in the spike raster (validation examples where there are any; 0: no raster).")
 @friendly
 def plot(run_dir, examples):
     """Receptive fields, spike raster, thresholds, confusion, labelling, accuracy over training

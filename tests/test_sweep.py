@@ -273,6 +273,8 @@ def test_sets_and_seeds_parse_as_toml_values():
     for bad in ("a-b", "2,2", "-1", "0,5-2", "0-99999999999", "2147483648"):
         with pytest.raises(ConfigError, match="--seeds"):
             parse_seeds(bad)
+    with pytest.raises(ConfigError, match="3-1 runs backwards"):
+        parse_seeds("3-1")
     for bad, words in (("seed=1,2", "seeds are given by --seeds"), ("image.seed=1", "--seeds"),
                        ("plasticity.x_tar=,", "no value given")):
         with pytest.raises(ConfigError, match=words):

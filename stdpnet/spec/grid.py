@@ -66,7 +66,9 @@ def parse_seeds(text: str) -> list[int]:
         for part in text.split(","):
             lo, sep, hi = part.strip().partition("-")
             lo, hi = int(lo), int(hi) if sep else int(lo)
-            if hi < lo or hi - lo >= MAX_SEEDS or hi > MAX_SEED:
+            if hi < lo:
+                raise ConfigError(f"--seeds {text!r}: {part.strip()} runs backwards (write {hi}-{lo})")
+            if hi - lo >= MAX_SEEDS or hi > MAX_SEED:
                 raise ConfigError(f"--seeds {text!r}: {part.strip()} is not a range of at most "
                                   f"{MAX_SEEDS:,} seeds, each at most {MAX_SEED}")
             seeds += list(range(lo, hi + 1))
