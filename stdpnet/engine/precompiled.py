@@ -30,13 +30,17 @@ def header(root: Path, flags: str) -> Path:
     so another compiler or a changed header never meets an old ``.gch``;
     written if missing (nothing is compiled here)."""
     text = "".join(f"#include <{name}>\n" for name in HEADERS)
-    cxx = os.environ.get("CXX", "g++")
-    key = "\n".join((flags, cxx, compiler_version(cxx), text))
+    key = "\n".join((flags, compiler(), compiler_version(compiler()), text))
     path = root / hashlib.sha256(key.encode()).hexdigest()[:16] / NAME
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         _replace(path, text.encode())
     return path
+
+
+def compiler() -> str:
+    """The C++ compiler make runs: ``$CXX``, else g++."""
+    return os.environ.get("CXX", "g++")
 
 
 @functools.lru_cache(maxsize=None)
@@ -57,7 +61,7 @@ def precompile(path: Path, flags: str) -> bool:
     if gch.exists():
         return True
     scratch = gch.with_name(f"pid{os.getpid()}_{gch.name}")   # (a killed one's: cache.remove_stale_files)
-    command = [os.environ.get("CXX", "g++"), "-x", "c++-header", *shlex.split(flags),
+    command = [compiler(), "-x", "c++-header", *shlex.split(flags),
                str(path), "-o", str(scratch)]
     try:
         if subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0:
