@@ -125,9 +125,11 @@ def _ensure_spec_data(spec):
 
 DEVICE = click.option("--device", type=click.Choice(["runtime", "standalone"]), default=None,
                       help="Brian2 device (default: the spec's).")
-SPLIT = click.option("--split", type=click.Choice(["validation", "test"]), default="test", show_default=True,
+SPLIT = click.option("--split", type=click.Choice(["validation", "test"]), default="validation",
+                     show_default=True,
                      help="What to score: the validation part (carved from the training side; "
-                          "make every choice on it) or the test set (the final figure).")
+                          "make every choice on it) or the test set (the final figure: name it "
+                          "once, for the setting chosen).")
 SET_ONE = click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
                        help="Change one setting of SPEC (repeatable), e.g. --set data.root=FOLDER; "
                             "kept in the run's spec.toml.")

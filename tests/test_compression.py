@@ -261,7 +261,7 @@ def test_training_prunes_quantises_and_reports(tmp_path, sim):
     last = runs.load_npz(training.snapshots(run)[-1][2])   # the learning curve's last point
     np.testing.assert_array_equal(last["state.input_exc.w"].reshape(w.shape), w)
     np.testing.assert_array_equal(last["state.input_exc.mask"].reshape(w.shape) > 0, mask)
-    result = training.evaluate(run, quiet=True)
+    result = training.evaluate(run, quiet=True, split="test")
     counts = result["compression"]["counts"]
     assert counts["sparsity"] == pytest.approx(0.5)
     assert counts["synaptic_ops_per_inference"] > 0

@@ -398,7 +398,7 @@ def small_audiovisual(tmp_path_factory, mnist_available):
     run_dir = audiovisual.create_run(tmp_path_factory.mktemp("av") / "run", m)
     data = audiovisual.load_data(m)
     audiovisual.train_cross(m, run_dir, data, quiet=True, log=lambda *_: None)
-    return run_dir, audiovisual.evaluate(run_dir, data=data, quiet=True)
+    return run_dir, audiovisual.evaluate(run_dir, data=data, quiet=True, split="test")
 
 
 def test_both_modalities_beat_the_better_one(small_audiovisual):
@@ -429,7 +429,7 @@ def test_evaluate_and_robustness_commands_on_a_multimodal_run(small_audiovisual)
     from stdpnet.cli import main
     run_dir, first = small_audiovisual
     cli = CliRunner()
-    out = cli.invoke(main, ["evaluate", str(run_dir), "--quiet", "--jobs", "1"])
+    out = cli.invoke(main, ["evaluate", str(run_dir), "--split", "test", "--quiet", "--jobs", "1"])
     assert out.exit_code == 0, out.output
     assert "votes on the labelling pairs" in out.output and "both, summed" in out.output
     again = json.loads((run_dir / "metrics.json").read_text())
@@ -449,7 +449,7 @@ def test_evaluate_and_robustness_commands_on_a_multimodal_run(small_audiovisual)
     assert set(choice["tilted"]) == {"clean", "heavy"} and set(choice["tilted"]["heavy"]) == kinds
     assert "heavily corrupted labelling pairs" in out.output
     out = cli.invoke(main, ["robustness", str(run_dir), "--noise", "image:gaussian", "--levels", "0,1",
-                            "--quiet", "--jobs", "1"])
+                            "--split", "test", "--quiet", "--jobs", "1"])
     assert out.exit_code == 0, out.output
     with open(run_dir / "robustness_image-gaussian.csv") as f:
         clean, noisy = list(csv.DictReader(f))
@@ -500,7 +500,7 @@ def test_evaluating_again_labels_only_a_changed_network(small_audiovisual, monke
         shown.append(desc)
         return real(sim, images, state, partial, digest, jobs, desc, *args, **kwargs)
     monkeypatch.setattr(kept, "present_kept", present)
-    again = audiovisual.evaluate(run_dir, quiet=True, jobs=1)
+    again = audiovisual.evaluate(run_dir, quiet=True, jobs=1, split="test")
     assert shown and not [d for d in shown if d.startswith("labelling")]
     assert again["accuracy"] == first["accuracy"] and again["tilt"] == first["tilt"]
     other = tmp_path / "other"
@@ -510,7 +510,7 @@ def test_evaluating_again_labels_only_a_changed_network(small_audiovisual, monke
     ckpt.state[key] = ckpt.state[key][::-1].copy()
     runs.save_checkpoint(other, ckpt)
     shown.clear()
-    audiovisual.evaluate(other, quiet=True, jobs=1)
+    audiovisual.evaluate(other, quiet=True, jobs=1, split="test")
     assert [d for d in shown if d.startswith("labelling")] == ["labelling", "labelling (corrupted)"]
 
 
@@ -546,12 +546,12 @@ def test_an_evaluation_stopped_while_labelling_or_scoring_goes_on_from_its_last_
         return out
     monkeypatch.setattr(engine, "present_split", present)
     with pytest.raises(KeyboardInterrupt):
-        audiovisual.evaluate(run, quiet=True, jobs=1)
+        audiovisual.evaluate(run, quiet=True, jobs=1, split="test")
     assert task_progress([run]) == {"labelling": (1, 200, 300)}
     shown.clear()
     stop[:] = [7]   # clean labelling's last block, corrupted labelling's two, the image mode, audio's
     with pytest.raises(KeyboardInterrupt):
-        audiovisual.evaluate(run, quiet=True, jobs=1)
+        audiovisual.evaluate(run, quiet=True, jobs=1, split="test")
     assert shown == [(200, 100), (0, 200), (200, 100), (0, 200), (200, 50), (0, 200), (200, 50)]
     assert not list(run.glob(f"*{kept.LABELLING_PARTIAL}"))    # the labelling is in readout.npz
     assert task_progress([run]) == {"scoring": (1, 200, 250)}  # the image mode done, audio midway
@@ -559,7 +559,7 @@ def test_an_evaluation_stopped_while_labelling_or_scoring_goes_on_from_its_last_
     shown.clear()
     stop.clear()
     spent.clear()
-    again = audiovisual.evaluate(run, quiet=True, jobs=1)
+    again = audiovisual.evaluate(run, quiet=True, jobs=1, split="test")
     assert shown == [(200, 50), (0, 200), (200, 50)]            # audio's last block, then both
     assert again["seconds"] >= before + sum(spent) - 0.01       # the time spent before counted
     assert not list(run.glob("*.partial.npz"))

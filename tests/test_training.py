@@ -71,7 +71,7 @@ def test_learning_beats_chance_on_mnist(tmp_path, mnist_available):
     run = runs.create(tmp_path / "learn", spec.validate())
     data = load_dataset(spec.data)
     training.train(spec, run, quiet=True, data=data)
-    result = training.evaluate(run, quiet=True, data=data)
+    result = training.evaluate(run, quiet=True, data=data, split="test")
     print("accuracy", result["accuracy"])
     assert result["accuracy"] >= 0.45
     assert sum(result["neurons_per_class"]) >= 80, "most neurons learned a class"
@@ -89,9 +89,11 @@ def test_command_line_train_evaluate_plot(tmp_path):
     assert again.exit_code != 0 and "already exists" in again.output
     result = cli.invoke(main, ["evaluate", str(run), "--quiet"])
     assert result.exit_code == 0, result.output
+    assert result.output.startswith("validation accuracy")
     metrics = runs.load_json(run / runs.METRICS)
-    assert 0.0 <= metrics["evaluate"]["test"]["accuracy"] <= 1.0
-    assert metrics["evaluate"]["test"]["split"] == "test"
+    assert set(metrics["evaluate"]) == {"validation"}, "the test split is scored only when named"
+    assert 0.0 <= metrics["evaluate"]["validation"]["accuracy"] <= 1.0
+    assert metrics["evaluate"]["validation"]["split"] == "validation"
     assert metrics["train"]["examples"] == spec.data.train_examples
     peak = metrics["train"]["peak_mb"]        # the binary runs as a child process
     assert 1 < peak["binaries"] < 2000 and 50 < peak["process"] < 8000
@@ -102,7 +104,7 @@ def test_command_line_train_evaluate_plot(tmp_path):
     readout = runs.load_npz(run / runs.READOUT)   # the labelling plot's spikes: each class's mean total
     labels, counts = readout["assign_labels"], readout["assign_counts"]
     totals = [counts[labels == c].sum(axis=1).mean() for c in range(max(labels) + 1)]
-    np.testing.assert_allclose(metrics["evaluate"]["test"]["spikes_per_class"], totals, atol=1e-3)
+    np.testing.assert_allclose(metrics["evaluate"]["validation"]["spikes_per_class"], totals, atol=1e-3)
     result = cli.invoke(main, ["curve", str(run), "--quiet"])   # one epoch: no curve to draw
     assert result.exit_code != 0 and "no epoch states" in result.output and str(run) in result.output
 

@@ -40,7 +40,7 @@ class Dataset:
         if name == "validation" and (self.val_x is None or len(self.val_x) == 0):
             raise ConfigError("split 'validation': this dataset has no validation part "
                               "(data.validation_examples, validation_per_class or validation_indices; "
-                              "with data.refit it is trained on)")
+                              "with data.refit it is trained on); score the test split with --split test")
         return {"train": (self.train_x, self.train_y), "validation": (self.val_x, self.val_y),
                 "test": (self.test_x, self.test_y)}[name]
 

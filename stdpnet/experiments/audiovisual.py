@@ -419,7 +419,7 @@ def rounded(d):
 
 
 def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
-             quiet: bool = False, jobs: int | None = None, split: str = "test") -> dict:
+             quiet: bool = False, jobs: int | None = None, split: str = "validation") -> dict:
     """Assign labels and fit the combining rules on training pairs (both
     modalities), then score the three modes on the ``split`` pairs
     (``jobs`` processes, default one per usable core); written to

@@ -165,7 +165,7 @@ def trained_state(run_dir: Path) -> dict:
 
 
 def evaluate(run_dir: Path, device: str | None = None, quiet: bool = False,
-             data: Dataset | None = None, jobs: int | None = None, split: str = "test") -> dict:
+             data: Dataset | None = None, jobs: int | None = None, split: str = "validation") -> dict:
     """Assign labels on labelled training examples, then score the ``split``
     part (``validation``: carved from the training side, for every choice;
     ``test``: the final figure); theta frozen. Both sequences are cut into

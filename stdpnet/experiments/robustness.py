@@ -89,7 +89,7 @@ def noisy_inputs(m: MultimodalSpec, data: Data, ts: ScoredPairs, noises: list, l
 
 
 def robustness(run_dir: Path, noises: list, device: str | None = None, quiet: bool = False,
-               log: Callable = print, jobs: int | None = None, split: str = "test") -> Path:
+               log: Callable = print, jobs: int | None = None, split: str = "validation") -> Path:
     """Accuracy vs noise level in each readout mode on the ``split`` pairs;
     noises: [(modality, kind, levels)], several noises are applied together,
     level k of each at step k. Writes CSV, plot and the counts behind them
