@@ -129,6 +129,11 @@ HEADLINES = (
      "(schedule.rest_mode = simulate): validation accuracy",
      "stdpnet sweep networks/mnist_400.toml --set schedule.rest_mode=simulate --seeds 0-2 "
      "--record mnist_400_simulated_rest --out runs/measure_mnist_400_simulated_rest"),
+    ("mnist_quick_conductance_read", "MNIST, 100 neurons (as mnist_quick): validation accuracy with the "
+     "membrane step reading each conductance where the step starts (the default: 1.27x the model's charge "
+     "per excitatory event) or its mean over the step (the model's charge; schedule.v_reads_conductance)",
+     "stdpnet sweep networks/mnist_quick.toml --set schedule.v_reads_conductance=step_start,step_mean "
+     "--seeds 0-2 --record mnist_quick_conductance_read --out runs/measure_mnist_quick_conductance_read"),
     ("mnist_1600_equal_totals", "MNIST, 1,600 neurons (as mnist_1600) with every digit scaled to the "
      "training digits' mean total (data.equal_totals): validation accuracy",
      "stdpnet sweep networks/mnist_1600.toml --set data.equal_totals=true --seeds 0-2 "

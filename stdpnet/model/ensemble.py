@@ -55,7 +55,7 @@ from brian2 import (Clock, NeuronGroup, SpikeMonitor, StateMonitor, Synapses, Ti
 
 from ..spec import Spec
 from . import neurons
-from .integration import linearly_implicit_euler
+from .integration import linearly_implicit_euler, step_mean_linearly_implicit_euler
 from .plasticity import X_PRE, StdpRule
 from .schedule import SCHEDULE_CARRIED, STIMULUS_DT, build_schedule, link, slot_duration
 
@@ -185,6 +185,8 @@ def build_ensemble(spec: Spec, rule: StdpRule, n_input: int, slots: int, prefix:
         order=2, name=f"{prefix}input_load", **every)
 
     weight_sum = spec.connections.weight_sum_per_input * n_input
+    method = {"step_start": linearly_implicit_euler,
+              "step_mean": step_mean_linearly_implicit_euler}[spec.schedule.v_reads_conductance]
     ns_exc = {**neurons.excitatory_namespace(exc_p), **rule.namespace, "weight_sum": weight_sum,
               "theta_decay_time": spec.schedule.theta_decay_seconds(spec.connections.delay_max_ms) * second}
     excitatory = NeuronGroup(
@@ -197,7 +199,7 @@ def build_ensemble(spec: Spec, rule: StdpRule, n_input: int, slots: int, prefix:
         """ + excitatory_extra,
         threshold=neurons.EXCITATORY_THRESHOLD,
         reset=neurons.EXCITATORY_RESET + "\n" + rule.post_spike + "\nfired += 1",
-        refractory=exc_p.refractory_ms * ms, method=linearly_implicit_euler, namespace=ns_exc,
+        refractory=exc_p.refractory_ms * ms, method=method, namespace=ns_exc,
         name=f"{prefix}excitatory")
     excitatory.learning = link(schedule, learning_var, n)
     excitatory.v = exc_p.v_rest_mV * mV
@@ -213,7 +215,7 @@ def build_ensemble(spec: Spec, rule: StdpRule, n_input: int, slots: int, prefix:
 
     inhibitory = NeuronGroup(
         n, neurons.INHIBITORY + "\nfired : integer", threshold=neurons.INHIBITORY_THRESHOLD,
-        reset=neurons.INHIBITORY_RESET + "\nfired += 1", refractory=inh_p.refractory_ms * ms, method=linearly_implicit_euler,
+        reset=neurons.INHIBITORY_RESET + "\nfired += 1", refractory=inh_p.refractory_ms * ms, method=method,
         namespace=neurons.inhibitory_namespace(inh_p), name=f"{prefix}inhibitory")
     inhibitory.v = inh_p.v_rest_mV * mV
     inhibitory.run_regularly(_rest_reset(reset_mode, ()).strip() or "v = v", order=2,

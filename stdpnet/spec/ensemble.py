@@ -29,6 +29,7 @@ STANDARDISE = ("training", "speaker")   # data.audio_standardise
 CRITERIA = ("weight", "correlation")
 PRECISIONS = {"double": "float64", "single": "float32"}
 REST_MODES = ("reset", "simulate")
+CONDUCTANCE_READS = ("step_start", "step_mean")
 QUANTISERS = ("uniform", "fitted")
 PRUNE_SCHEDULES = ("linear", "constant")
 NORMALISE_TO = ("retained", "full")
@@ -334,6 +335,10 @@ class Schedule:
     # floating point of the simulated state: "double" (float64) or "single"
     # (float32: twice the numbers per vector instruction; alters the spikes)
     precision: str = "double"
+    # the conductance the membrane step reads: "step_start" (its value where the
+    # step starts: 1.27x the model's charge per excitatory event at dt 0.5 ms)
+    # or "step_mean" (its mean over the step: the model's charge; docs/model.md)
+    v_reads_conductance: str = "step_start"
 
     def dt_for(self, learning: bool) -> float:
         """The time step (ms) of the learning network or of the test network."""
@@ -366,6 +371,8 @@ class Schedule:
                "applies to rest_mode 'reset' only (a simulated rest decays theta itself)")
         _check(s, "precision", self.precision, lambda v: v in PRECISIONS,
                "must be 'double' or 'single'")
+        _check(s, "v_reads_conductance", self.v_reads_conductance, lambda v: v in CONDUCTANCE_READS,
+               "must be 'step_start' or 'step_mean'")
 
 
 @dataclass
