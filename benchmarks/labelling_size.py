@@ -22,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from stdpnet import runs
+from stdpnet import results, runs
+from stdpnet.errors import StdpnetError
 from stdpnet.readout import likelihood, vote
 
 
@@ -49,10 +50,10 @@ def main():
     parser.add_argument("--draws", type=int, default=5, help="random subsets per size (default 5)")
     parser.add_argument("--record", metavar="NAME", help="write every figure to results/NAME.*")
     args = parser.parse_args()
-    spec_file = Path("networks") / f"{runs.open_run(args.runs[0]).name}.toml"
-    if args.record and not spec_file.is_file():    # said now, not after the scoring
-        sys.exit(f"--record: the record names the run's spec {spec_file}, which is not there "
-                 "(run this from the repository root)")
+    try:   # said now, not after the scoring
+        spec_file = results.shipped_spec(runs.open_run(args.runs[0]).name) if args.record else None
+    except StdpnetError as exc:
+        sys.exit(f"error: {exc}")
     by_seed = {}
     for run_dir in args.runs:
         path = run_dir / runs.READOUT
@@ -73,8 +74,6 @@ def main():
         sd = v.std(axis=0, ddof=1) if len(v) > 1 else np.zeros(2)
         print(f"| {k} | {v[:, 0].mean():.2f}% ± {sd[0]:.2f} | {v[:, 1].mean():.2f}% ± {sd[1]:.2f} |")
     if args.record:
-        from stdpnet import results
-
         source = results.provenance(spec_file, "python " + shlex.join(sys.argv))
         title = results.title_of(args.record, args.record)
         for k in args.sizes:

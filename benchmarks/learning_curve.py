@@ -29,7 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from stdpnet import runs
+from stdpnet import results, runs
+from stdpnet.errors import StdpnetError
 from stdpnet.experiments import ensemble
 
 
@@ -64,8 +65,6 @@ def recorded_curves(name: str, readout: str = "vote", root: Path | None = None) 
     """{seed: {epoch: validation accuracy}} of the registry entries
     ``NAME.validation_accuracy[_likelihood]_epoch<K>`` that ``--record NAME``
     (or ``stdpnet pool-seeds``) wrote."""
-    from stdpnet import results
-
     stem = f"{name}.validation_accuracy" + ("_likelihood" if readout == "likelihood" else "") + "_epoch"
     out: dict = {}
     for entry in results.load_all(root):
@@ -94,10 +93,10 @@ def main():
         parser.error("give either run folders or --from-record NAME")
     if args.from_record and args.record:
         parser.error("--record writes a curve scored from runs; --from-record reads one already written")
-    spec_file = Path("networks") / f"{runs.open_run(args.runs[0]).name}.toml" if args.runs else None
-    if args.record and not spec_file.is_file():    # said now, not after hours of scoring
-        sys.exit(f"--record: the record names the runs' spec {spec_file}, which is not there "
-                 "(run this from the repository root)")
+    try:   # said now, not after hours of scoring
+        spec_file = results.shipped_spec(runs.open_run(args.runs[0]).name) if args.record else None
+    except StdpnetError as exc:
+        sys.exit(f"error: {exc}")
     if args.from_record:
         by_seed = recorded_curves(args.from_record, args.readout)
         spec_path = args.from_record
@@ -120,8 +119,6 @@ def main():
                             args.plot, "validation", f"{spec_path}: validation accuracy ({args.readout}) by epoch")
         print(f"wrote {args.plot}")
     if args.record:
-        from stdpnet import results
-
         source = results.provenance(spec_file, "python " + shlex.join(sys.argv))
         title = results.title_of(args.record, args.record)
         for epoch in epochs:

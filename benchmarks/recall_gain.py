@@ -97,10 +97,10 @@ def main():
         raise SystemExit("--split test scores the one gain chosen on validation: give one --gains value")
     if args.record and args.split != "test":
         raise SystemExit("--record records test figures: use --split test")
-    source = results.provenance("networks/audiovisual.toml",
-                                "python " + shlex.join(sys.argv)) if args.record else None
     try:
         one_setting(args.runs, multimodal=True)   # the seeds of one setting, not a sweep's cells
+        source = results.provenance(results.shipped_spec(audiovisual.open_run(args.runs[0]).name),
+                                    "python " + shlex.join(sys.argv)) if args.record else None
     except StdpnetError as exc:
         sys.exit(f"error: {exc}")
     rows = []

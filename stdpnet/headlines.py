@@ -7,7 +7,7 @@ measured; a command that records a figure takes its title from here.
 HEADLINES = (
     ("mnist_quick", "MNIST, 100 neurons, 6,000 training digits (the main job)",
      "stdpnet sweep networks/mnist_quick.toml --seeds 0-2 --test --record mnist_quick"),
-    ("mnist_400", "MNIST, 400 neurons, one epoch (Diehl & Cook)",
+    ("mnist_400", "MNIST, 400 neurons, one epoch (the Diehl & Cook network; their reference code trains three)",
      "stdpnet sweep networks/mnist_400.toml --seeds 0-4 --test --record mnist_400"),
     ("mnist_1600", "MNIST, 1,600 neurons, one epoch",
      "stdpnet sweep networks/mnist_1600.toml --seeds 0-2 --test --record mnist_1600"),
@@ -134,6 +134,10 @@ HEADLINES = (
      "per excitatory event) or its mean over the step (the model's charge; schedule.v_reads_conductance)",
      "stdpnet sweep networks/mnist_quick.toml --set schedule.v_reads_conductance=step_start,step_mean "
      "--seeds 0-2 --record mnist_quick_conductance_read --out runs/measure_mnist_quick_conductance_read"),
+    ("mnist_400_conductance_read", "MNIST, 400 neurons (as mnist_400) with the membrane step reading each "
+     "conductance's mean over the step (schedule.v_reads_conductance = step_mean): validation accuracy",
+     "stdpnet sweep networks/mnist_400.toml --set schedule.v_reads_conductance=step_mean --seeds 0-2 "
+     "--record mnist_400_conductance_read --out runs/measure_mnist_400_conductance_read"),
     ("mnist_1600_equal_totals", "MNIST, 1,600 neurons (as mnist_1600) with every digit scaled to the "
      "training digits' mean total (data.equal_totals): validation accuracy",
      "stdpnet sweep networks/mnist_1600.toml --set data.equal_totals=true --seeds 0-2 "

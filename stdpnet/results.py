@@ -50,8 +50,13 @@ def title_of(name: str, default: str) -> str:
 
 
 def results_root() -> Path:
-    """``$STDPNET_RESULTS`` or ``./results``."""
-    return Path(os.environ.get("STDPNET_RESULTS", "results"))
+    """``$STDPNET_RESULTS`` or ``./results``: a folder (made when a record is
+    written), not a file."""
+    root = Path(os.environ.get("STDPNET_RESULTS", "results"))
+    if root.exists() and not root.is_dir():
+        where = "STDPNET_RESULTS" if "STDPNET_RESULTS" in os.environ else "the results registry"
+        raise ConfigError(f"{root}: {where} names a file; it must be the registry's folder")
+    return root
 
 
 def machine() -> str:
@@ -104,6 +109,17 @@ def provenance(spec_path: str | Path, command: str) -> dict:
     if parts:
         source["spec_parts"] = {p.as_posix(): _sha256(p) for p in parts}
     return source
+
+
+def shipped_spec(name: str) -> Path:
+    """The shipped spec a run named ``name`` was made from (``networks/<name>.toml``,
+    from the repository root): what a benchmark's record names, checked before
+    any measuring so that a missing one is said at once."""
+    path = Path("networks") / f"{name}.toml"
+    if not path.is_file():
+        raise ConfigError(f"--record: the record names the runs' spec {path}, which is not there "
+                          "(run this from the repository root)")
+    return path
 
 
 def spec_parts(spec_path: Path) -> list[Path]:

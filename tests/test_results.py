@@ -421,3 +421,23 @@ def test_check_and_write_docs_refuse_a_registry_that_is_not_the_checkouts(tmp_pa
         (tmp_path / "results" / "odd.json").write_text(json.dumps(entry | change))
         refused = runner.invoke(main, ["results"])
         assert refused.exit_code == 1 and f"odd.json: {said}" in refused.output, refused.output
+
+
+def test_a_registry_that_is_a_file_is_named_not_read_as_empty(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from stdpnet.cli import main
+
+    (tmp_path / "registry.json").write_text("{}")
+    monkeypatch.setenv("STDPNET_RESULTS", str(tmp_path / "registry.json"))
+    refused = CliRunner().invoke(main, ["results"])
+    assert refused.exit_code == 1, refused.output
+    assert "registry.json: STDPNET_RESULTS names a file; it must be the registry's folder" in refused.output
+
+
+def test_a_benchmarks_record_names_the_shipped_spec_of_its_runs_or_says_it_is_missing(tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO)
+    assert results.shipped_spec("audiovisual") == Path("networks/audiovisual.toml")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match=r"spec networks/audiovisual.toml, which is not there"):
+        results.shipped_spec("audiovisual")

@@ -1,7 +1,8 @@
 """A cheap, unconditionally stable integrator for conductance-based LIF.
 
 Forward Euler blows up when a synchronous inhibitory volley makes
-``dt * (1 + ge + gi) / tau`` exceed 2 (hundreds of inhibitory spikes at once:
+``dt * (1 + ge + gi) / tau`` exceed 2 (two dozen inhibitory spikes at once
+onto an excitatory neuron at dt = 0.5 ms:
 v overshoots to absurd values and the whole layer fires), and exponential
 Euler costs an ``exp`` per neuron and step. Each equation here is
 conditionally linear, dx/dt = A x + B, so we take
