@@ -59,16 +59,17 @@ def main():
         def train(arguments, kill_after=None):
             t0 = time.perf_counter()
             proc = subprocess.Popen(command + arguments + ["--quiet"], env=env, cwd=REPO,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
             try:
-                proc.wait(timeout=kill_after)
+                _, err = proc.communicate(timeout=kill_after)
             except subprocess.TimeoutExpired:
                 proc.send_signal(signal.SIGKILL)
-                proc.wait()
-            return time.perf_counter() - t0, proc.returncode
+                _, err = proc.communicate()
+            return time.perf_counter() - t0, proc.returncode, err
 
-        took, rc = train([str(spec), "--out", str(tmp / "straight"), *extra])
-        assert rc == 0, "the uninterrupted run failed"
+        took, rc, err = train([str(spec), "--out", str(tmp / "straight"), *extra])
+        if rc != 0:
+            sys.exit(f"the uninterrupted run failed:\n{err}")
         rng = np.random.default_rng(args.seed)
         broken, orphans, resumed = tmp / "broken", 0, 0
         for _ in range(args.kills):
@@ -78,11 +79,16 @@ def main():
             train(arguments, kill_after=float(rng.uniform(0.2, took)))
             time.sleep(0.1)
             orphans += len(binaries_running(cache))
-        while True:
+        # a finishing run ends the first time; a second try covers a start killed
+        # so early that the folder is not yet there to resume
+        for _ in range(2):
             arguments = ["--resume", str(broken)] if broken.exists() else [str(spec), "--out", str(broken),
                                                                            *extra]
-            if train(arguments)[1] == 0:
+            _, rc, err = train(arguments)
+            if rc == 0:
                 break
+        else:
+            sys.exit(f"the run killed {args.kills} times could not be finished:\n{err}")
         a, b = np.load(tmp / "straight" / "weights.npz"), np.load(broken / "weights.npz")
         same = bool(np.array_equal(a["w"], b["w"]) and np.array_equal(a["theta"], b["theta"]))
         print(json.dumps({"kills": args.kills, "resumed_runs": resumed, "orphans_seen": orphans,
