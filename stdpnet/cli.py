@@ -169,6 +169,9 @@ def train(spec_path, out, examples, device, seed, sets, resume, force, quiet):
                                    "cannot change it")
         spec = runs.open_run(resume)
         run_dir = Path(resume)
+        if (run_dir / runs.WEIGHTS).is_file():
+            click.echo(f"{run_dir} has finished training ({runs.WEIGHTS}): nothing to resume")
+            return
     else:
         if not spec_path:
             raise click.UsageError("missing SPEC (a network spec, e.g. networks/mnist_quick.toml)")

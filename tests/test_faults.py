@@ -195,6 +195,9 @@ def test_weights_are_checked_before_use_and_a_complete_checkpoint_is_finished(tm
     assert cli("train", "--resume", run, "--quiet").exit_code == 0
     assert (run / runs.WEIGHTS).read_bytes() and cli("evaluate", run, "--quiet").exit_code == 0
     np.testing.assert_array_equal(np.load(run / runs.WEIGHTS)["w"], w)
+    again = cli("train", "--resume", run, "--quiet")        # a finished run: said, and left as it is
+    assert again.exit_code == 0 and "has finished training (weights.npz): nothing to resume" in again.output
+    np.testing.assert_array_equal(np.load(run / runs.WEIGHTS)["w"], w)
 
 
 def test_a_start_that_failed_before_training_does_not_block_the_retry(tmp_path, monkeypatch):

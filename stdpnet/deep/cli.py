@@ -143,7 +143,7 @@ def train_ann_cmd(spec, run_dir, force, device, threads, train_limit, test_limit
                   resume):
     """Train the ANN of SPEC (ReLU, average pooling, no biases)."""
     from . import pipeline, runs
-    from .config import load_spec
+    from .config import load_spec, validate
 
     cfg = load_spec(spec)
     if epochs is not None:
@@ -153,6 +153,7 @@ def train_ann_cmd(spec, run_dir, force, device, threads, train_limit, test_limit
     if seed is not None:
         cfg["seed"] = seed
     _apply_limits(cfg, train_limit, test_limit)
+    validate(cfg, "options")
     dev = _setup(device, threads, cfg["seed"])
     run = runs.prepare_run(run_dir or Path("runs") / f"{cfg['name']}-ann", force, resume)
     metrics = pipeline.train_ann(cfg, run, dev, _machine(dev), resume=resume, log=click.echo)
@@ -200,7 +201,10 @@ def convert_cmd(ann_run, run_dir, force, device, threads, train_limit, test_limi
               help="Start from this run: an ANN (converted first) or an SNN.")
 @with_common
 @click.option("--timesteps", type=int, help="Override stdb/diet timesteps or iir.start.")
-@click.option("--epochs", type=int, help="Override the method's epochs (per stage for iir).")
+@click.option("--epochs", type=int, help="Override the method's epochs: stdb.epochs, diet.epochs, or "
+                                          "iir.epochs (each stage below iir.start; the DIET stage at "
+                                          "iir.start keeps diet.epochs, the last stage iir.final_epochs "
+                                          "where set).")
 @click.option("--resume", is_flag=True,
               help="Continue an interrupted run: STDB and DIET after their last epoch, IIR "
                    "after its last finished stage.")
@@ -284,14 +288,19 @@ def repeat_cmd(spec, methods, seeds, out, record, device, threads, train_limit, 
             previous = run
     if record:
         title = results.title_of(record, cfg["name"])
+        entries = []    # all made before any is written
         for stage, by_seed in finished.items():
             shown = "ANN" if stage == "ann" else \
                 f"{stage.upper()}-SNN, T = {next(iter(by_seed.values()))['timesteps']}"
             for split in ("test", "validation"):
-                entry = results.figure(f"{record}.{stage}_{split}_accuracy", title, f"accuracy, {shown}",
-                                       split, "%", {s: m[f"{split}_accuracy"] / 100
-                                                    for s, m in by_seed.items()}, source)
-                click.echo(f"wrote {results.write(entry)}")
+                values = {s: m[f"{split}_accuracy"] for s, m in by_seed.items()}
+                if None in values.values():     # a stage of 0 epochs has no validation figure
+                    continue
+                entries.append(results.figure(f"{record}.{stage}_{split}_accuracy", title,
+                                              f"accuracy, {shown}", split, "%",
+                                              {s: v / 100 for s, v in values.items()}, source))
+        for path in results.write_all(entries):
+            click.echo(f"wrote {path}")
 
 
 @deep.command("attack")
@@ -359,7 +368,6 @@ def _ensure_extra_voices(cfgs) -> None:
 def train_seq_cmd(spec, kind, run_dir, force, device, threads, train_limit, test_limit, epochs,
                   seed, sets, validation_only, resume):
     """Train a sequence model of SPEC; best epoch on validation, test scored once."""
-    from ..errors import RunFolderError
     from . import runs
     from .seq import pipeline
     from .seq.config import load_spec, validate
@@ -376,8 +384,6 @@ def train_seq_cmd(spec, kind, run_dir, force, device, threads, train_limit, test
     _ensure_extra_voices([cfg])
     dev = _setup(device, threads, cfg["seed"])
     run = runs.prepare_run(run_dir or Path("runs") / f"{cfg['name']}-{kind}", force, resume)
-    if resume and (run / runs.METRICS_FILE).is_file():
-        raise RunFolderError(f"{run} has finished ({runs.METRICS_FILE}): nothing to resume")
     m = pipeline.train_seq(cfg, kind, run, dev, _machine(dev), log=click.echo,
                            score_test=not validation_only, settings=settings, resume=resume)
     test = "not scored" if m["test_accuracy"] is None else f"{m['test_accuracy']:.2f}%"

@@ -225,6 +225,15 @@ def validate(cfg: dict, where: str) -> None:
             raise ConfigError(f"{where}: model.{key} must list positive integers, got {m[key]!r}")
     if not m["stages"] and m["arch"] == "resnet":
         raise ConfigError(f"{where}: model.stages must list at least one stage width, got []")
+    if m["arch"].startswith("vgg"):
+        from .data import INFO
+        from .models import VGG_PRESETS
+        features = m["features"] if m["arch"] == "vgg" else VGG_PRESETS[m["arch"]][0]
+        size, pools = INFO[cfg["data"]["dataset"]]["image_size"], features.count("A")
+        if size >> pools == 0:
+            raise ConfigError(f"{where}: model: {pools} average poolings (\"A\" in {m['arch']}'s features) "
+                              f"halve the {size}x{size} images of {cfg['data']['dataset']} to nothing "
+                              f"(at most {size.bit_length() - 1})")
     names = [t.get("name") for t in cfg["attack"]["targets"] if isinstance(t, dict)]
     repeated = sorted({n for n in names if n is not None and names.count(n) > 1})
     if repeated:   # each names a row of the table and its cells' keys

@@ -67,7 +67,7 @@ def train_ann(cfg: dict, run: Path, dev, machine: dict, resume: bool = False,
     train, val = load_split(cfg, "train"), load_split(cfg, "validation")
     info = INFO[cfg["data"]["dataset"]]
     model = build_model(cfg["model"], info).to(dev)
-    runs.write_config(run, cfg, resume)
+    runs.write_config(run, cfg, resume, kind="ann")
     a = cfg["ann"]
     t0 = time.perf_counter()
     history = fit(model, train, val, epochs=a["epochs"], lr=a["lr"], optimizer=a["optimizer"],
@@ -178,7 +178,7 @@ def train_snn(cfg: dict, method: str, init: Path | None, run: Path, dev, machine
         runs.restore_rng(init)     # a chain draws alike in one process or stage by stage
     train, val = load_split(cfg, "train"), load_split(cfg, "validation")
     snn, init_info = initial_snn(cfg, init, method, train[0], dev)
-    runs.write_config(run, cfg, resume)
+    runs.write_config(run, cfg, resume, kind=method)
     runs.write_init(run, init, resume)
     s = cfg["snn"]
     common = dict(optimizer=s["optimizer"], weight_decay=s["weight_decay"],
@@ -313,8 +313,6 @@ def attack(cfg: dict, spec: Path, run_dir: Path, force: bool, dev, machine: dict
     source_name = a["source"] or a["targets"][0]["name"]
     source = load_target({"name": source_name, "run": source_run})
     run = runs.prepare_run(run_dir, force, resume)
-    if resume and (run / runs.METRICS_FILE).is_file():
-        raise RunFolderError(f"{run} has finished ({runs.METRICS_FILE}): nothing to resume")
     runs.write_config(run, cfg, resume)
     models = runs.file_digest([Path(t["run"]) / runs.MODEL_FILE for t in a["targets"]]
                               + [Path(source_run) / runs.MODEL_FILE])

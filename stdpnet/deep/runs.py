@@ -25,20 +25,26 @@ METRICS_FILE = "metrics.json"
 CHECKPOINT_FILE = "checkpoint.pt"  # the last finished epoch, for --resume
 RNG_FILE = "rng_state.pt"          # torch's random state as the run finished: the next stage goes on from it
 INIT_FILE = "init.json"            # the run an SNN starts from, and the digest of its model
+KIND_FILE = "kind.txt"             # what trained the run (ann, stdb, diet, iir): --resume continues only that
 
 
 def prepare_run(path: str | Path, force: bool = False, resume: bool = False,
                 resumable: bool = True) -> Path:
     """Create ``path``; refuse an existing non-empty folder unless ``force``
-    (which empties it) or ``resume`` (which keeps it). A refused folder that
-    never finished (no metrics.json) is said to be resumable when the
-    command is (``resumable``)."""
+    (which empties it) or ``resume`` (which keeps it: a started, unfinished
+    run). A refused folder that never finished (no metrics.json) is said to
+    be resumable when the command is (``resumable``)."""
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise RunFolderError(f"run folder {path} exists and is not a folder")
     if resume and path.is_dir() and any(path.iterdir()) and not (path / CONFIG_FILE).is_file():
         raise RunFolderError(f"{path} is not a deep run folder (no {CONFIG_FILE}): nothing of it "
                              "to resume; choose another --run")
+    if resume and not (path.is_dir() and any(path.iterdir())):
+        raise RunFolderError(f"{path}: no run was started there, nothing to resume "
+                             "(leave out --resume to start it)")
+    if resume and (path / METRICS_FILE).is_file():
+        raise RunFolderError(f"{path} has finished ({METRICS_FILE}): nothing to resume")
     if path.exists() and any(path.iterdir()) and not resume:
         if not force and resumable and not (path / METRICS_FILE).is_file():
             raise RunFolderError(f"run folder {path} was stopped before it finished: pass "
@@ -70,7 +76,13 @@ def write_json(path: Path, data) -> None:
 
 
 def save_torch(path: Path, obj) -> None:
-    _atomic(Path(path), lambda tmp: torch.save(obj, tmp))
+    """``obj`` saved as ``path``: through a file object, so that torch names the
+    archive inside it "archive" rather than after the temporary file, and the
+    same ``obj`` saved again gives the same bytes (and digest)."""
+    def write(tmp):
+        with open(tmp, "wb") as f:
+            torch.save(obj, f)
+    _atomic(Path(path), write)
 
 
 def save_rng(run: Path) -> None:
@@ -101,8 +113,11 @@ def restore_rng(run: Path) -> None:
     if not path.is_file():
         return
     state = load_torch(path)
+    if not isinstance(state.get("cpu"), torch.Tensor):
+        raise RunFolderError(f"{path} holds no random state of a run; delete it (the next stage "
+                             "then starts from the current random state)")
     torch.set_rng_state(state["cpu"])
-    cuda = state["cuda"]
+    cuda = state.get("cuda")
     if cuda is not None and torch.cuda.is_available() and len(cuda) == torch.cuda.device_count():
         torch.cuda.set_rng_state_all(cuda)
 
@@ -112,20 +127,33 @@ def write_init(run: Path, init: Path | None, resume: bool = False) -> None:
     run started from another (or a retrained) one is refused."""
     start = {"init_run": str(init), "model_digest": file_digest([Path(init) / MODEL_FILE])} if init else {}
     path = Path(run) / INIT_FILE
-    if resume and path.is_file() and json.loads(path.read_text()) != start:
+
+    def same(a: dict, b: dict) -> bool:   # one folder however it is spelled
+        return a.keys() == b.keys() and all(
+            Path(a[k]).resolve() == Path(b[k]).resolve() if k == "init_run" else a[k] == b[k] for k in a)
+    if resume and path.is_file() and not same(json.loads(path.read_text()), start):
         raise RunFolderError(f"{run} was started from {json.loads(path.read_text()).get('init_run')} "
                              f"(or that run's model has changed since): --resume continues only from it; "
                              "pass --force to train anew")
     write_json(path, start)
 
 
-def write_config(run: Path, cfg: dict, resume: bool = False, merge_config=merge) -> None:
-    """Write the settings a run trains with; when it ``resume``s, a folder
-    started with other settings is refused rather than continued."""
+def write_config(run: Path, cfg: dict, resume: bool = False, merge_config=merge,
+                 kind: str | None = None) -> None:
+    """Write the settings a run trains with (and ``kind``, what trains it);
+    when it ``resume``s, a folder started with other settings or by another
+    kind of training is refused, before anything in it is written."""
+    kind_file = Path(run) / KIND_FILE
+    if resume and kind and kind_file.is_file() and kind_file.read_text().strip() != kind:
+        raise RunFolderError(f"{run} was started by {kind_file.read_text().strip()} training ({KIND_FILE}), "
+                             f"not {kind}: --resume continues the training that started it; "
+                             "pass --force to train it anew")
     if resume and (Path(run) / CONFIG_FILE).is_file() and not ran_with(run, cfg, merge_config):
         raise RunFolderError(f"{run} was started with other settings than these "
                              f"({CONFIG_FILE}); pass --force to train it anew")
     write_text(run / CONFIG_FILE, dump_toml(cfg))
+    if kind:
+        write_text(kind_file, kind + "\n")
 
 
 def ran_with(run: Path, cfg: dict, merge_config=merge) -> bool:

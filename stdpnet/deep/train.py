@@ -19,7 +19,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from ..errors import ConfigError
+from ..errors import ConfigError, RunFolderError
 from .data import augment as augment_batch
 from .data import batches
 from .models import SpikingNetwork
@@ -111,10 +111,14 @@ def fit(model, train, val, *, epochs: int, lr: float, optimizer: str = "adam",
     history, start, within = [], 0, None
     if resume and checkpoint is not None and Path(checkpoint).exists():
         state = load_torch(Path(checkpoint), device)
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        sched.load_state_dict(state["scheduler"])
-        history, start, within = state["history"], state["epoch"], state.get("within")
+        try:
+            model.load_state_dict(state["model"])
+            opt.load_state_dict(state["optimizer"])
+            sched.load_state_dict(state["scheduler"])
+            history, start, within = state["history"], state["epoch"], state.get("within")
+        except (KeyError, ValueError, RuntimeError) as exc:
+            raise RunFolderError(f"{checkpoint} is not a checkpoint of this training ({type(exc).__name__}: "
+                                 f"{str(exc).splitlines()[0][:200]}); pass --force to train anew") from exc
         set_rng_state(state.get("rng"))
         log(f"resuming {desc} after epoch {start}" + (
             f", batch {within['batches']}/{steps_per_epoch}" if within else ""))

@@ -168,6 +168,27 @@ def test_repeat_chains_ann_diet_iir_per_seed_and_records_them(tmp_path, fake_mni
     assert r.exit_code != 0 and "--methods" in r.output
 
 
+def test_repeat_records_a_stage_of_no_epochs_without_its_missing_validation_figure(tmp_path, fake_mnist,
+                                                                                   monkeypatch):
+    monkeypatch.setenv("STDPNET_RESULTS", str(tmp_path / "results"))
+    spec = tmp_path / "spec.toml"
+    spec.write_text(SPEC.format(runs=tmp_path / "runs").replace("epochs = 1\nlr = 0.003", "epochs = 0\nlr = 0.003"))
+    r = invoke("repeat", spec, "--seeds", "0", "--methods", "diet", "--out", tmp_path / "rep", "--record", "z",
+               "--threads", 1)
+    assert r.exit_code == 0, r.output
+    assert "seed 0, diet T=2: validation n/a" in r.output
+    written = sorted(p.name for p in (tmp_path / "results").iterdir())
+    assert written == ["z.ann_test_accuracy.json", "z.ann_validation_accuracy.json", "z.diet_test_accuracy.json"]
+
+
+def test_train_ann_refuses_a_seed_out_of_range_before_making_the_run(tmp_path, fake_mnist):
+    spec = tmp_path / "spec.toml"
+    spec.write_text(SPEC.format(runs=tmp_path / "runs"))
+    r = CliRunner().invoke(deep, ["train-ann", str(spec), "--seed", "-1", "--run", str(tmp_path / "ann")])
+    assert r.exit_code == 1 and "seed must be in 0 .. 2147483647, got -1" in r.output, r.output
+    assert not (tmp_path / "ann").exists()
+
+
 def test_an_interrupted_iir_schedule_resumes_after_its_last_finished_stage(tmp_path, fake_mnist,
                                                                            ctrl_c):
     from stdpnet.deep import train
@@ -215,6 +236,21 @@ def test_a_stage_started_from_a_kept_run_draws_as_in_one_uninterrupted_chain(tmp
     assert all(torch.equal(straight[k], again[k]) for k in straight)
 
 
+def test_resume_refuses_a_folder_another_kind_of_training_started_and_leaves_it_as_it_was(tmp_path, fake_mnist):
+    spec = tmp_path / "spec.toml"
+    spec.write_text(SPEC.format(runs=tmp_path / "runs"))
+    ann = tmp_path / "ann"
+    assert invoke("train-ann", spec, "--run", ann, "--threads", 1).exit_code == 0
+    args = ["train-snn", str(spec), "--method", "diet", "--run", str(ann), "--resume", "--threads", "1"]
+    r = CliRunner().invoke(deep, args)
+    assert r.exit_code == 1 and "has finished (metrics.json): nothing to resume" in r.output, r.output
+    (ann / "metrics.json").unlink()                  # as an ANN run stopped before it finished
+    before = {p.name: p.read_bytes() for p in ann.iterdir()}
+    r = CliRunner().invoke(deep, args)
+    assert r.exit_code == 1 and "was started by ann training (kind.txt), not diet" in r.output, r.output
+    assert {p.name: p.read_bytes() for p in ann.iterdir()} == before
+
+
 def test_a_resumed_snn_must_start_from_the_run_it_started_from(tmp_path):
     from stdpnet.deep import runs
     from stdpnet.errors import RunFolderError
@@ -226,6 +262,7 @@ def test_a_resumed_snn_must_start_from_the_run_it_started_from(tmp_path):
     run.mkdir()
     runs.write_init(run, tmp_path / "a")
     runs.write_init(run, tmp_path / "a", resume=True)
+    runs.write_init(run, tmp_path / "b" / ".." / "a", resume=True)      # the same folder spelled otherwise
     with pytest.raises(RunFolderError, match="was started from .*a"):
         runs.write_init(run, tmp_path / "b", resume=True)
     (tmp_path / "a" / runs.MODEL_FILE).write_bytes(b"retrained")

@@ -38,10 +38,18 @@ def test_defaults_are_valid_and_round_trip_through_toml():
     ({"ann": {"momentum": -2.0}}, "ann.momentum must be >= 0"),
     ({"model": {"dropout": 1.0}}, "model.dropout must be in .0, 1."),
     ({"model": {"arch": "resnet", "stages": []}}, "model.stages must list at least one"),
+    ({"model": {"arch": "vgg16"}}, "model: 5 average poolings .* halve the 28x28 images of mnist to nothing .at most 4."),
+    ({"model": {"arch": "vgg", "features": [4] + ["A"] * 6}}, "6 average poolings"),
 ])
 def test_bad_values_name_the_key(spec, words):
     with pytest.raises(ConfigError, match=words.replace("[", r"\[").replace("]", r"\]")):
         merge(spec, "spec.toml")
+
+
+def test_vgg16_fits_cifar_images_but_not_mnist_digits():
+    assert merge({"model": {"arch": "vgg16"}, "data": {"dataset": "cifar10"}})["model"]["arch"] == "vgg16"
+    with pytest.raises(ConfigError, match="halve the 28x28 images"):
+        merge({"model": {"arch": "vgg16"}, "data": {"dataset": "mnist"}})
 
 
 @pytest.mark.parametrize("spec, words", [

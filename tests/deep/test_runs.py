@@ -72,6 +72,23 @@ def test_run_folder_refuses_to_overwrite_without_force(tmp_path):
     assert [p.name for p in run.iterdir()] == ["x.txt"]  # no temporary file left behind
 
 
+def test_resume_needs_a_started_unfinished_run_and_a_resaved_model_keeps_its_digest(tmp_path):
+    with pytest.raises(RunFolderError, match="no run was started there, nothing to resume"):
+        runs.prepare_run(tmp_path / "none", resume=True)
+    assert not (tmp_path / "none").exists()
+    run = runs.prepare_run(tmp_path / "r")
+    runs.write_text(run / runs.CONFIG_FILE, 'name = "r"\n')
+    assert runs.prepare_run(run, resume=True) == run                  # started, not finished
+    runs.write_json(run / runs.METRICS_FILE, {"a": 1})
+    with pytest.raises(RunFolderError, match="has finished .metrics.json.: nothing to resume"):
+        runs.prepare_run(run, resume=True)
+    state = {"w": torch.arange(6.0)}
+    runs.save_torch(run / runs.MODEL_FILE, state)
+    first = runs.file_digest([run / runs.MODEL_FILE])
+    runs.save_torch(run / runs.MODEL_FILE, state)                     # saved again: the same bytes
+    assert runs.file_digest([run / runs.MODEL_FILE]) == first
+
+
 def test_missing_or_broken_run_files_are_named(tmp_path):
     with pytest.raises(RunFolderError, match="config.toml"):
         runs.load_run(tmp_path)
@@ -89,3 +106,10 @@ def test_missing_or_broken_run_files_are_named(tmp_path):
         (tmp_path / "metrics.json").write_bytes(text)
         with pytest.raises(RunFolderError, match="metrics.json"):
             runs.read_metrics(tmp_path)
+    runs.save_torch(tmp_path / runs.RNG_FILE, {"gpu": 1})        # a dict, but no random state
+    with pytest.raises(RunFolderError, match="rng_state.pt holds no random state"):
+        runs.restore_rng(tmp_path)
+    from stdpnet.deep.seq.pipeline import collect
+    runs.write_json(tmp_path / "metrics.json", {"kind": "seq", "model": "lite"})   # no history
+    with pytest.raises(RunFolderError, match="metrics.json: no history of validation accuracies"):
+        collect([tmp_path])

@@ -279,6 +279,10 @@ def test_bad_seq_specs_name_the_key():
         merge({"fsdd": {"test_speakers": ["a"], "validation_speakers": ["a"]}}, "x.toml")
     with pytest.raises(ConfigError, match=r"model.dropout must be in \[0, 1\)"):
         merge({"model": {"dropout": 1.0}}, "x.toml")
+    with pytest.raises(ConfigError, match=r"x.toml: fsdd.frames must be >= 2, got 1"):
+        merge({"fsdd": {"frames": 1}}, "x.toml")
+    with pytest.raises(ConfigError, match=r"x.toml: fsdd.bands must be >= 2, got 1"):
+        merge({"fsdd": {"bands": 1}}, "x.toml")
     from stdpnet.deep.seq.pipeline import apply_settings
 
     with pytest.raises(ConfigError, match="--set: data.augment must be bool"):

@@ -129,6 +129,9 @@ def validate(cfg: dict, where: str) -> None:
     for dotted in UNIT_INTERVAL:
         if not 0 <= _get(cfg, dotted) <= 1:
             raise ConfigError(f"{where}: {dotted} must be in [0, 1], got {_get(cfg, dotted)!r}")
+    for dotted in ("fsdd.frames", "fsdd.bands"):   # a spectrogram of one frame or band is no sequence
+        if _get(cfg, dotted) < 2:
+            raise ConfigError(f"{where}: {dotted} must be >= 2, got {_get(cfg, dotted)!r}")
     if not 0 <= _get(cfg, "model.dropout") < 1:   # 1 drops every unit: nothing learns
         raise ConfigError(f"{where}: model.dropout must be in [0, 1), got {_get(cfg, 'model.dropout')!r}")
     for dotted in ("model.channels", "model.hidden"):

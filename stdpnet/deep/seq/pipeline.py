@@ -137,6 +137,11 @@ def collect(run_dirs) -> list[dict]:
         if m.get("kind") != "seq":
             raise RunFolderError(f"{run}: no sequence-run metrics.json (train it with "
                                  "`stdpnet deep train-seq`)")
+        history = m.get("history")
+        if not isinstance(history, list) or not all(isinstance(h, dict) and "validation_accuracy" in h
+                                                    for h in history):
+            raise RunFolderError(f"{run / runs.METRICS_FILE}: no history of validation accuracies "
+                                 "(damaged: train the run again)")
         rows.append({"run": run_label(run, m), **{k: m.get(k) for k in COLUMNS[1:]}})
     return rows
 
@@ -408,7 +413,7 @@ def record(run_dirs, name: str, title: str, source: dict, root: Path | None = No
         m = runs.read_metrics(run)
         cell = cell_name(m.get("settings", {})).replace("=", "")
         groups.setdefault((m["model"], cell), []).append(m)
-    paths = []
+    entries = []
     for (model, cell), ms in groups.items():
         held_out = sorted({m["fold"] for m in ms if m.get("fold")})
         for column, metric, split, unit, scale in RECORDED:
@@ -419,10 +424,9 @@ def record(run_dirs, name: str, title: str, source: dict, root: Path | None = No
             label = f"{model} ({cell.replace(',', ', ')})" if cell else model
             if held_out:
                 metric += f", mean over {len(held_out)} held-out speakers ({', '.join(held_out)})"
-            entry = results.figure(f"{name}.{model}_{column}" + (f"_{cell}" if cell else ""), title,
-                                   f"{label}: {metric}", split, unit, values, source)
-            paths.append(results.write(entry, root))
-    return paths
+            entries.append(results.figure(f"{name}.{model}_{column}" + (f"_{cell}" if cell else ""), title,
+                                          f"{label}: {metric}", split, unit, values, source))
+    return results.write_all(entries, root)
 
 
 # every key name of a sequence spec, longest first (a record's cell holds them without '=')
