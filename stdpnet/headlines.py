@@ -187,6 +187,9 @@ HEADLINES = (
      "readouts on validation images (a proxy, not the network)",
      "python benchmarks/caltech_preprocessing.py --spec networks/caltech_3class.toml --seeds 0-2 "
      "--record caltech_preprocessing"),
+    ("audio_features", "Spoken digits (FSDD): the audio features judged by simple readouts on validation "
+     "recordings (a proxy, not the network)",
+     "python benchmarks/audio_features.py --seeds 0-2 --record audio_features"),
     ("caltech_3class", "Caltech-101, three classes, dense",
      "stdpnet sweep networks/caltech_3class.toml --seeds 0-2 --test --record caltech_3class"),
     ("caltech_3class_prune", "Caltech-101, three classes, pruned",
