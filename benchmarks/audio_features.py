@@ -28,7 +28,7 @@ from stdpnet import results
 from stdpnet.data.audio import build_dataset, split_recordings
 from stdpnet.data.fsdd import list_fsdd
 from stdpnet.errors import StdpnetError
-from stdpnet.experiments.sweep import parse_seeds
+from stdpnet.spec.grid import parse_seeds
 
 READOUTS = {"centroid": "nearest centroid", "prototypes": "nearest of 10 prototypes/class",
             "logistic": "logistic regression"}
