@@ -74,6 +74,13 @@ def main():
                         help="write the figures to results/NAME.* (validation split)")
     args = parser.parse_args()
     steps = [float(v) for v in args.test_dt.split(",")]
+    own = float(parse_sets(args.set).get("schedule.dt_ms", [load_spec(args.spec).schedule.dt_ms])[0])
+    effective = [dt or own for dt in steps]              # 0: the run's own step
+    if len(set(effective)) != len(effective):
+        sys.exit(f"--test-dt {args.test_dt}: steps {effective} (0 is the run's own {own:g} ms) name one "
+                 "step twice; give each once")
+    if args.record:
+        results.check_name(args.record)
     source = results.provenance(args.spec, "python " + shlex.join(sys.argv))
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -94,8 +101,8 @@ def main():
         print(f"| {dt:g} | {acc.mean():.2f} ± {acc.std(ddof=1):.2f} | {diff.mean():+.2f} ± "
               f"{diff.std(ddof=1):.2f} | {ms.mean():.2f} |")
         if args.record:
-            title = (f"{args.record.replace('_', ' ')}: labelling and scoring with the test network "
-                     "stepped more coarsely than it learned")
+            title = results.title_of(args.record, f"{args.record}: labelling and scoring with the test "
+                                     "network stepped more coarsely than it learned")
             for column, unit, metric, value in (
                     ("validation_accuracy", "%", "accuracy (vote)", lambda r: r["accuracy"]),
                     ("validation_ms_per_example", "ms", "labelling and scoring time per example",

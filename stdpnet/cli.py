@@ -337,8 +337,10 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
           device, quiet, list_only):
     """Train and score a grid of settings x seeds of SPEC on Dask; writes
     sweep.csv (one row per cell and seed), summary.md (mean, sd, 95%
-    interval) and sweep.png. Finished tasks are reused, so a stopped sweep
-    completes when run again (`--list` shows which)."""
+    interval) and, for a grid of --set values, sweep.png (validation accuracy
+    against the first key); with --noise noise.md, with --folds folds.md and
+    folds.png. Finished tasks are reused, so a stopped sweep completes when
+    run again (`--list` shows which)."""
     from . import results
     from .experiments.sweep import check_noises, parse_noises, plan, run_sweep, sweep_splits, tasks
     from .spec.grid import parse_seeds, parse_sets
@@ -405,6 +407,7 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
         fold_key, *others = grid
         summaries = fold_summaries(result["rows"], fold_key, others, splits)
         write_folds(Path(out), summaries)
+        result["written"] += ["folds.md", "folds.png"]
         click.echo((Path(out) / "folds.md").read_text())
         if len(summaries) > 1:
             best = max(summaries, key=lambda s: s[1]["figures"]["validation_accuracy"]["mean"])
