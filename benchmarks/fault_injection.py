@@ -79,8 +79,8 @@ def main():
             train(arguments, kill_after=float(rng.uniform(0.2, took)))
             time.sleep(0.1)
             orphans += len(binaries_running(cache))
-        # a finishing run ends the first time; a second try covers a start killed
-        # so early that the folder is not yet there to resume
+        # the run is finished by resuming it (or starting it, if a kill came before its
+        # folder was made); one retry, then the error is shown instead of looping
         for _ in range(2):
             arguments = ["--resume", str(broken)] if broken.exists() else [str(spec), "--out", str(broken),
                                                                            *extra]

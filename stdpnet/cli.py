@@ -158,6 +158,7 @@ JOBS = click.option("--jobs", type=click.IntRange(min=1),
 def train(spec_path, out, examples, device, seed, sets, resume, force, quiet):
     """Train an ensemble on SPEC (TOML); checkpoints after every chunk."""
     from . import runs
+    from .errors import StdpnetError
     from .experiments import ensemble
     if resume:
         if spec_path or sets:
@@ -170,8 +171,13 @@ def train(spec_path, out, examples, device, seed, sets, resume, force, quiet):
         spec = runs.open_run(resume)
         run_dir = Path(resume)
         if (run_dir / runs.WEIGHTS).is_file():
-            click.echo(f"{run_dir} has finished training ({runs.WEIGHTS}): nothing to resume")
-            return
+            try:
+                ensemble.trained_state(run_dir)       # weights.npz and checkpoint agree: finished
+            except StdpnetError:
+                pass                                  # resumed below: it finishes or repairs the run
+            else:
+                click.echo(f"{run_dir} has finished training ({runs.WEIGHTS}): nothing to resume")
+                return
     else:
         if not spec_path:
             raise click.UsageError("missing SPEC (a network spec, e.g. networks/mnist_quick.toml)")
@@ -407,7 +413,7 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
         fold_key, *others = grid
         summaries = fold_summaries(result["rows"], fold_key, others, splits)
         write_folds(Path(out), summaries)
-        result["written"] += ["folds.md", "folds.png"]
+        result["written"] += [name for name in ("folds.md", "folds.png") if (Path(out) / name).is_file()]
         click.echo((Path(out) / "folds.md").read_text())
         if len(summaries) > 1:
             best = max(summaries, key=lambda s: s[1]["figures"]["validation_accuracy"]["mean"])

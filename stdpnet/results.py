@@ -157,54 +157,10 @@ def file_name(name: str) -> str:
     return name.replace("%", "%25").replace("/", "%2F").replace("\\", "%5C") + ".json"
 
 
-# options that change where or how fast a measurement runs, not what it measures
-_PLACEMENT = {"--workers": 1, "--scheduler": 1, "--out": 1, "--jobs": 1, "--threads": 1, "--quiet": 0}
-
-
-def measured_by(command: str) -> list[str]:
-    """``command`` without the options that leave its figures as they are."""
-    words, out = shlex.split(command), []
-    while words:
-        word = words.pop(0)
-        option = word.split("=", 1)[0]
-        if option in _PLACEMENT:
-            if "=" not in word:
-                del words[:_PLACEMENT[option]]
-            continue
-        out.append(word)
-    return out
-
-
-def claim(entries: list[dict], root: Path | None = None) -> None:
-    """Refuse to write an entry over a figure that a command measuring
-    something else recorded (the tour's sweep with fewer examples must not
-    replace a shipped record): a figure is recorded again only by its
-    command, give or take where and how fast it runs (``measured_by``).
-    Every entry is checked before any is written (``write_all``)."""
-    root = Path(root or results_root())
-    for entry in entries:
-        path = root / file_name(entry["name"])
-        try:
-            before = json.loads(path.read_text()).get("command")
-        except (OSError, ValueError, AttributeError):
-            continue     # none yet, or not an entry (load_all names it)
-        if isinstance(before, str) and measured_by(before) != measured_by(entry["command"]):
-            raise ConfigError(f"--record {entry['name'].split('.')[0]}: {path} was recorded by `{before}`, "
-                              "which measures something else; choose another record name (finished "
-                              "runs are reused), or delete that record's files to replace it")
-
-
-def write_all(entries: list[dict], root: Path | None = None) -> list[Path]:
-    """Write ``entries``, all or none (``claim``)."""
-    claim(entries, root)
-    return [write(entry, root) for entry in entries]
-
-
 def write(entry: dict, root: Path | None = None) -> Path:
     from .runs import save_text
 
     root = Path(root or results_root())
-    claim([entry], root)
     path = root / file_name(entry["name"])
     save_text(path, json.dumps(entry, indent=2) + "\n")
     return path
@@ -478,7 +434,7 @@ def record_selection(name: str, source: dict, result: dict, keys: list[str], tit
                 continue
             entries.append(figure(f"{name}.{cell}_{column}", title, f"{metric}{what}, {cell}", split, unit,
                                   per_seed, source))
-    paths = write_all(entries, root)
+    paths = [write(entry, root) for entry in entries]
     drop_stale(name, source, paths, root)
     return paths
 
@@ -527,7 +483,7 @@ def record_sweep(name: str, source: dict, result: dict, title: str,
             continue    # not measured for every seed (e.g. memory of runs trained before it was)
         shown = f"{metric}, mean over {len(folds['folds'])} folds" if folds is not None else metric
         entries.append(figure(f"{name}.{column}", title, shown, split, unit, values, source))
-    paths = write_all(entries, root)
+    paths = [write(entry, root) for entry in entries]
     drop_stale(name, source, paths, root)
     return paths
 
@@ -587,7 +543,7 @@ def pool(name: str, sources: list[str], command: str, title: str, root: Path | N
     if others:
         raise ConfigError(f"pool {name}: the record {name!r} holds figures of another spec "
                           f"({', '.join(others)}); choose another name")
-    return write_all(pooled, root)     # every figure checked before any is written
+    return [write(entry, root) for entry in pooled]     # every figure checked before any is written
 
 
 SETTING_OPTIONS = ("--set", "--examples", "--prune", "--levels", "--folds", "--noise")

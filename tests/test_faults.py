@@ -146,10 +146,10 @@ def test_a_corrupt_metrics_file_is_named_before_any_work(tmp_path):
     spec = tiny_spec()
     run = runs.create(tmp_path / "run", spec)
     (run / runs.METRICS).write_text("{ not json")
-    result = cli("evaluate", run, "--quiet")
+    result = cli("evaluate", run, "--split", "test", "--quiet")
     assert result.exit_code == 1 and "metrics.json is unreadable or corrupt" in result.output
     (run / runs.METRICS).write_text("[1, 2]")
-    result = cli("evaluate", run, "--quiet")
+    result = cli("evaluate", run, "--split", "test", "--quiet")
     assert result.exit_code == 1 and "expected a JSON object" in result.output
 
 
@@ -177,23 +177,23 @@ def test_weights_are_checked_before_use_and_a_complete_checkpoint_is_finished(tm
     ensemble.train(spec, run, quiet=True)
     good = (run / runs.WEIGHTS).read_bytes()
     (run / runs.WEIGHTS).write_bytes(good[: len(good) // 2])            # truncated
-    result = cli("evaluate", run, "--quiet")
+    result = cli("evaluate", run, "--split", "test", "--quiet")
     assert result.exit_code == 1 and "weights.npz is unreadable" in result.output
     saved = dict(np.load(tmp_path / "run" / "checkpoint.npz"))
     w = saved["state.input_exc.w"].reshape(64, 10)
     runs.save_npz(run / runs.WEIGHTS, w=w + 0.5, theta=saved["state.excitatory.theta"])   # stale
-    result = cli("evaluate", run, "--quiet")
+    result = cli("evaluate", run, "--split", "test", "--quiet")
     assert result.exit_code == 1 and "does not match checkpoint.npz" in result.output
     w_nan = w.copy()
     w_nan[0, 0] = np.nan
     runs.save_npz(run / runs.WEIGHTS, w=w_nan, theta=saved["state.excitatory.theta"])
-    result = cli("evaluate", run, "--quiet")
+    result = cli("evaluate", run, "--split", "test", "--quiet")
     assert result.exit_code == 1 and "NaN" in result.output
     (run / runs.WEIGHTS).unlink()                                       # missing: one command finishes it
-    result = cli("evaluate", run, "--quiet")
+    result = cli("evaluate", run, "--split", "test", "--quiet")
     assert result.exit_code == 1 and f"stdpnet train --resume {run}" in result.output
     assert cli("train", "--resume", run, "--quiet").exit_code == 0
-    assert (run / runs.WEIGHTS).read_bytes() and cli("evaluate", run, "--quiet").exit_code == 0
+    assert (run / runs.WEIGHTS).read_bytes() and cli("evaluate", run, "--split", "test", "--quiet").exit_code == 0
     np.testing.assert_array_equal(np.load(run / runs.WEIGHTS)["w"], w)
     again = cli("train", "--resume", run, "--quiet")        # a finished run: said, and left as it is
     assert again.exit_code == 0 and "has finished training (weights.npz): nothing to resume" in again.output
@@ -462,7 +462,7 @@ def test_fewer_examples_from_the_command_line_label_from_what_was_trained(tmp_pa
     spec = write_spec(tmp_path / "s.toml")                       # 40 training, labels from 40
     assert cli("train", spec, "--out", tmp_path / "r", "--examples", "20", "--quiet").exit_code == 0
     assert runs.open_run(tmp_path / "r").data.assign_examples == 20
-    assert cli("evaluate", tmp_path / "r", "--quiet").exit_code == 0
+    assert cli("evaluate", tmp_path / "r", "--split", "test", "--quiet").exit_code == 0
 
 
 def test_an_unusable_compile_cache_is_one_line_naming_it(tmp_path, monkeypatch):

@@ -442,22 +442,3 @@ def test_a_benchmarks_record_names_the_shipped_spec_of_its_runs_or_says_it_is_mi
     with pytest.raises(ConfigError, match=r"spec networks/audiovisual.toml, which is not there"):
         results.shipped_spec("audiovisual")
 
-
-def test_a_figure_is_recorded_again_only_by_the_command_that_recorded_it(tmp_path):
-    """A tour's sweep run with fewer examples must not replace the shipped
-    record of the same name; nothing of the refused record is written."""
-    spec = REPO / "networks" / "mnist_quick.toml"
-    shipped = results.provenance(spec, "stdpnet sweep networks/mnist_quick.toml --seeds 0-2 --test --record q")
-    results.record_sweep("q", shipped, fake_sweep({0: 0.80, 1: 0.84}), "Q", root=tmp_path)
-    before = {p.name: p.read_text() for p in tmp_path.iterdir()}
-    again = {**shipped, "command": shipped["command"] + " --workers 2 --out runs/q --quiet"}   # placed otherwise
-    results.record_sweep("q", again, fake_sweep({0: 0.81, 1: 0.85}), "Q", root=tmp_path)
-    again = {p.name: p.read_text() for p in tmp_path.iterdir()}
-    assert again.keys() == before.keys() and again != before
-    other = results.provenance(spec, "stdpnet sweep networks/mnist_quick.toml --examples 200 --seeds 0-1 "
-                                     "--test --record q")
-    with pytest.raises(ConfigError, match=r"--record q: .*q\.test_accuracy\.json was recorded by `stdpnet sweep "
-                                          r"networks/mnist_quick.toml --seeds 0-2 --test --record q --workers 2"):
-        results.record_sweep("q", other, fake_sweep({0: 0.38, 1: 0.40}), "Q", root=tmp_path)
-    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == again
-    results.record_sweep("q_small", other, fake_sweep({0: 0.38, 1: 0.40}), "Q", root=tmp_path)

@@ -49,7 +49,7 @@ def test_a_single_precision_run_checkpoints_resumes_and_scores(tmp_path):
     _, progress = training.train(spec, run, quiet=True, resume=True)
     assert progress.presentations > progress.position == 40, "some examples were shown again"
     assert runs.load_npz(run / runs.WEIGHTS)["w"].dtype == np.float32
-    assert 0.0 <= training.evaluate(run, quiet=True, jobs=1)["accuracy"] <= 1.0
+    assert 0.0 <= training.evaluate(run, quiet=True, jobs=1, split="test")["accuracy"] <= 1.0
 
 
 def test_learning_beats_chance_on_mnist(tmp_path, mnist_available):
@@ -78,7 +78,7 @@ def test_learning_beats_chance_on_mnist(tmp_path, mnist_available):
 
 
 def test_command_line_train_evaluate_plot(tmp_path):
-    spec = tiny_spec()
+    spec = tiny_spec(data__validation_examples=20)
     spec_path = tmp_path / "tiny.toml"
     spec_path.write_text(dump_spec(spec))
     run = tmp_path / "run"
@@ -124,7 +124,8 @@ def test_an_image_run_needs_no_torch(tmp_path):
             sys.modules[name] = None      # importing it now raises ImportError
         from stdpnet.cli import main
         run = {str(tmp_path / "run")!r}
-        for args in (["train", {str(spec_path)!r}, "--out", run], ["evaluate", run], ["plot", run]):
+        for args in (["train", {str(spec_path)!r}, "--out", run], ["evaluate", run, "--split", "test"],
+                     ["plot", run]):
             main(args + (["--quiet"] if args[0] != "plot" else []), standalone_mode=False)
         try:
             main(["train", {str(REPO / "networks" / "fsdd_audio.toml")!r}, "--out", run + "_audio"],
