@@ -535,19 +535,43 @@ def caltech_figure(spec_path, out):
 
 
 # ----------------------------------------------------------------- multimodal
+def multimodal_with(m, sets=(), seed=None):
+    """``m`` with one value for each ``--set`` key and ``seed`` for all its
+    parts, checked as a sweep's cell is (a key that changes nothing is refused)."""
+    from .errors import ConfigError
+    from .experiments.sweep import tasks
+    from .spec.grid import parse_sets
+    settings = parse_sets(list(sets))
+    for key, values in settings.items():
+        if len(values) != 1:
+            raise click.UsageError(f"--set {key}: one value here (`stdpnet sweep` runs a grid of them)")
+    if not settings and seed is None:
+        return m
+    try:
+        return tasks(m, settings, [m.seed if seed is None else seed])[0].spec
+    except ConfigError as exc:      # named as the sweep names a cell: said here as the options
+        shown = "--set " if settings else f"--seed {seed}: "
+        raise ConfigError(str(exc).replace("sweep cell " + ("" if settings else "(the spec): "), shown, 1)) from exc
+
+
 @main.command()
 @click.argument("spec_path", metavar="SPEC", required=False,
                 type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Run folder (default: runs/<spec name>).")
 @DEVICE
+@click.option("--seed", type=int, help="Random seed of both ensembles and the joint phase "
+                                       "(overrides the spec's).")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Change one setting (repeatable): cross.*, pairs.*, readout.*, or either "
+                   "ensemble's as image.KEY / audio.KEY, e.g. --set image.data.train_examples=2000.")
 @click.option("--resume", type=click.Path(file_okay=False, path_type=Path),
               help="Continue an interrupted multimodal run folder.")
 @click.option("--force", is_flag=True, help="Overwrite an existing run folder.")
 @JOBS
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @friendly
-def multimodal(spec_path, out, device, resume, force, jobs, quiet):
+def multimodal(spec_path, out, device, seed, sets, resume, force, jobs, quiet):
     """Audio-visual network: train both ensembles, then the cross-modal synapses
     on paired digits; score image-only, audio-only and both on the validation
     pairs, then on the test pairs; plot."""
@@ -556,13 +580,14 @@ def multimodal(spec_path, out, device, resume, force, jobs, quiet):
     from .report import plot_multimodal_run
     from .spec import load_multimodal_spec
     if resume:
-        if spec_path or out or force:
-            raise click.UsageError("give either SPEC (with --out, --force) or --resume RUN, not both")
+        if spec_path or out or force or sets or seed is not None:
+            raise click.UsageError("give either SPEC (with --out, --seed, --set, --force) or --resume RUN, "
+                                   "not both")
         m, run_dir = audiovisual.open_run(resume), Path(resume)
     else:
         if not spec_path:
             raise click.UsageError("missing SPEC (e.g. networks/audiovisual_quick.toml)")
-        m = load_multimodal_spec(spec_path)
+        m = multimodal_with(load_multimodal_spec(spec_path), sets, seed)
         if device:
             m.device = m.image.device = m.audio.device = device
         run_dir = Path(out or Path("runs") / m.name)

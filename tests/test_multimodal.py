@@ -781,3 +781,19 @@ def test_an_audio_visual_run_of_synthetic_audio_is_refused_naming_the_key():
     (whose calibration corrupts recordings) says so before any data is read."""
     with pytest.raises(ConfigError, match="audio_spec: data.dataset 'synthetic' has no recordings"):
         audiovisual.load_data(tiny_multimodal())
+
+
+def test_multimodal_command_takes_one_value_per_set_key_and_a_seed_for_every_part():
+    from stdpnet.cli import multimodal_with
+    from stdpnet.errors import ConfigError
+    from stdpnet.spec import load_multimodal_spec
+
+    m = load_multimodal_spec(REPO / "networks" / "audiovisual_quick.toml")
+    n = multimodal_with(m, ["image.data.assign_examples=500", "cross.x_tar=0.05"], 4)
+    assert (n.image.data.assign_examples, n.cross.x_tar) == (500, 0.05)
+    assert n.seed == n.image.seed == n.audio.seed == 4 and n.audio.data == m.audio.data
+    assert multimodal_with(m) is m
+    with pytest.raises(ConfigError, match="--set image.plasticity.nu_typo: not a key of the spec"):
+        multimodal_with(m, ["image.plasticity.nu_typo=1"])
+    with pytest.raises(ConfigError, match=r"--seed 2147483648: spec.seed: must be in 0 .. 2147483647"):
+        multimodal_with(m, [], 2**31)
