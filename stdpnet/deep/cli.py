@@ -74,8 +74,8 @@ def _parse_ints(text: str | None, option: str):
 
 
 common_options = [
-    click.option("--run", "run_dir", type=click.Path(file_okay=False, path_type=Path),
-                 help="Run folder to write (default: runs/<name>-<kind>)."),
+    click.option("--run", "--out", "run_dir", type=click.Path(file_okay=False, path_type=Path),
+                 help="Run folder to write (default: runs/<name>-<kind>; --out as elsewhere)."),
     click.option("--force", is_flag=True, help="Overwrite an existing run folder."),
     click.option("--device", help="torch device, e.g. cpu or cuda:0 (default: cuda if present)."),
     click.option("--threads", type=int, help="CPU threads for torch (default: torch's own)."),
@@ -305,8 +305,8 @@ def repeat_cmd(spec, methods, seeds, out, record, device, threads, train_limit, 
 
 @deep.command("attack")
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--run", "run_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Run folder to write (default: runs/<name>-attack).")
+@click.option("--run", "--out", "run_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Run folder to write (default: runs/<name>-attack; --out as elsewhere).")
 @click.option("--force", is_flag=True, help="Overwrite an existing run folder.")
 @click.option("--device", help="torch device (default: cuda if present).")
 @click.option("--threads", type=int, help="CPU threads for torch (default: torch's own).")

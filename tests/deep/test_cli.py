@@ -240,7 +240,8 @@ def test_resume_refuses_a_folder_another_kind_of_training_started_and_leaves_it_
     spec = tmp_path / "spec.toml"
     spec.write_text(SPEC.format(runs=tmp_path / "runs"))
     ann = tmp_path / "ann"
-    assert invoke("train-ann", spec, "--run", ann, "--threads", 1).exit_code == 0
+    assert invoke("train-ann", spec, "--out", ann, "--threads", 1).exit_code == 0   # --out: --run's other name
+    assert (ann / "model.pt").is_file()
     args = ["train-snn", str(spec), "--method", "diet", "--run", str(ann), "--resume", "--threads", "1"]
     r = CliRunner().invoke(deep, args)
     assert r.exit_code == 1 and "has finished (metrics.json): nothing to resume" in r.output, r.output
