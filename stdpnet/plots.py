@@ -93,9 +93,11 @@ def _class_ticks(ax, names: list[str]) -> None:
     ax.set_xticks(range(len(names)), names, rotation=45 if long else 0, ha="right" if long else "center")
 
 
-def plot_confusion(conf, path, class_names=None):
-    """The confusion matrix, rows true and columns predicted classes, labelled
-    with ``class_names`` (default: the label numbers)."""
+def plot_confusion(conf, path, class_names=None, split: str = "", likelihood: float | None = None):
+    """The confusion matrix of the vote readout, rows true and columns
+    predicted classes, labelled with ``class_names`` (default: the label
+    numbers); the title names the ``split`` scored and, where given, the
+    likelihood readout's accuracy on the same counts."""
     conf = np.asarray(conf)
     n = len(conf)
     names = _names_of(class_names, n)
@@ -110,7 +112,9 @@ def plot_confusion(conf, path, class_names=None):
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     acc = np.trace(conf) / max(conf.sum(), 1)
-    ax.set_title(f"confusion (accuracy {acc:.1%})")
+    other = f"; likelihood readout {likelihood:.1%}" if likelihood is not None else ""
+    ax.set_title(f"{split + ' split, ' if split else ''}vote readout: {acc:.1%} of {int(conf.sum()):,}{other}",
+                 fontsize=10)
     fig.colorbar(im, ax=ax, fraction=0.046)
     return _save(fig, path)
 
@@ -122,24 +126,30 @@ def plot_labelling(neurons_per_class, path, spikes_per_class=None, class_names=N
     names = _names_of(class_names, len(neurons_per_class))
     panels = [("neurons labelled", neurons_per_class, "tab:blue")]
     if spikes_per_class is not None:
-        panels.append(("spikes per labelling example", spikes_per_class, "tab:orange"))
+        panels.append(("excitatory spikes per labelling example", spikes_per_class, "tab:orange"))
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4), squeeze=False)
     for ax, (label, values, colour) in zip(axes[0], panels):
         ax.bar(range(len(names)), values, color=colour)
         _class_ticks(ax, names)
+        if label == "neurons labelled":
+            ax.yaxis.get_major_locator().set_params(integer=True)   # whole neurons
         ax.set_ylabel(label)
         ax.set_xlabel("class")
     axes[0][0].set_title(f"labelling ({sum(neurons_per_class)} neurons labelled)")
     return _save(fig, path)
 
 
-def plot_accuracy_history(history, path):
+def plot_accuracy_history(history, path, window: int = 2000):
+    """The running accuracy after each chunk of training: the chunk's
+    examples classified with neuron labels assigned from the ``window``
+    training examples before it (a chunk needs that many before it)."""
     history = np.asarray(history, dtype=float)
     fig, ax = plt.subplots(figsize=(6, 4))
     if len(history):
         ax.plot(history[:, 0], 100 * history[:, 1], "o-", ms=3)
     ax.set_xlabel("training examples")
-    ax.set_ylabel("running accuracy (%)")
+    ax.set_ylabel(f"running accuracy (%): each chunk, labels\nfrom the {window:,} examples before it",
+                  fontsize=9)
     ax.grid(alpha=0.3)
     return _save(fig, path)
 
@@ -159,18 +169,24 @@ def plot_learning_curve(curves: dict[str, list[dict]], path, split: str, title: 
     return _save(fig, path)
 
 
-def plot_weight_histogram(before, after, path, levels=None):
-    """Live input weights before and after the final quantisation."""
+def plot_weight_histogram(before, after, path, levels=None, quantised_in_training: bool = False):
+    """Live input weights before and after the final quantisation (with
+    ``quantised_in_training`` the weights before it were already quantised
+    at every pruning step, and learned on from there)."""
     fig, ax = plt.subplots(figsize=(6, 4))
     bins = np.linspace(0, max(float(np.max(before)), float(np.max(after)), 1e-9), 80)
-    ax.hist(before, bins=bins, alpha=0.6, color="tab:gray", label="before (full precision)")
+    ax.hist(before, bins=bins, alpha=0.6, color="tab:gray",
+            label="before the final quantisation" + (" (also quantised at each pruning step)"
+                                                     if quantised_in_training else ""))
     ax.hist(after, bins=bins, alpha=0.6, color="tab:red", label="after quantisation")
     for level in levels if levels is not None else []:
         ax.axvline(level, color="tab:red", lw=0.6, ls=":")
     ax.set_yscale("log")
     ax.set_xlabel("weight of a live input synapse")
     ax.set_ylabel("synapses")
-    ax.legend()
+    shown = f"{len(levels)} levels, " if levels is not None else ""
+    ax.set_title(f"live input weights ({shown}{len(after):,} live synapses)", fontsize=10)
+    ax.legend(fontsize=8)
     return _save(fig, path)
 
 
@@ -213,7 +229,8 @@ def plot_folds(series: list[dict], folds: list[str], path, names: list[str] | No
         sd = [100 * np.nan_to_num(s["per_fold_sd"][f]) for f in folds]
         ax.bar(x + (i - (len(series) - 1) / 2) * width, mean, width, yerr=sd, capsize=3, label=s["label"])
     ax.set_xticks(x, names or folds)
-    ax.set_xlabel("held out (the fold's test speaker)")
+    ax.set_xlabel("fold, named by its test speaker (its validation bar scores another, training-side "
+                  "speaker)", fontsize=9)
     ax.set_ylabel("accuracy (%), mean ± sd over seeds")
     ax.set_ylim(0, 100)
     ax.grid(alpha=0.3, axis="y")

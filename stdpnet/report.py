@@ -11,7 +11,7 @@ from .engine.multimodal import MultimodalSimulator
 from .engine.simulator import Simulator
 from .errors import RunFolderError
 from .experiments import audiovisual
-from .experiments.ensemble import trained_state
+from .experiments.ensemble import RUNNING_WINDOW, trained_state
 
 
 def shown_split(*datasets) -> str:
@@ -33,9 +33,9 @@ def plot_run(run_dir: Path, raster_examples: int = 3) -> list[Path]:
     if "w_unquantised" in weights and "mask" in weights:
         live = weights["mask"].astype(bool)
         levels = np.unique(weights["w"][live]) if spec.compression.levels else None
-        written.append(plots.plot_weight_histogram(weights["w_unquantised"][live],
-                                                   weights["w"][live],
-                                                   run_dir / "weight_histogram.png", levels))
+        written.append(plots.plot_weight_histogram(
+            weights["w_unquantised"][live], weights["w"][live], run_dir / "weight_histogram.png", levels,
+            quantised_in_training=bool(spec.compression.levels and spec.compression.quantise_during_training)))
     written += [
         plots.plot_receptive_fields(weights["w"], data.shape, run_dir / "receptive_fields.png",
                                     mask=weights.get("mask")),
@@ -44,12 +44,13 @@ def plot_run(run_dir: Path, raster_examples: int = 3) -> list[Path]:
     metrics = runs.load_json(run_dir / runs.METRICS)
     if metrics.get("train", {}).get("running_accuracy"):
         written.append(plots.plot_accuracy_history(metrics["train"]["running_accuracy"],
-                                                   run_dir / "accuracy_history.png"))
+                                                   run_dir / "accuracy_history.png", RUNNING_WINDOW))
     evaluated = metrics.get("evaluate", {})
     for split in ("test", "validation"):  # the final figure's confusion if there is one
         if split in evaluated:
             written.append(plots.plot_confusion(evaluated[split]["confusion"], run_dir / "confusion.png",
-                                                data.class_names))
+                                                data.class_names, split,
+                                                evaluated[split].get("accuracy_likelihood")))
             break
     # every split is scored with the same labelling; an evaluation older than
     # spikes_per_class has only neurons_per_class

@@ -1,0 +1,47 @@
+"""What the run pictures say: the split and readout a confusion matrix
+shows, whole neurons on the labelling axis, what the weight histogram's
+"before" means. Each figure is caught as it is saved."""
+import numpy as np
+import pytest
+
+from stdpnet import plots
+
+
+@pytest.fixture
+def saved(monkeypatch, tmp_path):
+    figures = []
+
+    def keep(fig, path):
+        fig.canvas.draw()
+        figures.append(fig)
+        return path
+    monkeypatch.setattr(plots, "_save", keep)
+    return figures
+
+
+def test_a_confusion_matrix_names_its_split_and_both_readouts(saved, tmp_path):
+    conf = np.array([[8, 2], [1, 9]])
+    plots.plot_confusion(conf, tmp_path / "c.png", ["cat", "dog"], "validation", 0.925)
+    assert saved[-1].axes[0].get_title() == "validation split, vote readout: 85.0% of 20; likelihood readout 92.5%"
+    plots.plot_confusion(conf, tmp_path / "c.png")
+    assert saved[-1].axes[0].get_title() == "vote readout: 85.0% of 20"
+
+
+def test_the_labelling_counts_whole_neurons(saved, tmp_path):
+    plots.plot_labelling([3, 1, 0, 2], tmp_path / "l.png", [4.0, 1.5, 0.0, 2.2])
+    neurons, spikes = saved[-1].axes
+    ticks = [t for t in neurons.get_yticks() if neurons.get_ylim()[0] <= t <= neurons.get_ylim()[1]]
+    assert ticks and all(float(t).is_integer() for t in ticks)
+    assert spikes.get_ylabel() == "excitatory spikes per labelling example"
+
+
+@pytest.mark.parametrize("during, said", [(False, "before the final quantisation"),
+                                          (True, "before the final quantisation (also quantised at each "
+                                                 "pruning step)")])
+def test_the_weight_histogram_says_what_before_means(saved, tmp_path, during, said):
+    before = np.linspace(0.01, 0.9, 50)
+    after = np.round(before * 3) / 3
+    plots.plot_weight_histogram(before, after, tmp_path / "w.png", np.unique(after), during)
+    ax = saved[-1].axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [said, "after quantisation"]
+    assert ax.get_title() == f"live input weights ({len(np.unique(after))} levels, 50 live synapses)"
