@@ -24,32 +24,39 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
+GAP = -1.0   # the value of the lines between tiles: below every weight, drawn light grey
+
+
 def weight_grid(w: np.ndarray, shape: tuple, n_rows: int | None = None,
                 pruned: np.ndarray | None = None) -> np.ndarray:
-    """Tile each neuron's input weights (n_input, n_neurons) as an image.
-    Pruned synapses (mask False) become NaN so they can be drawn distinctly."""
+    """Tile each neuron's input weights (n_input, n_neurons) as an image, the
+    tiles parted by one-pixel lines of ``GAP``. Pruned synapses (mask False)
+    become NaN so they can be drawn distinctly."""
     n_input, n = w.shape
     h, wd = shape
     n_rows = n_rows or int(np.ceil(np.sqrt(n)))
     n_cols = int(np.ceil(n / n_rows))
-    grid = np.full((n_rows * h, n_cols * wd), np.nan)
+    grid = np.full((n_rows * (h + 1) - 1, n_cols * (wd + 1) - 1), GAP)
     values = w.astype(float).copy()
     if pruned is not None:
         values[~pruned] = np.nan
     for k in range(n):
         r, c = divmod(k, n_cols)
-        grid[r * h:(r + 1) * h, c * wd:(c + 1) * wd] = values[:, k].reshape(h, wd)
+        grid[r * (h + 1):r * (h + 1) + h, c * (wd + 1):c * (wd + 1) + wd] = values[:, k].reshape(h, wd)
     return grid
 
 
 def plot_receptive_fields(w, shape, path, title="input weights", mask=None):
+    """Each excitatory neuron's input weights as a tile of the input's shape,
+    tiles parted by light grey lines, pruned synapses in blue."""
     grid = weight_grid(w, shape, pruned=mask)
-    fig, ax = plt.subplots(figsize=(8, 8))
-    cmap = plt.get_cmap("hot_r").with_extremes(bad="#3b6fb6")  # pruned synapses in blue
-    im = ax.imshow(grid, cmap=cmap, interpolation="nearest", vmin=0)
+    aspect = grid.shape[1] / grid.shape[0]
+    fig, ax = plt.subplots(figsize=(8 * min(1.0, aspect) + 1.2, 8 * min(1.0, 1 / aspect)))
+    cmap = plt.get_cmap("hot_r").with_extremes(bad="#3b6fb6", under="0.8")  # pruned: blue; gaps: grey
+    im = ax.imshow(grid, cmap=cmap, interpolation="nearest", vmin=0, vmax=max(float(np.nanmax(w)), 1e-9))
     ax.set_title(title + (" (blue: pruned)" if mask is not None else ""))
     ax.axis("off")
-    fig.colorbar(im, ax=ax, fraction=0.046)
+    fig.colorbar(im, ax=ax, fraction=0.046, label="weight")
     return _save(fig, path)
 
 

@@ -45,3 +45,15 @@ def test_the_weight_histogram_says_what_before_means(saved, tmp_path, during, sa
     ax = saved[-1].axes[0]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [said, "after quantisation"]
     assert ax.get_title() == f"live input weights ({len(np.unique(after))} levels, 50 live synapses)"
+
+
+def test_receptive_field_tiles_keep_each_neurons_weights_upright_between_grey_lines():
+    w = np.arange(2 * 3 * 5, dtype=float).reshape(6, 5)        # 6 inputs (2 x 3 images), 5 neurons
+    mask = np.ones_like(w, bool)
+    mask[0, 4] = False
+    grid = plots.weight_grid(w, (2, 3), pruned=mask)
+    assert grid.shape == (3 * 2 + 2, 2 * 3 + 1)                  # 3 rows x 2 columns of tiles, 1-pixel lines
+    np.testing.assert_array_equal(grid[0:2, 4:7], w[:, 1].reshape(2, 3))   # neuron 1: first row, second tile
+    assert (grid[2, :] == plots.GAP).all() and (grid[:, 3] == plots.GAP).all()
+    assert np.isnan(grid[6, 0]) and grid[6, 1] == w[1, 4]         # neuron 4's pruned synapse
+    assert (grid[6:8, 4:7] == plots.GAP).all()                     # no sixth neuron: left as background
