@@ -356,12 +356,14 @@ def plot_recall(panels: list[dict], path, slot: float):
     return _save(fig, path)
 
 
-def plot_robustness(rows: list[dict], noises: list, path, split: str = "test"):
-    """Accuracy on ``split`` against noise level for each readout mode."""
+def plot_robustness(rows: list[dict], noises: list, path, split: str = "test", vote: str = ""):
+    """Accuracy on ``split`` against noise level for each readout mode (both
+    modalities combined by the run's ``vote`` rule)."""
     modality, kind, levels = noises[0]
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    both = f"image + audio ({vote} vote)" if vote else "image + audio"
     for key, label, style in (("acc_image", "image only", "s--"), ("acc_audio", "audio only", "^--"),
-                              ("acc_both", "image + audio", "o-")):
+                              ("acc_both", both, "o-")):
         ax.plot(range(len(rows)), [100 * r[key] for r in rows], style, label=label)
     ticks = [" / ".join(f"{r[f'{m}_{k}']:g}" for m, k, _ in noises) for r in rows]
     ax.set_xticks(range(len(rows)), ticks)

@@ -57,3 +57,14 @@ def test_receptive_field_tiles_keep_each_neurons_weights_upright_between_grey_li
     assert (grid[2, :] == plots.GAP).all() and (grid[:, 3] == plots.GAP).all()
     assert np.isnan(grid[6, 0]) and grid[6, 1] == w[1, 4]         # neuron 4's pruned synapse
     assert (grid[6:8, 4:7] == plots.GAP).all()                     # no sixth neuron: left as background
+
+
+def test_the_robustness_curve_names_the_rule_that_combines_the_modalities(saved, tmp_path):
+    rows = [{"image_gaussian": level, "acc_image": 0.9 - level / 2, "acc_audio": 0.8, "acc_both": 0.95 - level / 4}
+            for level in (0.0, 0.5, 1.0)]
+    plots.plot_robustness(rows, [("image", "gaussian", [0.0, 0.5, 1.0])], tmp_path / "r.png", "validation",
+                          "normalised")
+    ax = saved[-1].axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["image only", "audio only",
+                                                                   "image + audio (normalised vote)"]
+    assert ax.get_ylabel() == "validation accuracy (%)"

@@ -141,7 +141,7 @@ def robustness(run_dir: Path, noises: list, device: str | None = None, quiet: bo
     runs.save_npz(path.with_suffix(".npz"), labels=ts.labels, split=np.array(split),
                   levels=np.array([[lv[k] for _, _, lv in noises] for k in range(len(rows_out))]), **kept)
     runs.atomic_write(path, lambda tmp: _write_csv(tmp, rows_out))
-    plot_robustness(rows_out, noises, run_dir / f"robustness_{tag}.png", split)
+    plot_robustness(rows_out, noises, run_dir / f"robustness_{tag}.png", split, m.readout.vote)
     runs.update_metrics(run_dir, robustness={**runs.load_json(run_dir / runs.METRICS).get("robustness", {}),
                                              tag: levels_out})
     partial.unlink(missing_ok=True)
