@@ -294,14 +294,17 @@ def plot_cross_weights(w: np.ndarray, source_labels, target_labels, path, title:
     rows, cols = np.argsort(source_labels, kind="stable"), np.argsort(target_labels, kind="stable")
     fig, ax = plt.subplots(figsize=(6.5, 6))
     im = ax.imshow(w[np.ix_(rows, cols)], cmap="hot_r", interpolation="nearest", vmin=0, aspect="auto")
-    for labels, line in ((np.sort(source_labels), ax.axhline), (np.sort(target_labels), ax.axvline)):
+    for labels, line, ticks in ((np.sort(source_labels), ax.axhline, ax.set_yticks),
+                                (np.sort(target_labels), ax.axvline, ax.set_xticks)):
         for k in np.flatnonzero(np.diff(labels)) + 0.5:
             line(k, color="tab:blue", lw=0.5)
+        values, first, size = np.unique(labels, return_index=True, return_counts=True)
+        ticks(first + size / 2 - 0.5, ["silent" if v < 0 else str(v) for v in values], fontsize=8)
     src, dst = title.split("_to_")
-    ax.set_ylabel(f"{src} neuron (sorted by label)")
-    ax.set_xlabel(f"{dst} neuron (sorted by label)")
+    ax.set_ylabel(f"{src} neurons, by label")
+    ax.set_xlabel(f"{dst} neurons, by label")
     ax.set_title(f"{src} -> {dst} weights")
-    fig.colorbar(im, ax=ax, fraction=0.046)
+    fig.colorbar(im, ax=ax, fraction=0.046, label="weight")
     return _save(fig, path)
 
 

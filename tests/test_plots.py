@@ -68,3 +68,13 @@ def test_the_robustness_curve_names_the_rule_that_combines_the_modalities(saved,
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["image only", "audio only",
                                                                    "image + audio (normalised vote)"]
     assert ax.get_ylabel() == "validation accuracy (%)"
+
+
+def test_cross_weight_blocks_are_named_by_label_silent_neurons_apart(saved, tmp_path):
+    w = np.random.default_rng(0).random((6, 4))
+    plots.plot_cross_weights(w, np.array([1, 0, -1, 1, 0, 0]), np.array([2, 0, 2, 0]), tmp_path / "x.png",
+                             "image_to_audio")
+    ax = saved[-1].axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["silent", "0", "1"]
+    np.testing.assert_allclose(ax.get_yticks(), [0.0, 2.0, 4.5])       # blocks of 1, 3 and 2 neurons
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "2"]
