@@ -38,7 +38,6 @@ def digits(tmp_path):
             for index in range(3):
                 audio.write_wav(root / f"{digit}_{speaker}_{index}.wav", tone(200 + 100 * digit, seconds=0.2))
     (root / "README.txt").write_text("ignored")
-    (root / "7-bob-1.wav").write_bytes(b"ignored: not the naming pattern")
     return root
 
 
@@ -115,7 +114,7 @@ def test_layout_errors(tmp_path, digits):
         fsdd.list_fsdd(tmp_path / "nowhere")
     empty = tmp_path / "empty"
     empty.mkdir()
-    (empty / "song.wav").write_bytes(b"x")
+    (empty / "notes.txt").write_text("x")
     with pytest.raises(DataError, match=r"holds no files named \{digit\}_\{speaker\}_\{index\}\.wav"):
         fsdd.list_fsdd(empty)
     with pytest.raises(DataError, match=r"speakers \['zed'\] not found"):
@@ -127,6 +126,10 @@ def test_layout_errors(tmp_path, digits):
         audio.split_recordings(recs, "speaker", test_speakers=["ann", "bob"])
     with pytest.raises(DataError, match="split must be"):
         audio.split_recordings(recs, "random")
+    (digits / "7-bob-1.wav").write_bytes(b"x")            # a digit's recordings renamed: not left out unseen
+    (digits / "10_bob_1.wav").write_bytes(b"x")
+    with pytest.raises(DataError, match=r"2 \.wav file\(s\) not named .*: 10_bob_1\.wav, 7-bob-1\.wav; rename"):
+        fsdd.list_fsdd(digits)
 
 
 @needs_fsdd
@@ -609,3 +612,26 @@ def test_speaker_names_and_test_repetitions_are_refused_outside_their_split():
     files = [f"{d}_ana_{r}.wav" for d in range(2) for r in (5, 6, 7)]
     with pytest.raises(ConfigError, match=r"data.validation_indices: \[4\] are test repetitions"):
         validation_recordings(Data(dataset="fsdd", validation_indices=[4, 7]), files, ["ana"] * 6)
+
+
+def test_recordings_of_one_digit_or_a_digit_never_trained_are_refused(tmp_path):
+    from stdpnet.data.load import load_spoken_digits
+    from stdpnet.spec import Data
+
+    one = tmp_path / "one"
+    one.mkdir()
+    for speaker in ("ann", "bob", "cat"):
+        audio.write_wav(one / f"3_{speaker}_0.wav", tone(500, seconds=0.2))
+    data = Data(dataset="fsdd", root=str(one), audio_split="speaker", test_speakers=["cat"],
+                audio_bands=8, audio_frames=8)
+    with pytest.raises(DataError, match=r"one: the training recordings \(speaker split\) hold the digits \[3\]"):
+        load_spoken_digits(data)
+    unseen = tmp_path / "unseen"
+    unseen.mkdir()
+    for speaker, digits in (("ann", (0, 1)), ("bob", (0, 1)), ("cat", (0, 1, 2))):   # only cat says 2
+        for digit in digits:
+            audio.write_wav(unseen / f"{digit}_{speaker}_0.wav", tone(200 + 100 * digit, seconds=0.2))
+    data.root = str(unseen)
+    with pytest.raises(DataError, match=r"unseen: the test recordings \(speaker split\) hold digits \[2\] "
+                                        "that no training recording says"):
+        load_spoken_digits(data)

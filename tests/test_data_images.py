@@ -274,6 +274,8 @@ def test_the_commands_say_when_the_test_part_is_carved(tmp_path, capsys):
     ({"x": np.zeros((4, 3, 3)), "y": np.array([0, 1, -1, 1]), "x_test": np.zeros((2, 3, 3)),
       "y_test": np.arange(2), "class_names": np.array(["a", "b"])},
      r"y: labels \[-1\] have no name \(2 class names name labels 0..1\)"),
+    ({"x": np.zeros((4, 3, 3)), "x_train": np.ones((4, 3, 3)), "y": np.arange(4) % 2},
+     r"holds both x and x_train; keep one"),
 ])
 def test_a_bad_npz_file_is_an_error_naming_it(tmp_path, arrays, words):
     path = tmp_path / "bad.npz"
@@ -284,6 +286,11 @@ def test_a_bad_npz_file_is_an_error_naming_it(tmp_path, arrays, words):
     path.write_bytes(b"PK\x03\x04 not a zip")
     with pytest.raises(DataError, match=r"bad\.npz: not a readable \.npz file"):
         load_dataset(Data(dataset="npz", root=str(path)))
+    np.save(path.with_suffix(".npy"), np.zeros(3))                 # an .npy array, not an archive
+    with pytest.raises(DataError, match=r"bad\.npy: not an \.npz archive"):
+        load_dataset(Data(dataset="npz", root=str(path.with_suffix(".npy"))))
+    with pytest.raises(DataError, match=r"is a folder: data\.root names the \.npz file itself"):
+        load_dataset(Data(dataset="npz", root=str(tmp_path)))
 
 
 def test_npz_class_names_stored_as_bytes_are_read_as_text(tmp_path):

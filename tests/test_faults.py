@@ -531,3 +531,16 @@ def test_the_caltech_figure_of_a_spec_of_other_images_is_refused():
     from conftest import REPO
     result = cli("caltech-figure", REPO / "networks" / "mnist_quick.toml")
     assert result.exit_code == 2 and "data.dataset is 'mnist'" in result.output
+
+
+def test_evaluating_data_that_changed_shape_since_training_is_said_before_compiling(tmp_path):
+    from stdpnet.data.load import load_dataset
+    from stdpnet.errors import RunFolderError
+    from stdpnet.experiments.ensemble import check_trained_on
+
+    spec = tiny_spec()                                         # 8x8 bars: 64 inputs, 10 neurons
+    data = load_dataset(spec.data, spec.seed)
+    check_trained_on(tmp_path, {"input_exc.w": np.zeros(64 * 10)}, data, spec)
+    with pytest.raises(RunFolderError, match=r"trained on 100 inputs per example, but synthetic data now "
+                                             r"has 64 \(8x8\): the data changed since training"):
+        check_trained_on(tmp_path, {"input_exc.w": np.zeros(100 * 10)}, data, spec)

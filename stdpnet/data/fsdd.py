@@ -30,17 +30,25 @@ def default_root() -> Path:
 
 
 def list_fsdd(root: Path | str | None = None, speakers: Sequence[str] | None = None) -> list[Recording]:
-    """Recordings in ``root`` sorted by (speaker, digit, index). Files whose
-    names do not follow the pattern are ignored; a folder with none is an error."""
+    """Recordings in ``root`` sorted by (speaker, digit, index). A ``.wav``
+    whose name does not follow ``{digit}_{speaker}_{index}.wav`` is an error
+    naming it (left out, it could take a whole digit away unseen); other
+    files are ignored."""
     root = Path(root) if root is not None else default_root()
     if not root.is_dir():
         raise DataError(f"spoken-digit folder {root} not found "
                         f"(fetch with `stdpnet data fetch fsdd` or `stdpnet data synth-digits`)")
-    recs = []
+    recs, odd = [], []
     for path in root.iterdir():
         m = NAME.match(path.name)
         if m and path.is_file():
             recs.append(Recording(path, int(m.group(1)), m.group(2), int(m.group(3))))
+        elif path.suffix.lower() == ".wav":
+            odd.append(path.name)
+    if odd:
+        raise DataError(f"{root}: {len(odd)} .wav file(s) not named {{digit}}_{{speaker}}_{{index}}.wav "
+                        f"(one digit 0-9): {', '.join(sorted(odd)[:3])}{', ...' if len(odd) > 3 else ''}; "
+                        "rename or move them")
     if not recs:
         raise DataError(f"{root} holds no files named {{digit}}_{{speaker}}_{{index}}.wav")
     if speakers is not None:

@@ -119,6 +119,7 @@ def load_spoken_digits(data: Data, return_waveforms: bool = False) -> dict:
         else:
             out[f"train_{key}"] = [v for v, h in zip(values, held) if not h]
             out[f"val_{key}"] = [v for v, h in zip(values, held) if h]
+    check_digits(root, data, out["train_y"], {"validation": out["val_y"], "test": out["test_y"]})
     if data.audio_extra_root:
         out = extra_training(out, data)
     if data.audio_perturb:
@@ -127,6 +128,21 @@ def load_spoken_digits(data: Data, return_waveforms: bool = False) -> dict:
         for part in ("train", "val", "test"):
             out.pop(f"{part}_waveforms")
     return out
+
+
+def check_digits(root: Path, data: Data, train_y: np.ndarray, scored: dict) -> None:
+    """The recordings of ``root`` train at least two digits, and every digit
+    scored (validation, test) is among them: a digit never trained on can
+    never be named, as image sets refuse too."""
+    trained = np.unique(train_y)
+    if len(trained) < 2:
+        raise DataError(f"{root}: the training recordings ({data.audio_split} split) hold the digits "
+                        f"{trained.tolist()}; a classifier needs at least two")
+    for part, y in scored.items():
+        unseen = np.setdiff1d(np.unique(y), trained)
+        if len(unseen):
+            raise DataError(f"{root}: the {part} recordings ({data.audio_split} split) hold digits "
+                            f"{unseen.tolist()} that no training recording says")
 
 
 def synth_folders(data: Data) -> list[Path]:

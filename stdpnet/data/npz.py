@@ -21,8 +21,15 @@ ALIASES = {"x": ("x", "x_train"), "y": ("y", "y_train")}
 
 
 def _read(path: Path) -> dict[str, np.ndarray]:
+    if path.is_dir():
+        raise DataError(f"{path} is a folder: data.root names the .npz file itself")
     if not path.is_file():
         raise DataError(f"npz file {path} not found (data.root names the .npz file)")
+    with open(path, "rb") as f:
+        start = f.read(4)
+    if start != b"PK\x03\x04":     # an .npz is a zip archive of .npy arrays
+        raise DataError(f"{path}: not an .npz archive (an .npy array or another file: write the arrays "
+                        "with numpy.savez(path, x=..., y=...))")
     try:
         with np.load(path, allow_pickle=False) as npz:
             return {key: npz[key] for key in npz.files}
@@ -31,6 +38,9 @@ def _read(path: Path) -> dict[str, np.ndarray]:
 
 
 def _pick(arrays: dict, key: str, path: Path) -> np.ndarray:
+    both = [name for name in ALIASES[key] if name in arrays]
+    if len(both) > 1:
+        raise DataError(f"{path}: holds both {' and '.join(both)}; keep one (they name the same array)")
     for name in ALIASES[key]:
         if name in arrays:
             return arrays[name]

@@ -164,6 +164,17 @@ def trained_state(run_dir: Path) -> dict:
     return state
 
 
+def check_trained_on(run_dir: Path, state: dict, data: Dataset, spec: Spec) -> None:
+    """The network in ``state`` has an input weight for each of ``data``'s
+    inputs: a dataset changed since training (another image size) is said
+    before anything is compiled."""
+    trained = np.size(state["input_exc.w"]) // spec.excitatory.n_neurons
+    if trained != data.n_input:
+        raise RunFolderError(f"{run_dir}: the network was trained on {trained} inputs per example, but "
+                             f"{spec.data.dataset} data now has {data.n_input} ({'x'.join(map(str, data.shape))}): the data "
+                             "changed since training; train the run again")
+
+
 def evaluate(run_dir: Path, device: str | None = None, quiet: bool = False,
              data: Dataset | None = None, jobs: int | None = None, split: str = "validation") -> dict:
     """Assign labels on labelled training examples, then score the ``split``
@@ -178,6 +189,7 @@ def evaluate(run_dir: Path, device: str | None = None, quiet: bool = False,
                           "it has no validation figure (score --split test)")
     state = trained_state(run_dir)
     data = data or load_dataset(spec.data, spec.seed)
+    check_trained_on(run_dir, state, data, spec)
     scored_x, scored_y = data.split(split)
     sim = Simulator(spec, data.n_input, device=device, modes=(TEST,))
     order = training_order(spec, data)
