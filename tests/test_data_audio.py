@@ -122,7 +122,8 @@ def test_layout_errors(tmp_path, digits):
     recs = fsdd.list_fsdd(digits)
     with pytest.raises(DataError, match="not among the speakers"):
         audio.split_recordings(recs, "speaker", test_speakers=["zed"])
-    with pytest.raises(DataError, match="no speaker for training"):
+    with pytest.raises(DataError, match=r"no speaker for training \(the speaker split needs a training, a "
+                                        r"validation and a test speaker; found \['ann', 'bob'\]\)"):
         audio.split_recordings(recs, "speaker", test_speakers=["ann", "bob"])
     with pytest.raises(DataError, match="split must be"):
         audio.split_recordings(recs, "random")
@@ -634,4 +635,18 @@ def test_recordings_of_one_digit_or_a_digit_never_trained_are_refused(tmp_path):
     data.root = str(unseen)
     with pytest.raises(DataError, match=r"unseen: the test recordings \(speaker split\) hold digits \[2\] "
                                         "that no training recording says"):
+        load_spoken_digits(data)
+
+
+def test_two_speakers_are_too_few_for_a_speaker_split_and_the_error_says_why(tmp_path):
+    from stdpnet.data.load import load_spoken_digits
+    from stdpnet.errors import ConfigError
+    from stdpnet.spec import Data
+
+    for speaker in ("ann", "bob"):
+        for digit in (0, 1):
+            audio.write_wav(tmp_path / f"{digit}_{speaker}_0.wav", tone(200 + 100 * digit, seconds=0.2))
+    data = Data(dataset="fsdd", root=str(tmp_path), audio_split="speaker", audio_bands=8, audio_frames=8)
+    with pytest.raises(ConfigError, match=r"needs a training, a validation and a test speaker; the training "
+                                          r"side holds \['ann'\]"):
         load_spoken_digits(data)

@@ -276,6 +276,7 @@ def test_the_commands_say_when_the_test_part_is_carved(tmp_path, capsys):
      r"y: labels \[-1\] have no name \(2 class names name labels 0..1\)"),
     ({"x": np.zeros((4, 3, 3)), "x_train": np.ones((4, 3, 3)), "y": np.arange(4) % 2},
      r"holds both x and x_train; keep one"),
+    ({"x": np.zeros((8, 3, 3)), "y": np.arange(8) % 2}, r"every training image is blank \(all pixels 0\)"),
 ])
 def test_a_bad_npz_file_is_an_error_naming_it(tmp_path, arrays, words):
     path = tmp_path / "bad.npz"

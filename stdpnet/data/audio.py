@@ -139,7 +139,8 @@ def split_recordings(recordings: Sequence[Recording], split: str = "index",
         if unknown:
             raise DataError(f"test speakers {unknown} not among the speakers {speakers}")
         if set(test_speakers) == set(speakers):
-            raise DataError(f"test_speakers {test_speakers} leave no speaker for training")
+            raise DataError(f"test_speakers {test_speakers} leave no speaker for training (the speaker split "
+                            f"needs a training, a validation and a test speaker; found {speakers})")
         is_test = [r.speaker in set(test_speakers) for r in recordings]
     elif split == "corpus":
         if any(r.partition not in ("train", "test") for r in recordings):

@@ -23,7 +23,16 @@ def is_image_set(dataset: str) -> bool:
 
 
 def load_image_set(data: Data, seed: int = 0) -> Dataset:
-    """The ``Dataset`` of ``data.dataset`` (one of KINDS or torchvision:NAME)."""
+    """The ``Dataset`` of ``data.dataset`` (one of KINDS or torchvision:NAME);
+    training images that are all blank (every pixel 0) are an error: no
+    input spike would reach the network."""
+    dataset = _load_image_set(data, seed)
+    if len(dataset.train_x) and not np.any(dataset.train_x):
+        raise DataError(f"{data.root or data.dataset}: every training image is blank (all pixels 0)")
+    return dataset
+
+
+def _load_image_set(data: Data, seed: int) -> Dataset:
     if data.dataset in ("folder", "caltech101"):
         return folder_set(data, seed)
     if data.dataset == "idx":

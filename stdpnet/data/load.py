@@ -228,7 +228,9 @@ def validation_recordings(data: Data, files: list, speakers: list, test_speakers
     if unknown:
         raise ConfigError(f"data.validation_speakers: {unknown} are not training speakers ({names})")
     if set(chosen) == set(names):
-        raise ConfigError(f"data.validation_speakers: {chosen} leave no speaker to train on")
+        raise ConfigError(f"data.validation_speakers: {chosen} leave no speaker to train on (the speaker "
+                          f"split needs a training, a validation and a test speaker; the training side "
+                          f"holds {names})")
     return np.isin(speakers, chosen)
 
 
