@@ -8,7 +8,7 @@ from stdpnet import plots
 
 
 @pytest.fixture
-def saved(monkeypatch, tmp_path):
+def saved(monkeypatch):
     figures = []
 
     def keep(fig, path):
