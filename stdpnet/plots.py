@@ -28,12 +28,14 @@ GAP = -1.0   # the value of the lines between tiles: below every weight, drawn l
 
 
 def weight_grid(w: np.ndarray, shape: tuple, n_rows: int | None = None,
-                pruned: np.ndarray | None = None) -> np.ndarray:
+                pruned: np.ndarray | None = None, time_major: bool = False) -> np.ndarray:
     """Tile each neuron's input weights (n_input, n_neurons) as an image, the
     tiles parted by one-pixel lines of ``GAP``. Pruned synapses (mask False)
-    become NaN so they can be drawn distinctly."""
+    become NaN so they can be drawn distinctly. With ``time_major`` (an audio
+    map, ``shape`` = (frames, bands)) each tile is drawn as a spectrogram:
+    time left to right, the lowest band at the bottom."""
     n_input, n = w.shape
-    h, wd = shape
+    h, wd = shape[::-1] if time_major else shape
     n_rows = n_rows or int(np.ceil(np.sqrt(n)))
     n_cols = int(np.ceil(n / n_rows))
     grid = np.full((n_rows * (h + 1) - 1, n_cols * (wd + 1) - 1), GAP)
@@ -42,19 +44,23 @@ def weight_grid(w: np.ndarray, shape: tuple, n_rows: int | None = None,
         values[~pruned] = np.nan
     for k in range(n):
         r, c = divmod(k, n_cols)
-        grid[r * (h + 1):r * (h + 1) + h, c * (wd + 1):c * (wd + 1) + wd] = values[:, k].reshape(h, wd)
+        tile = values[:, k].reshape(shape)
+        grid[r * (h + 1):r * (h + 1) + h, c * (wd + 1):c * (wd + 1) + wd] = \
+            tile.T[::-1] if time_major else tile
     return grid
 
 
-def plot_receptive_fields(w, shape, path, title="input weights", mask=None):
+def plot_receptive_fields(w, shape, path, title="input weights", mask=None, time_major: bool = False):
     """Each excitatory neuron's input weights as a tile of the input's shape,
-    tiles parted by light grey lines, pruned synapses in blue."""
-    grid = weight_grid(w, shape, pruned=mask)
+    tiles parted by light grey lines, pruned synapses in blue; audio maps
+    (``time_major``) drawn as spectrograms, time left to right."""
+    grid = weight_grid(w, shape, pruned=mask, time_major=time_major)
     aspect = grid.shape[1] / grid.shape[0]
     fig, ax = plt.subplots(figsize=(8 * min(1.0, aspect) + 1.2, 8 * min(1.0, 1 / aspect)))
     cmap = plt.get_cmap("hot_r").with_extremes(bad="#3b6fb6", under="0.8")  # pruned: blue; gaps: grey
     im = ax.imshow(grid, cmap=cmap, interpolation="nearest", vmin=0, vmax=max(float(np.nanmax(w)), 1e-9))
-    ax.set_title(title + (" (blue: pruned)" if mask is not None else ""))
+    ax.set_title(title + (" (blue: pruned)" if mask is not None else "")
+                 + ("\neach tile: time left to right, bands upward" if time_major else ""))
     ax.axis("off")
     fig.colorbar(im, ax=ax, fraction=0.046, label="weight")
     return _save(fig, path)

@@ -38,7 +38,7 @@ def plot_run(run_dir: Path, raster_examples: int = 3) -> list[Path]:
             quantised_in_training=bool(spec.compression.levels and spec.compression.quantise_during_training)))
     written += [
         plots.plot_receptive_fields(weights["w"], data.shape, run_dir / "receptive_fields.png",
-                                    mask=weights.get("mask")),
+                                    mask=weights.get("mask"), time_major=data.time_major),
         plots.plot_theta(1000 * weights["theta"], run_dir / "theta.png"),
     ]
     metrics = runs.load_json(run_dir / runs.METRICS)
@@ -83,7 +83,8 @@ def plot_multimodal_run(run_dir: Path, raster_examples: int = 3) -> list[Path]:
     for part, d in (("image", data.image), ("audio", data.audio)):
         w = runs.load_npz(run_dir / part / runs.WEIGHTS)["w"]
         written.append(plots.plot_receptive_fields(w, d.shape, run_dir / f"receptive_fields_{part}.png",
-                                                   title=f"{part} ensemble input weights"))
+                                                   title=f"{part} ensemble input weights",
+                                                   time_major=d.time_major))
     labels = runs.load_npz(run_dir / runs.READOUT) if (run_dir / runs.READOUT).exists() else {}
     if "assign_image" in labels and "assign_audio" in labels:   # (not after an evaluation stopped midway)
         cross = runs.load_npz(run_dir / audiovisual.CROSS)

@@ -59,6 +59,17 @@ def test_receptive_field_tiles_keep_each_neurons_weights_upright_between_grey_li
     assert (grid[6:8, 4:7] == plots.GAP).all()                     # no sixth neuron: left as background
 
 
+def test_audio_receptive_fields_are_drawn_like_the_spectrogram_time_across_low_bands_at_the_bottom():
+    frames, bands = 3, 2
+    w = np.arange(frames * bands * 2, dtype=float).reshape(frames * bands, 2)   # inputs frame by frame
+    grid = plots.weight_grid(w, (frames, bands), time_major=True)
+    assert grid.shape == (bands * 2 + 1, frames)                 # 2 rows of tiles, each bands x frames
+    tile = w[:, 0].reshape(frames, bands)
+    np.testing.assert_array_equal(grid[bands - 1, :], tile[:, 0])   # band 0 on the tile's bottom row
+    np.testing.assert_array_equal(grid[0, :], tile[:, bands - 1])
+    np.testing.assert_array_equal(grid[bands + 1:, :], w[:, 1].reshape(frames, bands).T[::-1])
+
+
 def test_the_robustness_curve_names_the_rule_that_combines_the_modalities(saved, tmp_path):
     rows = [{"image_gaussian": level, "acc_image": 0.9 - level / 2, "acc_audio": 0.8, "acc_both": 0.95 - level / 4}
             for level in (0.0, 0.5, 1.0)]

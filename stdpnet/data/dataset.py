@@ -28,6 +28,7 @@ class Dataset:
     val_x: np.ndarray | None = None
     val_y: np.ndarray | None = None
     class_names: tuple[str, ...] | None = None   # the name of label k, where the data names them
+    time_major: bool = False   # shape is (frames, bands) of an audio map: plots draw time left to right
 
     @property
     def n_input(self) -> int:

@@ -74,7 +74,7 @@ def _load_parts(data: Data, seed: int) -> Dataset:
         frames, bands = a["feature_shape"]
         shape = (2 * frames, bands) if data.audio_encoding == "on_off" else (frames, bands)
         return Dataset(x["train"], a["train_y"], x["test"], a["test_y"], shape,
-                       n_classes_of(a["train_y"], a["test_y"]), x["val"], a["val_y"])
+                       n_classes_of(a["train_y"], a["test_y"]), x["val"], a["val_y"], time_major=True)
     raise ValueError(f"data.dataset: unknown dataset {data.dataset!r}")
 
 
