@@ -277,6 +277,8 @@ def test_the_commands_say_when_the_test_part_is_carved(tmp_path, capsys):
     ({"x": np.zeros((4, 3, 3)), "x_train": np.ones((4, 3, 3)), "y": np.arange(4) % 2},
      r"holds both x and x_train; keep one"),
     ({"x": np.zeros((8, 3, 3)), "y": np.arange(8) % 2}, r"every training image is blank \(all pixels 0\)"),
+    ({"x": np.linspace(0, 2, 72).reshape(8, 3, 3), "y": np.arange(8) % 2},   # floats on a 0..2 scale
+     r"brightest training pixel is 1\.2\d* of 255, so every image would be near-black"),
 ])
 def test_a_bad_npz_file_is_an_error_naming_it(tmp_path, arrays, words):
     path = tmp_path / "bad.npz"

@@ -16,6 +16,7 @@ from .dataset import Dataset, carve, last_mask, per_class_mask
 TORCHVISION = "torchvision:"
 KINDS = ("idx", "npz", "folder", "caltech101")
 CALTECH_CLASSES = ("Faces_easy", "Motorbikes", "airplanes")   # caltech101 with classes = []
+NEAR_BLACK = 16   # brightest training pixel (of 255) below which the images are taken to be on another scale
 
 
 def is_image_set(dataset: str) -> bool:
@@ -24,11 +25,18 @@ def is_image_set(dataset: str) -> bool:
 
 def load_image_set(data: Data, seed: int = 0) -> Dataset:
     """The ``Dataset`` of ``data.dataset`` (one of KINDS or torchvision:NAME);
-    training images that are all blank (every pixel 0) are an error: no
-    input spike would reach the network."""
+    training images that are all blank (every pixel 0) or all near-black
+    (brightest pixel below ``NEAR_BLACK``, as floats on a 0..2 scale read as
+    0..255 are) are an error: hardly an input spike would reach the network."""
     dataset = _load_image_set(data, seed)
-    if len(dataset.train_x) and not np.any(dataset.train_x):
-        raise DataError(f"{data.root or data.dataset}: every training image is blank (all pixels 0)")
+    if len(dataset.train_x):
+        brightest = float(dataset.train_x.max())
+        if brightest == 0:
+            raise DataError(f"{data.root or data.dataset}: every training image is blank (all pixels 0)")
+        if brightest < NEAR_BLACK:
+            raise DataError(f"{data.root or data.dataset}: the brightest training pixel is {brightest:g} of "
+                            "255, so every image would be near-black; store pixel values 0..255 or floats "
+                            "in [0, 1]")
     return dataset
 
 
