@@ -544,3 +544,24 @@ def test_evaluating_data_that_changed_shape_since_training_is_said_before_compil
     with pytest.raises(RunFolderError, match=r"trained on 100 inputs per example, but synthetic data now "
                                              r"has 64 \(8x8\): the data changed since training"):
         check_trained_on(tmp_path, {"input_exc.w": np.zeros(100 * 10)}, data, spec)
+
+
+def test_resuming_or_charting_a_run_on_data_that_changed_shape_is_said_before_compiling(tmp_path, monkeypatch):
+    from stdpnet.engine.present import Progress
+    from stdpnet.errors import RunFolderError
+    from stdpnet.experiments import ensemble
+
+    spec = tiny_spec()                                         # 8x8 bars now: 64 inputs
+    run = runs.create(tmp_path / "r", spec)
+    stale = {"input_exc.w": np.zeros(100 * 10), "excitatory.theta": np.zeros(10)}   # trained on 100 inputs
+    runs.save_checkpoint(run, runs.Checkpoint(stale, np.zeros((0, 10)), Progress(position=10), 40))
+    ensemble.save_snapshot(run, 1, 20, stale)
+
+    def never(*args, **kwargs):
+        raise AssertionError("a simulator was built")
+    monkeypatch.setattr(ensemble, "Simulator", never)
+    with pytest.raises(RunFolderError, match=r"r: the network was trained on 100 inputs per example, but "
+                                             r"synthetic data now has 64"):
+        ensemble.train(spec, run, resume=True, quiet=True)
+    with pytest.raises(RunFolderError, match=r"epoch_1\.npz: the network was trained on 100 inputs"):
+        ensemble.learning_curve(run, quiet=True)

@@ -64,12 +64,15 @@ def train(spec: Spec, run_dir: Path, device: str | None = None, resume: bool = F
     data = data or load_dataset(spec.data, spec.seed)
     order = training_order(spec, data)
     images, labels = data.train_x[order], data.train_y[order]
-    sim = Simulator(spec, data.n_input, device=device)
+    ckpt = None
     if resume and (run_dir / runs.CHECKPOINT).exists():   # (none yet: killed before the first chunk)
         ckpt = runs.load_checkpoint(run_dir)
+        check_trained_on(run_dir, ckpt.state, data, spec)
+        if ckpt.progress.position >= len(images) and (run_dir / runs.WEIGHTS).exists():
+            return ckpt.state, ckpt.progress   # finished; a complete checkpoint without weights is finished below
+    sim = Simulator(spec, data.n_input, device=device)
+    if ckpt is not None:
         state, counts, progress = ckpt.state, ckpt.counts, ckpt.progress
-        if progress.position >= len(images) and (run_dir / runs.WEIGHTS).exists():
-            return state, progress   # finished; a complete checkpoint without weights is finished below
     else:
         state, counts, progress = sim.initial_state(spec.seed), None, Progress()
     last_position = [progress.position]
@@ -266,6 +269,8 @@ def learning_curve(run_dir: Path, split: str = "validation", device: str | None 
         raise RunFolderError(f"{run_dir / SNAPSHOTS}: no epoch states (a run of one epoch, or "
                              f"trained before they were saved): nothing to plot")
     data = data or load_dataset(spec.data, spec.seed)
+    with np.load(saved[0][2]) as first:    # every epoch's state has the run's shape
+        check_trained_on(saved[0][2], {"input_exc.w": first["state.input_exc.w"]}, data, spec)
     sim = Simulator(spec, data.n_input, device=device, modes=(TEST,))
     order = training_order(spec, data)
     _, n_assign, _ = spec.data.counts(len(data.train_x), len(data.test_x))
