@@ -275,9 +275,10 @@ def plot(run_dir, examples):
 @click.pass_context
 @friendly
 def run_all(ctx, spec_path, out, examples, device, seed, sets, force):
-    """Train, evaluate on the validation and the test split (the test split
-    only for a spec with data.refit), and plot, in one go (fetches MNIST if
-    needed)."""
+    """Train, score the validation split and then the test split (only the
+    test split for a spec with data.refit, which trains on validation), and
+    plot, in one go (fetches MNIST or writes the synthetic spoken digits if
+    they are missing)."""
     spec = _spec_with_overrides(spec_path, examples, seed, device, sets)
     run_dir = out or Path("runs") / spec.name
     ctx.invoke(train, spec_path=spec_path, out=run_dir, examples=examples, device=device,

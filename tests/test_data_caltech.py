@@ -212,7 +212,7 @@ def test_extract_from_plain_tar_gz_and_corrupt_archive(tmp_path):
 @pytest.mark.skipif(not SHARED.is_dir(), reason="shared Caltech-101 subset not present")
 def test_shared_subset_loads_with_a_balanced_seeded_split():
     d = caltech.load_caltech(SHARED, n_train_per_class=30, n_test_per_class=20, seed=0)
-    assert d["class_names"] == list(caltech.DEFAULT_CLASSES)
+    assert d["class_names"] == list(caltech.SUBSET_CLASSES)
     assert d["train_x"].shape == (150, 1568) and d["test_x"].shape == (100, 1568)
     assert np.bincount(d["train_y"]).tolist() == [30] * 5
     assert 0.0 <= d["test_x"].min() and d["test_x"].max() <= 1.0

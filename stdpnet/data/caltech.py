@@ -19,7 +19,9 @@ from .fetch import download, staged
 from .folder import load_folder
 from .paths import datasets_root
 
-DEFAULT_CLASSES = ("Faces_easy", "Motorbikes", "airplanes", "watch", "Leopards")
+# the five classes of the shared subset and of `stdpnet data fetch caltech101`; a spec with
+# data.classes = [] trains on three of them (image_sets.CALTECH_CLASSES)
+SUBSET_CLASSES = ("Faces_easy", "Motorbikes", "airplanes", "watch", "Leopards")
 CALTECH101_URL = "https://data.caltech.edu/records/mzrjq-6wc02/files/caltech-101.zip"
 CALTECH101_MD5 = "3138e1922a9193bfa496528edbbc45d0"   # as torchvision publishes it for this URL
 INNER_ARCHIVE = "101_ObjectCategories.tar.gz"
@@ -28,7 +30,7 @@ CATEGORY_DIR = "101_ObjectCategories"
 
 # --------------------------------------------------------------------------- dataset
 
-def load_caltech(root: Path | str | None = None, classes: Sequence[str] = DEFAULT_CLASSES,
+def load_caltech(root: Path | str | None = None, classes: Sequence[str] = SUBSET_CLASSES,
                  **options) -> dict:
     """``stdpnet.data.folder.load_folder`` of a Caltech class subset
     (``options``: its size, split and preprocessing keywords); ``root``
@@ -46,7 +48,7 @@ def default_root() -> Path:
 
 # --------------------------------------------------------------------------- download
 
-def download_caltech101(dest: Path | str | None = None, classes: Iterable[str] | None = DEFAULT_CLASSES,
+def download_caltech101(dest: Path | str | None = None, classes: Iterable[str] | None = SUBSET_CLASSES,
                         url: str = CALTECH101_URL, progress: bool = True,
                         md5: str | None = CALTECH101_MD5) -> Path:
     """Fetch the official archive (about 130 MB), check its published MD5,
@@ -59,7 +61,7 @@ def download_caltech101(dest: Path | str | None = None, classes: Iterable[str] |
 
 
 def extract_caltech101(archive: Path | str, dest: Path | str,
-                       classes: Iterable[str] | None = DEFAULT_CLASSES) -> Path:
+                       classes: Iterable[str] | None = SUBSET_CLASSES) -> Path:
     """Extract ``classes`` from the official zip (which wraps
     101_ObjectCategories.tar.gz) or from that tar.gz itself into ``dest/<class>/``.
 

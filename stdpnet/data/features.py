@@ -18,8 +18,9 @@ index and the speaker split (``benchmarks/audio_features.py``).
 Each utterance's duration is normalised to ``n_frames``: 'stretch' resamples
 the whole utterance in time (a spoken digit is one word, so this aligns its
 start and end), 'pad' crops or pads with silence around the centre. Then it
-is scaled on its own (its loudest point maps to 1), so the input rates do not
-depend on recording level.
+is scaled on its own (cochlea and log-mel: the loudest point maps to 1; mfcc:
+each coefficient to [0, 1] over the utterance's frames), so the input rates
+do not depend on recording level.
 
 ``trim_db`` > 0 first drops the silence around the word: the frames before
 the first and after the last frame whose power is within ``trim_db`` dB of
@@ -32,6 +33,8 @@ for a flat band and 0 or 1 for the utterance's steepest fall or rise: the
 map is then n_frames x 2 n_bands, the bands first, their deltas after.
 """
 from __future__ import annotations
+
+import functools
 
 from dataclasses import dataclass
 from typing import Sequence
@@ -61,7 +64,7 @@ class AudioFeatures:
     sample_rate: int = 8000
     time_mode: str = "stretch"
     top_db: float = 60.0        # logmel/mfcc: dynamic range kept below the loudest bin
-    f_min: float = 50.0
+    f_min: float = 50.0         # lowest band edge (Hz); the cochlea bank starts at 50 Hz at the lowest
     window_ms: float = 25.0
     hop_ms: float = 10.0
     deltas: bool = False        # append each band's slope in time (n_frames x 2 n_bands)
@@ -175,7 +178,7 @@ class AudioFeatures:
 
 def feature_map(waveform: np.ndarray, sample_rate: int = 8000, kind: str = "mfcc",
                 n_bands: int = 20, n_frames: int = 20, **options) -> np.ndarray:
-    """(n_frames, n_bands) map in [0, 1] of one waveform (see AudioFeatures)."""
+    """(n_frames, n_columns) map in [0, 1] of one waveform (n_bands columns, twice that with deltas; see AudioFeatures)."""
     return AudioFeatures(kind, n_bands, n_frames, sample_rate, **options).map(waveform)
 
 
@@ -196,28 +199,21 @@ def _as_tensor(waveform: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(w))
 
 
-_CACHE: dict = {}
-
-
-def _cached(key, build):
-    if key not in _CACHE:
-        _CACHE[key] = build()
-    return _CACHE[key]
-
-
+@functools.cache
 def _spectrogram(sample_rate: int, n_fft: int, win: int, hop: int):
-    return _cached(("spec", n_fft, win, hop), lambda: torchaudio.transforms.Spectrogram(
-        n_fft=n_fft, win_length=win, hop_length=hop, power=2.0, center=True))
+    return torchaudio.transforms.Spectrogram(n_fft=n_fft, win_length=win, hop_length=hop, power=2.0,
+                                             center=True)
 
 
+@functools.cache
 def _mel_fbank(n_fft: int, sample_rate: int, n_mels: int, f_min: float) -> torch.Tensor:
-    return _cached(("mel", n_fft, sample_rate, n_mels, f_min), lambda: torchaudio.functional.melscale_fbanks(
-        n_fft // 2 + 1, f_min, sample_rate / 2, n_mels, sample_rate, norm="slaney", mel_scale="slaney").T)
+    return torchaudio.functional.melscale_fbanks(n_fft // 2 + 1, f_min, sample_rate / 2, n_mels, sample_rate,
+                                                 norm="slaney", mel_scale="slaney").T
 
 
+@functools.cache
 def _dct_matrix(n_coeffs: int, n_mels: int) -> torch.Tensor:
-    return _cached(("dct", n_coeffs, n_mels), lambda: torchaudio.functional.create_dct(
-        n_coeffs, n_mels, norm="ortho").T)
+    return torchaudio.functional.create_dct(n_coeffs, n_mels, norm="ortho").T
 
 
 def erb_rate(f_hz: np.ndarray) -> np.ndarray:
@@ -231,25 +227,25 @@ def erb_centers(n_bands: int, f_min: float, f_max: float) -> np.ndarray:
     return (10.0 ** (e / 21.4) - 1.0) / 0.00437
 
 
+@functools.cache
 def _cochlea_fbank(n_fft: int, sample_rate: int, n_bands: int, f_min: float) -> torch.Tensor:
-    def build():
-        freqs = np.linspace(0.0, sample_rate / 2, n_fft // 2 + 1)
-        centers = erb_centers(n_bands, max(f_min, 50.0), 0.9 * sample_rate / 2)
-        bandwidth = 1.019 * 24.7 * (4.37 * centers / 1000.0 + 1.0)
-        # Power response of a 4th-order gammatone around its centre frequency.
-        response = (1.0 + ((freqs[None, :] - centers[:, None]) / bandwidth[:, None]) ** 2) ** -4
-        response /= response.sum(axis=1, keepdims=True)
-        return torch.from_numpy(response.astype(np.float32))
-    return _cached(("coch", n_fft, sample_rate, n_bands, f_min), build)
+    """Gammatone-like bands from ``max(f_min, 50 Hz)`` to 90% of Nyquist."""
+    freqs = np.linspace(0.0, sample_rate / 2, n_fft // 2 + 1)
+    centers = erb_centers(n_bands, max(f_min, 50.0), 0.9 * sample_rate / 2)
+    bandwidth = 1.019 * 24.7 * (4.37 * centers / 1000.0 + 1.0)
+    # Power response of a 4th-order gammatone around its centre frequency.
+    response = (1.0 + ((freqs[None, :] - centers[:, None]) / bandwidth[:, None]) ** 2) ** -4
+    response /= response.sum(axis=1, keepdims=True)
+    return torch.from_numpy(response.astype(np.float32))
 
 
-def _trim(power: torch.Tensor, top_db: float) -> torch.Tensor:
+def _trim(power: torch.Tensor, trim_db: float) -> torch.Tensor:
     """(freq, T) without the frames before the first and after the last whose
-    power lies within ``top_db`` dB of the loudest frame (0: unchanged)."""
-    if top_db <= 0:
+    power lies within ``trim_db`` dB of the loudest frame (0: unchanged)."""
+    if trim_db <= 0:
         return power
     energy = power.sum(dim=0)
-    loud = torch.nonzero(energy >= energy.max() * 10.0 ** (-top_db / 10.0)).flatten()
+    loud = torch.nonzero(energy >= energy.max() * 10.0 ** (-trim_db / 10.0)).flatten()
     return power[:, int(loud[0]):int(loud[-1]) + 1]
 
 

@@ -3,7 +3,8 @@
 Images are float arrays in [0, 1] with the examples on the first axis:
 (N, H, W), or (N, D) flat vectors (occlusion then needs ``image_shape``).
 Levels are exact per image, not only in expectation: Gaussian noise is
-rescaled to the asked standard deviation, salt-and-pepper flips exactly
+rescaled to the asked standard deviation before clipping to [0, 1] (so the
+realised spread is lower where pixels saturate), salt-and-pepper flips exactly
 round(fraction * pixels) pixels, an occluding patch has exactly the asked side.
 
 Audio is a 1-D float waveform. Noise is scaled so the signal-to-noise ratio

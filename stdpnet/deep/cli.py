@@ -26,8 +26,6 @@ def _setup(device: str | None, threads: int | None, seed: int):
     import torch
 
     if threads is not None:
-        if threads < 1:
-            raise click.BadParameter(f"must be >= 1, got {threads}", param_hint="--threads")
         torch.set_num_threads(threads)
     torch.manual_seed(seed)
     if device is None:
@@ -73,14 +71,20 @@ def _parse_ints(text: str | None, option: str):
     return values
 
 
+DEVICE_HELP = "torch device, e.g. cpu or cuda:0 (default: cuda if present)."
+THREADS_HELP = "CPU threads for torch (default: torch's own)."
+
 common_options = [
     click.option("--run", "--out", "run_dir", type=click.Path(file_okay=False, path_type=Path),
                  help="Run folder to write (default: runs/<name>-<kind>; --out as elsewhere)."),
     click.option("--force", is_flag=True, help="Overwrite an existing run folder."),
-    click.option("--device", help="torch device, e.g. cpu or cuda:0 (default: cuda if present)."),
-    click.option("--threads", type=int, help="CPU threads for torch (default: torch's own)."),
-    click.option("--train-limit", type=int, help="Use only the first N training images."),
-    click.option("--test-limit", type=int, help="Use only the first N test images."),
+    click.option("--device", help=DEVICE_HELP),
+    click.option("--threads", type=click.IntRange(min=1), help=THREADS_HELP),
+    click.option("--train-limit", type=click.IntRange(min=0),
+                 help="Use at most N training examples: the first N images, or sequences (for spoken "
+                      "digits a subset with every digit in its share)."),
+    click.option("--test-limit", type=click.IntRange(min=0),
+                 help="Use at most N test examples, chosen as --train-limit chooses."),
 ]
 
 
@@ -88,8 +92,8 @@ common_options = [
 repeat_options = [
     click.option("--seeds", default="0-2", show_default=True, help="Seeds, e.g. 0-2 or 0,3."),
     click.option("--record", metavar="NAME", help="Write the figures to the results registry as NAME.*"),
-    click.option("--device", default=None, help="cpu or cuda (default: cuda if available)."),
-    click.option("--threads", type=int, default=None, help="Torch CPU threads."),
+    click.option("--device", default=None, help=DEVICE_HELP),
+    click.option("--threads", type=click.IntRange(min=1), default=None, help=THREADS_HELP),
 ]
 
 
@@ -120,9 +124,6 @@ def _single_settings(sets) -> dict:
 def _apply_limits(cfg, train_limit, test_limit):
     for key, value in (("train_limit", train_limit), ("test_limit", test_limit)):
         if value is not None:
-            if value < 0:
-                raise click.BadParameter(f"must be >= 0, got {value}",
-                                         param_hint=f"--{key.replace('_', '-')}")
             cfg["data"][key] = value
 
 
@@ -237,8 +238,7 @@ def train_snn_cmd(spec, method, init, run_dir, force, device, threads, train_lim
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Folder of the runs, seed<s>-ann, seed<s>-<method>.")
 @with_options(repeat_options)
-@click.option("--train-limit", type=int, help="Use only the first N training images.")
-@click.option("--test-limit", type=int, help="Use only the first N test images.")
+@with_options(common_options[-2:])   # --train-limit, --test-limit
 @friendly
 def repeat_cmd(spec, methods, seeds, out, record, device, threads, train_limit, test_limit):
     """The chain ANN -> METHODS of SPEC once per seed (finished runs of the
@@ -308,8 +308,7 @@ def repeat_cmd(spec, methods, seeds, out, record, device, threads, train_limit, 
 @click.option("--run", "--out", "run_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Run folder to write (default: runs/<name>-attack; --out as elsewhere).")
 @click.option("--force", is_flag=True, help="Overwrite an existing run folder.")
-@click.option("--device", help="torch device (default: cuda if present).")
-@click.option("--threads", type=int, help="CPU threads for torch (default: torch's own).")
+@with_options(common_options[2:4])   # --device, --threads
 @click.option("--limit", type=int, help="Override attack.limit (test images attacked).")
 @click.option("--eps", help="Override attack.eps, e.g. 0.05,0.1.")
 @click.option("--resume", is_flag=True,

@@ -4,7 +4,9 @@
 an example with a higher intensity until it evokes ``min_spikes`` spikes;
 here the chunks are stitched together and, for each example, the spike
 counts of its accepted presentation are kept. ``present_split`` cuts a test
-sequence into parts run by several processes at once.
+sequence into parts run by several processes at once; ``present_blocks``
+runs it in blocks whose counts are kept on disk, so a stopped evaluation
+goes on. ``usable_cores`` and ``default_jobs`` size those processes.
 """
 from __future__ import annotations
 

@@ -74,7 +74,7 @@ class Simulator:
         self.slot = slot_duration(spec)
         self.n_neurons = spec.excitatory.n_neurons
         self.rule = stdp_rule(spec.plasticity)  # derived once, read by every network built
-        self._standalone = {}  # learning (bool) -> (ensemble, device, build folder)
+        self._standalone = {}  # learning (bool) -> (ensemble, device, build folder, digest of its sources)
         if self.device == "standalone":
             for mode in modes:
                 self._build_standalone(self._variant(mode))

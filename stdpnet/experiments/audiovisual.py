@@ -12,7 +12,7 @@
       robustness_*.csv   accuracy vs noise level (``stdpnet robustness``,
       robustness_*.npz   ``stdpnet.experiments.robustness``) and the counts behind it
 
-Readout modes on the test pairs (labels are assigned once, from labelled
+Readout modes on the scored pairs (validation, or test with ``--split test``; labels are assigned once, from labelled
 training pairs shown with both modalities):
 
 - ``image``: only the image is shown; the image ensemble votes.

@@ -24,7 +24,7 @@ trace x_src kept per synapse (event-driven):
     on a postsynaptic spike:  dw = cross_plastic * eta (x_src - x_tar)(w_max - w)^mu
 
 ``cross_plastic`` (the schedule's ``cross_learning``) is 1 only in the joint training phase and only for slots
-where both modalities are shown (``paired``): a neuron's partners in the
+where both modalities are shown (``image_shown * audio_shown``): a neuron's partners in the
 other modality gain weight if they fired just before it, the others lose.
 
 Training schedule (``[cross] schedule``, ``stdpnet.experiments.audiovisual``):
@@ -140,7 +140,8 @@ def cross_synapses(source, target, slot, tau_pre, name: str, learning: bool = Tr
                 " * clip(w_max - w, 0, w_max)**mu, 0, w_max)",
         namespace={"tau_cross": tau_pre}, name=name)
     syn.connect()  # synapse k joins source k // n_target to target k % n_target
-    # the rest period is replaced by a reset of the decaying state: traces too
+    # the trace restarts at every slot, whatever the ensembles' rest_mode (a simulated
+    # 150 ms rest would leave e^-7.5 of it with tau_pre = 20 ms)
     syn.run_regularly("x_src = 0", dt=slot, when="start", order=2, name=f"{name}_rest")
     if bounded:
         syn.run_regularly("cross_wsum_post += w", dt=slot, when="start", order=3, name=f"{name}_sum")

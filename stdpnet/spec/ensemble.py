@@ -295,7 +295,7 @@ class Plasticity:
     w_max: float = 1.0
     # power_law: on post spike dw = eta_post (x_pre - x_tar)(w_max - w)^mu,
     # on pre spike (optional) dw = -eta_pre x_post w^mu
-    eta_post: float = 0.003        # tuned on 10k MNIST digits, N=400 (see README)
+    eta_post: float = 0.003        # a third and three times it at N=6400: docs/model.md, "Learning rate"
     eta_pre: float = 0.0
     x_tar: float = 0.1
     mu: float = 0.9

@@ -68,7 +68,7 @@ class Pairs:
 @dataclass
 class Readout:
     """How the two ensembles' spike counts decide the class when both
-    modalities are shown (``multimodal.combined_vote``):
+    modalities are shown (``readout.combine.combined_vote``):
 
     ``normalised`` (default): each ensemble's Diehl & Cook votes (mean count
     of the neurons labelled with a class) are scaled to sum to 1 per example
@@ -80,18 +80,18 @@ class Readout:
     example, by a function of how much better each ensemble's best class
     explains its counts than a class-blind model does, fitted on held-out
     labelling pairs shown clean and with one modality corrupted
-    (``audiovisual.calibrate``), with one tilt factor on the audio
+    (``readout.combine.calibrate``), with one tilt factor on the audio
     ensemble's weights chosen so that, on the labelling pairs, it stays at or
     above ``min_clean_accuracy`` on clean pairs and at or above the clean
     ensemble alone where the other modality is heavily corrupted
-    (``audiovisual.choose_tilt``). Every run reports all four. On the
+    (``readout.combine.choose_tilt``). Every run reports all four. On the
     validation pairs of the audio-visual networks the calibrated rule is no
     better than the normalised one, clean or under any noise, beyond the
     seed spread, so the simpler rule is the default (docs/multimodal.md,
     "Combining the two ensembles").
     """
     vote: str = "normalised"
-    # the calibrated rule's tilt (audiovisual.choose_tilt) trades clean
+    # the calibrated rule's tilt (readout.combine.choose_tilt) trades clean
     # accuracy for robustness down to this accuracy on the labelling pairs
     min_clean_accuracy: float = 0.98
 
