@@ -459,7 +459,9 @@ def _list_tasks(planned: list[dict]) -> None:
 @click.option("--write-docs", is_flag=True, help="Regenerate docs/results.md from the registry.")
 @click.option("--check", is_flag=True,
               help="List the entries whose spec file is missing or differs from the one recorded "
-                   "(exit status 1 if any).")
+                   "(exit status 1 if any is missing or its settings changed; comment-only "
+                   "changes are listed, not failed), and count test figures recorded from "
+                   "uncommitted code.")
 @friendly
 def results_cmd(records, split, write_docs, check):
     """The results registry (results/*.json) as a table: every record, or
@@ -481,11 +483,9 @@ def results_cmd(records, split, write_docs, check):
         click.echo(results.table(shown))
         return
     if check:
-        problems = results.check_sources(entries)
-        for line in problems:
-            click.echo(line)
-        click.echo(f"{len(entries)} entries, {len(problems)} spec(s) missing or changed")
-        sys.exit(1 if problems else 0)
+        lines, failed = results.check_report(entries)
+        click.echo("\n".join(lines))
+        sys.exit(1 if failed else 0)
     click.echo(results.table(entries) if entries else "the registry is empty")
     if write_docs:
         from .runs import save_text

@@ -77,7 +77,9 @@ def machine() -> str:
     torch = sys.modules.get("torch")   # already imported: a Torch-path measurement
     gpu = (f", GPU {torch.cuda.get_device_name(0)}"
            if torch is not None and torch.cuda.is_available() else "")
-    return (f"{cpu}, {os.cpu_count()} cores{gpu}, Python {platform.python_version()}, "
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    pinned = f" ({usable} usable: pinned)" if usable != os.cpu_count() else ""
+    return (f"{cpu}, {os.cpu_count()} cores{pinned}{gpu}, Python {platform.python_version()}, "
             f"{simulator}, numpy {np.__version__}")
 
 
@@ -227,6 +229,24 @@ def check_sources(entries: list[dict], repo: Path | None = None) -> list[str]:
             found.setdefault(f"{spec}: {problem}", []).append(e["name"])
     return [f"{what} ({len(names)} entr{'y' if len(names) == 1 else 'ies'}: {names[0]}"
             f"{', ...' if len(names) > 1 else ''})" for what, names in sorted(found.items())]
+
+
+def check_report(entries: list[dict], repo: Path | None = None) -> tuple[list[str], bool]:
+    """What ``stdpnet results --check`` prints, and whether it fails: it
+    fails where a recorded spec is missing or its settings changed (a spec
+    changed in comments or layout only is listed, not failed); test figures
+    recorded from uncommitted code are counted."""
+    lines = check_sources(entries, repo)
+    problems = [line for line in lines if SETTINGS_SAME not in line]
+    comments_only = len(lines) - len(problems)
+    dirty = [e for e in entries if e["split"] == "test" and str(e.get("commit", "")).endswith("+changes")]
+    if dirty:
+        lines.append(f"note: {len(dirty)} test entr{'y was' if len(dirty) == 1 else 'ies were'} recorded "
+                     f"from a checkout with uncommitted changes (commit ...+changes, e.g. {dirty[0]['name']}): "
+                     "git holds their code only approximately")
+    lines.append(f"{len(entries)} entries, {len(problems)} spec(s) missing or with changed settings"
+                 + (f", {comments_only} changed in comments or layout only" if comments_only else ""))
+    return lines, bool(problems)
 
 
 def _settings_change(commit: str, spec: str, sha: str, repo: Path) -> str:

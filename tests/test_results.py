@@ -224,6 +224,19 @@ def test_the_check_names_specs_that_changed_or_went_missing_since_recording(tmp_
         "part.toml: changed since it was recorded, settings changed: seed (1 entry: pair.accuracy)",
         "setting.toml: changed since it was recorded, settings changed: train.eta "
         "(1 entry: setting.accuracy)"]
+    Path("setting.toml").write_text("# setting\nseed = 0\n[train]\neta = 0.1\n")
+    Path("deleted.toml").write_text("# deleted\nseed = 0\n[train]\neta = 0.1\n")
+    Path("part.toml").write_text("# part\nseed = 0\n[train]\neta = 0.1\n")
+    lines, failed = results.check_report(results.load_all(tmp_path / "results"))
+    assert not failed and lines[-1] == "5 entries, 0 spec(s) missing or with changed settings, " \
+                                      "1 changed in comments or layout only"
+    entry = json.loads((tmp_path / "results" / "kept.accuracy.json").read_text())
+    (tmp_path / "results" / "kept.accuracy.json").write_text(json.dumps({**entry, "commit": "abc+changes"}))
+    lines, failed = results.check_report(results.load_all(tmp_path / "results"))
+    assert not failed and lines[-2].startswith("note: 1 test entry was recorded from a checkout with "
+                                               "uncommitted changes (commit ...+changes, e.g. kept.accuracy)")
+    Path("setting.toml").write_text("# setting\nseed = 0\n[train]\neta = 0.2\n")
+    assert results.check_report(results.load_all(tmp_path / "results"))[1]
 
 
 def test_counts_are_shown_in_full_and_other_figures_to_three_digits():
@@ -442,3 +455,12 @@ def test_a_benchmarks_record_names_the_shipped_spec_of_its_runs_or_says_it_is_mi
     with pytest.raises(ConfigError, match=r"spec networks/audiovisual.toml, which is not there"):
         results.shipped_spec("audiovisual")
 
+
+
+def test_the_machine_line_says_when_a_measurement_was_pinned_to_fewer_cores(monkeypatch):
+    import os
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    assert "4 cores (1 usable: pinned)," in results.machine()
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    assert "4 cores," in results.machine() and "usable" not in results.machine()

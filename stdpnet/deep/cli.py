@@ -446,7 +446,8 @@ def seq_plot_cmd(records, x, split, out):
 @click.option("--epochs", type=int, help="Override train.epochs.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=V1,V2",
               help="Vary a dotted spec key, e.g. --set data.pixel_steps=28,112,392: every "
-                   "combination of the values is a cell, run into OUT/<cell>/ (repeatable).")
+                   "combination of the values is a cell, run into OUT/<cell>/ (repeatable; scoring "
+                   "the test split, one key may take several values).")
 @click.option("--validation-only", is_flag=True,
               help="A selection: score the validation split only, never the test split.")
 @click.option("--folds", type=click.Choice(["speaker"]),
@@ -480,8 +481,14 @@ def seq_repeat_cmd(spec, models, seeds, out, record, device, threads, epochs, se
     source = results.provenance(spec, "stdpnet deep " + shlex.join(argv)) if record else None
     if record:
         results.check_name(record)     # said now, not after the training
-    dev = _setup(device, threads, cfg["seed"])
     grid = parse_sets(list(sets))
+    varied = [key for key, values in grid.items() if len(values) > 1]
+    if len(varied) > 1 and not validation_only:
+        raise click.BadParameter(f"{', '.join(varied)} each take several values: scoring the test split, "
+                                 "one key may vary (the condition measured across, e.g. "
+                                 "data.pixel_steps); choose the others with --validation-only first",
+                                 param_hint="--set")
+    dev = _setup(device, threads, cfg["seed"])
     cells = [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
     _ensure_extra_voices([pipeline.apply_settings(cfg, cell) for cell in cells])
     speaker_folds = pipeline.speaker_folds(cfg) if folds else None

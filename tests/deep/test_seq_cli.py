@@ -358,3 +358,12 @@ def test_fold_means_need_the_same_held_out_speakers_for_every_seed():
         per_seed(runs[:3], "validation_accuracy", "x")
     with pytest.raises(RunFolderError, match="second lite run of seed 0 holding out ann"):
         per_seed(runs + runs[:1], "validation_accuracy", "x")
+
+
+def test_seq_repeat_scoring_test_lets_one_key_vary_and_sends_a_second_to_validation(tmp_path, fake_mnist):
+    spec = tmp_path / "seq.toml"
+    spec.write_text(SPEC.replace('"mnist_rows"', '"mnist_pixels"'))
+    r = invoke("seq-repeat", spec, "--models", "lite", "--seeds", "0", "--out", tmp_path / "grid",
+               "--set", "data.pixel_steps=28,112", "--set", "model.positions=none,sinusoidal")
+    assert r.exit_code == 2 and "data.pixel_steps, model.positions each take several values" in r.output
+    assert "--validation-only" in r.output and not (tmp_path / "grid").exists()
