@@ -9,6 +9,10 @@ HEADLINES = (
      "stdpnet sweep networks/mnist_quick.toml --seeds 0-2 --test --record mnist_quick"),
     ("mnist_400", "MNIST, 400 neurons, one epoch (the Diehl & Cook network; their reference code trains three)",
      "stdpnet sweep networks/mnist_400.toml --seeds 0-4 --test --record mnist_400"),
+    ("mnist_400_xtar", "MNIST, 400 neurons, one epoch: validation accuracy with the power-law target x_tar "
+     "at the spec's 0.05 and the package default 0.1",
+     "stdpnet sweep networks/mnist_400.toml --set plasticity.x_tar=0.05,0.1 --seeds 0-2 --record mnist_400_xtar "
+     "--out runs/select_xtar_mnist_400"),
     ("mnist_1600", "MNIST, 1,600 neurons, one epoch",
      "stdpnet sweep networks/mnist_1600.toml --seeds 0-2 --test --record mnist_1600"),
     ("mnist_1600_prune", "MNIST, 1,600 neurons, pruned and quantised",
