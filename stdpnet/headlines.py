@@ -17,12 +17,15 @@ HEADLINES = (
      "stdpnet sweep networks/mnist_1600.toml --seeds 0-2 --test --record mnist_1600"),
     ("mnist_1600_prune", "MNIST, 1,600 neurons, pruned and quantised",
      "stdpnet sweep networks/mnist_1600_prune.toml --seeds 0-2 --test --record mnist_1600_prune"),
-    ("mnist_6400", "MNIST, 6,400 neurons, three epochs (the paper's headline network)",
+    ("mnist_6400", "MNIST, 6,400 neurons, three epochs: seeds 0 and 1 (two of the three seeds of "
+     "mnist_6400_3_seeds, not a headline alone)",
      "stdpnet sweep networks/mnist_6400.toml --seeds 0-1 --test --record mnist_6400"),
-    ("mnist_6400_seed2", "MNIST, 6,400 neurons, three epochs: a third seed",
+    ("mnist_6400_seed2", "MNIST, 6,400 neurons, three epochs: the third seed of mnist_6400_3_seeds "
+     "(not a headline alone)",
      "stdpnet sweep networks/mnist_6400.toml --seeds 2 --workers 1 --test --out runs/measure_mnist_6400_seed2 "
      "--record mnist_6400_seed2"),
-    ("mnist_6400_3_seeds", "MNIST, 6,400 neurons, three epochs: seeds 0-2 (mnist_6400 and mnist_6400_seed2)",
+    ("mnist_6400_3_seeds", "MNIST, 6,400 neurons, three epochs, seeds 0-2 (the paper's headline network; "
+     "mnist_6400 and mnist_6400_seed2 pooled)",
      "stdpnet pool-seeds mnist_6400 mnist_6400_seed2 --record mnist_6400_3_seeds"),
     ("mnist_6400_eta", "MNIST, 6,400 neurons: validation accuracy after one epoch against the "
      "learning rate eta_post (seed 0)",

@@ -317,8 +317,11 @@ def render_doc(entries: list[dict]) -> str:
            "(one JSON file per figure); do not edit by hand. A figure is the mean and sample "
            "standard deviation over the seeds listed, each seed's value kept. Settings are chosen "
            "on the validation split carved from the training side (`stdpnet sweep` without "
-           "`--test`); the test split is scored once, by the command shown, for the chosen "
-           "setting. Differences smaller than the seed spread are not differences.", ""]
+           "`--test`); a test figure is scored by the command shown, for the chosen setting. "
+           "Where a setting was chosen after earlier test figures of the same test data, the "
+           "page that reports it says so and does not count it as a met target "
+           "(docs/speakers.md, docs/sequences.md). Differences smaller than the seed spread are "
+           "not differences; a headline is at least three seeds.", ""]
     for name, title, command in HEADLINES:
         out += [f"## {title}", ""]
         group = by_group.pop(name, [])
