@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from ..errors import RunFolderError
+from ..errors import ConfigError, RunFolderError
 from ..runs import atomic_write
 from ..spec.toml import dump_toml, read_toml
 from .config import merge
@@ -149,18 +149,39 @@ def write_config(run: Path, cfg: dict, resume: bool = False, merge_config=merge,
                              f"not {kind}: --resume continues the training that started it; "
                              "pass --force to train it anew")
     if resume and (Path(run) / CONFIG_FILE).is_file() and not ran_with(run, cfg, merge_config):
-        raise RunFolderError(f"{run} was started with other settings than these "
-                             f"({CONFIG_FILE}); pass --force to train it anew")
+        path = Path(run) / CONFIG_FILE
+        then = merge_config(read_toml(path, "run configuration"), str(path))   # (ran_with read it)
+        changed = ", ".join(f"{key} {a!r} then, {b!r} now" for key, a, b in _differences(then, cfg)[:4])
+        raise RunFolderError(f"{run} was started with other settings than these ({CONFIG_FILE}: "
+                             f"{changed}); pass --force to train it anew")
     write_text(run / CONFIG_FILE, dump_toml(cfg))
     if kind:
         write_text(kind_file, kind + "\n")
+
+
+def _differences(then: dict, now: dict, prefix: str = "") -> list[tuple[str, object, object]]:
+    """(dotted key, value then, value now) of every key whose value differs."""
+    out = []
+    for key in sorted(then.keys() | now.keys(), key=str):
+        a, b = then.get(key), now.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += _differences(a, b, f"{prefix}{key}.")
+        elif a != b:
+            out.append((f"{prefix}{key}", a, b))
+    return out
 
 
 def ran_with(run: Path, cfg: dict, merge_config=merge) -> bool:
     """Whether ``run`` was started with ``cfg``: its config.toml, read with
     ``merge_config`` (today's defaults fill the keys added since), equals it."""
     path = Path(run) / CONFIG_FILE
-    return path.is_file() and merge_config(read_toml(path, "run configuration"), str(path)) == cfg
+    if not path.is_file():
+        return False
+    try:
+        return merge_config(read_toml(path, "run configuration"), str(path)) == cfg
+    except ConfigError as exc:   # keys this kind of spec does not have: another kind of training
+        raise RunFolderError(f"{run}: its {CONFIG_FILE} does not read as this command's spec ({exc}): "
+                             "a run of another kind of training, or an edited file; choose another --run") from exc
 
 
 def file_digest(paths) -> str:

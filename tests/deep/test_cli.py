@@ -249,7 +249,30 @@ def test_resume_refuses_a_folder_another_kind_of_training_started_and_leaves_it_
     before = {p.name: p.read_bytes() for p in ann.iterdir()}
     r = CliRunner().invoke(deep, args)
     assert r.exit_code == 1 and "was started by ann training (kind.txt), not diet" in r.output, r.output
+    seq_spec = tmp_path / "seq.toml"
+    seq_spec.write_text('[data]\ntask = "mnist_rows"\n')
+    seq = ["train-seq", str(seq_spec), "--run", str(ann), "--resume", "--threads", "1"]
+    r = CliRunner().invoke(deep, seq)
+    assert r.exit_code == 1 and "was started by ann training (kind.txt), not seq" in r.output, r.output
+    (ann / "kind.txt").unlink()                      # a folder from before kind.txt was written
+    r = CliRunner().invoke(deep, seq)
+    assert r.exit_code == 1 and "config.toml does not read as this command's spec" in r.output, r.output
+    assert "Traceback" not in r.output
+    before.pop("kind.txt")
     assert {p.name: p.read_bytes() for p in ann.iterdir()} == before
+
+
+def test_a_resume_with_other_settings_names_what_differs(tmp_path):
+    from stdpnet.deep import runs
+    from stdpnet.deep.config import merge
+    from stdpnet.errors import RunFolderError
+
+    cfg = merge({}, "spec")
+    runs.write_config(tmp_path, cfg)
+    other = merge({"ann": {"epochs": cfg["ann"]["epochs"] + 1}}, "spec")
+    with pytest.raises(RunFolderError, match=rf"ann\.epochs {cfg['ann']['epochs']} then, "
+                                             rf"{cfg['ann']['epochs'] + 1} now\); pass --force"):
+        runs.write_config(tmp_path, other, resume=True)
 
 
 def test_a_resumed_snn_must_start_from_the_run_it_started_from(tmp_path):

@@ -283,6 +283,11 @@ def test_bad_seq_specs_name_the_key():
         merge({"fsdd": {"frames": 1}}, "x.toml")
     with pytest.raises(ConfigError, match=r"x.toml: fsdd.bands must be >= 2, got 1"):
         merge({"fsdd": {"bands": 1}}, "x.toml")
+    for key, value in (("permute", True), ("pixel_steps", 28), ("permutation_seed", 3)):
+        with pytest.raises(ConfigError, match=rf"x.toml: data.{key} orders or cuts MNIST's pixels; it "
+                                              r"applies to mnist_pixels, not to 'mnist_rows'"):
+            merge({"data": {"task": "mnist_rows", key: value}}, "x.toml")
+    merge({"data": {"task": "mnist_pixels", "permute": True, "pixel_steps": 28}}, "x.toml")
     from stdpnet.deep.seq.pipeline import apply_settings
 
     with pytest.raises(ConfigError, match="--set: data.augment must be bool"):
@@ -299,3 +304,24 @@ def test_the_shipped_sequence_specs_load():
     assert shipped
     for path in shipped:
         assert load_spec(path)["model_kind"] in ("lite", "srnn", "lstm", "gru", "tcn")
+
+
+def test_bad_nmnist_files_and_a_missing_test_folder_are_named_before_training(tmp_path):
+    from stdpnet.deep.seq.data import check_test_split
+
+    write_nmnist_tree(tmp_path)
+    cfg = spec(data=dict(task="nmnist", root=str(tmp_path), validation_examples=1),
+               events=dict(steps=4, pool=2))
+    check_test_split(cfg)                                        # the test folder is there
+    bad = tmp_path / "nmnist" / "Train" / "1" / "00000.bin"
+    ev.write_nmnist(bad, events_of([(3, 4, 10, 1), (40, 4, 20, 0)]))   # x = 40 on a 34-pixel sensor
+    with pytest.raises(DataError, match=r"Train/1/00000\.bin: event coordinates outside the 34x34 sensor "
+                                        r"\(x 3\.\.40"):
+        load_split(cfg, "train")
+    bad.write_bytes(b"")
+    with pytest.raises(DataError, match=r"00000\.bin: empty"):
+        load_split(cfg, "train")
+    import shutil
+    shutil.rmtree(tmp_path / "nmnist" / "Test")
+    with pytest.raises(DataError, match=r"nmnist/Test not found"):
+        check_test_split(cfg)

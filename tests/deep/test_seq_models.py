@@ -185,3 +185,14 @@ def test_the_kept_spikes_are_the_counted_ones_neuron_by_neuron_and_step_by_step(
         with torch.no_grad():
             expected = model.head(last * model.neurons[-1].threshold)
             assert torch.allclose(model(x), expected, atol=1e-5)
+
+
+def test_the_temporal_cnn_baseline_ignores_later_inputs_too():
+    torch.manual_seed(0)
+    model = build_seq_model("tcn", model_spec(channels=[16, 16], match_parameters=False), 3, 4)[0].eval()
+    x = torch.rand(4, 10, 3)
+    later = x.clone()
+    later[:, 6:] = torch.rand(4, 4, 3) * 3
+    with torch.no_grad():
+        a, b = model.step_outputs(x), model.step_outputs(later)
+    assert not torch.equal(a[:, 6:], b[:, 6:]) and torch.equal(a[:, :6], b[:, :6])

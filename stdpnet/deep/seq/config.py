@@ -157,6 +157,11 @@ def validate(cfg: dict, where: str) -> None:
     if cfg["data"]["augment"] and cfg["data"]["task"] not in MNIST_TASKS:
         raise ConfigError(f"{where}: data.augment shifts MNIST digits; it applies to "
                           f"{' and '.join(MNIST_TASKS)}, not to {cfg['data']['task']!r}")
+    pixel_keys = {"data.permute": False, "data.permutation_seed": 0, "data.pixel_steps": 784}
+    for dotted, default in pixel_keys.items():
+        if cfg["data"]["task"] != "mnist_pixels" and _get(cfg, dotted) != default:
+            raise ConfigError(f"{where}: {dotted} orders or cuts MNIST's pixels; it applies to "
+                              f"mnist_pixels, not to {cfg['data']['task']!r} (where it would be ignored)")
     if 784 % cfg["data"]["pixel_steps"]:
         raise ConfigError(f"{where}: data.pixel_steps must divide 784 (e.g. 28, 112, 392, 784), "
                           f"got {cfg['data']['pixel_steps']!r}")

@@ -232,6 +232,13 @@ def _carve(cfg, n_total, split):
     return slice(0, min(n, d["train_limit"]) if d["train_limit"] else n)
 
 
+def check_test_split(cfg: dict) -> None:
+    """Say now, not after training, when the test files a run will score are
+    missing (N-MNIST keeps them in a folder of their own); nothing is read."""
+    if cfg["data"]["task"] == "nmnist":
+        ev.list_nmnist(_nmnist_root(cfg), "test")
+
+
 def load_split(cfg: dict, split: str):
     """(sequences (N, steps, features), labels) of ``split``: train, validation
     (carved from the training side; every choice is made on it) or test

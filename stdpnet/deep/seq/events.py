@@ -70,6 +70,8 @@ def read_nmnist(path: str | Path) -> np.ndarray:
     if not path.is_file():
         raise DataError(f"event file {path} not found")
     raw = path.read_bytes()
+    if not raw:
+        raise DataError(f"{path}: empty (an N-MNIST stream holds at least one 5-byte event)")
     if len(raw) % 5:
         raise DataError(f"{path}: {len(raw)} bytes is not a whole number of 5-byte N-MNIST "
                         "events (truncated?)")
@@ -89,14 +91,17 @@ def write_nmnist(path: str | Path, events: np.ndarray) -> Path:
     return path
 
 
-def to_frames(events: np.ndarray, steps: int, size: int = NMNIST_SIZE, pool: int = 1) -> np.ndarray:
+def to_frames(events: np.ndarray, steps: int, size: int = NMNIST_SIZE, pool: int = 1,
+              source: str = "events") -> np.ndarray:
     """Event counts (steps, 2, size/pool, size/pool) uint8 (OFF, ON); the
-    stream's span from its first to its last event cut into ``steps`` equal bins."""
+    stream's span from its first to its last event cut into ``steps`` equal
+    bins (``source`` names the stream in errors)."""
     side = math.ceil(size / pool)
     frames = np.zeros((steps, 2, side, side), dtype=np.int64)
     if len(events):
         if events["x"].max() >= size or events["y"].max() >= size or events["x"].min() < 0:
-            raise DataError(f"event coordinates outside the {size}x{size} sensor")
+            raise DataError(f"{source}: event coordinates outside the {size}x{size} sensor "
+                            f"(x {events['x'].min()}..{events['x'].max()}, y {events['y'].min()}..{events['y'].max()})")
         t = events["t"] - events["t"].min()
         span = int(t.max()) + 1
         b = np.minimum(t * steps // span, steps - 1)
@@ -126,7 +131,7 @@ def load_nmnist(root: Path, split: str, steps: int, pool: int = 1, limit: int = 
     files = list_nmnist(root, split)
     if limit:
         files = files[:limit]
-    x = np.stack([to_frames(read_nmnist(p), steps, NMNIST_SIZE, pool).reshape(steps, -1)
+    x = np.stack([to_frames(read_nmnist(p), steps, NMNIST_SIZE, pool, str(p)).reshape(steps, -1)
                   for p, _ in files])
     return torch.from_numpy(x), torch.tensor([d for _, d in files], dtype=torch.int64)
 

@@ -27,7 +27,7 @@ from ..train import epoch_seconds, evaluate, fit
 from . import plots
 from .config import DEFAULTS, merge, validate
 from .cost import count_ops
-from .data import describe, digit_shifts, fsdd_root, load_split
+from .data import check_test_split, describe, digit_shifts, fsdd_root, load_split
 from .models import SPIKING, build_seq_model
 
 COST_SEQUENCES = 1000   # validation sequences whose operations and spikes are counted
@@ -49,12 +49,14 @@ def train_seq(cfg: dict, kind: str, run: Path, dev, machine: dict, log: Callable
     cfg = copy.deepcopy(cfg)
     cfg["model_kind"] = kind
     t0 = time.perf_counter()
+    runs.write_config(run, cfg, resume, merge, kind="seq")
+    if score_test:
+        check_test_split(cfg)
     train, val = load_split(cfg, "train"), load_split(cfg, "validation")
     info = describe(cfg, train[0])
     torch.manual_seed(cfg["seed"])
     model, sizing = build_seq_model(kind, cfg["model"], info["features"], info["classes"])
     model.to(dev)
-    runs.write_config(run, cfg, resume, merge)
     t = cfg["train"]
     best = {"accuracy": -1.0, "epoch": 0, "state": None}
     if resume and (run / BEST_FILE).is_file():
