@@ -18,7 +18,6 @@ import dataclasses
 import json
 import os
 import shutil
-import tempfile
 import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .errors import RunFolderError
+from .files import TEMPORARY, atomic_write
 from .spec import Spec, dump_spec, load_spec
 
 if TYPE_CHECKING:   # the engine imports Brian2; the Torch path reads run folders without it
@@ -37,29 +37,6 @@ SPEC, CHECKPOINT, WEIGHTS, READOUT, METRICS = (
     "spec.toml", "checkpoint.npz", "weights.npz", "readout.npz", "metrics.json")
 
 
-_TEMPORARY = ".tmp"   # atomic_write's temporary files: ".<name>.<random>.tmp"
-_UMASK = os.umask(0o022)   # read (umask can only be read by setting it) ...
-os.umask(_UMASK)           # ... and put back: files get the modes the user's umask gives
-
-
-def atomic_write(path: Path, write) -> None:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then move it into place."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise RunFolderError(f"{path.parent}: cannot create the folder ({exc.strerror})") from exc
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TEMPORARY)
-    except OSError as exc:
-        raise RunFolderError(f"{path}: cannot write here ({exc.strerror})") from exc
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o666 & ~_UMASK)   # mkstemp makes it private (0600)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def save_npz(path: Path, **arrays) -> None:
@@ -130,7 +107,7 @@ def record_evaluation(run_dir: Path, split: str, result: dict) -> dict:
 def _contents(run_dir: Path) -> list[Path]:
     """What ``run_dir`` holds, less the temporary files of writes whose process
     was killed (``atomic_write``'s): a folder holding only those is empty."""
-    return [p for p in run_dir.iterdir() if not (p.name.startswith(".") and p.name.endswith(_TEMPORARY))]
+    return [p for p in run_dir.iterdir() if not (p.name.startswith(".") and p.name.endswith(TEMPORARY))]
 
 
 def _check_replaceable(run_dir: Path) -> None:

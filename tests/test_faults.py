@@ -133,8 +133,10 @@ def test_counts_past_the_data_are_errors_and_zero_means_all():
 
 
 def test_written_files_have_the_mode_the_umask_gives_not_a_private_one(tmp_path):
+    from stdpnet import files
+
     runs.save_text(tmp_path / "a.txt", "x")     # (through a private temporary file)
-    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o666 & ~runs._UMASK
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o666 & ~files._UMASK
 
 
 def test_resume_refuses_options_that_would_change_the_run(tmp_path):

@@ -21,7 +21,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 # The data flow, bottom to top: a module may import from its own layer or
 # below. The longest matching prefix gives a module's layer.
 LAYERS = {
-    "stdpnet.errors": 0, "stdpnet.streams": 0, "stdpnet.interrupts": 0,
+    "stdpnet.errors": 0, "stdpnet.streams": 0, "stdpnet.interrupts": 0, "stdpnet.files": 0,
     "stdpnet.spec": 1,
     "stdpnet.data": 2,
     "stdpnet.model": 3,

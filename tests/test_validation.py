@@ -212,3 +212,20 @@ def test_unreadable_spec_files_name_the_file(tmp_path):
     bad.write_bytes('name = "caf\xe9"\n'.encode("latin-1"))
     with pytest.raises(ConfigError, match="latin1.toml: not UTF-8"):
         load_spec(bad)
+
+
+def test_two_processes_writing_the_mnist_cache_at_once_never_share_a_temporary_file(tmp_path, monkeypatch):
+    from stdpnet.data import mnist
+    real, path = np.savez_compressed, tmp_path / "mnist.npz"
+    calls = []
+
+    def meanwhile(file, **arrays):     # another sweep worker writes the same cache mid-write
+        real(file, **arrays)
+        if not calls:
+            calls.append(file)
+            mnist.write_npz({"who": np.array([2])}, path)
+    monkeypatch.setattr(np, "savez_compressed", meanwhile)
+    mnist.write_npz({"who": np.array([1])}, path)
+    with np.load(path) as done:
+        assert done["who"].tolist() == [1]             # the last to finish, whole
+    assert [p.name for p in tmp_path.iterdir()] == ["mnist.npz"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import os
 import pickle
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
+from ..files import atomic_write
 from .paths import datasets_root
 
 FILE_NAME = "mnist.npz"
@@ -88,11 +88,12 @@ def read_npz(path: Path) -> dict[str, np.ndarray]:
 
 
 def write_npz(arrays: dict[str, np.ndarray], path: Path) -> None:
-    """Atomic write: a kill never leaves a half-written cache file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez_compressed(tmp, **arrays)
-    os.replace(tmp, path)
+    """Atomic write: a kill never leaves a half-written cache file, and two
+    processes fetching at once never share a temporary file."""
+    def write(tmp):
+        with open(tmp, "wb") as f:   # a file object: numpy would append .npz to the name
+            np.savez_compressed(f, **arrays)
+    atomic_write(path, write)
 
 
 def from_torchvision(workdir: Path) -> dict[str, np.ndarray]:
