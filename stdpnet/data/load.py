@@ -13,6 +13,7 @@ import numpy as np
 
 from ..errors import ConfigError, DataError
 from ..spec import Data
+from ..spec.ensemble import SPOKEN_DIGITS
 from ..streams import stream_seed
 from .dataset import Dataset, carve, equal_totals, last_mask, n_classes_of, refitted
 from .image_sets import is_image_set, load_image_set
@@ -67,7 +68,7 @@ def _load_parts(data: Data, seed: int) -> Dataset:
         return Dataset(tx, ty, vx, vy, (8, 8), 2, hx, hy)  # horizontal or vertical bars
     if is_image_set(data.dataset):   # idx, npz, folder, caltech101, torchvision:NAME
         return load_image_set(data, seed)
-    if data.dataset in ("fsdd", "synth_digits"):
+    if data.dataset in SPOKEN_DIGITS:
         a = load_spoken_digits(data)
         encode = audio_encoder(data, a)
         x = {p: 255.0 * encode(a[f"{p}_x"], a[f"{p}_speakers"]) for p in ("train", "val", "test")}
@@ -86,6 +87,9 @@ def spoken_digits_root(data: Data):
         return Path(data.root)
     if data.dataset == "synth_digits":
         from .synth import default_root
+        return default_root()
+    if data.dataset == "ti46":
+        from .ti46 import default_root
         return default_root()
     from .fsdd import default_root
     root = default_root()
@@ -106,7 +110,7 @@ def load_spoken_digits(data: Data, return_waveforms: bool = False) -> dict:
     validation part is empty."""
     root = spoken_digits_root(data)
     entries = folder_state(root)
-    out = dict(_spoken_digits(str(root), entries, data.audio_split, tuple(data.test_speakers or ()),
+    out = dict(_spoken_digits(data.dataset, str(root), entries, data.audio_split, tuple(data.test_speakers or ()),
                               data.audio_feature, data.audio_bands, data.audio_frames, data.audio_deltas,
                               float(data.audio_trim_db)))
     held = validation_recordings(data, out["train_files"], out["train_speakers"], out["test_speakers"])
@@ -235,13 +239,14 @@ def validation_recordings(data: Data, files: list, speakers: list, test_speakers
 
 
 @functools.lru_cache(maxsize=2)
-def _spoken_digits(root: str, entries: str, split: str, test_speakers: tuple, feature: str,
+def _spoken_digits(dataset: str, root: str, entries: str, split: str, test_speakers: tuple, feature: str,
                    bands: int, frames: int, deltas: bool, trim_db: float) -> dict:
     from .fsdd import load_fsdd
+    from .ti46 import load_ti46
 
-    return load_fsdd(root, split=split, test_speakers=test_speakers or None, feature=feature,
-                     n_bands=bands, n_frames=frames, return_waveforms=True, deltas=deltas,
-                     trim_db=trim_db)
+    load = load_ti46 if dataset == "ti46" else load_fsdd
+    return load(root, split=split, test_speakers=test_speakers or None, feature=feature,
+                n_bands=bands, n_frames=frames, return_waveforms=True, deltas=deltas, trim_db=trim_db)
 
 
 @dataclass(frozen=True)

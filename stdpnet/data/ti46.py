@@ -35,7 +35,7 @@ def list_ti46(root: Path | str | None = None) -> list[Recording]:
     root = Path(root) if root is not None else default_root()
     if not root.is_dir():
         raise DataError(f"TI-46 folder {root} not found (TI-46 is licensed from the LDC, "
-                        f"catalogue LDC93S9; point --root at your copy)")
+                        f"catalogue LDC93S9: put your copy there or point data.root at it)")
     recs = []
     for path in sorted(root.rglob("*")):
         m = NAME.match(path.name)

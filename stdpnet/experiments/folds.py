@@ -27,16 +27,19 @@ def speaker_folds(spec) -> tuple[object, dict]:
     ensemble). Validation speakers stay on the training side of each fold
     (``data.validation_speakers``; by default the last training speaker, or
     with ``data.validation_pick = "next"`` the one after the test speaker)."""
-    from ..data.fsdd import fold_speakers
+    from ..data.fsdd import fold_speakers, list_fsdd
     from ..data.load import spoken_digits_root
+    from ..data.ti46 import list_ti46
+    from ..spec.ensemble import SPOKEN_DIGITS
 
     spec = copy.deepcopy(spec)
     audio = spec.audio if isinstance(spec, MultimodalSpec) else spec
-    if audio.data.dataset not in ("fsdd", "synth_digits"):
+    if audio.data.dataset not in SPOKEN_DIGITS:
         raise ConfigError(f"--folds speaker: data.dataset is {audio.data.dataset!r}, "
                           "not a spoken-digit dataset")
     fixed = set(audio.data.validation_speakers)
-    speakers = fold_speakers(spoken_digits_root(audio.data), fixed)
+    lister = list_ti46 if audio.data.dataset == "ti46" else list_fsdd
+    speakers = fold_speakers(spoken_digits_root(audio.data), fixed, lister)
     audio.data.audio_split = "speaker"
     key = ("audio." if isinstance(spec, MultimodalSpec) else "") + FOLD_KEY
     return spec, {key: [[s] for s in speakers if s not in fixed]}

@@ -19,7 +19,8 @@ from .toml import dump_toml, read_toml
 
 RULES = ("power_law", "diehl_cook_triplet", "pair_additive")
 TORCHVISION_DATASETS = ("FashionMNIST", "KMNIST", "CIFAR10")   # torchvision:NAME (docs/data.md)
-DATASETS = ("mnist", "synthetic", "caltech101", "fsdd", "synth_digits", "idx", "npz", "folder",
+SPOKEN_DIGITS = ("fsdd", "synth_digits", "ti46")   # the audio datasets: one word, a digit, per recording
+DATASETS = ("mnist", "synthetic", "caltech101", "fsdd", "synth_digits", "ti46", "idx", "npz", "folder",
             *(f"torchvision:{name}" for name in TORCHVISION_DATASETS))
 NEEDS_ROOT = {"idx": "the folder of IDX files", "npz": "the .npz file",
               "folder": "the class-per-subfolder folder"}
@@ -86,13 +87,13 @@ class Data:
     test_per_class: int = 200
     validation_per_class: int = 20  # of each class's training images (seeded), for validation (+ npz)
     test_fraction: float = 0.2     # npz without x_test/y_test: the last share of each class is test
-    # fsdd / synth_digits (spoken digits, FSDD file layout): features and split
+    # fsdd / synth_digits / ti46 (spoken digits): features and split
     audio_feature: str = "mfcc"    # mfcc | logmel | cochlea (stdpnet.data.features)
     audio_bands: int = 20          # features per frame; n_input = bands * frames
     audio_frames: int = 20
     audio_deltas: bool = False     # also each band's slope in time (2 * bands values per frame)
     audio_trim_db: float = 0.0     # > 0: drop the silence around the word (frames this far below the loudest)
-    audio_split: str = "index"     # index: repetitions 0-4 are test (FSDD's split) | speaker
+    audio_split: str = "index"     # index: repetitions 0-4 are test (FSDD's split) | speaker (ti46: speaker only)
     test_speakers: list = field(default_factory=list)  # speaker split ([] = the last speaker)
     # validation recordings, from the training side: repetitions (index split)
     # or speakers (speaker split; [] = the last training speaker)
@@ -177,6 +178,8 @@ class Data:
                f"must be one of {AUDIO_FEATURES}")
         _check(s, "audio_split", self.audio_split, lambda v: v in AUDIO_SPLITS,
                f"must be one of {AUDIO_SPLITS}")
+        _check(s, "audio_split", self.audio_split, lambda v: v == "speaker" or self.dataset != "ti46",
+               "must be 'speaker' for ti46 (its recordings are not numbered as FSDD's repetitions)")
         _check(s, "audio_encoding", self.audio_encoding, lambda v: v in ("on_off", "map"),
                "must be 'on_off' or 'map'")
         _check(s, "audio_on_off_z", self.audio_on_off_z, positive, "must be > 0")
@@ -203,11 +206,11 @@ class Data:
                              and x != 1 for x in v),
                "must list speed factors in [0.5, 2] other than 1, e.g. [0.9, 1.1]")
         _check(s, "audio_extra_root", self.audio_extra_root,
-               lambda v: isinstance(v, str) and (not v or self.dataset in ("fsdd", "synth_digits")),
+               lambda v: isinstance(v, str) and (not v or self.dataset in SPOKEN_DIGITS),
                "must be a folder of spoken digits, and only adds to the spoken-digit datasets "
-               "(fsdd, synth_digits)")
+               f"({', '.join(SPOKEN_DIGITS)})")
         _check(s, "equal_totals", self.equal_totals,
-               lambda v: not v or self.dataset not in ("fsdd", "synth_digits"),
+               lambda v: not v or self.dataset not in SPOKEN_DIGITS,
                "scales images; spoken digits are standardised by audio_standardise instead")
 
 

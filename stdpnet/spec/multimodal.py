@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from ..errors import ConfigError
-from .ensemble import Spec, _build, _check, check_run, load_spec, non_negative, positive
+from .ensemble import SPOKEN_DIGITS, Spec, _build, _check, check_run, load_spec, non_negative, positive
 from .toml import dump_toml, read_toml
 
 
@@ -133,13 +133,13 @@ class MultimodalSpec:
             if self.image.connections.delay_max_ms != self.audio.connections.delay_max_ms:
                 raise ConfigError("connections.delay_max_ms: the image and audio specs must agree "
                                   "(it sets the slot length)")
-        spoken = ("fsdd", "synth_digits")
+        spoken = SPOKEN_DIGITS
         if self.image is not None and self.image.data.dataset in spoken:
             raise ConfigError(f"image_spec: data.dataset {self.image.data.dataset!r} is spoken digits; "
                               "the image ensemble needs images")
         if self.audio is not None and self.audio.data.dataset not in spoken + ("synthetic",):
             raise ConfigError(f"audio_spec: data.dataset {self.audio.data.dataset!r}: the audio ensemble "
-                              "needs spoken digits (fsdd, synth_digits)")
+                              f"needs spoken digits ({', '.join(SPOKEN_DIGITS)})")
         for name in ("image", "audio"):
             ens = getattr(self, name)
             if ens is not None and ens.schedule.test_dt_ms:
