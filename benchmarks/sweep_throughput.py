@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from stdpnet.engine.present import usable_cores
+from stdpnet.engine.cores import usable_cores
 from stdpnet.experiments.sweep import connect, run_sweep, run_task, tasks
 from stdpnet.spec import load_spec
 

@@ -6,7 +6,8 @@ from pathlib import Path
 import numpy as np
 
 from . import plots, runs
-from .data.load import audio_encoder, load_dataset, load_spoken_digits
+from .data.encode import audio_encoder
+from .data.load import load_dataset, load_spoken_digits
 from .engine.multimodal import MultimodalSimulator
 from .engine.simulator import Simulator
 from .errors import RunFolderError

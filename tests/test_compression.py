@@ -6,7 +6,7 @@ import pytest
 
 from stdpnet import runs
 from stdpnet.experiments import ensemble as training
-from stdpnet.model import compression
+from stdpnet.model import compression, cost
 from stdpnet.spec import Compression, spec_from_dict
 from stdpnet.errors import ConfigError
 from stdpnet.engine.simulator import TEST, TRAIN, Simulator
@@ -204,12 +204,12 @@ def test_op_count_matches_a_hand_count():
     mask = np.array([[1, 1],    # input 0: 2 live synapses
                      [1, 0],    # input 1: 1
                      [0, 1]])   # input 2: 1
-    assert compression.synaptic_ops(spikes, mask) == 3 * 2 + 0 * 1 + 2 * 1
+    assert cost.synaptic_ops(spikes, mask) == 3 * 2 + 0 * 1 + 2 * 1
     spec = tiny_spec(excitatory__n_neurons=2, compression__enabled=True)
     spec.compression.levels = 4
     state = {"input.fired": spikes, "input_exc.mask": mask.ravel(),
              "excitatory.fired": np.array([4, 1]), "inhibitory.fired": np.array([2, 0])}
-    c = compression.accounting(spec, state, n_examples=2, presentations=3,
+    c = cost.accounting(spec, state, n_examples=2, presentations=3,
                                steps_per_presentation=10)["counts"]
     assert c["synaptic_ops_per_inference"] == 8 / 2
     assert c["dense_synaptic_ops_per_inference"] == 5 * 2 / 2
@@ -219,7 +219,7 @@ def test_op_count_matches_a_hand_count():
     # levels in a spec whose compression is off quantise nothing: full precision, no saving
     spec.compression.enabled = False
     dense = {**state, "input_exc.mask": np.ones(6)}
-    a = compression.accounting(spec, dense, n_examples=2, presentations=3, steps_per_presentation=10)
+    a = cost.accounting(spec, dense, n_examples=2, presentations=3, steps_per_presentation=10)
     assert a["counts"]["bits_per_weight"] == 32 and a["counts"]["levels"] is None
     assert a["model"]["energy_improvement"] == 1.0 and a["model"]["area_improvement"] == 1.0
 
@@ -242,7 +242,7 @@ def test_engine_counters_match_recorded_spikes():
     np.testing.assert_array_equal(result.state["inhibitory.fired"],
                                   np.bincount(np.asarray(monitors["inhibitory"].i), minlength=10))
     hand = sum(int(mask[i].sum()) for i in np.asarray(monitors["input"].i))
-    assert compression.synaptic_ops(result.state["input.fired"], mask) == hand
+    assert cost.synaptic_ops(result.state["input.fired"], mask) == hand
 
 
 # ------------------------------------------------------------------ training

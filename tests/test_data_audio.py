@@ -511,7 +511,8 @@ def test_extra_voices_join_the_training_part_only(tmp_path):
 
 
 def test_speaker_standardisation_takes_out_what_is_common_to_a_voice(tmp_path):
-    from stdpnet.data.load import audio_encoder, load_dataset
+    from stdpnet.data.encode import audio_encoder
+    from stdpnet.data.load import load_dataset
     from stdpnet.spec import Data
 
     rng = np.random.default_rng(0)

@@ -6,11 +6,10 @@ here the chunks are stitched together and, for each example, the spike
 counts of its accepted presentation are kept. ``present_split`` cuts a test
 sequence into parts run by several processes at once; ``present_blocks``
 runs it in blocks whose counts are kept on disk, so a stopped evaluation
-goes on. ``usable_cores`` and ``default_jobs`` size those processes.
+goes on (``engine.cores`` says how many processes the machine allows).
 """
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -114,17 +113,6 @@ def trailing(counts: np.ndarray | None, position: int, keep: int, n_neurons: int
     if len(counts) > position:          # full array: examples 0 .. n - 1
         counts = counts[:position]
     return np.ascontiguousarray(counts[len(counts) - min(keep, len(counts)):], dtype=np.int32)
-
-
-def usable_cores() -> list[int]:
-    """The CPU cores this process may use (``taskset`` limits them), in
-    order; empty where the system does not say."""
-    return sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-
-
-def default_jobs() -> int:
-    """How many CPU cores this process may use."""
-    return len(usable_cores()) or os.cpu_count() or 1
 
 
 def can_split(sim: Simulator, mode: float) -> bool:

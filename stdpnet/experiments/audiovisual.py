@@ -38,9 +38,11 @@ import numpy as np
 
 from .. import runs, streams
 from ..data import noise as noise_models
-from ..data.load import Dataset, audio_encoder, load_dataset, load_spoken_digits
+from ..data.encode import audio_encoder
+from ..data.load import Dataset, load_dataset, load_spoken_digits
 from ..engine.multimodal import MultimodalSimulator, rows
-from ..engine.present import default_jobs, present, present_split
+from ..engine.cores import default_jobs
+from ..engine.present import present, present_split
 from ..engine.simulator import TEST, TRAIN
 from ..errors import ConfigError, DataError, RunFolderError
 from ..readout import combine, likelihood, vote

@@ -15,10 +15,11 @@ import numpy as np
 from .. import runs
 from ..data.dataset import scored_subset
 from ..data.load import Dataset, load_dataset
-from ..engine.present import Progress, default_jobs, present
+from ..engine.cores import default_jobs
+from ..engine.present import Progress, present
 from ..engine.simulator import TEST, TRAIN, Simulator
 from ..errors import ConfigError, RunFolderError
-from ..model import compression
+from ..model import compression, cost
 from ..readout import likelihood, vote
 from ..spec import Spec, dump_spec
 from . import kept
@@ -245,7 +246,7 @@ def evaluate(run_dir: Path, device: str | None = None, quiet: bool = False,
               "neurons_per_class": vote.neurons_per_class(assignments, data.n_classes).tolist(),
               # the mean excitatory spikes a labelling example of each class evokes
               "spikes_per_class": np.round(rates.sum(axis=1), 3).tolist(),
-              "compression": compression.accounting(spec, scored_state, len(scored),
+              "compression": cost.accounting(spec, scored_state, len(scored),
                                                     scored_progress.presentations, steps)}
     runs.record_evaluation(run_dir, split, result)
     return result
@@ -328,7 +329,7 @@ def _score(sim: Simulator, spec: Spec, state: dict, images: np.ndarray, partial:
     spike counters counted from zero: (counts, summed counters, progress,
     seconds an earlier, stopped call spent on them)."""
     digest = f"{partial.name}:{_presentation_digest(spec, state, np.arange(len(images)))}"
-    return kept.present_kept(sim, images, compression.zero_counters(state), partial, digest, jobs, desc,
+    return kept.present_kept(sim, images, cost.zero_counters(state), partial, digest, jobs, desc,
                              quiet, remove)
 
 

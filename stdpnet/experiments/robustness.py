@@ -13,9 +13,10 @@ import numpy as np
 
 from .. import runs
 from ..data import noise as noise_models
-from ..data.load import audio_encoder, load_spoken_digits
+from ..data.encode import audio_encoder
+from ..data.load import load_spoken_digits
 from ..engine.multimodal import MultimodalSimulator
-from ..engine.present import default_jobs
+from ..engine.cores import default_jobs
 from ..errors import ConfigError, RunFolderError
 from ..plots import plot_robustness
 from ..spec import MultimodalSpec, is_multimodal

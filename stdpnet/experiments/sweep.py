@@ -41,7 +41,7 @@ from typing import Callable
 
 from .. import runs
 from ..data.load import load_dataset
-from ..engine.present import default_jobs, usable_cores
+from ..engine.cores import default_jobs, usable_cores
 from ..errors import ConfigError, StdpnetError
 from ..spec import (Cross, MultimodalSpec, Pairs, Readout, Spec, dump_multimodal_spec,
                     spec_from_dict)

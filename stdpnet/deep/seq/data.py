@@ -166,7 +166,7 @@ def _fsdd_split(cfg, split):
     """(sequences, labels) of ``split``; with ``fsdd.standardise = "speaker"``
     each row standardised with its speaker's statistics over every split's
     recordings of that speaker (speed copies included; no labels used)."""
-    from ...data.load import speaker_statistics, standardise_by_speaker
+    from ...data.encode import speaker_statistics, standardise_by_speaker
 
     f = cfg["fsdd"]
     x, y, speakers = _fsdd_rows(cfg, split)
