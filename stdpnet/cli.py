@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from . import interrupts
 from .console import friendly
 
 
@@ -200,7 +201,7 @@ def train(spec_path, out, examples, device, seed, sets, resume, force, quiet):
         except KeyboardInterrupt:
             click.echo(f"\ninterrupted: the last checkpoint is intact; continue with "
                        f"`stdpnet train --resume {run_dir}`", err=True)
-            sys.exit(130)
+            sys.exit(interrupts.exit_status())
     metrics = runs.load_json(run_dir / runs.METRICS)["train"]
     click.echo(f"trained on {metrics['examples']} examples in {metrics['seconds']} s "
                f"({metrics['ms_per_example']} ms per example)")
@@ -607,7 +608,7 @@ def multimodal(spec_path, out, device, seed, sets, resume, force, jobs, quiet):
         except KeyboardInterrupt:
             click.echo(f"\ninterrupted: the last checkpoint is intact; continue with "
                        f"`stdpnet multimodal --resume {run_dir}`", err=True)
-            sys.exit(130)
+            sys.exit(interrupts.exit_status())
     for split in ("validation", "test"):
         _echo_multimodal(audiovisual.evaluate(run_dir, data=data, device=device, quiet=quiet, jobs=jobs,
                                               split=split))

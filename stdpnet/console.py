@@ -18,8 +18,8 @@ TORCH_PACKAGES = ("torch", "torchvision", "torchaudio")
 def friendly(command):
     """Run a command; a project error (it names the file, key or value at
     fault) or a missing Torch install becomes one line and exit status 1;
-    Ctrl-C ends it with exit status 130 (files are written atomically, so
-    nothing is left half-written)."""
+    Ctrl-C ends it with exit status 130, SIGTERM with 143 (files are written
+    atomically, so nothing is left half-written)."""
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         show_notices()
@@ -57,7 +57,7 @@ def show_notices() -> None:
 
 def _interrupted():
     click.echo("\ninterrupted", err=True)
-    sys.exit(130)
+    sys.exit(interrupts.exit_status())
 
 
 def user_message(exc: Exception) -> str | None:

@@ -1,4 +1,5 @@
-"""Ctrl-C that cannot be lost.
+"""Ctrl-C (and SIGTERM, what ``kill``, ``timeout`` and batch schedulers
+send) that cannot be lost.
 
 Python drops an exception raised inside some callbacks (the handlers it runs
 around ``fork``, finalisers), so a Ctrl-C landing there would vanish and the
@@ -7,7 +8,9 @@ latches the request; the presentation loop checks the latch after every
 chunk and raises it again. A KeyboardInterrupt raised while C code runs
 Python (``os.fspath`` calling ``__fspath__``) can also come out as another
 error (a SystemError); the command line reads the latch to call it what it
-is (``console.friendly``)."""
+is (``console.friendly``). SIGTERM is handled as Ctrl-C, so the same
+clean-up runs (a run replaced with ``--force`` is put back if the new one
+had not started)."""
 from __future__ import annotations
 
 import signal
@@ -15,11 +18,12 @@ import sys
 import threading
 
 _requested = False
+_signal = signal.SIGINT   # the signal that asked
 
 
 def _on_sigint(signum, frame):
-    global _requested
-    _requested = True
+    global _requested, _signal
+    _requested, _signal = True, signum
     raise KeyboardInterrupt
 
 
@@ -30,12 +34,19 @@ def _quiet_if_latched(unraisable, default=sys.unraisablehook):
 
 
 def install() -> None:
-    """Latch every SIGINT from now on (only the main thread may set it)."""
-    global _requested
-    _requested = False
+    """Latch every SIGINT and SIGTERM from now on (only the main thread may set them)."""
+    global _requested, _signal
+    _requested, _signal = False, signal.SIGINT
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, _on_sigint)
+        signal.signal(signal.SIGTERM, _on_sigint)
         sys.unraisablehook = _quiet_if_latched
+
+
+def exit_status() -> int:
+    """The shell's status for a command ended by the signal that asked: 130
+    for Ctrl-C (SIGINT), 143 for SIGTERM."""
+    return 128 + int(_signal)
 
 
 def requested() -> bool:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import os
 import shutil
 import zipfile
@@ -147,6 +148,10 @@ def replacing(run_dir: Path, force: bool):
     checkpoint). If the new run ends before that, for any reason, the new
     folder is removed and the old one put back."""
     run_dir = Path(run_dir)
+    for stale in _stale_asides(run_dir):
+        logging.getLogger(__name__).warning(
+            f"{stale}: the run {run_dir} held before a replacement that was killed (SIGKILL) before it "
+            f"started; move it back to {run_dir} to keep it, or delete it")
     if not (run_dir.exists() and (not run_dir.is_dir() or _contents(run_dir))):
         yield run_dir
         return
@@ -165,6 +170,16 @@ def replacing(run_dir: Path, force: bool):
         else:
             shutil.rmtree(run_dir, ignore_errors=True)
             os.replace(aside, run_dir)
+
+
+def _stale_asides(run_dir: Path) -> list[Path]:
+    """The folders ``replacing`` moved a run to whose process is gone."""
+    found = []
+    for aside in run_dir.parent.glob(f".{run_dir.name}.replaced-*"):
+        pid = aside.name.rsplit("-", 1)[1]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists() and Path("/proc/self").exists():
+            found.append(aside)
+    return sorted(found)
 
 
 def open_run(run_dir: Path) -> Spec:

@@ -71,6 +71,18 @@ def test_a_failed_force_keeps_the_old_run_and_a_started_one_replaces_it(tmp_path
     assert runs.open_run(run).seed == 7 and not list((tmp_path / "runs").glob(".*replaced*"))
 
 
+def test_a_run_moved_aside_by_a_killed_replacement_is_named_on_the_next_start(tmp_path, caplog):
+    run = tmp_path / "runs" / "tiny"
+    lost = tmp_path / "runs" / ".tiny.replaced-999999999"          # no such process
+    lost.mkdir(parents=True)
+    (tmp_path / "runs" / ".tiny.replaced-1").mkdir()                  # init: alive, not stale
+    with caplog.at_level("WARNING", logger="stdpnet"), runs.replacing(run, force=False):
+        pass
+    said = [r.getMessage() for r in caplog.records]
+    assert len(said) == 1 and said[0].startswith(f"{lost}: the run {run} held before a replacement that "
+                                                 "was killed")
+
+
 def test_a_process_killed_while_making_a_run_folder_leaves_one_a_rerun_replaces(tmp_path, monkeypatch):
     """A sweep worker killed while writing a task's spec leaves its temporary
     file: the folder counts as empty. One killed while emptying a run folder
@@ -567,3 +579,55 @@ def test_resuming_or_charting_a_run_on_data_that_changed_shape_is_said_before_co
         ensemble.train(spec, run, resume=True, quiet=True)
     with pytest.raises(RunFolderError, match=r"epoch_1\.npz: the network was trained on 100 inputs"):
         ensemble.learning_curve(run, quiet=True)
+
+
+def test_ctrl_c_during_a_compile_stops_the_command_and_is_not_taken_for_a_broken_build(tmp_path, monkeypatch):
+    """os.system, which Brian2 compiles with, ignores SIGINT while make runs."""
+    import os
+    import subprocess
+
+    import brian2.devices.cpp_standalone.device as cpp_standalone
+
+    from stdpnet.engine.device import StandaloneDevice
+    from stdpnet.engine.simulator import _compile
+
+    commands = []
+
+    def interrupted(command, **kwargs):
+        commands.append(command)
+        raise KeyboardInterrupt
+    monkeypatch.setattr(subprocess, "call", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _compile(StandaloneDevice(), tmp_path, "learning")
+    assert len(commands) == 1 and "make" in commands[0]      # not compiled again from clean
+    assert cpp_standalone.os is os
+
+
+def test_sigterm_during_a_forced_replacement_puts_the_old_run_back(tmp_path):
+    """What kill, timeout and batch schedulers send: handled as Ctrl-C, so a
+    run replaced with --force whose successor had not started comes back."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    spec = tiny_spec()
+    path = tmp_path / "s.toml"
+    path.write_text(dump_spec(spec))
+    command = [sys.executable, "-c", "from stdpnet.cli import main; main()", "train", str(path)]
+    run = tmp_path / "run"
+    subprocess.run(command + ["--out", str(run), "--quiet"], check=True)
+    before = {p.name: p.read_bytes() for p in run.iterdir()}
+    env = {**os.environ, "STDPNET_CACHE": str(tmp_path / "cache")}   # a compile to be stopped in
+    proc = subprocess.Popen(command + ["--out", str(run), "--force", "--set", "excitatory.n_neurons=11"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.time() + 60
+    while not list(tmp_path.glob(".run.replaced-*")) and time.time() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err.decode()
+    assert "interrupted" in err.decode() and "Traceback" not in err.decode()
+    assert {p.name: p.read_bytes() for p in run.iterdir()} == before and not list(tmp_path.glob(".run.*"))

@@ -46,6 +46,21 @@ class BinaryRunner:
         return subprocess.call(args, preexec_fn=_die_with(os.getpid()), **kwargs)
 
 
+class _InterruptibleOs:
+    """``os`` as Brian2's device module sees it while it compiles, except
+    that ``system`` runs make through ``subprocess``: ``os.system`` ignores
+    SIGINT in the caller while make runs, so a Ctrl-C pressed during a compile
+    would be lost (make fails, the failure reads as a broken build and the
+    network is compiled again) instead of stopping the command."""
+
+    def __getattr__(self, name):
+        return getattr(os, name)
+
+    @staticmethod
+    def system(command: str) -> int:
+        return subprocess.call(command, shell=True)
+
+
 # Two fixes to the network loop of Brian2's C++ template (2.9.0):
 # - it reads the process CPU time (a system call) after every time step, only to
 #   compare it with a maximum run time that stdpnet never sets; those reads took
@@ -106,6 +121,13 @@ class StandaloneDevice(CPPStandaloneDevice):
         return super().code_object(owner, name, abstract_code, variables, template_name,
                                    variable_indices, codeobj_class=codeobj_class,
                                    template_kwds=template_kwds, **kwargs)
+
+    def compile_source(self, directory, compiler, debug, clean):
+        saved, cpp_standalone.os = cpp_standalone.os, _InterruptibleOs()
+        try:
+            return super().compile_source(directory, compiler, debug, clean)
+        finally:
+            cpp_standalone.os = saved
 
     def run(self, *args, **kwargs):
         # Ctrl-C is a KeyboardInterrupt at once (Brian2 resets its preferences
