@@ -325,6 +325,22 @@ def test_task_metrics_read_the_split_asked_for(tmp_path):
     assert metrics["evaluate"]["test"]["examples"] == 20
 
 
+def test_a_task_whose_metrics_were_deleted_is_trained_again_not_broken_for_good(tmp_path):
+    """The advice for a damaged metrics.json is to delete it: the task then
+    runs again and gives the same figures, and is not called finished before."""
+    from stdpnet.experiments.sweep import task_state
+
+    task = tasks(spec(), {}, [0])[0]
+    first = run_task(task.spec, str(tmp_path / "t"), ("validation",))
+    (tmp_path / "t" / "metrics.json").unlink()
+    assert task_state(tmp_path / "t", ("validation",)) == "to run"
+    again = run_task(task.spec, str(tmp_path / "t"), ("validation",))
+    timed = ("train_ms_per_example", "train_peak_mb")
+    assert {k: v for k, v in again["validation"].items() if k not in timed} == \
+        {k: v for k, v in first["validation"].items() if k not in timed}
+    assert task_state(tmp_path / "t", ("validation",)) == "finished"
+
+
 def speakers_folder(tmp_path, speakers=("ann", "bob", "cat", "dan")):
     """A spoken-digit folder: every speaker says every digit twice (tones)."""
     import numpy as np

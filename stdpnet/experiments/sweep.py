@@ -380,8 +380,9 @@ def run_task(spec, run_dir: str, splits: tuple, device: str | None = None,
                     audiovisual.evaluate(run_dir, data=data, device=device, quiet=True, jobs=1, split=split)
         else:
             data = load_dataset(spec.data, spec.seed)   # once for training and every split
-            if not (run_dir / runs.WEIGHTS).exists():
-                resume = (run_dir / runs.CHECKPOINT).exists()
+            if not trained(run_dir):
+                # weights without training's figures (metrics.json deleted or damaged): trained anew
+                resume = (run_dir / runs.CHECKPOINT).exists() and not (run_dir / runs.WEIGHTS).exists()
                 if not resume:
                     runs.create(run_dir, spec, force=True)
                 ensemble.train(spec, run_dir, device=device, resume=resume, quiet=True, data=data)
@@ -395,6 +396,12 @@ def run_task(spec, run_dir: str, splits: tuple, device: str | None = None,
     return figures
 
 
+def trained(run_dir: Path) -> bool:
+    """Whether an ensemble task finished training: its weights, and
+    training's figures in metrics.json (which a sweep records)."""
+    return (run_dir / runs.WEIGHTS).exists() and "train" in runs.load_json(run_dir / runs.METRICS)
+
+
 def task_state(run_dir: Path, splits: tuple, noises: tuple = ()) -> str:
     """How far a task's run folder has got: ``finished`` (scored on every
     split of ``splits``, with every noise of ``noises``), ``trained`` (to be
@@ -402,10 +409,14 @@ def task_state(run_dir: Path, splits: tuple, noises: tuple = ()) -> str:
     run_dir = Path(run_dir)
     evaluated = runs.load_json(run_dir / runs.METRICS).get("evaluate", {}) \
         if (run_dir / runs.METRICS).is_file() else {}
+    from .audiovisual import CROSS
+    ensemble_lost_training = (run_dir / runs.WEIGHTS).is_file() and not trained(run_dir) \
+        and not (run_dir / "image").is_dir()
+    if ensemble_lost_training:
+        return "to run"   # its training's figures are gone: trained anew
     if all(split in evaluated for split in splits) and all(
             noise_kept(run_dir, split, *noise) is not None for split in splits for noise in noises):
         return "finished"
-    from .audiovisual import CROSS
     if (run_dir / runs.WEIGHTS).is_file() or (run_dir / CROSS).is_file():
         return "trained"
     if run_dir.is_dir() and any(run_dir.rglob(runs.CHECKPOINT)):
