@@ -491,6 +491,16 @@ def test_sweep_folds_speaker_runs_every_fold_and_records_the_mean_over_folds(tmp
         assert f"['{speaker}']" in folds
     entry = json.loads((tmp_path / "results" / "loso.test_accuracy.json").read_text())
     assert "mean over 3 folds" in entry["metric"] and entry["n"] == 1
+    assert "task_commits" not in entry                # every task was done by the recording's code
+    for metrics in (out / "tasks").glob("*/metrics.json"):   # as if trained by an older commit
+        m = json.loads(metrics.read_text())
+        metrics.write_text(json.dumps({**m, "train": {**m["train"], "commit": "0123456789ab"}}))
+    again = CliRunner().invoke(main, ["sweep", str(path), "--folds", "speaker", "--seeds", "0", "--test",
+                                      "--record", "loso", "--workers", "1", "--out", str(out), "--quiet"])
+    assert again.exit_code == 0 and "note: these tasks were trained and scored by commits" in again.output
+    reused = json.loads((tmp_path / "results" / "loso.test_accuracy.json").read_text())
+    assert reused["task_commits"] == sorted({"0123456789ab", entry["commit"]})
+    assert reused["values"] == entry["values"]
     refused = CliRunner().invoke(main, ["sweep", str(path), "--folds", "speaker", "--set",
                                         "data.test_speakers=[\"ann\"]"])
     assert refused.exit_code != 0 and "do not --set it too" in refused.output

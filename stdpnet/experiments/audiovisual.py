@@ -37,6 +37,7 @@ from typing import Callable
 import numpy as np
 
 from .. import runs, streams
+from ..results import commit
 from ..data import noise as noise_models
 from ..data.encode import audio_encoder
 from ..data.load import Dataset, load_dataset, load_spoken_digits
@@ -185,7 +186,7 @@ def train_cross(m: MultimodalSpec, run_dir: Path, data: Data, device: str | None
         "schedule": m.cross.schedule,
         "pairs": int(progress.position), "presentations": int(progress.presentations),
         "seconds": round(progress.seconds, 2), "device": sim.device,
-        "ms_per_pair": round(1000 * progress.seconds / max(progress.position, 1), 3)})
+        "ms_per_pair": round(1000 * progress.seconds / max(progress.position, 1), 3), "commit": commit()})
     return state
 
 
@@ -472,6 +473,6 @@ def evaluate(run_dir: Path, data: Data | None = None, device: str | None = None,
                                                    streams.rng(m.seed, "holdout_folds"), corrupted, noise,
                                                    severity, m.readout.min_clean_accuracy),
               "assign_seconds": round(t1 - t0 + labelled_before, 2), "seconds": round(t2 - t1, 2),
-              "jobs": jobs, "device": sim.device}
+              "jobs": jobs, "device": sim.device, "commit": commit()}
     runs.record_evaluation(run_dir, split, result)
     return result

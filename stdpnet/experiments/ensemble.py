@@ -13,6 +13,7 @@ from typing import Callable
 import numpy as np
 
 from .. import runs
+from ..results import commit
 from ..data.dataset import scored_subset
 from ..data.load import Dataset, load_dataset
 from ..engine.cores import default_jobs
@@ -113,7 +114,7 @@ def train(spec: Spec, run_dir: Path, device: str | None = None, resume: bool = F
         "examples": int(progress.position), "presentations": int(progress.presentations),
         "seconds": round(progress.seconds, 2), "device": sim.device,
         "ms_per_example": round(1000 * progress.seconds / max(progress.position, 1), 3),
-        "peak_mb": peak_memory_mb(), "running_accuracy": progress.history})
+        "peak_mb": peak_memory_mb(), "running_accuracy": progress.history, "commit": commit()})
     w = state["input_exc.w"].reshape(data.n_input, spec.excitatory.n_neurons)
     runs.save_npz(run_dir / runs.WEIGHTS, w=w, theta=state["excitatory.theta"], **extra)
     if summary is not None:
@@ -247,7 +248,8 @@ def evaluate(run_dir: Path, device: str | None = None, quiet: bool = False,
               # the mean excitatory spikes a labelling example of each class evokes
               "spikes_per_class": np.round(rates.sum(axis=1), 3).tolist(),
               "compression": cost.accounting(spec, scored_state, len(scored),
-                                                    scored_progress.presentations, steps)}
+                                                    scored_progress.presentations, steps),
+              "commit": commit()}
     runs.record_evaluation(run_dir, split, result)
     return result
 

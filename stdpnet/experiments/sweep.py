@@ -396,6 +396,18 @@ def run_task(spec, run_dir: str, splits: tuple, device: str | None = None,
     return figures
 
 
+def task_commits(out: Path, rows: list[dict], splits: tuple) -> list[str]:
+    """The commits whose code trained and scored the tasks of ``rows``
+    (``unknown`` for a task done before commits were kept): a record names
+    them where they differ from the recording's own."""
+    found = set()
+    for row in rows:
+        metrics = runs.load_json(Path(out) / "tasks" / row["task"] / runs.METRICS)
+        trained_by = metrics.get("train", metrics.get("joint", {})).get("commit", "unknown")
+        found |= {trained_by, *(metrics.get("evaluate", {}).get(s, {}).get("commit", "unknown") for s in splits)}
+    return sorted(found)
+
+
 def trained(run_dir: Path) -> bool:
     """Whether an ensemble task finished training: its weights, and
     training's figures in metrics.json (which a sweep records)."""
