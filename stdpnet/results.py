@@ -105,12 +105,23 @@ def provenance(spec_path: str | Path, command: str) -> dict:
     """Where a figure comes from, taken when its measurement starts: the spec
     and its hash, the commit, the command, the machine and the date."""
     spec_path = Path(spec_path)
-    source = {"spec": spec_path.as_posix(), "spec_sha256": _sha256(spec_path),
+    source = {"spec": _spec_name(spec_path), "spec_sha256": _sha256(spec_path),
               "commit": commit(), "command": command, "machine": machine(), "date": date.today().isoformat()}
     parts = spec_parts(spec_path)
     if parts:
-        source["spec_parts"] = {p.as_posix(): _sha256(p) for p in parts}
+        source["spec_parts"] = {_spec_name(p): _sha256(p) for p in parts}
     return source
+
+
+def _spec_name(path: Path) -> str:
+    """A spec's path as a record keeps it: from the working folder (the
+    checkout's root) where it lies below it, else absolute, however it was
+    typed, so that two recordings of one spec name it alike."""
+    resolved = Path(os.path.abspath(path))
+    try:
+        return resolved.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return resolved.as_posix()
 
 
 def shipped_spec(name: str) -> Path:

@@ -464,3 +464,17 @@ def test_the_machine_line_says_when_a_measurement_was_pinned_to_fewer_cores(monk
     assert "4 cores (1 usable: pinned)," in results.machine()
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
     assert "4 cores," in results.machine() and "usable" not in results.machine()
+
+
+def test_a_spec_is_recorded_under_one_name_however_its_path_was_typed(tmp_path, monkeypatch):
+    (tmp_path / "nets").mkdir()
+    (tmp_path / "nets" / "a.toml").write_text("seed = 0\n")
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.toml"
+    outside.write_text("seed = 1\n")
+    monkeypatch.chdir(tmp_path)
+    names = {results.provenance(p, "stdpnet sweep")["spec"]
+             for p in ("nets/a.toml", "./nets/../nets/a.toml", tmp_path / "nets" / "a.toml")}
+    assert names == {"nets/a.toml"}
+    names = {results.provenance(p, "stdpnet sweep")["spec"] for p in (outside, f"../{outside.name}")}
+    assert names == {outside.as_posix()}
+    outside.unlink()
