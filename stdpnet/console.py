@@ -33,6 +33,7 @@ def friendly(command):
                 _interrupted()
             message = user_message(exc)
             if message is None:
+                sys.excepthook = sys.__excepthook__   # a plain traceback, not Brian2's "report this bug"
                 raise
             raise click.ClickException(message) from exc
     return wrapper

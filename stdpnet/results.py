@@ -31,6 +31,7 @@ FIELDS = ("name", "title", "metric", "split", "unit", "values", "mean", "sd", "n
           "commit", "command", "machine", "date")
 
 
+TEXT_FIELDS = ("title", "metric", "split", "unit", "spec", "spec_sha256", "commit", "command", "machine", "date")
 RECORD_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_+-]*$")
 
 
@@ -201,10 +202,19 @@ def load_all(root: Path | None = None) -> list[dict]:
                                      for v in entry["values"].values())),
                                  ("mean", isinstance(entry["mean"], number)),
                                  ("sd", entry["sd"] is None or isinstance(entry["sd"], number)),
-                                 ("n", isinstance(entry["n"], int))) if not ok]
+                                 ("n", isinstance(entry["n"], int)),
+                                 *((f, isinstance(entry[f], str)) for f in TEXT_FIELDS),
+                                 ("spec_parts", isinstance(entry.get("spec_parts", {}), dict) and all(
+                                     isinstance(v, str) for v in entry.get("spec_parts", {}).values())))
+                 if not ok]
         if wrong:
-            raise ConfigError(f"{path}: {', '.join(wrong)} of the wrong type (name: text; values: a "
-                              "number for each seed; mean, sd: numbers; n: a count)")
+            raise ConfigError(f"{path}: {', '.join(wrong)} of the wrong type (name and provenance: text; "
+                              "values: a number for each seed; mean, sd: numbers; n: a count; "
+                              "spec_parts: spec -> hash)")
+        values = np.array(list(entry["values"].values()), dtype=float)
+        if entry["n"] != len(values) or not np.isclose(entry["mean"], values.mean(), rtol=1e-9, atol=1e-12):
+            raise ConfigError(f"{path}: n {entry['n']} and mean {entry['mean']!r} do not match its "
+                              f"{len(values)} values (mean {values.mean()!r}): the file was changed by hand")
         entries.append(entry)
     return entries
 
@@ -426,7 +436,11 @@ def drop_stale(name: str, source: dict, written: list[Path], root: Path | None =
     program = shlex.split(source["command"])[:2]
     dropped = []
     for path in sorted(root.glob(f"{glob.escape(name)}.*.json")):
-        entry = json.loads(path.read_text())
+        try:
+            entry = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"{path}: not a readable results file ({exc}); the figures of this "
+                              "recording are written: delete that file, or record again") from exc
         if path.resolve() not in kept and entry.get("name", "").split(".")[0] == name \
                 and shlex.split(entry.get("command", ""))[:2] == program and entry.get("spec") == source["spec"]:
             path.unlink()
@@ -445,6 +459,7 @@ def record_selection(name: str, source: dict, result: dict, keys: list[str], tit
     rows = result["rows"]
     if result["failed"]:
         raise ConfigError(f"--record {name}: {len(result['failed'])} tasks failed; nothing recorded")
+    load_all(root)   # a damaged file in the registry is named before anything is written
     if not rows or any(c.startswith("test_") for c in rows[0]):
         raise ConfigError(f"--record {name}: a selection is recorded from validation scores only")
     columns = [f for f in RECORDED if f[2] != "test" and f[0] in rows[0]]
@@ -498,6 +513,7 @@ def record_sweep(name: str, source: dict, result: dict, title: str,
     rows = result["rows"]
     if result["failed"]:
         raise ConfigError(f"--record {name}: {len(result['failed'])} tasks failed; nothing recorded")
+    load_all(root)   # a damaged file in the registry is named before anything is written
     if folds is None and (len({r["task"] for r in rows}) != len(rows) or len(result["summary"]) != 1):
         raise ConfigError(f"--record {name}: a recorded sweep has one cell (the chosen setting), "
                           f"this one has {len(result['summary'])}")

@@ -478,3 +478,27 @@ def test_a_spec_is_recorded_under_one_name_however_its_path_was_typed(tmp_path, 
     names = {results.provenance(p, "stdpnet sweep")["spec"] for p in (outside, f"../{outside.name}")}
     assert names == {outside.as_posix()}
     outside.unlink()
+
+
+@pytest.mark.parametrize("change, said", [
+    ({"spec": None}, r"spec of the wrong type"),
+    ({"spec_parts": ["a.toml"]}, r"spec_parts of the wrong type"),
+    ({"commit": 5}, r"commit of the wrong type"),
+    ({"title": None, "split": 3}, r"title, split of the wrong type"),
+    ({"n": 7, "mean": 0.1}, r"n 7 and mean 0.1 do not match its 2 values"),
+])
+def test_a_results_file_changed_by_hand_is_named_with_what_is_wrong(tmp_path, change, said):
+    source = results.provenance(REPO / "networks" / "mnist_quick.toml", "stdpnet sweep ...")
+    path = results.write(results.figure("a.x", "A", "accuracy", "test", "%", {0: 0.8, 1: 0.9}, source),
+                         tmp_path)
+    path.write_text(json.dumps({**json.loads(path.read_text()), **change}))
+    with pytest.raises(ConfigError, match=rf"a\.x\.json: {said}"):
+        results.load_all(tmp_path)
+
+
+def test_recording_beside_a_damaged_file_names_it_before_writing_anything(tmp_path):
+    source = results.provenance(REPO / "networks" / "mnist_quick.toml", "stdpnet sweep ...")
+    (tmp_path / "a.old.json").write_text('{"name": "a.ol')
+    with pytest.raises(ConfigError, match=r"a\.old\.json: not a readable results file"):
+        results.record_sweep("a", source, fake_sweep({0: 0.80}), "A", root=tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["a.old.json"]
