@@ -58,7 +58,24 @@ class _InterruptibleOs:
 
     @staticmethod
     def system(command: str) -> int:
-        return subprocess.call(command, shell=True)
+        try:
+            return subprocess.call(command, shell=True)
+        except KeyboardInterrupt:
+            _forget_compiler_output()
+            raise
+
+
+def _forget_compiler_output() -> None:
+    """Empty the files Brian2 keeps the compiler's output in while it
+    compiles: it prints them when the compile ends in an exception, which
+    after a Ctrl-C would be pages of compiler command lines, not an error."""
+    from brian2.utils.logger import std_silent
+
+    for f in (std_silent.dest_stdout, std_silent.dest_stderr):
+        if f is not None:
+            f.flush()
+            f.seek(0)
+            f.truncate()
 
 
 # Two fixes to the network loop of Brian2's C++ template (2.9.0):

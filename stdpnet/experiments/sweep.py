@@ -27,12 +27,14 @@ over the test speaker.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import hashlib
 import json
 import math
 import os
+import signal
 import threading
 import traceback
 from dataclasses import dataclass, field
@@ -489,10 +491,25 @@ def connect(workers: int | None, scheduler: str | None):
     n = workers or default_jobs()
     with dask.config.set({"distributed.worker.profile.enabled": False,
                           "distributed.admin.tick.interval": "1s",
-                          "distributed.worker.memory.monitor-interval": "1s"}):
+                          "distributed.worker.memory.monitor-interval": "1s"}), _workers_ignore_ctrl_c():
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                dashboard_address=":0", silence_logs=50)   # run_sweep reports each failed task
     return Client(cluster), cluster
+
+
+@contextlib.contextmanager
+def _workers_ignore_ctrl_c():
+    """Worker processes started inside inherit an ignored SIGINT: Ctrl-C in
+    the terminal reaches the whole process group, and the sweep (which then
+    closes its cluster) should say "interrupted" once, not print every
+    worker's traceback."""
+    main = threading.current_thread() is threading.main_thread()
+    saved = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+    try:
+        yield
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, saved)
 
 
 def run_sweep(spec, sets: dict, seeds: list[int], out: Path, workers: int | None = None,
