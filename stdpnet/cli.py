@@ -459,9 +459,9 @@ def _list_tasks(planned: list[dict]) -> None:
         trained = f" ({t['trained'][0]:,}/{t['trained'][1]:,} examples)" if t["trained"] else ""
         click.echo(f"{t['state']:<9} {shown}, seed {t['seed']}{trained}: {t['folder']}")
     counts = Counter(t["state"] for t in planned)
+    order = ["finished", "trained", "started", "to run"]
     click.echo(f"{len(planned)} tasks: " + ", ".join(
-        f"{counts[state]} {state}" for state in ("finished", "trained", "started", "to run")
-        if counts[state]))
+        f"{counts[state]} {state}" for state in order + sorted(set(counts) - set(order)) if counts[state]))
 
 
 @main.command("results")

@@ -724,3 +724,12 @@ def test_a_sweep_with_nothing_finished_leaves_no_table_or_picture_of_an_earlier_
         (tmp_path / name).write_text("an earlier sweep's")
     assert write_outputs(tmp_path, [], [], ["plasticity.x_tar"], ("validation",)) == ["summary.md"]
     assert not (tmp_path / "sweep.csv").exists() and not (tmp_path / "sweep.png").exists()
+
+
+def test_the_list_counts_every_state_stale_tasks_too(capsys):
+    from stdpnet.cli import _list_tasks
+
+    planned = [{"state": state, "settings": {}, "seed": seed, "trained": None, "folder": f"t/{seed}"}
+               for seed, state in enumerate(["finished", "stale (other settings)", "to run", "to run"])]
+    _list_tasks(planned)
+    assert capsys.readouterr().out.splitlines()[-1] == "4 tasks: 1 finished, 2 to run, 1 stale (other settings)"
