@@ -85,6 +85,8 @@ def _spec_with_overrides(spec_path, examples, seed, device, sets=()):
     if sets:
         table = spec.to_dict()
         settings = parse_sets(list(sets))
+        if examples is not None and "data.train_examples" in settings:
+            raise click.UsageError("give --examples or --set data.train_examples, not both")
         for key, values in settings.items():
             if len(values) != 1:
                 raise click.UsageError(f"--set {key}: one value here (`stdpnet sweep` runs a grid of them)")
@@ -369,6 +371,8 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
     else:
         spec = _spec_with_overrides(spec_path, examples, None, device)
     grid = parse_sets(list(sets))
+    if examples is not None and "data.train_examples" in grid:
+        raise click.UsageError("give --examples or --set data.train_examples, not both")
     for option, key, text in (("--prune", "compression.target_sparsity", prune),
                               ("--levels", "compression.levels", levels)):
         if text is not None:

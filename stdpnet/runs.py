@@ -123,10 +123,10 @@ def create(run_dir: Path, spec: Spec, force: bool = False, spec_text: str | None
     kept unless ``force`` (and then only if it is a run folder)."""
     run_dir = Path(run_dir)
     if run_dir.exists() and (not run_dir.is_dir() or _contents(run_dir)):
+        _check_replaceable(run_dir)
         if not force:
             raise RunFolderError(f"{run_dir} already exists: pass --force to overwrite it, "
                                  f"or --resume {run_dir} to continue it")
-        _check_replaceable(run_dir)
         # the spec goes last (replaced below), so that a process killed while
         # emptying the folder leaves a run folder that can still be replaced
         for entry in run_dir.iterdir():
@@ -155,11 +155,11 @@ def replacing(run_dir: Path, force: bool):
     if not (run_dir.exists() and (not run_dir.is_dir() or _contents(run_dir))):
         yield run_dir
         return
+    _check_replaceable(run_dir)
     never_started = (run_dir / SPEC).is_file() and not any(run_dir.rglob(CHECKPOINT))
     if not force and not never_started:   # a start that failed before its first chunk is replaced
         raise RunFolderError(f"{run_dir} already exists: pass --force to overwrite it, "
                              f"or --resume {run_dir} to continue it")
-    _check_replaceable(run_dir)
     aside = run_dir.with_name(f".{run_dir.name}.replaced-{os.getpid()}")
     os.replace(run_dir, aside)
     try:

@@ -50,8 +50,9 @@ def test_force_never_reaches_outside_the_runs_folder(tmp_path, monkeypatch):
     (tmp_path / "notarun").mkdir()
     (tmp_path / "notarun" / "data.csv").write_text("1,2")
     good = write_spec(tmp_path / "good.toml")
-    result = cli("train", good, "--out", tmp_path / "notarun", "--force", "--quiet")
-    assert result.exit_code == 1 and "not a run folder" in result.output
+    for force in (["--force"], []):                  # with or without --force: never advised to use it
+        result = cli("train", good, "--out", tmp_path / "notarun", *force, "--quiet")
+        assert result.exit_code == 1 and "not a run folder" in result.output and "--force" not in result.output
     assert (tmp_path / "notarun" / "data.csv").read_text() == "1,2"
 
 
@@ -558,6 +559,9 @@ def test_evaluating_data_that_changed_shape_since_training_is_said_before_compil
     with pytest.raises(RunFolderError, match=r"trained on 100 inputs per example, but synthetic data now "
                                              r"has 64 \(8x8\): the data changed since training"):
         check_trained_on(tmp_path, {"input_exc.w": np.zeros(100 * 10)}, data, spec)
+    with pytest.raises(RunFolderError, match=r"trained with 12 excitatory neurons, but its spec now says 10"):
+        check_trained_on(tmp_path, {"input_exc.w": np.zeros(64 * 12), "excitatory.theta": np.zeros(12)},
+                         data, spec)
 
 
 def test_resuming_or_charting_a_run_on_data_that_changed_shape_is_said_before_compiling(tmp_path, monkeypatch):

@@ -275,8 +275,11 @@ def test_sets_and_seeds_parse_as_toml_values():
             parse_seeds(bad)
     with pytest.raises(ConfigError, match="3-1 runs backwards"):
         parse_seeds("3-1")
+    with pytest.raises(ConfigError, match="20,000 seeds; one command may ask for at most 10,000"):
+        parse_seeds("0-9999,10000-19999")
     for bad, words in (("seed=1,2", "seeds are given by --seeds"), ("image.seed=1", "--seeds"),
-                       ("plasticity.x_tar=,", "no value given")):
+                       ("plasticity.x_tar=,", "an empty value"), ("plasticity.x_tar=0.1,", "a stray comma"),
+                       ("name=a,b", "the name does not change the network")):
         with pytest.raises(ConfigError, match=words):
             parse_sets([bad])
 
@@ -592,6 +595,10 @@ def test_record_without_test_needs_a_grid_of_settings(tmp_path):
     result = CliRunner().invoke(main, ["sweep", str(spec), "--set", "plasticity.x_tar=0.1,0.2",
                                        "--record", "x.y", "--out", str(tmp_path / "s")])
     assert result.exit_code == 1 and "a record's name" in result.output
+    for command in ("sweep", "train"):
+        result = CliRunner().invoke(main, [command, str(spec), "--examples", "20", "--set",
+                                           "data.train_examples=30", "--out", str(tmp_path / "s")])
+        assert result.exit_code == 2 and "give --examples or --set data.train_examples, not both" in result.output
     assert not (tmp_path / "s").exists()
 
 

@@ -173,6 +173,11 @@ def check_trained_on(run_dir: Path, state: dict, data: Dataset, spec: Spec) -> N
     """The network in ``state`` has an input weight for each of ``data``'s
     inputs: a dataset changed since training (another image size) is said
     before anything is compiled."""
+    neurons = np.size(state["excitatory.theta"]) if "excitatory.theta" in state else spec.excitatory.n_neurons
+    if neurons != spec.excitatory.n_neurons:
+        raise RunFolderError(f"{run_dir}: the network was trained with {neurons} excitatory neurons, but its "
+                             f"spec now says {spec.excitatory.n_neurons}: spec.toml changed since training; "
+                             "train the run again")
     trained = np.size(state["input_exc.w"]) // spec.excitatory.n_neurons
     if trained != data.n_input:
         raise RunFolderError(f"{run_dir}: the network was trained on {trained} inputs per example, but "

@@ -31,9 +31,13 @@ def parse_sets(texts: list[str]) -> dict:
             raise ConfigError(f"--set {key}: given twice")
         if key.split(".")[-1] == "seed":
             raise ConfigError(f"--set {key}: seeds are given by --seeds (sweep) or --seed (train, run)")
-        sets[key] = [parse_value(v.strip()) for v in split_top_level(values) if v.strip()]
-        if not sets[key]:
-            raise ConfigError(f"--set {text!r}: no value given")
+        items = split_top_level(values)
+        if any(not v.strip() for v in items):
+            raise ConfigError(f"--set {text!r}: an empty value (a stray comma?)")
+        sets[key] = [parse_value(v.strip()) for v in items]
+        if key == "name" and len(sets[key]) > 1:
+            raise ConfigError(f"--set {text!r}: the name does not change the network, so these cells "
+                              "would train the same network; vary a setting")
     return sets
 
 
@@ -74,6 +78,8 @@ def parse_seeds(text: str) -> list[int]:
             seeds += list(range(lo, hi + 1))
     except ValueError as exc:
         raise ConfigError(f"--seeds {text!r}: expected e.g. 0-4 or 0,2,5") from exc
+    if len(seeds) > MAX_SEEDS:
+        raise ConfigError(f"--seeds {text!r}: {len(seeds):,} seeds; one command may ask for at most {MAX_SEEDS:,}")
     if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
         raise ConfigError(f"--seeds {text!r}: expected distinct seeds >= 0")
     return seeds
