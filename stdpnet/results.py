@@ -233,10 +233,10 @@ SETTINGS_SAME = "settings the same (comments or layout only)"   # check_sources:
 def check_sources(entries: list[dict], repo: Path | None = None) -> list[str]:
     """One line per spec that an entry names (its spec, and the ensemble
     specs of a multimodal one: ``spec_parts``) but ``repo`` (default: the
-    checkout holding the registry) lacks, or holds with other bytes than were recorded. For
+    working folder, the checkout's root) lacks, or holds with other bytes than were recorded. For
     a TOML spec whose recorded version git still has (the entry's commit),
     the line says whether its settings changed or only comments and layout."""
-    repo = Path(repo or results_root().resolve().parent)   # the checkout the registry is in
+    repo = Path(repo or Path.cwd())   # the checkout's root, where commands run and specs are named from
     found: dict[str, list[str]] = {}
     for e in entries:
         for spec, sha in [(e["spec"], e["spec_sha256"]), *e.get("spec_parts", {}).items()]:
