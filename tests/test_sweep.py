@@ -76,12 +76,14 @@ def test_a_failing_task_loses_no_finished_task_and_a_rerun_completes(tmp_path):
     assert "Traceback" in error_file.read_text() and str(root) in error_file.read_text()
     done = finished(tmp_path / "sweep")
     assert len(done) == 1
+    assert "1 task failed (tracebacks in errors/)" in (tmp_path / "sweep" / "summary.md").read_text()
     for name in ("cats", "dogs"):
         (root / name).mkdir(parents=True)
         for i in range(33):
             (root / name / f"image_{i:04d}.jpg").write_bytes(jpeg_bytes(i + 100 * len(name)))
     again = run_sweep(base, sets, [0], tmp_path / "sweep", workers=2, log=lambda *_: None, quiet=True)
     assert not again["failed"] and len(again["rows"]) == 2 and not error_file.exists()
+    assert "failed" not in (tmp_path / "sweep" / "summary.md").read_text()
     now = finished(tmp_path / "sweep")
     assert {k: now[k] for k in done} == done   # the finished task was not run again
 

@@ -59,10 +59,11 @@ def summarise(rows: list[dict], keys: list[str], splits: tuple) -> list[dict]:
 
 
 def write_outputs(out: Path, rows: list[dict], summary: list[dict], keys: list[str], splits: tuple,
-                  plot: bool = True) -> list[str]:
+                  plot: bool = True, failed: int = 0) -> list[str]:
     """sweep.csv, summary.md and (``plot``) sweep.png in ``out``; a table or
     picture that this sweep has nothing for is removed, not left from an
-    earlier run. Returns the names written."""
+    earlier run; summary.md says when ``failed`` tasks are missing from it.
+    Returns the names written."""
     written = ["summary.md"]
     if rows:
         written.insert(0, "sweep.csv")
@@ -90,6 +91,9 @@ def write_outputs(out: Path, rows: list[dict], summary: list[dict], keys: list[s
             cells.append(f"{scale * mean:.2f}{unit} ± {scale * sd:.2f}; ±{scale * ci:.2f}"
                          if not math.isnan(sd) else f"{scale * mean:.2f}{unit} (n = 1)")
         lines.append("| " + " | ".join(cells) + " |")
+    if failed:
+        lines += ["", f"{failed} task{'s' if failed > 1 else ''} failed (tracebacks in errors/): these "
+                      "figures hold the finished tasks only, and a cell may have fewer seeds than the others."]
     runs.save_text(out / "summary.md", "\n".join(lines) + "\n")
     if plot and summary and keys and "validation_accuracy" in summary[0]:   # (none after a refit)
         plots.plot_sweep_summary(summary, keys[0], out / "sweep.png")

@@ -568,7 +568,7 @@ def run_sweep(spec, sets: dict, seeds: list[int], out: Path, workers: int | None
     order = {t.digest: k for k, t in enumerate(todo)}
     rows.sort(key=lambda r: order[r["task"]])
     summary = summarise(rows, list(sets), splits)
-    written = write_outputs(out, rows, summary, list(sets), splits, plot)
+    written = write_outputs(out, rows, summary, list(sets), splits, plot, failed=len(failed))
     if noises:
         write_noise_table(out, summary, list(sets), splits, noises)
         written.append("noise.md")
