@@ -664,7 +664,7 @@ def test_a_task_not_yet_scored_with_the_sweeps_noise_is_not_finished(tmp_path):
     from stdpnet import runs
     from stdpnet.experiments.sweep import task_state
 
-    runs.update_metrics(tmp_path, evaluate={"validation": {"accuracy": 0.9}})
+    runs.update_metrics(tmp_path, train={"examples": 40}, evaluate={"validation": {"accuracy": 0.9}})
     (tmp_path / runs.WEIGHTS).write_bytes(b"")
     noise = ("image", "gaussian", [0.4, 0.8])
     assert task_state(tmp_path, ("validation",)) == "finished"
