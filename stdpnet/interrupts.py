@@ -13,16 +13,23 @@ clean-up runs (a run replaced with ``--force`` is put back if the new one
 had not started)."""
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
 
 _requested = False
 _signal = signal.SIGINT   # the signal that asked
+_owner = None             # the process that installed the handlers
 
 
 def _on_sigint(signum, frame):
     global _requested, _signal
+    if signum == signal.SIGTERM and os.getpid() != _owner:
+        # a forked worker (parallel scoring), which its pool ends with SIGTERM: end quietly
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        return
     _requested, _signal = True, signum
     raise KeyboardInterrupt
 
@@ -35,8 +42,8 @@ def _quiet_if_latched(unraisable, default=sys.unraisablehook):
 
 def install() -> None:
     """Latch every SIGINT and SIGTERM from now on (only the main thread may set them)."""
-    global _requested, _signal
-    _requested, _signal = False, signal.SIGINT
+    global _requested, _signal, _owner
+    _requested, _signal, _owner = False, signal.SIGINT, os.getpid()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, _on_sigint)
         signal.signal(signal.SIGTERM, _on_sigint)

@@ -635,3 +635,21 @@ def test_sigterm_during_a_forced_replacement_puts_the_old_run_back(tmp_path):
     assert proc.returncode == 143, err.decode()
     assert "interrupted" in err.decode() and "Traceback" not in err.decode()
     assert {p.name: p.read_bytes() for p in run.iterdir()} == before and not list(tmp_path.glob(".run.*"))
+
+
+def test_forked_scoring_workers_end_quietly_when_their_pool_closes():
+    """The pool ends its workers with SIGTERM, which the command handles as
+    Ctrl-C: a worker must not print a KeyboardInterrupt traceback for it."""
+    import subprocess
+    import sys
+
+    script = ("import multiprocessing, time\n"
+              "from stdpnet import interrupts\n"
+              "interrupts.install()\n"
+              "with multiprocessing.get_context('fork').Pool(2) as pool:\n"
+              "    pool.map(abs, [1, -2])\n"
+              "time.sleep(0.5)\n"
+              "print('done')\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout == "done\n"
+    assert "Traceback" not in done.stderr and "KeyboardInterrupt" not in done.stderr, done.stderr
