@@ -143,6 +143,17 @@ def write_config(run: Path, cfg: dict, resume: bool = False, merge_config=merge,
     """Write the settings a run trains with (and ``kind``, what trains it);
     when it ``resume``s, a folder started with other settings or by another
     kind of training is refused, before anything in it is written."""
+    check_resume(run, cfg, resume, merge_config, kind)
+    write_text(run / CONFIG_FILE, dump_toml(cfg))
+    if kind:
+        write_text(Path(run) / KIND_FILE, kind + "\n")
+
+
+def check_resume(run: Path, cfg: dict, resume: bool = False, merge_config=merge,
+                 kind: str | None = None) -> None:
+    """Refuse to ``resume`` a folder started with other settings or by
+    another kind of training (``write_config``'s check, which a command can
+    make before loading its data, writing nothing)."""
     kind_file = Path(run) / KIND_FILE
     if resume and kind and kind_file.is_file() and kind_file.read_text().strip() != kind:
         raise RunFolderError(f"{run} was started by {kind_file.read_text().strip()} training ({KIND_FILE}), "
@@ -154,9 +165,6 @@ def write_config(run: Path, cfg: dict, resume: bool = False, merge_config=merge,
         changed = ", ".join(f"{key} {a!r} then, {b!r} now" for key, a, b in _differences(then, cfg)[:4])
         raise RunFolderError(f"{run} was started with other settings than these ({CONFIG_FILE}: "
                              f"{changed}); pass --force to train it anew")
-    write_text(run / CONFIG_FILE, dump_toml(cfg))
-    if kind:
-        write_text(kind_file, kind + "\n")
 
 
 def _differences(then: dict, now: dict, prefix: str = "") -> list[tuple[str, object, object]]:
@@ -181,7 +189,7 @@ def ran_with(run: Path, cfg: dict, merge_config=merge) -> bool:
         return merge_config(read_toml(path, "run configuration"), str(path)) == cfg
     except ConfigError as exc:   # keys this kind of spec does not have: another kind of training
         raise RunFolderError(f"{run}: its {CONFIG_FILE} does not read as this command's spec ({exc}): "
-                             "a run of another kind of training, or an edited file; choose another --run") from exc
+                             "a run of another kind of training, or an edited file; choose another run folder") from exc
 
 
 def file_digest(paths) -> str:

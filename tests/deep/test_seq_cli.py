@@ -367,3 +367,13 @@ def test_seq_repeat_scoring_test_lets_one_key_vary_and_sends_a_second_to_validat
                "--set", "data.pixel_steps=28,112", "--set", "model.positions=none,sinusoidal")
     assert r.exit_code == 2 and "data.pixel_steps, model.positions each take several values" in r.output
     assert "--validation-only" in r.output and not (tmp_path / "grid").exists()
+
+
+def test_a_run_that_failed_on_missing_data_is_started_again_by_the_same_command(tmp_path):
+    spec = tmp_path / "events.toml"
+    spec.write_text(f'[data]\ntask = "nmnist"\nroot = "{tmp_path / "nowhere"}"\n')
+    run = tmp_path / "run"
+    for _ in range(2):                       # the second time: the same error, not "pass --resume"
+        r = invoke("train-seq", spec, "--run", run, "--threads", 1)
+        assert r.exit_code == 1 and "nowhere" in r.output and "--resume" not in r.output, r.output
+    assert not (run / "config.toml").exists() and not (run / "kind.txt").exists()

@@ -49,7 +49,7 @@ def train_seq(cfg: dict, kind: str, run: Path, dev, machine: dict, log: Callable
     cfg = copy.deepcopy(cfg)
     cfg["model_kind"] = kind
     t0 = time.perf_counter()
-    runs.write_config(run, cfg, resume, merge, kind="seq")
+    runs.check_resume(run, cfg, resume, merge, kind="seq")   # said before the data is read; written after
     if score_test:
         check_test_split(cfg)
     train, val = load_split(cfg, "train"), load_split(cfg, "validation")
@@ -57,6 +57,7 @@ def train_seq(cfg: dict, kind: str, run: Path, dev, machine: dict, log: Callable
     torch.manual_seed(cfg["seed"])
     model, sizing = build_seq_model(kind, cfg["model"], info["features"], info["classes"])
     model.to(dev)
+    runs.write_config(run, cfg, resume, merge, kind="seq")
     t = cfg["train"]
     best = {"accuracy": -1.0, "epoch": 0, "state": None}
     if resume and (run / BEST_FILE).is_file():
