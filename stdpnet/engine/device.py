@@ -51,7 +51,9 @@ class _InterruptibleOs:
     that ``system`` runs make through ``subprocess``: ``os.system`` ignores
     SIGINT in the caller while make runs, so a Ctrl-C pressed during a compile
     would be lost (make fails, the failure reads as a broken build and the
-    network is compiled again) instead of stopping the command."""
+    network is compiled again) instead of stopping the command. The shell
+    ``exec``s make, which dies with this process (a sweep worker, which
+    ignores Ctrl-C, is ended by its sweep), so no compile runs on after it."""
 
     def __getattr__(self, name):
         return getattr(os, name)
@@ -59,7 +61,7 @@ class _InterruptibleOs:
     @staticmethod
     def system(command: str) -> int:
         try:
-            return subprocess.call(command, shell=True)
+            return subprocess.call(f"exec {command}", shell=True, preexec_fn=_die_with(os.getpid()))
         except KeyboardInterrupt:
             _forget_compiler_output()
             raise
