@@ -212,7 +212,8 @@ def load_all(root: Path | None = None) -> list[dict]:
                               "values: a number for each seed; mean, sd: numbers; n: a count; "
                               "spec_parts: spec -> hash)")
         values = np.array(list(entry["values"].values()), dtype=float)
-        if entry["n"] != len(values) or not np.isclose(entry["mean"], values.mean(), rtol=1e-9, atol=1e-12):
+        if entry["n"] != len(values) or not np.isclose(entry["mean"], values.mean(), rtol=1e-9, atol=1e-12,
+                                                       equal_nan=True):
             raise ConfigError(f"{path}: n {entry['n']} and mean {entry['mean']!r} do not match its "
                               f"{len(values)} values (mean {values.mean()!r}): the file was changed by hand")
         entries.append(entry)
@@ -342,7 +343,9 @@ def render_doc(entries: list[dict]) -> str:
            "Where a setting was chosen after earlier test figures of the same test data, the "
            "page that reports it says so and does not count it as a met target "
            "(docs/speakers.md, docs/sequences.md). Differences smaller than the seed spread are "
-           "not differences; a headline is at least three seeds.", ""]
+           "not differences. A headline figure is a mean over at least three seeds; a section of "
+           "fewer seeds is a selection, a part of a pooled record or a single measurement, as its "
+           "table shows.", ""]
     for name, title, command in HEADLINES:
         out += [f"## {title}", ""]
         group = by_group.pop(name, [])

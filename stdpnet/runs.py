@@ -15,6 +15,7 @@ Every write goes to a temporary file first and is moved into place with
 from __future__ import annotations
 
 import dataclasses
+import glob
 import json
 import logging
 import os
@@ -175,7 +176,7 @@ def replacing(run_dir: Path, force: bool):
 def _stale_asides(run_dir: Path) -> list[Path]:
     """The folders ``replacing`` moved a run to whose process is gone."""
     found = []
-    for aside in run_dir.parent.glob(f".{run_dir.name}.replaced-*"):
+    for aside in run_dir.parent.glob(f".{glob.escape(run_dir.name)}.replaced-*"):
         pid = aside.name.rsplit("-", 1)[1]
         if pid.isdigit() and not Path(f"/proc/{pid}").exists() and Path("/proc/self").exists():
             found.append(aside)

@@ -71,7 +71,7 @@ class Data:
 def load_data(m: MultimodalSpec) -> Data:
     if m.audio.data.dataset == "synthetic":     # (bars: the simulator's tests' stand-in)
         raise ConfigError("audio_spec: data.dataset 'synthetic' has no recordings for the audio-visual "
-                          "run's noisy pairs; use spoken digits (fsdd, synth_digits)")
+                          "run's noisy pairs; use spoken digits (fsdd, synth_digits, ti46)")
     return Data(load_dataset(m.image.data, m.image.seed), load_dataset(m.audio.data, m.audio.seed))
 
 

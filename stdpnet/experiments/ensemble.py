@@ -278,7 +278,8 @@ def learning_curve(run_dir: Path, split: str = "validation", device: str | None 
                              f"trained before they were saved): nothing to plot")
     data = data or load_dataset(spec.data, spec.seed)
     with np.load(saved[0][2]) as first:    # every epoch's state has the run's shape
-        check_trained_on(saved[0][2], {"input_exc.w": first["state.input_exc.w"]}, data, spec)
+        check_trained_on(saved[0][2], {k: first[f"state.{k}"] for k in ("input_exc.w", "excitatory.theta")
+                                       if f"state.{k}" in first.files}, data, spec)
     sim = Simulator(spec, data.n_input, device=device, modes=(TEST,))
     order = training_order(spec, data)
     _, n_assign, _ = spec.data.counts(len(data.train_x), len(data.test_x))
