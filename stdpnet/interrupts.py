@@ -23,7 +23,7 @@ _signal = signal.SIGINT   # the signal that asked
 _owner = None             # the process that installed the handlers
 
 
-def _on_sigint(signum, frame):
+def _on_signal(signum, frame):
     global _requested, _signal
     if signum == signal.SIGTERM and os.getpid() != _owner:
         # a forked worker (parallel scoring), which its pool ends with SIGTERM: end quietly
@@ -45,8 +45,8 @@ def install() -> None:
     global _requested, _signal, _owner
     _requested, _signal, _owner = False, signal.SIGINT, os.getpid()
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, _on_sigint)
-        signal.signal(signal.SIGTERM, _on_sigint)
+        signal.signal(signal.SIGINT, _on_signal)
+        signal.signal(signal.SIGTERM, _on_signal)
         sys.unraisablehook = _quiet_if_latched
 
 

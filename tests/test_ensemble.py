@@ -480,7 +480,7 @@ def test_a_ctrl_c_swallowed_on_its_way_still_stops_the_presentation(sim, monkeyp
 
     def swallowed(*args):
         with contextlib.suppress(KeyboardInterrupt):
-            interrupts._on_sigint(signal.SIGINT, None)
+            interrupts._on_signal(signal.SIGINT, None)
         return run_chunk(*args)
     monkeypatch.setattr(sim, "run_chunk", swallowed)
     x, _ = bar_images(25, seed=4)

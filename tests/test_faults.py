@@ -410,7 +410,7 @@ def test_ctrl_c_that_comes_out_of_c_code_as_another_error_is_still_an_interrupti
         def writes_arrays():
             try:
                 if ctrl_c:
-                    interrupts._on_sigint(signal.SIGINT, None)
+                    interrupts._on_signal(signal.SIGINT, None)
                 raise KeyboardInterrupt     # stands for the one raised inside the C call
             except KeyboardInterrupt as exc:
                 raise SystemError("<built-in function fspath> returned a result with an exception set") from exc

@@ -420,13 +420,12 @@ def task_state(run_dir: Path, splits: tuple, noises: tuple = ()) -> str:
     """How far a task's run folder has got: ``finished`` (scored on every
     split of ``splits``, with every noise of ``noises``), ``trained`` (to be
     scored), ``started`` (training resumes from its checkpoint) or ``to run``."""
-    run_dir = Path(run_dir)
-    evaluated = runs.load_json(run_dir / runs.METRICS).get("evaluate", {}) \
-        if (run_dir / runs.METRICS).is_file() else {}
     from .audiovisual import CROSS
-    ensemble_lost_training = (run_dir / runs.WEIGHTS).is_file() and not trained(run_dir) \
-        and not (run_dir / "image").is_dir()
-    if ensemble_lost_training:
+
+    run_dir = Path(run_dir)
+    metrics = runs.load_json(run_dir / runs.METRICS)
+    evaluated = metrics.get("evaluate", {})
+    if (run_dir / runs.WEIGHTS).is_file() and "train" not in metrics:   # an ensemble's (run_task's trained())
         return "to run"   # its training's figures are gone: trained anew
     if all(split in evaluated for split in splits) and all(
             noise_kept(run_dir, split, *noise) is not None for split in splits for noise in noises):
