@@ -85,8 +85,7 @@ def _spec_with_overrides(spec_path, examples, seed, device, sets=()):
     if sets:
         table = spec.to_dict()
         settings = parse_sets(list(sets))
-        if examples is not None and "data.train_examples" in settings:
-            raise click.UsageError("give --examples or --set data.train_examples, not both")
+        _one_of_examples_and_set(examples, settings)
         for key, values in settings.items():
             if len(values) != 1:
                 raise click.UsageError(f"--set {key}: one value here (`stdpnet sweep` runs a grid of them)")
@@ -107,6 +106,11 @@ def _spec_with_overrides(spec_path, examples, seed, device, sets=()):
     if device is not None:
         spec.device = device
     return spec.validate()
+
+
+def _one_of_examples_and_set(examples, settings: dict) -> None:
+    if examples is not None and "data.train_examples" in settings:
+        raise click.UsageError("give --examples or --set data.train_examples, not both")
 
 
 def _ensure_data(*specs):
@@ -371,8 +375,7 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
     else:
         spec = _spec_with_overrides(spec_path, examples, None, device)
     grid = parse_sets(list(sets))
-    if examples is not None and "data.train_examples" in grid:
-        raise click.UsageError("give --examples or --set data.train_examples, not both")
+    _one_of_examples_and_set(examples, grid)
     for option, key, text in (("--prune", "compression.target_sparsity", prune),
                               ("--levels", "compression.levels", levels)):
         if text is not None:

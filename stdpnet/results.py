@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .engine.cores import default_jobs
 from .errors import ConfigError
 from .headlines import HEADLINES
 from .spec.grid import flatten
@@ -78,7 +79,7 @@ def machine() -> str:
     torch = sys.modules.get("torch")   # already imported: a Torch-path measurement
     gpu = (f", GPU {torch.cuda.get_device_name(0)}"
            if torch is not None and torch.cuda.is_available() else "")
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    usable = default_jobs()
     pinned = f" ({usable} usable: pinned)" if usable != os.cpu_count() else ""
     return (f"{cpu}, {os.cpu_count()} cores{pinned}{gpu}, Python {platform.python_version()}, "
             f"{simulator}, numpy {np.__version__}")
