@@ -14,6 +14,7 @@ import torch
 
 from ..errors import ConfigError, RunFolderError
 from ..runs import atomic_write
+from ..spec.grid import flatten
 from ..spec.toml import dump_toml, read_toml
 from .config import merge
 from .models import SpikingNetwork, build_model, fold_batch_norm
@@ -162,21 +163,11 @@ def check_resume(run: Path, cfg: dict, resume: bool = False, merge_config=merge,
     if resume and (Path(run) / CONFIG_FILE).is_file() and not ran_with(run, cfg, merge_config):
         path = Path(run) / CONFIG_FILE
         then = merge_config(read_toml(path, "run configuration"), str(path))   # (ran_with read it)
-        changed = ", ".join(f"{key} {a!r} then, {b!r} now" for key, a, b in _differences(then, cfg)[:4])
+        was, now = flatten(then), flatten(cfg)
+        differ = sorted(k for k in was.keys() | now.keys() if was.get(k) != now.get(k))
+        changed = ", ".join(f"{k} {was.get(k)!r} then, {now.get(k)!r} now" for k in differ[:4])
         raise RunFolderError(f"{run} was started with other settings than these ({CONFIG_FILE}: "
                              f"{changed}); pass --force to train it anew")
-
-
-def _differences(then: dict, now: dict, prefix: str = "") -> list[tuple[str, object, object]]:
-    """(dotted key, value then, value now) of every key whose value differs."""
-    out = []
-    for key in sorted(then.keys() | now.keys(), key=str):
-        a, b = then.get(key), now.get(key)
-        if isinstance(a, dict) and isinstance(b, dict):
-            out += _differences(a, b, f"{prefix}{key}.")
-        elif a != b:
-            out.append((f"{prefix}{key}", a, b))
-    return out
 
 
 def ran_with(run: Path, cfg: dict, merge_config=merge) -> bool:
