@@ -106,6 +106,12 @@ def test_idx_training_images_stored_class_by_class_are_refused(tmp_path):
         load_dataset(Data(dataset="idx", root=str(root), validation_examples=20))
     with pytest.raises(DataError, match=r"the last 12 .* would be class \['2'\] only \(stored class by class\)"):
         load_dataset(Data(dataset="idx", root=str(root), validation_examples=12))
+    for order in ([2, 0, 1], [2, 1, 0]):          # blocks in any class order
+        ty = np.repeat(order, 20)
+        for name, array in zip(NAMES[:2], (images_of(ty), ty)):
+            write_idx(root / f"{name}.gz", array)
+        with pytest.raises(DataError, match=rf"would be class \['{order[-1]}'\] only \(stored class by class\)"):
+            load_dataset(Data(dataset="idx", root=str(root), validation_examples=12))
     shuffled = np.random.default_rng(0).permutation(60)
     for name, array in zip(NAMES[:2], (images_of(ty)[shuffled], ty[shuffled])):
         write_idx(root / f"{name}.gz", array)

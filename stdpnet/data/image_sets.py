@@ -75,8 +75,10 @@ def last_k_set(a: dict, data: Data, shape: tuple, what: str) -> Dataset:
     held = last_mask(len(a["train_x"]), data.validation_examples, what)
     y = a["train_y"]
     lost = sorted(set(y[held].tolist()) - set(y[~held].tolist()))
-    in_order = held.any() and len(np.unique(y[held])) < len(np.unique(y)) and (np.diff(y) >= 0).all()
-    if lost or in_order:
+    # stored class by class, in any class order: each class one unbroken block
+    blocks = np.count_nonzero(np.diff(y)) + 1 == len(np.unique(y))
+    in_blocks = held.any() and len(np.unique(y[held])) < len(np.unique(y)) and blocks
+    if lost or in_blocks:
         names = a.get("class_names")
         named = [names[c] if names is not None else c for c in (lost or np.unique(y[held]).tolist())]
         held_as = (f"would hold class{'es' if len(named) > 1 else ''} {named}, never trained on" if lost
