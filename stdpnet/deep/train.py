@@ -136,7 +136,7 @@ def fit(model, train, val, *, epochs: int, lr: float, optimizer: str = "adam",
         order = torch.randperm(len(x_train), generator=generator)
         first, total_loss, correct, seen, before = 0, 0.0, 0, 0, 0.0
         if within is not None:   # this epoch stopped midway: its draws and sums so far
-            generator.set_state(within["generator"])
+            generator.set_state(within["generator"].cpu())   # the checkpoint was read onto `device`
             first, total_loss, correct, seen, before = (within[k] for k in (
                 "batches", "loss", "correct", "seen", "seconds"))
             within = None

@@ -138,6 +138,44 @@ def test_training_stopped_midway_through_an_epoch_resumes_with_its_next_batch(tm
     assert all(torch.allclose(a[k].float(), b[k].float(), atol=1e-6) for k in a)
 
 
+def test_a_checkpoint_read_onto_another_device_resumes_midway_through_an_epoch(tmp_path, monkeypatch):
+    """A checkpoint is read onto the training device (a GPU), the shuffle
+    generator's state with it; that generator lives on the CPU."""
+    from stdpnet.deep import runs
+
+    train, val = synthetic(128, seed=0), synthetic(64, seed=1)
+    steps = []
+
+    def stop():
+        steps.append(1)
+        if len(steps) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        fit(tiny_model(), train, val, epochs=1, lr=0.01, checkpoint=tmp_path / "c.pt",
+            checkpoint_seconds=0, after_step=stop, **QUIET)
+
+    class OnDevice:                         # a tensor torch.load put on a GPU: only .cpu() gives it back
+        def __init__(self, tensor):
+            self.tensor = tensor
+
+        def cpu(self):
+            return self.tensor
+
+    read = runs.load_torch
+
+    def read_onto_device(path, device=None):
+        state = read(path, device)
+        state["within"]["generator"] = OnDevice(state["within"]["generator"])
+        return state
+
+    monkeypatch.setattr(runs, "load_torch", read_onto_device)
+    steps.clear()
+    history = fit(tiny_model(), train, val, epochs=1, lr=0.01, checkpoint=tmp_path / "c.pt", resume=True,
+                  checkpoint_seconds=0, after_step=lambda: steps.append(1), **QUIET)
+    assert len(steps) == 3 and len(history) == 1     # batches 2 to 4 of 4: the stopped one again
+
+
 def test_a_callable_augmentation_sees_every_training_batch_and_no_validation_one():
     train, val = synthetic(128, seed=0), synthetic(64, seed=1)
     seen = []
