@@ -111,8 +111,9 @@ POSITIVE = {"data.batch_size", "data.eval_batch_size", "ann.epochs", "ann.lr", "
             "convert.calibration_samples", "stdb.timesteps", "diet.timesteps", "stdb.lr",
             "diet.lr", "iir.lr", "iir.start", "iir.stop", "attack.pgd_steps", "attack.limit",
             "stdb.threshold_scale", "diet.threshold_scale", "model.blocks", "model.stem",
-            "stdb.alpha", "diet.gamma", "iir.gamma"}   # surrogate heights: 0 or less learns nothing or backwards
-NON_NEGATIVE = {"data.train_limit", "data.test_limit", "data.validation_images", "stdb.epochs", "diet.epochs",
+            "stdb.alpha", "diet.gamma", "iir.gamma",   # surrogate heights: 0 or less learns nothing or backwards
+            "data.validation_images"}                  # every choice is made on them
+NON_NEGATIVE = {"data.train_limit", "data.test_limit", "stdb.epochs", "diet.epochs",
                 "iir.epochs", "iir.final_epochs", "iir.final_lr", "ann.weight_decay", "snn.weight_decay", "attack.pgd_step_size",
                 "stdb.beta", "ann.momentum"}
 UNIT_INTERVAL = {"stdb.leak", "diet.leak"}

@@ -110,8 +110,9 @@ class NeuronLayer(nn.Module):
             self.last_spike = last
         else:
             spike = LinearSpike.apply(v, self.gamma)
-        # Reset by subtraction. The reset term is detached, as in DIET-SNN and
-        # most surrogate-gradient work: gradients flow through the integration.
+        # Reset by subtraction, detached as a whole: gradients flow through the
+        # integration only (DIET-SNN's reference holds only the spike, so its
+        # threshold also learns through the reset; docs/deep.md).
         self.membrane = membrane - (self.threshold * spike).detach()
         self.step += 1
         if self.recording:

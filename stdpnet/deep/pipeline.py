@@ -103,8 +103,9 @@ def convert_ann(cfg: dict, ann, ann_run: Path, run: Path, dev, machine: dict,
     t0 = time.perf_counter()
     snn = convert(ann, calibration_images(cfg, train[0]).to(dev), c["percentile"],
                   max(c["timesteps"]), c["encoding"])
-    ann_acc = runs.read_metrics(ann_run).get("test_accuracy")
-    if ann_acc is None or cfg["data"]["test_limit"]:
+    ann_metrics = runs.read_metrics(ann_run)   # the ANN's score, where it was on these test images
+    ann_acc = ann_metrics.get("test_accuracy")
+    if ann_acc is None or ann_metrics.get("test_images") != len(test[0]):
         ann_acc = evaluate(ann, *test, batch_size=cfg["data"]["eval_batch_size"], device=dev)
     val_curve = accuracy_vs_timesteps(snn, *val, c["timesteps"], cfg["data"]["eval_batch_size"], dev)
     curve = accuracy_vs_timesteps(snn, *test, c["timesteps"], cfg["data"]["eval_batch_size"], dev)
@@ -136,6 +137,10 @@ def initial_snn(cfg: dict, init: Path | None, method: str, train_images, dev):
         cfg["diet"]["timesteps"] if method == "diet" else cfg["iir"]["start"])
     scale = cfg["stdb" if method == "stdb" else "diet"]["threshold_scale"]
     if init is None:
+        if cfg["model"]["batch_norm"]:   # folding fresh batch norm away would train without it
+            raise ConfigError(f"model.batch_norm = true: an SNN trained from fresh weights has no batch "
+                              f"norm (it is folded into trained ANN weights); start {method} from a "
+                              "trained ANN with --init, or set model.batch_norm = false")
         net = fold_batch_norm(build_model(cfg["model"], INFO[cfg["data"]["dataset"]])).to(dev)
         configure_neurons(net, leak=cfg["diet"]["leak"])
         return SpikingNetwork(net, t_first, "direct"), {}
@@ -295,7 +300,10 @@ def attack(cfg: dict, spec: Path, run_dir: Path, force: bool, dev, machine: dict
                           "with name and run")
 
     def load_target(t):
-        _, model, _ = runs.load_run(t["run"], device=dev)
+        target_cfg, model, _ = runs.load_run(t["run"], device=dev)
+        if target_cfg["data"]["dataset"] != cfg["data"]["dataset"]:
+            raise ConfigError(f"{spec}: target {t['name']!r} ({t['run']}) was trained on "
+                              f"{target_cfg['data']['dataset']}, the spec attacks {cfg['data']['dataset']}")
         if isinstance(model, SpikingNetwork):
             if "encoding" in t:
                 model.encoding = t["encoding"]

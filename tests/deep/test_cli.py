@@ -78,6 +78,13 @@ def test_the_whole_chain_writes_run_folders(tmp_path, fake_mnist, ctrl_c):
     assert conv["cost"]["neurons"] and conv["cost"]["energy_uj_per_image"] > 0
     assert (runs / "converted" / "accuracy_vs_timesteps.png").stat().st_size > 1000
     assert (runs / "converted" / "spike_rates.png").exists()
+    assert conv["ann_accuracy"] == metrics["test_accuracy"]     # the same test images: reused
+    scored = json.loads((runs / "ann" / "metrics.json").read_text())
+    (runs / "ann" / "metrics.json").write_text(json.dumps({**scored, "test_images": 50, "test_accuracy": -1.0}))
+    r = invoke("convert", runs / "ann", "--run", runs / "converted_again")
+    (runs / "ann" / "metrics.json").write_text(json.dumps(scored))
+    again = json.loads((runs / "converted_again" / "metrics.json").read_text())
+    assert again["ann_accuracy"] == metrics["test_accuracy"]    # scored on 50 images: scored again
 
     r = invoke("train-snn", spec, "--method", "diet", "--init", runs / "ann", "--run", runs / "diet")
     assert r.exit_code == 0, r.output
@@ -97,6 +104,11 @@ def test_the_whole_chain_writes_run_folders(tmp_path, fake_mnist, ctrl_c):
     assert r.exit_code == 0, r.output
     assert json.loads((runs / "stdb" / "metrics.json").read_text())["timesteps"] == 3
 
+    cifar = tmp_path / "cifar.toml"    # MNIST models under a CIFAR-10 spec: named before any run folder
+    cifar.write_text(SPEC.format(runs=runs).replace("[data]\n", '[data]\ndataset = "cifar10"\n'))
+    r = invoke("attack", cifar, "--run", runs / "attack_cifar")
+    assert r.exit_code != 0 and "target 'ANN'" in r.output and "trained on mnist" in r.output, r.output
+    assert not (runs / "attack_cifar").exists()
     r = invoke("attack", spec, "--run", runs / "attack")
     assert r.exit_code == 0, r.output
     table = json.loads((runs / "attack" / "metrics.json").read_text())
@@ -133,6 +145,15 @@ def test_bad_inputs_are_clear_errors(tmp_path, fake_mnist):
     assert r.exit_code != 0 and "--init" in r.output
     r = invoke("convert", tmp_path / "nowhere")
     assert r.exit_code != 0 and "nowhere" in r.output
+    none_held = tmp_path / "none_held.toml"
+    none_held.write_text("[data]\nvalidation_images = 0\n")
+    r = invoke("train-ann", none_held, "--run", tmp_path / "z")
+    assert r.exit_code != 0 and "none_held.toml" in r.output and "data.validation_images" in r.output
+    normed = tmp_path / "normed.toml"
+    normed.write_text("[data]\nvalidation_images = 60\n[model]\nbatch_norm = true\n")
+    r = invoke("train-snn", normed, "--method", "diet", "--run", tmp_path / "w")
+    assert r.exit_code != 0 and "model.batch_norm" in r.output and "--init" in r.output, r.output
+    assert not (tmp_path / "w" / "config.toml").exists()
     r = invoke("train-ann", good, "--device", "cuda:0" if not torch.cuda.is_available()
                else "nonsense", "--run", tmp_path / "z")
     assert r.exit_code != 0 and "--device" in r.output
