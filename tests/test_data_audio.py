@@ -396,6 +396,13 @@ def test_synthesis_stopped_midway_leaves_no_recording_and_no_manifest(tmp_path, 
     stop_at[0] = None
     synth.synthesize_digits(dest, **args)
     assert len(fsdd.list_fsdd(dest)) == 20 and (dest / "manifest.csv").is_file()
+    synth.synthesize_digits(dest, **{**args, "voices": ["a"]})     # a voice dropped: its files go
+    assert {r.speaker for r in fsdd.list_fsdd(dest)} == {"a"} and len(fsdd.list_fsdd(dest)) == 10
+    assert (dest / "manifest.csv").read_text().count("\n") == 11
+    audio.write_wav(dest / "3_jackson_0.wav", tone(seconds=0.2), 8000)   # not a synthesis's file
+    with pytest.raises(DataError, match=r"recordings.* holds 1 recordings that no synthesis listed .*3_jackson_0"):
+        synth.synthesize_digits(dest, **args)
+    assert (dest / "3_jackson_0.wav").exists() and len(fsdd.list_fsdd(dest)) == 11
 
 
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")

