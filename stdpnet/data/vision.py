@@ -143,6 +143,8 @@ def fetch_torchvision(name: str, root: Path | str | None = None, log=print) -> P
         for train in (True, False):
             cls(str(root), train=train, download=True)
     except Exception as exc:  # no internet, a mirror down, a bad checksum
+        if any(p.is_file() for p in (root / known.folder).rglob("*")):
+            check_files(name, root)   # files put there by hand: name the one missing or damaged
         detail = str(exc).strip().splitlines()
         raise DataError(f"{known.title} could not be downloaded ({type(exc).__name__}: "
                         f"{detail[0] if detail else ''}). Offline, {offline_help(name, root)}") from exc
