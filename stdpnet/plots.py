@@ -329,6 +329,9 @@ def class_label_rates(counts: np.ndarray, classes: np.ndarray, neuron_labels: np
     return out
 
 
+SILENT_GREY = (0.6, 0.6, 0.6, 1.0)
+
+
 def plot_recall(panels: list[dict], path, slot: float):
     """Cross-modal recall, one row per direction: the silent ensemble's spikes
     while only the other modality is shown (neurons sorted by label), and its
@@ -343,8 +346,9 @@ def plot_recall(panels: list[dict], path, slot: float):
         rank = np.empty(len(labels), dtype=int)
         rank[np.argsort(labels, kind="stable")] = np.arange(len(labels))
         i = np.asarray(i, dtype=int)
-        row[0].scatter(np.asarray(t) * 1000, rank[i], c=labels[i], cmap="tab10", vmin=0, vmax=9,
-                       marker="|", s=30)
+        colours = plt.get_cmap("tab10")(np.maximum(labels[i], 0) % 10)
+        colours[labels[i] < 0] = SILENT_GREY          # neurons silent while labelled: no class colour
+        row[0].scatter(np.asarray(t) * 1000, rank[i], c=colours, marker="|", s=30)
         for k in np.flatnonzero(np.diff(np.sort(labels))) + 0.5:
             row[0].axhline(k, color="0.85", lw=0.5)
         for k, text in enumerate(panel["slot_labels"]):

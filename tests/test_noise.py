@@ -86,6 +86,9 @@ def test_occlusion_covers_an_exact_square():
     assert len(positions) > 1  # seeded, but not the same place every time
     flat = noise.occlusion(images.reshape(6, -1), size=5, rng=rng(), image_shape=(28, 28))
     assert flat.shape == (6, 784) and np.all((flat == 0).sum(axis=1) == 25)
+    wide = noise.occlusion(np.ones((2, 16, 64), np.float32), fraction=0.5, rng=rng())  # side 23 > 16
+    assert np.all((wide == 0).reshape(2, -1).sum(axis=1) == 16 * 16)    # capped at the shorter side
+    assert noise.patch_fraction(16, 64, fraction=0.5) == 0.25
 
 
 def test_image_noise_errors_are_clear():

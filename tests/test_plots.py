@@ -89,3 +89,13 @@ def test_cross_weight_blocks_are_named_by_label_silent_neurons_apart(saved, tmp_
     assert [t.get_text() for t in ax.get_yticklabels()] == ["silent", "0", "1"]
     np.testing.assert_allclose(ax.get_yticks(), [0.0, 2.0, 4.5])       # blocks of 1, 3 and 2 neurons
     assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "2"]
+
+
+def test_recall_spikes_of_neurons_silent_while_labelled_are_grey_not_a_class_colour(saved, tmp_path):
+    labels = np.array([-1, 0, 1])
+    panel = {"title": "audio, image shown", "spikes": (np.array([0, 1, 2]), np.array([0.01, 0.02, 0.03])),
+             "neuron_labels": labels, "slot_labels": ["0"], "rates": np.zeros((2, 2))}
+    plots.plot_recall([panel], tmp_path / "recall.png", slot=0.35)
+    colours = saved[-1].axes[0].collections[0].get_facecolors()
+    np.testing.assert_allclose(colours[0], plots.SILENT_GREY)
+    assert not np.allclose(colours[0], colours[1]) and not np.allclose(colours[1], colours[2])

@@ -94,7 +94,7 @@ def patch_side(height: int, width: int, fraction: float | None = None, size: int
     if size is None:
         if not 0.0 <= fraction <= 1.0:
             raise DataError(f"occlusion fraction must be in [0, 1], got {fraction}")
-        size = int(round(np.sqrt(fraction * height * width)))
+        size = min(int(round(np.sqrt(fraction * height * width))), height, width)   # as docstring says
     if not 0 <= size <= min(height, width):
         raise DataError(f"occlusion size {size} does not fit a {height}x{width} image")
     return min(int(size), height, width)
