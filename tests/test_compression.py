@@ -8,7 +8,7 @@ from stdpnet import runs
 from stdpnet.experiments import ensemble as training
 from stdpnet.model import compression, cost
 from stdpnet.spec import Compression, spec_from_dict
-from stdpnet.errors import ConfigError
+from stdpnet.errors import ConfigError, RunFolderError
 from stdpnet.engine.simulator import TEST, TRAIN, Simulator
 
 from conftest import bar_images, tiny_spec
@@ -258,6 +258,10 @@ def test_training_prunes_quantises_and_reports(tmp_path, sim):
     assert ((~mask).sum(axis=0) == 32).all()
     assert (w[~mask] == 0).all()
     assert set(np.unique(w[mask])) <= set(np.linspace(0, spec.plasticity.w_max, 4))
+    first = runs.load_npz(training.snapshots(run)[0][2])   # epoch 1 ends where a pruning step falls
+    w1, mask1 = first["state.input_exc.w"].reshape(w.shape), first["state.input_exc.mask"].reshape(w.shape) > 0
+    assert (w1[~mask1] == 0).all() and (~mask1).any()
+    assert set(np.unique(w1[mask1])) <= set(np.linspace(0, spec.plasticity.w_max, 4))   # after that step
     last = runs.load_npz(training.snapshots(run)[-1][2])   # the learning curve's last point
     np.testing.assert_array_equal(last["state.input_exc.w"].reshape(w.shape), w)
     np.testing.assert_array_equal(last["state.input_exc.mask"].reshape(w.shape) > 0, mask)
@@ -299,7 +303,32 @@ def test_a_run_stopped_before_its_weights_file_resumes_to_the_same_files(tmp_pat
     training.trained_state(stopped)   # the checkpoint agrees with weights.npz
 
 
+def test_a_run_stopped_between_its_weights_file_and_final_checkpoint_resumes_to_agreeing_files(
+        tmp_path, monkeypatch):
+    spec = tiny_spec()
+    c = spec.compression
+    c.enabled, c.interval, c.target_sparsity, c.levels = True, 20, 0.5, 4
+    stopped = runs.create(tmp_path / "stopped", spec.validate())
+    real = runs.save_checkpoint
+
+    def killed(run_dir, checkpoint):       # the finalised checkpoint, after weights.npz: stopped
+        if (Path(run_dir) / runs.WEIGHTS).exists():
+            raise KeyboardInterrupt
+        return real(run_dir, checkpoint)
+    monkeypatch.setattr(runs, "save_checkpoint", killed)
+    with pytest.raises(KeyboardInterrupt):
+        training.train(spec, stopped, quiet=True)
+    monkeypatch.setattr(runs, "save_checkpoint", real)
+    with pytest.raises(RunFolderError):
+        training.trained_state(stopped)     # the checkpoint is the unfinalised one
+    training.train(spec, stopped, quiet=True, resume=True)
+    training.trained_state(stopped)         # agreeing now, with no file deleted by hand
+
+
 def test_compression_section_is_validated():
+    with pytest.raises(ConfigError, match=r"compression\.interval.*at least schedule\.checkpoint_every \(10\)"):
+        tiny_spec(compression__enabled=True, compression__interval=5)   # two steps due in one chunk
+    assert tiny_spec(compression__interval=5).compression.interval == 5     # off: not checked
     with pytest.raises(ConfigError, match="compression.criterion"):
         spec_from_dict({"compression": {"criterion": "random"}})
     with pytest.raises(ConfigError, match="compression.levels"):

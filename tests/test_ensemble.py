@@ -512,6 +512,8 @@ def test_a_coarser_test_step_changes_the_test_network_only():
         assert ens.input.namespace["presentation_steps"] == steps
     with pytest.raises(ConfigError, match="test_dt_ms"):
         tiny_spec(schedule__test_dt_ms=0.8)
+    with pytest.raises(ConfigError, match=r"schedule\.presentation_ms.*at least one time step \(0\.5 ms\)"):
+        tiny_spec(schedule__presentation_ms=0.2)       # no whole step: no input, shown again forever
 
 
 def test_single_precision_simulates_float32_state_on_both_devices():

@@ -70,7 +70,8 @@ def train(spec: Spec, run_dir: Path, device: str | None = None, resume: bool = F
     if resume and (run_dir / runs.CHECKPOINT).exists():   # (none yet: killed before the first chunk)
         ckpt = runs.load_checkpoint(run_dir)
         check_trained_on(run_dir, ckpt.state, data, spec)
-        if ckpt.progress.position >= len(images) and (run_dir / runs.WEIGHTS).exists():
+        if ckpt.progress.position >= len(images) and (run_dir / runs.WEIGHTS).exists() \
+                and not unfinalised(run_dir, ckpt.state, spec):
             return ckpt.state, ckpt.progress   # finished; a complete checkpoint without weights is finished below
     sim = Simulator(spec, data.n_input, device=device)
     if ckpt is not None:
@@ -81,12 +82,13 @@ def train(spec: Spec, run_dir: Path, device: str | None = None, resume: bool = F
     epoch_length = len(images) // spec.data.epochs
 
     def on_chunk(progress: Progress, state: dict, counts: np.ndarray):
-        if spec.data.epochs > 1 and progress.position // epoch_length > last_position[0] // epoch_length:
-            save_snapshot(run_dir, progress.position // epoch_length, progress.position, state)
         # prune/quantise in place between chunks, before the checkpoint (exact resume)
+        # and the epoch's snapshot (the network training goes on from)
         # (not at the very end: finalise() does that, after keeping the weights unquantised)
         if progress.position < len(images):
             compression.interval_step(state, spec, last_position[0], progress.position, len(images))
+        if spec.data.epochs > 1 and progress.position // epoch_length > last_position[0] // epoch_length:
+            save_snapshot(run_dir, progress.position // epoch_length, progress.position, state)
         last_position[0] = progress.position
         acc = running_accuracy(counts, labels, progress.position, min(sim.slots, progress.position),
                                window=RUNNING_WINDOW, n_classes=data.n_classes)
@@ -122,6 +124,15 @@ def train(spec: Spec, run_dir: Path, device: str | None = None, resume: bool = F
         # is the unfinalised one, which --resume finalises (with w_unquantised) again
         runs.save_checkpoint(run_dir, runs.Checkpoint(state, counts, progress, len(images)))
     return state, progress
+
+
+def unfinalised(run_dir: Path, state: dict, spec: Spec) -> bool:
+    """A compressed run stopped after weights.npz but before its finalised
+    checkpoint: the checkpoint's weights are not the pruned, quantised ones."""
+    if not spec.compression.enabled:
+        return False
+    w = runs.load_npz(Path(run_dir) / runs.WEIGHTS)["w"]
+    return not np.array_equal(np.asarray(state["input_exc.w"]).reshape(w.shape), w)
 
 
 def peak_memory_mb() -> dict:

@@ -367,6 +367,10 @@ class Schedule:
         for key in ("dt_ms", "presentation_ms", "checkpoint_every"):
             _check(s, key, getattr(self, key), positive, "must be > 0")
         _check(s, "test_dt_ms", self.test_dt_ms, non_negative, "must be >= 0 (0: dt_ms)")
+        for learning in (True, False):    # a presentation of no whole step shows nothing
+            dt = self.dt_for(learning)
+            _check(s, "presentation_ms", self.presentation_ms, lambda v: round(v / dt) >= 1,
+                   f"must be at least one time step ({dt:g} ms)")
         _check(s, "rest_ms", self.rest_ms, non_negative, "must be >= 0")
         _check(s, "rest_mode", self.rest_mode, lambda v: v in REST_MODES,
                "must be 'reset' or 'simulate'")
@@ -459,6 +463,11 @@ class Spec:
             _check("schedule", "rest_ms", self.schedule.rest_ms,
                    lambda v: v >= self.connections.delay_max_ms,
                    "must be >= connections.delay_max_ms so no spike is in flight at the next example")
+        if self.compression.enabled:    # one step per chunk end: a shorter interval would skip steps
+            _check("compression", "interval", self.compression.interval,
+                   lambda v: v >= self.schedule.checkpoint_every,
+                   f"must be at least schedule.checkpoint_every ({self.schedule.checkpoint_every}): steps "
+                   "run at chunk ends, one per chunk")
         if self.schedule.test_dt_ms:
             delays = self.connections.delay_max_ms
             _check("schedule", "test_dt_ms", self.schedule.test_dt_ms,
