@@ -457,6 +457,9 @@ def test_evaluate_and_robustness_commands_on_a_multimodal_run(small_audiovisual)
                 "both_by_rule.calibrated"):
         expected = flatten(first["accuracy"])[key]
         assert float(clean[f"acc_{key}"]) == pytest.approx(expected), key
+    out = cli.invoke(main, ["robustness", str(run_dir), "--noise", "audio:babble", "--levels", "20",
+                            "--split", "test", "--quiet", "--jobs", "1"])   # talkers named in errors
+    assert out.exit_code == 0 and (run_dir / "robustness_audio-babble.csv").is_file(), out.output
     kept = np.load(run_dir / "robustness_image-gaussian.npz")      # the counts behind the table
     assert kept["levels"].tolist() == [[0.0], [1.0]]
     (_, again_clean), (level, again) = robustness.rescore(run_dir)["image-gaussian"]

@@ -138,3 +138,12 @@ def test_robustness_refuses_a_level_out_of_range_before_reading_the_run(tmp_path
     result = CliRunner().invoke(main, ["robustness", str(tmp_path), "--noise", "image:salt_pepper",
                                        "--levels", "0.1,2"])
     assert result.exit_code == 1 and "--noise image:salt_pepper: levels [2.0] out of range" in result.output
+
+
+def test_audio_noise_errors_name_the_recording_and_the_babble_talker():
+    word = np.sin(np.linspace(0, 60, 800))
+    with pytest.raises(DataError, match=r"^3_theo_1\.wav: babble recording 4_george_0\.wav is empty or silent"):
+        noise.add_audio_noise(word, "babble", 5, rng(), others=[np.zeros(400)], name="3_theo_1.wav",
+                              names=["4_george_0.wav"])
+    with pytest.raises(DataError, match=r"^3_theo_1\.wav: cannot set an SNR for a silent signal"):
+        noise.add_audio_noise(np.zeros(800), "white", 5, rng(), name="3_theo_1.wav")

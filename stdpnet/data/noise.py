@@ -152,13 +152,14 @@ def white_noise(signal: np.ndarray, snr: float, rng: np.random.Generator, clip: 
 
 
 def babble(signal: np.ndarray, others: Sequence[np.ndarray], snr: float, rng: np.random.Generator,
-           n_talkers: int = 4, clip: bool = False) -> np.ndarray:
+           n_talkers: int = 4, clip: bool = False, names: Sequence[str] | None = None) -> np.ndarray:
     """Mix ``n_talkers`` recordings drawn from ``others`` (without replacement
     where possible) into ``signal`` at exactly ``snr`` dB.
 
     Each talker is set to unit RMS, looped to cover the signal and started at
     a random offset, so every moment of the signal has overlapping speech.
-    Pass ``others`` that exclude ``signal`` itself (e.g. the other test files).
+    Pass ``others`` that exclude ``signal`` itself (e.g. the other test files),
+    and their ``names`` for errors.
     """
     if not others:
         raise DataError("babble needs at least one other recording")
@@ -171,7 +172,7 @@ def babble(signal: np.ndarray, others: Sequence[np.ndarray], snr: float, rng: np
         talker = np.asarray(others[k], dtype=np.float64)
         rms = np.sqrt(np.mean(talker ** 2))
         if talker.size == 0 or rms == 0:
-            raise DataError(f"babble recording {k} is empty or silent")
+            raise DataError(f"babble recording {names[k] if names is not None else k} is empty or silent")
         looped = np.resize(talker / rms, length + talker.size)
         start = rng.integers(0, talker.size)
         mix += looped[start:start + length]
@@ -179,13 +180,20 @@ def babble(signal: np.ndarray, others: Sequence[np.ndarray], snr: float, rng: np
 
 
 def add_audio_noise(signal: np.ndarray, kind: str, snr: float, rng: np.random.Generator,
-                    others: Sequence[np.ndarray] | None = None, n_talkers: int = 4) -> np.ndarray:
-    """Dispatch by name: white or babble (needs ``others``) at ``snr`` dB."""
-    if kind == "white":
-        return white_noise(signal, snr, rng)
-    if kind == "babble":
-        return babble(signal, others or [], snr, rng, n_talkers)
-    raise DataError(f"audio noise must be one of {AUDIO_NOISE}, got {kind!r}")
+                    others: Sequence[np.ndarray] | None = None, n_talkers: int = 4,
+                    name: str | None = None, names: Sequence[str] | None = None) -> np.ndarray:
+    """Dispatch by name: white or babble (needs ``others``) at ``snr`` dB;
+    ``name`` (the signal's file) and ``names`` (of ``others``) go into errors."""
+    if kind not in AUDIO_NOISE:
+        raise DataError(f"audio noise must be one of {AUDIO_NOISE}, got {kind!r}")
+    try:
+        if kind == "white":
+            return white_noise(signal, snr, rng)
+        return babble(signal, others or [], snr, rng, n_talkers, names=names)
+    except DataError as exc:
+        if name is None:
+            raise
+        raise DataError(f"{name}: {exc}") from exc
 
 
 def _images(images: np.ndarray) -> np.ndarray:

@@ -328,8 +328,9 @@ def corrupted_pairs(m: MultimodalSpec, data: Data, audio_index: np.ndarray, imag
             kind, low, high = choices[rng.integers(len(choices))]
             snr, j = rng.uniform(low, high), audio_index[k]
             noise[k], severity[k] = f"audio:{kind}", (high - snr) / (high - low)
-            noisy.append(noise_models.add_audio_noise(waves[j], kind, snr, rng,
-                                                      others=waves[:j] + waves[j + 1:]))
+            files = a["train_files"]
+            noisy.append(noise_models.add_audio_noise(waves[j], kind, snr, rng, others=waves[:j] + waves[j + 1:],
+                                                      name=files[j], names=files[:j] + files[j + 1:]))
         audio_x[picked] = 255.0 * encode(a["features"].transform(noisy),
                                           [a["train_speakers"][audio_index[k]] for k in picked])
     return image_x, audio_x, noise.astype(str), severity

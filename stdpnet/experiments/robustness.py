@@ -81,9 +81,11 @@ def noisy_inputs(m: MultimodalSpec, data: Data, ts: ScoredPairs, noises: list, l
         else:
             waves, others, features, encode = (audio_waves[k] for k in ("waves", "others", "features", "encode"))
             out = []
+            files = audio_waves["files"]
             for k in ts.audio_index:
                 pool = [w for j, w in enumerate(others) if j != k]
-                out.append(noise_models.add_audio_noise(waves[k], kind, level, rng, others=pool))
+                out.append(noise_models.add_audio_noise(waves[k], kind, level, rng, others=pool, name=files[k],
+                                                        names=[f for j, f in enumerate(files) if j != k]))
             speakers = [audio_waves["speakers"][k] for k in ts.audio_index]
             audio_x = 255.0 * encode(features.transform(out), speakers)
     return image_x, audio_x
@@ -113,6 +115,7 @@ def robustness(run_dir: Path, noises: list, device: str | None = None, quiet: bo
         a = load_spoken_digits(m.audio.data, return_waveforms=True)
         waves = a["val_waveforms" if split == "validation" else "test_waveforms"]
         audio_waves = {"waves": waves, "others": waves, "features": a["features"],
+                       "files": a["val_files" if split == "validation" else "test_files"],
                        "encode": audio_encoder(m.audio.data, a),
                        "speakers": a["val_speakers" if split == "validation" else "test_speakers"]}
     tag = "+".join(f"{mod}-{kind}" for mod, kind, _ in noises) + ("" if split == "test" else f".{split}")
