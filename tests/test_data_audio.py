@@ -403,6 +403,17 @@ def test_synthesis_stopped_midway_leaves_no_recording_and_no_manifest(tmp_path, 
     with pytest.raises(DataError, match=r"recordings.* holds 1 recordings that no synthesis listed .*3_jackson_0"):
         synth.synthesize_digits(dest, **args)
     assert (dest / "3_jackson_0.wav").exists() and len(fsdd.list_fsdd(dest)) == 11
+    (dest / "3_jackson_0.wav").unlink()
+    (dest / "manifest.csv").unlink()         # a synthesis stopped midway: its voice's files, no manifest
+    synth.synthesize_digits(dest, **{**args, "voices": ["a"]})
+    assert len(fsdd.list_fsdd(dest)) == 10 and (dest / "manifest.csv").is_file()
+    stop_at[0], spoken[:] = 5, []           # stopped while replacing: the old list is kept aside
+    with pytest.raises(KeyboardInterrupt):
+        synth.synthesize_digits(dest, **{**args, "voices": ["b"]})
+    assert not (dest / "manifest.csv").exists() and (dest / "manifest.csv.replacing").exists()
+    stop_at[0] = None
+    synth.synthesize_digits(dest, **{**args, "voices": ["b"]})  # a's files were listed: replaced
+    assert {r.speaker for r in fsdd.list_fsdd(dest)} == {"b"} and not (dest / "manifest.csv.replacing").exists()
 
 
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")

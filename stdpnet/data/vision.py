@@ -93,6 +93,19 @@ def check_files(name: str, root: Path) -> None:
                                 f"fetch torchvision:{name} --root {root}`, which unpacks it again")
 
 
+def check_placed(name: str, root: Path) -> None:
+    """Where files of ``name`` were put under ``root`` by hand (CIFAR-10: its
+    archive in ``root``), a DataError names one that is missing or damaged."""
+    cls = torchvision_class(name)
+    if name == "CIFAR10" and (root / cls.filename).is_file():
+        if md5(root / cls.filename) != cls.tgz_md5:
+            raise DataError(f"{root / cls.filename}: MD5 does not match {KNOWN[name].title}'s published "
+                            f"{cls.tgz_md5}: the file is corrupt or truncated; delete it and "
+                            f"{offline_help(name, root).replace('put', 'put a good copy of', 1)}")
+    if any(p.is_file() for p in (root / KNOWN[name].folder).rglob("*")):
+        check_files(name, root)
+
+
 def unpacked_md5(gz: Path) -> str:
     """The MD5 of what the gzipped file ``gz`` holds."""
     h = hashlib.md5()
@@ -143,8 +156,7 @@ def fetch_torchvision(name: str, root: Path | str | None = None, log=print) -> P
         for train in (True, False):
             cls(str(root), train=train, download=True)
     except Exception as exc:  # no internet, a mirror down, a bad checksum
-        if any(p.is_file() for p in (root / known.folder).rglob("*")):
-            check_files(name, root)   # files put there by hand: name the one missing or damaged
+        check_placed(name, root)      # files put there by hand: name the one missing or damaged
         detail = str(exc).strip().splitlines()
         raise DataError(f"{known.title} could not be downloaded ({type(exc).__name__}: "
                         f"{detail[0] if detail else ''}). Offline, {offline_help(name, root)}") from exc
