@@ -323,12 +323,11 @@ def corrupted_pairs(m: MultimodalSpec, data: Data, audio_index: np.ndarray, imag
     if len(picked):
         a = load_spoken_digits(m.audio.data, return_waveforms=True)
         encode = audio_encoder(m.audio.data, a)
-        waves, choices, noisy = a["train_waveforms"], CALIBRATION_NOISE["audio"], []
+        waves, files, choices, noisy = a["train_waveforms"], a["train_files"], CALIBRATION_NOISE["audio"], []
         for k in picked:
             kind, low, high = choices[rng.integers(len(choices))]
             snr, j = rng.uniform(low, high), audio_index[k]
             noise[k], severity[k] = f"audio:{kind}", (high - snr) / (high - low)
-            files = a["train_files"]
             noisy.append(noise_models.add_audio_noise(waves[j], kind, snr, rng, others=waves[:j] + waves[j + 1:],
                                                       name=files[j], names=files[:j] + files[j + 1:]))
         audio_x[picked] = 255.0 * encode(a["features"].transform(noisy),
