@@ -129,10 +129,7 @@ def train(spec: Spec, run_dir: Path, device: str | None = None, resume: bool = F
 def unfinalised(run_dir: Path, state: dict, spec: Spec) -> bool:
     """A compressed run stopped after weights.npz but before its finalised
     checkpoint: the checkpoint's weights are not the pruned, quantised ones."""
-    if not spec.compression.enabled:
-        return False
-    w = runs.load_npz(Path(run_dir) / runs.WEIGHTS)["w"]
-    return not np.array_equal(np.asarray(state["input_exc.w"]).reshape(w.shape), w)
+    return spec.compression.enabled and mismatched(runs.load_npz(Path(run_dir) / runs.WEIGHTS), state) is not None
 
 
 def peak_memory_mb() -> dict:
@@ -172,12 +169,20 @@ def trained_state(run_dir: Path) -> dict:
         raise RunFolderError(f"{run_dir}: training has not finished (no {runs.WEIGHTS}); finish it with "
                              f"`stdpnet train --resume {run_dir}`")
     state = runs.load_checkpoint(run_dir).state
-    weights = runs.load_npz(run_dir / runs.WEIGHTS)
+    key = mismatched(runs.load_npz(run_dir / runs.WEIGHTS), state)
+    if key is not None:
+        raise RunFolderError(f"{run_dir / runs.WEIGHTS}: {key} does not match {runs.CHECKPOINT}; "
+                             f"delete {runs.WEIGHTS} and rewrite it with `stdpnet train --resume {run_dir}`")
+    return state
+
+
+def mismatched(weights: dict, state: dict) -> str | None:
+    """The first of weights.npz's ``w`` and ``theta`` that is missing or
+    differs from the checkpoint ``state`` (None: they agree)."""
     for key, name in (("w", "input_exc.w"), ("theta", "excitatory.theta")):
         if key not in weights or not np.array_equal(np.ravel(weights[key]), np.ravel(state[name])):
-            raise RunFolderError(f"{run_dir / runs.WEIGHTS}: {key} does not match {runs.CHECKPOINT}; "
-                                 f"delete {runs.WEIGHTS} and rewrite it with `stdpnet train --resume {run_dir}`")
-    return state
+            return key
+    return None
 
 
 def check_trained_on(run_dir: Path, state: dict, data: Dataset, spec: Spec) -> None:
