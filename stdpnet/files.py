@@ -15,6 +15,42 @@ os.umask(_UMASK)           # ... and put back: files get the modes the user's um
 
 def atomic_write(path: Path, write) -> None:
     """Call ``write(tmp)`` on a temporary file beside ``path``, then move it into place."""
+    tmp = _temporary(path)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o666 & ~_UMASK)   # mkstemp makes it private (0600)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def atomic_write_all(texts: dict[Path, str], remove=()) -> None:
+    """Write every text to its path and delete the files ``remove``, all or
+    none: each text goes to a temporary file beside its path first, then
+    all move into place (and ``remove`` goes) with Ctrl-C and SIGTERM held
+    until the last is done."""
+    from .interrupts import held
+
+    tmps = {}
+    try:
+        for path, text in texts.items():
+            tmps[path] = _temporary(path)
+            Path(tmps[path]).write_text(text)
+            os.chmod(tmps[path], 0o666 & ~_UMASK)
+        with held():
+            for path, tmp in tmps.items():
+                os.replace(tmp, path)
+            for path in remove:
+                Path(path).unlink(missing_ok=True)
+    finally:
+        for tmp in tmps.values():
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+
+def _temporary(path: Path) -> str:
+    """A new empty temporary file beside ``path`` (its folder made if needed)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -24,10 +60,4 @@ def atomic_write(path: Path, write) -> None:
     except OSError as exc:
         raise RunFolderError(f"{path}: cannot write here ({exc.strerror})") from exc
     os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o666 & ~_UMASK)   # mkstemp makes it private (0600)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    return tmp

@@ -17,6 +17,7 @@ import os
 import signal
 import sys
 import threading
+from contextlib import contextmanager
 
 _requested = False
 _signal = signal.SIGINT   # the signal that asked
@@ -65,3 +66,18 @@ def check() -> None:
     """Raise KeyboardInterrupt if Ctrl-C came and was swallowed on its way."""
     if _requested:
         raise KeyboardInterrupt
+
+
+@contextmanager
+def held():
+    """Hold Ctrl-C and SIGTERM back during a short block that must finish
+    whole (a record's files moving into place); a signal that came meanwhile
+    is delivered, and raises, as the block ends."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)

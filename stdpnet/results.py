@@ -173,12 +173,18 @@ def file_name(name: str) -> str:
 
 
 def write(entry: dict, root: Path | None = None) -> Path:
-    from .runs import save_text
+    return write_all([entry], root)[0]
+
+
+def write_all(entries: list[dict], root: Path | None = None, stale=()) -> list[Path]:
+    """Write a record's entries, and remove its ``stale`` files, all or none:
+    a stopped ``--record`` never leaves a record part old, part new."""
+    from .files import atomic_write_all
 
     root = Path(root or results_root())
-    path = root / file_name(entry["name"])
-    save_text(path, json.dumps(entry, indent=2) + "\n")
-    return path
+    texts = {root / file_name(entry["name"]): json.dumps(entry, indent=2) + "\n" for entry in entries}
+    atomic_write_all(texts, remove=stale)
+    return list(texts)
 
 
 def load_all(root: Path | None = None) -> list[dict]:
@@ -429,13 +435,18 @@ RECORDED_PRUNED = (("test_synaptic_op_reduction", "synaptic operations per infer
                    ("test_energy_improvement", "energy per inference (model), dense / pruned", "test", "x"))
 
 
-def drop_stale(name: str, source: dict, written: list[Path], root: Path | None = None) -> list[Path]:
-    """Remove the figures of record ``name`` that an earlier recording by the
-    same program (``stdpnet sweep``, whatever its options) of the same spec
-    wrote and this one did not (a cell, noise level or figure no longer
-    measured), so the record holds one recording; figures other commands
-    wrote under the name are kept. Returns the removed files."""
+def write_record(name: str, source: dict, entries: list[dict], root: Path | None = None) -> list[Path]:
+    """Write the entries of record ``name`` and remove the figures that an
+    earlier recording by the same program (``stdpnet sweep``, whatever its
+    options) of the same spec wrote and this one did not (a cell, noise
+    level or figure no longer measured), so the record holds one recording;
+    figures other commands wrote under the name are kept. All or none."""
     root = Path(root or results_root())
+    written = [root / file_name(entry["name"]) for entry in entries]
+    return write_all(entries, root, stale=_stale(name, source, written, root))
+
+
+def _stale(name: str, source: dict, written: list[Path], root: Path) -> list[Path]:
     kept = {Path(p).resolve() for p in written}
     program = shlex.split(source["command"])[:2]
     dropped = []
@@ -443,11 +454,10 @@ def drop_stale(name: str, source: dict, written: list[Path], root: Path | None =
         try:
             entry = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError) as exc:
-            raise ConfigError(f"{path}: not a readable results file ({exc}); the figures of this "
-                              "recording are written: delete that file, or record again") from exc
+            raise ConfigError(f"{path}: not a readable results file ({exc}); nothing of this "
+                              "recording is written: delete that file, or record again") from exc
         if path.resolve() not in kept and entry.get("name", "").split(".")[0] == name \
                 and shlex.split(entry.get("command", ""))[:2] == program and entry.get("spec") == source["spec"]:
-            path.unlink()
             dropped.append(path)
     return dropped
 
@@ -487,9 +497,7 @@ def record_selection(name: str, source: dict, result: dict, keys: list[str], tit
                 continue
             entries.append(figure(f"{name}.{cell}_{column}", title, f"{metric}{what}, {cell}", split, unit,
                                   per_seed, source))
-    paths = [write(entry, root) for entry in entries]
-    drop_stale(name, source, paths, root)
-    return paths
+    return write_record(name, source, entries, root)
 
 
 def recorded_noise_columns(row: dict) -> list[tuple]:
@@ -537,9 +545,7 @@ def record_sweep(name: str, source: dict, result: dict, title: str,
             continue    # not measured for every seed (e.g. memory of runs trained before it was)
         shown = f"{metric}, mean over {len(folds['folds'])} folds" if folds is not None else metric
         entries.append(figure(f"{name}.{column}", title, shown, split, unit, values, source))
-    paths = [write(entry, root) for entry in entries]
-    drop_stale(name, source, paths, root)
-    return paths
+    return write_record(name, source, entries, root)
 
 
 def pool(name: str, sources: list[str], command: str, title: str, root: Path | None = None) -> list[Path]:
@@ -597,7 +603,7 @@ def pool(name: str, sources: list[str], command: str, title: str, root: Path | N
     if others:
         raise ConfigError(f"pool {name}: the record {name!r} holds figures of another spec "
                           f"({', '.join(others)}); choose another name")
-    return [write(entry, root) for entry in pooled]     # every figure checked before any is written
+    return write_all(pooled, root)     # every figure checked before any is written
 
 
 SETTING_OPTIONS = ("--set", "--examples", "--prune", "--levels", "--folds", "--noise")

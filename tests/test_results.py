@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -96,6 +98,38 @@ def test_recording_a_name_again_leaves_no_figure_of_the_earlier_recording(tmp_pa
     assert "demo.test_accuracy_likelihood.json" not in names and "demo.test_accuracy.json" in names
     assert "demo.curve_epoch_1.json" in names
     assert json.loads((tmp_path / "demo.test_accuracy.json").read_text())["values"] == {"0": 0.81, "1": 0.85}
+
+
+def test_ctrl_c_while_a_record_is_written_leaves_it_all_new_and_then_stops(tmp_path, monkeypatch):
+    """Ctrl-C landing between two files of a record is held until every
+    figure is in and the stale one gone: never part old, part new."""
+    spec = REPO / "networks" / "mnist_quick.toml"
+    source = results.provenance(spec, "stdpnet sweep ... --record demo")
+    results.record_sweep("demo", source, fake_sweep({0: 0.80, 1: 0.84}), "A demo", root=tmp_path)
+    again = fake_sweep({0: 0.81, 1: 0.85})
+    for row in again["rows"]:
+        del row["test_accuracy_likelihood"]
+    replace = os.replace
+
+    def interrupted_replace(src, dst):
+        replace(src, dst)
+        os.kill(os.getpid(), signal.SIGINT)     # Ctrl-C after the first file is in
+
+    monkeypatch.setattr(os, "replace", interrupted_replace)
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            results.record_sweep("demo", source, again, "A demo", root=tmp_path)
+    finally:
+        signal.signal(signal.SIGINT, before)
+    monkeypatch.undo()
+    entries = results.load_all(tmp_path)
+    assert {e["name"] for e in entries} == {"demo.test_accuracy", "demo.validation_accuracy",
+                                             "demo.validation_train_ms_per_example"}
+    new = {e["name"]: e["values"] for e in entries}
+    assert new["demo.test_accuracy"] == {"0": 0.81, "1": 0.85}
+    assert new["demo.validation_accuracy"] == pytest.approx({"0": 0.80, "1": 0.84})
+    assert not [p for p in tmp_path.iterdir() if p.suffix != ".json"], "no temporary file is left"
 
 
 def test_a_pruned_network_records_its_savings_and_a_dense_one_does_not(tmp_path):

@@ -299,8 +299,8 @@ def repeat_cmd(spec, methods, seeds, out, record, device, threads, train_limit, 
                 entries.append(results.figure(f"{record}.{stage}_{split}_accuracy", title,
                                               f"accuracy, {shown}", split, "%",
                                               {s: v / 100 for s, v in values.items()}, source))
-        for entry in entries:
-            click.echo(f"wrote {results.write(entry)}")
+        for path in results.write_all(entries):
+            click.echo(f"wrote {path}")
 
 
 @deep.command("attack")

@@ -429,7 +429,7 @@ def record(run_dirs, name: str, title: str, source: dict, root: Path | None = No
                 metric += f", mean over {len(held_out)} held-out speakers ({', '.join(held_out)})"
             entries.append(results.figure(f"{name}.{model}_{column}" + (f"_{cell}" if cell else ""), title,
                                           f"{label}: {metric}", split, unit, values, source))
-    return [results.write(entry, root) for entry in entries]
+    return results.write_all(entries, root)
 
 
 # every key name of a sequence spec, longest first (a record's cell holds them without '=')
