@@ -56,7 +56,7 @@ def data_fetch(name, root, wheel):
         click.echo(f"stored in {download_caltech101(root / 'caltech101' if root else None)}")
     else:
         from .data.fsdd import download_fsdd
-        click.echo(f"stored in {download_fsdd(root / 'fsdd' if root else None)}")
+        click.echo(f"stored in {download_fsdd(root / 'fsdd' / 'recordings' if root else None)}")
 
 
 @data.command("synth-digits")

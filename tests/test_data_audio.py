@@ -1,3 +1,4 @@
+import hashlib
 import shutil
 import zipfile
 from pathlib import Path
@@ -148,7 +149,12 @@ def test_shared_fsdd_standard_splits():
     assert 0.0 <= d["train_x"].min() and d["train_x"].max() <= 1.0
 
 
-def test_download_fsdd_from_a_local_archive(tmp_path, digits):
+def digests_of(folder, pattern="*.wav"):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob(pattern))}
+
+
+def test_download_fsdd_from_a_local_archive(tmp_path, digits, monkeypatch):
+    monkeypatch.setattr(fsdd, "known_digests", lambda: digests_of(digits, "*_ann_*.wav"))
     archive = tmp_path / "fsdd.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         for p in sorted(digits.glob("*_ann_*.wav")):
@@ -163,6 +169,7 @@ def test_download_fsdd_from_a_local_archive(tmp_path, digits):
 
 
 def test_an_fsdd_extraction_stopped_midway_writes_no_recording(tmp_path, digits, monkeypatch):
+    monkeypatch.setattr(fsdd, "known_digests", lambda: {})
     archive = tmp_path / "fsdd.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         for p in sorted(digits.glob("*_ann_*.wav")):
@@ -183,6 +190,66 @@ def test_an_fsdd_extraction_stopped_midway_writes_no_recording(tmp_path, digits,
     monkeypatch.setattr(zipfile.ZipFile, "read", real)
     assert len(fsdd.list_fsdd(fsdd.extract_fsdd(archive, dest))) == 30
     assert sorted(p.name for p in dest.parent.iterdir()) == ["recordings"]
+
+
+def test_an_fsdd_archive_with_a_damaged_or_missing_recording_is_named_and_nothing_extracted(tmp_path, digits):
+    known = digests_of(digits)
+    archive = tmp_path / "fsdd.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for p in sorted(digits.glob("*.wav")):
+            data = p.read_bytes()
+            zf.writestr(f"fsdd/recordings/{p.name}", data[:-2] + b"\0\1" if p.name == "3_bob_1.wav" else data)
+    dest = tmp_path / "fetched" / "recordings"
+    with pytest.raises(DataError, match=r"fsdd\.zip: fsdd/recordings/3_bob_1\.wav .*is not the FSDD v1\.0\.10 "
+                                        r"recording 3_bob_1\.wav: SHA-256 [0-9a-f]{64}, expected " + known["3_bob_1.wav"]):
+        fsdd.extract_fsdd(archive, dest, digests=known)
+    assert not dest.parent.exists() or not any(dest.parent.iterdir())
+    with pytest.raises(DataError, match=r"lacks 1 FSDD v1\.0\.10 recordings, e\.g\. 9_cat_0\.wav"):
+        fsdd.extract_fsdd(archive, dest, digests={**known, "9_cat_0.wav": "0" * 64})
+    unchecked = {k: v for k, v in known.items() if k != "3_bob_1.wav"}
+    assert len(fsdd.list_fsdd(fsdd.extract_fsdd(archive, dest, digests=unchecked))) == 60
+
+
+def test_fetching_fsdd_into_a_folder_that_holds_it_checks_it_without_downloading(tmp_path, digits, monkeypatch):
+    known = digests_of(digits)
+    monkeypatch.setattr(fsdd, "known_digests", lambda: known)
+    offline = (tmp_path / "no-such.zip").as_uri()
+    assert fsdd.download_fsdd(digits, url=offline, progress=False) == digits
+    (digits / "4_ann_2.wav").write_bytes(b"RIFF")
+    with pytest.raises(DataError, match=r"recordings/4_ann_2\.wav is not the FSDD v1\.0\.10 recording"):
+        fsdd.download_fsdd(digits, url=offline, progress=False)
+    (digits / "4_ann_2.wav").unlink()
+    with pytest.raises(DataError, match=r"recordings: 1 of the 60 FSDD v1\.0\.10 recordings checked are "
+                                        r"missing, e\.g\. 4_ann_2\.wav; move the folder away"):
+        fsdd.download_fsdd(digits, url=offline, progress=False)
+
+
+def test_fetch_fsdd_with_a_root_uses_the_layout_the_loader_reads(tmp_path, digits, monkeypatch):
+    from click.testing import CliRunner
+    from stdpnet.cli import main
+
+    known = digests_of(digits)
+    monkeypatch.setattr(fsdd, "known_digests", lambda: known)
+    shutil.copytree(digits, tmp_path / "data" / "fsdd" / "recordings")
+    result = CliRunner().invoke(main, ["data", "fetch", "fsdd", "--root", str(tmp_path / "data")])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"stored in {tmp_path / 'data' / 'fsdd' / 'recordings'}"
+    monkeypatch.setenv("STDPNET_DATASETS", str(tmp_path / "data"))
+    assert fsdd.default_root() == tmp_path / "data" / "fsdd" / "recordings"
+
+
+def test_the_shipped_fsdd_digests_name_fifty_repetitions_of_ten_digits_by_five_speakers():
+    names = list(fsdd.known_digests())
+    recs = [fsdd.NAME.match(n).groups() for n in names]
+    assert len(names) == 2500 == len({(d, s, i) for d, s, i in recs})
+    assert sorted({s for _, s, _ in recs}) == ["george", "jackson", "lucas", "nicolas", "theo"]
+    assert {int(d) for d, _, _ in recs} == set(range(10)) and {int(i) for *_, i in recs} == set(range(50))
+    assert all(len(v) == 64 and int(v, 16) >= 0 for v in fsdd.known_digests().values())
+
+
+@needs_fsdd
+def test_the_shared_fsdd_copy_is_byte_for_byte_the_one_the_digests_name():
+    fsdd.verify_fsdd(SHARED)
 
 
 # ----------------------------------------------------------------- NIST SPHERE and TI-46

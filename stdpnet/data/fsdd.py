@@ -8,6 +8,7 @@ The synthetic digits of ``stdpnet.data.synth`` use the same layout.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import zipfile
 from pathlib import Path, PurePosixPath
@@ -23,6 +24,10 @@ from .paths import datasets_root
 NAME = re.compile(r"^(\d)_([^_/\\]+)_(\d+)\.wav$", re.IGNORECASE)
 FSDD_VERSION = "v1.0.10"
 FSDD_URL = f"https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/tags/{FSDD_VERSION}.zip"
+# SHA-256 of the v1.0.10 recordings of five of its six speakers (george,
+# jackson, lucas, nicolas, theo), in `sha256sum` format; each file was
+# checked against its upstream git blob. The sixth speaker's are unchecked.
+DIGESTS = Path(__file__).with_name("fsdd.sha256")
 
 
 def default_root() -> Path:
@@ -128,16 +133,53 @@ def _featurised(root: str, entries: str, features: AudioFeatures) -> dict:
 
 def download_fsdd(dest: Path | str | None = None, url: str = FSDD_URL, progress: bool = True) -> Path:
     """Fetch the FSDD release zip from GitHub and extract its recordings into
-    ``dest`` (default ``<datasets>/fsdd/recordings``); returns that folder."""
+    ``dest`` (default ``<datasets>/fsdd/recordings``); returns that folder.
+    A folder already holding recordings is checked instead (``verify_fsdd``),
+    so recordings put there by hand are named when damaged or missing."""
     dest = Path(dest) if dest is not None else default_root()
+    if dest.is_dir() and any(NAME.match(p.name) for p in dest.iterdir()):
+        verify_fsdd(dest)
+        return dest
     archive = download(url, dest.parent / f"fsdd-{FSDD_VERSION}.zip", progress=progress)
     return extract_fsdd(archive, dest)
 
 
-def extract_fsdd(archive: Path | str, dest: Path | str) -> Path:
+@functools.cache
+def known_digests() -> dict[str, str]:
+    """Recording name -> SHA-256, for the recordings of ``DIGESTS``."""
+    lines = DIGESTS.read_text().splitlines()
+    return {name: digest for digest, name in (line.split() for line in lines if line.strip())}
+
+
+def verify_fsdd(folder: Path | str, digests: dict[str, str] | None = None) -> None:
+    """Check every recording of ``digests`` (default ``known_digests()``) is
+    in ``folder`` byte for byte; a DataError names the first missing or
+    damaged file."""
+    folder = Path(folder)
+    digests = known_digests() if digests is None else digests
+    missing = sorted(name for name in digests if not (folder / name).is_file())
+    if missing:
+        raise DataError(f"{folder}: {len(missing)} of the {len(digests)} FSDD {FSDD_VERSION} recordings "
+                        f"checked are missing, e.g. {missing[0]}; move the folder away and run "
+                        "`stdpnet data fetch fsdd` again")
+    for name in sorted(digests):
+        _check(name, (folder / name).read_bytes(), digests, str(folder / name))
+
+
+def _check(name: str, data: bytes, digests: dict[str, str], where: str) -> None:
+    expected = digests.get(name)
+    if expected is not None and hashlib.sha256(data).hexdigest() != expected:
+        raise DataError(f"{where} is not the FSDD {FSDD_VERSION} recording {name}: SHA-256 "
+                        f"{hashlib.sha256(data).hexdigest()}, expected {expected}")
+
+
+def extract_fsdd(archive: Path | str, dest: Path | str, digests: dict[str, str] | None = None) -> Path:
     """Copy every ``recordings/{digit}_{speaker}_{index}.wav`` of a zip into
-    ``dest``, all of them or, when stopped or broken midway, none."""
+    ``dest``, each checked against ``digests`` (default ``known_digests()``;
+    every recording named there must be in the zip), all of them or, when
+    stopped, broken or damaged midway, none."""
     archive, dest = Path(archive), Path(dest)
+    digests = known_digests() if digests is None else digests
     try:
         with zipfile.ZipFile(archive) as zf:
             members = [i for i in zf.infolist() if not i.is_dir()
@@ -145,9 +187,17 @@ def extract_fsdd(archive: Path | str, dest: Path | str) -> Path:
                        and NAME.match(PurePosixPath(i.filename).name)]
             if not members:
                 raise DataError(f"{archive} holds no recordings/{{digit}}_{{speaker}}_{{index}}.wav files")
+            missing = sorted(set(digests) - {PurePosixPath(i.filename).name for i in members})
+            if missing:
+                raise DataError(f"{archive} lacks {len(missing)} FSDD {FSDD_VERSION} recordings, e.g. "
+                                f"{missing[0]}; delete it and fetch again")
             with staged(dest) as stage:
                 for info in members:
-                    (stage / PurePosixPath(info.filename).name).write_bytes(zf.read(info))
+                    name = PurePosixPath(info.filename).name
+                    data = zf.read(info)
+                    _check(name, data, digests, f"{archive}: {info.filename} (delete the archive and "
+                                                "fetch again)")
+                    (stage / name).write_bytes(data)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise DataError(f"FSDD archive {archive} is corrupt or unreadable: {exc}") from exc
     return dest
