@@ -337,6 +337,7 @@ def test_ti46_is_a_spoken_digit_dataset_of_the_speaker_split_and_its_folds(tmp_p
     data.validate()
     d = load_dataset(data)
     assert d.n_input == 2 * 6 * 8 and d.time_major and d.n_classes == 3
+    assert d.class_names == ("zero", "one", "two")     # for confusion matrices, labelling and rasters
     assert (len(d.train_y), len(d.val_y), len(d.test_y)) == (12, 6, 6)   # f1 + m2 / f2 / m1, 6 words each
     spec = Spec(name="t")
     spec.data = data

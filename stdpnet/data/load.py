@@ -73,8 +73,9 @@ def _load_parts(data: Data, seed: int) -> Dataset:
         x = {p: 255.0 * encode(a[f"{p}_x"], a[f"{p}_speakers"]) for p in ("train", "val", "test")}
         frames, bands = a["feature_shape"]
         shape = (2 * frames, bands) if data.audio_encoding == "on_off" else (frames, bands)
-        return Dataset(x["train"], a["train_y"], x["test"], a["test_y"], shape,
-                       n_classes_of(a["train_y"], a["test_y"]), x["val"], a["val_y"], time_major=True)
+        n_classes = n_classes_of(a["train_y"], a["test_y"])
+        return Dataset(x["train"], a["train_y"], x["test"], a["test_y"], shape, n_classes, x["val"],
+                       a["val_y"], class_names=tuple(a["class_names"][:n_classes]), time_major=True)
     raise ValueError(f"data.dataset: unknown dataset {data.dataset!r}")
 
 
