@@ -193,6 +193,12 @@ def validate(cfg: dict, where: str) -> None:
     for dotted in POSITIVE:
         if not get(dotted) > 0:
             raise ConfigError(f"{where}: {dotted} must be > 0, got {get(dotted)!r}")
+    from .data import INFO
+    dataset, held = cfg["data"]["dataset"], cfg["data"]["validation_images"]
+    total = INFO[dataset]["train_images"]
+    if held >= total:
+        raise ConfigError(f"{where}: data.validation_images must be below the {total} training images "
+                          f"of {dataset}, got {held}")
     for dotted in NON_NEGATIVE:
         if get(dotted) < 0:
             raise ConfigError(f"{where}: {dotted} must be >= 0, got {get(dotted)!r}")
@@ -227,7 +233,6 @@ def validate(cfg: dict, where: str) -> None:
     if not m["stages"] and m["arch"] == "resnet":
         raise ConfigError(f"{where}: model.stages must list at least one stage width, got []")
     if m["arch"].startswith("vgg"):
-        from .data import INFO
         from .models import VGG_PRESETS
         features = m["features"] if m["arch"] == "vgg" else VGG_PRESETS[m["arch"]][0]
         size, pools = INFO[cfg["data"]["dataset"]]["image_size"], features.count("A")

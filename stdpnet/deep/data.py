@@ -17,10 +17,10 @@ from ..errors import DataError
 from ..data.paths import datasets_root
 
 INFO = {
-    "mnist": dict(channels=1, image_size=28, num_classes=10, mean=None, std=None),
-    "cifar10": dict(channels=3, image_size=32, num_classes=10,
+    "mnist": dict(channels=1, image_size=28, num_classes=10, mean=None, std=None, train_images=60000),
+    "cifar10": dict(channels=3, image_size=32, num_classes=10, train_images=50000,
                     mean=[0.4914, 0.4822, 0.4465], std=[0.2470, 0.2435, 0.2616]),
-    "cifar100": dict(channels=3, image_size=32, num_classes=100,
+    "cifar100": dict(channels=3, image_size=32, num_classes=100, train_images=50000,
                      mean=[0.5071, 0.4865, 0.4409], std=[0.2673, 0.2564, 0.2762]),
 }
 # data.augment = true means: digits shift by up to 2 pixels (a flipped digit is

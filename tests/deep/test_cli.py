@@ -149,6 +149,10 @@ def test_bad_inputs_are_clear_errors(tmp_path, fake_mnist):
     none_held.write_text("[data]\nvalidation_images = 0\n")
     r = invoke("train-ann", none_held, "--run", tmp_path / "z")
     assert r.exit_code != 0 and "none_held.toml" in r.output and "data.validation_images" in r.output
+    all_held = tmp_path / "all_held.toml"
+    all_held.write_text("[data]\nvalidation_images = 60000\n")
+    r = invoke("train-ann", all_held, "--run", tmp_path / "z")
+    assert r.exit_code != 0 and "all_held.toml: data.validation_images must be below the 60000" in r.output
     normed = tmp_path / "normed.toml"
     normed.write_text("[data]\nvalidation_images = 60\n[model]\nbatch_norm = true\n")
     r = invoke("train-snn", normed, "--method", "diet", "--run", tmp_path / "w")
