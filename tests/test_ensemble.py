@@ -183,10 +183,27 @@ def test_a_failed_compile_is_tried_once_more_from_clean_then_named(tmp_path, mon
     assert (Path(sim._standalone[True][2]) / "compiled_from.sha256").is_file()
 
     def no_compiler(self, directory, compiler, debug, clean):
+        from brian2 import prefs   # make's output goes to make.log (as the shell line brian2 runs says)
+        assert prefs.devices.cpp_standalone.extra_make_args_unix[-2:] == [">make.log", "2>&1"]
+        Path(directory, "make.log").write_text("g++ -c main.cpp -o main.o\nmake: g++: No such file or directory\n")
         raise RuntimeError("Project compilation failed (error code: 512).")
     monkeypatch.setattr(StandaloneDevice, "compile_source", no_compiler)
-    with pytest.raises(BuildError, match=r"standalone/\w+: compiling the test network failed.*g\+\+"):
+    with pytest.raises(BuildError, match=r"(?s)standalone/\w+: compiling the test network failed.*g\+\+.*"
+                                         r"make\.log:\ng\+\+ -c main\.cpp -o main\.o\nmake: g\+\+: No such file"):
         Simulator(tiny_spec(), 64, modes=(TEST,))
+    from brian2 import prefs
+    assert ">make.log" not in prefs.devices.cpp_standalone.extra_make_args_unix, "the preference is put back"
+
+
+def test_a_compile_prints_nothing_and_keeps_what_make_said_in_the_build_folder(tmp_path, monkeypatch, capfd):
+    """A sweep's progress bar is not broken up by compiler lines, nor a Ctrl-C
+    answered by make's: make's output goes to make.log beside the build."""
+    monkeypatch.setenv("STDPNET_CACHE", str(tmp_path))
+    Simulator(tiny_spec(), 64, modes=(TEST,))
+    out, err = capfd.readouterr()
+    assert "g++" not in out + err and "make" not in out + err
+    [log] = tmp_path.rglob("make.log")
+    assert "g++" in log.read_text() and (log.parent / "main").is_file()
 
 
 def test_a_network_compiled_already_is_taken_while_its_binary_runs(sim):

@@ -297,27 +297,39 @@ class Simulator:
                            state=state)
 
 
+MAKE_LOG = "make.log"   # what make and the compiler print, kept in the build folder
+
+
 def _compile(device: StandaloneDevice, build_dir: Path, kind: str) -> None:
     """Compile the generated network in ``build_dir``: what make finds up to
     date is kept; if that fails (object files of a compile that was killed
     can break it), once more from clean. The standard headers are precompiled
-    first where they are not yet (once per machine and compiler flags)."""
+    first where they are not yet (once per machine and compiler flags). What
+    make prints goes to ``MAKE_LOG`` there, not the terminal (a sweep's
+    progress bar stays readable, and a compile stopped by Ctrl-C says
+    nothing); a failure quotes its last lines."""
     from brian2.codegen.cpp_prefs import get_compiler_and_args
 
     compiler = get_compiler_and_args()[0]
     if device.standard_header is not None:
         remove_stale_files(device.standard_header[0].parent)
         precompile(*device.standard_header)
+    make_args = prefs.devices.cpp_standalone.extra_make_args_unix
+    prefs.devices.cpp_standalone.extra_make_args_unix = [*make_args, f">{MAKE_LOG}", "2>&1"]
     try:
-        device.compile_source(str(build_dir), compiler, debug=False, clean=False)
-    except RuntimeError:
         try:
+            device.compile_source(str(build_dir), compiler, debug=False, clean=False)
+        except RuntimeError:
             device.compile_source(str(build_dir), compiler, debug=False, clean=True)
-        except RuntimeError as exc:
-            why = str(exc).rstrip(".")
-            raise BuildError(f"{build_dir}: compiling the {kind} network failed ({why}; the "
-                             "compiler's output is above); the networks are compiled with a C++ "
-                             "compiler, g++ (on Debian: apt install g++)") from exc
+    except RuntimeError as exc:
+        why = str(exc).rstrip(".")
+        log_file = build_dir / MAKE_LOG
+        said = log_file.read_text(errors="replace").splitlines()[-15:] if log_file.is_file() else []
+        raise BuildError(f"{build_dir}: compiling the {kind} network failed ({why}); the networks are "
+                         "compiled with a C++ compiler, g++ (on Debian: apt install g++). The end of "
+                         f"{log_file}:\n" + "\n".join(said or ["(empty)"])) from exc
+    finally:
+        prefs.devices.cpp_standalone.extra_make_args_unix = make_args
 
 
 def _learning(mode) -> bool:
