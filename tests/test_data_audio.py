@@ -254,10 +254,43 @@ def test_the_shared_fsdd_copy_is_byte_for_byte_the_one_the_digests_name():
 
 # ----------------------------------------------------------------- NIST SPHERE and TI-46
 
+BYTE_ORDERS = {"01": "<", "10": ">"}
+
+
+def write_sphere(path: Path | str, samples: np.ndarray, sample_rate: int,
+                 byte_format: str = "01", extra: dict | None = None) -> Path:
+    """A SPHERE file of int16 PCM (float input in [-1, 1] is scaled), as TI-46 holds."""
+    path = Path(path)
+    samples = np.asarray(samples)
+    if samples.dtype.kind == "f":
+        samples = np.round(np.clip(samples, -1.0, 1.0 - 2 ** -15) * 32768.0)
+    samples = samples.astype(np.int16)
+    channels = 1 if samples.ndim == 1 else samples.shape[1]
+    fields = {"database_id": "stdpnet", "sample_count": samples.shape[0],
+              "sample_rate": int(sample_rate), "channel_count": channels,
+              "sample_n_bytes": 2, "sample_byte_format": byte_format,
+              "sample_coding": "pcm", **(extra or {})}
+    lines = ["NIST_1A", f"{sphere.HEADER_SIZE:7d}"]
+    for key, value in fields.items():
+        if isinstance(value, (int, np.integer)):
+            lines.append(f"{key} -i {int(value)}")
+        elif isinstance(value, float):
+            lines.append(f"{key} -r {value}")
+        else:
+            lines.append(f"{key} -s{len(str(value))} {value}")
+    lines.append("end_head")
+    header = ("\n".join(lines) + "\n").encode("ascii")
+    if len(header) > sphere.HEADER_SIZE:
+        raise ValueError("SPHERE header fields do not fit in 1024 bytes")
+    dtype = np.dtype(f"{BYTE_ORDERS[byte_format]}i2")
+    path.write_bytes(header.ljust(sphere.HEADER_SIZE, b" ") + samples.astype(dtype).tobytes())
+    return path
+
+
 @pytest.mark.parametrize("byte_format", ["01", "10"])
 def test_sphere_round_trip(tmp_path, byte_format):
     samples = (np.random.default_rng(0).integers(-32768, 32767, 3001)).astype(np.int16)
-    path = sphere.write_sphere(tmp_path / "a.sph", samples, 12500, byte_format=byte_format)
+    path = write_sphere(tmp_path / "a.sph", samples, 12500, byte_format=byte_format)
     assert path.stat().st_size == 1024 + 2 * 3001
     header = sphere.read_sphere_header(path)
     assert header["sample_rate"] == 12500 and header["sample_count"] == 3001
@@ -269,10 +302,10 @@ def test_sphere_round_trip(tmp_path, byte_format):
 
 def test_sphere_stereo_and_audio_sniffing(tmp_path):
     stereo = np.stack([np.arange(100), -np.arange(100)], axis=1).astype(np.int16)
-    data, _ = sphere.read_sphere(sphere.write_sphere(tmp_path / "s.sph", stereo, 8000))
+    data, _ = sphere.read_sphere(write_sphere(tmp_path / "s.sph", stereo, 8000))
     assert data.shape == (100, 2)
     # TI-46 names its SPHERE files .wav: read_audio goes by content, and resamples.
-    path = sphere.write_sphere(tmp_path / "00f1set0.wav", tone(500, rate=12500, seconds=1.0), 12500)
+    path = write_sphere(tmp_path / "00f1set0.wav", tone(500, rate=12500, seconds=1.0), 12500)
     x = audio.read_audio(path, 8000)
     assert len(x) == 8000 and abs(dominant_hz(x, 8000) - 500) <= 1
 
@@ -284,7 +317,7 @@ def test_sphere_stereo_and_audio_sniffing(tmp_path):
     ({"sample_count": 5000}, "truncated"),
 ])
 def test_sphere_errors_are_clear(tmp_path, extra, message):
-    path = sphere.write_sphere(tmp_path / "bad.sph", np.zeros(100, np.int16), 8000, extra=extra)
+    path = write_sphere(tmp_path / "bad.sph", np.zeros(100, np.int16), 8000, extra=extra)
     with pytest.raises(DataError, match=message):
         sphere.read_sphere(path)
 
@@ -303,7 +336,7 @@ def test_ti46_walker_and_loader(tmp_path):
                                 ("test", "m2", "00m2s2t1.sph"), ("TRAIN", "F1", "12F1SET0.WAV")]:
         folder = top / part / speaker
         folder.mkdir(parents=True, exist_ok=True)
-        sphere.write_sphere(folder / name, chirp_word(12500), 12500)
+        write_sphere(folder / name, chirp_word(12500), 12500)
     recs = ti46.list_ti46(tmp_path / "TI46")
     assert len(recs) == 5  # word 12 ('go' in TI-20) is not a digit
     by_name = {r.path.name: r for r in recs}
@@ -331,7 +364,7 @@ def test_ti46_is_a_spoken_digit_dataset_of_the_speaker_split_and_its_folds(tmp_p
             for take in range(2):
                 name = f"{digit:02d}{speaker}set{take}.sph" if part == "train" else f"{digit:02d}{speaker}s1t{take}.sph"
                 word = chirp_word(12500, f0=200.0 + 150 * digit, f1=900.0 + 400 * digit + 30 * take)
-                sphere.write_sphere(folder / name, word, 12500)
+                write_sphere(folder / name, word, 12500)
     data = Data(dataset="ti46", root=str(tmp_path), audio_split="speaker", test_speakers=["m1"],
                 validation_speakers=["f2"], audio_bands=8, audio_frames=6)
     data.validate()

@@ -1,4 +1,4 @@
-"""A minimal NIST SPHERE reader and writer (the format of TI-46 and TIMIT).
+"""A minimal NIST SPHERE reader (the format of TI-46 and TIMIT).
 
 A SPHERE file is a plain-text header followed by raw samples::
 
@@ -112,33 +112,3 @@ def read_sphere(path: Path | str) -> tuple[np.ndarray, int]:
     if channels > 1:
         data = data.reshape(-1, channels)
     return data, int(h["sample_rate"])
-
-
-def write_sphere(path: Path | str, samples: np.ndarray, sample_rate: int,
-                 byte_format: str = "01", extra: dict | None = None) -> Path:
-    """Write int16 PCM (float input in [-1, 1] is scaled). Mainly for tests."""
-    path = Path(path)
-    samples = np.asarray(samples)
-    if samples.dtype.kind == "f":
-        samples = np.round(np.clip(samples, -1.0, 1.0 - 2 ** -15) * 32768.0)
-    samples = samples.astype(np.int16)
-    channels = 1 if samples.ndim == 1 else samples.shape[1]
-    fields = {"database_id": "stdpnet", "sample_count": samples.shape[0],
-              "sample_rate": int(sample_rate), "channel_count": channels,
-              "sample_n_bytes": 2, "sample_byte_format": byte_format,
-              "sample_coding": "pcm", **(extra or {})}
-    lines = ["NIST_1A", f"{HEADER_SIZE:7d}"]
-    for key, value in fields.items():
-        if isinstance(value, (int, np.integer)):
-            lines.append(f"{key} -i {int(value)}")
-        elif isinstance(value, float):
-            lines.append(f"{key} -r {value}")
-        else:
-            lines.append(f"{key} -s{len(str(value))} {value}")
-    lines.append("end_head")
-    header = ("\n".join(lines) + "\n").encode("ascii")
-    if len(header) > HEADER_SIZE:
-        raise ValueError("SPHERE header fields do not fit in 1024 bytes")
-    dtype = np.dtype(f"{_BYTE_ORDERS[byte_format]}i2")
-    path.write_bytes(header.ljust(HEADER_SIZE, b" ") + samples.astype(dtype).tobytes())
-    return path
