@@ -71,13 +71,21 @@ def check() -> None:
 @contextmanager
 def held():
     """Hold Ctrl-C and SIGTERM back during a short block that must finish
-    whole (a record's files moving into place); a signal that came meanwhile
-    is delivered, and raises, as the block ends."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+    whole (a record's files moving into place): a signal that comes
+    meanwhile is noted, and sent again, to the handler it was meant for,
+    as the block ends. (Python runs signal handlers in the main thread
+    whichever thread the signal reached, so this holds where blocking the
+    signal in one thread would not.)"""
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    came = []
+    before = {s: signal.signal(s, lambda signum, frame: came.append(signum))
+              for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+        for s, handler in before.items():
+            signal.signal(s, signal.SIG_DFL if handler is None else handler)
+        if came:
+            signal.raise_signal(came[0])

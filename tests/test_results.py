@@ -6,6 +6,7 @@ import json
 import math
 import os
 import signal
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -117,10 +118,15 @@ def test_ctrl_c_while_a_record_is_written_leaves_it_all_new_and_then_stops(tmp_p
 
     monkeypatch.setattr(os, "replace", interrupted_replace)
     before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    done = threading.Event()      # another thread, as a progress bar's: the signal may reach it instead
+    other = threading.Thread(target=done.wait)
+    other.start()
     try:
         with pytest.raises(KeyboardInterrupt):
             results.record_sweep("demo", source, again, "A demo", root=tmp_path)
     finally:
+        done.set()
+        other.join()
         signal.signal(signal.SIGINT, before)
     monkeypatch.undo()
     entries = results.load_all(tmp_path)
