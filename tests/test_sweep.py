@@ -218,6 +218,11 @@ def test_a_folder_named_by_an_older_digest_is_reused_by_its_task(tmp_path):
                  {"readout.vote": ["normalised", "summed"]}, [0])
     audiovisual.create_run(folder / pair[0].digest, pair[0].spec, force=True)
     assert adopt_folders(folder, pair[1:]) == {} and not (folder / pair[1].digest).exists()
+    # nor is the link an adoption left (an old name of one readout's folder) the other's
+    av = tmp_path / "av"
+    audiovisual.create_run(av / "0ldd1gest0000000", pair[0].spec)
+    assert set(adopt_folders(av, pair[:1])) == {"0ldd1gest0000000"}
+    assert adopt_folders(av, pair) == {} and not (av / pair[1].digest).exists()
 
 
 def test_a_folder_trained_before_a_default_changed_is_not_reused_as_its_task(tmp_path):

@@ -310,8 +310,8 @@ def adopt_folders(folder: Path, todo: list[Task], rename: bool = True) -> dict:
     if not waiting or not folder.is_dir():
         return adopted
     for old in sorted(folder.iterdir()):
-        if old.name in known or not (old / runs.SPEC).is_file():
-            continue
+        if old.name in known or old.is_symlink() or not (old / runs.SPEC).is_file():
+            continue   # (a link: an old name of a folder already adopted, which is another task's)
         try:
             stored = _open_task_spec(old, isinstance(todo[0].spec, MultimodalSpec))
         except (StdpnetError, OSError):   # not a run folder of this kind: left alone
