@@ -85,18 +85,25 @@ def machine() -> str:
             f"{simulator}, numpy {np.__version__}")
 
 
+CODE = ("stdpnet", "networks", "benchmarks")   # where a file git does not hold yet is code all the same
+
+
 def commit(here: Path | None = None) -> str:
     """The commit of the checkout ``here`` (default: this package's), with
-    ``+changes`` when the work tree differs from it (figures already written
-    to the registry, ``results/``, do not count); where git cannot tell,
-    ``$STDPNET_COMMIT`` or "unknown"."""
+    ``+changes`` when the work tree differs from it: a changed file, or a new
+    one in ``CODE`` that git does not hold (a spec or module the commit
+    lacks); figures already written to the registry, ``results/``, do not
+    count. Where git cannot tell, ``$STDPNET_COMMIT`` or "unknown"."""
     here = here or Path(__file__).resolve().parents[1]
+
+    def status(*args) -> str:
+        return subprocess.run(["git", "-C", str(here), "status", "--porcelain", *args],
+                              capture_output=True, text=True, check=True).stdout.strip()
     try:
         head = subprocess.run(["git", "-C", str(here), "rev-parse", "--short=12", "HEAD"],
                               capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no",
-                                "--", ".", ":(exclude)results"],
-                               capture_output=True, text=True, check=True).stdout.strip()
+        dirty = status("--untracked-files=no", "--", ".", ":(exclude)results") \
+            or status("--untracked-files=all", "--", *CODE)
     except (OSError, subprocess.CalledProcessError):
         # a copy of the tree without its .git (a GPU host) is told its commit
         return os.environ.get("STDPNET_COMMIT", "unknown")
@@ -426,8 +433,8 @@ RECORDED = (("test_accuracy", "accuracy (vote; audio-visual: both modalities)", 
             ("validation_cross_modal_gain", "both minus the better single modality", "validation", "%"))
 # a task's training figures, under its validation columns (or its test ones, refit: only test scored)
 TRAINING = (("train_ms_per_example", "training time per example", "ms"),
-            ("train_peak_mb", "peak resident memory in training (Python process or compiled binary, "
-             "the larger)", "MB"))
+            ("train_peak_mb", "peak resident memory of the task's training (Python process or compiled "
+             "binary, the larger)", "MB"))
 RECORDED += tuple((f"validation_{column}", metric, "training", unit) for column, metric, unit in TRAINING)
 # a pruned network's savings (recorded only where it is pruned): dense over pruned
 RECORDED_PRUNED = (("test_synaptic_op_reduction", "synaptic operations per inference, dense / pruned",

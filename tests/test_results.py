@@ -218,6 +218,12 @@ def test_the_commit_is_marked_changed_by_code_but_not_by_written_figures(tmp_pat
     assert len(clean) == 12 and "+" not in clean
     (tmp_path / "results" / "a.json").write_text('{"value": 1}')
     assert results.commit(tmp_path) == clean
+    (tmp_path / "notes.txt").write_text("not code")          # a new file outside the code: clean
+    assert results.commit(tmp_path) == clean
+    (tmp_path / "networks").mkdir()
+    (tmp_path / "networks" / "new.toml").write_text("")       # a spec the commit lacks
+    assert results.commit(tmp_path) == clean + "+changes"
+    (tmp_path / "networks" / "new.toml").unlink()
     (tmp_path / "model.py").write_text("x = 2\n")
     assert results.commit(tmp_path) == clean + "+changes"
 
