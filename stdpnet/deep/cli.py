@@ -496,13 +496,13 @@ def seq_repeat_cmd(spec, models, seeds, out, record, device, threads, epochs, se
                            cells=cells, score_test=not validation_only, folds=speaker_folds)
     pipeline.compare(dirs, Path(out) / "table", "validation" if validation_only else "test")
     click.echo((Path(out) / "table" / "table.md").read_text(), nl=False)
-    pipeline.write_cells(pipeline.cell_summary(dirs), Path(out) / "table")
-    if pipeline.fold_tables(dirs, Path(out) / "table"):
+    pipeline.write_cells(pipeline.cell_summary(dirs, not validation_only), Path(out) / "table")
+    if pipeline.fold_tables(dirs, Path(out) / "table", not validation_only):
         click.echo((Path(out) / "table" / "folds.md").read_text(), nl=False)
     click.echo((Path(out) / "table" / "cells.md").read_text(), nl=False)
     if record:
         title = results.title_of(record, cfg["name"])
-        for path in pipeline.record(dirs, record, title, source):
+        for path in pipeline.record(dirs, record, title, source, with_test=not validation_only):
             click.echo(f"wrote {path}")
 
 

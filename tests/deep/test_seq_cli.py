@@ -211,7 +211,8 @@ def test_seq_repeat_varies_a_key_over_cells_and_a_selection_never_reads_test(tmp
 
 
 def test_a_chosen_selection_run_is_tested_with_its_kept_model_as_a_fresh_run_would_be(tmp_path,
-                                                                                      fake_mnist):
+                                                                                      fake_mnist,
+                                                                                      monkeypatch):
     spec = tmp_path / "seq.toml"
     spec.write_text(SPEC)
     args = ("seq-repeat", spec, "--models", "lite", "--seeds", "0", "--threads", 1,
@@ -229,6 +230,14 @@ def test_a_chosen_selection_run_is_tested_with_its_kept_model_as_a_fresh_run_wou
     assert tested["test_accuracy"] == fresh["test_accuracy"]
     assert tested["validation_accuracy"] == fresh["validation_accuracy"]
     assert "| kernel=2 | lite |" in (tmp_path / "select" / "table" / "cells.md").read_text()
+    # a selection over runs whose test is scored by now shows and records no test figure
+    monkeypatch.setenv("STDPNET_RESULTS", str(tmp_path / "registry"))
+    r = invoke(*args, "--out", tmp_path / "select", "--validation-only", "--record", "reselect")
+    assert r.exit_code == 0 and "finished, reused" in r.output
+    assert sorted(p.name for p in (tmp_path / "registry").glob("reselect.*_accuracy_*")) == [
+        "reselect.lite_validation_accuracy_kernel2.json"]
+    assert "not scored" in (tmp_path / "select" / "table" / "table.md").read_text()
+    assert f"{100 * tested['test_accuracy']:.4g}" not in (tmp_path / "select" / "table" / "cells.md").read_text()
 
 
 def test_seq_plot_draws_several_records_over_one_setting_with_the_others_as_lines(tmp_path,

@@ -133,10 +133,18 @@ def run_label(run: Path, m: dict) -> str:
     return f"{run.parent.name}/{run.name}" if m.get("fold") else run.name
 
 
-def collect(run_dirs) -> list[dict]:
+def shown_metrics(run: Path, with_test: bool = True) -> dict:
+    """A run's metrics.json; without ``with_test`` (a selection, made with
+    --validation-only) its test accuracy reads as not scored, though a run
+    reused from an earlier test scored it."""
+    m = runs.read_metrics(run)
+    return m if with_test else {**m, "test_accuracy": None}
+
+
+def collect(run_dirs, with_test: bool = True) -> list[dict]:
     rows = []
     for run in map(Path, run_dirs):
-        m = runs.read_metrics(run)
+        m = shown_metrics(run, with_test)
         if m.get("kind") != "seq":
             raise RunFolderError(f"{run}: no sequence-run metrics.json (train it with "
                                  "`stdpnet deep train-seq`)")
@@ -167,7 +175,7 @@ def markdown(rows: list[dict]) -> str:
 def compare(run_dirs, out: Path, split: str = "test") -> list[dict]:
     """table.md, table.csv, accuracy_vs_cost.png and learning_curves.png (the
     validation accuracy after every epoch) of ``run_dirs`` in ``out``."""
-    rows = collect(run_dirs)
+    rows = collect(run_dirs, with_test=split == "test")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     runs.write_text(out / "table.md", markdown(rows))
@@ -326,7 +334,7 @@ def per_seed(ms: list[dict], column: str, where: str) -> dict:
             for seed, folds in sorted(by_seed.items())}
 
 
-def fold_tables(run_dirs, out: Path) -> bool:
+def fold_tables(run_dirs, out: Path, with_test: bool = True) -> bool:
     """folds.md and folds.png in ``out`` for the leave-one-speaker-out runs
     of ``run_dirs``: every held-out speaker's accuracy (mean over seeds) and
     each seed's mean over the folds, per setting and model
@@ -335,7 +343,7 @@ def fold_tables(run_dirs, out: Path) -> bool:
 
     groups: dict = {}
     for run in map(Path, run_dirs):
-        m = runs.read_metrics(run)
+        m = shown_metrics(run, with_test)
         if m.get("fold"):
             cell = cell_name(m.get("settings", {}))
             groups.setdefault((f"{cell}, " if cell else "") + m["model"], []).append(
@@ -353,13 +361,13 @@ def fold_tables(run_dirs, out: Path) -> bool:
     return True
 
 
-def cell_summary(run_dirs) -> list[dict]:
+def cell_summary(run_dirs, with_test: bool = True) -> list[dict]:
     """Mean, sd and n over seeds of the validation and test accuracy of each
     (settings, model) pair of ``run_dirs`` (for leave-one-speaker-out runs,
     of each seed's mean over the folds)."""
     groups: dict = {}
     for run in map(Path, run_dirs):
-        m = runs.read_metrics(run)
+        m = shown_metrics(run, with_test)
         key = (json.dumps(m.get("settings", {}), sort_keys=True), m["model"])
         groups.setdefault(key, []).append(m)
     rows = []
@@ -404,7 +412,8 @@ RECORDED = (("test_accuracy", "accuracy", "test", "%", 0.01),
             ("energy_uj_per_sequence", "energy per sequence", "validation", "µJ", 1.0))
 
 
-def record(run_dirs, name: str, title: str, source: dict, root: Path | None = None) -> list[Path]:
+def record(run_dirs, name: str, title: str, source: dict, root: Path | None = None,
+           with_test: bool = True) -> list[Path]:
     """Registry entries ``<name>.<model>_<figure>`` over the seeds of each
     model's runs (``<name>.<model>_<figure>_<cell>`` for the cells of a
     repeat with settings; a seed's value is its mean over the folds of a
@@ -413,7 +422,7 @@ def record(run_dirs, name: str, title: str, source: dict, root: Path | None = No
 
     groups: dict = {}
     for run in map(Path, run_dirs):
-        m = runs.read_metrics(run)
+        m = shown_metrics(run, with_test)
         cell = cell_name(m.get("settings", {})).replace("=", "")
         groups.setdefault((m["model"], cell), []).append(m)
     entries = []
