@@ -230,12 +230,17 @@ def test_a_chosen_selection_run_is_tested_with_its_kept_model_as_a_fresh_run_wou
     assert tested["test_accuracy"] == fresh["test_accuracy"]
     assert tested["validation_accuracy"] == fresh["validation_accuracy"]
     assert "| kernel=2 | lite |" in (tmp_path / "select" / "table" / "cells.md").read_text()
-    # a selection over runs whose test is scored by now shows and records no test figure
+    assert tested["commit"] == tested["test_commit"] == fresh["commit"] and fresh["commit"]
+    # a selection over runs whose test is scored by now shows and records no test figure; a
+    # run trained by other code is named in the record
     monkeypatch.setenv("STDPNET_RESULTS", str(tmp_path / "registry"))
+    (run / "metrics.json").write_text(json.dumps({**tested, "commit": "0123456789ab"}))
     r = invoke(*args, "--out", tmp_path / "select", "--validation-only", "--record", "reselect")
-    assert r.exit_code == 0 and "finished, reused" in r.output
+    assert r.exit_code == 0 and "finished, reused" in r.output and "0123456789ab" in r.output
     assert sorted(p.name for p in (tmp_path / "registry").glob("reselect.*_accuracy_*")) == [
         "reselect.lite_validation_accuracy_kernel2.json"]
+    entry = json.loads((tmp_path / "registry" / "reselect.lite_validation_accuracy_kernel2.json").read_text())
+    assert entry["task_commits"] == ["0123456789ab"]      # (the test it was scored on is not shown)
     assert "not scored" in (tmp_path / "select" / "table" / "table.md").read_text()
     assert f"{100 * tested['test_accuracy']:.4g}" not in (tmp_path / "select" / "table" / "cells.md").read_text()
 

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from ...errors import ConfigError, RunFolderError
+from ...results import commit
 from .. import plots as deep_plots
 from .. import runs
 from ..config import overlay
@@ -109,9 +110,9 @@ def train_seq(cfg: dict, kind: str, run: Path, dev, machine: dict, log: Callable
                "leaks": [n.leak.item() for n in lifs],
                "seconds_total": seconds,
                "seconds_per_epoch": sum(r["seconds"] for r in history) / len(history),
-               "cost": cost, "machine": machine}
-    runs.write_json(run / runs.METRICS_FILE, metrics)
-    if lifs:
+               "cost": cost, "machine": machine, "commit": commit(),
+               "test_commit": commit() if test_acc is not None else None}
+    if lifs:   # (before metrics.json, the mark of a finished run)
         deep_plots.spike_rates(run / "spike_rates.png", cost["neurons"],
                                f"{kind}, {info['task']}")
         spikes = layer_spikes(model, val[0][:1].to(dev))
@@ -120,6 +121,7 @@ def train_seq(cfg: dict, kind: str, run: Path, dev, machine: dict, log: Callable
             [(n["name"], s[0].reshape(-1, s.shape[-1]).cpu().numpy())
              for n, s in zip(cost["neurons"], spikes)],
             f"{kind}, {info['task']}: the first validation sequence (class {int(val[1][0])})")
+    runs.write_json(run / runs.METRICS_FILE, metrics)
     return metrics
 
 
@@ -241,9 +243,20 @@ def score_test_of(run: Path, cfg: dict, dev) -> dict:
     metrics = runs.read_metrics(run)
     metrics.update(test_accuracy=evaluate(model, *test, batch_size=cfg["data"]["eval_batch_size"],
                                           device=dev),
-                   test_sequences=len(test[0]))
+                   test_sequences=len(test[0]), test_commit=commit())
     runs.write_json(run / runs.METRICS_FILE, metrics)
     return metrics
+
+
+def run_commits(run_dirs, with_test: bool = True) -> list[str]:
+    """The commits whose code trained the runs (and scored their test):
+    a record names them where they differ from the recording's own
+    ("unknown" for runs made before commits were kept)."""
+    found = set()
+    for run in map(Path, run_dirs):
+        m = runs.read_metrics(run)
+        found |= {m.get("commit", "unknown")} | ({m.get("test_commit") or "unknown"} if with_test else set())
+    return sorted(found)
 
 
 FOLD_KEYS = ("fsdd.test_speakers", "fsdd.validation_speakers")
