@@ -1,5 +1,7 @@
 """The ensemble's dynamics: winner-take-all, normalisation, re-presentation,
 frozen thresholds, and the two devices agreeing."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -204,6 +206,30 @@ def test_a_compile_prints_nothing_and_keeps_what_make_said_in_the_build_folder(t
     assert "g++" not in out + err and "make" not in out + err
     [log] = tmp_path.rglob("make.log")
     assert "g++" in log.read_text() and (log.parent / "main").is_file()
+
+
+def test_a_tasks_peak_memory_leaves_out_what_its_worker_ran_before():
+    """A sweep worker trains task after task in one process: each task's
+    peak (the Python process's, and its binaries') starts from its own
+    training, not from the worker's largest so far. (A binary's peak counts
+    from the fork, so it is at least this process's size then.)"""
+    import resource
+    import sys
+    from stdpnet.engine.device import BinaryRunner
+    from stdpnet.experiments.ensemble import peak_memory_mb, reset_peak_memory
+    earlier = bytearray(300 << 20)                            # an earlier task's training ...
+    earlier[::4096] = b"x" * len(earlier[::4096])
+    del earlier
+    size_mb = resource.getpagesize() * int(Path("/proc/self/statm").read_text().split()[1]) >> 20
+    touch = f"x = bytearray({size_mb + 300} << 20); x[::4096] = b'x' * len(x[::4096])"
+    assert BinaryRunner.call([sys.executable, "-c", touch]) == 0            # ... and its binary
+    before = peak_memory_mb()
+    assert before["binaries"] >= size_mb + 300
+    reset_peak_memory()
+    assert BinaryRunner.call([sys.executable, "-c", "import sys; sys.exit(3)"]) == 3
+    after = peak_memory_mb()
+    assert after["process"] < before["process"] - 250
+    assert after["binaries"] < before["binaries"] - 250
 
 
 def test_a_network_compiled_already_is_taken_while_its_binary_runs(sim):

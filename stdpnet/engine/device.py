@@ -39,11 +39,23 @@ def _die_with(parent: int):
 
 class BinaryRunner:
     """What Brian2's device uses of ``subprocess``, with every binary it
-    starts killed when this process dies (SIGKILL included): no orphan runs on."""
+    starts killed when this process dies (SIGKILL included): no orphan runs
+    on. The largest peak resident memory of the binaries since
+    ``peak_kb = 0`` is kept in ``peak_kb``."""
+
+    peak_kb = 0
 
     @staticmethod
     def call(args, **kwargs):
-        return subprocess.call(args, preexec_fn=_die_with(os.getpid()), **kwargs)
+        with subprocess.Popen(args, preexec_fn=_die_with(os.getpid()), **kwargs) as binary:
+            try:
+                _, status, usage = os.wait4(binary.pid, 0)
+            except BaseException:     # (Ctrl-C) as subprocess.call does: the binary goes too
+                binary.kill()
+                raise
+            binary.returncode = os.waitstatus_to_exitcode(status)
+        BinaryRunner.peak_kb = max(BinaryRunner.peak_kb, usage.ru_maxrss)
+        return binary.returncode
 
 
 class _InterruptibleOs:

@@ -17,6 +17,7 @@ from ..results import commit
 from ..data.dataset import scored_subset
 from ..data.load import Dataset, load_dataset
 from ..engine.cores import default_jobs
+from ..engine.device import BinaryRunner
 from ..engine.present import Progress, present
 from ..engine.simulator import TEST, TRAIN, Simulator
 from ..errors import ConfigError, RunFolderError
@@ -63,6 +64,7 @@ def train(spec: Spec, run_dir: Path, device: str | None = None, resume: bool = F
     there when it returns True (the run is then resumable, and no weights.npz
     is written). Returns (state, progress)."""
     run_dir = Path(run_dir)
+    reset_peak_memory()
     data = data or load_dataset(spec.data, spec.seed)
     order = training_order(spec, data)
     images, labels = data.train_x[order], data.train_y[order]
@@ -132,12 +134,25 @@ def unfinalised(run_dir: Path, state: dict, spec: Spec) -> bool:
     return spec.compression.enabled and mismatched(runs.load_npz(Path(run_dir) / runs.WEIGHTS), state) is not None
 
 
+def reset_peak_memory() -> None:
+    """Measure the peak resident memory from here on: a sweep's worker trains
+    task after task in one process, whose peak so far would be the largest
+    of them. Linux resets the process's high-water mark (elsewhere it stays
+    the process's peak so far); the binaries' peak starts again at 0."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+    BinaryRunner.peak_kb = 0
+
+
 def peak_memory_mb() -> dict:
-    """Peak resident memory so far (MB): of this process, and of the largest
-    compiled binary it has run (the standalone networks run as child processes)."""
+    """Peak resident memory (MB) since ``reset_peak_memory``: of this
+    process, and of the largest compiled binary it ran (the standalone
+    networks run as child processes)."""
     import resource
     return {"process": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-            "binaries": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)}
+            "binaries": round(BinaryRunner.peak_kb / 1024, 1)}
 
 
 SNAPSHOTS = "epochs"    # the state at the end of every epoch (runs of several epochs)
