@@ -399,6 +399,10 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
         spec, fold_grid = speaker_folds(spec)
         if set(fold_grid) & set(grid):
             raise click.UsageError(f"--folds sets {next(iter(fold_grid))}: do not --set it too")
+        held = [k for k in grid if k.endswith("data.validation_speakers")]
+        if held:   # (the folds leave out the spec's validation speakers, not these)
+            raise click.UsageError(f"--folds takes the validation speakers from the spec: set {held[0]} "
+                                   "there, not with --set")
         grid = fold_grid | grid
         if record and with_test and len(grid) > 1:
             raise click.UsageError("--record --test with --folds needs one setting (no other --set)")

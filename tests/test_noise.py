@@ -128,6 +128,8 @@ def test_a_noise_level_must_be_a_finite_number():
         with pytest.raises(ConfigError, match=words):
             parse_noises([bad])
     assert parse_noises(["audio:white=-40,40", "image:salt_pepper=0,1"])[1][2] == [0.0, 1.0]
+    with pytest.raises(ConfigError, match=r"--noise image:gaussian is given twice: .*image:gaussian=0\.4,0\.8"):
+        parse_noises(["image:gaussian=0.4", "audio:white=5", "image:gaussian=0.8"])
 
 
 def test_robustness_refuses_a_level_out_of_range_before_reading_the_run(tmp_path):

@@ -515,6 +515,9 @@ def test_sweep_folds_speaker_runs_every_fold_and_records_the_mean_over_folds(tmp
                                         "data.test_speakers=[\"ann\"]"])
     assert refused.exit_code != 0 and "do not --set it too" in refused.output
     refused = CliRunner().invoke(main, ["sweep", str(path), "--folds", "speaker", "--set",
+                                        "data.validation_speakers=[\"bob\"]"])
+    assert refused.exit_code != 0 and "set data.validation_speakers there, not with --set" in refused.output
+    refused = CliRunner().invoke(main, ["sweep", str(path), "--folds", "speaker", "--set",
                                         "data.audio_frames=4,5", "--test", "--record", "x"])
     assert refused.exit_code != 0 and "give each --set key one value" in refused.output
     refused = CliRunner().invoke(main, ["sweep", str(path), "--folds", "speaker", "--set",

@@ -197,7 +197,11 @@ def parse_noises(texts: list[str]) -> list[tuple[str, str, list[float]]]:
         if not sep or not values or not all(math.isfinite(v) for v in values):
             raise ConfigError(f"--noise {text!r}: expected MODALITY:KIND=LEVEL[,LEVEL...] (finite "
                               "numbers), e.g. image:gaussian=0.4,0.8")
-        noises.append((*parse_noise(name.strip()), check_levels(name.strip(), values)))
+        modality, kind = parse_noise(name.strip())
+        if any((modality, kind) == n[:2] for n in noises):   # (both would keep one entry per task)
+            raise ConfigError(f"--noise {modality}:{kind} is given twice: list all its levels in one, "
+                              f"e.g. {modality}:{kind}=0.4,0.8")
+        noises.append((modality, kind, check_levels(name.strip(), values)))
     return noises
 
 
