@@ -288,6 +288,7 @@ def test_bad_seq_specs_name_the_key():
                                               r"applies to mnist_pixels, not to 'mnist_rows'"):
             merge({"data": {"task": "mnist_rows", key: value}}, "x.toml")
     merge({"data": {"task": "mnist_pixels", "permute": True, "pixel_steps": 28}}, "x.toml")
+    merge({"data": {"task": "synthetic_event_mnist", "permutation_seed": 3}}, "x.toml")  # seeds the motions
     from stdpnet.deep.seq.pipeline import apply_settings
 
     with pytest.raises(ConfigError, match="--set: data.augment must be bool"):

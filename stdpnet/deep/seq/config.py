@@ -159,6 +159,8 @@ def validate(cfg: dict, where: str) -> None:
                           f"{' and '.join(MNIST_TASKS)}, not to {cfg['data']['task']!r}")
     pixel_keys = {"data.permute": False, "data.permutation_seed": 0, "data.pixel_steps": 784}
     for dotted, default in pixel_keys.items():
+        if dotted == "data.permutation_seed" and cfg["data"]["task"] == "synthetic_event_mnist":
+            continue   # (there it seeds the digits' motions)
         if cfg["data"]["task"] != "mnist_pixels" and _get(cfg, dotted) != default:
             raise ConfigError(f"{where}: {dotted} orders or cuts MNIST's pixels; it applies to "
                               f"mnist_pixels, not to {cfg['data']['task']!r} (where it would be ignored)")
