@@ -41,7 +41,8 @@ class BinaryRunner:
     """What Brian2's device uses of ``subprocess``, with every binary it
     starts killed when this process dies (SIGKILL included): no orphan runs
     on. The largest peak resident memory of the binaries since
-    ``peak_kb = 0`` is kept in ``peak_kb``."""
+    ``peak_kb = 0`` is kept in ``peak_kb`` (a binary's counts from the fork,
+    so it is at least this process's size then)."""
 
     peak_kb = 0
 
