@@ -449,11 +449,10 @@ def sweep(spec_path, sets, seeds, folds, prune, levels, workers, scheduler, with
     if record:
         from .experiments.sweep import task_commits
         title = results.title_of(record, spec.name)
-        commits = task_commits(out, result["rows"], splits)
-        if commits != [source["commit"]]:   # tasks reused from an earlier run of the sweep
-            source = {**source, "task_commits": commits}
-            click.echo(f"note: these tasks were trained and scored by commits {', '.join(commits)}; "
-                       "the record names them (task_commits)")
+        # (tasks reused from an earlier run of the sweep)
+        source, note = results.naming_reused(source, task_commits(out, result["rows"], splits), "tasks")
+        if note:
+            click.echo(note)
         paths = (results.record_sweep(record, source, result, title, folds=fold_figures) if with_test
                  else results.record_selection(record, source, result, list(grid), title, folds=fold_cells))
         for path in paths:

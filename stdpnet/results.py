@@ -110,6 +110,17 @@ def commit(here: Path | None = None) -> str:
     return head + ("+changes" if dirty else "")
 
 
+def naming_reused(source: dict, commits: list[str], what: str) -> tuple[dict, str | None]:
+    """``source`` with ``task_commits`` where the ``what`` (tasks, runs) a
+    record is made from were trained or scored by other commits than the
+    recording's own, and the note that says so (None where they were not)."""
+    if commits == [source["commit"]]:
+        return source, None
+    return {**source, "task_commits": commits}, (
+        f"note: these {what} were trained and scored by commits {', '.join(commits)}; "
+        "the record names them (task_commits)")
+
+
 def provenance(spec_path: str | Path, command: str) -> dict:
     """Where a figure comes from, taken when its measurement starts: the spec
     and its hash, the commit, the command, the machine and the date."""

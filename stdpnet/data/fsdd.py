@@ -168,9 +168,9 @@ def verify_fsdd(folder: Path | str, digests: dict[str, str] | None = None) -> No
 
 def _check(name: str, data: bytes, digests: dict[str, str], where: str) -> None:
     expected = digests.get(name)
-    if expected is not None and hashlib.sha256(data).hexdigest() != expected:
+    if expected is not None and (got := hashlib.sha256(data).hexdigest()) != expected:
         raise DataError(f"{where} is not the FSDD {FSDD_VERSION} recording {name}: SHA-256 "
-                        f"{hashlib.sha256(data).hexdigest()}, expected {expected}")
+                        f"{got}, expected {expected}")
 
 
 def extract_fsdd(archive: Path | str, dest: Path | str, digests: dict[str, str] | None = None) -> Path:

@@ -502,11 +502,10 @@ def seq_repeat_cmd(spec, models, seeds, out, record, device, threads, epochs, se
     click.echo((Path(out) / "table" / "cells.md").read_text(), nl=False)
     if record:
         title = results.title_of(record, cfg["name"])
-        commits = pipeline.run_commits(dirs, with_test=not validation_only)
-        if commits != [source["commit"]]:   # runs reused from earlier repeats
-            source = {**source, "task_commits": commits}
-            click.echo(f"note: these runs were trained and scored by commits {', '.join(commits)}; "
-                       "the record names them (task_commits)")
+        # (runs reused from earlier repeats)
+        source, note = results.naming_reused(source, pipeline.run_commits(dirs, not validation_only), "runs")
+        if note:
+            click.echo(note)
         for path in pipeline.record(dirs, record, title, source, with_test=not validation_only):
             click.echo(f"wrote {path}")
 

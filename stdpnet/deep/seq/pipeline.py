@@ -94,6 +94,7 @@ def train_seq(cfg: dict, kind: str, run: Path, dev, machine: dict, log: Callable
         test_acc = evaluate(model, *test, batch_size=cfg["data"]["eval_batch_size"], device=dev)
         n_test = len(test[0])
     lifs = neuron_layers(model)
+    made_by = commit()
     metrics = {"kind": "seq", "model": kind, "seed": cfg["seed"], "task": info["task"],
                "settings": settings or {}, "fold": fold,
                "synthetic": info["synthetic"],
@@ -110,8 +111,8 @@ def train_seq(cfg: dict, kind: str, run: Path, dev, machine: dict, log: Callable
                "leaks": [n.leak.item() for n in lifs],
                "seconds_total": seconds,
                "seconds_per_epoch": sum(r["seconds"] for r in history) / len(history),
-               "cost": cost, "machine": machine, "commit": commit(),
-               "test_commit": commit() if test_acc is not None else None}
+               "cost": cost, "machine": machine, "commit": made_by,
+               "test_commit": made_by if test_acc is not None else None}
     if lifs:   # (before metrics.json, the mark of a finished run)
         deep_plots.spike_rates(run / "spike_rates.png", cost["neurons"],
                                f"{kind}, {info['task']}")
